@@ -1,0 +1,40 @@
+/*
+ * charset.h - bytes in whatever charset a mailer chose, to valid UTF-8.
+ *
+ * Japanese mail is decoded the way mail readers do it, not the way the
+ * standards name it: ISO-2022-JP as CP50221 (NEC and IBM extensions, so
+ * that ①, ㈱ and ～ survive), Shift_JIS as CP932, EUC-JP as eucJP-ms.
+ * Undeclared 8-bit text is detected (UTF-8, else CP932 or EUC-JP, else
+ * Windows-1252), never dropped.
+ */
+#ifndef MADOGUCHI_CHARSET_H
+#define MADOGUCHI_CHARSET_H
+
+#include <glib.h>
+
+typedef enum {
+  CHARSET_OK = 0,
+  CHARSET_GUESSED = 1 << 0,    /* undeclared, unknown or wrong label */
+  CHARSET_LOSSY = 1 << 1,      /* some bytes became U+FFFD */
+} CharsetResult;
+
+/*
+ * Converts len bytes of data, labelled charset (NULL when the mail does
+ * not say), to UTF-8.  The result is always valid UTF-8 and keeps every
+ * character it could decode; NUL bytes come out as U+FFFD instead of
+ * cutting the text.  *result (may be NULL) tells how it went.
+ * Returns (transfer full) the UTF-8 text.
+ */
+char *charset_to_utf8 (const char *charset, const char *data, gsize len,
+                       CharsetResult *result);
+
+/*
+ * Decodes a raw (possibly folded) header value: RFC 2047 encoded-words,
+ * adjacent words joined as bytes before conversion (so a character split
+ * between two words decodes), raw 8-bit text detected.  Control
+ * characters become spaces, so the result is one safe line.
+ * Returns (transfer full) UTF-8.
+ */
+char *charset_decode_header (const char *raw);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * command.h - what main() hands every subcommand, and the subcommands.
+ *
+ * Each subcommand is one src/cmd-NAME.c with its own GOptionEntry array;
+ * it returns a <sysexits.h> code.
+ */
+#ifndef MADOGUCHI_COMMAND_H
+#define MADOGUCHI_COMMAND_H
+
+#include <glib.h>
+#include <sysexits.h>
+
+#include "madoguchi/config.h"
+#include "madoguchi/store.h"
+
+typedef struct {
+  Config *config;
+  gboolean verbose;
+} Context;
+
+/* Opens the database of ctx, creating it when needed. */
+Store *context_open_store (Context *ctx, GError **error);
+
+/* The sysexits code for an error (notmuch's status_to_exit). */
+int exit_status_from_error (const GError *error);
+
+/*
+ * Parses a subcommand's options; on failure prints the reason and
+ * returns FALSE.  argv[0] is the subcommand name.
+ */
+gboolean command_parse (const char *name, const char *args,
+                        const char *summary, const GOptionEntry *entries,
+                        int *argc, char ***argv);
+
+/* Prints "madoguchi: MESSAGE" to stderr and returns the exit code. */
+int command_fail (const GError *error);
+
+int cmd_deliver (Context *ctx, int argc, char **argv);
+int cmd_init (Context *ctx, int argc, char **argv);
+int cmd_list (Context *ctx, int argc, char **argv);
+int cmd_show (Context *ctx, int argc, char **argv);
+int cmd_spool (Context *ctx, int argc, char **argv);
+int cmd_config (Context *ctx, int argc, char **argv);
+
+#endif

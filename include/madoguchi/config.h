@@ -1,0 +1,63 @@
+/*
+ * config.h - the effective configuration: a GKeyFile read into a typed
+ * struct from a table of {group, key, type, default, min, max}.
+ *
+ * With no file at all every value has an embedded default, so that a
+ * fresh install and every test run without one.  Unknown keys and
+ * out-of-range values are errors naming the file and line.
+ */
+#ifndef MADOGUCHI_CONFIG_H
+#define MADOGUCHI_CONFIG_H
+
+#include <glib.h>
+#include <stdio.h>
+
+#define CONFIG_ERROR (config_error_quark ())
+GQuark config_error_quark (void);
+
+typedef enum {
+  CONFIG_ERROR_READ,
+  CONFIG_ERROR_SYNTAX,
+  CONFIG_ERROR_UNKNOWN_KEY,
+  CONFIG_ERROR_VALUE,
+} ConfigError;
+
+typedef struct {
+  char *file;             /* file read, or NULL when on embedded defaults */
+  char *data_dir;         /* database, spool and outbox live here */
+  char *rules_dir;
+  char *tag;              /* ticket tag, as in "[IR #2026-000123]" */
+  char *team_name;
+  char *team_address;
+  gint64 max_message_size;  /* bytes kept of one message */
+  gint64 max_mime_depth;
+  gint64 max_mime_parts;
+  gint64 max_part_text;     /* bytes of decoded text kept per part */
+  gint64 deliver_timeout;   /* seconds before the deliver watchdog fires */
+  gint64 busy_timeout;      /* milliseconds to wait for a database lock */
+  gint64 min_free_space;    /* bytes the spool file system must keep free */
+  gboolean keep_spool;      /* keep filed messages in spool/cur/ */
+} Config;
+
+/*
+ * Loads the configuration: from path when given, else from
+ * $MADOGUCHI_CONFIG, else from the system file when it exists, else the
+ * embedded defaults.  $MADOGUCHI_HOME overrides data_dir.
+ * Returns (transfer full) a Config, or NULL with error set.
+ */
+Config *config_load (const char *path, GError **error);
+
+/* Embedded defaults only, no file and no environment (for tests). */
+Config *config_new_defaults (void);
+
+void config_free (Config *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Config, config_free)
+
+/* (transfer full) paths derived from data_dir. */
+char *config_db_path (const Config *config);
+char *config_spool_dir (const Config *config);
+
+/* Writes the effective configuration as a GKeyFile to out. */
+void config_print (const Config *config, FILE *out);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * message.h - one incoming mail, parsed with GMime into what the rest of
+ * madoguchi needs: decoded headers and the UTF-8 text of every textual
+ * part, walking multipart parts and forwarded message/rfc822 parts.
+ *
+ * Parsing never fails on bad mail: malformed MIME, NUL bytes, an empty
+ * input or a message past the limits are parsed as far as they go and
+ * flagged.  Only this module sees GMime.
+ */
+#ifndef MADOGUCHI_MESSAGE_H
+#define MADOGUCHI_MESSAGE_H
+
+#include <glib.h>
+
+typedef enum {
+  MESSAGE_FLAG_TRUNCATED = 1 << 0,   /* bigger than max_message_size */
+  MESSAGE_FLAG_MALFORMED = 1 << 1,   /* GMime could not build a message */
+  MESSAGE_FLAG_NUL_BYTES = 1 << 2,
+  MESSAGE_FLAG_EMPTY = 1 << 3,
+  MESSAGE_FLAG_DEPTH_LIMIT = 1 << 4, /* parts nested deeper were skipped */
+  MESSAGE_FLAG_PARTS_LIMIT = 1 << 5, /* parts past the count were skipped */
+  MESSAGE_FLAG_CHARSET = 1 << 6,     /* a charset was missing or wrong */
+  MESSAGE_FLAG_TEXT_LIMIT = 1 << 7,  /* a part's text was cut */
+  MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
+} MessageFlags;
+
+/* Flag names, in bit order, for storage and display. */
+char *message_flags_to_string (MessageFlags flags);
+
+typedef struct {
+  guint depth;          /* 0 for the top-level body */
+  char *content_type;   /* "type/subtype", lower case */
+  char *filename;       /* decoded, or NULL */
+  char *charset;        /* as declared, or NULL */
+  gint64 size;          /* decoded bytes */
+  gboolean forwarded;   /* inside a message/rfc822 part */
+  char *text;           /* UTF-8 text, or NULL when the part is not text */
+} MessagePart;
+
+void message_part_free (MessagePart *part);
+
+typedef struct {
+  MessageFlags flags;
+  char *mbox_sender;    /* sender of a leading "From " line, or NULL */
+  char *message_id;     /* without angle brackets, or NULL */
+  char *in_reply_to;    /* message-ids, space separated, or NULL */
+  char *references;     /* message-ids, space separated, or NULL */
+  char *from;           /* decoded display form, or NULL */
+  char *from_addr;      /* addr-spec of the first From mailbox, or NULL */
+  char *reply_to;
+  char *to;
+  char *cc;
+  char *subject;
+  char *date;           /* the Date header, decoded, or NULL */
+  gint64 date_utc;      /* seconds since the epoch; 0 when unknown */
+  char *return_path;    /* addr-spec, "" for <>, or NULL */
+  GPtrArray *parts;     /* of MessagePart */
+  char *text;           /* the text of all textual parts, in order */
+  char *dedup_key;      /* hex SHA-256 identifying this message */
+} Message;
+
+typedef struct {
+  guint max_depth;
+  guint max_parts;
+  gsize max_part_text;
+} MessageLimits;
+
+/* Call once before message_parse (it initialises GMime). */
+void message_init (void);
+
+/*
+ * Parses len bytes of data, exactly as received (a leading mbox "From "
+ * line and CRLF line ends are handled).  Never fails.
+ * Returns (transfer full) the message.
+ */
+Message *message_parse (const char *data, gsize len,
+                        const MessageLimits *limits);
+
+void message_free (Message *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Message, message_free)
+
+#endif

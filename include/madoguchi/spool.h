@@ -1,0 +1,87 @@
+/*
+ * spool.h - the durable queue in front of everything else.
+ *
+ * A message is written to tmp/, fsync'ed, renamed into new/ and the
+ * directory fsync'ed; only then is it ours (and only then may deliver
+ * exit 0).  A filed message is removed (or moved to cur/); one that could
+ * not be filed waits in new/ for `madoguchi spool run`; one that can never
+ * be read goes to failed/.
+ *
+ * A spool file is one envelope line of our own followed by the message
+ * exactly as the MTA handed it:
+ *
+ *   madoguchi-spool 1 size=N kept=N from=ESCAPED to=ESCAPED\n
+ *
+ * size is what the MTA sent, kept what was stored (less when truncated);
+ * from/to are URI-escaped and absent when unknown; "from=" alone is the
+ * null sender of a bounce.
+ */
+#ifndef MADOGUCHI_SPOOL_H
+#define MADOGUCHI_SPOOL_H
+
+#include <glib.h>
+
+#define SPOOL_ERROR (spool_error_quark ())
+GQuark spool_error_quark (void);
+
+typedef enum {
+  SPOOL_ERROR_IO,
+  SPOOL_ERROR_NOSPACE,
+  SPOOL_ERROR_CORRUPT,
+} SpoolError;
+
+typedef struct {
+  char *id;          /* file name, unique; the spool ID in every log line */
+  char *path;        /* where the file is now */
+  gint64 size;       /* bytes the MTA sent */
+  gint64 kept;       /* bytes stored: size, or the cap when truncated */
+  gsize header_len;  /* length of the envelope line */
+  char *sender;      /* envelope sender; "" for the null sender; NULL unknown */
+  char *recipient;   /* envelope recipient, or NULL */
+} SpoolEntry;
+
+void spool_entry_free (SpoolEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpoolEntry, spool_entry_free)
+
+/* Creates dir and its tmp/ new/ cur/ failed/ (mode 0700) when missing. */
+gboolean spool_ensure (const char *dir, GError **error);
+
+/*
+ * Reads fd to its end into a new spool file and commits it to new/.
+ * Keeps at most max_size bytes of the message (the rest is read and
+ * dropped, and the entry records the real size).  Fails with
+ * SPOOL_ERROR_NOSPACE when less than min_free bytes are free.  On any
+ * error nothing is left in tmp/ or new/.
+ * Returns (transfer full) the committed entry.
+ */
+SpoolEntry *spool_receive (const char *dir, int fd, const char *sender,
+                           const char *recipient, gint64 max_size,
+                           gint64 min_free, GError **error);
+
+/* Opens new/ID (or the path given as ID) and reads its envelope line. */
+SpoolEntry *spool_open (const char *dir, const char *id, GError **error);
+
+/*
+ * Reads the message bytes of entry (without the envelope line).
+ * Returns (transfer full) the bytes, or NULL with error set.
+ */
+GBytes *spool_read_message (const SpoolEntry *entry, GError **error);
+
+/* The message is filed: remove it, or move it to cur/ when keep. */
+gboolean spool_done (const char *dir, SpoolEntry *entry, gboolean keep,
+                     GError **error);
+
+/* The message can never be filed as it is: move it to failed/. */
+gboolean spool_fail (const char *dir, SpoolEntry *entry, GError **error);
+
+/* Moves failed/ID back to new/ for another try. */
+gboolean spool_retry (const char *dir, const char *id, GError **error);
+
+/* (transfer full) sorted names in dir/sub ("new", "failed", ...). */
+GPtrArray *spool_list (const char *dir, const char *sub, GError **error);
+
+/* Removes tmp/ files older than max_age seconds (abandoned deliveries,
+ * which the MTA still holds and retries).  Returns how many. */
+guint spool_clean_tmp (const char *dir, gint64 max_age);
+
+#endif

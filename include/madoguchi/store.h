@@ -1,0 +1,117 @@
+/*
+ * store.h - the SQLite store: schema and migrations, ticket numbering,
+ * filing a message, and the queries of the operator commands.
+ *
+ * Only this module sees sqlite3.  Every statement is prepared and bound;
+ * SQL is never built from input.
+ */
+#ifndef MADOGUCHI_STORE_H
+#define MADOGUCHI_STORE_H
+
+#include <glib.h>
+
+#include "madoguchi/message.h"
+
+#define STORE_ERROR (store_error_quark ())
+GQuark store_error_quark (void);
+
+typedef enum {
+  STORE_ERROR_BUSY,       /* locked past the timeout: try again later */
+  STORE_ERROR_FAILED,     /* I/O, corruption, full disk, ... */
+  STORE_ERROR_NOT_FOUND,
+} StoreError;
+
+/* The schema text, embedded from src/schema.sql (NUL-terminated). */
+extern const unsigned char store_schema_sql[];
+
+typedef struct Store Store;
+
+/*
+ * Opens (creating and migrating when needed) the database at path.
+ * busy_timeout is in milliseconds.  Returns (transfer full) the store.
+ */
+Store *store_open (const char *path, int busy_timeout, GError **error);
+void store_close (Store *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
+
+/* One message as delivered, to be filed. */
+typedef struct {
+  const char *spool_id;
+  const char *envelope_from;   /* "" for the null sender; NULL unknown */
+  const char *envelope_to;
+  gint64 received;             /* Unix seconds */
+  gint64 size;                 /* bytes the MTA sent */
+  GBytes *raw;                 /* the bytes kept */
+  const Message *message;
+  const char *who;             /* for the audit trail */
+} StoreDelivery;
+
+typedef struct {
+  char number[32];             /* "2026-000123" */
+  gboolean duplicate;          /* already filed: nothing was written */
+} StoreFiled;
+
+/*
+ * Files a delivery in one transaction: a new ticket with the next number
+ * of the year, the message, its parts and a "created" event; or nothing
+ * at all when a message with the same dedup key is already filed.
+ */
+gboolean store_file (Store *store, const StoreDelivery *delivery,
+                     StoreFiled *filed, GError **error);
+
+typedef struct {
+  gint64 id;
+  char *number;
+  gint64 created;
+  char *status;
+  char *category;
+  char *category_by;
+  char *owner;
+  char *reporter;
+  char *reporter_name;
+  char *subject;
+} StoreTicket;
+
+typedef struct {
+  gint64 id;
+  char *direction;
+  gint64 received;
+  char *envelope_from;
+  char *message_id;
+  char *from;
+  char *to;
+  char *subject;
+  char *date;
+  char *flags;
+  gint64 size;
+  char *text;
+  GPtrArray *parts;            /* of MessagePart (text left NULL) */
+} StoreMessage;
+
+void store_ticket_free (StoreTicket *ticket);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreTicket, store_ticket_free)
+void store_message_free (StoreMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreMessage, store_message_free)
+
+/* (transfer full) newest first, at most limit (0: all), of StoreTicket. */
+GPtrArray *store_list_tickets (Store *store, guint limit, GError **error);
+
+/*
+ * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123" or
+ * "[IR #2026-000123]".  Returns (transfer full) it, or NULL with
+ * STORE_ERROR_NOT_FOUND.
+ */
+StoreTicket *store_get_ticket (Store *store, const char *number,
+                               GError **error);
+
+/* (transfer full) the messages of a ticket, oldest first. */
+GPtrArray *store_ticket_messages (Store *store, gint64 ticket_id,
+                                  GError **error);
+
+/* (transfer full) the raw bytes of a message. */
+GBytes *store_message_raw (Store *store, gint64 message_id, GError **error);
+
+/* Canonical "YYYY-NNNNNN" of a ticket number as typed; NULL if not one. */
+char *store_parse_number (const char *text);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * cmd-deliver.c - `madoguchi deliver`: one message from an MTA pipe.
+ *
+ * Exit 75 (EX_TEMPFAIL) for every failure until the message is in
+ * spool/new/; exit 0 once it is, whatever happens next: a message that
+ * could not be filed waits in the spool for `madoguchi spool run`, and
+ * the MTA must neither bounce it nor deliver it again.  stderr stays
+ * terse because Postfix copies it into the sender's notice; the detail
+ * goes to syslog.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/intake.h"
+#include "madoguchi/log.h"
+#include "madoguchi/spool.h"
+
+/* Set once the message is durable: from then on the watchdog exits 0. */
+static volatile sig_atomic_t deliver_spooled;
+
+static void
+deliver_watchdog (int signo)
+{
+  (void) signo;
+  /* Only async-signal-safe calls here.  A filing cut short rolls back
+   * (SQLite's journal) and the spooled file waits for spool run. */
+  _exit (deliver_spooled ? EX_OK : EX_TEMPFAIL);
+}
+
+static void
+deliver_arm_watchdog (gint64 seconds)
+{
+  struct sigaction sa = { 0 };
+
+  sa.sa_handler = deliver_watchdog;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGALRM, &sa, NULL);
+  alarm ((unsigned) seconds);
+}
+
+/* -f, else $SENDER as Postfix local(8) sets it; "<>" is the null sender. */
+static const char *
+deliver_sender (const char *option)
+{
+  const char *sender = option ? option : g_getenv ("SENDER");
+
+  if (sender != NULL && g_strcmp0 (sender, "<>") == 0)
+    return "";
+  return sender;
+}
+
+static const char *
+deliver_recipient (const char *option)
+{
+  const char *recipient = option ? option : g_getenv ("ORIGINAL_RECIPIENT");
+
+  return recipient ? recipient : g_getenv ("RECIPIENT");
+}
+
+static void
+deliver_file (Context *ctx, SpoolEntry *entry)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) store = context_open_store (ctx, &error);
+  IntakeResult result = { 0 };
+
+  if (store != NULL
+      && intake_file (ctx->config, store, entry, "deliver", &result, &error))
+    log_info ("%s: %s %s size=%" G_GINT64_FORMAT "%s%s", entry->id,
+              result.filed.duplicate ? "duplicate of" : "filed as",
+              result.filed.number, entry->size,
+              *result.flags ? " flags=" : "", result.flags);
+  else if (result.filed.number[0] != '\0')
+    log_warn ("%s: filed as %s but still in the spool: %s", entry->id,
+              result.filed.number, error->message);
+  else
+    log_warn ("%s: not filed, kept in the spool for 'madoguchi spool run': "
+              "%s", entry->id, error->message);
+  intake_result_clear (&result);
+}
+
+int
+cmd_deliver (Context *ctx, int argc, char **argv)
+{
+  g_autofree char *sender = NULL;
+  g_autofree char *recipient = NULL;
+  const GOptionEntry entries[] = {
+    { "from", 'f', 0, G_OPTION_ARG_STRING, &sender,
+      "envelope sender (\"\" or \"<>\" for a bounce)", "SENDER" },
+    { "recipient", 'a', 0, G_OPTION_ARG_STRING, &recipient,
+      "envelope recipient", "RECIPIENT" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpoolEntry) entry = NULL;
+  g_autofree char *spool_dir = config_spool_dir (ctx->config);
+
+  deliver_arm_watchdog (ctx->config->deliver_timeout);
+  if (!command_parse ("deliver", "", "Reads one message from standard "
+                      "input and files it as a ticket.", entries, &argc,
+                      &argv))
+    return EX_TEMPFAIL;
+  if (spool_ensure (spool_dir, &error))
+    entry = spool_receive (spool_dir, STDIN_FILENO, deliver_sender (sender),
+                           deliver_recipient (recipient),
+                           ctx->config->max_message_size,
+                           ctx->config->min_free_space, &error);
+  if (entry == NULL)
+    {
+      log_error ("cannot spool message: %s", error->message);
+      fprintf (stderr, "madoguchi: temporary failure, please retry\n");
+      return EX_TEMPFAIL;
+    }
+  deliver_spooled = 1;
+  deliver_file (ctx, entry);
+  return EX_OK;
+}

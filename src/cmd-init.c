@@ -1,0 +1,29 @@
+/*
+ * cmd-init.c - `madoguchi init`: create the data directory, the spool and
+ * the database (deliver also does this on first use).
+ */
+#include <stdio.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/spool.h"
+
+int
+cmd_init (Context *ctx, int argc, char **argv)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *spool_dir = config_spool_dir (ctx->config);
+  g_autofree char *db_path = config_db_path (ctx->config);
+  g_autoptr (Store) store = NULL;
+
+  if (!command_parse ("init", "", "Creates the database and the spool.",
+                      entries, &argc, &argv))
+    return EX_USAGE;
+  if (!spool_ensure (spool_dir, &error))
+    return command_fail (error);
+  store = context_open_store (ctx, &error);
+  if (store == NULL)
+    return command_fail (error);
+  printf ("database: %s\nspool:    %s\n", db_path, spool_dir);
+  return EX_OK;
+}

@@ -1,0 +1,231 @@
+/*
+ * cmd-show.c - `madoguchi show NUMBER`: one ticket, its messages with
+ * their decoded headers, parts and text; --raw prints the original bytes
+ * of a message exactly as received (the evidence), --json one object.
+ */
+#include <stdio.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/json.h"
+#include "madoguchi/output.h"
+
+static void
+show_field (const char *label, const char *value)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  if (value == NULL || *value == '\0')
+    return;
+  output_cell (line, value, 200, FALSE);
+  printf ("%-11s %s\n", label, line->str);
+}
+
+static void
+show_parts (const StoreMessage *m)
+{
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      printf ("  %*s%s%s%s%s%s, %" G_GINT64_FORMAT " bytes%s\n",
+              (int) p->depth * 2, "", p->content_type,
+              p->charset ? "; charset=" : "", p->charset ? p->charset : "",
+              p->filename ? " \"" : "", p->filename ? p->filename : "",
+              p->size, p->forwarded ? " (forwarded)" : "");
+    }
+}
+
+static void
+show_message (const StoreMessage *m, guint index)
+{
+  g_autofree char *received = output_time (m->received);
+
+  printf ("\n--- message %u, %s, received %s, %" G_GINT64_FORMAT
+          " bytes%s%s\n", index, m->direction, received, m->size,
+          *m->flags ? ", flags: " : "", m->flags);
+  show_field ("From:", m->from);
+  show_field ("To:", m->to);
+  show_field ("Subject:", m->subject);
+  show_field ("Date:", m->date);
+  show_field ("Message-ID:", m->message_id);
+  if (m->envelope_from != NULL)
+    show_field ("Envelope:", *m->envelope_from ? m->envelope_from
+                                               : "<> (a bounce)");
+  if (m->parts->len > 0)
+    {
+      printf ("Parts:\n");
+      show_parts (m);
+    }
+  printf ("\n%s\n", m->text);
+}
+
+static void
+show_text (const Config *config, const StoreTicket *t, GPtrArray *messages)
+{
+  g_autofree char *created = output_time (t->created);
+  g_autofree char *tag = g_strdup_printf ("[%s #%s]", config->tag, t->number);
+  g_autofree char *category = g_strdup_printf ("%s (set by %s)", t->category,
+                                               t->category_by);
+
+  show_field ("Ticket", tag);
+  show_field ("Subject", t->subject);
+  show_field ("Created", created);
+  show_field ("Status", t->status);
+  show_field ("Category", category);
+  show_field ("Owner", t->owner ? t->owner : "(nobody)");
+  show_field ("Reporter", t->reporter_name ? t->reporter_name : t->reporter);
+  for (guint i = 0; i < messages->len; i++)
+    show_message (messages->pdata[i], i + 1);
+}
+
+static void
+json_message (JsonWriter *w, const StoreMessage *m)
+{
+  g_autofree char *received = output_time_iso (m->received);
+
+  json_begin_object (w);
+  json_key (w, "direction");
+  json_string (w, m->direction);
+  json_key (w, "received");
+  json_string (w, received);
+  json_key (w, "message_id");
+  json_string (w, m->message_id);
+  json_key (w, "envelope_from");
+  json_string (w, m->envelope_from);
+  json_key (w, "from");
+  json_string (w, m->from);
+  json_key (w, "to");
+  json_string (w, m->to);
+  json_key (w, "subject");
+  json_string (w, m->subject);
+  json_key (w, "date");
+  json_string (w, m->date);
+  json_key (w, "size");
+  json_int (w, m->size);
+  json_key (w, "flags");
+  json_string (w, m->flags);
+  json_key (w, "parts");
+  json_begin_array (w);
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      json_begin_object (w);
+      json_key (w, "content_type");
+      json_string (w, p->content_type);
+      json_key (w, "filename");
+      json_string (w, p->filename);
+      json_key (w, "charset");
+      json_string (w, p->charset);
+      json_key (w, "size");
+      json_int (w, p->size);
+      json_end_object (w);
+    }
+  json_end_array (w);
+  json_key (w, "text");
+  json_string (w, m->text);
+  json_end_object (w);
+}
+
+static void
+show_json (const StoreTicket *t, GPtrArray *messages)
+{
+  JsonWriter w;
+  g_autofree char *created = output_time_iso (t->created);
+  g_autofree char *text = NULL;
+
+  json_init (&w);
+  json_begin_object (&w);
+  json_key (&w, "number");
+  json_string (&w, t->number);
+  json_key (&w, "created");
+  json_string (&w, created);
+  json_key (&w, "status");
+  json_string (&w, t->status);
+  json_key (&w, "category");
+  json_string (&w, t->category);
+  json_key (&w, "category_by");
+  json_string (&w, t->category_by);
+  json_key (&w, "owner");
+  json_string (&w, t->owner);
+  json_key (&w, "reporter");
+  json_string (&w, t->reporter ? t->reporter : t->reporter_name);
+  json_key (&w, "subject");
+  json_string (&w, t->subject);
+  json_key (&w, "messages");
+  json_begin_array (&w);
+  for (guint i = 0; i < messages->len; i++)
+    json_message (&w, messages->pdata[i]);
+  json_end_array (&w);
+  json_end_object (&w);
+  text = json_finish (&w);
+  printf ("%s\n", text);
+}
+
+static int
+show_raw (Store *store, GPtrArray *messages, gint index)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) raw = NULL;
+  const StoreMessage *m;
+  gsize len;
+  gconstpointer data;
+
+  if (index < 1 || (guint) index > messages->len)
+    {
+      fprintf (stderr, "madoguchi show: no message %d in this ticket\n",
+               index);
+      return EX_USAGE;
+    }
+  m = messages->pdata[index - 1];
+  raw = store_message_raw (store, m->id, &error);
+  if (raw == NULL)
+    return command_fail (error);
+  data = g_bytes_get_data (raw, &len);
+  if (len > 0 && fwrite (data, 1, len, stdout) != len)
+    return EX_IOERR;
+  return fflush (stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+int
+cmd_show (Context *ctx, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  gboolean raw = FALSE;
+  gint which = 1;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
+    { "raw", 0, 0, G_OPTION_ARG_NONE, &raw,
+      "print the message exactly as received", NULL },
+    { "message", 'm', 0, G_OPTION_ARG_INT, &which,
+      "with --raw: the Nth message of the ticket (default 1)", "N" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) store = NULL;
+  g_autoptr (StoreTicket) ticket = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+
+  if (!command_parse ("show", "NUMBER", "Shows one ticket.", entries, &argc,
+                      &argv))
+    return EX_USAGE;
+  if (argc != 2)
+    {
+      fprintf (stderr, "usage: madoguchi show [--json | --raw [-m N]] NUMBER\n");
+      return EX_USAGE;
+    }
+  store = context_open_store (ctx, &error);
+  if (store != NULL)
+    ticket = store_get_ticket (store, argv[1], &error);
+  if (ticket != NULL)
+    messages = store_ticket_messages (store, ticket->id, &error);
+  if (messages == NULL)
+    return command_fail (error);
+  if (raw)
+    return show_raw (store, messages, which);
+  if (json)
+    show_json (ticket, messages);
+  else
+    show_text (ctx->config, ticket, messages);
+  return EX_OK;
+}

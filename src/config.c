@@ -1,0 +1,350 @@
+/*
+ * config.c - load madoguchi.conf into a Config.
+ *
+ * Every key is described once in config_keys[] (Postfix's parameter
+ * tables are the model): its type, its default and its range.  Loading
+ * walks the file, rejects what the table does not know, and checks each
+ * value; the error names the file and line, because an MTA administrator
+ * reads it in a mail log at night.
+ */
+#include "madoguchi/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK (madoguchi-config-error-quark, config_error)
+
+#define CONFIG_GROUP "madoguchi"
+
+typedef enum {
+  KEY_STRING,
+  KEY_INT,
+  KEY_SIZE,
+  KEY_BOOL,
+} KeyType;
+
+typedef struct {
+  const char *key;
+  KeyType type;
+  const char *fallback;   /* default, as it would be written in the file */
+  gint64 min;
+  gint64 max;
+  gsize offset;
+} ConfigKey;
+
+#define FIELD(name) G_STRUCT_OFFSET (Config, name)
+#define MiB (G_GINT64_CONSTANT (1024) * 1024)
+
+/* data_dir and rules_dir have no fixed default: see default_dirs(). */
+static const ConfigKey config_keys[] = {
+  { "data_dir", KEY_STRING, NULL, 0, 0, FIELD (data_dir) },
+  { "rules_dir", KEY_STRING, NULL, 0, 0, FIELD (rules_dir) },
+  { "tag", KEY_STRING, "IR", 0, 0, FIELD (tag) },
+  { "team_name", KEY_STRING, "CSIRT", 0, 0, FIELD (team_name) },
+  { "team_address", KEY_STRING, "info@localhost", 0, 0, FIELD (team_address) },
+  { "max_message_size", KEY_SIZE, "64M", 64 * 1024, 4096 * MiB,
+    FIELD (max_message_size) },
+  { "max_mime_depth", KEY_INT, "32", 1, 256, FIELD (max_mime_depth) },
+  { "max_mime_parts", KEY_INT, "1000", 1, 100000, FIELD (max_mime_parts) },
+  { "max_part_text", KEY_SIZE, "8M", 4096, 1024 * MiB, FIELD (max_part_text) },
+  { "deliver_timeout", KEY_INT, "300", 5, 900, FIELD (deliver_timeout) },
+  { "busy_timeout", KEY_INT, "60000", 100, 600000, FIELD (busy_timeout) },
+  { "min_free_space", KEY_SIZE, "16M", 0, 1024 * 1024 * MiB,
+    FIELD (min_free_space) },
+  { "keep_spool", KEY_BOOL, "false", 0, 1, FIELD (keep_spool) },
+};
+
+static const ConfigKey *
+config_key_find (const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
+    if (strcmp (config_keys[i].key, key) == 0)
+      return &config_keys[i];
+  return NULL;
+}
+
+/* A size is a number with an optional K, M or G suffix (powers of 1024). */
+static gboolean
+parse_size (const char *text, gint64 *out)
+{
+  char *end = NULL;
+  gint64 value;
+  gint64 unit = 1;
+
+  errno = 0;
+  value = g_ascii_strtoll (text, &end, 10);
+  if (errno != 0 || end == text || value < 0)
+    return FALSE;
+  switch (g_ascii_toupper (*end))
+    {
+    case 'K': unit = 1024; end++; break;
+    case 'M': unit = MiB; end++; break;
+    case 'G': unit = 1024 * MiB; end++; break;
+    default: break;
+    }
+  if (*end != '\0' || value > G_MAXINT64 / unit)
+    return FALSE;
+  *out = value * unit;
+  return TRUE;
+}
+
+static gboolean
+parse_value (const ConfigKey *k, const char *text, Config *config)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, k->offset);
+  gint64 number = 0;
+
+  switch (k->type)
+    {
+    case KEY_STRING:
+      if (*text == '\0')
+        return FALSE;
+      g_free (*(char **) field);
+      *(char **) field = g_strdup (text);
+      return TRUE;
+    case KEY_BOOL:
+      if (g_strcmp0 (text, "true") != 0 && g_strcmp0 (text, "false") != 0)
+        return FALSE;
+      *(gboolean *) field = g_strcmp0 (text, "true") == 0;
+      return TRUE;
+    case KEY_INT:
+    case KEY_SIZE:
+      break;
+    }
+  if (k->type == KEY_INT
+      ? !g_ascii_string_to_signed (text, 10, k->min, k->max, &number, NULL)
+      : !parse_size (text, &number) || number < k->min || number > k->max)
+    return FALSE;
+  *(gint64 *) field = number;
+  return TRUE;
+}
+
+static const char *
+key_type_hint (const ConfigKey *k)
+{
+  switch (k->type)
+    {
+    case KEY_BOOL: return "true or false";
+    case KEY_SIZE: return "a size such as 512K, 64M or 1G";
+    case KEY_INT: return "a whole number";
+    case KEY_STRING: break;
+    }
+  return "a non-empty string";
+}
+
+/* The line of "key =" inside [group] in the file text, for messages. */
+static int
+config_key_line (const char *text, const char *group, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *header = g_strdup_printf ("[%s]", group);
+  gboolean in_group = FALSE;
+
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = g_strstrip (lines[i]);
+      gsize key_len = strlen (key);
+
+      if (line[0] == '[')
+        in_group = strcmp (line, header) == 0;
+      else if (in_group && strncmp (line, key, key_len) == 0
+               && (line[key_len] == '=' || line[key_len] == ' '
+                   || line[key_len] == '\t'))
+        return i + 1;
+      if (key[0] == '\0' && in_group)
+        return i + 1;
+    }
+  return 0;
+}
+
+static void
+default_dirs (Config *config)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = exe ? g_path_get_dirname (exe) : NULL;
+
+  /* A binary run from its build tree works on the source tree's spool/
+   * and rules/, so that the quick start needs no install and no config. */
+  if (g_strcmp0 (exe_dir, MADOGUCHI_BUILD_DIR) == 0)
+    {
+      config->data_dir = g_strdup (MADOGUCHI_SOURCE_DIR);
+      config->rules_dir = g_build_filename (MADOGUCHI_SOURCE_DIR, "rules",
+                                            NULL);
+      return;
+    }
+  config->data_dir = g_strdup (MADOGUCHI_DATA_DIR);
+  config->rules_dir = g_strdup (MADOGUCHI_RULES_DIR);
+}
+
+Config *
+config_new_defaults (void)
+{
+  Config *config = g_new0 (Config, 1);
+
+  default_dirs (config);
+  for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
+    if (config_keys[i].fallback != NULL
+        && !parse_value (&config_keys[i], config_keys[i].fallback, config))
+      g_assert_not_reached ();
+  return config;
+}
+
+static gboolean
+config_check_tag (const Config *config, const char *file, const char *text,
+                  GError **error)
+{
+  gsize len = strlen (config->tag);
+
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (config->tag[i]) && config->tag[i] != '-')
+      len = 0;
+  if (len > 0 && len <= 16)
+    return TRUE;
+  g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+               "%s:%d: tag must be 1 to 16 letters, digits or '-'", file,
+               config_key_line (text, CONFIG_GROUP, "tag"));
+  return FALSE;
+}
+
+static gboolean
+config_read_group (Config *config, GKeyFile *kf, const char *file,
+                   const char *text, GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, CONFIG_GROUP, NULL, NULL);
+
+  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      const ConfigKey *k = config_key_find (keys[i]);
+      g_autofree char *value = NULL;
+      int line = config_key_line (text, CONFIG_GROUP, keys[i]);
+
+      if (k == NULL)
+        {
+          g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN_KEY,
+                       "%s:%d: unknown key \"%s\" in [%s]", file, line,
+                       keys[i], CONFIG_GROUP);
+          return FALSE;
+        }
+      value = g_key_file_get_string (kf, CONFIG_GROUP, keys[i], NULL);
+      if (value == NULL || !parse_value (k, g_strstrip (value), config))
+        {
+          g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                       "%s:%d: bad value for %s: expected %s%s", file, line,
+                       keys[i], key_type_hint (k),
+                       k->type == KEY_INT || k->type == KEY_SIZE
+                       ? " within the allowed range" : "");
+          return FALSE;
+        }
+    }
+  return config_check_tag (config, file, text, error);
+}
+
+static gboolean
+config_read_file (Config *config, const char *file, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) groups = NULL;
+
+  if (!g_file_get_contents (file, &text, NULL, &local))
+    {
+      g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_READ, "%s: %s", file,
+                   local->message);
+      return FALSE;
+    }
+  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX, "%s: %s", file,
+                   local->message);
+      return FALSE;
+    }
+  groups = g_key_file_get_groups (kf, NULL);
+  for (gsize i = 0; groups[i] != NULL; i++)
+    if (strcmp (groups[i], CONFIG_GROUP) != 0)
+      {
+        g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN_KEY,
+                     "%s:%d: unknown group [%s]", file,
+                     config_key_line (text, groups[i], ""), groups[i]);
+        return FALSE;
+      }
+  config->file = g_strdup (file);
+  return config_read_group (config, kf, file, text, error);
+}
+
+Config *
+config_load (const char *path, GError **error)
+{
+  g_autoptr (Config) config = config_new_defaults ();
+  const char *file = path;
+  const char *home = g_getenv ("MADOGUCHI_HOME");
+
+  if (file == NULL)
+    file = g_getenv ("MADOGUCHI_CONFIG");
+  if (file == NULL && access (MADOGUCHI_SYSCONF_FILE, F_OK) == 0)
+    file = MADOGUCHI_SYSCONF_FILE;
+  if (file != NULL && !config_read_file (config, file, error))
+    return NULL;
+  if (home != NULL && *home != '\0')
+    {
+      g_free (config->data_dir);
+      config->data_dir = g_strdup (home);
+    }
+  return g_steal_pointer (&config);
+}
+
+void
+config_free (Config *config)
+{
+  if (config == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
+    if (config_keys[i].type == KEY_STRING)
+      g_free (G_STRUCT_MEMBER (char *, config, config_keys[i].offset));
+  g_free (config->file);
+  g_free (config);
+}
+
+char *
+config_db_path (const Config *config)
+{
+  return g_build_filename (config->data_dir, "madoguchi.db", NULL);
+}
+
+char *
+config_spool_dir (const Config *config)
+{
+  return g_build_filename (config->data_dir, "spool", NULL);
+}
+
+void
+config_print (const Config *config, FILE *out)
+{
+  fprintf (out, "# effective configuration, from %s\n[%s]\n",
+           config->file ? config->file : "embedded defaults", CONFIG_GROUP);
+  for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
+    {
+      const ConfigKey *k = &config_keys[i];
+      gconstpointer field = G_STRUCT_MEMBER_P (config, k->offset);
+
+      switch (k->type)
+        {
+        case KEY_STRING:
+          fprintf (out, "%s = %s\n", k->key, *(char *const *) field);
+          break;
+        case KEY_BOOL:
+          fprintf (out, "%s = %s\n", k->key,
+                   *(const gboolean *) field ? "true" : "false");
+          break;
+        case KEY_INT:
+        case KEY_SIZE:
+          fprintf (out, "%s = %" G_GINT64_FORMAT "\n", k->key,
+                   *(const gint64 *) field);
+          break;
+        }
+    }
+}

@@ -1,0 +1,131 @@
+/*
+ * json.c - write JSON without a JSON library (GLib has none, and the
+ * dependency set is fixed).  Output only; madoguchi never parses JSON.
+ */
+#include "madoguchi/json.h"
+
+void
+json_init (JsonWriter *w)
+{
+  w->out = g_string_new (NULL);
+  w->counts = g_array_new (FALSE, TRUE, sizeof (guint));
+}
+
+char *
+json_finish (JsonWriter *w)
+{
+  g_array_unref (w->counts);
+  return g_string_free (w->out, FALSE);
+}
+
+/* A comma before every value but the first of its container. */
+static void
+json_separate (JsonWriter *w)
+{
+  guint *count;
+
+  if (w->counts->len == 0)
+    return;
+  count = &g_array_index (w->counts, guint, w->counts->len - 1);
+  if ((*count)++ > 0)
+    g_string_append_c (w->out, ',');
+}
+
+static void
+json_open (JsonWriter *w, char c)
+{
+  guint zero = 0;
+
+  json_separate (w);
+  g_string_append_c (w->out, c);
+  g_array_append_val (w->counts, zero);
+}
+
+static void
+json_close (JsonWriter *w, char c)
+{
+  g_assert (w->counts->len > 0);
+  g_array_set_size (w->counts, w->counts->len - 1);
+  g_string_append_c (w->out, c);
+}
+
+void
+json_begin_object (JsonWriter *w)
+{
+  json_open (w, '{');
+}
+
+void
+json_end_object (JsonWriter *w)
+{
+  json_close (w, '}');
+}
+
+void
+json_begin_array (JsonWriter *w)
+{
+  json_open (w, '[');
+}
+
+void
+json_end_array (JsonWriter *w)
+{
+  json_close (w, ']');
+}
+
+static void
+json_quote (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default:
+          if (*p < 0x20 || *p == 0x7F)
+            g_string_append_printf (out, "\\u%04x", *p);
+          else
+            g_string_append_c (out, (char) *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+void
+json_key (JsonWriter *w, const char *key)
+{
+  json_separate (w);
+  json_quote (w->out, key);
+  g_string_append_c (w->out, ':');
+  /* The value that follows belongs to this key: no comma before it. */
+  g_array_index (w->counts, guint, w->counts->len - 1) = 0;
+}
+
+void
+json_string (JsonWriter *w, const char *value)
+{
+  json_separate (w);
+  if (value == NULL)
+    g_string_append (w->out, "null");
+  else
+    json_quote (w->out, value);
+}
+
+void
+json_int (JsonWriter *w, gint64 value)
+{
+  json_separate (w);
+  g_string_append_printf (w->out, "%" G_GINT64_FORMAT, value);
+}
+
+void
+json_bool (JsonWriter *w, gboolean value)
+{
+  json_separate (w);
+  g_string_append (w->out, value ? "true" : "false");
+}

@@ -1,0 +1,200 @@
+/*
+ * main.c - madoguchi's entry point: global options, the table of
+ * subcommands, and the exit-code contract.
+ *
+ * `deliver` is run by an MTA, which bounces a report on any exit code but
+ * 0 and 75 (EX_TEMPFAIL).  A bounced report is a lost report, so for
+ * deliver every failure before the message is spooled, a bad config file
+ * included, exits 75: the MTA keeps the mail and retries.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/log.h"
+#include "madoguchi/message.h"
+#include "madoguchi/spool.h"
+
+typedef enum {
+  CMD_OPERATOR = 0,
+  CMD_MTA = 1 << 0,      /* run by an MTA: syslog, and tempfail on trouble */
+} CommandMode;
+
+typedef struct {
+  const char *name;
+  int (*run) (Context *ctx, int argc, char **argv);
+  CommandMode mode;
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+  { "deliver", cmd_deliver, CMD_MTA,
+    "file one message from standard input (run by the MTA)" },
+  { "init", cmd_init, CMD_OPERATOR, "create the database and the spool" },
+  { "list", cmd_list, CMD_OPERATOR, "list tickets, newest first" },
+  { "show", cmd_show, CMD_OPERATOR, "show one ticket and its messages" },
+  { "spool", cmd_spool, CMD_OPERATOR,
+    "file what waits in the spool (run), list it, retry failed entries" },
+  { "config", cmd_config, CMD_OPERATOR,
+    "print the effective configuration" },
+};
+
+Store *
+context_open_store (Context *ctx, GError **error)
+{
+  g_autofree char *path = config_db_path (ctx->config);
+
+  if (g_mkdir_with_parents (ctx->config->data_dir, 0700) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
+                   "cannot create %s: %s", ctx->config->data_dir,
+                   g_strerror (errsv));
+      return NULL;
+    }
+  return store_open (path, (int) ctx->config->busy_timeout, error);
+}
+
+int
+exit_status_from_error (const GError *error)
+{
+  if (error == NULL)
+    return EX_OK;
+  if (error->domain == CONFIG_ERROR)
+    return EX_CONFIG;
+  if (error->domain == SPOOL_ERROR)
+    return error->code == SPOOL_ERROR_NOSPACE ? EX_TEMPFAIL : EX_IOERR;
+  if (error->domain == STORE_ERROR && error->code == STORE_ERROR_BUSY)
+    return EX_TEMPFAIL;
+  if (error->domain == STORE_ERROR && error->code == STORE_ERROR_NOT_FOUND)
+    return EX_NOINPUT;
+  if (error->domain == G_OPTION_ERROR)
+    return EX_USAGE;
+  return EX_SOFTWARE;
+}
+
+int
+command_fail (const GError *error)
+{
+  fprintf (stderr, "madoguchi: %s\n", error->message);
+  return exit_status_from_error (error);
+}
+
+gboolean
+command_parse (const char *name, const char *args, const char *summary,
+               const GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autofree char *usage = g_strdup_printf ("%s %s", name, args);
+  g_autoptr (GOptionContext) octx = g_option_context_new (usage);
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_set_summary (octx, summary);
+  g_option_context_add_main_entries (octx, entries, NULL);
+  if (g_option_context_parse (octx, argc, argv, &error))
+    return TRUE;
+  fprintf (stderr, "madoguchi %s: %s\n", name, error->message);
+  return FALSE;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "usage: madoguchi [-c FILE] [-v] COMMAND [ARGS...]\n\n"
+                "commands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\n'madoguchi COMMAND --help' describes each command.\n");
+}
+
+static const Command *
+command_find (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+/* Global options stop at the first word that is not one. */
+static int
+parse_globals (int argc, char **argv, const char **config_path,
+               gboolean *verbose)
+{
+  int i = 1;
+
+  while (i < argc && argv[i][0] == '-')
+    {
+      if (strcmp (argv[i], "-c") == 0 && i + 1 < argc)
+        *config_path = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--config="))
+        *config_path = argv[i] + strlen ("--config=");
+      else if (strcmp (argv[i], "-v") == 0
+               || strcmp (argv[i], "--verbose") == 0)
+        *verbose = TRUE;
+      else
+        return -1;
+      i++;
+    }
+  return i;
+}
+
+static int
+run (const Command *cmd, const char *config_path, gboolean verbose,
+     int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  Context ctx = { NULL, verbose };
+  int status;
+
+  ctx.config = config_load (config_path, &error);
+  if (ctx.config == NULL)
+    {
+      if (cmd->mode & CMD_MTA)
+        {
+          log_error ("%s", error->message);
+          fprintf (stderr, "madoguchi: configuration error\n");
+          return EX_TEMPFAIL;
+        }
+      return command_fail (error);
+    }
+  status = cmd->run (&ctx, argc, argv);
+  config_free (ctx.config);
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *config_path = NULL;
+  gboolean verbose = FALSE;
+  const Command *cmd;
+  int first;
+
+  setlocale (LC_ALL, "");
+  umask (077);   /* reports are confidential: files 0600, folders 0700 */
+  first = parse_globals (argc, argv, &config_path, &verbose);
+  if (first < 0 || first >= argc)
+    {
+      usage (stderr);
+      return EX_USAGE;
+    }
+  if (strcmp (argv[first], "help") == 0 || strcmp (argv[first], "--help") == 0)
+    {
+      usage (stdout);
+      return EX_OK;
+    }
+  cmd = command_find (argv[first]);
+  if (cmd == NULL)
+    {
+      fprintf (stderr, "madoguchi: unknown command \"%s\"\n", argv[first]);
+      usage (stderr);
+      return EX_USAGE;
+    }
+  log_open ((cmd->mode & CMD_MTA) && !verbose ? LOG_SINK_SYSLOG
+                                              : LOG_SINK_STDERR, verbose);
+  message_init ();
+  return run (cmd, config_path, verbose, argc - first, argv + first);
+}
