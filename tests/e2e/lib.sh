@@ -1,0 +1,90 @@
+# lib.sh - a small TAP library for madoguchi's end-to-end tests (mblaze's
+# t/ and notmuch's test-lib are the models).  POSIX sh.
+#
+# Each test script sources this file, then calls ok/is/... and finally
+# done_testing.  Every script runs in a fresh $MADOGUCHI_HOME, removed at
+# exit unless KEEP_TEST_HOME is set.
+#
+# Environment from ctest: MADOGUCHI (the binary), TEST_DATA_DIR.
+
+set -u
+: "${MADOGUCHI:?set MADOGUCHI to the madoguchi binary}"
+: "${TEST_DATA_DIR:?set TEST_DATA_DIR to tests/data}"
+
+test_count=0
+test_failed=0
+TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-test.XXXXXX")
+MADOGUCHI_HOME="$TEST_HOME/home"
+export MADOGUCHI_HOME
+unset MADOGUCHI_CONFIG SENDER RECIPIENT ORIGINAL_RECIPIENT
+# Never read the system's config file: tests run on their own settings.
+printf '[madoguchi]\n' > "$TEST_HOME/empty.conf"
+MADOGUCHI_CONFIG="$TEST_HOME/empty.conf"
+export MADOGUCHI_CONFIG
+
+cleanup() {
+  if [ -z "${KEEP_TEST_HOME:-}" ]; then
+    chmod -R u+w "$TEST_HOME" 2>/dev/null
+    rm -rf "$TEST_HOME"
+  fi
+}
+trap cleanup EXIT
+
+# ok CONDITION-EXIT-STATUS DESCRIPTION: pass when the status is 0.
+ok() {
+  test_count=$((test_count + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $test_count - $2"
+  else
+    echo "not ok $test_count - $2"
+    test_failed=$((test_failed + 1))
+  fi
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+  if [ "$1" = "$2" ]; then
+    ok 0 "$3"
+  else
+    ok 1 "$3"
+    echo "#   got:      '$1'"
+    echo "#   expected: '$2'"
+  fi
+}
+
+# contains HAYSTACK NEEDLE DESCRIPTION
+contains() {
+  case "$1" in
+    *"$2"*) ok 0 "$3" ;;
+    *) ok 1 "$3"; echo "#   '$2' not found in:"; printf '%s\n' "$1" | sed 's/^/#   /' | head -20 ;;
+  esac
+}
+
+# deliver FILE [ARGS...]: pipe FILE into madoguchi deliver; sets $rc.
+deliver() {
+  file=$1
+  shift
+  "$MADOGUCHI" deliver "$@" < "$file"
+  rc=$?
+}
+
+# count_tickets: the number of tickets, from list --json.
+count_tickets() {
+  "$MADOGUCHI" list --all --json | grep -o '"number":' | wc -l | tr -d ' '
+}
+
+# sql QUERY: run a query on the test database (sqlite3 CLI).
+sql() {
+  sqlite3 "$MADOGUCHI_HOME/madoguchi.db" "$1"
+}
+
+# files_in DIR: the number of files in DIR.
+files_in() {
+  find "$1" -type f 2>/dev/null | wc -l | tr -d ' '
+}
+
+done_testing() {
+  echo "1..$test_count"
+  [ "$test_failed" -eq 0 ]
+  exit $?
+}
