@@ -59,10 +59,15 @@ spool_run (Context *ctx, const char *dir)
 
   if (spool_ensure (dir, &error))
     ids = spool_list (dir, "new", &error);
-  if (ids != NULL)
-    store = context_open_store (ctx, &error);
-  if (store == NULL)
+  if (ids == NULL)
     return command_fail (error);
+  store = context_open_store (ctx, &error);
+  if (store == NULL)
+    {
+      /* Everything stays spooled: a later run will do it. */
+      command_fail (error);
+      return EX_TEMPFAIL;
+    }
   spool_clean_tmp (dir, SPOOL_TMP_MAX_AGE);
   for (guint i = 0; i < ids->len; i++)
     left += !spool_run_one (ctx, store, dir, ids->pdata[i]);

@@ -71,6 +71,8 @@ exit_status_from_error (const GError *error)
     return EX_TEMPFAIL;
   if (error->domain == STORE_ERROR && error->code == STORE_ERROR_NOT_FOUND)
     return EX_NOINPUT;
+  if (error->domain == STORE_ERROR)
+    return EX_IOERR;
   if (error->domain == G_OPTION_ERROR)
     return EX_USAGE;
   return EX_SOFTWARE;
