@@ -1,0 +1,237 @@
+/*
+ * test-store.c - the SQLite store: schema, numbering, filing, dedup,
+ * lookups, and the raw bytes kept verbatim.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "madoguchi/store.h"
+
+typedef struct {
+  char *dir;
+  char *path;
+  Store *store;
+} Fixture;
+
+static const MessageLimits limits = { 32, 1000, 1 << 20 };
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
+  f->path = g_build_filename (f->dir, "madoguchi.db", NULL);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+  store_close (f->store);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+/* Files raw as a delivery would; returns the result. */
+static StoreFiled
+file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Message) m = message_parse (raw, len, &limits);
+  g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
+  StoreDelivery d = { "spool-id", "sender@example.net", "info@example.jp",
+                      received, (gint64) len, bytes, m, "test" };
+  StoreFiled filed = { { 0 }, FALSE };
+
+  g_assert_true (store_file (f->store, &d, &filed, &error));
+  g_assert_no_error (error);
+  return filed;
+}
+
+static char *
+report (int n)
+{
+  return g_strdup_printf ("From: Reporter <r%d@example.net>\n"
+                          "Subject: report %d\nMessage-ID: <m%d@x>\n\n"
+                          "body %d\n", n, n, n, n);
+}
+
+static int
+year_of (gint64 t)
+{
+  time_t tt = (time_t) t;
+  struct tm tm;
+
+  localtime_r (&tt, &tm);
+  return tm.tm_year + 1900;
+}
+
+static void
+test_numbering (Fixture *f, gconstpointer data)
+{
+  gint64 now = 1795600000;   /* November 2026 */
+  g_autofree char *r1 = report (1);
+  g_autofree char *r2 = report (2);
+  g_autofree char *expected1 = g_strdup_printf ("%d-000001", year_of (now));
+  g_autofree char *expected2 = g_strdup_printf ("%d-000002", year_of (now));
+  g_autofree char *next_year = g_strdup_printf ("%d-000001",
+                                                year_of (now) + 1);
+  g_autofree char *r3 = report (3);
+  StoreFiled a = file_raw (f, r1, strlen (r1), now);
+  StoreFiled b = file_raw (f, r2, strlen (r2), now + 60);
+  StoreFiled c = file_raw (f, r3, strlen (r3), now + 400 * 86400);
+
+  g_assert_cmpstr (a.number, ==, expected1);
+  g_assert_cmpstr (b.number, ==, expected2);
+  g_assert_cmpstr (c.number, ==, next_year);
+  g_assert_false (a.duplicate || b.duplicate || c.duplicate);
+}
+
+static void
+test_duplicate (Fixture *f, gconstpointer data)
+{
+  g_autofree char *r1 = report (1);
+  g_autoptr (GError) error = NULL;
+  StoreFiled a = file_raw (f, r1, strlen (r1), 1795600000);
+  StoreFiled b = file_raw (f, r1, strlen (r1), 1795600100);
+  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, 0, &error);
+
+  g_assert_false (a.duplicate);
+  g_assert_true (b.duplicate);
+  g_assert_cmpstr (a.number, ==, b.number);
+  g_assert_cmpuint (tickets->len, ==, 1);
+}
+
+static void
+test_list_and_get (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *r1 = report (1);
+  g_autofree char *r2 = report (2);
+  StoreFiled a = file_raw (f, r1, strlen (r1), 1795600000);
+  StoreFiled b = file_raw (f, r2, strlen (r2), 1795600100);
+  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, 0, &error);
+  g_autoptr (GPtrArray) one = store_list_tickets (f->store, 1, &error);
+  g_autofree char *tagged = g_strdup_printf ("[IR #%s]", a.number);
+  g_autoptr (StoreTicket) t = store_get_ticket (f->store, tagged, &error);
+  g_autoptr (GPtrArray) messages = NULL;
+  const StoreMessage *m;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (tickets->len, ==, 2);
+  g_assert_cmpuint (one->len, ==, 1);
+  g_assert_cmpstr (((StoreTicket *) tickets->pdata[0])->number, ==, b.number);
+  g_assert_cmpstr (t->number, ==, a.number);
+  g_assert_cmpstr (t->status, ==, "new");
+  g_assert_cmpstr (t->category, ==, "other");
+  g_assert_cmpstr (t->reporter, ==, "r1@example.net");
+  g_assert_cmpstr (t->subject, ==, "report 1");
+  messages = store_ticket_messages (f->store, t->id, &error);
+  g_assert_cmpuint (messages->len, ==, 1);
+  m = messages->pdata[0];
+  g_assert_cmpstr (m->message_id, ==, "m1@x");
+  g_assert_cmpstr (m->envelope_from, ==, "sender@example.net");
+  g_assert_cmpstr (m->text, ==, "body 1\n");
+  g_assert_cmpuint (m->parts->len, ==, 1);
+}
+
+static void
+test_not_found (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (store_get_ticket (f->store, "2026-000042", &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (store_get_ticket (f->store, "'; DROP TABLE ticket; --",
+                                   &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_raw_verbatim (Fixture *f, gconstpointer data)
+{
+  static const char raw[] = "Subject: nul\r\nMessage-ID: <n@x>\r\n\r\na\0b\r\n";
+  g_autoptr (GError) error = NULL;
+  StoreFiled a = file_raw (f, raw, sizeof raw - 1, 1795600000);
+  g_autoptr (StoreTicket) t = store_get_ticket (f->store, a.number, &error);
+  g_autoptr (GPtrArray) messages = store_ticket_messages (f->store, t->id,
+                                                          &error);
+  const StoreMessage *m = messages->pdata[0];
+  g_autoptr (GBytes) bytes = store_message_raw (f->store, m->id, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                   raw, sizeof raw - 1);
+  g_assert_nonnull (strstr (m->flags, "nul-bytes"));
+}
+
+static void
+test_reopen_and_newer_schema (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) again = store_open (f->path, 1000, &error);
+  sqlite3 *db = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL,
+                                 NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_null (store_open (f->path, 1000, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "newer"));
+}
+
+typedef struct {
+  const char *input;
+  const char *canonical;
+} NumberCase;
+
+static const NumberCase number_cases[] = {
+  { "2026-000123", "2026-000123" }, { "2026-123", "2026-000123" },
+  { "#2026-123", "2026-000123" }, { "[IR #2026-000123]", "2026-000123" },
+  { " 2026-7 ", "2026-000007" }, { "[CERT-JP #2027-1]", "2027-000001" },
+  { "123", NULL }, { "2026-", NULL }, { "abc", NULL }, { "", NULL },
+  { "2026-1234567890", NULL },
+};
+
+static void
+test_parse_number (gconstpointer data)
+{
+  const NumberCase *c = data;
+  g_autofree char *got = store_parse_number (c->input);
+
+  g_assert_cmpstr (got, ==, c->canonical);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  message_init ();
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/store/numbering", test_numbering);
+  ADD ("/store/duplicate", test_duplicate);
+  ADD ("/store/list-and-get", test_list_and_get);
+  ADD ("/store/not-found", test_not_found);
+  ADD ("/store/raw-verbatim", test_raw_verbatim);
+  ADD ("/store/schema/newer", test_reopen_and_newer_schema);
+#undef ADD
+  for (gsize i = 0; i < G_N_ELEMENTS (number_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/store/number/%zu", i);
+
+      g_test_add_data_func (path, &number_cases[i], test_parse_number);
+    }
+  return g_test_run ();
+}
