@@ -64,9 +64,10 @@ list_table (GPtrArray *tickets)
       g_string_truncate (line, 0);
       g_string_append_printf (line, "%-11s  %-16s  %-8s  %-9s  ", t->number,
                               created, t->status, t->category);
-      output_cell (line, reporter_of (t), 28, TRUE);
+      output_cell (line, reporter_of (t) ? reporter_of (t) : "-", 28, TRUE);
       g_string_append (line, "  ");
-      output_cell (line, t->subject, 60, FALSE);
+      output_cell (line, *t->subject ? t->subject : "(no subject)", 60,
+                   FALSE);
       printf ("%s\n", line->str);
     }
 }

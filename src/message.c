@@ -319,7 +319,7 @@ content_is_text (const char *type, const char *filename, GByteArray *bytes)
       return TRUE;
   /* Logs are often attached as application/octet-stream: trust a text
    * file name, but only when the content has no NUL near the start. */
-  if (memchr (bytes->data, '\0', probe) != NULL)
+  if (probe == 0 || memchr (bytes->data, '\0', probe) != NULL)
     return FALSE;
   for (gsize i = 0; filename && i < G_N_ELEMENTS (text_suffixes); i++)
     if (g_str_has_suffix (filename, text_suffixes[i]))
@@ -367,7 +367,7 @@ part_text (Walk *walk, MessagePart *mp, GByteArray *bytes)
       len = walk->limits->max_part_text;
       walk->message->flags |= MESSAGE_FLAG_TEXT_LIMIT;
     }
-  if (memchr (bytes->data, '\0', len) != NULL)
+  if (len > 0 && memchr (bytes->data, '\0', len) != NULL)
     walk->message->flags |= MESSAGE_FLAG_NUL_BYTES;
   text = charset_to_utf8 (mp->charset, (const char *) bytes->data, len,
                           &result);
@@ -567,7 +567,7 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
   m->parts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) message_part_free);
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);
-  if (memchr (data, '\0', len) != NULL)
+  if (len > 0 && memchr (data, '\0', len) != NULL)
     m->flags |= MESSAGE_FLAG_NUL_BYTES;
   if (len == skip)
     m->flags |= MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS;
