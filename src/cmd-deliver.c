@@ -64,10 +64,11 @@ deliver_file (Context *ctx, SpoolEntry *entry)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = context_open_store (ctx, &error);
+  g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
+  Intake intake = { ctx->config, rules, store, "deliver" };
   IntakeResult result = { 0 };
 
-  if (store != NULL
-      && intake_file (ctx->config, store, entry, "deliver", &result, &error))
+  if (store != NULL && intake_file (&intake, entry, &result, &error))
     log_info ("%s: %s %s size=%" G_GINT64_FORMAT "%s%s", entry->id,
               result.filed.duplicate ? "duplicate of" : "filed as",
               result.filed.number, entry->size,

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 
+#include "madoguchi/address.h"
 #include "madoguchi/command.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
@@ -78,7 +79,11 @@ cmd_list (Context *ctx, int argc, char **argv)
   gboolean json = FALSE;
   gint limit = 50;
   gboolean all = FALSE;
+  g_autofree char *ip = NULL;
+  StoreFilter filter = { 0 };
   const GOptionEntry entries[] = {
+    { "ip", 0, 0, G_OPTION_ARG_STRING, &ip,
+      "only tickets mentioning an address in ADDR or PREFIX", "ADDR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON array", NULL },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
       "show at most N tickets (default 50)", "N" },
@@ -97,9 +102,23 @@ cmd_list (Context *ctx, int argc, char **argv)
       fprintf (stderr, "madoguchi list: --limit must be at least 1\n");
       return EX_USAGE;
     }
+  if (ip != NULL)
+    {
+      Network net;
+
+      if (!address_parse_network (ip, &net))
+        {
+          fprintf (stderr, "madoguchi list: --ip: \"%s\" is not an address "
+                   "or prefix\n", ip);
+          return EX_USAGE;
+        }
+      filter.by_ip = TRUE;
+      address_network_bounds (&net, filter.ip_first, filter.ip_last);
+    }
+  filter.limit = all ? 0 : (guint) limit;
   store = context_open_store (ctx, &error);
   if (store != NULL)
-    tickets = store_list_tickets (store, all ? 0 : (guint) limit, &error);
+    tickets = store_list_tickets (store, &filter, &error);
   if (tickets == NULL)
     return command_fail (error);
   if (json)

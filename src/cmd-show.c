@@ -8,6 +8,7 @@
 #include "madoguchi/command.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
+#include "madoguchi/print.h"
 
 static void
 show_field (const char *label, const char *value)
@@ -59,9 +60,52 @@ show_message (const StoreMessage *m, guint index)
   printf ("\n%s\n", m->text);
 }
 
+typedef struct {
+  StoreTicket *ticket;
+  GPtrArray *messages;
+  GPtrArray *indicators;
+  GPtrArray *timestamps;
+  GPtrArray *excerpts;
+} Story;
+
 static void
-show_text (const Config *config, const StoreTicket *t, GPtrArray *messages)
+story_clear (Story *story)
 {
+  g_clear_pointer (&story->ticket, store_ticket_free);
+  g_clear_pointer (&story->messages, g_ptr_array_unref);
+  g_clear_pointer (&story->indicators, g_ptr_array_unref);
+  g_clear_pointer (&story->timestamps, g_ptr_array_unref);
+  g_clear_pointer (&story->excerpts, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Story, story_clear)
+
+static gboolean
+story_read (Store *store, const char *number, Story *story, GError **error)
+{
+  story->ticket = store_get_ticket (store, number, error);
+  if (story->ticket == NULL)
+    return FALSE;
+  story->messages = store_ticket_messages (store, story->ticket->id, error);
+  if (story->messages == NULL)
+    return FALSE;
+  story->indicators = store_ticket_indicators (store, story->ticket->id,
+                                               error);
+  if (story->indicators == NULL)
+    return FALSE;
+  story->timestamps = store_ticket_timestamps (store, story->ticket->id,
+                                               error);
+  if (story->timestamps == NULL)
+    return FALSE;
+  story->excerpts = store_ticket_excerpts (store, story->ticket->id, error);
+  return story->excerpts != NULL;
+}
+
+static void
+show_text (const Config *config, const Story *story)
+{
+  const StoreTicket *t = story->ticket;
+  GPtrArray *messages = story->messages;
   g_autofree char *created = output_time (t->created);
   g_autofree char *tag = g_strdup_printf ("[%s #%s]", config->tag, t->number);
   g_autofree char *category = g_strdup_printf ("%s (set by %s)", t->category,
@@ -74,6 +118,7 @@ show_text (const Config *config, const StoreTicket *t, GPtrArray *messages)
   show_field ("Category", category);
   show_field ("Owner", t->owner ? t->owner : "(nobody)");
   show_field ("Reporter", t->reporter_name ? t->reporter_name : t->reporter);
+  print_evidence (story->indicators, story->timestamps, story->excerpts);
   for (guint i = 0; i < messages->len; i++)
     show_message (messages->pdata[i], i + 1);
 }
@@ -128,8 +173,10 @@ json_message (JsonWriter *w, const StoreMessage *m)
 }
 
 static void
-show_json (const StoreTicket *t, GPtrArray *messages)
+show_json (const Story *story)
 {
+  const StoreTicket *t = story->ticket;
+  GPtrArray *messages = story->messages;
   JsonWriter w;
   g_autofree char *created = output_time_iso (t->created);
   g_autofree char *text = NULL;
@@ -152,6 +199,8 @@ show_json (const StoreTicket *t, GPtrArray *messages)
   json_string (&w, t->reporter ? t->reporter : t->reporter_name);
   json_key (&w, "subject");
   json_string (&w, t->subject);
+  print_evidence_json (&w, story->indicators, story->timestamps,
+                       story->excerpts);
   json_key (&w, "messages");
   json_begin_array (&w);
   for (guint i = 0; i < messages->len; i++)
@@ -203,8 +252,7 @@ cmd_show (Context *ctx, int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = NULL;
-  g_autoptr (StoreTicket) ticket = NULL;
-  g_autoptr (GPtrArray) messages = NULL;
+  g_auto (Story) story = { 0 };
 
   if (!command_parse ("show", "NUMBER", "Shows one ticket.", entries, &argc,
                       &argv))
@@ -215,17 +263,13 @@ cmd_show (Context *ctx, int argc, char **argv)
       return EX_USAGE;
     }
   store = context_open_store (ctx, &error);
-  if (store != NULL)
-    ticket = store_get_ticket (store, argv[1], &error);
-  if (ticket != NULL)
-    messages = store_ticket_messages (store, ticket->id, &error);
-  if (messages == NULL)
+  if (store == NULL || !story_read (store, argv[1], &story, &error))
     return command_fail (error);
   if (raw)
-    return show_raw (store, messages, which);
+    return show_raw (store, story.messages, which);
   if (json)
-    show_json (ticket, messages);
+    show_json (&story);
   else
-    show_text (ctx->config, ticket, messages);
+    show_text (ctx->config, &story);
   return EX_OK;
 }

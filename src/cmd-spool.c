@@ -18,7 +18,7 @@
 
 /* Files one entry; returns FALSE when it must stay for a later run. */
 static gboolean
-spool_run_one (Context *ctx, Store *store, const char *dir, const char *id)
+spool_run_one (const Intake *intake, const char *dir, const char *id)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SpoolEntry) entry = spool_open (dir, id, &error);
@@ -37,8 +37,7 @@ spool_run_one (Context *ctx, Store *store, const char *dir, const char *id)
         log_error ("%s: %s", id, error->message);
       return FALSE;
     }
-  ok = intake_file (ctx->config, store, entry, g_get_user_name (), &result,
-                    &error);
+  ok = intake_file (intake, entry, &result, &error);
   if (ok)
     printf ("%s: %s %s\n", id,
             result.filed.duplicate ? "already filed as" : "filed as",
@@ -55,6 +54,8 @@ spool_run (Context *ctx, const char *dir)
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = NULL;
   g_autoptr (GPtrArray) ids = NULL;
+  g_autoptr (RuleSet) rules = NULL;
+  Intake intake;
   guint left = 0;
 
   if (spool_ensure (dir, &error))
@@ -68,9 +69,11 @@ spool_run (Context *ctx, const char *dir)
       command_fail (error);
       return EX_TEMPFAIL;
     }
+  rules = intake_load_rules (ctx->config);
+  intake = (Intake) { ctx->config, rules, store, g_get_user_name () };
   spool_clean_tmp (dir, SPOOL_TMP_MAX_AGE);
   for (guint i = 0; i < ids->len; i++)
-    left += !spool_run_one (ctx, store, dir, ids->pdata[i]);
+    left += !spool_run_one (&intake, dir, ids->pdata[i]);
   printf ("%u filed, %u left in the spool\n", ids->len - left, left);
   return left ? EX_TEMPFAIL : EX_OK;
 }

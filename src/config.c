@@ -9,6 +9,9 @@
  */
 #include "madoguchi/config.h"
 
+#include "madoguchi/address.h"
+#include "madoguchi/keyfile.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@ typedef enum {
   KEY_INT,
   KEY_SIZE,
   KEY_BOOL,
+  KEY_NETWORKS,
 } KeyType;
 
 typedef struct {
@@ -56,6 +60,10 @@ static const ConfigKey config_keys[] = {
   { "min_free_space", KEY_SIZE, "16M", 0, 1024 * 1024 * MiB,
     FIELD (min_free_space) },
   { "keep_spool", KEY_BOOL, "false", 0, 1, FIELD (keep_spool) },
+  { "own_networks", KEY_NETWORKS, "", 0, 0, FIELD (own_networks) },
+  { "max_indicators", KEY_INT, "10000", 1, 1000000, FIELD (max_indicators) },
+  { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB,
+    FIELD (max_scan_text) },
 };
 
 static const ConfigKey *
@@ -92,6 +100,29 @@ parse_size (const char *text, gint64 *out)
   return TRUE;
 }
 
+/* "192.0.2.0/24, 2001:db8::/32": separated by commas or spaces. */
+static gboolean
+parse_networks (const char *text, GArray **out)
+{
+  g_auto (GStrv) items = g_strsplit_set (text, ", \t", -1);
+  g_autoptr (GArray) nets = g_array_new (FALSE, FALSE, sizeof (Network));
+
+  for (gsize i = 0; items[i] != NULL; i++)
+    {
+      Network net;
+
+      if (*items[i] == '\0')
+        continue;
+      if (!address_parse_network (items[i], &net))
+        return FALSE;
+      g_array_append_val (nets, net);
+    }
+  if (*out != NULL)
+    g_array_unref (*out);
+  *out = g_steal_pointer (&nets);
+  return TRUE;
+}
+
 static gboolean
 parse_value (const ConfigKey *k, const char *text, Config *config)
 {
@@ -101,8 +132,6 @@ parse_value (const ConfigKey *k, const char *text, Config *config)
   switch (k->type)
     {
     case KEY_STRING:
-      if (*text == '\0')
-        return FALSE;
       g_free (*(char **) field);
       *(char **) field = g_strdup (text);
       return TRUE;
@@ -111,6 +140,8 @@ parse_value (const ConfigKey *k, const char *text, Config *config)
         return FALSE;
       *(gboolean *) field = g_strcmp0 (text, "true") == 0;
       return TRUE;
+    case KEY_NETWORKS:
+      return parse_networks (text, (GArray **) field);
     case KEY_INT:
     case KEY_SIZE:
       break;
@@ -131,34 +162,10 @@ key_type_hint (const ConfigKey *k)
     case KEY_BOOL: return "true or false";
     case KEY_SIZE: return "a size such as 512K, 64M or 1G";
     case KEY_INT: return "a whole number";
+    case KEY_NETWORKS: return "addresses or prefixes like 192.0.2.0/24";
     case KEY_STRING: break;
     }
   return "a non-empty string";
-}
-
-/* The line of "key =" inside [group] in the file text, for messages. */
-static int
-config_key_line (const char *text, const char *group, const char *key)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autofree char *header = g_strdup_printf ("[%s]", group);
-  gboolean in_group = FALSE;
-
-  for (int i = 0; lines[i] != NULL; i++)
-    {
-      const char *line = g_strstrip (lines[i]);
-      gsize key_len = strlen (key);
-
-      if (line[0] == '[')
-        in_group = strcmp (line, header) == 0;
-      else if (in_group && strncmp (line, key, key_len) == 0
-               && (line[key_len] == '=' || line[key_len] == ' '
-                   || line[key_len] == '\t'))
-        return i + 1;
-      if (key[0] == '\0' && in_group)
-        return i + 1;
-    }
-  return 0;
 }
 
 static void
@@ -206,7 +213,7 @@ config_check_tag (const Config *config, const char *file, const char *text,
     return TRUE;
   g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                "%s:%d: tag must be 1 to 16 letters, digits or '-'", file,
-               config_key_line (text, CONFIG_GROUP, "tag"));
+               keyfile_line (text, CONFIG_GROUP, "tag"));
   return FALSE;
 }
 
@@ -220,7 +227,7 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
     {
       const ConfigKey *k = config_key_find (keys[i]);
       g_autofree char *value = NULL;
-      int line = config_key_line (text, CONFIG_GROUP, keys[i]);
+      int line = keyfile_line (text, CONFIG_GROUP, keys[i]);
 
       if (k == NULL)
         {
@@ -230,7 +237,8 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
           return FALSE;
         }
       value = g_key_file_get_string (kf, CONFIG_GROUP, keys[i], NULL);
-      if (value == NULL || !parse_value (k, g_strstrip (value), config))
+      if (value == NULL || !parse_value (k, g_strstrip (value), config)
+          || (k->type == KEY_STRING && *value == '\0'))
         {
           g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                        "%s:%d: bad value for %s: expected %s%s", file, line,
@@ -269,7 +277,7 @@ config_read_file (Config *config, const char *file, GError **error)
       {
         g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN_KEY,
                      "%s:%d: unknown group [%s]", file,
-                     config_key_line (text, groups[i], ""), groups[i]);
+                     keyfile_line (text, groups[i], NULL), groups[i]);
         return FALSE;
       }
   config->file = g_strdup (file);
@@ -305,6 +313,8 @@ config_free (Config *config)
   for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
     if (config_keys[i].type == KEY_STRING)
       g_free (G_STRUCT_MEMBER (char *, config, config_keys[i].offset));
+  if (config->own_networks != NULL)
+    g_array_unref (config->own_networks);
   g_free (config->file);
   g_free (config);
 }
@@ -319,6 +329,22 @@ char *
 config_spool_dir (const Config *config)
 {
   return g_build_filename (config->data_dir, "spool", NULL);
+}
+
+static void
+config_print_networks (FILE *out, const char *key, const GArray *nets)
+{
+  fprintf (out, "%s =", key);
+  for (guint i = 0; nets != NULL && i < nets->len; i++)
+    {
+      const Network *net = &g_array_index (nets, Network, i);
+      gboolean v4 = address_is_v4 (net->net);
+      g_autofree char *addr = address_format (net->net, FALSE);
+
+      fprintf (out, "%s %s/%u", i ? "," : "", addr,
+               v4 ? net->prefix - 96 : net->prefix);
+    }
+  fputc ('\n', out);
 }
 
 void
@@ -344,6 +370,9 @@ config_print (const Config *config, FILE *out)
         case KEY_SIZE:
           fprintf (out, "%s = %" G_GINT64_FORMAT "\n", k->key,
                    *(const gint64 *) field);
+          break;
+        case KEY_NETWORKS:
+          config_print_networks (out, k->key, *(GArray *const *) field);
           break;
         }
     }

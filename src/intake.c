@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include "madoguchi/log.h"
 #include "madoguchi/message.h"
 
 void
@@ -39,16 +40,62 @@ spool_time (const SpoolEntry *entry)
   return t > 0 ? t : (gint64) time (NULL);
 }
 
-gboolean
-intake_file (const Config *config, Store *store, SpoolEntry *entry,
-             const char *who, IntakeResult *result, GError **error)
+MessageLimits
+intake_limits (const Config *config)
 {
-  g_autoptr (GBytes) raw = spool_read_message (entry, error);
-  g_autoptr (Message) message = NULL;
   MessageLimits limits = {
     (guint) config->max_mime_depth, (guint) config->max_mime_parts,
     (gsize) config->max_part_text,
   };
+
+  return limits;
+}
+
+RuleSet *
+intake_load_rules (const Config *config)
+{
+  g_autoptr (GError) error = NULL;
+  RuleSet *rules = rules_load (config->rules_dir, &error);
+
+  if (rules == NULL)
+    {
+      log_warn ("%s; extracting nothing", error->message);
+      return NULL;
+    }
+  for (guint i = 0; i < rules->problems->len; i++)
+    {
+      const RuleProblem *p = rules->problems->pdata[i];
+
+      log_warn ("%s/%s:%d: %s%s%s (see 'madoguchi rules check')",
+                config->rules_dir, p->file, p->line, p->rule ? p->rule : "",
+                p->rule ? ": " : "", p->message);
+    }
+  return rules;
+}
+
+Extraction *
+intake_extract (const Config *config, const RuleSet *rules,
+                const Message *message, gint64 received)
+{
+  ExtractOptions options = {
+    message->date_utc ? message->date_utc : received,
+    message->date_utc ? message->date_offset : 0,
+    (guint) config->max_indicators, (gsize) config->max_scan_text,
+    config->own_networks,
+  };
+
+  return extract_run (rules, message, &options);
+}
+
+gboolean
+intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
+             GError **error)
+{
+  const Config *config = intake->config;
+  g_autoptr (GBytes) raw = spool_read_message (entry, error);
+  MessageLimits limits = intake_limits (config);
+  g_autoptr (Message) message = NULL;
+  g_autoptr (Extraction) extraction = NULL;
   StoreDelivery delivery = { 0 };
   g_autofree char *spool_dir = config_spool_dir (config);
 
@@ -58,15 +105,19 @@ intake_file (const Config *config, Store *store, SpoolEntry *entry,
                            g_bytes_get_size (raw), &limits);
   if (entry->kept < entry->size)
     message->flags |= MESSAGE_FLAG_TRUNCATED;
+  delivery.received = spool_time (entry);
+  if (intake->rules != NULL)
+    extraction = intake_extract (config, intake->rules, message,
+                                 delivery.received);
   delivery.spool_id = entry->id;
   delivery.envelope_from = envelope_sender (entry, message);
   delivery.envelope_to = entry->recipient;
-  delivery.received = spool_time (entry);
   delivery.size = entry->size;
   delivery.raw = raw;
   delivery.message = message;
-  delivery.who = who;
-  if (!store_file (store, &delivery, &result->filed, error))
+  delivery.extraction = extraction;
+  delivery.who = intake->who;
+  if (!store_file (intake->store, &delivery, &result->filed, error))
     return FALSE;
   result->flags = message_flags_to_string (message->flags);
   return spool_done (spool_dir, entry, config->keep_spool, error);

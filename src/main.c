@@ -37,6 +37,9 @@ static const Command commands[] = {
   { "show", cmd_show, CMD_OPERATOR, "show one ticket and its messages" },
   { "spool", cmd_spool, CMD_OPERATOR,
     "file what waits in the spool (run), list it, retry failed entries" },
+  { "extract", cmd_extract, CMD_OPERATOR,
+    "show what would be extracted from one message (a dry run)" },
+  { "rules", cmd_rules, CMD_OPERATOR, "check the rule files" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
 };

@@ -196,6 +196,8 @@ message_read_headers (Message *m, GMimeMessage *mime,
   m->subject = header_decoded (object, "Subject");
   m->date = header_decoded (object, "Date");
   m->date_utc = date ? g_date_time_to_unix (date) : 0;
+  m->date_offset = date ? (int) (g_date_time_get_utc_offset (date)
+                                 / G_USEC_PER_SEC) : 0;
   m->return_path = return_path_addr (object, options);
   if (m->from == NULL && m->date == NULL && m->message_id == NULL)
     m->flags |= MESSAGE_FLAG_NO_HEADERS;
@@ -419,24 +421,34 @@ walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
   g_string_append (walk->text, mp->text);
 }
 
-/* A forwarded message's headers are evidence: they go into the text. */
+/* A forwarded message's headers are evidence (its Received chain, its
+ * From): they become a text part of their own, marked forwarded. */
 static void
-walk_forwarded_headers (Walk *walk, GMimeMessage *inner)
+walk_forwarded_headers (Walk *walk, GMimeMessage *inner, guint depth)
 {
   GMimeHeaderList *list = g_mime_object_get_header_list (GMIME_OBJECT (inner));
   int count = g_mime_header_list_get_count (list);
+  GString *text = g_string_new (NULL);
+  MessagePart *mp = g_new0 (MessagePart, 1);
 
-  if (walk->text->len > 0)
-    g_string_append_c (walk->text, '\n');
   for (int i = 0; i < count; i++)
     {
       GMimeHeader *header = g_mime_header_list_get_header_at (list, i);
       g_autofree char *value = charset_decode_header (
         g_mime_header_get_raw_value (header));
 
-      g_string_append_printf (walk->text, "%s: %s\n",
+      g_string_append_printf (text, "%s: %s\n",
                               g_mime_header_get_name (header), value);
     }
+  mp->depth = depth;
+  mp->forwarded = TRUE;
+  mp->content_type = g_strdup ("text/rfc822-headers");
+  mp->size = (gint64) text->len;
+  mp->text = g_string_free (text, FALSE);
+  g_ptr_array_add (walk->message->parts, mp);
+  if (walk->text->len > 0)
+    g_string_append_c (walk->text, '\n');
+  g_string_append (walk->text, mp->text);
 }
 
 static void
@@ -473,7 +485,7 @@ walk_object (Walk *walk, GMimeObject *object, guint depth,
 
       if (inner == NULL)
         return;
-      walk_forwarded_headers (walk, inner);
+      walk_forwarded_headers (walk, inner, depth);
       walk_object (walk, g_mime_message_get_mime_part (inner), depth + 1,
                    TRUE);
     }

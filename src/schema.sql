@@ -56,7 +56,8 @@ CREATE TABLE message (
   flags TEXT NOT NULL DEFAULT '',       -- "truncated,malformed,..."
   dedup_key TEXT NOT NULL UNIQUE,       -- an MTA retry hits this
   raw BLOB NOT NULL,                    -- verbatim, as evidence
-  text TEXT NOT NULL DEFAULT ''         -- decoded UTF-8 of all text parts
+  text TEXT NOT NULL DEFAULT '',        -- decoded UTF-8 of all text parts
+  indicators_dropped INTEGER NOT NULL DEFAULT 0  -- past max_indicators
 );
 CREATE INDEX message_ticket ON message (ticket_id);
 CREATE INDEX message_message_id ON message (message_id);
@@ -73,6 +74,54 @@ CREATE TABLE part (
   forwarded INTEGER NOT NULL,
   PRIMARY KEY (message_id, idx)
 );
+
+-- Evidence extracted from a message.  Addresses are also kept as 16
+-- bytes (IPv4 as ::ffff:a.b.c.d) from ip to ip_end, so that "which
+-- tickets mention this address or prefix" is one index range scan.
+CREATE TABLE indicator (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,          -- ipv4 ipv6 cidr range url domain email
+  value TEXT NOT NULL,
+  ip BLOB,
+  ip_end BLOB,
+  scope TEXT,
+  own INTEGER NOT NULL DEFAULT 0,
+  ports TEXT,                  -- "22,80": ports written next to it
+  count INTEGER NOT NULL,
+  first_seen INTEGER,          -- event times on its lines, UTC
+  last_seen INTEGER,
+  context TEXT,                -- the first line it appears on
+  UNIQUE (message_id, kind, value)
+);
+CREATE INDEX indicator_ip ON indicator (ip, ip_end);
+CREATE INDEX indicator_ticket ON indicator (ticket_id);
+CREATE INDEX indicator_value ON indicator (kind, value);
+
+CREATE TABLE timestamp (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+  utc INTEGER NOT NULL,
+  original TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  zone_assumed INTEGER NOT NULL,
+  part INTEGER,                -- NULL: the subject
+  line INTEGER NOT NULL
+);
+CREATE INDEX timestamp_ticket ON timestamp (ticket_id, utc);
+
+CREATE TABLE excerpt (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+  part INTEGER NOT NULL,
+  first_line INTEGER NOT NULL,
+  last_line INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX excerpt_ticket ON excerpt (ticket_id);
 
 -- The audit trail: every change to a ticket, by whom, old -> new.
 CREATE TABLE event (

@@ -42,10 +42,40 @@ static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, raw, text) VALUES (:ticket, :received, :spool_id, "
-  ":envelope_from, :envelope_to, :message_id, :in_reply_to, :refs, :from, "
-  ":from_addr, :reply_to, :to, :cc, :subject, :date, :date_utc, :size, "
-  ":flags, :dedup_key, :raw, :text)";
+  "dedup_key, raw, text, indicators_dropped) VALUES (:ticket, :received, "
+  ":spool_id, :envelope_from, :envelope_to, :message_id, :in_reply_to, "
+  ":refs, :from, :from_addr, :reply_to, :to, :cc, :subject, :date, "
+  ":date_utc, :size, :flags, :dedup_key, :raw, :text, :dropped)";
+
+static const char SQL_INDICATOR_INSERT[] =
+  "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
+  "scope, own, ports, count, first_seen, last_seen, context) VALUES "
+  "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :ports, "
+  ":count, :first_seen, :last_seen, :context)";
+
+static const char SQL_TIMESTAMP_INSERT[] =
+  "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
+  "zone_assumed, part, line) VALUES (:ticket, :message, :utc, :original, "
+  ":rule, :assumed, :part, :line)";
+
+static const char SQL_EXCERPT_INSERT[] =
+  "INSERT INTO excerpt (ticket_id, message_id, part, first_line, "
+  "last_line, text) VALUES (:ticket, :message, :part, :first, :last, "
+  ":text)";
+
+static const char SQL_INDICATOR_LIST[] =
+  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "
+  "MIN(first_seen), MAX(last_seen), MIN(context) FROM indicator "
+  "WHERE ticket_id = :ticket GROUP BY kind, value "
+  "ORDER BY ip IS NULL, SUM(count) DESC, value";
+
+static const char SQL_TIMESTAMP_LIST[] =
+  "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
+  "WHERE ticket_id = :ticket ORDER BY utc, id";
+
+static const char SQL_EXCERPT_LIST[] =
+  "SELECT part, first_line, last_line, text FROM excerpt "
+  "WHERE ticket_id = :ticket ORDER BY message_id, id";
 
 static const char SQL_PART_INSERT[] =
   "INSERT INTO part (message_id, idx, depth, content_type, filename, "
@@ -61,7 +91,10 @@ static const char SQL_EVENT_INSERT[] =
   "reporter, reporter_name, subject FROM ticket "
 
 static const char SQL_TICKET_LIST[] =
-  SQL_TICKET_COLUMNS "ORDER BY created DESC, id DESC LIMIT :limit";
+  SQL_TICKET_COLUMNS "WHERE :by_ip = 0 OR id IN (SELECT ticket_id FROM "
+  "indicator WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', "
+  "'range') AND ip <= :last AND ip_end >= :first)) "
+  "ORDER BY created DESC, id DESC LIMIT :limit";
 
 static const char SQL_TICKET_GET[] =
   SQL_TICKET_COLUMNS "WHERE number = :number";
@@ -356,6 +389,7 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   sqlite3_bind_blob64 (stmt, param (stmt, ":raw"), raw_len ? raw : "",
                        raw_len, SQLITE_STATIC);
   bind_text (stmt, ":text", d->message->text);
+  bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
   if (!step_done (store, stmt, "cannot insert message", error))
     return 0;
   return sqlite3_last_insert_rowid (store->db);
@@ -403,6 +437,126 @@ insert_event (Store *store, gint64 ticket, gint64 at, const char *who,
   return step_done (store, stmt, "cannot insert event", error);
 }
 
+static void
+bind_blob16 (sqlite3_stmt *stmt, const char *name, const guint8 *bytes)
+{
+  sqlite3_bind_blob (stmt, param (stmt, name), bytes, 16, SQLITE_STATIC);
+}
+
+static void
+bind_time (sqlite3_stmt *stmt, const char *name, gint64 t)
+{
+  if (t == 0)
+    sqlite3_bind_null (stmt, param (stmt, name));
+  else
+    bind_int (stmt, name, t);
+}
+
+static gboolean
+insert_indicators (Store *store, gint64 ticket, gint64 message,
+                   GPtrArray *indicators, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_INDICATOR_INSERT,
+                                           error);
+
+  for (guint i = 0; stmt != NULL && i < indicators->len; i++)
+    {
+      const Indicator *ind = indicators->pdata[i];
+      g_autofree char *ports = extract_ports_string (ind->ports);
+
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      bind_int (stmt, ":ticket", ticket);
+      bind_int (stmt, ":message", message);
+      bind_text (stmt, ":kind", ind->kind);
+      bind_text (stmt, ":value", ind->value);
+      if (ind->has_ip)
+        {
+          bind_blob16 (stmt, ":ip", ind->ip);
+          bind_blob16 (stmt, ":ip_end", ind->ip_end);
+        }
+      bind_text (stmt, ":scope", ind->scope);
+      bind_int (stmt, ":own", ind->own);
+      bind_text (stmt, ":ports", ports);
+      bind_int (stmt, ":count", ind->count);
+      bind_time (stmt, ":first_seen", ind->first_seen);
+      bind_time (stmt, ":last_seen", ind->last_seen);
+      bind_text (stmt, ":context", ind->context);
+      if (!step_done (store, stmt, "cannot insert indicator", error))
+        return FALSE;
+    }
+  return stmt != NULL;
+}
+
+static void
+bind_part (sqlite3_stmt *stmt, guint part)
+{
+  if (part == G_MAXUINT)
+    sqlite3_bind_null (stmt, param (stmt, ":part"));
+  else
+    bind_int (stmt, ":part", part);
+}
+
+static gboolean
+insert_timestamps (Store *store, gint64 ticket, gint64 message,
+                   GPtrArray *timestamps, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_TIMESTAMP_INSERT,
+                                           error);
+
+  for (guint i = 0; stmt != NULL && i < timestamps->len; i++)
+    {
+      const Timestamp *t = timestamps->pdata[i];
+
+      sqlite3_reset (stmt);
+      bind_int (stmt, ":ticket", ticket);
+      bind_int (stmt, ":message", message);
+      bind_int (stmt, ":utc", t->utc);
+      bind_text (stmt, ":original", t->original);
+      bind_text (stmt, ":rule", t->rule);
+      bind_int (stmt, ":assumed", t->zone_assumed);
+      bind_part (stmt, t->part);
+      bind_int (stmt, ":line", t->line);
+      if (!step_done (store, stmt, "cannot insert timestamp", error))
+        return FALSE;
+    }
+  return stmt != NULL;
+}
+
+static gboolean
+insert_excerpts (Store *store, gint64 ticket, gint64 message,
+                 GPtrArray *excerpts, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_EXCERPT_INSERT, error);
+
+  for (guint i = 0; stmt != NULL && i < excerpts->len; i++)
+    {
+      const Excerpt *e = excerpts->pdata[i];
+
+      sqlite3_reset (stmt);
+      bind_int (stmt, ":ticket", ticket);
+      bind_int (stmt, ":message", message);
+      bind_int (stmt, ":part", e->part);
+      bind_int (stmt, ":first", e->first_line);
+      bind_int (stmt, ":last", e->last_line);
+      bind_text (stmt, ":text", e->text);
+      if (!step_done (store, stmt, "cannot insert excerpt", error))
+        return FALSE;
+    }
+  return stmt != NULL;
+}
+
+static gboolean
+insert_extraction (Store *store, gint64 ticket, gint64 message,
+                   const Extraction *x, GError **error)
+{
+  if (x == NULL)
+    return TRUE;
+  return insert_indicators (store, ticket, message, x->indicators, error)
+         && insert_timestamps (store, ticket, message, x->timestamps, error)
+         && insert_excerpts (store, ticket, message, x->excerpts, error);
+}
+
 static gboolean
 file_new_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
                  GError **error)
@@ -412,6 +566,7 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
 
   return message != 0
          && insert_parts (store, message, d->message->parts, error)
+         && insert_extraction (store, ticket, message, d->extraction, error)
          && insert_event (store, ticket, d->received, d->who, "created",
                           d->spool_id, error);
 }
@@ -506,13 +661,16 @@ collect_rows (Store *store, sqlite3_stmt *stmt,
 }
 
 GPtrArray *
-store_list_tickets (Store *store, guint limit, GError **error)
+store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_TICKET_LIST, error);
 
   if (stmt == NULL)
     return NULL;
-  bind_int (stmt, ":limit", limit ? (gint64) limit : -1);
+  bind_int (stmt, ":limit", filter->limit ? (gint64) filter->limit : -1);
+  bind_int (stmt, ":by_ip", filter->by_ip);
+  bind_blob16 (stmt, ":first", filter->ip_first);
+  bind_blob16 (stmt, ":last", filter->ip_last);
   return collect_rows (store, stmt, (gpointer) ticket_from_row,
                        (GDestroyNotify) store_ticket_free, error);
 }
@@ -651,4 +809,96 @@ store_message_raw (Store *store, gint64 message_id, GError **error)
   else
     set_db_error (error, store->db, rc, "cannot read message");
   return NULL;
+}
+
+void
+store_indicator_free (StoreIndicator *ind)
+{
+  g_free (ind->kind);
+  g_free (ind->value);
+  g_free (ind->scope);
+  g_free (ind->ports);
+  g_free (ind->context);
+  g_free (ind);
+}
+
+static gpointer
+indicator_from_row (sqlite3_stmt *stmt)
+{
+  StoreIndicator *ind = g_new0 (StoreIndicator, 1);
+
+  ind->kind = column_text (stmt, 0);
+  ind->value = column_text (stmt, 1);
+  ind->scope = column_text (stmt, 2);
+  ind->own = sqlite3_column_int (stmt, 3);
+  ind->count = sqlite3_column_int64 (stmt, 4);
+  ind->ports = column_text (stmt, 5);
+  ind->first_seen = sqlite3_column_int64 (stmt, 6);
+  ind->last_seen = sqlite3_column_int64 (stmt, 7);
+  ind->context = column_text (stmt, 8);
+  return ind;
+}
+
+static gpointer
+timestamp_from_row (sqlite3_stmt *stmt)
+{
+  Timestamp *t = g_new0 (Timestamp, 1);
+
+  t->utc = sqlite3_column_int64 (stmt, 0);
+  t->original = column_text (stmt, 1);
+  t->rule = column_text (stmt, 2);
+  t->zone_assumed = sqlite3_column_int (stmt, 3);
+  t->part = sqlite3_column_type (stmt, 4) == SQLITE_NULL
+            ? G_MAXUINT : (guint) sqlite3_column_int (stmt, 4);
+  t->line = (guint) sqlite3_column_int (stmt, 5);
+  return t;
+}
+
+static gpointer
+excerpt_from_row (sqlite3_stmt *stmt)
+{
+  Excerpt *e = g_new0 (Excerpt, 1);
+
+  e->part = (guint) sqlite3_column_int (stmt, 0);
+  e->first_line = (guint) sqlite3_column_int (stmt, 1);
+  e->last_line = (guint) sqlite3_column_int (stmt, 2);
+  e->text = column_text (stmt, 3);
+  return e;
+}
+
+/* Rows of a per-ticket query, each made by from_row. */
+static GPtrArray *
+ticket_rows (Store *store, const char *sql, gint64 ticket_id,
+             gpointer (*from_row) (sqlite3_stmt *), GDestroyNotify free_fn,
+             GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  bind_int (stmt, ":ticket", ticket_id);
+  return collect_rows (store, stmt, from_row, free_fn, error);
+}
+
+GPtrArray *
+store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
+{
+  return ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
+                      indicator_from_row,
+                      (GDestroyNotify) store_indicator_free, error);
+}
+
+GPtrArray *
+store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
+{
+  return ticket_rows (store, SQL_TIMESTAMP_LIST, ticket_id,
+                      timestamp_from_row,
+                      (GDestroyNotify) extract_timestamp_free, error);
+}
+
+GPtrArray *
+store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
+{
+  return ticket_rows (store, SQL_EXCERPT_LIST, ticket_id, excerpt_from_row,
+                      (GDestroyNotify) extract_excerpt_free, error);
 }

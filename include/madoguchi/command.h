@@ -41,5 +41,7 @@ int cmd_list (Context *ctx, int argc, char **argv);
 int cmd_show (Context *ctx, int argc, char **argv);
 int cmd_spool (Context *ctx, int argc, char **argv);
 int cmd_config (Context *ctx, int argc, char **argv);
+int cmd_extract (Context *ctx, int argc, char **argv);
+int cmd_rules (Context *ctx, int argc, char **argv);
 
 #endif

@@ -37,6 +37,9 @@ typedef struct {
   gint64 busy_timeout;      /* milliseconds to wait for a database lock */
   gint64 min_free_space;    /* bytes the spool file system must keep free */
   gboolean keep_spool;      /* keep filed messages in spool/cur/ */
+  GArray *own_networks;     /* of Network: the team's own address space */
+  gint64 max_indicators;    /* distinct indicators kept per message */
+  gint64 max_scan_text;     /* bytes of text scanned per message */
 } Config;
 
 /*

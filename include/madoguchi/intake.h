@@ -9,6 +9,8 @@
 #include <glib.h>
 
 #include "madoguchi/config.h"
+#include "madoguchi/extract.h"
+#include "madoguchi/rules.h"
 #include "madoguchi/spool.h"
 #include "madoguchi/store.h"
 
@@ -19,12 +21,34 @@ typedef struct {
 
 void intake_result_clear (IntakeResult *result);
 
+typedef struct {
+  const Config *config;
+  const RuleSet *rules;    /* NULL: no extraction */
+  Store *store;
+  const char *who;         /* the actor in the audit trail */
+} Intake;
+
 /*
- * Files entry (a file in spool/new/) into store and removes it from the
- * spool.  who names the actor in the audit trail.  On error the entry is
- * left where it is, untouched, and error says why.
+ * Files entry (a file in spool/new/) into the store and removes it from
+ * the spool.  On error the entry is left where it is, untouched, and
+ * error says why.
  */
-gboolean intake_file (const Config *config, Store *store, SpoolEntry *entry,
-                      const char *who, IntakeResult *result, GError **error);
+gboolean intake_file (const Intake *intake, SpoolEntry *entry,
+                      IntakeResult *result, GError **error);
+
+/*
+ * Loads the rules of config, logging each problem in them (a broken rule
+ * is skipped, never fatal).  Returns (transfer full) the rules, or NULL
+ * (logged) when rules_dir cannot be read: intake goes on without them.
+ */
+RuleSet *intake_load_rules (const Config *config);
+
+/* Parses bytes as a message received at `received` and extracts its
+ * evidence with rules.  Returns (transfer full) the extraction. */
+Extraction *intake_extract (const Config *config, const RuleSet *rules,
+                            const Message *message, gint64 received);
+
+/* The message limits of config. */
+MessageLimits intake_limits (const Config *config);
 
 #endif

@@ -53,6 +53,7 @@ typedef struct {
   char *subject;
   char *date;           /* the Date header, decoded, or NULL */
   gint64 date_utc;      /* seconds since the epoch; 0 when unknown */
+  int date_offset;      /* the Date's zone, seconds east of UTC */
   char *return_path;    /* addr-spec, "" for <>, or NULL */
   GPtrArray *parts;     /* of MessagePart */
   char *text;           /* the text of all textual parts, in order */

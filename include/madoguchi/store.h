@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "madoguchi/extract.h"
 #include "madoguchi/message.h"
 
 #define STORE_ERROR (store_error_quark ())
@@ -43,6 +44,7 @@ typedef struct {
   gint64 size;                 /* bytes the MTA sent */
   GBytes *raw;                 /* the bytes kept */
   const Message *message;
+  const Extraction *extraction;   /* or NULL */
   const char *who;             /* for the audit trail */
 } StoreDelivery;
 
@@ -93,8 +95,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreTicket, store_ticket_free)
 void store_message_free (StoreMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreMessage, store_message_free)
 
-/* (transfer full) newest first, at most limit (0: all), of StoreTicket. */
-GPtrArray *store_list_tickets (Store *store, guint limit, GError **error);
+typedef struct {
+  guint limit;                 /* 0: all */
+  gboolean by_ip;              /* only tickets with an address in: */
+  guint8 ip_first[16];
+  guint8 ip_last[16];
+} StoreFilter;
+
+/* (transfer full) newest first, of StoreTicket. */
+GPtrArray *store_list_tickets (Store *store, const StoreFilter *filter,
+                               GError **error);
 
 /*
  * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123" or
@@ -106,6 +116,33 @@ StoreTicket *store_get_ticket (Store *store, const char *number,
 
 /* (transfer full) the messages of a ticket, oldest first. */
 GPtrArray *store_ticket_messages (Store *store, gint64 ticket_id,
+                                  GError **error);
+
+/* One indicator of a ticket, summed over its messages. */
+typedef struct {
+  char *kind;
+  char *value;
+  char *scope;
+  gboolean own;
+  gint64 count;
+  char *ports;
+  gint64 first_seen;
+  gint64 last_seen;
+  char *context;
+} StoreIndicator;
+
+void store_indicator_free (StoreIndicator *indicator);
+
+/* (transfer full) StoreIndicator, addresses first, most frequent first. */
+GPtrArray *store_ticket_indicators (Store *store, gint64 ticket_id,
+                                    GError **error);
+
+/* (transfer full) Timestamp (extract.h), earliest first. */
+GPtrArray *store_ticket_timestamps (Store *store, gint64 ticket_id,
+                                    GError **error);
+
+/* (transfer full) Excerpt (extract.h), in message and text order. */
+GPtrArray *store_ticket_excerpts (Store *store, gint64 ticket_id,
                                   GError **error);
 
 /* (transfer full) the raw bytes of a message. */

@@ -47,7 +47,7 @@ file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
   g_autoptr (Message) m = message_parse (raw, len, &limits);
   g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
   StoreDelivery d = { "spool-id", "sender@example.net", "info@example.jp",
-                      received, (gint64) len, bytes, m, "test" };
+                      received, (gint64) len, bytes, m, NULL, "test" };
   StoreFiled filed = { { 0 }, FALSE };
 
   g_assert_true (store_file (f->store, &d, &filed, &error));
@@ -101,7 +101,8 @@ test_duplicate (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   StoreFiled a = file_raw (f, r1, strlen (r1), 1795600000);
   StoreFiled b = file_raw (f, r1, strlen (r1), 1795600100);
-  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, 0, &error);
+  StoreFilter all = { 0 };
+  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, &all, &error);
 
   g_assert_false (a.duplicate);
   g_assert_true (b.duplicate);
@@ -117,8 +118,10 @@ test_list_and_get (Fixture *f, gconstpointer data)
   g_autofree char *r2 = report (2);
   StoreFiled a = file_raw (f, r1, strlen (r1), 1795600000);
   StoreFiled b = file_raw (f, r2, strlen (r2), 1795600100);
-  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, 0, &error);
-  g_autoptr (GPtrArray) one = store_list_tickets (f->store, 1, &error);
+  StoreFilter all = { 0 };
+  StoreFilter first = { .limit = 1 };
+  g_autoptr (GPtrArray) tickets = store_list_tickets (f->store, &all, &error);
+  g_autoptr (GPtrArray) one = store_list_tickets (f->store, &first, &error);
   g_autofree char *tagged = g_strdup_printf ("[IR #%s]", a.number);
   g_autoptr (StoreTicket) t = store_get_ticket (f->store, tagged, &error);
   g_autoptr (GPtrArray) messages = NULL;

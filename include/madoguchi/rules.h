@@ -1,0 +1,96 @@
+/*
+ * rules.h - the site's rules: rules/NAME.rules (GKeyFile) and rules/tlds.
+ *
+ * A rule file holds [define] fragments, referenced as {name} inside
+ * patterns, and one [rule NAME] group per rule:
+ *
+ *   [rule syslog]
+ *   kind = timestamp
+ *   pattern = (?<mon>{month_name})\s+(?<day>\d{1,2}) ...
+ *   assume_zone = report
+ *
+ * Patterns are PCRE2, compiled once with UTF and MULTILINE, JIT'ed, and
+ * matched under match and depth limits.  Values are taken raw: a
+ * backslash is the regex's, not GKeyFile's.  A broken rule is skipped and
+ * recorded as a problem; it never stops intake.  Only this module and
+ * extract.c see PCRE2.
+ */
+#ifndef MADOGUCHI_RULES_H
+#define MADOGUCHI_RULES_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <glib.h>
+#include <pcre2.h>
+
+#define RULES_ERROR (rules_error_quark ())
+GQuark rules_error_quark (void);
+
+typedef enum {
+  RULE_KIND_IPV4,
+  RULE_KIND_IPV6,
+  RULE_KIND_URL,
+  RULE_KIND_EMAIL,
+  RULE_KIND_DOMAIN,
+  RULE_KIND_PORT,
+  RULE_KIND_TIMESTAMP,
+  RULE_KIND_LOGLINE,
+} RuleKind;
+
+typedef struct {
+  char *name;
+  char *file;              /* base name of the rule file */
+  int line;
+  RuleKind kind;
+  pcre2_code *code;
+  gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
+  int zone_offset;         /* its offset, seconds east of UTC */
+  GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
+} Rule;
+
+typedef struct {
+  char *file;
+  int line;
+  char *rule;              /* rule name, or NULL */
+  char *message;
+} RuleProblem;
+
+typedef struct {
+  GPtrArray *rules;        /* of Rule, in file name then file order */
+  GPtrArray *problems;     /* of RuleProblem */
+  GHashTable *tlds;        /* lower-case top-level domains (a set) */
+  pcre2_match_context *match_context;
+} RuleSet;
+
+/*
+ * Loads every NAME.rules file of dir and dir/tlds.  Problems in rules are
+ * collected in the set, not returned as errors; error is set only when
+ * dir itself cannot be read.  Returns (transfer full) the set.
+ */
+RuleSet *rules_load (const char *dir, GError **error);
+void rules_free (RuleSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
+
+/* The rule kind's name ("ipv4", "timestamp", ...). */
+const char *rules_kind_name (RuleKind kind);
+
+/*
+ * Matches rule against subject (UTF-8, len bytes) from offset, under the
+ * set's limits.  Returns pcre2_match's result: > 0 on a match, 
+ * PCRE2_ERROR_NOMATCH, or another negative code (a limit was hit).
+ */
+int rules_match (const RuleSet *set, const Rule *rule, const char *subject,
+                 gsize len, gsize offset, pcre2_match_data *match);
+
+/*
+ * The text of the named group of the last match in md (of rule, on
+ * subject).  FALSE when the pattern has no such group or it is unset or
+ * empty.
+ */
+gboolean rules_group (const Rule *rule, pcre2_match_data *md,
+                      const char *subject, const char *name,
+                      const char **start, gsize *len);
+
+/* Parses a zone ("UTC", "JST", "+0900", "+09:00", "Z"); FALSE if none. */
+gboolean rules_parse_zone (const char *text, gsize len, int *offset);
+
+#endif

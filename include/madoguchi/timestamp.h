@@ -1,0 +1,33 @@
+/*
+ * timestamp.h - turn a timestamp rule's match into UTC seconds, by the
+ * rule's recipe: named groups year, month or mon, day, hour, minute,
+ * second, ampm, zone, or epoch.
+ */
+#ifndef MADOGUCHI_TIMESTAMP_H
+#define MADOGUCHI_TIMESTAMP_H
+
+#include <glib.h>
+
+#include "madoguchi/rules.h"
+
+typedef struct {
+  gint64 time;     /* the report's Date (else arrival), UTC seconds */
+  int offset;      /* the zone of that Date, seconds east of UTC */
+} TimeReference;
+
+/*
+ * Computes the UTC time of the match in md (of rule, on subject).  A time
+ * without a zone takes the rule's zone, else the reference's (and then
+ * *assumed is TRUE); a time without a year takes the reference's year,
+ * or the year before when it would lie more than a day after it.
+ * Returns FALSE when the fields do not make a real time.
+ */
+gboolean timestamp_from_match (const Rule *rule, const char *subject,
+                               pcre2_match_data *md,
+                               const TimeReference *ref, gint64 *utc,
+                               gboolean *assumed);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+gint64 timestamp_days_from_civil (int year, int month, int day);
+
+#endif

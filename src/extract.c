@@ -1,0 +1,690 @@
+/*
+ * extract.c - run the extractor rules over the text of a report.
+ *
+ * Sources are the subject and the text of every part (forwarded headers
+ * are a part of their own); the outer message's transport headers are
+ * never read, since they describe how the report reached us, not the
+ * incident.  Rules run in order; within a family (addresses, names,
+ * times) a match overlapping an earlier one is dropped, so that an
+ * IPv4-mapped IPv6 address is one address and a URL's host is not a
+ * second domain.
+ */
+#include "madoguchi/extract.h"
+
+#include <string.h>
+
+#include "madoguchi/timestamp.h"
+
+#define EXCERPT_TEXT_MAX (2 * 1024 * 1024)
+#define SUBJECT_PART G_MAXUINT
+
+typedef enum {
+  FAMILY_ADDRESS,
+  FAMILY_NAME,
+  FAMILY_TIME,
+  FAMILY_COUNT,
+} Family;
+
+typedef struct {
+  gsize start;
+  gsize end;
+} Span;
+
+typedef struct {
+  gsize offset;
+  guint line;
+  Indicator *indicator;   /* addresses only */
+  guint16 port;           /* ports only */
+  gint64 utc;             /* times only */
+} Hit;
+
+typedef struct {
+  const RuleSet *rules;
+  const ExtractOptions *options;
+  TimeReference ref;
+  Extraction *result;
+  GHashTable *by_key;     /* "kind value" -> Indicator */
+  pcre2_match_data *md;
+  gsize excerpt_bytes;
+  /* The current source: */
+  const char *text;
+  gsize len;
+  guint part;
+  GArray *line_starts;    /* gsize */
+  GArray *spans[FAMILY_COUNT];
+  GArray *addresses;      /* Hit */
+  GArray *ports;          /* Hit */
+  GArray *times;          /* Hit */
+  guint8 *log_line;       /* per line: a logline rule matched there */
+} Scan;
+
+static void
+indicator_free (gpointer data)
+{
+  Indicator *ind = data;
+
+  g_free (ind->kind);
+  g_free (ind->value);
+  g_array_unref (ind->ports);
+  g_free (ind->context);
+  g_free (ind);
+}
+
+void
+extract_timestamp_free (Timestamp *t)
+{
+  g_free (t->original);
+  g_free (t->rule);
+  g_free (t);
+}
+
+void
+extract_excerpt_free (Excerpt *e)
+{
+  g_free (e->text);
+  g_free (e);
+}
+
+void
+extract_free (Extraction *x)
+{
+  if (x == NULL)
+    return;
+  g_ptr_array_unref (x->indicators);
+  g_ptr_array_unref (x->timestamps);
+  g_ptr_array_unref (x->excerpts);
+  g_free (x);
+}
+
+/* 1-based line number of offset in the current source. */
+static guint
+line_of (const Scan *s, gsize offset)
+{
+  guint lo = 0;
+  guint hi = s->line_starts->len;
+
+  while (hi - lo > 1)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (g_array_index (s->line_starts, gsize, mid) <= offset)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return lo + 1;
+}
+
+/* (transfer full) the text of 1-based lines first..last. */
+static char *
+lines_text (const Scan *s, guint first, guint last)
+{
+  gsize start = g_array_index (s->line_starts, gsize, first - 1);
+  gsize end = last < s->line_starts->len
+              ? g_array_index (s->line_starts, gsize, last) : s->len;
+
+  while (end > start && (s->text[end - 1] == '\n'))
+    end--;
+  return g_strndup (s->text + start, end - start);
+}
+
+/* Claims [start, end) for family; FALSE if an earlier match has it. */
+static gboolean
+claim_span (Scan *s, Family family, gsize start, gsize end)
+{
+  GArray *spans = s->spans[family];
+  guint lo = 0;
+  guint hi = spans->len;
+  Span span = { start, end };
+
+  while (lo < hi)   /* first span that ends after start */
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (g_array_index (spans, Span, mid).end <= start)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo < spans->len && g_array_index (spans, Span, lo).start < end)
+    return FALSE;
+  g_array_insert_val (spans, lo, span);
+  return TRUE;
+}
+
+static Indicator *
+indicator_get (Scan *s, const char *kind, const char *value)
+{
+  g_autofree char *key = g_strconcat (kind, " ", value, NULL);
+  Indicator *ind = g_hash_table_lookup (s->by_key, key);
+
+  if (ind != NULL)
+    return ind;
+  if (s->result->indicators->len >= s->options->max_indicators)
+    {
+      s->result->dropped++;
+      return NULL;
+    }
+  ind = g_new0 (Indicator, 1);
+  ind->kind = g_strdup (kind);
+  ind->value = g_strdup (value);
+  ind->ports = g_array_new (FALSE, FALSE, sizeof (guint16));
+  g_hash_table_insert (s->by_key, g_steal_pointer (&key), ind);
+  g_ptr_array_add (s->result->indicators, ind);
+  return ind;
+}
+
+/* Counts one occurrence at offset; the first one gives the context. */
+static void
+indicator_seen (Scan *s, Indicator *ind, gsize offset)
+{
+  guint line = line_of (s, offset);
+
+  ind->count++;
+  if (ind->context == NULL)
+    {
+      g_autofree char *text = lines_text (s, line, line);
+
+      ind->context = g_utf8_make_valid (g_strstrip (text), -1);
+    }
+}
+
+static void
+indicator_add_port (Indicator *ind, guint16 port)
+{
+  for (guint i = 0; i < ind->ports->len; i++)
+    if (g_array_index (ind->ports, guint16, i) == port)
+      return;
+  if (ind->ports->len < 1000)
+    g_array_append_val (ind->ports, port);
+}
+
+static gboolean
+own_address (const Scan *s, const guint8 ip[16])
+{
+  const GArray *nets = s->options->own_networks;
+
+  for (guint i = 0; nets != NULL && i < nets->len; i++)
+    if (address_network_contains (&g_array_index (nets, Network, i), ip))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+group_text (Scan *s, const Rule *rule, const char *name, char **out)
+{
+  const char *start;
+  gsize len;
+
+  if (!rules_group (rule, s->md, s->text, name, &start, &len))
+    return FALSE;
+  *out = address_refang (start, len);
+  return TRUE;
+}
+
+static gboolean
+group_number (Scan *s, const Rule *rule, const char *name, gint64 max,
+              gint64 *value)
+{
+  g_autofree char *text = NULL;
+
+  return group_text (s, rule, name, &text)
+         && g_ascii_string_to_signed (text, 10, 0, max, value, NULL);
+}
+
+/* An address, prefix or range match: validated, normalised, counted. */
+static void
+on_address (Scan *s, const Rule *rule, gsize start, gsize end)
+{
+  g_autofree char *addr = NULL;
+  g_autofree char *last = NULL;
+  g_autofree char *value = NULL;
+  Network net;
+  guint8 ip_end[16];
+  gboolean mapped, end_mapped;
+  gint64 prefix, port;
+  const char *kind = rule->kind == RULE_KIND_IPV6 ? "ipv6" : "ipv4";
+  Indicator *ind;
+
+  if (!group_text (s, rule, "addr", &addr)
+      || !address_parse (addr, net.net, &mapped)
+      || (rule->kind == RULE_KIND_IPV6 && address_is_v4 (net.net) && !mapped)
+      || (rule->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
+      || !claim_span (s, FAMILY_ADDRESS, start, end))
+    return;
+  value = address_format (net.net, mapped);
+  memcpy (ip_end, net.net, 16);
+  if (group_number (s, rule, "prefix", mapped || rule->kind == RULE_KIND_IPV4
+                                       ? 32 : 128, &prefix))
+    {
+      g_autofree char *written = g_steal_pointer (&value);
+
+      net.prefix = (guint) prefix + (address_is_v4 (net.net) ? 96 : 0);
+      address_network_bounds (&net, net.net, ip_end);
+      kind = "cidr";
+      value = g_strdup_printf ("%s/%" G_GINT64_FORMAT, written, prefix);
+    }
+  else if (group_text (s, rule, "end", &last)
+           && address_parse (last, ip_end, &end_mapped)
+           && memcmp (ip_end, net.net, 16) > 0)
+    {
+      g_autofree char *first = g_steal_pointer (&value);
+      g_autofree char *end_text = address_format (ip_end, end_mapped);
+
+      kind = "range";
+      value = g_strdup_printf ("%s-%s", first, end_text);
+    }
+  ind = indicator_get (s, kind, value);
+  if (ind == NULL)
+    return;
+  if (ind->count == 0)
+    {
+      ind->has_ip = TRUE;
+      memcpy (ind->ip, net.net, 16);
+      memcpy (ind->ip_end, ip_end, 16);
+      ind->mapped = mapped;
+      ind->scope = address_scope (net.net);
+      ind->own = own_address (s, net.net);
+    }
+  indicator_seen (s, ind, start);
+  if (group_number (s, rule, "port", 65535, &port) && port > 0)
+    indicator_add_port (ind, (guint16) port);
+  g_array_append_val (s->addresses,
+                      ((Hit) { start, line_of (s, start), ind, 0, 0 }));
+}
+
+static gboolean
+known_tld (const Scan *s, const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  g_autofree char *tld = g_ascii_strdown (dot ? dot + 1 : name, -1);
+
+  return g_hash_table_contains (s->rules->tlds, tld);
+}
+
+/* "setup.sh" and "report.zip" are files, not domains. */
+static gboolean
+looks_like_file (const Rule *rule, const char *name)
+{
+  const char *dot = strchr (name, '.');
+
+  if (rule->file_extensions == NULL || dot == NULL
+      || strchr (dot + 1, '.') != NULL)
+    return FALSE;
+  for (guint i = 0; rule->file_extensions[i] != NULL; i++)
+    if (g_ascii_strcasecmp (dot + 1, rule->file_extensions[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Drops what prose puts after a URL: "see http://x/y)." */
+static void
+trim_url (char *url)
+{
+  gsize len = strlen (url);
+
+  while (len > 0 && strchr (".,;:!?'\")]>", url[len - 1]) != NULL)
+    {
+      char c = url[len - 1];
+
+      /* Keep a closing bracket that closes one inside the URL. */
+      if ((c == ')' && strchr (url, '(') != NULL)
+          || (c == ']' && strchr (url, '[') != NULL))
+        break;
+      url[--len] = '\0';
+    }
+}
+
+static void
+on_name (Scan *s, const Rule *rule, gsize start, gsize end)
+{
+  g_autofree char *value = address_refang (s->text + start, end - start);
+  const char *host = value;
+  Indicator *ind;
+
+  if (rule->kind == RULE_KIND_URL)
+    trim_url (value);
+  else
+    {
+      char *lower = g_ascii_strdown (value, -1);
+
+      g_free (value);
+      value = lower;
+      host = strchr (value, '@') ? strchr (value, '@') + 1 : value;
+      if (!known_tld (s, host)
+          || (rule->kind == RULE_KIND_DOMAIN && looks_like_file (rule, host)))
+        return;
+    }
+  if (strlen (value) < 4 || !claim_span (s, FAMILY_NAME, start, end))
+    return;
+  ind = indicator_get (s, rules_kind_name (rule->kind), value);
+  if (ind != NULL)
+    indicator_seen (s, ind, start);
+}
+
+static void
+on_port (Scan *s, const Rule *rule, gsize start)
+{
+  gint64 port;
+
+  if (group_number (s, rule, "port", 65535, &port) && port > 0)
+    g_array_append_val (s->ports, ((Hit) { start, line_of (s, start), NULL,
+                                           (guint16) port, 0 }));
+}
+
+static void
+on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
+{
+  Timestamp *t;
+  gint64 utc;
+  gboolean assumed;
+
+  if (!timestamp_from_match (rule, s->text, s->md, &s->ref, &utc, &assumed)
+      || !claim_span (s, FAMILY_TIME, start, end))
+    return;
+  t = g_new0 (Timestamp, 1);
+  t->utc = utc;
+  t->original = g_strndup (s->text + start, end - start);
+  t->rule = g_strdup (rule->name);
+  t->zone_assumed = assumed;
+  t->part = s->part;
+  t->line = line_of (s, start);
+  g_ptr_array_add (s->result->timestamps, t);
+  g_array_append_val (s->times, ((Hit) { start, t->line, NULL, 0, utc }));
+}
+
+static void
+on_match (Scan *s, const Rule *rule, gsize start, gsize end)
+{
+  switch (rule->kind)
+    {
+    case RULE_KIND_IPV4:
+    case RULE_KIND_IPV6:
+      on_address (s, rule, start, end);
+      break;
+    case RULE_KIND_URL:
+    case RULE_KIND_EMAIL:
+    case RULE_KIND_DOMAIN:
+      on_name (s, rule, start, end);
+      break;
+    case RULE_KIND_PORT:
+      on_port (s, rule, start);
+      break;
+    case RULE_KIND_TIMESTAMP:
+      on_timestamp (s, rule, start, end);
+      break;
+    case RULE_KIND_LOGLINE:
+      s->log_line[line_of (s, start) - 1] = 1;
+      break;
+    }
+}
+
+/* Every match of rule in the current source. */
+static void
+scan_rule (Scan *s, const Rule *rule)
+{
+  gsize offset = 0;
+
+  while (offset <= s->len)
+    {
+      int rc = rules_match (s->rules, rule, s->text, s->len, offset, s->md);
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer (s->md);
+
+      if (rc == PCRE2_ERROR_NOMATCH)
+        return;
+      if (rc < 0)
+        {
+          /* A match or depth limit: this rule stops here, others go on. */
+          s->result->limit_hit = TRUE;
+          return;
+        }
+      on_match (s, rule, ov[0], ov[1]);
+      offset = ov[1];
+      if (ov[1] == ov[0])   /* empty match: step one UTF-8 character */
+        offset = (gsize) (g_utf8_next_char (s->text + ov[0]) - s->text);
+    }
+}
+
+/* A port goes with the last address before it on its line.  Both lists
+ * are in text order, so one pass over each does it. */
+static void
+attach_ports (Scan *s)
+{
+  guint a = 0;
+
+  for (guint i = 0; i < s->ports->len; i++)
+    {
+      const Hit *port = &g_array_index (s->ports, Hit, i);
+      const Hit *before;
+
+      while (a < s->addresses->len
+             && g_array_index (s->addresses, Hit, a).offset < port->offset)
+        a++;
+      if (a == 0)
+        continue;
+      before = &g_array_index (s->addresses, Hit, a - 1);
+      if (before->line == port->line)
+        indicator_add_port (before->indicator, port->port);
+    }
+}
+
+/* An address is seen at the event times written on its line. */
+static void
+attach_times (Scan *s)
+{
+  guint t = 0;
+
+  /* Both lists are in text order; walk them together by line. */
+  for (guint i = 0; i < s->addresses->len; i++)
+    {
+      const Hit *a = &g_array_index (s->addresses, Hit, i);
+
+      while (t < s->times->len && g_array_index (s->times, Hit, t).line
+                                    < a->line)
+        t++;
+      for (guint k = t; k < s->times->len
+                        && g_array_index (s->times, Hit, k).line == a->line;
+           k++)
+        {
+          gint64 utc = g_array_index (s->times, Hit, k).utc;
+          Indicator *ind = a->indicator;
+
+          if (ind->first_seen == 0 || utc < ind->first_seen)
+            ind->first_seen = utc;
+          if (utc > ind->last_seen)
+            ind->last_seen = utc;
+        }
+    }
+}
+
+static gint
+compare_hits (gconstpointer a, gconstpointer b)
+{
+  const Hit *x = a;
+  const Hit *y = b;
+
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Lines that begin (after indentation or quoting) with an event time. */
+static void
+mark_timed_lines (Scan *s)
+{
+  for (guint i = 0; i < s->times->len; i++)
+    {
+      const Hit *t = &g_array_index (s->times, Hit, i);
+      gsize p = g_array_index (s->line_starts, gsize, t->line - 1);
+
+      while (p < t->offset && strchr (" \t>[<", s->text[p]) != NULL)
+        p++;
+      if (p == t->offset)
+        s->log_line[t->line - 1] = 1;
+    }
+}
+
+static void
+add_excerpt (Scan *s, guint first, guint last)
+{
+  Excerpt *e;
+  char *text;
+
+  if (s->excerpt_bytes >= EXCERPT_TEXT_MAX)
+    {
+      s->result->limit_hit = TRUE;
+      return;
+    }
+  text = lines_text (s, first, last);
+  s->excerpt_bytes += strlen (text);
+  e = g_new0 (Excerpt, 1);
+  e->part = s->part;
+  e->first_line = first;
+  e->last_line = last;
+  e->text = text;
+  g_ptr_array_add (s->result->excerpts, e);
+}
+
+/* Runs of consecutive log lines become excerpts. */
+static void
+find_excerpts (Scan *s)
+{
+  guint lines = s->line_starts->len;
+  guint first = 0;
+
+  mark_timed_lines (s);
+  for (guint i = 0; i <= lines; i++)
+    {
+      gboolean log = i < lines && s->log_line[i];
+
+      if (log && first == 0)
+        first = i + 1;
+      else if (!log && first != 0)
+        {
+          add_excerpt (s, first, i);
+          first = 0;
+        }
+    }
+}
+
+static void
+scan_reset (Scan *s, const char *text, gsize len, guint part)
+{
+  s->text = text;
+  s->len = len;
+  s->part = part;
+  g_array_set_size (s->line_starts, 0);
+  for (gsize i = 0; i < len; i++)
+    if (i == 0 || text[i - 1] == '\n')
+      g_array_append_val (s->line_starts, i);
+  if (len == 0)
+    g_array_append_val (s->line_starts, len);
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    g_array_set_size (s->spans[f], 0);
+  g_array_set_size (s->addresses, 0);
+  g_array_set_size (s->ports, 0);
+  g_array_set_size (s->times, 0);
+  g_free (s->log_line);
+  s->log_line = g_malloc0 (s->line_starts->len);
+}
+
+static void
+scan_source (Scan *s, const char *text, gsize len, guint part)
+{
+  scan_reset (s, text, len, part);
+  for (guint i = 0; i < s->rules->rules->len; i++)
+    scan_rule (s, s->rules->rules->pdata[i]);
+  g_array_sort (s->addresses, compare_hits);
+  g_array_sort (s->ports, compare_hits);
+  g_array_sort (s->times, compare_hits);
+  attach_ports (s);
+  attach_times (s);
+  if (part != SUBJECT_PART)
+    find_excerpts (s);
+}
+
+static void
+scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
+{
+  memset (s, 0, sizeof *s);
+  s->rules = rules;
+  s->options = options;
+  s->ref.time = options->reference_time;
+  s->ref.offset = options->reference_offset;
+  s->result = g_new0 (Extraction, 1);
+  s->result->indicators = g_ptr_array_new_with_free_func (indicator_free);
+  s->result->timestamps = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) extract_timestamp_free);
+  s->result->excerpts = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) extract_excerpt_free);
+  s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  s->md = pcre2_match_data_create (64, NULL);
+  s->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+  s->addresses = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->ports = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
+}
+
+static Extraction *
+scan_finish (Scan *s)
+{
+  g_hash_table_unref (s->by_key);
+  pcre2_match_data_free (s->md);
+  g_array_unref (s->line_starts);
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    g_array_unref (s->spans[f]);
+  g_array_unref (s->addresses);
+  g_array_unref (s->ports);
+  g_array_unref (s->times);
+  g_free (s->log_line);
+  return s->result;
+}
+
+/* Scans len bytes of text, within what is left of the scan budget. */
+static void
+scan_budgeted (Scan *s, const char *text, gsize len, guint part,
+               gsize *budget)
+{
+  if (len > *budget)
+    {
+      /* Cut at a character boundary so the text stays valid UTF-8. */
+      const char *cut = g_utf8_find_prev_char (text, text + *budget + 1);
+
+      len = cut ? (gsize) (cut - text) : 0;
+      s->result->limit_hit = TRUE;
+    }
+  *budget -= len;
+  scan_source (s, text, len, part);
+}
+
+Extraction *
+extract_run (const RuleSet *rules, const Message *message,
+             const ExtractOptions *options)
+{
+  Scan s;
+  gsize budget = options->max_scan_text;
+
+  scan_init (&s, rules, options);
+  if (message->subject != NULL)
+    scan_budgeted (&s, message->subject, strlen (message->subject),
+                   SUBJECT_PART, &budget);
+  for (guint i = 0; i < message->parts->len; i++)
+    {
+      const MessagePart *part = message->parts->pdata[i];
+
+      if (part->text != NULL && budget > 0)
+        scan_budgeted (&s, part->text, strlen (part->text), i, &budget);
+    }
+  return scan_finish (&s);
+}
+
+char *
+extract_ports_string (const GArray *ports)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < ports->len; i++)
+    g_string_append_printf (s, "%s%u", i ? "," : "",
+                            g_array_index (ports, guint16, i));
+  return g_string_free (s, s->len == 0);
+}

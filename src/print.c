@@ -1,0 +1,190 @@
+/*
+ * print.c - the evidence of a ticket or of a dry run, for people and for
+ * scripts.  Addresses come first, with their scope, ports and the event
+ * times seen on their lines; then the times; then the log excerpts.
+ */
+#include "madoguchi/print.h"
+
+#include <stdio.h>
+
+#include "madoguchi/output.h"
+
+GPtrArray *
+print_indicator_rows (const Extraction *x)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) store_indicator_free);
+
+  for (guint i = 0; i < x->indicators->len; i++)
+    {
+      const Indicator *ind = x->indicators->pdata[i];
+      StoreIndicator *row = g_new0 (StoreIndicator, 1);
+
+      row->kind = g_strdup (ind->kind);
+      row->value = g_strdup (ind->value);
+      row->scope = g_strdup (ind->scope);
+      row->own = ind->own;
+      row->count = ind->count;
+      row->ports = extract_ports_string (ind->ports);
+      row->first_seen = ind->first_seen;
+      row->last_seen = ind->last_seen;
+      row->context = g_strdup (ind->context);
+      g_ptr_array_add (rows, row);
+    }
+  return rows;
+}
+
+static void
+print_indicator (const StoreIndicator *ind)
+{
+  g_autoptr (GString) line = g_string_new ("  ");
+  g_autofree char *first = output_time_iso (ind->first_seen);
+  g_autofree char *last = output_time_iso (ind->last_seen);
+
+  g_string_append_printf (line, "%-6s ", ind->kind);
+  output_cell (line, ind->value, 40, TRUE);
+  g_string_append_printf (line, " %4" G_GINT64_FORMAT "x", ind->count);
+  if (ind->scope != NULL)
+    g_string_append_printf (line, "  %s%s", ind->scope,
+                            ind->own ? ", OURS" : "");
+  if (ind->ports != NULL)
+    g_string_append_printf (line, "  port %s", ind->ports);
+  if (ind->first_seen != 0)
+    g_string_append_printf (line, "  %s", first);
+  if (ind->last_seen != ind->first_seen)
+    g_string_append_printf (line, " .. %s", last);
+  printf ("%s\n", line->str);
+}
+
+static void
+print_timestamp (const Timestamp *t)
+{
+  g_autofree char *utc = output_time_iso (t->utc);
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  output_cell (line, t->original, 40, TRUE);
+  printf ("  %s  %s%s\n", utc, line->str,
+          t->zone_assumed ? "  (zone assumed)" : "");
+}
+
+static void
+print_excerpt (const Excerpt *e)
+{
+  g_auto (GStrv) lines = g_strsplit (e->text, "\n", -1);
+
+  printf ("  part %u, lines %u-%u:\n", e->part, e->first_line, e->last_line);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr (GString) line = g_string_new (NULL);
+
+      output_cell (line, lines[i], 160, FALSE);
+      printf ("    %s\n", line->str);
+    }
+}
+
+void
+print_evidence (GPtrArray *indicators, GPtrArray *timestamps,
+                GPtrArray *excerpts)
+{
+  printf ("\nIndicators (%u):\n", indicators->len);
+  for (guint i = 0; i < indicators->len; i++)
+    print_indicator (indicators->pdata[i]);
+  printf ("\nEvent times, UTC (%u):\n", timestamps->len);
+  for (guint i = 0; i < timestamps->len; i++)
+    {
+      /* A long log is summarised by its first and last times. */
+      if (timestamps->len > 10 && i == 5)
+        {
+          printf ("  ... %u more ...\n", timestamps->len - 10);
+          i = timestamps->len - 5;
+        }
+      print_timestamp (timestamps->pdata[i]);
+    }
+  printf ("\nLog excerpts (%u):\n", excerpts->len);
+  for (guint i = 0; i < excerpts->len; i++)
+    print_excerpt (excerpts->pdata[i]);
+}
+
+static void
+json_time (JsonWriter *w, const char *key, gint64 t)
+{
+  g_autofree char *iso = t ? output_time_iso (t) : NULL;
+
+  json_key (w, key);
+  json_string (w, iso);
+}
+
+static void
+json_indicator (JsonWriter *w, const StoreIndicator *ind)
+{
+  json_begin_object (w);
+  json_key (w, "kind");
+  json_string (w, ind->kind);
+  json_key (w, "value");
+  json_string (w, ind->value);
+  json_key (w, "scope");
+  json_string (w, ind->scope);
+  json_key (w, "own");
+  json_bool (w, ind->own);
+  json_key (w, "count");
+  json_int (w, ind->count);
+  json_key (w, "ports");
+  json_string (w, ind->ports);
+  json_time (w, "first_seen", ind->first_seen);
+  json_time (w, "last_seen", ind->last_seen);
+  json_key (w, "context");
+  json_string (w, ind->context);
+  json_end_object (w);
+}
+
+static void
+json_timestamp (JsonWriter *w, const Timestamp *t)
+{
+  json_begin_object (w);
+  json_time (w, "utc", t->utc);
+  json_key (w, "original");
+  json_string (w, t->original);
+  json_key (w, "rule");
+  json_string (w, t->rule);
+  json_key (w, "zone_assumed");
+  json_bool (w, t->zone_assumed);
+  json_key (w, "line");
+  json_int (w, t->line);
+  json_end_object (w);
+}
+
+static void
+json_excerpt (JsonWriter *w, const Excerpt *e)
+{
+  json_begin_object (w);
+  json_key (w, "part");
+  json_int (w, e->part);
+  json_key (w, "first_line");
+  json_int (w, e->first_line);
+  json_key (w, "last_line");
+  json_int (w, e->last_line);
+  json_key (w, "text");
+  json_string (w, e->text);
+  json_end_object (w);
+}
+
+void
+print_evidence_json (JsonWriter *w, GPtrArray *indicators,
+                     GPtrArray *timestamps, GPtrArray *excerpts)
+{
+  json_key (w, "indicators");
+  json_begin_array (w);
+  for (guint i = 0; i < indicators->len; i++)
+    json_indicator (w, indicators->pdata[i]);
+  json_end_array (w);
+  json_key (w, "timestamps");
+  json_begin_array (w);
+  for (guint i = 0; i < timestamps->len; i++)
+    json_timestamp (w, timestamps->pdata[i]);
+  json_end_array (w);
+  json_key (w, "excerpts");
+  json_begin_array (w);
+  for (guint i = 0; i < excerpts->len; i++)
+    json_excerpt (w, excerpts->pdata[i]);
+  json_end_array (w);
+}

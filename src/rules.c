@@ -1,0 +1,493 @@
+/*
+ * rules.c - load, check and compile the rule files of rules/.
+ *
+ * Loading never fails because of one bad rule: the rule is skipped and a
+ * RuleProblem (file, line, rule, PCRE2's message and offset) is kept, for
+ * the log and for `madoguchi rules check`.  Intake goes on with the rest.
+ */
+#include "madoguchi/rules.h"
+
+#include <string.h>
+
+#include "madoguchi/keyfile.h"
+
+G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
+
+/* Enough for any sane pattern on any sane line; a pathological pattern
+ * or input stops here instead of burning the watchdog's time. */
+#define RULES_MATCH_LIMIT 1000000
+#define RULES_DEPTH_LIMIT 10000
+#define RULES_HEAP_LIMIT (20 * 1024)   /* KiB */
+#define RULES_DEFINE_DEPTH 8
+
+static const char *const kind_names[] = {
+  "ipv4", "ipv6", "url", "email", "domain", "port", "timestamp", "logline",
+};
+
+/* Keys each rule may have; anything else is a problem. */
+static const char *const rule_keys[] = {
+  "kind", "pattern", "assume_zone", "file_extensions", "description",
+};
+
+const char *
+rules_kind_name (RuleKind kind)
+{
+  return kind_names[kind];
+}
+
+static void
+rule_free (gpointer data)
+{
+  Rule *rule = data;
+
+  g_free (rule->name);
+  g_free (rule->file);
+  pcre2_code_free (rule->code);
+  g_strfreev (rule->file_extensions);
+  g_free (rule);
+}
+
+static void
+problem_free (gpointer data)
+{
+  RuleProblem *p = data;
+
+  g_free (p->file);
+  g_free (p->rule);
+  g_free (p->message);
+  g_free (p);
+}
+
+void
+rules_free (RuleSet *set)
+{
+  if (set == NULL)
+    return;
+  g_ptr_array_unref (set->rules);
+  g_ptr_array_unref (set->problems);
+  g_hash_table_unref (set->tlds);
+  pcre2_match_context_free (set->match_context);
+  g_free (set);
+}
+
+static void G_GNUC_PRINTF (5, 6)
+add_problem (RuleSet *set, const char *file, int line, const char *rule,
+             const char *fmt, ...)
+{
+  RuleProblem *p = g_new0 (RuleProblem, 1);
+  va_list ap;
+
+  va_start (ap, fmt);
+  p->file = g_strdup (file);
+  p->line = line;
+  p->rule = g_strdup (rule);
+  p->message = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_ptr_array_add (set->problems, p);
+}
+
+gboolean
+rules_parse_zone (const char *text, gsize len, int *offset)
+{
+  static const struct {
+    const char *name;
+    int hours;
+  } zones[] = {
+    { "Z", 0 }, { "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "JST", 9 },
+    { "KST", 9 }, { "EST", -5 }, { "EDT", -4 }, { "CST", -6 },
+    { "CDT", -5 }, { "MST", -7 }, { "MDT", -6 }, { "PST", -8 },
+    { "PDT", -7 }, { "CET", 1 }, { "CEST", 2 }, { "WET", 0 },
+    { "EET", 2 }, { "HKT", 8 }, { "SGT", 8 }, { "IST", 5 },
+  };
+  int sign, hh, mm = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (zones); i++)
+    if (strlen (zones[i].name) == len
+        && g_ascii_strncasecmp (text, zones[i].name, len) == 0)
+      {
+        /* India's IST is +05:30, the only half-hour zone in the table. */
+        *offset = zones[i].hours * 3600 + (zones[i].hours == 5) * 1800;
+        return TRUE;
+      }
+  if (len < 3 || (text[0] != '+' && text[0] != '-'))
+    return FALSE;
+  sign = text[0] == '-' ? -1 : 1;
+  if (!g_ascii_isdigit (text[1]) || !g_ascii_isdigit (text[2]))
+    return FALSE;
+  hh = (text[1] - '0') * 10 + (text[2] - '0');
+  text += 3;
+  len -= 3;
+  if (len > 0 && *text == ':')
+    text++, len--;
+  if (len == 2 && g_ascii_isdigit (text[0]) && g_ascii_isdigit (text[1]))
+    mm = (text[0] - '0') * 10 + (text[1] - '0');
+  else if (len != 0)
+    return FALSE;
+  if (hh > 14 || mm > 59)
+    return FALSE;
+  *offset = sign * (hh * 3600 + mm * 60);
+  return TRUE;
+}
+
+/*
+ * Replaces each {name} of a [define] in pattern, repeatedly (defines may
+ * use earlier defines).  Returns NULL and names the culprit in *missing
+ * when a reference is undefined.
+ */
+static char *
+expand_defines (const char *pattern, GHashTable *defines, char **missing)
+{
+  g_autoptr (GString) out = g_string_new (pattern);
+
+  for (int round = 0; round < RULES_DEFINE_DEPTH; round++)
+    {
+      g_autoptr (GString) next = g_string_new (NULL);
+      gboolean changed = FALSE;
+      const char *p = out->str;
+
+      while (*p != '\0')
+        {
+          gsize n = strspn (p + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+          g_autofree char *name = NULL;
+          const char *value;
+
+          if (*p != '{' || n == 0 || p[n + 1] != '}' || g_ascii_isdigit (p[1]))
+            {
+              g_string_append_c (next, *p++);
+              continue;
+            }
+          name = g_strndup (p + 1, n);
+          value = g_hash_table_lookup (defines, name);
+          if (value == NULL)
+            {
+              *missing = g_steal_pointer (&name);
+              return NULL;
+            }
+          g_string_append (next, value);
+          changed = TRUE;
+          p += n + 2;
+        }
+      g_string_assign (out, next->str);
+      if (!changed)
+        break;
+    }
+  return g_strdup (out->str);
+}
+
+static gboolean
+rule_kind_parse (const char *text, RuleKind *kind)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (g_strcmp0 (text, kind_names[i]) == 0)
+      {
+        *kind = (RuleKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+typedef struct {
+  RuleSet *set;
+  const char *file;       /* base name, for problems */
+  const char *text;       /* the file's text, for line numbers */
+  GKeyFile *kf;
+  GHashTable *defines;    /* name -> expanded fragment, across files */
+  GHashTable *names;      /* rule names seen so far */
+} Loader;
+
+static void
+load_defines (Loader *l)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (l->kf, "define", NULL, NULL);
+
+  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      g_autofree char *raw = g_key_file_get_value (l->kf, "define", keys[i],
+                                                   NULL);
+      g_autofree char *missing = NULL;
+      char *value = expand_defines (raw, l->defines, &missing);
+
+      if (value == NULL)
+        add_problem (l->set, l->file, keyfile_line (l->text, "define",
+                                                    keys[i]), NULL,
+                     "define %s uses undefined {%s}", keys[i], missing);
+      else
+        g_hash_table_insert (l->defines, g_strdup (keys[i]), value);
+    }
+}
+
+static gboolean
+rule_check_keys (Loader *l, const char *group, const char *name, int line)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (l->kf, group, NULL, NULL);
+
+  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
+    if (!g_strv_contains (rule_keys, keys[i]))
+      {
+        add_problem (l->set, l->file, keyfile_line (l->text, group, keys[i]),
+                     name, "unknown key \"%s\"", keys[i]);
+        return FALSE;
+      }
+  if (!g_key_file_has_key (l->kf, group, "kind", NULL)
+      || !g_key_file_has_key (l->kf, group, "pattern", NULL))
+    {
+      add_problem (l->set, l->file, line, name, "needs kind and pattern");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+has_group (const pcre2_code *code, const char *name)
+{
+  return pcre2_substring_number_from_name (code, (PCRE2_SPTR) name) > 0;
+}
+
+/* What a timestamp pattern must capture for a time to be computed. */
+static const char *
+timestamp_missing_group (const pcre2_code *code)
+{
+  if (has_group (code, "epoch"))
+    return NULL;
+  if (!has_group (code, "month") && !has_group (code, "mon"))
+    return "month or mon";
+  if (!has_group (code, "day"))
+    return "day";
+  if (!has_group (code, "hour"))
+    return "hour";
+  if (!has_group (code, "minute"))
+    return "minute";
+  return NULL;
+}
+
+static pcre2_code *
+rule_compile (Loader *l, const char *group, const char *name, int line)
+{
+  g_autofree char *raw = g_key_file_get_value (l->kf, group, "pattern", NULL);
+  g_autofree char *missing = NULL;
+  g_autofree char *pattern = expand_defines (raw, l->defines, &missing);
+  int code_error;
+  PCRE2_SIZE offset;
+  pcre2_code *code;
+  PCRE2_UCHAR message[256];
+
+  if (pattern == NULL)
+    {
+      add_problem (l->set, l->file, line, name, "undefined {%s}", missing);
+      return NULL;
+    }
+  code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                        PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
+                        NULL);
+  if (code == NULL)
+    {
+      pcre2_get_error_message (code_error, message, sizeof message);
+      add_problem (l->set, l->file,
+                   keyfile_line (l->text, group, "pattern"), name,
+                   "pattern error at offset %zu: %s", (size_t) offset,
+                   (const char *) message);
+      return NULL;
+    }
+  /* Without JIT (an unsupported CPU) the interpreter does the same work. */
+  pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
+  return code;
+}
+
+static gboolean
+rule_read_options (Loader *l, Rule *rule, const char *group)
+{
+  g_autofree char *zone = g_key_file_get_value (l->kf, group, "assume_zone",
+                                                NULL);
+  g_autofree char *exts = g_key_file_get_value (l->kf, group,
+                                                "file_extensions", NULL);
+  const char *missing;
+
+  if (zone != NULL && g_strcmp0 (g_strstrip (zone), "report") != 0)
+    {
+      rule->zone_fixed = rules_parse_zone (zone, strlen (zone),
+                                           &rule->zone_offset);
+      if (!rule->zone_fixed)
+        {
+          add_problem (l->set, l->file,
+                       keyfile_line (l->text, group, "assume_zone"),
+                       rule->name, "assume_zone must be report, a zone "
+                       "name or an offset like +0900, not \"%s\"", zone);
+          return FALSE;
+        }
+    }
+  if (exts != NULL)
+    rule->file_extensions = g_strsplit_set (g_strstrip (exts), "; ,", -1);
+  missing = rule->kind == RULE_KIND_TIMESTAMP
+            ? timestamp_missing_group (rule->code) : NULL;
+  if (missing == NULL)
+    return TRUE;
+  add_problem (l->set, l->file, keyfile_line (l->text, group, "pattern"),
+               rule->name, "a timestamp pattern needs a (?<%s>...) group",
+               missing);
+  return FALSE;
+}
+
+static void
+load_rule (Loader *l, const char *group)
+{
+  const char *name = group + strlen ("rule ");
+  int line = keyfile_line (l->text, group, NULL);
+  g_autofree char *kind = NULL;
+  Rule *rule;
+
+  if (!rule_check_keys (l, group, name, line))
+    return;
+  if (g_hash_table_contains (l->names, name))
+    {
+      add_problem (l->set, l->file, line, name, "a rule of this name "
+                   "already exists; this one is ignored");
+      return;
+    }
+  rule = g_new0 (Rule, 1);
+  rule->name = g_strdup (name);
+  rule->file = g_strdup (l->file);
+  rule->line = line;
+  kind = g_key_file_get_value (l->kf, group, "kind", NULL);
+  if (!rule_kind_parse (g_strstrip (kind), &rule->kind))
+    add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
+                 name, "unknown kind \"%s\"", kind);
+  else
+    rule->code = rule_compile (l, group, name, line);
+  if (rule->code == NULL || !rule_read_options (l, rule, group))
+    {
+      rule_free (rule);
+      return;
+    }
+  g_hash_table_add (l->names, g_strdup (name));
+  g_ptr_array_add (l->set->rules, rule);
+}
+
+static void
+load_file (RuleSet *set, const char *dir, const char *name,
+           GHashTable *defines, GHashTable *names)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) groups = NULL;
+  Loader l = { set, name, NULL, kf, defines, names };
+
+  if (!g_file_get_contents (path, &text, NULL, &error)
+      || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &error))
+    {
+      add_problem (set, name, 0, NULL, "%s", error->message);
+      return;
+    }
+  l.text = text;
+  load_defines (&l);
+  groups = g_key_file_get_groups (kf, NULL);
+  for (gsize i = 0; groups[i] != NULL; i++)
+    if (g_str_has_prefix (groups[i], "rule ") && groups[i][5] != '\0')
+      load_rule (&l, groups[i]);
+    else if (strcmp (groups[i], "define") != 0)
+      add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
+                   "unknown group [%s] (expected [define] or [rule NAME])",
+                   groups[i]);
+}
+
+/* rules/tlds: one top-level domain per line, '#' comments. */
+static void
+load_tlds (RuleSet *set, const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "tlds", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    {
+      add_problem (set, "tlds", 0, NULL, "missing: domain names will not "
+                   "be extracted");
+      return;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      char *tld = g_strstrip (lines[i]);
+
+      if (*tld != '\0' && *tld != '#')
+        g_hash_table_add (set->tlds, g_ascii_strdown (tld, -1));
+    }
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The *.rules file names of dir, sorted: the order rules apply in. */
+static GPtrArray *
+rule_files (const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".rules") && name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return g_steal_pointer (&names);
+}
+
+RuleSet *
+rules_load (const char *dir, GError **error)
+{
+  g_autoptr (GPtrArray) files = rule_files (dir, error);
+  g_autoptr (GHashTable) defines = NULL;
+  g_autoptr (GHashTable) names = NULL;
+  RuleSet *set;
+
+  if (files == NULL)
+    {
+      g_prefix_error (error, "rules: ");
+      return NULL;
+    }
+  defines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  set = g_new0 (RuleSet, 1);
+  set->rules = g_ptr_array_new_with_free_func (rule_free);
+  set->problems = g_ptr_array_new_with_free_func (problem_free);
+  set->tlds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  set->match_context = pcre2_match_context_create (NULL);
+  pcre2_set_match_limit (set->match_context, RULES_MATCH_LIMIT);
+  pcre2_set_depth_limit (set->match_context, RULES_DEPTH_LIMIT);
+  pcre2_set_heap_limit (set->match_context, RULES_HEAP_LIMIT);
+  for (guint i = 0; i < files->len; i++)
+    load_file (set, dir, files->pdata[i], defines, names);
+  load_tlds (set, dir);
+  return set;
+}
+
+int
+rules_match (const RuleSet *set, const Rule *rule, const char *subject,
+             gsize len, gsize offset, pcre2_match_data *match)
+{
+  /* Subjects are valid UTF-8 (message.c guarantees it): skip the check,
+   * which would otherwise rescan the whole text at every call. */
+  return pcre2_match (rule->code, (PCRE2_SPTR) subject, len, offset,
+                      PCRE2_NO_UTF_CHECK, match, set->match_context);
+}
+
+gboolean
+rules_group (const Rule *rule, pcre2_match_data *md, const char *subject,
+             const char *name, const char **start, gsize *len)
+{
+  int n = pcre2_substring_number_from_name (rule->code, (PCRE2_SPTR) name);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
+
+  if (n <= 0 || (guint32) n >= pcre2_get_ovector_count (md)
+      || ov[2 * n] == PCRE2_UNSET)
+    return FALSE;
+  *start = subject + ov[2 * n];
+  *len = ov[2 * n + 1] - ov[2 * n];
+  return *len > 0;
+}

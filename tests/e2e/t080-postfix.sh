@@ -1,0 +1,388 @@
+#!/bin/sh
+# t080-postfix.sh - a real Postfix delivers to madoguchi through an alias.
+#
+#   info: "|env MADOGUCHI_HOME=... MADOGUCHI_CONFIG=... /path/madoguchi deliver"
+#
+# The test runs a PRIVATE Postfix instance that lives entirely under
+# $TEST_HOME/postfix: its own config_directory (conf/), queue_directory
+# (queue/), data_directory (data/), aliases and log file.  The machine's
+# own Postfix (/etc/postfix, /var/spool/postfix) is neither read for
+# settings nor written, and is not started or stopped.
+#
+# Why `postfix -c DIR` works without touching /etc/postfix/main.cf:
+# alternate_config_directories only guards non-default configuration
+# directories against UNTRUSTED callers.  mail_conf_suck() (Postfix's
+# src/global/mail_conf.c) calls mail_conf_checkdir() only in a set-gid
+# command (postdrop, postqueue) whose environment is not trusted, and
+# never when the euid is 0.
+# This test runs everything as root (it SKIPs otherwise), so `postfix -c`,
+# `sendmail -C` (-> postdrop) and `postqueue -c` accept the private
+# directory as is, and no entry is added to the default main.cf, not even
+# temporarily: a crashed test can never leave the system Postfix changed.
+# postfix-script only *reads* multi_instance_directories from the default
+# main.cf (and copes with it missing), so an unconfigured system Postfix
+# is fine too.
+#
+# The instance has no SMTP listener: master.cf holds only the internal
+# services (pickup, cleanup, qmgr, rewrite, bounce/defer/trace, verify,
+# flush, showq, proxymap, error, discard, local, postlog), so nothing
+# binds a TCP port and it cannot clash with a running system Postfix.
+# Outbound mail is impossible (default_transport and relay_transport are
+# error:).  Logs go to $TEST_HOME/postfix/maillog through postlogd (no
+# syslog needed), and are shown as TAP diagnostics when something fails.
+#
+# Who runs madoguchi: local(8) runs an alias's command as the owner of the
+# alias database, or as default_privs when that owner is root.  Our
+# aliases file is root's, so deliver runs as default_privs, set explicitly
+# to `nobody` (nogroup) here.  $MADOGUCHI_HOME is therefore created with
+# `madoguchi init` and chowned to nobody before anything else touches it
+# (a root-run `list` on a fresh data directory would create a root-owned
+# database that nobody cannot write), and $TEST_HOME is made traversable
+# (0711).  The test's own root-run list/show calls then only read (SQLite
+# gives any -wal/-shm it creates as root to the database's owner).
+#
+# Needs root and Postfix (Debian package postfix); prints "1..0 # SKIP"
+# otherwise.  sqlite3 (the CLI) is optional: its one check is skipped.
+
+. "$(dirname "$0")/lib.sh"
+
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+skip_all() {
+  echo "1..0 # SKIP $1"
+  exit 0
+}
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root to run a private Postfix instance"
+for cmd in postfix postalias postconf postqueue; do
+  command -v "$cmd" >/dev/null 2>&1 || skip_all "Postfix is not installed ($cmd)"
+done
+id postfix >/dev/null 2>&1 || skip_all "Postfix is not installed (no postfix user)"
+getent group postdrop >/dev/null 2>&1 \
+  || skip_all "Postfix is not installed (no postdrop group)"
+id nobody >/dev/null 2>&1 || skip_all "no 'nobody' user for default_privs"
+
+PF=$TEST_HOME/postfix
+CONF=$PF/conf
+MAILLOG=$PF/maillog
+RUN_USER=nobody
+RUN_GROUP=$(id -gn nobody)
+ALIAS_CMD=$MADOGUCHI
+pf_started=
+
+t080_exit() {
+  if [ -n "$pf_started" ]; then
+    postfix -c "$CONF" stop >/dev/null 2>&1
+    # stop only signals master(8): wait until it has really gone (its
+    # pid file lock is released) before the queue is removed under it.
+    i=0
+    while [ "$i" -lt 100 ] && postfix -c "$CONF" status >/dev/null 2>&1; do
+      nap
+      i=$((i + 1))
+    done
+  fi
+  cleanup
+}
+trap t080_exit EXIT
+trap 'exit 1' HUP INT TERM
+
+# nap: a short pause inside a polling loop.
+nap() {
+  sleep 0.1 2>/dev/null || sleep 1
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; status 1
+# if it still fails after SECONDS.
+wait_until() {
+  deadline=$(($(date +%s) + $1))
+  shift
+  while ! "$@"; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    nap
+  done
+  return 0
+}
+
+# diag_log: the instance's log, as TAP diagnostics.
+diag_log() {
+  echo "# --- $MAILLOG ---"
+  sed 's/^/# /' "$MAILLOG" 2>/dev/null | tail -40
+}
+
+# bail WHY: stop here (later steps would only wait out their timeouts),
+# with the log and the queue as diagnostics.
+bail() {
+  echo "# bailing out: $1"
+  diag_log
+  postqueue -c "$CONF" -p 2>&1 | sed 's/^/# queue: /'
+  done_testing
+}
+
+# as_user COMMAND...: run COMMAND as the user deliver runs as.
+as_user() {
+  setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups "$@"
+}
+
+# --- the madoguchi side ----------------------------------------------------
+
+# Whatever the caller's umask, the postfix user and nobody must be able to
+# reach what they use.
+umask 022
+chmod 0711 "$TEST_HOME"
+chmod 0644 "$MADOGUCHI_CONFIG"
+"$MADOGUCHI" init >/dev/null
+ok $? "madoguchi init"
+chown -R "$RUN_USER:$RUN_GROUP" "$MADOGUCHI_HOME"
+
+# The pipe runs as nobody: if the build tree is not reachable for nobody
+# (a 0700 checkout, say), use a copy of the binary instead.
+if command -v setpriv >/dev/null 2>&1 \
+   && ! as_user test -x "$MADOGUCHI" 2>/dev/null; then
+  mkdir "$TEST_HOME/bin"
+  cp "$MADOGUCHI" "$TEST_HOME/bin/madoguchi"
+  chmod 0755 "$TEST_HOME/bin" "$TEST_HOME/bin/madoguchi"
+  ALIAS_CMD=$TEST_HOME/bin/madoguchi
+  echo "# $MADOGUCHI is not executable by $RUN_USER; the alias runs a copy"
+fi
+if command -v setpriv >/dev/null 2>&1; then
+  as_user test -r "$MADOGUCHI_CONFIG" -a -w "$MADOGUCHI_HOME/spool/tmp"
+  ok $? "$RUN_USER can read the config and write the spool"
+fi
+
+# --- the private Postfix instance ------------------------------------------
+
+mkdir -p "$CONF" "$PF/queue"
+
+cat > "$CONF/main.cf" <<EOF
+# Private test instance (t080-postfix.sh); nothing here is shared.
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+default_privs = $RUN_USER
+myhostname = mail.cert.example.test
+mydomain = cert.example.test
+myorigin = \$mydomain
+mydestination = \$myhostname, \$mydomain, localhost
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_maps = hash:$CONF/aliases
+alias_database = hash:$CONF/aliases
+default_transport = error:private test instance, no outbound mail
+relay_transport = error:private test instance, no outbound mail
+maillog_file = $MAILLOG
+maillog_file_prefixes = $PF
+biff = no
+append_dot_mydomain = no
+delay_warning_time = 0h
+EOF
+
+# Only the internal services; no smtpd, no inet listener of any kind.
+# chroot is "n" everywhere: the queue is not a prepared chroot jail.
+cat > "$CONF/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+
+# local(8) clears the environment, so the alias passes madoguchi's own.
+# postmaster (double bounces, should a test go wrong) must not feed
+# madoguchi and upset the ticket counts.
+cat > "$CONF/aliases" <<EOF
+info: "|env MADOGUCHI_HOME=$MADOGUCHI_HOME MADOGUCHI_CONFIG=$MADOGUCHI_CONFIG $ALIAS_CMD deliver"
+postmaster: /dev/null
+EOF
+postalias "$CONF/aliases"
+ok $? "postalias builds the private aliases database"
+
+postfix -c "$CONF" check
+ok $? "postfix check accepts the private instance"
+pf_started=1
+postfix -c "$CONF" start >/dev/null 2>&1
+rc=$?
+ok $rc "private Postfix instance starts"
+[ $rc -eq 0 ] || bail "Postfix did not start"
+
+SENDMAIL=$(postconf -c "$CONF" -h sendmail_path)
+
+# submit FILE SENDER: hand FILE to the instance's sendmail for info@.
+submit() {
+  "$SENDMAIL" -C "$CONF" -f "$2" info@cert.example.test < "$1"
+}
+
+# queue_empty: nothing left in the private queue.
+queue_empty() {
+  postqueue -c "$CONF" -p 2>/dev/null | grep -q '^Mail queue is empty'
+}
+
+# tickets_are N: exactly N tickets exist.
+tickets_are() {
+  [ "$(count_tickets 2>/dev/null)" = "$1" ]
+}
+
+# log_count FIXED-STRING N: the maillog has exactly N lines with it.
+log_count() {
+  [ "$(grep -c -F -- "$1" "$MAILLOG" 2>/dev/null)" = "$2" ]
+}
+
+# settled N: N tickets filed and the queue drained.
+settled() {
+  tickets_are "$1" && queue_empty
+}
+
+# tickets_json: list --json, one ticket per line.
+tickets_json() {
+  "$MADOGUCHI" list --all --json | sed 's/},{"number"/}\
+{"number"/g'
+}
+
+# ticket_number FIXED-STRING: the number of the one ticket whose list
+# entry contains FIXED-STRING (empty when not exactly one).
+ticket_number() {
+  tickets_json | grep -F -- "$1" > "$TEST_HOME/match"
+  if [ "$(wc -l < "$TEST_HOME/match" | tr -d ' ')" = 1 ]; then
+    sed 's/.*"number":"\([^"]*\)".*/\1/' "$TEST_HOME/match"
+  fi
+}
+
+# --- 1. normal deliveries --------------------------------------------------
+
+submit "$TEST_DATA_DIR/plain-english.eml" reporter@example.net
+ok $? "sendmail accepts plain-english.eml from reporter@example.net"
+submit "$TEST_DATA_DIR/iso2022jp.eml" yamada-envelope@example.co.jp
+ok $? "sendmail accepts iso2022jp.eml"
+submit "$TEST_DATA_DIR/multipart-log.eml" '<>'
+ok $? "sendmail accepts multipart-log.eml with the null sender as <>"
+submit "$TEST_DATA_DIR/forwarded.eml" ''
+ok $? "sendmail accepts forwarded.eml with the null sender as ''"
+
+wait_until 20 settled 4
+rc=$?
+ok $rc "Postfix delivered all four messages to madoguchi within 20 s"
+[ $rc -eq 0 ] || bail "the first deliveries did not settle"
+is "$(count_tickets)" 4 "each message became exactly one ticket"
+is "$(files_in "$MADOGUCHI_HOME/spool/new")" 0 "nothing left waiting in the spool"
+
+# postlogd writes the log asynchronously: poll for the lines too.
+wait_until 5 log_count 'status=sent (delivered to command: ' 4
+ok $? "maillog shows four deliveries to the command"
+grep -q 'status=bounced' "$MAILLOG"
+is $? 1 "Postfix bounced nothing"
+
+n=$(ticket_number 'Port scan and SSH brute force from 192.0.2.45')
+[ -n "$n" ]; ok $? "one ticket for plain-english.eml"
+show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)
+contains "$show" '"envelope_from":"reporter@example.net"' \
+  "envelope_from is the sendmail -f sender"
+contains "$show" '"message_id":"20261124040458.GA18823@noc.example.net"' \
+  "Message-ID recorded"
+contains "$show" 'Failed password for invalid user oracle from 2001:db8:4a2f::45' \
+  "body text recorded"
+if command -v sqlite3 >/dev/null 2>&1; then
+  is "$(sql "SELECT envelope_to FROM message WHERE message_id = '20261124040458.GA18823@noc.example.net'")" \
+    info@cert.example.test "envelope_to is the original recipient from local(8)"
+else
+  ok 0 "envelope_to # SKIP sqlite3 CLI not installed"
+fi
+
+n=$(ticket_number '【報告】ポートスキャンについて')
+[ -n "$n" ]; ok $? "one ticket with the decoded ISO-2022-JP subject"
+show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)
+contains "$show" '"subject":"【報告】ポートスキャンについて"' \
+  "message subject decoded from ISO-2022-JP"
+contains "$show" '"envelope_from":"yamada-envelope@example.co.jp"' \
+  "envelope_from is the -f sender"
+contains "$show" '㈱エグザンプル' "ISO-2022-JP body decoded"
+
+n=$(ticket_number 'SSH brute force and web scan from 203.0.113.7')
+[ -n "$n" ]; ok $? "one ticket for multipart-log.eml"
+show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)
+contains "$show" '"envelope_from":""' "bounce (-f <>) recorded with envelope_from \"\""
+
+n=$(ticket_number 'Fwd: spam / phishing received from 198.51.100.23')
+[ -n "$n" ]; ok $? "one ticket for forwarded.eml"
+show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)
+contains "$show" '"envelope_from":""' "bounce (-f '') recorded with envelope_from \"\""
+
+# The same report sent again (a reporter's resend: Postfix gives it a new
+# queue ID and Received header) is recognised as a duplicate.
+submit "$TEST_DATA_DIR/plain-english.eml" reporter@example.net
+ok $? "sendmail accepts plain-english.eml a second time"
+wait_until 20 log_count 'status=sent (delivered to command: ' 5
+ok $? "Postfix delivered it to madoguchi"
+wait_until 5 queue_empty
+is "$(count_tickets)" 4 "the resent report is no new ticket"
+n=$(ticket_number 'Port scan and SSH brute force from 192.0.2.45')
+is "$("$MADOGUCHI" show "${n:-none}" --json 2>&1 | grep -o '"direction":' | wc -l | tr -d ' ')" \
+  1 "nor a second message in the first one"
+
+# --- 2. madoguchi exits 75: Postfix defers, then delivers on flush ---------
+
+# The spool's tmp/ unwritable for the delivery user: deliver cannot make
+# the message durable and must exit 75 (EX_TEMPFAIL).
+chmod 0500 "$MADOGUCHI_HOME/spool/tmp"
+if command -v setpriv >/dev/null 2>&1; then
+  as_user env MADOGUCHI_HOME="$MADOGUCHI_HOME" \
+    MADOGUCHI_CONFIG="$MADOGUCHI_CONFIG" "$ALIAS_CMD" deliver \
+    -f check@example.org < "$TEST_DATA_DIR/euc-jp.eml" 2>/dev/null
+  is $? 75 "deliver exits 75 when the spool is unwritable"
+fi
+
+submit "$TEST_DATA_DIR/euc-jp.eml" sato-envelope@example.org
+ok $? "sendmail accepts euc-jp.eml"
+
+# deferred: the message sits in the deferred queue with a reason.
+deferred() {
+  postqueue -c "$CONF" -j 2>/dev/null \
+    | grep '"queue_name": *"deferred"' | grep -q 'sato-envelope@example.org'
+}
+wait_until 20 deferred
+rc=$?
+ok $rc "Postfix defers the message when madoguchi exits 75"
+[ $rc -eq 0 ] || bail "no deferred message"
+queue=$(postqueue -c "$CONF" -p 2>&1)
+contains "$queue" 'sato-envelope@example.org' "postqueue -p lists the deferred message"
+contains "$queue" 'info@cert.example.test' "... for info@"
+contains "$queue" 'temporary failure' "... with madoguchi's temporary failure"
+wait_until 5 log_count 'status=deferred (temporary failure' 1
+ok $? "maillog: status=deferred (temporary failure)"
+grep -q 'status=bounced' "$MAILLOG"
+is $? 1 "no bounce"
+grep -q 'sender non-delivery notification' "$MAILLOG"
+is $? 1 "no non-delivery notification generated"
+is "$(count_tickets)" 4 "no ticket filed while deliver fails"
+is "$(files_in "$MADOGUCHI_HOME/spool")" 0 "no partial file left in the spool"
+
+chmod 0700 "$MADOGUCHI_HOME/spool/tmp"
+postqueue -c "$CONF" -f
+ok $? "postqueue -f after fixing the permissions"
+wait_until 20 settled 5
+rc=$?
+ok $rc "the deferred message is delivered within 20 s of the flush"
+[ $rc -eq 0 ] || bail "the flush did not deliver"
+is "$(count_tickets)" 5 "exactly one more ticket"
+n=$(ticket_number 'メールサーバの不正中継について')
+[ -n "$n" ]; ok $? "one ticket for euc-jp.eml, subject decoded"
+show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)
+contains "$show" '"envelope_from":"sato-envelope@example.org"' \
+  "envelope_from of the retried message is the -f sender"
+grep -q 'status=bounced' "$MAILLOG"
+is $? 1 "still no bounce"
+
+done_testing

