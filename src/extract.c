@@ -16,6 +16,7 @@
 #include "madoguchi/timestamp.h"
 
 #define EXCERPT_TEXT_MAX (2 * 1024 * 1024)
+#define CONTEXT_MAX 160
 #define SUBJECT_PART G_MAXUINT
 
 typedef enum {
@@ -46,6 +47,8 @@ typedef struct {
   GHashTable *by_key;     /* "kind value" -> Indicator */
   pcre2_match_data *md;
   gsize excerpt_bytes;
+  guint source;           /* sources scanned so far */
+  char *folded;           /* the current source, fullwidth ASCII folded */
   /* The current source: */
   const char *text;
   gsize len;
@@ -152,8 +155,14 @@ claim_span (Scan *s, Family family, gsize start, gsize end)
   return TRUE;
 }
 
+static guint64
+order_of (const Scan *s, gsize offset)
+{
+  return ((guint64) s->source << 32) | offset;
+}
+
 static Indicator *
-indicator_get (Scan *s, const char *kind, const char *value)
+indicator_get (Scan *s, const char *kind, const char *value, gsize offset)
 {
   g_autofree char *key = g_strconcat (kind, " ", value, NULL);
   Indicator *ind = g_hash_table_lookup (s->by_key, key);
@@ -169,24 +178,41 @@ indicator_get (Scan *s, const char *kind, const char *value)
   ind->kind = g_strdup (kind);
   ind->value = g_strdup (value);
   ind->ports = g_array_new (FALSE, FALSE, sizeof (guint16));
+  ind->order = order_of (s, offset);
   g_hash_table_insert (s->by_key, g_steal_pointer (&key), ind);
   g_ptr_array_add (s->result->indicators, ind);
   return ind;
+}
+
+/*
+ * (transfer full) the line around offset, at most CONTEXT_MAX bytes of
+ * it on each side: a one-line megabyte of hostile text must not be
+ * copied once per indicator.
+ */
+static char *
+context_at (const Scan *s, gsize offset)
+{
+  guint line = line_of (s, offset);
+  gsize start = g_array_index (s->line_starts, gsize, line - 1);
+  gsize window = MIN (s->len - offset, CONTEXT_MAX);
+  const char *end = memchr (s->text + offset, '\n', window);
+  gsize stop = end ? (gsize) (end - s->text) : offset + window;
+  g_autofree char *text = NULL;
+
+  if (offset - start > CONTEXT_MAX)
+    start = offset - CONTEXT_MAX;
+  text = g_strndup (s->text + start, stop - start);
+  /* The window may cut a character at either end: drop the pieces. */
+  return g_utf8_make_valid (g_strstrip (text), -1);
 }
 
 /* Counts one occurrence at offset; the first one gives the context. */
 static void
 indicator_seen (Scan *s, Indicator *ind, gsize offset)
 {
-  guint line = line_of (s, offset);
-
   ind->count++;
   if (ind->context == NULL)
-    {
-      g_autofree char *text = lines_text (s, line, line);
-
-      ind->context = g_utf8_make_valid (g_strstrip (text), -1);
-    }
+    ind->context = context_at (s, offset);
 }
 
 static void
@@ -232,65 +258,131 @@ group_number (Scan *s, const Rule *rule, const char *name, gint64 max,
          && g_ascii_string_to_signed (text, 10, 0, max, value, NULL);
 }
 
-/* An address, prefix or range match: validated, normalised, counted. */
-static void
-on_address (Scan *s, const Rule *rule, gsize start, gsize end)
+/*
+ * Parses the addr group.  "2001:db8::5:51234" (Apache's unbracketed
+ * IPv6 client) is an address and a port: a five-digit decimal last group
+ * cannot be IPv6, so it is split off into *port.
+ */
+static gboolean
+address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
+                  gboolean *mapped, gint64 *port)
 {
   g_autofree char *addr = NULL;
-  g_autofree char *last = NULL;
-  g_autofree char *value = NULL;
-  Network net;
+  char *colon;
+
+  if (!group_text (s, rule, "addr", &addr))
+    return FALSE;
+  if (rule->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
+    return FALSE;   /* "::" in prose is punctuation, not an address */
+  if (address_parse (addr, ip, mapped))
+    return rule->kind == RULE_KIND_IPV4 || !address_is_v4 (ip) || *mapped;
+  colon = strrchr (addr, ':');
+  if (rule->kind != RULE_KIND_IPV6 || colon == NULL
+      || strspn (colon + 1, "0123456789") != 5 || colon[6] != '\0')
+    return FALSE;
+  *colon = '\0';
+  *port = g_ascii_strtoll (colon + 1, NULL, 10);
+  return address_parse (addr, ip, mapped) && *port <= 65535;
+}
+
+typedef struct {
+  const char *kind;
+  char *value;
+  guint8 ip[16];
   guint8 ip_end[16];
-  gboolean mapped, end_mapped;
-  gint64 prefix, port;
-  const char *kind = rule->kind == RULE_KIND_IPV6 ? "ipv6" : "ipv4";
-  Indicator *ind;
+  gboolean mapped;
+  gint64 port;
+} AddressMatch;
 
-  if (!group_text (s, rule, "addr", &addr)
-      || !address_parse (addr, net.net, &mapped)
-      || (rule->kind == RULE_KIND_IPV6 && address_is_v4 (net.net) && !mapped)
-      || (rule->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
-      || !claim_span (s, FAMILY_ADDRESS, start, end))
+/* A "/N" after an address: a prefix when the address is the network's
+ * first (192.0.2.0/24), else a port as firewalls write it (a/4444). */
+static void
+address_prefix (Scan *s, const Rule *rule, AddressMatch *a)
+{
+  gint64 prefix;
+  Network net;
+  gboolean v4 = address_is_v4 (a->ip);
+  g_autofree char *written = NULL;
+
+  if (!group_number (s, rule, "prefix", 128, &prefix)
+      || prefix > (v4 && !a->mapped ? 32 : 128))
     return;
-  value = address_format (net.net, mapped);
-  memcpy (ip_end, net.net, 16);
-  if (group_number (s, rule, "prefix", mapped || rule->kind == RULE_KIND_IPV4
-                                       ? 32 : 128, &prefix))
+  memcpy (net.net, a->ip, 16);
+  net.prefix = (guint) prefix + (v4 && !a->mapped ? 96 : 0);
+  address_network_bounds (&net, net.net, a->ip_end);
+  if (memcmp (net.net, a->ip, 16) != 0)
     {
-      g_autofree char *written = g_steal_pointer (&value);
-
-      net.prefix = (guint) prefix + (address_is_v4 (net.net) ? 96 : 0);
-      address_network_bounds (&net, net.net, ip_end);
-      kind = "cidr";
-      value = g_strdup_printf ("%s/%" G_GINT64_FORMAT, written, prefix);
+      memcpy (a->ip_end, a->ip, 16);
+      a->port = prefix;
+      return;
     }
-  else if (group_text (s, rule, "end", &last)
-           && address_parse (last, ip_end, &end_mapped)
-           && memcmp (ip_end, net.net, 16) > 0)
+  written = g_steal_pointer (&a->value);
+  a->kind = "cidr";
+  a->value = g_strdup_printf ("%s/%" G_GINT64_FORMAT, written, prefix);
+}
+
+static void
+address_range (Scan *s, const Rule *rule, AddressMatch *a)
+{
+  g_autofree char *last = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *last_text = NULL;
+  gboolean end_mapped;
+
+  if (!group_text (s, rule, "end", &last)
+      || !address_parse (last, a->ip_end, &end_mapped)
+      || memcmp (a->ip_end, a->ip, 16) <= 0)
     {
-      g_autofree char *first = g_steal_pointer (&value);
-      g_autofree char *end_text = address_format (ip_end, end_mapped);
-
-      kind = "range";
-      value = g_strdup_printf ("%s-%s", first, end_text);
+      memcpy (a->ip_end, a->ip, 16);
+      return;
     }
-  ind = indicator_get (s, kind, value);
+  first = g_steal_pointer (&a->value);
+  last_text = address_format (a->ip_end, end_mapped);
+  a->kind = "range";
+  a->value = g_strdup_printf ("%s-%s", first, last_text);
+}
+
+static void
+address_count (Scan *s, AddressMatch *a, gsize start)
+{
+  Indicator *ind = indicator_get (s, a->kind, a->value, start);
+
   if (ind == NULL)
     return;
   if (ind->count == 0)
     {
       ind->has_ip = TRUE;
-      memcpy (ind->ip, net.net, 16);
-      memcpy (ind->ip_end, ip_end, 16);
-      ind->mapped = mapped;
-      ind->scope = address_scope (net.net);
-      ind->own = own_address (s, net.net);
+      memcpy (ind->ip, a->ip, 16);
+      memcpy (ind->ip_end, a->ip_end, 16);
+      ind->mapped = a->mapped;
+      ind->scope = address_scope (a->ip);
+      ind->own = own_address (s, a->ip);
     }
   indicator_seen (s, ind, start);
-  if (group_number (s, rule, "port", 65535, &port) && port > 0)
-    indicator_add_port (ind, (guint16) port);
+  if (a->port > 0 && a->port <= 65535)
+    indicator_add_port (ind, (guint16) a->port);
   g_array_append_val (s->addresses,
                       ((Hit) { start, line_of (s, start), ind, 0, 0 }));
+}
+
+/* An address, prefix or range match: validated, normalised, counted. */
+static void
+on_address (Scan *s, const Rule *rule, gsize start, gsize end)
+{
+  AddressMatch a = { .kind = rule->kind == RULE_KIND_IPV6 ? "ipv6" : "ipv4" };
+
+  if (!address_of_match (s, rule, a.ip, &a.mapped, &a.port)
+      || !claim_span (s, FAMILY_ADDRESS, start, end))
+    return;
+  a.value = address_format (a.ip, a.mapped);
+  memcpy (a.ip_end, a.ip, 16);
+  address_prefix (s, rule, &a);
+  if (g_strcmp0 (a.kind, "cidr") != 0)
+    address_range (s, rule, &a);
+  if (a.port == 0)
+    group_number (s, rule, "port", 65535, &a.port);
+  address_count (s, &a, start);
+  g_free (a.value);
 }
 
 static gboolean
@@ -317,7 +409,18 @@ looks_like_file (const Rule *rule, const char *name)
   return FALSE;
 }
 
-/* Drops what prose puts after a URL: "see http://x/y)." */
+static gsize
+count_char (const char *s, char c)
+{
+  gsize n = 0;
+
+  for (; *s != '\0'; s++)
+    n += *s == c;
+  return n;
+}
+
+/* Drops what prose puts after a URL: "(see http://x/y)." A closing
+ * bracket stays only when it closes one opened inside the URL. */
 static void
 trim_url (char *url)
 {
@@ -327,9 +430,8 @@ trim_url (char *url)
     {
       char c = url[len - 1];
 
-      /* Keep a closing bracket that closes one inside the URL. */
-      if ((c == ')' && strchr (url, '(') != NULL)
-          || (c == ']' && strchr (url, '[') != NULL))
+      if ((c == ')' && count_char (url, ')') <= count_char (url, '('))
+          || (c == ']' && count_char (url, ']') <= count_char (url, '[')))
         break;
       url[--len] = '\0';
     }
@@ -357,7 +459,7 @@ on_name (Scan *s, const Rule *rule, gsize start, gsize end)
     }
   if (strlen (value) < 4 || !claim_span (s, FAMILY_NAME, start, end))
     return;
-  ind = indicator_get (s, rules_kind_name (rule->kind), value);
+  ind = indicator_get (s, rules_kind_name (rule->kind), value, start);
   if (ind != NULL)
     indicator_seen (s, ind, start);
 }
@@ -389,6 +491,7 @@ on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
   t->zone_assumed = assumed;
   t->part = s->part;
   t->line = line_of (s, start);
+  t->order = order_of (s, start);
   g_ptr_array_add (s->result->timestamps, t);
   g_array_append_val (s->times, ((Hit) { start, t->line, NULL, 0, utc }));
 }
@@ -534,6 +637,15 @@ add_excerpt (Scan *s, guint first, guint last)
       return;
     }
   text = lines_text (s, first, last);
+  if (strlen (text) > EXCERPT_TEXT_MAX - s->excerpt_bytes)
+    {
+      /* Cut at a character boundary, and say so. */
+      char *cut = g_utf8_find_prev_char (text, text + EXCERPT_TEXT_MAX
+                                                - s->excerpt_bytes + 1);
+
+      *(cut ? cut : text) = '\0';
+      s->result->limit_hit = TRUE;
+    }
   s->excerpt_bytes += strlen (text);
   e = g_new0 (Excerpt, 1);
   e->part = s->part;
@@ -586,9 +698,50 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
   s->log_line = g_malloc0 (s->line_starts->len);
 }
 
+/* Whether text has fullwidth forms (U+FF01..U+FF5D) or U+3000. */
+static gboolean
+has_fullwidth (const char *text, gsize len)
+{
+  return memmem (text, len, "\xEF\xBC", 2) != NULL
+         || memmem (text, len, "\xEF\xBD", 2) != NULL
+         || memmem (text, len, "\xE3\x80\x80", 3) != NULL;
+}
+
+/*
+ * (transfer full) text with fullwidth ASCII (１９２．０．２．１) written
+ * as ASCII and the ideographic space as a space, as a Japanese reader
+ * reads it.  The fullwidth tilde ～ stays: it is a Japanese character.
+ */
+static char *
+fold_fullwidth (const char *text, gsize len, gsize *out_len)
+{
+  GString *out = g_string_sized_new (len);
+
+  for (const char *p = text; p < text + len; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= 0xFF01 && c <= 0xFF5D)
+        g_string_append_c (out, (char) (c - 0xFF01 + 0x21));
+      else if (c == 0x3000)
+        g_string_append_c (out, ' ');
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    }
+  *out_len = out->len;
+  return g_string_free (out, FALSE);
+}
+
 static void
 scan_source (Scan *s, const char *text, gsize len, guint part)
 {
+  g_clear_pointer (&s->folded, g_free);
+  if (has_fullwidth (text, len))
+    {
+      s->folded = fold_fullwidth (text, len, &len);
+      text = s->folded;
+    }
+  s->source++;
   scan_reset (s, text, len, part);
   for (guint i = 0; i < s->rules->rules->len; i++)
     scan_rule (s, s->rules->rules->pdata[i]);
@@ -625,9 +778,31 @@ scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
 }
 
+static gint
+compare_indicators (gconstpointer a, gconstpointer b)
+{
+  const Indicator *x = *(const Indicator *const *) a;
+  const Indicator *y = *(const Indicator *const *) b;
+
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static gint
+compare_timestamps (gconstpointer a, gconstpointer b)
+{
+  const Timestamp *x = *(const Timestamp *const *) a;
+  const Timestamp *y = *(const Timestamp *const *) b;
+
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
 static Extraction *
 scan_finish (Scan *s)
 {
+  /* Rules ran one after the other: put everything back in text order. */
+  g_ptr_array_sort (s->result->indicators, compare_indicators);
+  g_ptr_array_sort (s->result->timestamps, compare_timestamps);
+  g_free (s->folded);
   g_hash_table_unref (s->by_key);
   pcre2_match_data_free (s->md);
   g_array_unref (s->line_starts);

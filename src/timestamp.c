@@ -99,7 +99,10 @@ read_clock (const Rule *rule, pcre2_match_data *md, const char *subject,
     f->second = 0;
   if (group (rule, md, subject, "ampm", &ampm))
     {
-      gboolean pm = g_ascii_tolower (ampm.text[0]) == 'p';
+      /* "PM", "p.m." or Japanese 午後 (afternoon; 午前 is morning). */
+      gboolean pm = g_ascii_tolower (ampm.text[0]) == 'p'
+                    || (ampm.len == strlen ("午後")
+                        && memcmp (ampm.text, "午後", ampm.len) == 0);
 
       if (f->hour < 1 || f->hour > 12)
         return FALSE;
@@ -168,7 +171,9 @@ timestamp_from_match (const Rule *rule, const char *subject,
   if (!read_date (rule, md, subject, &f) || !read_clock (rule, md, subject, &f)
       || !read_zone (rule, md, subject, ref, &offset, assumed))
     return FALSE;
-  if (!group_int (rule, md, subject, "year", &f.year))
+  if (group_int (rule, md, subject, "reiwa", &f.year))
+    f.year += 2018;   /* 令和元年 (Reiwa 1) is 2019 */
+  else if (!group_int (rule, md, subject, "year", &f.year))
     {
       f.year = reference_year (ref);
       if (fields_to_utc (&f, offset) > ref->time + 86400)

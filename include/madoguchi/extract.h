@@ -30,6 +30,7 @@ typedef struct {
   gint64 first_seen;   /* UTC of the earliest event time on its lines */
   gint64 last_seen;    /*   and the latest; 0 when none */
   char *context;       /* the first line it was seen on */
+  guint64 order;       /* where first seen: source << 32 | offset */
 } Indicator;
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
   gboolean zone_assumed;
   guint part;          /* index in Message.parts; G_MAXUINT: subject */
   guint line;          /* 1-based line within the part */
+  guint64 order;       /* where: source << 32 | offset (not stored) */
 } Timestamp;
 
 typedef struct {

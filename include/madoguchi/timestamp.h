@@ -1,7 +1,8 @@
 /*
  * timestamp.h - turn a timestamp rule's match into UTC seconds, by the
- * rule's recipe: named groups year, month or mon, day, hour, minute,
- * second, ampm, zone, or epoch.
+ * rule's recipe: named groups year (or reiwa, a year of Japan's Reiwa
+ * era), month or mon, day, hour, minute, second, ampm (AM/PM, 午前/午後),
+ * zone, or epoch.
  */
 #ifndef MADOGUCHI_TIMESTAMP_H
 #define MADOGUCHI_TIMESTAMP_H

@@ -64,6 +64,10 @@ assert_defaults (const Config *config)
   g_assert_cmpint (config->busy_timeout, ==, 60000);
   g_assert_cmpint (config->min_free_space, ==, 16 * MiB);
   g_assert_false (config->keep_spool);
+  g_assert_true (config->own_networks == NULL
+                 || config->own_networks->len == 0);
+  g_assert_cmpint (config->max_indicators, ==, 10000);
+  g_assert_cmpint (config->max_scan_text, ==, 32 * MiB);
 }
 
 static void
@@ -107,7 +111,10 @@ static const char all_keys[] =
   "deliver_timeout = 120\n"
   "busy_timeout = 5000\n"
   "min_free_space = 1G\n"
-  "keep_spool = true\n";
+  "keep_spool = true\n"
+  "own_networks = 192.0.2.0/24, 2001:db8::/32\n"
+  "max_indicators = 250\n"
+  "max_scan_text = 4M\n";
 
 static void
 assert_all_keys (const Config *config)
@@ -125,6 +132,10 @@ assert_all_keys (const Config *config)
   g_assert_cmpint (config->busy_timeout, ==, 5000);
   g_assert_cmpint (config->min_free_space, ==, 1024 * MiB);
   g_assert_true (config->keep_spool);
+  g_assert_nonnull (config->own_networks);
+  g_assert_cmpuint (config->own_networks->len, ==, 2);
+  g_assert_cmpint (config->max_indicators, ==, 250);
+  g_assert_cmpint (config->max_scan_text, ==, 4 * MiB);
 }
 
 static void
@@ -252,6 +263,15 @@ static const ErrorCase error_cases[] = {
     "[madoguchi]\ntag = ABCDEFGHIJKLMNOPQ\n", CONFIG_ERROR_VALUE, 2, "tag" },
   { "/config/error/tag/non-ascii",
     "[madoguchi]\ntag = 事案\n", CONFIG_ERROR_VALUE, 2, "tag" },
+  { "/config/error/networks/bad-address",
+    "[madoguchi]\nown_networks = 192.0.2.0/24, 300.1.2.3\n",
+    CONFIG_ERROR_VALUE, 2, "own_networks" },
+  { "/config/error/networks/bad-prefix",
+    "[madoguchi]\n\nown_networks = 192.0.2.0/33\n", CONFIG_ERROR_VALUE, 3,
+    "own_networks" },
+  { "/config/error/range/indicators",
+    "[madoguchi]\nmax_indicators = 0\n", CONFIG_ERROR_VALUE, 2,
+    "max_indicators" },
   { "/config/error/syntax/no-group",
     "tag = IR\n", CONFIG_ERROR_SYNTAX, 0, NULL },
   { "/config/error/syntax/garbage",
@@ -353,6 +373,7 @@ static const char *const every_key[] = {
   "data_dir", "rules_dir", "tag", "team_name", "team_address",
   "max_message_size", "max_mime_depth", "max_mime_parts", "max_part_text",
   "deliver_timeout", "busy_timeout", "min_free_space", "keep_spool",
+  "own_networks", "max_indicators", "max_scan_text",
 };
 
 /* Every key, with its effective value, and loadable as a config file. */
@@ -369,7 +390,7 @@ test_print (void)
   g_assert_nonnull (strstr (text, "[madoguchi]\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (every_key); i++)
     {
-      g_autofree char *line = g_strdup_printf ("\n%s = ", every_key[i]);
+      g_autofree char *line = g_strdup_printf ("\n%s =", every_key[i]);
 
       g_assert_nonnull (strstr (text, line));
     }
@@ -377,6 +398,8 @@ test_print (void)
   g_assert_nonnull (strstr (text, "\nteam_name = Example CSIRT\n"));
   g_assert_nonnull (strstr (text, "\nmax_part_text = 1048576\n"));
   g_assert_nonnull (strstr (text, "\nkeep_spool = true\n"));
+  g_assert_nonnull (strstr (text, "192.0.2.0/24"));
+  g_assert_nonnull (strstr (text, "2001:db8::/32"));
   again = load_text (text, NULL);
   assert_all_keys (again);
   reprinted = print_config (again);
@@ -392,7 +415,7 @@ test_print_defaults (void)
   g_assert_nonnull (strstr (text, "embedded defaults"));
   for (gsize i = 0; i < G_N_ELEMENTS (every_key); i++)
     {
-      g_autofree char *line = g_strdup_printf ("\n%s = ", every_key[i]);
+      g_autofree char *line = g_strdup_printf ("\n%s =", every_key[i]);
 
       g_assert_nonnull (strstr (text, line));
     }

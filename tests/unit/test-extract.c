@@ -1,0 +1,442 @@
+/*
+ * test-extract.c - extraction: the log-line corpus (tests/data/
+ * loglines.tsv, expectations written by hand), and table-driven cases
+ * per extractor, positive and negative.
+ */
+#include <string.h>
+
+#include "madoguchi/extract.h"
+
+#define REPORT_TIME 1795654800   /* Thu, 26 Nov 2026 10:00:00 +0900 */
+#define REPORT_OFFSET (9 * 3600)
+
+static RuleSet *rules;
+
+/* A message whose only part is text, as message_parse would make it. */
+static Message *
+message_with_text (const char *text)
+{
+  Message *m = g_new0 (Message, 1);
+  MessagePart *part = g_new0 (MessagePart, 1);
+
+  part->content_type = g_strdup ("text/plain");
+  part->text = g_strdup (text);
+  m->parts = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) message_part_free);
+  g_ptr_array_add (m->parts, part);
+  m->text = g_strdup (text);
+  m->dedup_key = g_strdup ("");
+  return m;
+}
+
+static Extraction *
+extract_text (const char *text, const GArray *own)
+{
+  g_autoptr (Message) m = message_with_text (text);
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
+                             own };
+
+  return extract_run (rules, m, &options);
+}
+
+static gboolean
+is_address (const Indicator *ind)
+{
+  return ind->has_ip;
+}
+
+/* "a,b" of the address indicators, in order; "-" when none. */
+static char *
+addresses_of (const Extraction *x)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < x->indicators->len; i++)
+    {
+      const Indicator *ind = x->indicators->pdata[i];
+
+      if (is_address (ind))
+        g_string_append_printf (s, "%s%s", s->len ? "," : "", ind->value);
+    }
+  if (s->len == 0)
+    g_string_append (s, "-");
+  return g_string_free (s, FALSE);
+}
+
+/* The first event time in text order, ISO 8601; "-" when none. */
+static char *
+first_time_of (const Extraction *x)
+{
+  const Timestamp *first;
+  g_autoptr (GDateTime) t = NULL;
+
+  if (x->timestamps->len == 0)
+    return g_strdup ("-");
+  first = x->timestamps->pdata[0];
+  t = g_date_time_new_from_unix_utc (first->utc);
+  return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+typedef struct {
+  char *daemon;
+  char *line;
+  char *addresses;
+  char *utc;
+} CorpusCase;
+
+static void
+test_corpus_line (gconstpointer data)
+{
+  const CorpusCase *c = data;
+  g_autoptr (Extraction) x = extract_text (c->line, NULL);
+  g_autofree char *addresses = addresses_of (x);
+  g_autofree char *utc = first_time_of (x);
+
+  if (g_strcmp0 (addresses, c->addresses) != 0
+      || g_strcmp0 (utc, c->utc) != 0)
+    g_test_message ("line: %s", c->line);
+  g_assert_cmpstr (addresses, ==, c->addresses);
+  g_assert_cmpstr (utc, ==, c->utc);
+}
+
+static void
+add_corpus_tests (void)
+{
+  g_autofree char *path = g_build_filename (TEST_DATA_DIR, "loglines.tsv",
+                                            NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      CorpusCase *c;
+      g_autofree char *name = NULL;
+
+      if (lines[i][0] == '#' || g_strv_length (f) != 4)
+        continue;
+      c = g_new0 (CorpusCase, 1);
+      c->daemon = g_strdup (f[0]);
+      c->line = g_strdup (f[1]);
+      c->addresses = g_strdup (f[2]);
+      c->utc = g_strdup (f[3]);
+      name = g_strdup_printf ("/extract/corpus/%s/line-%u", c->daemon, i + 1);
+      /* Cases live as long as the test program. */
+      g_test_add_data_func (name, c, test_corpus_line);
+    }
+}
+
+/* Indicators of text as "kind:value" joined by spaces, in text order. */
+static char *
+indicators_of (const Extraction *x)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < x->indicators->len; i++)
+    {
+      const Indicator *ind = x->indicators->pdata[i];
+
+      g_string_append_printf (s, "%s%s:%s", s->len ? " " : "", ind->kind,
+                              ind->value);
+    }
+  return g_string_free (s, FALSE);
+}
+
+typedef struct {
+  const char *text;
+  const char *expected;    /* indicators_of, "" for none */
+} IndicatorCase;
+
+static const IndicatorCase indicator_cases[] = {
+  /* Defanged forms. */
+  { "from 192.0.2[.]1 today", "ipv4:192.0.2.1" },
+  { "from 192.0.2(.)1 today", "ipv4:192.0.2.1" },
+  { "from 192[.]0[.]2[.]1 today", "ipv4:192.0.2.1" },
+  { "host 198.51.100[dot]7", "ipv4:198.51.100.7" },
+  { "see hxxp://evil.example.com/x.php", "url:http://evil.example.com/x.php" },
+  { "see hxxps://evil[.]example[.]com/", "url:https://evil.example.com/" },
+  { "mail abuse[at]example.net now", "email:abuse@example.net" },
+  /* Traps: not addresses. */
+  { "OpenSSH v1.2.3.4 released", "" },
+  { "OID 1.3.6.1.4.1.2021 and 1.2.3.4.5", "" },
+  { "on 2003.07.10 at noon", "" },
+  { "call +81-3-1234-5678 or 03.1234.5678", "" },
+  { "bad 999.1.1.1 and 256.256.256.256", "" },
+  { "MAC 00:1a:2b:3c:4d:5e at 12:34:56", "" },
+  { "Apache/2.4.57 (Debian)", "" },
+  { "Chrome/120.0.0.0 Safari/537.36", "" },
+  { "lookup 1.2.0.192.in-addr.arpa", "domain:1.2.0.192.in-addr.arpa" },
+  /* IPv6 forms. */
+  { "src 2001:DB8:0:0:0:0:0:1 end", "ipv6:2001:db8::1" },
+  { "src ::1 and fe80::1%eth0", "ipv6:::1 ipv6:fe80::1" },
+  { "mapped ::ffff:192.0.2.1 here", "ipv6:::ffff:192.0.2.1" },
+  { "web [2001:db8::1]:443 up", "ipv6:2001:db8::1" },
+  { "net 2001:db8::/32 blocked", "cidr:2001:db8::/32" },
+  { "just :: and a::b:: text", "" },
+  /* Prefixes, ranges, ports. */
+  { "block 192.0.2.0/24 now", "cidr:192.0.2.0/24" },
+  { "fw outside:192.0.2.1/4444", "ipv4:192.0.2.1" },
+  { "range 192.0.2.1-192.0.2.9 and", "range:192.0.2.1-192.0.2.9" },
+  { "range 192.0.2.1 - 192.0.2.9 and", "range:192.0.2.1-192.0.2.9" },
+  /* Names. */
+  { "visit www.example.com today", "domain:www.example.com" },
+  { "run setup.sh and open report.zip", "" },
+  { "open auth.log and notes.txt", "" },
+  { "mail To: Abuse@Example.NET", "email:abuse@example.net" },
+  { "(see http://example.com/a_(b)).", "url:http://example.com/a_(b)" },
+  { "URL http://192.0.2.7/x",
+    "url:http://192.0.2.7/x ipv4:192.0.2.7" },
+  /* Fullwidth ASCII, as Japanese mail writes it. */
+  { "送信元：１９２．０．２．１５０", "ipv4:192.0.2.150" },
+};
+
+static void
+test_indicators (gconstpointer data)
+{
+  const IndicatorCase *c = data;
+  g_autoptr (Extraction) x = extract_text (c->text, NULL);
+  g_autofree char *got = indicators_of (x);
+
+  g_assert_cmpstr (got, ==, c->expected);
+}
+
+static const Indicator *
+only_indicator (const Extraction *x)
+{
+  g_assert_cmpuint (x->indicators->len, ==, 1);
+  return x->indicators->pdata[0];
+}
+
+static void
+test_ports (void)
+{
+  g_autoptr (Extraction) x = extract_text (
+    "Failed password for root from 192.0.2.1 port 51234 ssh2\n"
+    "SRC=192.0.2.1 DST=203.0.113.5 SPT=1 DPT=22\n"
+    "conn 192.0.2.1:8080\n", NULL);
+  const Indicator *a = x->indicators->pdata[0];
+  const Indicator *b = x->indicators->pdata[1];
+
+  g_autofree char *ports = extract_ports_string (a->ports);
+
+  g_assert_cmpstr (a->value, ==, "192.0.2.1");
+  g_assert_true (g_strcmp0 (ports, "51234,8080") == 0
+                 || g_strcmp0 (ports, "8080,51234") == 0);
+  g_assert_cmpstr (b->value, ==, "203.0.113.5");
+  g_assert_cmpuint (g_array_index (b->ports, guint16, 0), ==, 22);
+}
+
+typedef struct {
+  const char *text;
+  const char *scope;
+} ScopeCase;
+
+static const ScopeCase scope_cases[] = {
+  { "8.8.8.8", "global" }, { "10.1.2.3", "private" },
+  { "172.16.0.1", "private" }, { "192.168.1.1", "private" },
+  { "127.0.0.1", "loopback" }, { "192.0.2.1", "documentation" },
+  { "169.254.1.1", "link-local" }, { "224.0.0.1", "multicast" },
+  { "240.0.0.1", "reserved" }, { "2001:db8::1", "documentation" },
+  { "2400:cb00::1", "global" }, { "fd00::1", "private" },
+  { "fe80::1", "link-local" }, { "ff02::1", "multicast" },
+};
+
+static void
+test_scope (gconstpointer data)
+{
+  const ScopeCase *c = data;
+  g_autofree char *text = g_strdup_printf ("address %s here", c->text);
+  g_autoptr (Extraction) x = extract_text (text, NULL);
+
+  g_assert_cmpstr (only_indicator (x)->scope, ==, c->scope);
+}
+
+static void
+test_own_networks (void)
+{
+  g_autoptr (GArray) own = g_array_new (FALSE, FALSE, sizeof (Network));
+  Network net;
+  g_autoptr (Extraction) x = NULL;
+
+  g_assert_true (address_parse_network ("203.0.113.0/25", &net));
+  g_array_append_val (own, net);
+  x = extract_text ("from 203.0.113.9 to 203.0.113.200", own);
+  g_assert_true (((Indicator *) x->indicators->pdata[0])->own);
+  g_assert_false (((Indicator *) x->indicators->pdata[1])->own);
+}
+
+typedef struct {
+  const char *text;
+  const char *utc;
+  gboolean assumed;
+} TimeCase;
+
+static const TimeCase time_cases[] = {
+  { "Jul 10 12:34:56 host sshd", "2026-07-10T03:34:56Z", TRUE },
+  /* Year roll-over: December in a November report is last year. */
+  { "Dec 31 23:59:59 host sshd", "2025-12-31T14:59:59Z", TRUE },
+  { "Nov 27 09:00:00 host sshd", "2026-11-27T00:00:00Z", TRUE },
+  { "2003-07-10T12:34:56.789+09:00", "2003-07-10T03:34:56Z", FALSE },
+  { "2003-07-10T03:34:56Z", "2003-07-10T03:34:56Z", FALSE },
+  { "10/Jul/2003:12:34:56 +0900", "2003-07-10T03:34:56Z", FALSE },
+  { "Thu, 10 Jul 2003 12:34:56 +0900", "2003-07-10T03:34:56Z", FALSE },
+  { "2003-07-10 03:34:56", "2003-07-09T18:34:56Z", TRUE },
+  { "2003/07/10 12:34:56", "2003-07-10T03:34:56Z", TRUE },
+  { "07/10/2003 12:34:56 PM", "2003-07-10T03:34:56Z", TRUE },
+  { "07/10/2003 12:34:56 AM", "2003-07-09T15:34:56Z", TRUE },
+  { "2003年7月10日 12時34分56秒", "2003-07-10T03:34:56Z", TRUE },
+  { "2003年07月10日(木) 12:34", "2003-07-10T03:34:00Z", TRUE },
+  { "2003年7月10日 午後3時5分", "2003-07-10T06:05:00Z", TRUE },
+  { "10 Jul 2003 12:34:56 EST", "2003-07-10T17:34:56Z", FALSE },
+  { "Jul 10 12:34:56 JST 2003", "2003-07-10T03:34:56Z", FALSE },
+  { "1057808096.123     12 192.0.2.1 TCP_MISS/200", "2003-07-10T03:34:56Z",
+    FALSE },
+  /* Not times. */
+  { "2003-13-45 25:61:00", "", FALSE },
+  { "Feb 30 12:00:00 host", "", FALSE },
+  { "version 12:34 build", "", FALSE },
+};
+
+static void
+test_times (gconstpointer data)
+{
+  const TimeCase *c = data;
+  g_autoptr (Extraction) x = extract_text (c->text, NULL);
+  g_autofree char *utc = first_time_of (x);
+
+  if (*c->utc == '\0')
+    {
+      g_assert_cmpstr (utc, ==, "-");
+      return;
+    }
+  g_assert_cmpstr (utc, ==, c->utc);
+  g_assert_cmpint (((Timestamp *) x->timestamps->pdata[0])->zone_assumed, ==,
+                   c->assumed);
+}
+
+static void
+test_excerpts (void)
+{
+  g_autoptr (Extraction) x = extract_text (
+    "Hello team,\n\nwe saw this:\n\n"
+    "Nov 24 01:40:05 web1 sshd[1]: Failed password from 192.0.2.1\n"
+    "Nov 24 01:40:07 web1 sshd[1]: Failed password from 192.0.2.1\n"
+    "> kernel: [UFW BLOCK] IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2\n"
+    "\nRegards,\nTaro\n", NULL);
+  const Excerpt *e;
+
+  g_assert_cmpuint (x->excerpts->len, ==, 1);
+  e = x->excerpts->pdata[0];
+  g_assert_cmpuint (e->first_line, ==, 5);
+  g_assert_cmpuint (e->last_line, ==, 7);
+  g_assert_true (g_str_has_prefix (e->text, "Nov 24 01:40:05"));
+  g_assert_true (g_str_has_suffix (e->text, "DST=192.0.2.2"));
+}
+
+static void
+test_first_last_seen (void)
+{
+  g_autoptr (Extraction) x = extract_text (
+    "Nov 24 01:40:05 h sshd[1]: from 192.0.2.1\n"
+    "Nov 24 01:50:00 h sshd[1]: from 192.0.2.1\n", NULL);
+  const Indicator *ind = only_indicator (x);
+
+  g_assert_cmpint (ind->count, ==, 2);
+  g_assert_cmpint (ind->last_seen - ind->first_seen, ==, 595);
+}
+
+static void
+test_indicator_cap (void)
+{
+  GString *text = g_string_new (NULL);
+  g_autoptr (Message) m = NULL;
+  g_autoptr (Extraction) x = NULL;
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL };
+
+  for (int i = 0; i < 250; i++)
+    g_string_append_printf (text, "10.0.%d.%d\n", i / 200, i % 200);
+  m = message_with_text (text->str);
+  x = extract_run (rules, m, &options);
+  g_assert_cmpuint (x->indicators->len, ==, 100);
+  g_assert_cmpuint (x->dropped, ==, 150);
+  g_string_free (text, TRUE);
+}
+
+static void
+test_scan_cap (void)
+{
+  g_autoptr (Message) m = message_with_text ("192.0.2.1 then 192.0.2.2");
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL };
+  g_autoptr (Extraction) x = extract_run (rules, m, &options);
+
+  g_assert_cmpuint (x->indicators->len, ==, 1);
+  g_assert_true (x->limit_hit);
+}
+
+/* A million IP-looking tokens and a catastrophic-backtracking candidate
+ * for every default rule: bounded, no crash. */
+static void
+test_hostile_text (void)
+{
+  GString *text = g_string_new (NULL);
+  g_autoptr (Message) m = NULL;
+  g_autoptr (Extraction) x = NULL;
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 26,
+                             NULL };
+
+  for (int i = 0; i < 200000; i++)
+    g_string_append_printf (text, "1.%d.%d.%d ", i % 250, i / 250 % 250,
+                            i / 62500);
+  for (int i = 0; i < 5000; i++)
+    g_string_append (text, "1:1:1:1:1:1:1:1:1:a.a.a.a-a-a-a-a.");
+  m = message_with_text (text->str);
+  x = extract_run (rules, m, &options);
+  g_assert_cmpuint (x->indicators->len, ==, 10000);
+  g_assert_cmpuint (x->dropped, >, 0);
+  g_string_free (text, TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (TEST_DATA_DIR, "..", "..",
+                                           "rules", NULL);
+
+  g_test_init (&argc, &argv, NULL);
+  /* Report every corpus line that fails, not only the first. */
+  g_test_set_nonfatal_assertions ();
+  rules = rules_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rules->problems->len, ==, 0);
+  add_corpus_tests ();
+  for (gsize i = 0; i < G_N_ELEMENTS (indicator_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/extract/indicators/%zu", i);
+
+      g_test_add_data_func (path, &indicator_cases[i], test_indicators);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (scope_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/extract/scope/%s",
+                                               scope_cases[i].text);
+
+      g_test_add_data_func (path, &scope_cases[i], test_scope);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (time_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/extract/time/%zu", i);
+
+      g_test_add_data_func (path, &time_cases[i], test_times);
+    }
+  g_test_add_func ("/extract/ports", test_ports);
+  g_test_add_func ("/extract/own-networks", test_own_networks);
+  g_test_add_func ("/extract/excerpts", test_excerpts);
+  g_test_add_func ("/extract/first-last-seen", test_first_last_seen);
+  g_test_add_func ("/extract/limits/indicators", test_indicator_cap);
+  g_test_add_func ("/extract/limits/scan", test_scan_cap);
+  g_test_add_func ("/extract/limits/hostile", test_hostile_text);
+  return g_test_run ();
+}
