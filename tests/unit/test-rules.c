@@ -1,0 +1,240 @@
+/*
+ * test-rules.c - the rule loader: good rules load, every kind of broken
+ * rule is reported with file, line, rule and reason and skipped, and the
+ * rest still load.  The shipped rules/ has no problem at all.
+ */
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "madoguchi/rules.h"
+
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp ("test-rules-XXXXXX", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+}
+
+static void
+write_file (Fixture *f, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static const RuleProblem *
+problem_for (const RuleSet *set, const char *rule)
+{
+  for (guint i = 0; i < set->problems->len; i++)
+    {
+      const RuleProblem *p = set->problems->pdata[i];
+
+      if (g_strcmp0 (p->rule, rule) == 0)
+        return p;
+    }
+  return NULL;
+}
+
+static const char broken_rules[] =
+  "# a comment\n"
+  "[define]\n"
+  "digit = [0-9]\n"
+  "\n"
+  "[rule good]\n"
+  "kind = ipv4\n"
+  "pattern = (?<addr>{digit}+\\.{digit}+\\.{digit}+\\.{digit}+)\n"
+  "\n"
+  "[rule unbalanced]\n"
+  "kind = ipv4\n"
+  "pattern = (?<addr>[0-9]+\n"
+  "\n"
+  "[rule badkind]\n"
+  "kind = telepathy\n"
+  "pattern = x\n"
+  "\n"
+  "[rule undefined]\n"
+  "kind = url\n"
+  "pattern = {nosuchthing}\n"
+  "\n"
+  "[rule nogroups]\n"
+  "kind = timestamp\n"
+  "pattern = \\d+:\\d+\n"
+  "\n"
+  "[rule badzone]\n"
+  "kind = timestamp\n"
+  "pattern = (?<mon>\\w+) (?<day>\\d+) (?<hour>\\d+):(?<minute>\\d+)\n"
+  "assume_zone = Mars/Olympus\n"
+  "\n"
+  "[rule extra]\n"
+  "kind = url\n"
+  "pattern = x\n"
+  "weight = 3\n"
+  "\n"
+  "[rule good]\n"
+  "kind = url\n"
+  "pattern = y\n";
+
+static void
+test_broken (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+  const RuleProblem *p;
+
+  write_file (f, "a.rules", broken_rules);
+  set = rules_load (f->dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->rules->len, ==, 1);
+  g_assert_cmpstr (((Rule *) set->rules->pdata[0])->name, ==, "good");
+
+  p = problem_for (set, "unbalanced");
+  g_assert_nonnull (p);
+  g_assert_cmpstr (p->file, ==, "a.rules");
+  g_assert_cmpint (p->line, ==, 11);
+  g_assert_nonnull (strstr (p->message, "offset"));
+  g_assert_nonnull (strstr (p->message, "missing closing parenthesis"));
+
+  p = problem_for (set, "badkind");
+  g_assert_cmpint (p->line, ==, 14);
+  g_assert_nonnull (strstr (p->message, "telepathy"));
+  g_assert_nonnull (strstr (problem_for (set, "undefined")->message,
+                            "nosuchthing"));
+  g_assert_nonnull (strstr (problem_for (set, "nogroups")->message,
+                            "month or mon"));
+  g_assert_nonnull (strstr (problem_for (set, "badzone")->message,
+                            "assume_zone"));
+  g_assert_nonnull (strstr (problem_for (set, "extra")->message, "weight"));
+  g_assert_nonnull (strstr (problem_for (set, "good")->message,
+                            "already exists"));
+  g_assert_cmpuint (set->problems->len, ==, 8);   /* and tlds missing */
+}
+
+static void
+test_unparsable_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+
+  write_file (f, "bad.rules", "this is not a key file\n[rule x\n");
+  write_file (f, "good.rules", "[rule y]\nkind = url\npattern = y\n");
+  write_file (f, "tlds", "# comment\ncom\nJP\n");
+  set = rules_load (f->dir, &error);
+  g_assert_cmpuint (set->rules->len, ==, 1);
+  g_assert_cmpuint (set->problems->len, ==, 1);
+  g_assert_cmpstr (((RuleProblem *) set->problems->pdata[0])->file, ==,
+                   "bad.rules");
+  g_assert_true (g_hash_table_contains (set->tlds, "jp"));
+  g_assert_false (g_hash_table_contains (set->tlds, "# comment"));
+}
+
+static void
+test_missing_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (rules_load ("/nonexistent/rules", &error));
+  g_assert_nonnull (error);
+}
+
+static void
+test_shipped_rules (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (TEST_DATA_DIR, "..", "..",
+                                           "rules", NULL);
+  g_autoptr (RuleSet) set = rules_load (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->problems->len, ==, 0);
+  g_assert_cmpuint (set->rules->len, >, 10);
+  g_assert_true (g_hash_table_contains (set->tlds, "jp"));
+}
+
+/* A site rule with catastrophic backtracking stops at the match limit
+ * instead of hanging intake. */
+static void
+test_match_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+  pcre2_match_data *md = pcre2_match_data_create (8, NULL);
+  GString *subject = g_string_new (NULL);
+  gint64 start;
+  int rc;
+
+  write_file (f, "bomb.rules",
+              "[rule bomb]\nkind = url\npattern = ^(a+)+$\n");
+  set = rules_load (f->dir, &error);
+  for (int i = 0; i < 40; i++)
+    g_string_append_c (subject, 'a');
+  g_string_append_c (subject, '!');
+  start = g_get_monotonic_time ();
+  rc = rules_match (set, set->rules->pdata[0], subject->str, subject->len, 0,
+                    md);
+  g_assert_cmpint (rc, <, 0);
+  g_assert_cmpint (rc, !=, PCRE2_ERROR_NOMATCH);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  pcre2_match_data_free (md);
+  g_string_free (subject, TRUE);
+}
+
+typedef struct {
+  const char *text;
+  gboolean ok;
+  int offset;
+} ZoneCase;
+
+static const ZoneCase zone_cases[] = {
+  { "UTC", TRUE, 0 }, { "Z", TRUE, 0 }, { "JST", TRUE, 32400 },
+  { "+0900", TRUE, 32400 }, { "+09:00", TRUE, 32400 },
+  { "-0530", TRUE, -19800 }, { "EDT", TRUE, -14400 }, { "+09", TRUE, 32400 },
+  { "+2500", FALSE, 0 }, { "XYZ", FALSE, 0 }, { "+0", FALSE, 0 },
+};
+
+static void
+test_zone (gconstpointer data)
+{
+  const ZoneCase *c = data;
+  int offset = 0;
+
+  g_assert_cmpint (rules_parse_zone (c->text, strlen (c->text), &offset), ==,
+                   c->ok);
+  if (c->ok)
+    g_assert_cmpint (offset, ==, c->offset);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/rules/broken", Fixture, NULL, fixture_setup, test_broken,
+              fixture_teardown);
+  g_test_add ("/rules/unparsable-file", Fixture, NULL, fixture_setup,
+              test_unparsable_file, fixture_teardown);
+  g_test_add ("/rules/match-limit", Fixture, NULL, fixture_setup,
+              test_match_limit, fixture_teardown);
+  g_test_add_func ("/rules/missing-dir", test_missing_dir);
+  g_test_add_func ("/rules/shipped", test_shipped_rules);
+  for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/rules/zone/%s",
+                                               zone_cases[i].text);
+
+      g_test_add_data_func (path, &zone_cases[i], test_zone);
+    }
+  return g_test_run ();
+}
