@@ -54,7 +54,8 @@ typedef struct {
   gsize len;
   guint part;
   GArray *line_starts;    /* gsize */
-  GArray *spans[FAMILY_COUNT];
+  GArray *spans[FAMILY_COUNT];    /* Span, sorted, of earlier rules */
+  GArray *claimed[FAMILY_COUNT];  /* Span, sorted, of the current rule */
   GArray *addresses;      /* Hit */
   GArray *ports;          /* Hit */
   GArray *times;          /* Hit */
@@ -131,16 +132,14 @@ lines_text (const Scan *s, guint first, guint last)
   return g_strndup (s->text + start, end - start);
 }
 
-/* Claims [start, end) for family; FALSE if an earlier match has it. */
+/* Whether [start, end) overlaps a span of sorted, disjoint spans. */
 static gboolean
-claim_span (Scan *s, Family family, gsize start, gsize end)
+overlaps (const GArray *spans, gsize start, gsize end)
 {
-  GArray *spans = s->spans[family];
   guint lo = 0;
   guint hi = spans->len;
-  Span span = { start, end };
 
-  while (lo < hi)   /* first span that ends after start */
+  while (lo < hi)   /* the first span that ends after start */
     {
       guint mid = (lo + hi) / 2;
 
@@ -149,10 +148,56 @@ claim_span (Scan *s, Family family, gsize start, gsize end)
       else
         hi = mid;
     }
-  if (lo < spans->len && g_array_index (spans, Span, lo).start < end)
+  return lo < spans->len && g_array_index (spans, Span, lo).start < end;
+}
+
+/*
+ * Claims [start, end) for family; FALSE if an earlier rule's match has
+ * it.  One rule's matches come in text order and do not overlap, so they
+ * are appended and merged in once the rule is done (merge_claims):
+ * inserting each into the sorted array would be quadratic.
+ */
+static gboolean
+claim_span (Scan *s, Family family, gsize start, gsize end)
+{
+  Span span = { start, end };
+
+  if (overlaps (s->spans[family], start, end))
     return FALSE;
-  g_array_insert_val (spans, lo, span);
+  g_array_append_val (s->claimed[family], span);
   return TRUE;
+}
+
+static void
+merge_claims (Scan *s)
+{
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    {
+      GArray *old = s->spans[f];
+      GArray *add = s->claimed[f];
+      GArray *merged;
+      guint i = 0, j = 0;
+
+      if (add->len == 0)
+        continue;
+      merged = g_array_sized_new (FALSE, FALSE, sizeof (Span),
+                                  old->len + add->len);
+      while (i < old->len || j < add->len)
+        {
+          gboolean take_old = j == add->len
+                              || (i < old->len
+                                  && g_array_index (old, Span, i).start
+                                     < g_array_index (add, Span, j).start);
+
+          Span next = take_old ? g_array_index (old, Span, i++)
+                               : g_array_index (add, Span, j++);
+
+          g_array_append_val (merged, next);
+        }
+      g_array_unref (old);
+      s->spans[f] = merged;
+      g_array_set_size (add, 0);
+    }
 }
 
 static guint64
@@ -744,7 +789,10 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
   s->source++;
   scan_reset (s, text, len, part);
   for (guint i = 0; i < s->rules->rules->len; i++)
-    scan_rule (s, s->rules->rules->pdata[i]);
+    {
+      scan_rule (s, s->rules->rules->pdata[i]);
+      merge_claims (s);
+    }
   g_array_sort (s->addresses, compare_hits);
   g_array_sort (s->ports, compare_hits);
   g_array_sort (s->times, compare_hits);
@@ -772,7 +820,10 @@ scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->md = pcre2_match_data_create (64, NULL);
   s->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   for (int f = 0; f < FAMILY_COUNT; f++)
-    s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+    {
+      s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+      s->claimed[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+    }
   s->addresses = g_array_new (FALSE, FALSE, sizeof (Hit));
   s->ports = g_array_new (FALSE, FALSE, sizeof (Hit));
   s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
@@ -807,7 +858,10 @@ scan_finish (Scan *s)
   pcre2_match_data_free (s->md);
   g_array_unref (s->line_starts);
   for (int f = 0; f < FAMILY_COUNT; f++)
-    g_array_unref (s->spans[f]);
+    {
+      g_array_unref (s->spans[f]);
+      g_array_unref (s->claimed[f]);
+    }
   g_array_unref (s->addresses);
   g_array_unref (s->ports);
   g_array_unref (s->times);

@@ -34,12 +34,13 @@
 # Who runs madoguchi: local(8) runs an alias's command as the owner of the
 # alias database, or as default_privs when that owner is root.  Our
 # aliases file is root's, so deliver runs as default_privs, set explicitly
-# to `nobody` (nogroup) here.  $MADOGUCHI_HOME is therefore created with
-# `madoguchi init` and chowned to nobody before anything else touches it
-# (a root-run `list` on a fresh data directory would create a root-owned
-# database that nobody cannot write), and $TEST_HOME is made traversable
-# (0711).  The test's own root-run list/show calls then only read (SQLite
-# gives any -wal/-shm it creates as root to the database's owner).
+# to `nobody` (nogroup) here.  $MADOGUCHI_HOME belongs to nobody,
+# $TEST_HOME is made traversable (0711), and the test runs its own
+# madoguchi commands (init, list, show) as nobody as well, through a
+# setpriv wrapper: a root-run `list` on a fresh data directory would
+# create a root-owned database nobody cannot write, and a root-run `list`
+# during deliveries races with them (SQLite creates -wal/-shm as root,
+# then chowns them).
 #
 # Needs root and Postfix (Debian package postfix); prints "1..0 # SKIP"
 # otherwise.  sqlite3 (the CLI) is optional: its one check is skipped.
@@ -62,6 +63,7 @@ id postfix >/dev/null 2>&1 || skip_all "Postfix is not installed (no postfix use
 getent group postdrop >/dev/null 2>&1 \
   || skip_all "Postfix is not installed (no postdrop group)"
 id nobody >/dev/null 2>&1 || skip_all "no 'nobody' user for default_privs"
+command -v setpriv >/dev/null 2>&1 || skip_all "setpriv (util-linux) is missing"
 
 PF=$TEST_HOME/postfix
 CONF=$PF/conf
@@ -131,24 +133,38 @@ as_user() {
 umask 022
 chmod 0711 "$TEST_HOME"
 chmod 0644 "$MADOGUCHI_CONFIG"
-"$MADOGUCHI" init >/dev/null
-ok $? "madoguchi init"
-chown -R "$RUN_USER:$RUN_GROUP" "$MADOGUCHI_HOME"
+mkdir -p "$TEST_HOME/bin" "$MADOGUCHI_HOME"
+chmod 0755 "$TEST_HOME/bin"
+chown "$RUN_USER:$RUN_GROUP" "$MADOGUCHI_HOME"
 
 # The pipe runs as nobody: if the build tree is not reachable for nobody
 # (a 0700 checkout, say), use a copy of the binary instead.
-if command -v setpriv >/dev/null 2>&1 \
-   && ! as_user test -x "$MADOGUCHI" 2>/dev/null; then
-  mkdir "$TEST_HOME/bin"
+if ! as_user test -x "$MADOGUCHI" 2>/dev/null; then
   cp "$MADOGUCHI" "$TEST_HOME/bin/madoguchi"
-  chmod 0755 "$TEST_HOME/bin" "$TEST_HOME/bin/madoguchi"
+  chmod 0755 "$TEST_HOME/bin/madoguchi"
   ALIAS_CMD=$TEST_HOME/bin/madoguchi
   echo "# $MADOGUCHI is not executable by $RUN_USER; the alias runs a copy"
 fi
-if command -v setpriv >/dev/null 2>&1; then
-  as_user test -r "$MADOGUCHI_CONFIG" -a -w "$MADOGUCHI_HOME/spool/tmp"
-  ok $? "$RUN_USER can read the config and write the spool"
-fi
+
+# Every madoguchi command this test runs (init, deliver, and lib.sh's
+# count_tickets, list, show) runs as the delivery user too.  Root must not
+# open the database while deliveries run: SQLite, as root, creates the
+# -wal/-shm files and only then chowns them to the database's owner, and
+# a delivery that opens them in between fails to file the message (it
+# stays in the spool; deliver still exits 0).
+AS_USER_WRAPPER=$TEST_HOME/bin/madoguchi-as-$RUN_USER
+{
+  echo '#!/bin/sh'
+  echo "exec setpriv --reuid=$RUN_USER --regid=$RUN_GROUP --clear-groups \\"
+  echo "  '$ALIAS_CMD' \"\$@\""
+} > "$AS_USER_WRAPPER"
+chmod 0755 "$AS_USER_WRAPPER"
+MADOGUCHI=$AS_USER_WRAPPER
+
+"$MADOGUCHI" init >/dev/null
+ok $? "madoguchi init, as $RUN_USER"
+as_user test -r "$MADOGUCHI_CONFIG" -a -w "$MADOGUCHI_HOME/spool/tmp"
+ok $? "$RUN_USER can read the config and write the spool"
 
 # --- the private Postfix instance ------------------------------------------
 
@@ -337,12 +353,8 @@ is "$("$MADOGUCHI" show "${n:-none}" --json 2>&1 | grep -o '"direction":' | wc -
 # The spool's tmp/ unwritable for the delivery user: deliver cannot make
 # the message durable and must exit 75 (EX_TEMPFAIL).
 chmod 0500 "$MADOGUCHI_HOME/spool/tmp"
-if command -v setpriv >/dev/null 2>&1; then
-  as_user env MADOGUCHI_HOME="$MADOGUCHI_HOME" \
-    MADOGUCHI_CONFIG="$MADOGUCHI_CONFIG" "$ALIAS_CMD" deliver \
-    -f check@example.org < "$TEST_DATA_DIR/euc-jp.eml" 2>/dev/null
-  is $? 75 "deliver exits 75 when the spool is unwritable"
-fi
+deliver "$TEST_DATA_DIR/euc-jp.eml" -f check@example.org 2>/dev/null
+is "$rc" 75 "deliver exits 75 when the spool is unwritable"
 
 submit "$TEST_DATA_DIR/euc-jp.eml" sato-envelope@example.org
 ok $? "sendmail accepts euc-jp.eml"

@@ -1,0 +1,51 @@
+#!/bin/sh
+# bench/extract.sh [SIZE_MB] - extraction throughput on a large synthetic
+# log attachment, against ripgrep with one IPv4 pattern on the same file
+# in the same run.  A benchmark: it prints figures and asserts nothing.
+#
+# Needs a built madoguchi (build/madoguchi), python3 and ripgrep (rg).
+set -eu
+cd "$(dirname "$0")/.."
+size=${1:-20}
+work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+command -v rg > /dev/null || { echo "bench: ripgrep (rg) is needed: apt-get install ripgrep" >&2; exit 1; }
+gen=${GEN_LOG:-../shared/bench/gen_log.py}   # the shared benchmark kit's generator
+[ -f "$gen" ] || { echo "bench: $gen not found (set GEN_LOG)" >&2; exit 1; }
+python3 "$gen" "$work/log" "$size" 1
+{
+  printf 'From: noc@example.net\nTo: info@cert.example.jp\nSubject: logs\n'
+  printf 'Date: Thu, 26 Nov 2026 10:00:00 +0900\nMessage-ID: <bench@example.net>\n'
+  printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n'
+  printf 'Content-Type: text/plain\n\nLogs attached.\n--b\n'
+  printf 'Content-Type: text/plain; name=big.log\nContent-Transfer-Encoding: base64\n\n'
+  base64 "$work/log"
+  printf -- '--b--\n'
+} > "$work/report.eml"
+printf '[madoguchi]\nrules_dir = %s/rules\nmax_part_text = 1G\nmax_scan_text = 1G\nmax_indicators = 1000000\n' \
+  "$PWD" > "$work/bench.conf"
+
+bytes=$(wc -c < "$work/log")
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+
+seconds() {   # seconds COMMAND...: wall time of the best of 3 runs
+  best=
+  for i in 1 2 3; do
+    t0=$(date +%s.%N)
+    "$@" > /dev/null
+    t1=$(date +%s.%N)
+    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
+  done
+  echo "$best"
+}
+
+ours=$(seconds ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml")
+rg=$(seconds rg -o '(?:[0-9]{1,3}\.){3}[0-9]{1,3}' "$work/log")
+rss=$(/usr/bin/time -f %M ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml" 2>&1 >/dev/null | tail -1)
+echo "log: $mb MB ($(wc -l < "$work/log") lines), as a base64 attachment"
+awk -v s="$ours" -v m="$mb" 'BEGIN { printf "madoguchi extract (all default rules): %.3f s  %.1f MB/s\n", s, m / s }'
+awk -v s="$rg" -v m="$mb" 'BEGIN { printf "rg -o IPv4 (one pattern):             %.3f s  %.1f MB/s\n", s, m / s }'
+awk -v a="$ours" -v b="$rg" 'BEGIN { printf "ratio (madoguchi / ripgrep speed):    %.2f\n", b / a }'
+echo "madoguchi peak RSS: $rss KB"
