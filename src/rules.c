@@ -362,6 +362,39 @@ load_rule (Loader *l, const char *group)
   g_ptr_array_add (l->set->rules, rule);
 }
 
+/*
+ * GKeyFile silently merges two groups of the same name, so that a rule
+ * copied and edited would replace the first one key by key: refuse the
+ * file's later copies by name, with their line.
+ */
+static void
+check_duplicate_groups (RuleSet *set, const char *name, const char *text,
+                        GHashTable *names)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
+                                                       g_str_equal, g_free,
+                                                       NULL);
+
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      gsize len = strlen (line);
+
+      if (line[0] != '[' || line[len - 1] != ']')
+        continue;
+      line[len - 1] = '\0';
+      if (g_hash_table_contains (seen, line + 1)
+          && g_str_has_prefix (line + 1, "rule "))
+        {
+          add_problem (set, name, i + 1, line + 6, "a rule of this name "
+                       "already exists; both copies are ignored");
+          g_hash_table_add (names, g_strdup (line + 6));
+        }
+      g_hash_table_add (seen, g_strdup (line + 1));
+    }
+}
+
 static void
 load_file (RuleSet *set, const char *dir, const char *name,
            GHashTable *defines, GHashTable *names)
@@ -380,6 +413,7 @@ load_file (RuleSet *set, const char *dir, const char *name,
       return;
     }
   l.text = text;
+  check_duplicate_groups (set, name, text, names);
   load_defines (&l);
   groups = g_key_file_get_groups (kf, NULL);
   for (gsize i = 0; groups[i] != NULL; i++)

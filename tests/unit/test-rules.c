@@ -86,7 +86,11 @@ static const char broken_rules[] =
   "\n"
   "[rule good]\n"
   "kind = url\n"
-  "pattern = y\n";
+  "pattern = y\n"
+  "\n"
+  "[rule fine]\n"
+  "kind = url\n"
+  "pattern = z\n";
 
 static void
 test_broken (Fixture *f, gconstpointer data)
@@ -99,7 +103,7 @@ test_broken (Fixture *f, gconstpointer data)
   set = rules_load (f->dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (set->rules->len, ==, 1);
-  g_assert_cmpstr (((Rule *) set->rules->pdata[0])->name, ==, "good");
+  g_assert_cmpstr (((Rule *) set->rules->pdata[0])->name, ==, "fine");
 
   p = problem_for (set, "unbalanced");
   g_assert_nonnull (p);
@@ -118,8 +122,10 @@ test_broken (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (problem_for (set, "badzone")->message,
                             "assume_zone"));
   g_assert_nonnull (strstr (problem_for (set, "extra")->message, "weight"));
+  g_assert_nonnull (problem_for (set, "good"));
   g_assert_nonnull (strstr (problem_for (set, "good")->message,
                             "already exists"));
+  g_assert_cmpint (problem_for (set, "good")->line, ==, 35);
   g_assert_cmpuint (set->problems->len, ==, 8);   /* and tlds missing */
 }
 
