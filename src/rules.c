@@ -369,7 +369,7 @@ load_rule (Loader *l, const char *group)
  */
 static void
 check_duplicate_groups (RuleSet *set, const char *name, const char *text,
-                        GHashTable *names)
+                        GHashTable *duplicates)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
@@ -389,7 +389,7 @@ check_duplicate_groups (RuleSet *set, const char *name, const char *text,
         {
           add_problem (set, name, i + 1, line + 6, "a rule of this name "
                        "already exists; both copies are ignored");
-          g_hash_table_add (names, g_strdup (line + 6));
+          g_hash_table_add (duplicates, g_strdup (line + 1));
         }
       g_hash_table_add (seen, g_strdup (line + 1));
     }
@@ -404,6 +404,8 @@ load_file (RuleSet *set, const char *dir, const char *name,
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) groups = NULL;
+  g_autoptr (GHashTable) duplicates = g_hash_table_new_full (
+    g_str_hash, g_str_equal, g_free, NULL);
   Loader l = { set, name, NULL, kf, defines, names };
 
   if (!g_file_get_contents (path, &text, NULL, &error)
@@ -413,11 +415,13 @@ load_file (RuleSet *set, const char *dir, const char *name,
       return;
     }
   l.text = text;
-  check_duplicate_groups (set, name, text, names);
+  check_duplicate_groups (set, name, text, duplicates);
   load_defines (&l);
   groups = g_key_file_get_groups (kf, NULL);
   for (gsize i = 0; groups[i] != NULL; i++)
-    if (g_str_has_prefix (groups[i], "rule ") && groups[i][5] != '\0')
+    if (g_hash_table_contains (duplicates, groups[i]))
+      continue;
+    else if (g_str_has_prefix (groups[i], "rule ") && groups[i][5] != '\0')
       load_rule (&l, groups[i]);
     else if (strcmp (groups[i], "define") != 0)
       add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
