@@ -60,6 +60,7 @@ typedef struct {
   GArray *ports;          /* Hit */
   GArray *times;          /* Hit */
   guint8 *log_line;       /* per line: a logline rule matched there */
+  GPtrArray *sources;     /* addresses named as the source */
 } Scan;
 
 static void
@@ -541,6 +542,20 @@ on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
   g_array_append_val (s->times, ((Hit) { start, t->line, NULL, 0, utc }));
 }
 
+/* "Source-IP: 192.0.2.1" (ARF), "Source: ..." (X-ARF): the address the
+ * report is about.  Applied when the source is done, whichever rule
+ * found the address. */
+static void
+on_source (Scan *s, const Rule *rule)
+{
+  g_autofree char *addr = NULL;
+  guint8 ip[16];
+  gboolean mapped;
+
+  if (group_text (s, rule, "addr", &addr) && address_parse (addr, ip, &mapped))
+    g_ptr_array_add (s->sources, address_format (ip, mapped));
+}
+
 static void
 on_match (Scan *s, const Rule *rule, gsize start, gsize end)
 {
@@ -564,6 +579,13 @@ on_match (Scan *s, const Rule *rule, gsize start, gsize end)
     case RULE_KIND_LOGLINE:
       s->log_line[line_of (s, start) - 1] = 1;
       break;
+    case RULE_KIND_SOURCE:
+      on_source (s, rule);
+      break;
+    case RULE_KIND_CLASSIFY:
+    case RULE_KIND_NEGATION:
+    case RULE_KIND_FORMFIELD:
+      break;   /* classify.c runs these */
     }
 }
 
@@ -790,7 +812,11 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
   scan_reset (s, text, len, part);
   for (guint i = 0; i < s->rules->rules->len; i++)
     {
-      scan_rule (s, s->rules->rules->pdata[i]);
+      const Rule *rule = s->rules->rules->pdata[i];
+
+      if (rule->kind >= RULE_KIND_CLASSIFY)
+        continue;   /* not evidence: classify.c runs these */
+      scan_rule (s, rule);
       merge_claims (s);
     }
   g_array_sort (s->addresses, compare_hits);
@@ -827,6 +853,7 @@ scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->addresses = g_array_new (FALSE, FALSE, sizeof (Hit));
   s->ports = g_array_new (FALSE, FALSE, sizeof (Hit));
   s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->sources = g_ptr_array_new_with_free_func (g_free);
 }
 
 static gint
@@ -847,9 +874,25 @@ compare_timestamps (gconstpointer a, gconstpointer b)
   return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Marks the indicators named as sources. */
+static void
+mark_sources (Scan *s)
+{
+  for (guint i = 0; i < s->result->indicators->len; i++)
+    {
+      Indicator *ind = s->result->indicators->pdata[i];
+
+      for (guint j = 0; ind->has_ip && j < s->sources->len; j++)
+        if (strcmp (ind->value, s->sources->pdata[j]) == 0)
+          ind->role = "source";
+    }
+}
+
 static Extraction *
 scan_finish (Scan *s)
 {
+  mark_sources (s);
+  g_ptr_array_unref (s->sources);
   /* Rules ran one after the other: put everything back in text order. */
   g_ptr_array_sort (s->result->indicators, compare_indicators);
   g_ptr_array_sort (s->result->timestamps, compare_timestamps);
@@ -886,6 +929,77 @@ scan_budgeted (Scan *s, const char *text, gsize len, guint part,
   scan_source (s, text, len, part);
 }
 
+/* The domain of the first address of a "To: ..." line, lower case. */
+static char *
+to_domain (const char *line)
+{
+  const char *at = strchr (line, '@');
+  gsize len;
+
+  if (at == NULL)
+    return NULL;
+  len = strcspn (at + 1, "> ,;\t");
+  return len ? g_ascii_strdown (at + 1, (gssize) len) : NULL;
+}
+
+/* From "Received: from HOST (... [IP]) by ...": HOST and IP. */
+static gboolean
+received_from (const char *line, char **host, char **ip)
+{
+  const char *from = line + strlen ("Received: from ");
+  const char *by = strstr (from, " by ");
+  const char *open = NULL;
+  const char *close;
+
+  for (const char *p = from; *p != '\0' && (by == NULL || p < by); p++)
+    if (*p == '[')
+      open = p;
+  if (open == NULL || (close = strchr (open, ']')) == NULL)
+    return FALSE;
+  *host = g_ascii_strdown (from, (gssize) strcspn (from, " ("));
+  *ip = g_strndup (open + 1, (gsize) (close - open - 1));
+  if (g_str_has_prefix (*ip, "IPv6:"))
+    memmove (*ip, *ip + 5, strlen (*ip + 5) + 1);
+  return TRUE;
+}
+
+/*
+ * The relay that handed a forwarded message to its recipient's domain:
+ * reading the Received chain from the top (newest), the first "from"
+ * host outside the domain of To, with a routable address.  Spam
+ * analysts call it the originating relay; it is the report's source.
+ */
+static char *
+forwarded_relay (const char *headers)
+{
+  g_auto (GStrv) lines = g_strsplit (headers, "\n", -1);
+  g_autofree char *domain = NULL;
+
+  for (gsize i = 0; lines[i] != NULL && domain == NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], "To: ", 4) == 0)
+      domain = to_domain (lines[i]);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *host = NULL;
+      g_autofree char *ip = NULL;
+      guint8 bytes[16];
+      gboolean mapped;
+      const char *scope;
+
+      if (g_ascii_strncasecmp (lines[i], "Received: from ", 15) != 0
+          || !received_from (lines[i], &host, &ip)
+          || !address_parse (ip, bytes, &mapped))
+        continue;
+      scope = address_scope (bytes);
+      if (domain != NULL && g_str_has_suffix (host, domain))
+        continue;
+      if (strcmp (scope, "global") == 0
+          || strcmp (scope, "documentation") == 0)
+        return address_format (bytes, mapped);
+    }
+  return NULL;
+}
+
 Extraction *
 extract_run (const RuleSet *rules, const Message *message,
              const ExtractOptions *options)
@@ -903,6 +1017,14 @@ extract_run (const RuleSet *rules, const Message *message,
 
       if (part->text != NULL && budget > 0)
         scan_budgeted (&s, part->text, strlen (part->text), i, &budget);
+      if (part->text != NULL
+          && g_strcmp0 (part->content_type, "text/rfc822-headers") == 0)
+        {
+          char *relay = forwarded_relay (part->text);
+
+          if (relay != NULL)
+            g_ptr_array_add (s.sources, relay);
+        }
     }
   return scan_finish (&s);
 }

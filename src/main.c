@@ -7,10 +7,14 @@
  * deliver every failure before the message is spooled, a bad config file
  * included, exits 75: the MTA keeps the mail and retries.
  */
+#include <errno.h>
+#include <grp.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "madoguchi/command.h"
 #include "madoguchi/log.h"
@@ -146,6 +150,35 @@ parse_globals (int argc, char **argv, const char **config_path,
   return i;
 }
 
+/*
+ * As root, work as the owner of the data directory.  Otherwise a root
+ * `madoguchi list` would create the database's -wal and -shm files owned
+ * by root, and every later delivery (as the service user) would fail to
+ * open them.  Nothing madoguchi does needs root.
+ */
+static gboolean
+drop_to_data_owner (const Config *config, GError **error)
+{
+  struct stat st;
+  struct passwd *pw;
+
+  if (geteuid () != 0 || stat (config->data_dir, &st) != 0 || st.st_uid == 0)
+    return TRUE;
+  pw = getpwuid (st.st_uid);
+  if (setgid (st.st_gid) != 0
+      || initgroups (pw ? pw->pw_name : "nobody", st.st_gid) != 0
+      || setuid (st.st_uid) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                   "cannot switch to uid %u, the owner of %s: %s",
+                   (unsigned) st.st_uid, config->data_dir, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 run (const Command *cmd, const char *config_path, gboolean verbose,
      int argc, char **argv)
@@ -155,6 +188,8 @@ run (const Command *cmd, const char *config_path, gboolean verbose,
   int status;
 
   ctx.config = config_load (config_path, &error);
+  if (ctx.config != NULL && !drop_to_data_owner (ctx.config, &error))
+    g_clear_pointer (&ctx.config, config_free);
   if (ctx.config == NULL)
     {
       if (cmd->mode & CMD_MTA)

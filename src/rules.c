@@ -22,12 +22,34 @@ G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
 
 static const char *const kind_names[] = {
   "ipv4", "ipv6", "url", "email", "domain", "port", "timestamp", "logline",
+  "source", "classify", "negation", "formfield",
 };
 
 /* Keys each rule may have; anything else is a problem. */
 static const char *const rule_keys[] = {
   "kind", "pattern", "assume_zone", "file_extensions", "description",
+  "category", "weight", "where", "negatable", "min_count", "condition",
+  "field", NULL,
 };
+
+static const char *const categories[] = {
+  "dos", "ddos", "spoofing", "abuse", "intrusion", "scan", "other", NULL,
+};
+
+static const char *const where_names[] = {
+  "subject", "body", "attachment", "forwarded", "log", "header", "part",
+  "form",
+};
+
+static const char *const metric_names[] = {
+  "", "distinct_ports", "addresses", "log_lines",
+};
+
+const char *const *
+rules_categories (void)
+{
+  return categories;
+}
 
 const char *
 rules_kind_name (RuleKind kind)
@@ -44,6 +66,9 @@ rule_free (gpointer data)
   g_free (rule->file);
   pcre2_code_free (rule->code);
   g_strfreev (rule->file_extensions);
+  g_free (rule->category);
+  g_free (rule->where_arg);
+  g_free (rule->field);
   g_free (rule);
 }
 
@@ -229,12 +254,135 @@ rule_check_keys (Loader *l, const char *group, const char *name, int line)
         return FALSE;
       }
   if (!g_key_file_has_key (l->kf, group, "kind", NULL)
-      || !g_key_file_has_key (l->kf, group, "pattern", NULL))
+      || (!g_key_file_has_key (l->kf, group, "pattern", NULL)
+          && !g_key_file_has_key (l->kf, group, "condition", NULL)))
     {
-      add_problem (l->set, l->file, line, name, "needs kind and pattern");
+      add_problem (l->set, l->file, line, name,
+                   "needs kind and pattern (or a condition)");
       return FALSE;
     }
   return TRUE;
+}
+
+/* A raw value, stripped; NULL when absent. */
+static char *
+rule_value (Loader *l, const char *group, const char *key)
+{
+  char *value = g_key_file_get_value (l->kf, group, key, NULL);
+
+  return value ? g_strstrip (value) : NULL;
+}
+
+static gboolean G_GNUC_PRINTF (4, 5)
+rule_fail (Loader *l, const char *group, const char *key, const char *fmt,
+           ...)
+{
+  va_list ap;
+  g_autofree char *message = NULL;
+
+  va_start (ap, fmt);
+  message = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  add_problem (l->set, l->file, keyfile_line (l->text, group, key),
+               group + strlen ("rule "), "%s", message);
+  return FALSE;
+}
+
+/* "subject, body, header:X-ARF": a set of places, one with an argument. */
+static gboolean
+rule_read_where (Loader *l, Rule *rule, const char *group)
+{
+  g_autofree char *text = rule_value (l, group, "where");
+  g_auto (GStrv) items = NULL;
+
+  rule->where = RULE_WHERE_SUBJECT | RULE_WHERE_BODY | RULE_WHERE_ATTACHMENT
+                | RULE_WHERE_FORWARDED;
+  if (text == NULL)
+    return TRUE;
+  rule->where = 0;
+  items = g_strsplit_set (text, ", ", -1);
+  for (gsize i = 0; items[i] != NULL; i++)
+    {
+      char *colon = strchr (items[i], ':');
+      gsize j;
+
+      if (*items[i] == '\0')
+        continue;
+      if (colon != NULL)
+        *colon = '\0';
+      for (j = 0; j < G_N_ELEMENTS (where_names); j++)
+        if (strcmp (items[i], where_names[j]) == 0)
+          break;
+      if (j == G_N_ELEMENTS (where_names)
+          || (j >= 5) != (colon != NULL && colon[1] != '\0')
+          || (colon != NULL && rule->where_arg != NULL))
+        return rule_fail (l, group, "where", "where: \"%s\" is not one of "
+                          "subject, body, attachment, forwarded, log, "
+                          "header:NAME, part:TYPE, form:FIELD", items[i]);
+      rule->where |= 1u << j;
+      if (colon != NULL)
+        rule->where_arg = g_ascii_strdown (colon + 1, -1);
+    }
+  return TRUE;
+}
+
+/* "distinct_ports >= 20" */
+static gboolean
+rule_read_condition (Loader *l, Rule *rule, const char *group)
+{
+  g_autofree char *text = rule_value (l, group, "condition");
+  g_auto (GStrv) words = NULL;
+
+  if (text == NULL)
+    return TRUE;
+  words = g_strsplit_set (text, " \t", -1);
+  if (g_strv_length (words) == 3 && strcmp (words[1], ">=") == 0
+      && g_ascii_string_to_signed (words[2], 10, 0, G_MAXINT, &rule->threshold,
+                                   NULL))
+    for (gsize i = 1; i < G_N_ELEMENTS (metric_names); i++)
+      if (strcmp (words[0], metric_names[i]) == 0)
+        {
+          rule->metric = (RuleMetric) i;
+          return TRUE;
+        }
+  return rule_fail (l, group, "condition", "condition must be METRIC >= N "
+                    "with METRIC one of distinct_ports, addresses, "
+                    "log_lines");
+}
+
+static gboolean
+rule_read_int (Loader *l, const char *group, const char *key, gint64 min,
+               gint64 fallback, int *out)
+{
+  g_autofree char *text = rule_value (l, group, key);
+  gint64 value = fallback;
+
+  if (text != NULL
+      && !g_ascii_string_to_signed (text, 10, min, 1000, &value, NULL))
+    return rule_fail (l, group, key, "%s must be a whole number from %"
+                      G_GINT64_FORMAT " to 1000", key, min);
+  *out = (int) value;
+  return TRUE;
+}
+
+static gboolean
+rule_read_classify (Loader *l, Rule *rule, const char *group)
+{
+  g_autofree char *category = rule_value (l, group, "category");
+  g_autofree char *negatable = rule_value (l, group, "negatable");
+
+  if (category == NULL || !g_strv_contains (categories, category))
+    return rule_fail (l, group, "category", "category must be one of dos, "
+                      "ddos, spoofing, abuse, intrusion, scan, other");
+  if (negatable != NULL && strcmp (negatable, "true") != 0
+      && strcmp (negatable, "false") != 0)
+    return rule_fail (l, group, "negatable", "negatable is true or false");
+  rule->category = g_steal_pointer (&category);
+  rule->negatable = g_strcmp0 (negatable, "false") != 0;
+  return rule_read_int (l, group, "weight", -1000, 1, &rule->weight)
+         && rule_read_int (l, group, "min_count", 1, 1, &rule->min_count)
+         && rule_read_where (l, rule, group)
+         && rule_read_condition (l, rule, group);
 }
 
 static gboolean
@@ -327,6 +475,24 @@ rule_read_options (Loader *l, Rule *rule, const char *group)
   return FALSE;
 }
 
+/* The keys only some kinds have. */
+static gboolean
+rule_read_kind_options (Loader *l, Rule *rule, const char *group)
+{
+  switch (rule->kind)
+    {
+    case RULE_KIND_CLASSIFY:
+      return rule_read_classify (l, rule, group);
+    case RULE_KIND_FORMFIELD:
+      rule->field = rule_value (l, group, "field");
+      if (rule->field == NULL)
+        return rule_fail (l, group, "kind", "a formfield needs a field");
+      return TRUE;
+    default:
+      return TRUE;
+    }
+}
+
 static void
 load_rule (Loader *l, const char *group)
 {
@@ -351,9 +517,13 @@ load_rule (Loader *l, const char *group)
   if (!rule_kind_parse (g_strstrip (kind), &rule->kind))
     add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
                  name, "unknown kind \"%s\"", kind);
-  else
+  else if (g_key_file_has_key (l->kf, group, "pattern", NULL))
     rule->code = rule_compile (l, group, name, line);
-  if (rule->code == NULL || !rule_read_options (l, rule, group))
+  else if (rule->kind != RULE_KIND_CLASSIFY)
+    add_problem (l->set, l->file, line, name, "needs a pattern");
+  if ((rule->code == NULL && rule->kind != RULE_KIND_CLASSIFY)
+      || !rule_read_options (l, rule, group)
+      || !rule_read_kind_options (l, rule, group))
     {
       rule_free (rule);
       return;

@@ -31,6 +31,7 @@ typedef struct {
   gint64 last_seen;    /*   and the latest; 0 when none */
   char *context;       /* the first line it was seen on */
   guint64 order;       /* where first seen: source << 32 | offset */
+  const char *role;    /* "source": what the report is about; or NULL */
 } Indicator;
 
 typedef struct {

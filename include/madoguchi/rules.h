@@ -9,6 +9,11 @@
  *   pattern = (?<mon>{month_name})\s+(?<day>\d{1,2}) ...
  *   assume_zone = report
  *
+ * Classify rules add: category, weight, where (subject, body, attachment,
+ * forwarded, log, header:NAME, part:TYPE, form:FIELD), negatable,
+ * min_count and condition ("distinct_ports >= 20"); formfield rules a
+ * field name.
+ *
  * Patterns are PCRE2, compiled once with UTF and MULTILINE, JIT'ed, and
  * matched under match and depth limits.  Values are taken raw: a
  * backslash is the regex's, not GKeyFile's.  A broken rule is skipped and
@@ -34,7 +39,32 @@ typedef enum {
   RULE_KIND_PORT,
   RULE_KIND_TIMESTAMP,
   RULE_KIND_LOGLINE,
+  RULE_KIND_SOURCE,        /* marks an address as the incident's source */
+  /* The kinds from here on are not evidence; classify.c runs them. */
+  RULE_KIND_CLASSIFY,      /* scores a category */
+  RULE_KIND_NEGATION,      /* "not a ...": cancels classify matches near it */
+  RULE_KIND_FORMFIELD,     /* a label of the report form */
 } RuleKind;
+
+/* Where a classify rule looks (a set of these). */
+typedef enum {
+  RULE_WHERE_SUBJECT = 1 << 0,
+  RULE_WHERE_BODY = 1 << 1,        /* text parts that are not attachments */
+  RULE_WHERE_ATTACHMENT = 1 << 2,  /* text parts with a file name */
+  RULE_WHERE_FORWARDED = 1 << 3,   /* parts of forwarded messages */
+  RULE_WHERE_LOG = 1 << 4,         /* the log excerpts */
+  RULE_WHERE_HEADER = 1 << 5,      /* the header named by where_arg */
+  RULE_WHERE_PART = 1 << 6,        /* parts of the type named by where_arg */
+  RULE_WHERE_FORM = 1 << 7,        /* the form field named by where_arg */
+} RuleWhere;
+
+/* What a classify condition counts. */
+typedef enum {
+  RULE_METRIC_NONE,
+  RULE_METRIC_DISTINCT_PORTS,   /* most ports next to one address */
+  RULE_METRIC_ADDRESSES,        /* distinct addresses */
+  RULE_METRIC_LOG_LINES,        /* lines in log excerpts */
+} RuleMetric;
 
 typedef struct {
   char *name;
@@ -45,6 +75,17 @@ typedef struct {
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
   int zone_offset;         /* its offset, seconds east of UTC */
   GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
+  /* classify: */
+  char *category;
+  int weight;
+  guint where;             /* RuleWhere bits */
+  char *where_arg;         /* header name, part type or form field */
+  gboolean negatable;      /* a nearby negation cancels a match */
+  int min_count;           /* matches needed (default 1) */
+  RuleMetric metric;       /* condition: metric >= threshold */
+  gint64 threshold;
+  /* formfield: */
+  char *field;
 } Rule;
 
 typedef struct {
@@ -69,6 +110,10 @@ typedef struct {
 RuleSet *rules_load (const char *dir, GError **error);
 void rules_free (RuleSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
+
+/* The categories, NULL-terminated: dos ddos spoofing abuse intrusion
+ * scan other. */
+const char *const *rules_categories (void);
 
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);
