@@ -82,7 +82,7 @@ static const char broken_rules[] =
   "[rule extra]\n"
   "kind = url\n"
   "pattern = x\n"
-  "weight = 3\n"
+  "colour = red\n"
   "\n"
   "[rule good]\n"
   "kind = url\n"
@@ -121,7 +121,7 @@ test_broken (Fixture *f, gconstpointer data)
                             "month or mon"));
   g_assert_nonnull (strstr (problem_for (set, "badzone")->message,
                             "assume_zone"));
-  g_assert_nonnull (strstr (problem_for (set, "extra")->message, "weight"));
+  g_assert_nonnull (strstr (problem_for (set, "extra")->message, "colour"));
   g_assert_nonnull (problem_for (set, "good"));
   g_assert_nonnull (strstr (problem_for (set, "good")->message,
                             "already exists"));
