@@ -20,6 +20,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 
+#define MESSAGE_HEADERS_MAX 1000
+
 static const char *const message_flag_names[] = {
   "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
   "parts-limit", "charset", "text-limit", "no-headers",
@@ -78,6 +80,7 @@ message_free (Message *message)
   g_free (message->subject);
   g_free (message->date);
   g_free (message->return_path);
+  g_ptr_array_unref (message->headers);
   g_ptr_array_unref (message->parts);
   g_free (message->text);
   g_free (message->dedup_key);
@@ -178,6 +181,45 @@ return_path_addr (GMimeObject *object, GMimeParserOptions *options)
 }
 
 static void
+message_header_free (MessageHeader *h)
+{
+  g_free (h->name);
+  g_free (h->value);
+  g_free (h);
+}
+
+const char *
+message_header (const Message *message, const char *name)
+{
+  for (guint i = 0; i < message->headers->len; i++)
+    {
+      const MessageHeader *h = message->headers->pdata[i];
+
+      if (g_ascii_strcasecmp (h->name, name) == 0)
+        return h->value;
+    }
+  return NULL;
+}
+
+/* Every outer header, decoded, up to a sane count. */
+static void
+message_read_all_headers (Message *m, GMimeObject *object)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list (object);
+  int count = MIN (g_mime_header_list_get_count (list), MESSAGE_HEADERS_MAX);
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (list, i);
+      MessageHeader *h = g_new0 (MessageHeader, 1);
+
+      h->name = g_strdup (g_mime_header_get_name (header));
+      h->value = charset_decode_header (g_mime_header_get_raw_value (header));
+      g_ptr_array_add (m->headers, h);
+    }
+}
+
+static void
 message_read_headers (Message *m, GMimeMessage *mime,
                       GMimeParserOptions *options)
 {
@@ -199,6 +241,7 @@ message_read_headers (Message *m, GMimeMessage *mime,
   m->date_offset = date ? (int) (g_date_time_get_utc_offset (date)
                                  / G_USEC_PER_SEC) : 0;
   m->return_path = return_path_addr (object, options);
+  message_read_all_headers (m, object);
   if (m->from == NULL && m->date == NULL && m->message_id == NULL)
     m->flags |= MESSAGE_FLAG_NO_HEADERS;
 }
@@ -576,6 +619,8 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
   Walk walk = { m, limits, g_string_new (NULL) };
   gsize skip = mbox_line_length (data, len, &m->mbox_sender);
 
+  m->headers = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) message_header_free);
   m->parts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) message_part_free);
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);

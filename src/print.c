@@ -29,6 +29,7 @@ print_indicator_rows (const Extraction *x)
       row->first_seen = ind->first_seen;
       row->last_seen = ind->last_seen;
       row->context = g_strdup (ind->context);
+      row->role = g_strdup (ind->role);
       g_ptr_array_add (rows, row);
     }
   return rows;
@@ -45,8 +46,9 @@ print_indicator (const StoreIndicator *ind)
   output_cell (line, ind->value, 40, TRUE);
   g_string_append_printf (line, " %4" G_GINT64_FORMAT "x", ind->count);
   if (ind->scope != NULL)
-    g_string_append_printf (line, "  %s%s", ind->scope,
-                            ind->own ? ", OURS" : "");
+    g_string_append_printf (line, "  %s%s%s", ind->scope,
+                            ind->own ? ", OURS" : "",
+                            ind->role ? ", SOURCE" : "");
   if (ind->ports != NULL)
     g_string_append_printf (line, "  port %s", ind->ports);
   if (ind->first_seen != 0)
@@ -126,6 +128,8 @@ json_indicator (JsonWriter *w, const StoreIndicator *ind)
   json_string (w, ind->scope);
   json_key (w, "own");
   json_bool (w, ind->own);
+  json_key (w, "role");
+  json_string (w, ind->role);
   json_key (w, "count");
   json_int (w, ind->count);
   json_key (w, "ports");

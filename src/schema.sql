@@ -88,6 +88,7 @@ CREATE TABLE indicator (
   ip_end BLOB,
   scope TEXT,
   own INTEGER NOT NULL DEFAULT 0,
+  role TEXT,                   -- 'source': what the report is about
   ports TEXT,                  -- "22,80": ports written next to it
   count INTEGER NOT NULL,
   first_seen INTEGER,          -- event times on its lines, UTC

@@ -49,9 +49,9 @@ static const char SQL_MESSAGE_INSERT[] =
 
 static const char SQL_INDICATOR_INSERT[] =
   "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
-  "scope, own, ports, count, first_seen, last_seen, context) VALUES "
-  "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :ports, "
-  ":count, :first_seen, :last_seen, :context)";
+  "scope, own, role, ports, count, first_seen, last_seen, context) VALUES "
+  "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :role, "
+  ":ports, :count, :first_seen, :last_seen, :context)";
 
 static const char SQL_TIMESTAMP_INSERT[] =
   "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
@@ -65,7 +65,7 @@ static const char SQL_EXCERPT_INSERT[] =
 
 static const char SQL_INDICATOR_LIST[] =
   "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "
-  "MIN(first_seen), MAX(last_seen), MIN(context) FROM indicator "
+  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "
   "WHERE ticket_id = :ticket GROUP BY kind, value "
   "ORDER BY ip IS NULL, SUM(count) DESC, value";
 
@@ -477,6 +477,7 @@ insert_indicators (Store *store, gint64 ticket, gint64 message,
         }
       bind_text (stmt, ":scope", ind->scope);
       bind_int (stmt, ":own", ind->own);
+      bind_text (stmt, ":role", ind->role);
       bind_text (stmt, ":ports", ports);
       bind_int (stmt, ":count", ind->count);
       bind_time (stmt, ":first_seen", ind->first_seen);
@@ -819,6 +820,7 @@ store_indicator_free (StoreIndicator *ind)
   g_free (ind->scope);
   g_free (ind->ports);
   g_free (ind->context);
+  g_free (ind->role);
   g_free (ind);
 }
 
@@ -836,6 +838,7 @@ indicator_from_row (sqlite3_stmt *stmt)
   ind->first_seen = sqlite3_column_int64 (stmt, 6);
   ind->last_seen = sqlite3_column_int64 (stmt, 7);
   ind->context = column_text (stmt, 8);
+  ind->role = column_text (stmt, 9);
   return ind;
 }
 

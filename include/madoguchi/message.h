@@ -37,6 +37,11 @@ typedef struct {
   char *text;           /* UTF-8 text, or NULL when the part is not text */
 } MessagePart;
 
+typedef struct {
+  char *name;
+  char *value;          /* decoded, one line */
+} MessageHeader;
+
 void message_part_free (MessagePart *part);
 
 typedef struct {
@@ -55,6 +60,7 @@ typedef struct {
   gint64 date_utc;      /* seconds since the epoch; 0 when unknown */
   int date_offset;      /* the Date's zone, seconds east of UTC */
   char *return_path;    /* addr-spec, "" for <>, or NULL */
+  GPtrArray *headers;   /* of MessageHeader: the outer headers, in order */
   GPtrArray *parts;     /* of MessagePart */
   char *text;           /* the text of all textual parts, in order */
   char *dedup_key;      /* hex SHA-256 identifying this message */
@@ -76,6 +82,9 @@ void message_init (void);
  */
 Message *message_parse (const char *data, gsize len,
                         const MessageLimits *limits);
+
+/* The decoded value of the first header called name (any case). */
+const char *message_header (const Message *message, const char *name);
 
 void message_free (Message *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Message, message_free)

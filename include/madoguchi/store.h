@@ -129,6 +129,7 @@ typedef struct {
   gint64 first_seen;
   gint64 last_seen;
   char *context;
+  char *role;                  /* "source" or NULL */
 } StoreIndicator;
 
 void store_indicator_free (StoreIndicator *indicator);

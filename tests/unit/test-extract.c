@@ -23,6 +23,7 @@ message_with_text (const char *text)
   part->text = g_strdup (text);
   m->parts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) message_part_free);
+  m->headers = g_ptr_array_new ();
   g_ptr_array_add (m->parts, part);
   m->text = g_strdup (text);
   m->dedup_key = g_strdup ("");
