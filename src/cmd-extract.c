@@ -5,31 +5,10 @@
  */
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "madoguchi/command.h"
 #include "madoguchi/intake.h"
 #include "madoguchi/print.h"
-
-static GBytes *
-read_input (const char *path, GError **error)
-{
-  g_autoptr (GIOChannel) in = NULL;
-  char *data = NULL;
-  gsize len = 0;
-
-  if (g_strcmp0 (path, "-") != 0)
-    {
-      if (!g_file_get_contents (path, &data, &len, error))
-        return NULL;
-      return g_bytes_new_take (data, len);
-    }
-  in = g_io_channel_unix_new (STDIN_FILENO);
-  g_io_channel_set_encoding (in, NULL, NULL);
-  if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
-    return NULL;
-  return g_bytes_new_take (data, len);
-}
 
 static void
 extract_print_json (const Message *m, GPtrArray *rows, const Extraction *x)
@@ -75,7 +54,7 @@ cmd_extract (Context *ctx, int argc, char **argv)
                       "from one message, without filing it.", entries,
                       &argc, &argv))
     return EX_USAGE;
-  raw = read_input (argc > 1 ? argv[1] : "-", &error);
+  raw = command_read_input (argc > 1 ? argv[1] : "-", &error);
   if (raw == NULL)
     return command_fail (error);
   rules = intake_load_rules (ctx->config);

@@ -66,6 +66,8 @@ typedef struct {
   GPtrArray *indicators;
   GPtrArray *timestamps;
   GPtrArray *excerpts;
+  GPtrArray *reasons;
+  GPtrArray *form;
 } Story;
 
 static void
@@ -76,6 +78,8 @@ story_clear (Story *story)
   g_clear_pointer (&story->indicators, g_ptr_array_unref);
   g_clear_pointer (&story->timestamps, g_ptr_array_unref);
   g_clear_pointer (&story->excerpts, g_ptr_array_unref);
+  g_clear_pointer (&story->reasons, g_ptr_array_unref);
+  g_clear_pointer (&story->form, g_ptr_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Story, story_clear)
@@ -98,7 +102,13 @@ story_read (Store *store, const char *number, Story *story, GError **error)
   if (story->timestamps == NULL)
     return FALSE;
   story->excerpts = store_ticket_excerpts (store, story->ticket->id, error);
-  return story->excerpts != NULL;
+  if (story->excerpts == NULL)
+    return FALSE;
+  story->reasons = store_ticket_reasons (store, story->ticket->id, error);
+  if (story->reasons == NULL)
+    return FALSE;
+  story->form = store_ticket_form (store, story->ticket->id, error);
+  return story->form != NULL;
 }
 
 static void
@@ -108,16 +118,15 @@ show_text (const Config *config, const Story *story)
   GPtrArray *messages = story->messages;
   g_autofree char *created = output_time (t->created);
   g_autofree char *tag = g_strdup_printf ("[%s #%s]", config->tag, t->number);
-  g_autofree char *category = g_strdup_printf ("%s (set by %s)", t->category,
-                                               t->category_by);
 
   show_field ("Ticket", tag);
   show_field ("Subject", t->subject);
   show_field ("Created", created);
   show_field ("Status", t->status);
-  show_field ("Category", category);
   show_field ("Owner", t->owner ? t->owner : "(nobody)");
   show_field ("Reporter", t->reporter_name ? t->reporter_name : t->reporter);
+  print_classification (t->category, t->category_by, t->auto_category,
+                        story->reasons, story->form);
   print_evidence (story->indicators, story->timestamps, story->excerpts);
   for (guint i = 0; i < messages->len; i++)
     show_message (messages->pdata[i], i + 1);
@@ -193,6 +202,9 @@ show_json (const Story *story)
   json_string (&w, t->category);
   json_key (&w, "category_by");
   json_string (&w, t->category_by);
+  json_key (&w, "auto_category");
+  json_string (&w, t->auto_category);
+  print_classification_json (&w, story->reasons, story->form);
   json_key (&w, "owner");
   json_string (&w, t->owner);
   json_key (&w, "reporter");

@@ -64,6 +64,7 @@ static const ConfigKey config_keys[] = {
   { "max_indicators", KEY_INT, "10000", 1, 1000000, FIELD (max_indicators) },
   { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB,
     FIELD (max_scan_text) },
+  { "classify_min_score", KEY_INT, "3", 1, 1000, FIELD (classify_min_score) },
 };
 
 static const ConfigKey *

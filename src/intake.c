@@ -87,6 +87,15 @@ intake_extract (const Config *config, const RuleSet *rules,
   return extract_run (rules, message, &options);
 }
 
+Classification *
+intake_classify (const Config *config, const RuleSet *rules,
+                 const Message *message, const Extraction *extraction)
+{
+  ClassifyOptions options = { (int) config->classify_min_score };
+
+  return classify_run (rules, message, extraction, &options);
+}
+
 gboolean
 intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
              GError **error)
@@ -96,6 +105,7 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   MessageLimits limits = intake_limits (config);
   g_autoptr (Message) message = NULL;
   g_autoptr (Extraction) extraction = NULL;
+  g_autoptr (Classification) classification = NULL;
   StoreDelivery delivery = { 0 };
   g_autofree char *spool_dir = config_spool_dir (config);
 
@@ -107,8 +117,12 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
     message->flags |= MESSAGE_FLAG_TRUNCATED;
   delivery.received = spool_time (entry);
   if (intake->rules != NULL)
-    extraction = intake_extract (config, intake->rules, message,
-                                 delivery.received);
+    {
+      extraction = intake_extract (config, intake->rules, message,
+                                   delivery.received);
+      classification = intake_classify (config, intake->rules, message,
+                                        extraction);
+    }
   delivery.spool_id = entry->id;
   delivery.envelope_from = envelope_sender (entry, message);
   delivery.envelope_to = entry->recipient;
@@ -116,6 +130,7 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   delivery.raw = raw;
   delivery.message = message;
   delivery.extraction = extraction;
+  delivery.classification = classification;
   delivery.who = intake->who;
   if (!store_file (intake->store, &delivery, &result->filed, error))
     return FALSE;

@@ -43,6 +43,9 @@ static const Command commands[] = {
     "file what waits in the spool (run), list it, retry failed entries" },
   { "extract", cmd_extract, CMD_OPERATOR,
     "show what would be extracted from one message (a dry run)" },
+  { "classify", cmd_classify, CMD_OPERATOR,
+    "show the category one message would get, and why (a dry run)" },
+  { "set", cmd_set, CMD_OPERATOR, "change a ticket: --category" },
   { "rules", cmd_rules, CMD_OPERATOR, "check the rule files" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
@@ -106,6 +109,26 @@ command_parse (const char *name, const char *args, const char *summary,
     return TRUE;
   fprintf (stderr, "madoguchi %s: %s\n", name, error->message);
   return FALSE;
+}
+
+GBytes *
+command_read_input (const char *path, GError **error)
+{
+  g_autoptr (GIOChannel) in = NULL;
+  char *data = NULL;
+  gsize len = 0;
+
+  if (g_strcmp0 (path, "-") != 0)
+    {
+      if (!g_file_get_contents (path, &data, &len, error))
+        return NULL;
+      return g_bytes_new_take (data, len);
+    }
+  in = g_io_channel_unix_new (STDIN_FILENO);
+  g_io_channel_set_encoding (in, NULL, NULL);
+  if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
+    return NULL;
+  return g_bytes_new_take (data, len);
 }
 
 static void

@@ -192,3 +192,69 @@ print_evidence_json (JsonWriter *w, GPtrArray *indicators,
     json_excerpt (w, excerpts->pdata[i]);
   json_end_array (w);
 }
+
+void
+print_classification (const char *category, const char *set_by,
+                      const char *auto_category, GPtrArray *reasons,
+                      GPtrArray *form)
+{
+  printf ("%-11s %s (set by %s", "Category", category, set_by);
+  if (g_strcmp0 (auto_category, category) != 0)
+    printf ("; the rules said %s", auto_category);
+  printf (")\n");
+  for (guint i = 0; i < reasons->len && i < 8; i++)
+    {
+      const ClassifyReason *r = reasons->pdata[i];
+      g_autoptr (GString) matched = g_string_new (NULL);
+
+      output_cell (matched, r->matched, 40, FALSE);
+      printf ("            %+3d %-9s %-22s %s: \"%s\"\n", r->score,
+              r->category, r->rule, r->where, matched->str);
+    }
+  if (reasons->len > 8)
+    printf ("            ... %u more\n", reasons->len - 8);
+  for (guint i = 0; i < form->len; i++)
+    {
+      const FormField *f = form->pdata[i];
+      g_autoptr (GString) value = g_string_new (NULL);
+
+      output_cell (value, f->value, 100, FALSE);
+      printf ("%-11s %s: %s\n", i == 0 ? "Form" : "", f->name, value->str);
+    }
+}
+
+void
+print_classification_json (JsonWriter *w, GPtrArray *reasons,
+                           GPtrArray *form)
+{
+  json_key (w, "reasons");
+  json_begin_array (w);
+  for (guint i = 0; i < reasons->len; i++)
+    {
+      const ClassifyReason *r = reasons->pdata[i];
+
+      json_begin_object (w);
+      json_key (w, "rule");
+      json_string (w, r->rule);
+      json_key (w, "category");
+      json_string (w, r->category);
+      json_key (w, "score");
+      json_int (w, r->score);
+      json_key (w, "where");
+      json_string (w, r->where);
+      json_key (w, "matched");
+      json_string (w, r->matched);
+      json_end_object (w);
+    }
+  json_end_array (w);
+  json_key (w, "form");
+  json_begin_object (w);
+  for (guint i = 0; i < form->len; i++)
+    {
+      const FormField *f = form->pdata[i];
+
+      json_key (w, f->name);
+      json_string (w, f->value);
+    }
+  json_end_object (w);
+}

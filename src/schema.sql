@@ -23,6 +23,7 @@ CREATE TABLE ticket (
     CHECK (category IN ('dos', 'ddos', 'spoofing', 'abuse', 'intrusion',
                         'scan', 'other')),
   category_by TEXT NOT NULL DEFAULT 'rules',   -- 'rules' or an operator
+  auto_category TEXT NOT NULL DEFAULT 'other', -- what the rules decided
   owner TEXT,
   reporter TEXT,                        -- addr-spec of the first reporter
   reporter_name TEXT,
@@ -57,7 +58,9 @@ CREATE TABLE message (
   dedup_key TEXT NOT NULL UNIQUE,       -- an MTA retry hits this
   raw BLOB NOT NULL,                    -- verbatim, as evidence
   text TEXT NOT NULL DEFAULT '',        -- decoded UTF-8 of all text parts
-  indicators_dropped INTEGER NOT NULL DEFAULT 0  -- past max_indicators
+  indicators_dropped INTEGER NOT NULL DEFAULT 0, -- past max_indicators
+  category TEXT,                        -- the rules' decision for it
+  scores TEXT                           -- "scan=6 intrusion=4": every total
 );
 CREATE INDEX message_ticket ON message (ticket_id);
 CREATE INDEX message_message_id ON message (message_id);
@@ -123,6 +126,28 @@ CREATE TABLE excerpt (
   text TEXT NOT NULL
 );
 CREATE INDEX excerpt_ticket ON excerpt (ticket_id);
+
+-- Why the rules chose a category: each rule that fired.
+CREATE TABLE reason (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+  category TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  score INTEGER NOT NULL,
+  place TEXT NOT NULL,
+  matched TEXT
+);
+CREATE INDEX reason_ticket ON reason (ticket_id);
+
+-- Fields of the team's report form, when a report used it.
+CREATE TABLE form_field (
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX form_field_ticket ON form_field (ticket_id);
 
 -- The audit trail: every change to a ticket, by whom, old -> new.
 CREATE TABLE event (

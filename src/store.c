@@ -35,17 +35,43 @@ static const char SQL_FIND_DUPLICATE[] =
 
 static const char SQL_TICKET_INSERT[] =
   "INSERT INTO ticket (number, year, seq, created, updated, reporter, "
-  "reporter_name, subject) VALUES (:number, :year, :seq, :now, :now, "
-  ":reporter, :reporter_name, :subject)";
+  "reporter_name, subject, category, auto_category) VALUES (:number, "
+  ":year, :seq, :now, :now, :reporter, :reporter_name, :subject, "
+  ":category, :category)";
+
+static const char SQL_REASON_INSERT[] =
+  "INSERT INTO reason (ticket_id, message_id, category, rule, score, "
+  "place, matched) VALUES (:ticket, :message, :category, :rule, :score, "
+  ":place, :matched)";
+
+static const char SQL_FORM_INSERT[] =
+  "INSERT INTO form_field (ticket_id, message_id, name, value) "
+  "VALUES (:ticket, :message, :name, :value)";
+
+static const char SQL_REASON_LIST[] =
+  "SELECT rule, category, score, place, matched FROM reason "
+  "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
+
+static const char SQL_FORM_LIST[] =
+  "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+  "ORDER BY message_id, rowid";
+
+static const char SQL_CATEGORY_GET[] =
+  "SELECT id, category FROM ticket WHERE number = :number";
+
+static const char SQL_CATEGORY_SET[] =
+  "UPDATE ticket SET category = :category, category_by = :who, "
+  "updated = :now WHERE id = :ticket";
 
 static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, raw, text, indicators_dropped) VALUES (:ticket, :received, "
-  ":spool_id, :envelope_from, :envelope_to, :message_id, :in_reply_to, "
-  ":refs, :from, :from_addr, :reply_to, :to, :cc, :subject, :date, "
-  ":date_utc, :size, :flags, :dedup_key, :raw, :text, :dropped)";
+  "dedup_key, raw, text, indicators_dropped, category, scores) VALUES "
+  "(:ticket, :received, :spool_id, :envelope_from, :envelope_to, "
+  ":message_id, :in_reply_to, :refs, :from, :from_addr, :reply_to, :to, "
+  ":cc, :subject, :date, :date_utc, :size, :flags, :dedup_key, :raw, "
+  ":text, :dropped, :category, :scores)";
 
 static const char SQL_INDICATOR_INSERT[] =
   "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
@@ -88,7 +114,7 @@ static const char SQL_EVENT_INSERT[] =
 
 #define SQL_TICKET_COLUMNS \
   "SELECT id, number, created, status, category, category_by, owner, " \
-  "reporter, reporter_name, subject FROM ticket "
+  "reporter, reporter_name, subject, auto_category FROM ticket "
 
 static const char SQL_TICKET_LIST[] =
   SQL_TICKET_COLUMNS "WHERE :by_ip = 0 OR id IN (SELECT ticket_id FROM "
@@ -101,7 +127,8 @@ static const char SQL_TICKET_GET[] =
 
 static const char SQL_MESSAGE_LIST[] =
   "SELECT id, direction, received, envelope_from, message_id, from_hdr, "
-  "to_hdr, subject, date_hdr, flags, size, text FROM message "
+  "to_hdr, subject, date_hdr, flags, size, text, category, scores "
+  "FROM message "
   "WHERE ticket_id = :ticket ORDER BY received, id";
 
 static const char SQL_PART_LIST[] =
@@ -344,6 +371,8 @@ insert_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
   bind_text (stmt, ":reporter", m->from_addr);
   bind_text (stmt, ":reporter_name", m->from);
   bind_text (stmt, ":subject", m->subject ? m->subject : "");
+  bind_text (stmt, ":category", d->classification
+                                ? d->classification->category : "other");
   if (!step_done (store, stmt, "cannot insert ticket", error))
     return 0;
   return sqlite3_last_insert_rowid (store->db);
@@ -366,12 +395,30 @@ bind_message_headers (sqlite3_stmt *stmt, const Message *m)
     bind_int (stmt, ":date_utc", m->date_utc);
 }
 
+/* "scan=6 intrusion=4": the non-zero totals, for the record. */
+static char *
+scores_text (const Classification *c)
+{
+  const char *const *names = rules_categories ();
+  GString *s;
+
+  if (c == NULL)
+    return NULL;
+  s = g_string_new (NULL);
+  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+    if (c->scores[i] != 0)
+      g_string_append_printf (s, "%s%s=%d", s->len ? " " : "", names[i],
+                              c->scores[i]);
+  return g_string_free (s, FALSE);
+}
+
 static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                 GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_MESSAGE_INSERT, error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
+  g_autofree char *scores = scores_text (d->classification);
   gsize raw_len = 0;
   gconstpointer raw = g_bytes_get_data (d->raw, &raw_len);
 
@@ -390,6 +437,9 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                        raw_len, SQLITE_STATIC);
   bind_text (stmt, ":text", d->message->text);
   bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
+  bind_text (stmt, ":category", d->classification
+                                ? d->classification->category : NULL);
+  bind_text (stmt, ":scores", scores);
   if (!step_done (store, stmt, "cannot insert message", error))
     return 0;
   return sqlite3_last_insert_rowid (store->db);
@@ -422,7 +472,8 @@ insert_parts (Store *store, gint64 message, GPtrArray *parts, GError **error)
 
 static gboolean
 insert_event (Store *store, gint64 ticket, gint64 at, const char *who,
-              const char *what, const char *new_value, GError **error)
+              const char *what, const char *old_value, const char *new_value,
+              GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_EVENT_INSERT, error);
 
@@ -432,9 +483,19 @@ insert_event (Store *store, gint64 ticket, gint64 at, const char *who,
   bind_int (stmt, ":at", at);
   bind_text (stmt, ":who", who);
   bind_text (stmt, ":what", what);
-  bind_text (stmt, ":old", NULL);
+  bind_text (stmt, ":old", old_value);
   bind_text (stmt, ":new", new_value);
   return step_done (store, stmt, "cannot insert event", error);
+}
+
+/* An operator's change, now. */
+static gboolean
+insert_event_change (Store *store, gint64 ticket, const char *who,
+                     const char *what, const char *old_value,
+                     const char *new_value, GError **error)
+{
+  return insert_event (store, ticket, (gint64) time (NULL), who, what,
+                       old_value, new_value, error);
 }
 
 static void
@@ -548,6 +609,57 @@ insert_excerpts (Store *store, gint64 ticket, gint64 message,
 }
 
 static gboolean
+insert_reasons (Store *store, gint64 ticket, gint64 message,
+                const Classification *c, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (c == NULL)
+    return TRUE;
+  stmt = prepare (store, SQL_REASON_INSERT, error);
+  for (guint i = 0; stmt != NULL && i < c->reasons->len; i++)
+    {
+      const ClassifyReason *r = c->reasons->pdata[i];
+
+      sqlite3_reset (stmt);
+      bind_int (stmt, ":ticket", ticket);
+      bind_int (stmt, ":message", message);
+      bind_text (stmt, ":category", r->category);
+      bind_text (stmt, ":rule", r->rule);
+      bind_int (stmt, ":score", r->score);
+      bind_text (stmt, ":place", r->where);
+      bind_text (stmt, ":matched", r->matched);
+      if (!step_done (store, stmt, "cannot insert reason", error))
+        return FALSE;
+    }
+  return stmt != NULL;
+}
+
+static gboolean
+insert_form (Store *store, gint64 ticket, gint64 message,
+             const Classification *c, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (c == NULL || c->form->len == 0)
+    return TRUE;
+  stmt = prepare (store, SQL_FORM_INSERT, error);
+  for (guint i = 0; stmt != NULL && i < c->form->len; i++)
+    {
+      const FormField *f = c->form->pdata[i];
+
+      sqlite3_reset (stmt);
+      bind_int (stmt, ":ticket", ticket);
+      bind_int (stmt, ":message", message);
+      bind_text (stmt, ":name", f->name);
+      bind_text (stmt, ":value", f->value);
+      if (!step_done (store, stmt, "cannot insert form field", error))
+        return FALSE;
+    }
+  return stmt != NULL;
+}
+
+static gboolean
 insert_extraction (Store *store, gint64 ticket, gint64 message,
                    const Extraction *x, GError **error)
 {
@@ -568,8 +680,10 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
   return message != 0
          && insert_parts (store, message, d->message->parts, error)
          && insert_extraction (store, ticket, message, d->extraction, error)
+         && insert_reasons (store, ticket, message, d->classification, error)
+         && insert_form (store, ticket, message, d->classification, error)
          && insert_event (store, ticket, d->received, d->who, "created",
-                          d->spool_id, error);
+                          NULL, d->spool_id, error);
 }
 
 gboolean
@@ -598,6 +712,7 @@ store_ticket_free (StoreTicket *t)
   g_free (t->status);
   g_free (t->category);
   g_free (t->category_by);
+  g_free (t->auto_category);
   g_free (t->owner);
   g_free (t->reporter);
   g_free (t->reporter_name);
@@ -618,6 +733,8 @@ store_message_free (StoreMessage *m)
   g_free (m->subject);
   g_free (m->date);
   g_free (m->flags);
+  g_free (m->category);
+  g_free (m->scores);
   g_free (m->text);
   if (m->parts)
     g_ptr_array_unref (m->parts);
@@ -639,6 +756,7 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->reporter = column_text (stmt, 7);
   t->reporter_name = column_text (stmt, 8);
   t->subject = column_text (stmt, 9);
+  t->auto_category = column_text (stmt, 10);
   return t;
 }
 
@@ -754,6 +872,8 @@ message_from_row (sqlite3_stmt *stmt)
   m->flags = column_text (stmt, 9);
   m->size = sqlite3_column_int64 (stmt, 10);
   m->text = column_text (stmt, 11);
+  m->category = column_text (stmt, 12);
+  m->scores = column_text (stmt, 13);
   return m;
 }
 
@@ -904,4 +1024,103 @@ store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 {
   return ticket_rows (store, SQL_EXCERPT_LIST, ticket_id, excerpt_from_row,
                       (GDestroyNotify) extract_excerpt_free, error);
+}
+
+static gpointer
+reason_from_row (sqlite3_stmt *stmt)
+{
+  ClassifyReason *r = g_new0 (ClassifyReason, 1);
+  const char *const *names = rules_categories ();
+  int index = classify_category_index ((const char *)
+                                       sqlite3_column_text (stmt, 1));
+
+  r->rule = column_text (stmt, 0);
+  r->category = names[index < 0 ? CLASSIFY_CATEGORIES - 1 : index];
+  r->score = sqlite3_column_int (stmt, 2);
+  r->where = column_text (stmt, 3);
+  r->matched = column_text (stmt, 4);
+  return r;
+}
+
+static gpointer
+form_from_row (sqlite3_stmt *stmt)
+{
+  FormField *f = g_new0 (FormField, 1);
+
+  f->name = column_text (stmt, 0);
+  f->value = column_text (stmt, 1);
+  return f;
+}
+
+GPtrArray *
+store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
+{
+  return ticket_rows (store, SQL_REASON_LIST, ticket_id, reason_from_row,
+                      (GDestroyNotify) classify_reason_free, error);
+}
+
+GPtrArray *
+store_ticket_form (Store *store, gint64 ticket_id, GError **error)
+{
+  return ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
+                      (GDestroyNotify) classify_form_field_free, error);
+}
+
+static gboolean
+update_category (Store *store, gint64 ticket, const char *category,
+                 const char *who, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_CATEGORY_SET, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, ":category", category);
+  bind_text (stmt, ":who", who);
+  bind_int (stmt, ":now", (gint64) time (NULL));
+  bind_int (stmt, ":ticket", ticket);
+  return step_done (store, stmt, "cannot set category", error);
+}
+
+static gboolean
+change_category (Store *store, const char *number, const char *category,
+                 const char *who, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare (store, SQL_CATEGORY_GET, error);
+  g_autofree char *canonical = store_parse_number (number);
+  g_autofree char *old = NULL;
+  gint64 ticket;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, ":number", canonical ? canonical : "");
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc != SQLITE_DONE)
+        return set_db_error (error, store->db, rc, "cannot read ticket");
+      g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
+                   canonical ? canonical : number);
+      return FALSE;
+    }
+  ticket = sqlite3_column_int64 (stmt, 0);
+  old = column_text (stmt, 1);
+  return update_category (store, ticket, category, who, error)
+         && insert_event_change (store, ticket, who, "category", old,
+                                 category, error);
+}
+
+gboolean
+store_set_category (Store *store, const char *number, const char *category,
+                    const char *who, GError **error)
+{
+  if (!exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!change_category (store, number, category, who, error)
+      || !exec (store, "COMMIT", error))
+    {
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
 }

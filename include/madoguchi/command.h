@@ -32,6 +32,9 @@ gboolean command_parse (const char *name, const char *args,
                         const char *summary, const GOptionEntry *entries,
                         int *argc, char ***argv);
 
+/* (transfer full) the bytes of FILE, or of standard input for "-". */
+GBytes *command_read_input (const char *path, GError **error);
+
 /* Prints "madoguchi: MESSAGE" to stderr and returns the exit code. */
 int command_fail (const GError *error);
 
@@ -43,5 +46,7 @@ int cmd_spool (Context *ctx, int argc, char **argv);
 int cmd_config (Context *ctx, int argc, char **argv);
 int cmd_extract (Context *ctx, int argc, char **argv);
 int cmd_rules (Context *ctx, int argc, char **argv);
+int cmd_classify (Context *ctx, int argc, char **argv);
+int cmd_set (Context *ctx, int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "madoguchi/classify.h"
 #include "madoguchi/config.h"
 #include "madoguchi/extract.h"
 #include "madoguchi/rules.h"
@@ -47,6 +48,11 @@ RuleSet *intake_load_rules (const Config *config);
  * evidence with rules.  Returns (transfer full) the extraction. */
 Extraction *intake_extract (const Config *config, const RuleSet *rules,
                             const Message *message, gint64 received);
+
+/* The category of message by rules (with its extraction). */
+Classification *intake_classify (const Config *config, const RuleSet *rules,
+                                 const Message *message,
+                                 const Extraction *extraction);
 
 /* The message limits of config. */
 MessageLimits intake_limits (const Config *config);

@@ -18,6 +18,16 @@ GPtrArray *print_indicator_rows (const Extraction *extraction);
 void print_evidence (GPtrArray *indicators, GPtrArray *timestamps,
                      GPtrArray *excerpts);
 
+/* The category with its scores' reasons (ClassifyReason) and the form
+ * fields (FormField) of a report. */
+void print_classification (const char *category, const char *set_by,
+                           const char *auto_category, GPtrArray *reasons,
+                           GPtrArray *form);
+
+/* The same as "reasons" and "form" members of a JSON object. */
+void print_classification_json (JsonWriter *w, GPtrArray *reasons,
+                                GPtrArray *form);
+
 /* The same as "indicators", "timestamps" and "excerpts" members of the
  * JSON object being written. */
 void print_evidence_json (JsonWriter *w, GPtrArray *indicators,

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "madoguchi/classify.h"
 #include "madoguchi/extract.h"
 #include "madoguchi/message.h"
 
@@ -45,6 +46,7 @@ typedef struct {
   GBytes *raw;                 /* the bytes kept */
   const Message *message;
   const Extraction *extraction;   /* or NULL */
+  const Classification *classification;   /* or NULL */
   const char *who;             /* for the audit trail */
 } StoreDelivery;
 
@@ -68,6 +70,7 @@ typedef struct {
   char *status;
   char *category;
   char *category_by;
+  char *auto_category;
   char *owner;
   char *reporter;
   char *reporter_name;
@@ -86,6 +89,8 @@ typedef struct {
   char *date;
   char *flags;
   gint64 size;
+  char *category;              /* the rules' decision for this message */
+  char *scores;
   char *text;
   GPtrArray *parts;            /* of MessagePart (text left NULL) */
 } StoreMessage;
@@ -145,6 +150,22 @@ GPtrArray *store_ticket_timestamps (Store *store, gint64 ticket_id,
 /* (transfer full) Excerpt (extract.h), in message and text order. */
 GPtrArray *store_ticket_excerpts (Store *store, gint64 ticket_id,
                                   GError **error);
+
+/* (transfer full) ClassifyReason (classify.h) of a ticket, best first. */
+GPtrArray *store_ticket_reasons (Store *store, gint64 ticket_id,
+                                 GError **error);
+
+/* (transfer full) FormField (classify.h) of a ticket. */
+GPtrArray *store_ticket_form (Store *store, gint64 ticket_id,
+                              GError **error);
+
+/*
+ * Sets a ticket's category as an operator (who), with an audit event
+ * old -> new.  The rules' decision stays in auto_category.
+ */
+gboolean store_set_category (Store *store, const char *number,
+                             const char *category, const char *who,
+                             GError **error);
 
 /* (transfer full) the raw bytes of a message. */
 GBytes *store_message_raw (Store *store, gint64 message_id, GError **error);

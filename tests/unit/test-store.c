@@ -46,8 +46,11 @@ file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
   g_autoptr (GError) error = NULL;
   g_autoptr (Message) m = message_parse (raw, len, &limits);
   g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
-  StoreDelivery d = { "spool-id", "sender@example.net", "info@example.jp",
-                      received, (gint64) len, bytes, m, NULL, "test" };
+  StoreDelivery d = {
+    .spool_id = "spool-id", .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp", .received = received,
+    .size = (gint64) len, .raw = bytes, .message = m, .who = "test",
+  };
   StoreFiled filed = { { 0 }, FALSE };
 
   g_assert_true (store_file (f->store, &d, &filed, &error));

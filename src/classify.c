@@ -1,0 +1,462 @@
+/*
+ * classify.c - score the categories of a report by the classify rules.
+ *
+ * A rule fires once (not once per match, so that a long log does not
+ * drown the prose) when its pattern matches at least min_count times in
+ * the places it looks and its condition on the evidence holds; it adds
+ * its weight to its category.  A match next to a negation ("not a
+ * scan", "スキャンではありません") does not count.  The highest total
+ * wins; a tie, or a total below min_score, is "other", with every score
+ * and reason kept for the operator.
+ */
+#include "madoguchi/classify.h"
+
+#include <string.h>
+
+#define NEGATION_BEFORE 48   /* bytes a negation may stand before a match */
+#define NEGATION_AFTER 24    /*   or after it (Japanese negates after) */
+#define MATCHED_MAX 80
+#define FORM_MIN_FIELDS 3    /* labels that make a report a form */
+
+typedef struct {
+  gsize start;
+  gsize end;
+} Span;
+
+typedef struct {
+  const RuleSet *rules;
+  const Message *message;
+  const Extraction *extraction;
+  Classification *result;
+  pcre2_match_data *md;
+  GHashTable *negations;   /* text -> GArray of Span, computed once */
+} Classify;
+
+void
+classify_reason_free (ClassifyReason *r)
+{
+  g_free (r->rule);
+  g_free (r->where);
+  g_free (r->matched);
+  g_free (r);
+}
+
+void
+classify_form_field_free (FormField *f)
+{
+  g_free (f->name);
+  g_free (f->value);
+  g_free (f);
+}
+
+void
+classify_free (Classification *c)
+{
+  if (c == NULL)
+    return;
+  g_ptr_array_unref (c->reasons);
+  g_ptr_array_unref (c->form);
+  g_free (c);
+}
+
+int
+classify_category_index (const char *category)
+{
+  const char *const *names = rules_categories ();
+
+  for (int i = 0; names[i] != NULL; i++)
+    if (g_strcmp0 (names[i], category) == 0)
+      return i;
+  return -1;
+}
+
+/* Spans of every negation rule's matches in text. */
+static GArray *
+negations_of (Classify *c, const char *text)
+{
+  GArray *spans = g_hash_table_lookup (c->negations, text);
+  gsize len = strlen (text);
+
+  if (spans != NULL)
+    return spans;
+  spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  for (guint i = 0; i < c->rules->rules->len; i++)
+    {
+      const Rule *rule = c->rules->rules->pdata[i];
+      gsize offset = 0;
+
+      while (rule->kind == RULE_KIND_NEGATION && offset <= len
+             && rules_match (c->rules, rule, text, len, offset, c->md) > 0)
+        {
+          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
+          Span span = { ov[0], ov[1] };
+
+          g_array_append_val (spans, span);
+          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
+    }
+  g_hash_table_insert (c->negations, (gpointer) text, spans);
+  return spans;
+}
+
+static gboolean
+same_line (const char *text, gsize a, gsize b)
+{
+  return memchr (text + MIN (a, b), '\n', MAX (a, b) - MIN (a, b)) == NULL;
+}
+
+static gboolean
+negated (Classify *c, const char *text, gsize start, gsize end)
+{
+  GArray *spans = negations_of (c, text);
+
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const Span *n = &g_array_index (spans, Span, i);
+
+      if (n->end <= start && start - n->end <= NEGATION_BEFORE
+          && same_line (text, n->end, start))
+        return TRUE;
+      if (n->start >= end && n->start - end <= NEGATION_AFTER
+          && same_line (text, end, n->start))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct {
+  const char *where;     /* for the reason */
+  const char *text;
+} Source;
+
+static gboolean
+part_is_attachment (const MessagePart *p)
+{
+  return p->filename != NULL;
+}
+
+static void
+add_source (GArray *sources, const char *where, const char *text)
+{
+  Source s = { where, text };
+
+  if (text != NULL && *text != '\0')
+    g_array_append_val (sources, s);
+}
+
+static void
+add_part_sources (Classify *c, const Rule *rule, GArray *sources)
+{
+  for (guint i = 0; i < c->message->parts->len; i++)
+    {
+      const MessagePart *p = c->message->parts->pdata[i];
+
+      if (p->text == NULL)
+        continue;
+      if ((rule->where & RULE_WHERE_PART)
+          && g_strcmp0 (p->content_type, rule->where_arg) == 0)
+        add_source (sources, p->content_type, p->text);
+      else if (p->forwarded)
+        {
+          if (rule->where & RULE_WHERE_FORWARDED)
+            add_source (sources, "forwarded", p->text);
+        }
+      else if (part_is_attachment (p))
+        {
+          if (rule->where & RULE_WHERE_ATTACHMENT)
+            add_source (sources, "attachment", p->text);
+        }
+      else if (rule->where & RULE_WHERE_BODY)
+        add_source (sources, "body", p->text);
+    }
+}
+
+/* The texts a rule looks at, each with the name of where it comes from. */
+static GArray *
+rule_sources (Classify *c, const Rule *rule)
+{
+  GArray *sources = g_array_new (FALSE, FALSE, sizeof (Source));
+
+  if (rule->where & RULE_WHERE_SUBJECT)
+    add_source (sources, "subject", c->message->subject);
+  add_part_sources (c, rule, sources);
+  for (guint i = 0; (rule->where & RULE_WHERE_LOG)
+                    && i < c->extraction->excerpts->len; i++)
+    add_source (sources, "log",
+                ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
+  if (rule->where & RULE_WHERE_HEADER)
+    add_source (sources, "header", message_header (c->message,
+                                                   rule->where_arg));
+  for (guint i = 0; (rule->where & RULE_WHERE_FORM)
+                    && i < c->result->form->len; i++)
+    {
+      const FormField *f = c->result->form->pdata[i];
+
+      if (strcmp (f->name, rule->where_arg) == 0)
+        add_source (sources, "form", f->value);
+    }
+  return sources;
+}
+
+/* The metric of a condition, from the evidence. */
+static gint64
+metric_value (const Classify *c, RuleMetric metric)
+{
+  const Extraction *x = c->extraction;
+  gint64 value = 0;
+
+  for (guint i = 0; metric != RULE_METRIC_LOG_LINES
+                    && i < x->indicators->len; i++)
+    {
+      const Indicator *ind = x->indicators->pdata[i];
+
+      if (!ind->has_ip)
+        continue;
+      if (metric == RULE_METRIC_ADDRESSES)
+        value++;
+      else if (metric == RULE_METRIC_DISTINCT_PORTS)
+        value = MAX (value, (gint64) ind->ports->len);
+    }
+  for (guint i = 0; metric == RULE_METRIC_LOG_LINES
+                    && i < x->excerpts->len; i++)
+    {
+      const Excerpt *e = x->excerpts->pdata[i];
+
+      value += e->last_line - e->first_line + 1;
+    }
+  return value;
+}
+
+static void
+add_reason (Classify *c, const Rule *rule, const char *where,
+            const char *matched, gsize len)
+{
+  ClassifyReason *r = g_new0 (ClassifyReason, 1);
+  const char *end = matched + MIN (len, MATCHED_MAX);
+
+  /* Cut on a character boundary and keep it one line. */
+  if (end < matched + len)
+    end = g_utf8_find_prev_char (matched, end + 1);
+  r->rule = g_strdup (rule->name);
+  r->category = rule->category;
+  r->score = rule->weight;
+  r->where = g_strdup (where);
+  r->matched = g_strdelimit (g_strndup (matched, (gsize) (end - matched)),
+                             "\r\n\t", ' ');
+  g_ptr_array_add (c->result->reasons, r);
+  c->result->scores[classify_category_index (rule->category)] += rule->weight;
+}
+
+/* Counts rule's matches that no negation cancels, up to min_count;
+ * the first one is kept in *first (where, offset, length). */
+static int
+count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
+               gsize *first_start, gsize *first_len)
+{
+  int count = 0;
+
+  for (guint i = 0; i < sources->len && count < rule->min_count; i++)
+    {
+      const Source *s = &g_array_index (sources, Source, i);
+      gsize len = strlen (s->text);
+      gsize offset = 0;
+
+      while (count < rule->min_count && offset <= len
+             && rules_match (c->rules, rule, s->text, len, offset, c->md) > 0)
+        {
+          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
+
+          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+          if (rule->negatable && negated (c, s->text, ov[0], ov[1]))
+            continue;
+          if (count++ == 0)
+            {
+              *first = *s;
+              *first_start = ov[0];
+              *first_len = ov[1] - ov[0];
+            }
+        }
+    }
+  return count;
+}
+
+static void
+apply_rule (Classify *c, const Rule *rule)
+{
+  g_autoptr (GArray) sources = NULL;
+  Source first = { NULL, NULL };
+  gsize start = 0, len = 0;
+  g_autofree char *condition = NULL;
+
+  if (rule->metric != RULE_METRIC_NONE
+      && metric_value (c, rule->metric) < rule->threshold)
+    return;
+  if (rule->code == NULL)
+    {
+      condition = g_strdup_printf ("%" G_GINT64_FORMAT " or more",
+                                   rule->threshold);
+      add_reason (c, rule, "evidence", condition, strlen (condition));
+      return;
+    }
+  sources = rule_sources (c, rule);
+  if (count_matches (c, rule, sources, &first, &start, &len) < rule->min_count)
+    return;
+  add_reason (c, rule, first.where, first.text + start, len);
+}
+
+typedef struct {
+  gsize start;
+  gsize end;
+  const char *field;
+} Label;
+
+static gint
+compare_labels (gconstpointer a, gconstpointer b)
+{
+  const Label *x = a;
+  const Label *y = b;
+
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Every form label in text, in text order. */
+static GArray *
+find_labels (Classify *c, const char *text)
+{
+  GArray *labels = g_array_new (FALSE, FALSE, sizeof (Label));
+  gsize len = strlen (text);
+
+  for (guint i = 0; i < c->rules->rules->len; i++)
+    {
+      const Rule *rule = c->rules->rules->pdata[i];
+      gsize offset = 0;
+
+      while (rule->kind == RULE_KIND_FORMFIELD && offset <= len
+             && rules_match (c->rules, rule, text, len, offset, c->md) > 0)
+        {
+          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
+          Label label = { ov[0], ov[1], rule->field };
+
+          g_array_append_val (labels, label);
+          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
+    }
+  g_array_sort (labels, compare_labels);
+  return labels;
+}
+
+/*
+ * The value after a label: the rest of its line, else (for a label
+ * alone on its line) what follows up to the next label.  A one-line
+ * field keeps its first line, skipping the form's "(...)" hints.
+ */
+static char *
+label_value (const char *text, gsize start, gsize end, const char *field)
+{
+  g_autofree char *value = g_strstrip (g_strndup (text + start, end - start));
+  g_auto (GStrv) lines = NULL;
+  gboolean multi_line = g_strcmp0 (field, "observed") == 0
+                        || g_strcmp0 (field, "logs") == 0;
+
+  if (multi_line)
+    return g_steal_pointer (&value);
+  lines = g_strsplit (value, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+
+      if (*line != '\0' && *line != '(')
+        return g_strdup (line);
+    }
+  return g_strdup ("");
+}
+
+/* The report form's fields, when a body part carries enough labels. */
+static void
+read_form (Classify *c)
+{
+  for (guint i = 0; i < c->message->parts->len; i++)
+    {
+      const MessagePart *p = c->message->parts->pdata[i];
+      g_autoptr (GArray) labels = NULL;
+
+      if (p->text == NULL || p->forwarded)
+        continue;
+      labels = find_labels (c, p->text);
+      if (labels->len < FORM_MIN_FIELDS)
+        continue;
+      for (guint j = 0; j < labels->len; j++)
+        {
+          const Label *l = &g_array_index (labels, Label, j);
+          gsize stop = j + 1 < labels->len
+                       ? g_array_index (labels, Label, j + 1).start
+                       : strlen (p->text);
+          FormField *f = g_new0 (FormField, 1);
+
+          f->name = g_strdup (l->field);
+          f->value = label_value (p->text, l->end, stop, l->field);
+          g_ptr_array_add (c->result->form, f);
+        }
+      return;
+    }
+}
+
+static gint
+compare_reasons (gconstpointer a, gconstpointer b)
+{
+  const ClassifyReason *x = *(const ClassifyReason *const *) a;
+  const ClassifyReason *y = *(const ClassifyReason *const *) b;
+
+  return y->score - x->score;
+}
+
+static void
+decide (Classification *result, int min_score)
+{
+  const char *const *names = rules_categories ();
+  int best = -1;
+  gboolean tie = FALSE;
+
+  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+    {
+      if (best < 0 || result->scores[i] > result->scores[best])
+        {
+          best = i;
+          tie = FALSE;
+        }
+      else if (result->scores[i] == result->scores[best])
+        tie = TRUE;
+    }
+  result->category = names[best];
+  if (tie || result->scores[best] < min_score)
+    result->category = "other";
+  g_ptr_array_sort (result->reasons, compare_reasons);
+}
+
+Classification *
+classify_run (const RuleSet *rules, const Message *message,
+              const Extraction *extraction, const ClassifyOptions *options)
+{
+  Classify c = { rules, message, extraction, NULL, NULL, NULL };
+
+  c.result = g_new0 (Classification, 1);
+  c.result->reasons = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) classify_reason_free);
+  c.result->form = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) classify_form_field_free);
+  c.md = pcre2_match_data_create (32, NULL);
+  c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                       (GDestroyNotify) g_array_unref);
+  read_form (&c);
+  for (guint i = 0; i < rules->rules->len; i++)
+    {
+      const Rule *rule = rules->rules->pdata[i];
+
+      if (rule->kind == RULE_KIND_CLASSIFY)
+        apply_rule (&c, rule);
+    }
+  decide (c.result, options->min_score);
+  pcre2_match_data_free (c.md);
+  g_hash_table_unref (c.negations);
+  return c.result;
+}

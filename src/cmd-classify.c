@@ -1,0 +1,86 @@
+/*
+ * cmd-classify.c - `madoguchi classify [FILE|-]`: the dry run of
+ * classification on one message: the category, every category's score
+ * and every rule that fired.  Touches neither the spool nor the database.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/intake.h"
+#include "madoguchi/print.h"
+
+static void
+classify_print_json (const Classification *c)
+{
+  const char *const *names = rules_categories ();
+  JsonWriter w;
+  g_autofree char *text = NULL;
+
+  json_init (&w);
+  json_begin_object (&w);
+  json_key (&w, "category");
+  json_string (&w, c->category);
+  json_key (&w, "scores");
+  json_begin_object (&w);
+  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+    {
+      json_key (&w, names[i]);
+      json_int (&w, c->scores[i]);
+    }
+  json_end_object (&w);
+  print_classification_json (&w, c->reasons, c->form);
+  json_end_object (&w);
+  text = json_finish (&w);
+  printf ("%s\n", text);
+}
+
+static void
+classify_print (const Classification *c)
+{
+  const char *const *names = rules_categories ();
+
+  print_classification (c->category, "rules", c->category, c->reasons,
+                        c->form);
+  printf ("%-11s", "Scores");
+  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+    printf (" %s=%d", names[i], c->scores[i]);
+  printf ("\n");
+}
+
+int
+cmd_classify (Context *ctx, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) raw = NULL;
+  g_autoptr (RuleSet) rules = NULL;
+  g_autoptr (Message) message = NULL;
+  g_autoptr (Extraction) x = NULL;
+  g_autoptr (Classification) c = NULL;
+  MessageLimits limits = intake_limits (ctx->config);
+
+  if (!command_parse ("classify", "[FILE|-]", "Shows the category one "
+                      "message would get, and why, without filing it.",
+                      entries, &argc, &argv))
+    return EX_USAGE;
+  raw = command_read_input (argc > 1 ? argv[1] : "-", &error);
+  if (raw == NULL)
+    return command_fail (error);
+  rules = intake_load_rules (ctx->config);
+  if (rules == NULL)
+    return EX_CONFIG;
+  message = message_parse (g_bytes_get_data (raw, NULL),
+                           g_bytes_get_size (raw), &limits);
+  x = intake_extract (ctx->config, rules, message, (gint64) time (NULL));
+  c = intake_classify (ctx->config, rules, message, x);
+  if (json)
+    classify_print_json (c);
+  else
+    classify_print (c);
+  return EX_OK;
+}
