@@ -132,9 +132,24 @@ iso2022jp_to_cp932 (const guchar *p, gsize len)
   return out;
 }
 
+/* Appends converted bytes, NUL (from UTF-16 text) made SUB: the result
+ * is a C string, and show_substitutes makes SUB visible. */
+static void
+append_converted (GString *out, const char *buf, gsize len)
+{
+  gsize start = out->len;
+
+  g_string_append_len (out, buf, (gssize) len);
+  for (gsize i = start; i < out->len; i++)
+    if (out->str[i] == '\0')
+      out->str[i] = 0x1A;
+}
+
 /*
  * iconv with every undecodable byte replaced by U+FFFD.  Returns NULL
- * when iconv does not know the charset; *bad counts replacements.
+ * when iconv does not know the charset; *bad counts replacements.  A
+ * character cut at the very end (a part cut at max_part_text) becomes
+ * one U+FFFD but does not count: the text is what its label says.
  */
 static char *
 iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
@@ -156,10 +171,15 @@ iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
       gsize r = g_iconv (cd, &in, &in_left, &o, &o_left);
       int errsv = errno;
 
-      g_string_append_len (out, buf, (gssize) (o - buf));
+      append_converted (out, buf, (gsize) (o - buf));
+      if (r == (gsize) -1 && errsv == EINVAL)
+        {
+          g_string_append (out, "\xEF\xBF\xBD");
+          break;
+        }
       if (r == (gsize) -1 && errsv != E2BIG)
         {
-          /* EILSEQ or a truncated sequence at the end: skip one byte. */
+          /* EILSEQ: skip one byte. */
           g_string_append (out, "\xEF\xBF\xBD");
           in++;
           in_left--;
@@ -169,6 +189,17 @@ iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
     }
   g_iconv_close (cd);
   return g_string_free (out, FALSE);
+}
+
+/* Whether UTF-8 text has a C1 control (U+0080..U+009F). */
+static gboolean
+has_c1 (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) p[0] == 0xC2 && (guchar) p[1] >= 0x80
+        && (guchar) p[1] <= 0x9F)
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -230,6 +261,8 @@ guess_to_utf8 (const char *data, gsize len, gboolean single_byte)
     return g_strndup (data, len);
   sjis = iconv_to_utf8 ("CP932", data, len, &sjis_bad);
   euc = iconv_to_utf8 ("EUC-JP-MS", data, len, &euc_bad);
+  /* eucJP-ms maps 0x80-0x9F to C1 controls: no Japanese text has them. */
+  euc_bad += euc != NULL && has_c1 (euc);
   if (sjis_bad == 0 && euc_bad == 0)
     return count_halfwidth_kana (euc) < count_halfwidth_kana (sjis)
            ? g_steal_pointer (&euc) : g_steal_pointer (&sjis);
@@ -301,9 +334,13 @@ convert_declared (const char *label, const char *data, gsize len,
   g_autofree char *text = NULL;
   char *guess;
 
-  if (is_iso2022jp_label (label)
-      || (is_unlabelled (label) && looks_iso2022jp (data, len)))
+  if (is_iso2022jp_label (label))
     text = decode_iso2022jp (data, len, &bad);
+  else if (is_unlabelled (label) && looks_iso2022jp (data, len))
+    {
+      *result |= CHARSET_GUESSED;
+      text = decode_iso2022jp (data, len, &bad);
+    }
   else if (is_unlabelled (label))
     {
       if (!has_8bit (data, len))
@@ -356,6 +393,19 @@ show_substitutes (char *text)
   return g_string_free (out, FALSE);
 }
 
+static gboolean
+is_wide_charset (const char *label)
+{
+  static const char *const prefixes[] = {
+    "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
+  };
+
+  for (gsize i = 0; label != NULL && i < G_N_ELEMENTS (prefixes); i++)
+    if (g_ascii_strncasecmp (label, prefixes[i], strlen (prefixes[i])) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 char *
 charset_to_utf8 (const char *charset, const char *data, gsize len,
                  CharsetResult *result)
@@ -369,10 +419,12 @@ charset_to_utf8 (const char *charset, const char *data, gsize len,
   *result = CHARSET_OK;
   if (len == 0)
     return g_strdup ("");
-  if (memchr (data, '\0', len) != NULL)
+  /* In UTF-16 and UTF-32 a zero byte is half a character, not a NUL. */
+  if (!is_wide_charset (charset) && memchr (data, '\0', len) != NULL)
     {
       copy = replace_nul (data, len);
       data = copy;
+      *result |= CHARSET_LOSSY;
     }
   text = convert_declared (charset, data, len, result);
   if (!g_utf8_validate (text, -1, NULL))
@@ -460,8 +512,12 @@ encoded_word (const char *p, char **charset, char *encoding,
   if (*encoding != 'B' && *encoding != 'Q')
     return 0;
   q2 = q1 + 3;
-  end = strstr (q2, "?=");
-  if (end == NULL || memchr (p + 2, ' ', (gsize) (q1 - p - 2)) != NULL)
+  /* Encoded text holds no space and no '?': stopping there keeps a
+   * broken word from swallowing the next one, and keeps the scan linear
+   * on a header full of unclosed words. */
+  end = q2 + strcspn (q2, "? \t\r\n");
+  if (end[0] != '?' || end[1] != '='
+      || memchr (p + 2, ' ', (gsize) (q1 - p - 2)) != NULL)
     return 0;
   *charset = g_strndup (p + 2, (gsize) (q1 - p - 2));
   *strchrnul (*charset, '*') = '\0';

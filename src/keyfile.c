@@ -24,7 +24,9 @@ keyfile_line (const char *text, const char *group, const char *key)
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   g_autofree char *header = g_strdup_printf ("[%s]", group);
   gboolean in_group = FALSE;
+  int found = 0;
 
+  /* GKeyFile takes the last of a repeated key: so does the line. */
   for (int i = 0; lines[i] != NULL; i++)
     {
       const char *line = g_strstrip (lines[i]);
@@ -36,7 +38,7 @@ keyfile_line (const char *text, const char *group, const char *key)
             return i + 1;
         }
       else if (in_group && key != NULL && line_is_key (line, key))
-        return i + 1;
+        found = i + 1;
     }
-  return 0;
+  return found;
 }

@@ -268,11 +268,8 @@ html_skip_element (const char *p)
       if (g_ascii_strncasecmp (p + 1, hidden[i], n) == 0)
         {
           g_autofree char *close = g_strdup_printf ("</%s", hidden[i]);
-          const char *end = g_strstr_len (p, -1, close);
+          const char *end = strcasestr (p, close);
 
-          for (const char *q = p; end == NULL && *q != '\0'; q++)
-            if (g_ascii_strncasecmp (q, close, n + 2) == 0)
-              end = q;
           return end ? html_skip_tag (end) : p + strlen (p);
         }
     }
@@ -471,9 +468,16 @@ walk_forwarded_headers (Walk *walk, GMimeMessage *inner, guint depth)
 {
   GMimeHeaderList *list = g_mime_object_get_header_list (GMIME_OBJECT (inner));
   int count = g_mime_header_list_get_count (list);
-  GString *text = g_string_new (NULL);
-  MessagePart *mp = g_new0 (MessagePart, 1);
+  GString *text;
+  MessagePart *mp;
 
+  if (walk->message->parts->len >= walk->limits->max_parts)
+    {
+      walk->message->flags |= MESSAGE_FLAG_PARTS_LIMIT;
+      return;
+    }
+  text = g_string_new (NULL);
+  mp = g_new0 (MessagePart, 1);
   for (int i = 0; i < count; i++)
     {
       GMimeHeader *header = g_mime_header_list_get_header_at (list, i);

@@ -32,6 +32,8 @@ output_cell (GString *out, const char *text, gsize width, gboolean pad)
   gsize room = cut ? width - 1 : width;   /* one cell for the ellipsis */
   gsize used = 0;
 
+  if (width == 0)
+    return;
   for (const char *p = text ? text : ""; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
