@@ -152,7 +152,8 @@ append_converted (GString *out, const char *buf, gsize len)
  * one U+FFFD but does not count: the text is what its label says.
  */
 static char *
-iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
+iconv_to_utf8_cut (const char *charset, const char *data, gsize len,
+                   gsize *bad, gboolean *cut)
 {
   GIConv cd = g_iconv_open ("UTF-8", charset);
   GString *out;
@@ -161,6 +162,7 @@ iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
   gsize in_left = len;
 
   *bad = 0;
+  *cut = FALSE;
   if (cd == (GIConv) -1)
     return NULL;
   out = g_string_sized_new (len + len / 2);
@@ -175,6 +177,7 @@ iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
       if (r == (gsize) -1 && errsv == EINVAL)
         {
           g_string_append (out, "\xEF\xBF\xBD");
+          *cut = TRUE;
           break;
         }
       if (r == (gsize) -1 && errsv != E2BIG)
@@ -192,6 +195,14 @@ iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
 }
 
 /* Whether UTF-8 text has a C1 control (U+0080..U+009F). */
+static char *
+iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
+{
+  gboolean cut;
+
+  return iconv_to_utf8_cut (charset, data, len, bad, &cut);
+}
+
 static gboolean
 has_c1 (const char *text)
 {
@@ -220,12 +231,13 @@ looks_iso2022jp (const char *data, gsize len)
 }
 
 static char *
-decode_iso2022jp (const char *data, gsize len, gsize *bad)
+decode_iso2022jp (const char *data, gsize len, gsize *bad, gboolean *cut)
 {
   g_autoptr (GByteArray) sjis =
     iso2022jp_to_cp932 ((const guchar *) data, len);
 
-  return iconv_to_utf8 ("CP932", (const char *) sjis->data, sjis->len, bad);
+  return iconv_to_utf8_cut ("CP932", (const char *) sjis->data, sjis->len,
+                            bad, cut);
 }
 
 static gsize
@@ -331,15 +343,16 @@ convert_declared (const char *label, const char *data, gsize len,
                   CharsetResult *result)
 {
   gsize bad = 0;
+  gboolean cut = FALSE;
   g_autofree char *text = NULL;
   char *guess;
 
   if (is_iso2022jp_label (label))
-    text = decode_iso2022jp (data, len, &bad);
+    text = decode_iso2022jp (data, len, &bad, &cut);
   else if (is_unlabelled (label) && looks_iso2022jp (data, len))
     {
       *result |= CHARSET_GUESSED;
-      text = decode_iso2022jp (data, len, &bad);
+      text = decode_iso2022jp (data, len, &bad, &cut);
     }
   else if (is_unlabelled (label))
     {
@@ -349,7 +362,10 @@ convert_declared (const char *label, const char *data, gsize len,
       return guess_to_utf8 (data, len, TRUE);
     }
   else
-    text = iconv_to_utf8 (charset_canonical (label), data, len, &bad);
+    text = iconv_to_utf8_cut (charset_canonical (label), data, len, &bad,
+                              &cut);
+  if (cut)
+    *result |= CHARSET_LOSSY;
   if (text != NULL && bad == 0)
     return g_steal_pointer (&text);
   /* An unknown label, or text that is not what its label says: a clean

@@ -60,8 +60,7 @@ static const ConvertCase convert_cases[] = {
   { "/charset/eucjp/halfwidth-kana", "euc-jp",
     "\x8E\xB1", -1, "ｱ", CHARSET_OK, 0 },
   { "/charset/eucjp/truncated", "EUC-JP",
-    "\xC6\xFC\xCB\xDC\xB8", -1, "日本" FFFD,
-    CHARSET_GUESSED | CHARSET_LOSSY, 0 },
+    "\xC6\xFC\xCB\xDC\xB8", -1, "日本" FFFD, CHARSET_LOSSY, 0 },
   /* Missing or wrong labels.  XXX: ISO-2022-JP found by its escapes is
    * not flagged CHARSET_GUESSED today, though charset.h says it should
    * be ("undeclared ... or wrong label"); the bit is not checked. */
