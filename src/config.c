@@ -65,6 +65,13 @@ static const ConfigKey config_keys[] = {
   { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB,
     FIELD (max_scan_text) },
   { "classify_min_score", KEY_INT, "3", 1, 1000, FIELD (classify_min_score) },
+  { "acknowledge", KEY_BOOL, "true", 0, 1, FIELD (acknowledge) },
+  { "ack_language", KEY_STRING, "auto", 0, 0, FIELD (ack_language) },
+  { "ack_charset", KEY_STRING, "utf-8", 0, 0, FIELD (ack_charset) },
+  { "ack_rate_hour", KEY_INT, "5", 0, 10000, FIELD (ack_rate_hour) },
+  { "ack_rate_day", KEY_INT, "20", 0, 100000, FIELD (ack_rate_day) },
+  { "sendmail_command", KEY_STRING, "", 0, 0, FIELD (sendmail_command) },
+  { "authserv_id", KEY_STRING, "", 0, 0, FIELD (authserv_id) },
 };
 
 static const ConfigKey *
@@ -201,6 +208,30 @@ config_new_defaults (void)
   return config;
 }
 
+/* Keys whose value is one of a few words. */
+static gboolean
+config_check_choices (const Config *config, const char *file,
+                      const char *text, GError **error)
+{
+  static const char *const languages[] = { "auto", "ja", "en", "bilingual",
+                                            NULL };
+  static const char *const charsets[] = { "utf-8", "iso-2022-jp", NULL };
+  const char *key = NULL;
+
+  if (!g_strv_contains (languages, config->ack_language))
+    key = "ack_language";
+  else if (!g_strv_contains (charsets, config->ack_charset))
+    key = "ack_charset";
+  if (key == NULL)
+    return TRUE;
+  g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+               "%s:%d: bad value for %s: expected %s", file,
+               keyfile_line (text, CONFIG_GROUP, key), key,
+               key[4] == 'l' ? "auto, ja, en or bilingual"
+                             : "utf-8 or iso-2022-jp");
+  return FALSE;
+}
+
 static gboolean
 config_check_tag (const Config *config, const char *file, const char *text,
                   GError **error)
@@ -239,7 +270,8 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
         }
       value = g_key_file_get_string (kf, CONFIG_GROUP, keys[i], NULL);
       if (value == NULL || !parse_value (k, g_strstrip (value), config)
-          || (k->type == KEY_STRING && *value == '\0'))
+          || (k->type == KEY_STRING && *value == '\0'
+              && g_strcmp0 (k->fallback, "") != 0))
         {
           g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                        "%s:%d: bad value for %s: expected %s%s", file, line,
@@ -249,7 +281,8 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
           return FALSE;
         }
     }
-  return config_check_tag (config, file, text, error);
+  return config_check_tag (config, file, text, error)
+         && config_check_choices (config, file, text, error);
 }
 
 static gboolean

@@ -41,6 +41,13 @@ typedef struct {
   gint64 max_indicators;    /* distinct indicators kept per message */
   gint64 max_scan_text;     /* bytes of text scanned per message */
   gint64 classify_min_score;  /* a category needs this much to win */
+  gboolean acknowledge;     /* send acknowledgements at all */
+  char *ack_language;       /* auto, ja, en, bilingual */
+  char *ack_charset;        /* utf-8, iso-2022-jp */
+  gint64 ack_rate_hour;     /* acknowledgements per address per hour */
+  gint64 ack_rate_day;      /*   and per day */
+  char *sendmail_command;   /* "" : write to the local outbox Maildir */
+  char *authserv_id;        /* our MTA's Authentication-Results id, or "" */
 } Config;
 
 /*

@@ -1,0 +1,421 @@
+/*
+ * reply.c - decide on and build the acknowledgement of a report.
+ *
+ * An automatic reply is the classic source of mail loops, out-of-office
+ * storms and backscatter to forged senders.  RFC 3834 is the floor; the
+ * rest is what ticket systems learned the hard way (RT ignores List-Id,
+ * OTRS marks its own replies auto-generated).  The reply never carries
+ * the report's body or attachments: an auto-reply must not be a spam
+ * reflector.  Only the subject, cleaned and shortened, is quoted.
+ */
+#include "madoguchi/reply.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "madoguchi/charset.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
+
+#define ADDRESS_MAX 254           /* RFC 5321 path limit */
+#define SUBJECT_QUOTED_MAX 60     /* characters of the report's subject */
+
+void
+reply_decision_clear (ReplyDecision *d)
+{
+  g_clear_pointer (&d->reason, g_free);
+  g_clear_pointer (&d->recipient, g_free);
+}
+
+/* Local parts that belong to machines, not to people who read replies. */
+static gboolean
+automated_address (const char *address)
+{
+  static const char *const machines[] = {
+    "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply",
+    "donotreply", "do-not-reply", "do_not_reply", "bounce", "bounces",
+    "daemon", "nobody", "autoreply", "auto-reply", "listserv",
+    "majordomo", "mailman",
+  };
+  const char *at;
+  g_autofree char *local = NULL;
+
+  if (address == NULL || *address == '\0')
+    return FALSE;
+  at = strchr (address, '@');
+  local = g_ascii_strdown (address, at ? at - address : -1);
+  for (gsize i = 0; i < G_N_ELEMENTS (machines); i++)
+    if (strcmp (local, machines[i]) == 0
+        || (g_str_has_prefix (local, machines[i])
+            && strchr ("+-_.", local[strlen (machines[i])]) != NULL))
+      return TRUE;
+  return FALSE;
+}
+
+/* The only mailbox of header value, if it is exactly one valid one. */
+static char *
+single_mailbox (const char *value)
+{
+  g_autoptr (InternetAddressList) list = NULL;
+  InternetAddress *a;
+  const char *addr;
+  const char *at;
+
+  if (value == NULL || strlen (value) > 2 * ADDRESS_MAX)
+    return NULL;
+  list = internet_address_list_parse (NULL, value);
+  if (list == NULL || internet_address_list_length (list) != 1)
+    return NULL;
+  a = internet_address_list_get_address (list, 0);
+  if (!INTERNET_ADDRESS_IS_MAILBOX (a))
+    return NULL;   /* group syntax: "undisclosed-recipients:;" */
+  addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a));
+  at = addr ? strrchr (addr, '@') : NULL;
+  if (at == NULL || at == addr || strchr (at, '.') == NULL
+      || strlen (addr) > ADDRESS_MAX || strpbrk (addr, " \t\r\n<>,;\"") != NULL)
+    return NULL;
+  return g_strdup (addr);
+}
+
+static gboolean
+has_list_header (const Message *m)
+{
+  static const char *const lists[] = {
+    "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe",
+    "List-Post", "List-Owner", "List-Archive",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lists); i++)
+    if (message_header (m, lists[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* "dmarc=fail" in an Authentication-Results header of our own MTA (the
+ * only one whose word counts: anyone can write such a header). */
+static gboolean
+dmarc_failed (const Config *config, const Message *m)
+{
+  gsize id_len = strlen (config->authserv_id);
+
+  if (id_len == 0)
+    return FALSE;
+  for (guint i = 0; i < m->headers->len; i++)
+    {
+      const MessageHeader *h = m->headers->pdata[i];
+
+      if (g_ascii_strcasecmp (h->name, "Authentication-Results") == 0
+          && g_ascii_strncasecmp (h->value, config->authserv_id, id_len) == 0
+          && strchr ("; \t", h->value[id_len]) != NULL
+          && strstr (h->value, "dmarc=fail") != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+is_report (const Message *m)
+{
+  const MessagePart *top = m->parts->len ? m->parts->pdata[0] : NULL;
+
+  return top != NULL && strcmp (top->content_type, "multipart/report") == 0;
+}
+
+static gboolean
+loop_header_names_us (const Config *config, const Message *m)
+{
+  for (guint i = 0; i < m->headers->len; i++)
+    {
+      const MessageHeader *h = m->headers->pdata[i];
+
+      if (g_ascii_strcasecmp (h->name, "X-Loop") == 0
+          && strcasestr (h->value, config->team_address) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Why the message must not be answered automatically, or NULL. */
+static const char *
+suppression (const Config *config, const Message *m, const char *envelope)
+{
+  const char *auto_submitted = message_header (m, "Auto-Submitted");
+  const char *precedence = message_header (m, "Precedence");
+
+  if (envelope != NULL && *envelope == '\0')
+    return "null envelope sender (a bounce)";
+  if (automated_address (envelope) || automated_address (m->from_addr))
+    return "the sender is a machine (MAILER-DAEMON, postmaster, no-reply)";
+  if (auto_submitted != NULL && g_ascii_strncasecmp (auto_submitted, "no", 2)
+                                != 0)
+    return "Auto-Submitted";
+  if (message_header (m, "X-Autoreply") || message_header (m, "X-Autorespond"))
+    return "X-Autoreply";
+  if (precedence != NULL && (strcasestr (precedence, "bulk")
+                             || strcasestr (precedence, "junk")
+                             || strcasestr (precedence, "list")))
+    return "Precedence: bulk, junk or list";
+  if (has_list_header (m))
+    return "mailing list (List-*)";
+  if (is_report (m))
+    return "a delivery, disposition or feedback report";
+  if (loop_header_names_us (config, m))
+    return "our own loop header (X-Loop)";
+  if (dmarc_failed (config, m))
+    return "DMARC failed at our MTA: the sender may be forged";
+  return NULL;
+}
+
+void
+reply_decide (const Config *config, const Message *m,
+              const char *envelope_from, ReplyDecision *d)
+{
+  const char *why = config->acknowledge ? suppression (config, m,
+                                                       envelope_from)
+                                        : "acknowledgements are off";
+  const char *reply_to = message_header (m, "Reply-To");
+
+  d->send = FALSE;
+  if (why != NULL)
+    {
+      d->reason = g_strdup (why);
+      return;
+    }
+  d->recipient = single_mailbox (reply_to ? reply_to
+                                          : message_header (m, "From"));
+  if (d->recipient == NULL)
+    d->reason = g_strdup ("no single valid reply address");
+  else if (g_ascii_strcasecmp (d->recipient, config->team_address) == 0)
+    d->reason = g_strdup ("the sender is our own address");
+  else if (automated_address (d->recipient))
+    d->reason = g_strdup ("the reply address is a machine");
+  else
+    {
+      d->send = TRUE;
+      d->reason = g_strdup ("acknowledged");
+      return;
+    }
+  g_clear_pointer (&d->recipient, g_free);
+}
+
+static gboolean
+has_japanese (const char *text, gsize max)
+{
+  const char *end;
+
+  if (text == NULL)
+    return FALSE;
+  end = text + MIN (strlen (text), max);
+  for (const char *p = text; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if ((c >= 0x3040 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+japanese_charset (const Message *m)
+{
+  static const char *const charsets[] = {
+    "iso-2022-jp", "shift_jis", "shift-jis", "sjis", "euc-jp", "cp932",
+    "windows-31j",
+  };
+
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      for (gsize j = 0; p->charset != NULL && j < G_N_ELEMENTS (charsets); j++)
+        if (g_ascii_strcasecmp (p->charset, charsets[j]) == 0)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+const char *
+reply_language (const Config *config, const Message *m)
+{
+  if (strcmp (config->ack_language, "auto") != 0)
+    return config->ack_language;
+  if (japanese_charset (m) || has_japanese (m->subject, 4096)
+      || has_japanese (m->text, 65536))
+    return "ja";
+  /* Plain English is English; anything else gets both languages. */
+  if (m->text != NULL && g_str_is_ascii (m->text)
+      && (m->subject == NULL || g_str_is_ascii (m->subject)))
+    return "en";
+  return "bilingual";
+}
+
+/* The report's subject without our tag or reply prefixes, shortened. */
+static char *
+quoted_subject (const Message *m)
+{
+  g_autofree char *s = g_strdup (m->subject ? m->subject : "");
+  char *p = g_strstrip (s);
+  GString *out = g_string_new (NULL);
+  glong n = 0;
+
+  while (g_ascii_strncasecmp (p, "re:", 3) == 0
+         || g_ascii_strncasecmp (p, "fw:", 3) == 0
+         || g_ascii_strncasecmp (p, "fwd:", 4) == 0)
+    p = g_strchug (strchr (p, ':') + 1);
+  for (; *p != '\0' && n < SUBJECT_QUOTED_MAX; p = g_utf8_next_char (p), n++)
+    g_string_append_unichar (out, g_utf8_get_char (p));
+  if (*p != '\0')
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
+}
+
+static char *
+fill_template (const char *text, const Config *config,
+               const ReplyTicket *t, const char *subject)
+{
+  g_autoptr (GDateTime) received = g_date_time_new_from_unix_local (
+    t->received);
+  g_autofree char *when = g_date_time_format (received, "%Y-%m-%d %H:%M %z");
+  const char *names[] = { "{number}", "{tag}", "{received}", "{subject}",
+                          "{team_name}", "{team_address}", "{category}" };
+  const char *values[] = { t->number, t->tag, when, subject,
+                           config->team_name, config->team_address,
+                           t->category };
+  GString *out = g_string_new (text);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    g_string_replace (out, names[i], values[i], 0);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+read_template (const Config *config, const char *language, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("ack-%s.txt", language);
+  g_autofree char *path = g_build_filename (config->rules_dir, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_free (text);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: not UTF-8", path);
+      return NULL;
+    }
+  return text;
+}
+
+/* A text/plain part of body, in ISO-2022-JP when asked and possible
+ * (older Japanese readers want it), else UTF-8. */
+static GMimeObject *
+body_part (const Config *config, const char *body)
+{
+  GMimeTextPart *part = g_mime_text_part_new_with_subtype ("plain");
+  g_autofree char *jis = NULL;
+
+  if (g_ascii_strcasecmp (config->ack_charset, "iso-2022-jp") == 0)
+    jis = g_convert (body, -1, "ISO-2022-JP", "UTF-8", NULL, NULL, NULL);
+  if (jis != NULL)
+    {
+      g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (
+        jis, strlen (jis));
+      g_autoptr (GMimeDataWrapper) wrapper = g_mime_data_wrapper_new_with_stream (
+        stream, GMIME_CONTENT_ENCODING_7BIT);
+
+      g_mime_part_set_content (GMIME_PART (part), wrapper);
+      g_mime_object_set_content_type_parameter (GMIME_OBJECT (part),
+                                                "charset", "ISO-2022-JP");
+      g_mime_part_set_content_encoding (GMIME_PART (part),
+                                        GMIME_CONTENT_ENCODING_7BIT);
+      return GMIME_OBJECT (part);
+    }
+  g_mime_text_part_set_text (part, body);
+  g_mime_text_part_set_charset (part, "UTF-8");
+  g_mime_part_set_content_encoding (
+    GMIME_PART (part),
+    g_str_is_ascii (body) ? GMIME_CONTENT_ENCODING_7BIT
+                          : GMIME_CONTENT_ENCODING_BASE64);
+  return GMIME_OBJECT (part);
+}
+
+static void
+set_threading (GMimeMessage *msg, const Message *m)
+{
+  g_autofree char *id = m->message_id ? g_strdup_printf ("<%s>",
+                                                         m->message_id)
+                                      : NULL;
+  GString *refs = g_string_new (NULL);
+  g_auto (GStrv) old = m->references ? g_strsplit (m->references, " ", -1)
+                                     : NULL;
+
+  if (id == NULL)
+    {
+      g_string_free (refs, TRUE);
+      return;
+    }
+  for (guint i = 0; old != NULL && old[i] != NULL; i++)
+    if (*old[i] != '\0')
+      g_string_append_printf (refs, "<%s> ", old[i]);
+  g_string_append (refs, id);
+  g_mime_object_set_header (GMIME_OBJECT (msg), "In-Reply-To", id, NULL);
+  g_mime_object_set_header (GMIME_OBJECT (msg), "References", refs->str,
+                            NULL);
+  g_string_free (refs, TRUE);
+}
+
+static void
+set_headers (GMimeMessage *msg, const Config *config, const char *recipient,
+             const char *subject, const char *message_id)
+{
+  GMimeObject *obj = GMIME_OBJECT (msg);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  const char *charset = g_ascii_strcasecmp (config->ack_charset,
+                                            "iso-2022-jp") == 0
+                        ? "iso-2022-jp" : "utf-8";
+
+  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_FROM,
+                              config->team_name, config->team_address);
+  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_TO, NULL, recipient);
+  g_mime_message_set_subject (msg, subject, charset);
+  g_mime_message_set_date (msg, now);
+  g_mime_message_set_message_id (msg, message_id);
+  g_mime_object_set_header (obj, "Auto-Submitted", "auto-replied", NULL);
+  g_mime_object_set_header (obj, "Precedence", "bulk", NULL);
+  g_mime_object_set_header (obj, "X-Auto-Response-Suppress", "All", NULL);
+  g_mime_object_set_header (obj, "X-Loop", config->team_address, NULL);
+}
+
+GBytes *
+reply_build (const Config *config, const Message *m, const ReplyTicket *t,
+             const char *recipient, char **message_id, GError **error)
+{
+  const char *language = reply_language (config, m);
+  g_autofree char *template = read_template (config, language, error);
+  g_autofree char *quoted = quoted_subject (m);
+  g_autofree char *body = NULL;
+  g_autofree char *subject = NULL;
+  g_autoptr (GMimeMessage) msg = NULL;
+  g_autoptr (GMimeObject) part = NULL;
+  const char *at = strrchr (config->team_address, '@');
+  char *text;
+
+  if (template == NULL)
+    return NULL;
+  body = fill_template (template, config, t, quoted);
+  subject = g_strdup_printf ("Re: %s %s", t->tag, quoted);
+  *message_id = g_mime_utils_generate_message_id (at ? at + 1 : "localhost");
+  msg = g_mime_message_new (TRUE);
+  set_headers (msg, config, recipient, subject, *message_id);
+  set_threading (msg, m);
+  part = body_part (config, body);
+  g_mime_message_set_mime_part (msg, part);
+  text = g_mime_object_to_string (GMIME_OBJECT (msg), NULL);
+  return g_bytes_new_take (text, strlen (text));
+}
