@@ -30,6 +30,7 @@ typedef struct {
   Classification *result;
   pcre2_match_data *md;
   GHashTable *negations;   /* text -> GArray of Span, computed once */
+  GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
 
 void
@@ -145,6 +146,42 @@ add_source (GArray *sources, const char *where, const char *text)
 }
 
 static void
+string_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/*
+ * The body without quoted lines ("> ..."): a reply quotes what we or the
+ * reporter wrote before, and that is not what this mail reports.
+ * Computed once per part.
+ */
+static const char *
+unquoted (Classify *c, const char *text)
+{
+  GString *out;
+  const char *p = text;
+
+  if (strstr (text, "\n>") == NULL && text[0] != '>')
+    return text;
+  out = g_hash_table_lookup (c->unquoted, text);
+  if (out != NULL)
+    return out->str;
+  out = g_string_sized_new (strlen (text));
+  while (*p != '\0')
+    {
+      const char *nl = strchrnul (p, '\n');
+
+      if (*p != '>')
+        g_string_append_len (out, p, nl - p);
+      g_string_append_c (out, '\n');
+      p = *nl ? nl + 1 : nl;
+    }
+  g_hash_table_insert (c->unquoted, (gpointer) text, out);
+  return out->str;
+}
+
+static void
 add_part_sources (Classify *c, const Rule *rule, GArray *sources)
 {
   for (guint i = 0; i < c->message->parts->len; i++)
@@ -167,7 +204,7 @@ add_part_sources (Classify *c, const Rule *rule, GArray *sources)
             add_source (sources, "attachment", p->text);
         }
       else if (rule->where & RULE_WHERE_BODY)
-        add_source (sources, "body", p->text);
+        add_source (sources, "body", unquoted (c, p->text));
     }
 }
 
@@ -437,7 +474,8 @@ Classification *
 classify_run (const RuleSet *rules, const Message *message,
               const Extraction *extraction, const ClassifyOptions *options)
 {
-  Classify c = { rules, message, extraction, NULL, NULL, NULL };
+  Classify c = { .rules = rules, .message = message,
+                 .extraction = extraction };
 
   c.result = g_new0 (Classification, 1);
   c.result->reasons = g_ptr_array_new_with_free_func (
@@ -447,6 +485,8 @@ classify_run (const RuleSet *rules, const Message *message,
   c.md = pcre2_match_data_create (32, NULL);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
+  c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                      string_free);
   read_form (&c);
   for (guint i = 0; i < rules->rules->len; i++)
     {
@@ -458,5 +498,6 @@ classify_run (const RuleSet *rules, const Message *message,
   decide (c.result, options->min_score);
   pcre2_match_data_free (c.md);
   g_hash_table_unref (c.negations);
+  g_hash_table_unref (c.unquoted);
   return c.result;
 }
