@@ -1,0 +1,454 @@
+/*
+ * store-query.c - what the operator commands read from the store, and
+ * the changes they make (each with an audit event).
+ */
+#include "madoguchi/store.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "store-db.h"
+
+static const char SQL_REASON_LIST[] =
+  "SELECT rule, category, score, place, matched FROM reason "
+  "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
+
+static const char SQL_FORM_LIST[] =
+  "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+  "ORDER BY message_id, rowid";
+
+static const char SQL_CATEGORY_GET[] =
+  "SELECT id, category FROM ticket WHERE number = :number";
+
+static const char SQL_CATEGORY_SET[] =
+  "UPDATE ticket SET category = :category, category_by = :who, "
+  "updated = :now WHERE id = :ticket";
+
+static const char SQL_INDICATOR_LIST[] =
+  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "
+  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "
+  "WHERE ticket_id = :ticket GROUP BY kind, value "
+  "ORDER BY ip IS NULL, SUM(count) DESC, value";
+
+static const char SQL_TIMESTAMP_LIST[] =
+  "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
+  "WHERE ticket_id = :ticket ORDER BY utc, id";
+
+static const char SQL_EXCERPT_LIST[] =
+  "SELECT part, first_line, last_line, text FROM excerpt "
+  "WHERE ticket_id = :ticket ORDER BY message_id, id";
+
+#define SQL_TICKET_COLUMNS \
+  "SELECT id, number, created, status, category, category_by, owner, " \
+  "reporter, reporter_name, subject, auto_category FROM ticket "
+
+static const char SQL_TICKET_LIST[] =
+  SQL_TICKET_COLUMNS "WHERE :by_ip = 0 OR id IN (SELECT ticket_id FROM "
+  "indicator WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', "
+  "'range') AND ip <= :last AND ip_end >= :first)) "
+  "ORDER BY created DESC, id DESC LIMIT :limit";
+
+static const char SQL_TICKET_GET[] =
+  SQL_TICKET_COLUMNS "WHERE number = :number";
+
+static const char SQL_MESSAGE_LIST[] =
+  "SELECT id, direction, received, envelope_from, message_id, from_hdr, "
+  "to_hdr, subject, date_hdr, flags, size, text, category, scores "
+  "FROM message "
+  "WHERE ticket_id = :ticket ORDER BY received, id";
+
+static const char SQL_PART_LIST[] =
+  "SELECT depth, content_type, filename, charset, size, forwarded "
+  "FROM part WHERE message_id = :message ORDER BY idx";
+
+static const char SQL_MESSAGE_RAW[] =
+  "SELECT raw FROM message WHERE id = :message";
+
+void
+store_ticket_free (StoreTicket *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->number);
+  g_free (t->status);
+  g_free (t->category);
+  g_free (t->category_by);
+  g_free (t->auto_category);
+  g_free (t->owner);
+  g_free (t->reporter);
+  g_free (t->reporter_name);
+  g_free (t->subject);
+  g_free (t);
+}
+
+void
+store_message_free (StoreMessage *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->direction);
+  g_free (m->envelope_from);
+  g_free (m->message_id);
+  g_free (m->from);
+  g_free (m->to);
+  g_free (m->subject);
+  g_free (m->date);
+  g_free (m->flags);
+  g_free (m->category);
+  g_free (m->scores);
+  g_free (m->text);
+  if (m->parts)
+    g_ptr_array_unref (m->parts);
+  g_free (m);
+}
+
+static StoreTicket *
+ticket_from_row (sqlite3_stmt *stmt)
+{
+  StoreTicket *t = g_new0 (StoreTicket, 1);
+
+  t->id = sqlite3_column_int64 (stmt, 0);
+  t->number = store_column_text (stmt, 1);
+  t->created = sqlite3_column_int64 (stmt, 2);
+  t->status = store_column_text (stmt, 3);
+  t->category = store_column_text (stmt, 4);
+  t->category_by = store_column_text (stmt, 5);
+  t->owner = store_column_text (stmt, 6);
+  t->reporter = store_column_text (stmt, 7);
+  t->reporter_name = store_column_text (stmt, 8);
+  t->subject = store_column_text (stmt, 9);
+  t->auto_category = store_column_text (stmt, 10);
+  return t;
+}
+
+GPtrArray *
+store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_LIST, error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":limit", filter->limit ? (gint64) filter->limit : -1);
+  store_bind_int (stmt, ":by_ip", filter->by_ip);
+  store_bind_blob16 (stmt, ":first", filter->ip_first);
+  store_bind_blob16 (stmt, ":last", filter->ip_last);
+  return store_collect_rows (store, stmt, (gpointer) ticket_from_row,
+                       (GDestroyNotify) store_ticket_free, error);
+}
+
+char *
+store_parse_number (const char *text)
+{
+  g_autoptr (GRegex) re = g_regex_new ("(?:^|#)\\s*(\\d{4})-(\\d{1,9})\\]?$",
+                                       0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *year = NULL;
+  g_autofree char *seq = NULL;
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+
+  if (!g_regex_match (re, trimmed, 0, &match))
+    return NULL;
+  year = g_match_info_fetch (match, 1);
+  seq = g_match_info_fetch (match, 2);
+  return g_strdup_printf ("%s-%06" G_GINT64_FORMAT, year,
+                          g_ascii_strtoll (seq, NULL, 10));
+}
+
+StoreTicket *
+store_get_ticket (Store *store, const char *number, GError **error)
+{
+  g_autofree char *canonical = store_parse_number (number);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (canonical == NULL)
+    {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+                   "\"%s\" is not a ticket number (like 2026-000123)",
+                   number);
+      return NULL;
+    }
+  stmt = store_prepare (store, SQL_TICKET_GET, error);
+  if (stmt == NULL)
+    return NULL;
+  store_bind_text (stmt, ":number", canonical);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return ticket_from_row (stmt);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+                 "no ticket %s", canonical);
+  else
+    store_db_error (error, store->db, rc, "cannot read ticket");
+  return NULL;
+}
+
+static gpointer
+part_from_row (sqlite3_stmt *stmt)
+{
+  MessagePart *p = g_new0 (MessagePart, 1);
+
+  p->depth = (guint) sqlite3_column_int (stmt, 0);
+  p->content_type = store_column_text (stmt, 1);
+  p->filename = store_column_text (stmt, 2);
+  p->charset = store_column_text (stmt, 3);
+  p->size = sqlite3_column_int64 (stmt, 4);
+  p->forwarded = sqlite3_column_int (stmt, 5);
+  return p;
+}
+
+static gpointer
+message_from_row (sqlite3_stmt *stmt)
+{
+  StoreMessage *m = g_new0 (StoreMessage, 1);
+
+  m->id = sqlite3_column_int64 (stmt, 0);
+  m->direction = store_column_text (stmt, 1);
+  m->received = sqlite3_column_int64 (stmt, 2);
+  m->envelope_from = store_column_text (stmt, 3);
+  m->message_id = store_column_text (stmt, 4);
+  m->from = store_column_text (stmt, 5);
+  m->to = store_column_text (stmt, 6);
+  m->subject = store_column_text (stmt, 7);
+  m->date = store_column_text (stmt, 8);
+  m->flags = store_column_text (stmt, 9);
+  m->size = sqlite3_column_int64 (stmt, 10);
+  m->text = store_column_text (stmt, 11);
+  m->category = store_column_text (stmt, 12);
+  m->scores = store_column_text (stmt, 13);
+  return m;
+}
+
+static GPtrArray *
+message_parts (Store *store, gint64 message_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PART_LIST, error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":message", message_id);
+  return store_collect_rows (store, stmt, part_from_row,
+                       (GDestroyNotify) message_part_free, error);
+}
+
+GPtrArray *
+store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_LIST, error);
+  g_autoptr (GPtrArray) messages = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":ticket", ticket_id);
+  messages = store_collect_rows (store, stmt, message_from_row,
+                           (GDestroyNotify) store_message_free, error);
+  for (guint i = 0; messages != NULL && i < messages->len; i++)
+    {
+      StoreMessage *m = messages->pdata[i];
+
+      m->parts = message_parts (store, m->id, error);
+      if (m->parts == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&messages);
+}
+
+GBytes *
+store_message_raw (Store *store, gint64 message_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":message", message_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return g_bytes_new (sqlite3_column_blob (stmt, 0),
+                        (gsize) sqlite3_column_bytes (stmt, 0));
+  if (rc == SQLITE_DONE)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+                 "no message %" G_GINT64_FORMAT, message_id);
+  else
+    store_db_error (error, store->db, rc, "cannot read message");
+  return NULL;
+}
+
+void
+store_indicator_free (StoreIndicator *ind)
+{
+  g_free (ind->kind);
+  g_free (ind->value);
+  g_free (ind->scope);
+  g_free (ind->ports);
+  g_free (ind->context);
+  g_free (ind->role);
+  g_free (ind);
+}
+
+static gpointer
+indicator_from_row (sqlite3_stmt *stmt)
+{
+  StoreIndicator *ind = g_new0 (StoreIndicator, 1);
+
+  ind->kind = store_column_text (stmt, 0);
+  ind->value = store_column_text (stmt, 1);
+  ind->scope = store_column_text (stmt, 2);
+  ind->own = sqlite3_column_int (stmt, 3);
+  ind->count = sqlite3_column_int64 (stmt, 4);
+  ind->ports = store_column_text (stmt, 5);
+  ind->first_seen = sqlite3_column_int64 (stmt, 6);
+  ind->last_seen = sqlite3_column_int64 (stmt, 7);
+  ind->context = store_column_text (stmt, 8);
+  ind->role = store_column_text (stmt, 9);
+  return ind;
+}
+
+static gpointer
+timestamp_from_row (sqlite3_stmt *stmt)
+{
+  Timestamp *t = g_new0 (Timestamp, 1);
+
+  t->utc = sqlite3_column_int64 (stmt, 0);
+  t->original = store_column_text (stmt, 1);
+  t->rule = store_column_text (stmt, 2);
+  t->zone_assumed = sqlite3_column_int (stmt, 3);
+  t->part = sqlite3_column_type (stmt, 4) == SQLITE_NULL
+            ? G_MAXUINT : (guint) sqlite3_column_int (stmt, 4);
+  t->line = (guint) sqlite3_column_int (stmt, 5);
+  return t;
+}
+
+static gpointer
+excerpt_from_row (sqlite3_stmt *stmt)
+{
+  Excerpt *e = g_new0 (Excerpt, 1);
+
+  e->part = (guint) sqlite3_column_int (stmt, 0);
+  e->first_line = (guint) sqlite3_column_int (stmt, 1);
+  e->last_line = (guint) sqlite3_column_int (stmt, 2);
+  e->text = store_column_text (stmt, 3);
+  return e;
+}
+
+GPtrArray *
+store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
+                      indicator_from_row,
+                      (GDestroyNotify) store_indicator_free, error);
+}
+
+GPtrArray *
+store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_TIMESTAMP_LIST, ticket_id,
+                      timestamp_from_row,
+                      (GDestroyNotify) extract_timestamp_free, error);
+}
+
+GPtrArray *
+store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id, excerpt_from_row,
+                      (GDestroyNotify) extract_excerpt_free, error);
+}
+
+static gpointer
+reason_from_row (sqlite3_stmt *stmt)
+{
+  ClassifyReason *r = g_new0 (ClassifyReason, 1);
+  const char *const *names = rules_categories ();
+  int index = classify_category_index ((const char *)
+                                       sqlite3_column_text (stmt, 1));
+
+  r->rule = store_column_text (stmt, 0);
+  r->category = names[index < 0 ? CLASSIFY_CATEGORIES - 1 : index];
+  r->score = sqlite3_column_int (stmt, 2);
+  r->where = store_column_text (stmt, 3);
+  r->matched = store_column_text (stmt, 4);
+  return r;
+}
+
+static gpointer
+form_from_row (sqlite3_stmt *stmt)
+{
+  FormField *f = g_new0 (FormField, 1);
+
+  f->name = store_column_text (stmt, 0);
+  f->value = store_column_text (stmt, 1);
+  return f;
+}
+
+GPtrArray *
+store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_REASON_LIST, ticket_id, reason_from_row,
+                      (GDestroyNotify) classify_reason_free, error);
+}
+
+GPtrArray *
+store_ticket_form (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
+                      (GDestroyNotify) classify_form_field_free, error);
+}
+
+static gboolean
+update_category (Store *store, gint64 ticket, const char *category,
+                 const char *who, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_SET, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":category", category);
+  store_bind_text (stmt, ":who", who);
+  store_bind_int (stmt, ":now", (gint64) time (NULL));
+  store_bind_int (stmt, ":ticket", ticket);
+  return store_step (store, stmt, "cannot set category", error);
+}
+
+static gboolean
+change_category (Store *store, const char *number, const char *category,
+                 const char *who, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_GET, error);
+  g_autofree char *canonical = store_parse_number (number);
+  g_autofree char *old = NULL;
+  gint64 ticket;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":number", canonical ? canonical : "");
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc != SQLITE_DONE)
+        return store_db_error (error, store->db, rc, "cannot read ticket");
+      g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
+                   canonical ? canonical : number);
+      return FALSE;
+    }
+  ticket = sqlite3_column_int64 (stmt, 0);
+  old = store_column_text (stmt, 1);
+  return update_category (store, ticket, category, who, error)
+         && store_event_now (store, ticket, who, "category", old,
+                                 category, error);
+}
+
+gboolean
+store_set_category (Store *store, const char *number, const char *category,
+                    const char *who, GError **error)
+{
+  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!change_category (store, number, category, who, error)
+      || !store_exec (store, "COMMIT", error))
+    {
+      store_exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
