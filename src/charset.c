@@ -195,12 +195,16 @@ iconv_to_utf8_cut (const char *charset, const char *data, gsize len,
 }
 
 /* Whether UTF-8 text has a C1 control (U+0080..U+009F). */
+/* For guessing: a decoding is clean only if every byte decodes, the
+ * last one included. */
 static char *
 iconv_to_utf8 (const char *charset, const char *data, gsize len, gsize *bad)
 {
   gboolean cut;
+  char *text = iconv_to_utf8_cut (charset, data, len, bad, &cut);
 
-  return iconv_to_utf8_cut (charset, data, len, bad, &cut);
+  *bad += cut;
+  return text;
 }
 
 static gboolean
@@ -440,7 +444,6 @@ charset_to_utf8 (const char *charset, const char *data, gsize len,
     {
       copy = replace_nul (data, len);
       data = copy;
-      *result |= CHARSET_LOSSY;
     }
   text = convert_declared (charset, data, len, result);
   if (!g_utf8_validate (text, -1, NULL))
@@ -451,6 +454,8 @@ charset_to_utf8 (const char *charset, const char *data, gsize len,
       text = valid;
       *result |= CHARSET_LOSSY;
     }
+  if (strchr (text, 0x1A) != NULL)
+    *result |= CHARSET_LOSSY;   /* NUL bytes or characters, now visible */
   return show_substitutes (text);
 }
 

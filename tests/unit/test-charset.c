@@ -59,16 +59,32 @@ static const ConvertCase convert_cases[] = {
     "\xC6\xFC\xCB\xDC\xB8\xEC", -1, "日本語", CHARSET_OK, 0 },
   { "/charset/eucjp/halfwidth-kana", "euc-jp",
     "\x8E\xB1", -1, "ｱ", CHARSET_OK, 0 },
+  /* A part cut at max_part_text, inside a character: the text before the
+   * cut is what the label says (not guessed), the cut character U+FFFD. */
   { "/charset/eucjp/truncated", "EUC-JP",
     "\xC6\xFC\xCB\xDC\xB8", -1, "日本" FFFD, CHARSET_LOSSY, 0 },
-  /* Missing or wrong labels.  XXX: ISO-2022-JP found by its escapes is
-   * not flagged CHARSET_GUESSED today, though charset.h says it should
-   * be ("undeclared ... or wrong label"); the bit is not checked. */
+  { "/charset/utf8/truncated", "utf-8",
+    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA", 8, "日本" FFFD, CHARSET_LOSSY, 0 },
+  { "/charset/utf8/truncated-after-ascii", "utf-8",
+    "abc\xE3\x81", -1, "abc" FFFD, CHARSET_LOSSY, 0 },
+  /* Not eucJP-ms, which would take 0x83 for a C1 control. */
+  { "/charset/sjis/truncated", "shift_jis",
+    "\x83\x5C\x83", 3, "ソ" FFFD, CHARSET_LOSSY, 0 },
+  /* UTF-16 and UTF-32: a zero byte is half a character, not a NUL. */
+  { "/charset/utf16/le", "UTF-16LE", "a\0b\0", 4, "ab", CHARSET_OK, 0 },
+  { "/charset/utf16/be", "UTF-16BE", "\0a\0b", 4, "ab", CHARSET_OK, 0 },
+  { "/charset/utf16/bom", "utf-16", "\xFF\xFE" "a\0", 4, "a", CHARSET_OK,
+    0 },
+  { "/charset/utf16/utf32le", "UTF-32LE", "a\0\0\0", 4, "a", CHARSET_OK,
+    0 },
+  /* U+0000 is a NUL all the same: U+FFFD, lossy. */
+  { "/charset/utf16/nul-char", "UTF-16LE", "a\0\0\0b\0", 6, "a" FFFD "b",
+    CHARSET_LOSSY, 0 },
+  /* Missing or wrong labels. */
   { "/charset/unlabelled/esc-dollar-b", NULL,
-    "\033$B$3$s\033(B", -1, "こん", CHARSET_OK, CHARSET_GUESSED },
+    "\033$B$3$s\033(B", -1, "こん", CHARSET_GUESSED, 0 },
   { "/charset/unlabelled/us-ascii-esc-dollar-b", "us-ascii",
-    "x \033$BF'$_Bf\033(B y", -1, "x 踏み台 y", CHARSET_OK,
-    CHARSET_GUESSED },
+    "x \033$BF'$_Bf\033(B y", -1, "x 踏み台 y", CHARSET_GUESSED, 0 },
   { "/charset/unlabelled/ascii", NULL, "plain text", -1, "plain text",
     CHARSET_OK, 0 },
   { "/charset/unlabelled/us-ascii-8bit", "us-ascii",
@@ -88,25 +104,27 @@ static const ConvertCase convert_cases[] = {
     "\xC9\xD4\xC0\xB5\xC3\xE6\xB7\xD1", -1, "不正中継", CHARSET_GUESSED, 0 },
   { "/charset/detect/latin1", NULL,
     "caf\xE9 cr\xE8me", -1, "café crème", CHARSET_GUESSED, 0 },
+  /* Windows-1252 curly quotes: not eucJP-ms C1 controls, not CP932. */
+  { "/charset/detect/cp1252-quotes", NULL,
+    "\x93quoted\x94", -1, "\xE2\x80\x9Cquoted\xE2\x80\x9D", CHARSET_GUESSED,
+    0 },
   { "/charset/detect/wrong-label", "utf-8",
     "\x95s\x90\xB3\x83\x41\x83\x4E\x83\x5A\x83\x58", -1, "不正アクセス",
     CHARSET_GUESSED, 0 },
   { "/charset/lossy/invalid-utf8", "utf-8",
     "ok \xFF end", -1, "ok " FFFD " end", CHARSET_GUESSED | CHARSET_LOSSY,
     0 },
-  /* NUL bytes: U+FFFD, and the text after them is kept.  XXX: the NUL
-   * case does not set CHARSET_LOSSY (charset.h: "some bytes became
-   * U+FFFD"); the bit is not checked. */
+  /* NUL bytes: U+FFFD, and the text after them is kept. */
   { "/charset/nul/unlabelled", NULL, "a\0b\0\0c", 6,
-    "a" FFFD "b" FFFD FFFD "c", CHARSET_OK, CHARSET_LOSSY },
+    "a" FFFD "b" FFFD FFFD "c", CHARSET_LOSSY, 0 },
   { "/charset/nul/utf8", "utf-8", "abc\0def", 7, "abc" FFFD "def",
-    CHARSET_OK, CHARSET_LOSSY },
+    CHARSET_LOSSY, 0 },
   { "/charset/nul/leading", "us-ascii", "\0tail", 5, FFFD "tail",
-    CHARSET_OK, CHARSET_LOSSY },
+    CHARSET_LOSSY, 0 },
   { "/charset/nul/iso2022jp", "iso-2022-jp", "\033$B$3\0$s\033(B", 11,
-    "こ" FFFD "ん", CHARSET_OK, CHARSET_LOSSY },
+    "こ" FFFD "ん", CHARSET_LOSSY, 0 },
   { "/charset/nul/sjis", "shift_jis", "\x83\x5C\0\x95\x5C", 5,
-    "ソ" FFFD "表", CHARSET_OK, CHARSET_LOSSY },
+    "ソ" FFFD "表", CHARSET_LOSSY, 0 },
   { "/charset/empty", "utf-8", "", 0, "", CHARSET_OK, 0 },
 };
 
@@ -246,6 +264,13 @@ static const HeaderCase header_cases[] = {
   { "/charset/header/malformed/truncated", "x =?utf-8?", "x =?utf-8?" },
   { "/charset/header/malformed/then-good",
     "=?x?Z?abc?= =?utf-8?B?5pel?=", "=?x?Z?abc?= 日" },
+  /* A broken word ends at its first space: it does not swallow the next
+   * word up to that word's "?=". */
+  { "/charset/header/malformed/broken-then-word",
+    "=?utf-8?B?broken =?utf-8?Q?ok?=", "=?utf-8?B?broken ok" },
+  { "/charset/header/malformed/unclosed-then-word",
+    "=?utf-8?Q?not closed =?utf-8?B?5pel?= tail",
+    "=?utf-8?Q?not closed 日 tail" },
   { "/charset/header/unknown-charset", "=?x-unknown?Q?abc?=", "abc" },
   { "/charset/header/strip", "  padded  ", "padded" },
 };
@@ -308,9 +333,6 @@ typedef struct {
   const char *unit;     /* repeated to 1 MB */
 } LargeCase;
 
-/* XXX: a run of unterminated words ("=?utf-8?B?x" repeated) is left out:
- * each one scans to the end of the value for "?=", which is quadratic
- * (about a minute for 1 MB); reported to the owner of src/charset.c. */
 static const LargeCase large_cases[] = {
   { "/charset/header/large/plain", "abcdefgh " },
   { "/charset/header/large/words", "=?utf-8?B?5pel5pys?= " },
@@ -321,6 +343,9 @@ static const LargeCase large_cases[] = {
   { "/charset/header/large/raw-cp932", "\x93\xFA =?" },
   { "/charset/header/large/charset-switch",
     "=?utf-8?Q?a?= =?iso-8859-1?Q?b?= " },
+  /* Unclosed words with no "?=" anywhere after them: a decoder that looks
+   * for each word's end in the rest of the value is quadratic. */
+  { "/charset/header/large/unclosed", "=?utf-8?B?x" },
 };
 
 /* ASan's strchr and strstr interceptors check the whole rest of the

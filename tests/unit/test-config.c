@@ -269,6 +269,16 @@ static const ErrorCase error_cases[] = {
   { "/config/error/networks/bad-prefix",
     "[madoguchi]\n\nown_networks = 192.0.2.0/33\n", CONFIG_ERROR_VALUE, 3,
     "own_networks" },
+  /* GKeyFile takes the last of a repeated key: the line is that one's. */
+  { "/config/error/repeated/last-bad",
+    "[madoguchi]\nmax_mime_depth = 8\nmax_mime_depth = 0\n",
+    CONFIG_ERROR_VALUE, 3, "max_mime_depth" },
+  { "/config/error/repeated/apart",
+    "[madoguchi]\nmax_mime_parts = 50\ntag = IR\nmax_mime_parts = many\n",
+    CONFIG_ERROR_VALUE, 4, "max_mime_parts" },
+  { "/config/error/repeated/tag",
+    "[madoguchi]\ntag = IR\nteam_name = X\ntag = I R\n", CONFIG_ERROR_VALUE,
+    4, "tag" },
   { "/config/error/range/indicators",
     "[madoguchi]\nmax_indicators = 0\n", CONFIG_ERROR_VALUE, 2,
     "max_indicators" },
@@ -305,6 +315,16 @@ test_tag_limits (void)
 
   g_assert_cmpstr (longest->tag, ==, "ABCDEFGHIJKLMNOP");
   g_assert_cmpstr (shortest->tag, ==, "X");
+}
+
+/* A repeated key: the last value is the one that counts. */
+static void
+test_repeated_key (void)
+{
+  g_autoptr (Config) config = load_text (
+    "[madoguchi]\nmax_mime_depth = 0\nmax_mime_depth = 8\n", NULL);
+
+  g_assert_cmpint (config->max_mime_depth, ==, 8);
 }
 
 static void
@@ -453,6 +473,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults/embedded", test_defaults_embedded);
   g_test_add_func ("/config/keys/all", test_all_keys);
   g_test_add_func ("/config/keys/tag-limits", test_tag_limits);
+  g_test_add_func ("/config/keys/repeated", test_repeated_key);
   for (gsize i = 0; i < G_N_ELEMENTS (size_cases); i++)
     g_test_add_data_func (size_cases[i].path, &size_cases[i], test_size);
   for (gsize i = 0; i < G_N_ELEMENTS (error_cases); i++)

@@ -47,10 +47,13 @@ typedef struct {
   const char *expected;
 } CellCase;
 
-/* XXX: width 0 is left out: output_cell ("abc", 0) writes "abc" (the
- * room for the ellipsis underflows); reported to the owner of
- * src/output.c. */
 static const CellCase cell_cases[] = {
+  /* Width 0: nothing, not even the ellipsis. */
+  { "/output/cell/zero", "abc", 0, FALSE, "" },
+  { "/output/cell/zero-pad", "abc", 0, TRUE, "" },
+  { "/output/cell/zero-wide", "日本", 0, TRUE, "" },
+  { "/output/cell/zero-empty", "", 0, TRUE, "" },
+  { "/output/cell/zero-null", NULL, 0, FALSE, "" },
   { "/output/cell/pad", "abc", 5, TRUE, "abc  " },
   { "/output/cell/no-pad", "abc", 5, FALSE, "abc" },
   { "/output/cell/exact", "abc", 3, TRUE, "abc" },

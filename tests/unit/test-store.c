@@ -51,7 +51,7 @@ file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
     .envelope_to = "info@example.jp", .received = received,
     .size = (gint64) len, .raw = bytes, .message = m, .who = "test",
   };
-  StoreFiled filed = { { 0 }, FALSE };
+  StoreFiled filed = { 0 };
 
   g_assert_true (store_file (f->store, &d, &filed, &error));
   g_assert_no_error (error);
