@@ -12,6 +12,8 @@
 
 #include "madoguchi/log.h"
 #include "madoguchi/message.h"
+#include "madoguchi/outbox.h"
+#include "madoguchi/reply.h"
 
 void
 intake_result_clear (IntakeResult *result)
@@ -96,6 +98,58 @@ intake_classify (const Config *config, const RuleSet *rules,
   return classify_run (rules, message, extraction, &options);
 }
 
+typedef struct {
+  const Config *config;
+  const Message *message;
+  const char *recipient;
+  const char *category;
+  gint64 received;
+} ReplyContext;
+
+/* Called by the store inside the filing transaction. */
+static GBytes *
+build_reply (const char *number, const char *tag, char **message_id,
+             gpointer data, GError **error)
+{
+  const ReplyContext *r = data;
+  ReplyTicket ticket = { number, tag, r->category, r->received };
+
+  return reply_build (r->config, r->message, &ticket, r->recipient,
+                      message_id, error);
+}
+
+/* An auto-reply, or a machine's report: noise in a thread, never a
+ * reason to reopen it. */
+static gboolean
+is_automatic (const Message *m)
+{
+  const char *auto_submitted = message_header (m, "Auto-Submitted");
+
+  return (auto_submitted != NULL
+          && g_ascii_strncasecmp (auto_submitted, "no", 2) != 0)
+         || message_header (m, "X-Autoreply") != NULL
+         || message_header (m, "X-Autorespond") != NULL;
+}
+
+/* Sends the acknowledgement just queued; a failure leaves it queued. */
+static void
+send_queued (const Config *config, Store *store, const SpoolEntry *entry,
+             IntakeResult *result)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (result->filed.outbox_id == 0)
+    return;
+  if (!outbox_send (config, store, result->filed.outbox_id, FALSE, &error)
+      && error != NULL)
+    {
+      log_warn ("%s: acknowledgement for %s queued, not sent: %s", entry->id,
+                result->filed.number, error->message);
+      g_snprintf (result->filed.ack, sizeof result->filed.ack,
+                  "queued (send failed: %s)", error->message);
+    }
+}
+
 gboolean
 intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
              GError **error)
@@ -107,6 +161,8 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   g_autoptr (Extraction) extraction = NULL;
   g_autoptr (Classification) classification = NULL;
   StoreDelivery delivery = { 0 };
+  ReplyDecision decision = { 0 };
+  ReplyContext reply = { 0 };
   g_autofree char *spool_dir = config_spool_dir (config);
 
   if (raw == NULL)
@@ -132,8 +188,25 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   delivery.extraction = extraction;
   delivery.classification = classification;
   delivery.who = intake->who;
+  delivery.tag_prefix = config->tag;
+  delivery.automatic = is_automatic (message);
+  reply_decide (config, message, delivery.envelope_from, &decision);
+  reply = (ReplyContext) { config, message, decision.recipient,
+                           classification ? classification->category
+                                          : "other", delivery.received };
+  delivery.ack_recipient = decision.send ? decision.recipient : NULL;
+  delivery.ack_reason = decision.reason;
+  delivery.rate_hour = (int) config->ack_rate_hour;
+  delivery.rate_day = (int) config->ack_rate_day;
+  delivery.reply_func = build_reply;
+  delivery.reply_data = &reply;
   if (!store_file (intake->store, &delivery, &result->filed, error))
-    return FALSE;
+    {
+      reply_decision_clear (&decision);
+      return FALSE;
+    }
+  reply_decision_clear (&decision);
+  send_queued (config, intake->store, entry, result);
   result->flags = message_flags_to_string (message->flags);
   return spool_done (spool_dir, entry, config->keep_spool, error);
 }

@@ -60,7 +60,9 @@ CREATE TABLE message (
   text TEXT NOT NULL DEFAULT '',        -- decoded UTF-8 of all text parts
   indicators_dropped INTEGER NOT NULL DEFAULT 0, -- past max_indicators
   category TEXT,                        -- the rules' decision for it
-  scores TEXT                           -- "scan=6 intrusion=4": every total
+  scores TEXT,                          -- "scan=6 intrusion=4": every total
+  ack TEXT,                             -- the acknowledgement decision
+  thread TEXT                           -- how it joined: new, tag, reference...
 );
 CREATE INDEX message_ticket ON message (ticket_id);
 CREATE INDEX message_message_id ON message (message_id);
@@ -148,6 +150,42 @@ CREATE TABLE form_field (
   value TEXT NOT NULL
 );
 CREATE INDEX form_field_ticket ON form_field (ticket_id);
+
+-- Acknowledgements: written in the filing transaction, then sent.
+-- queued -> sending -> sent, or back to queued/failed with the error; a
+-- crash while "sending" leaves it there, to be checked, never resent
+-- blindly (it may have gone out).
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES ticket (id),
+  reply_to INTEGER REFERENCES message (id),
+  message_id TEXT NOT NULL,             -- our Message-ID, without <>
+  recipient TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'queued'
+    CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  sent INTEGER,
+  raw BLOB NOT NULL
+);
+CREATE INDEX outbox_state ON outbox (state);
+CREATE INDEX outbox_recipient ON outbox (recipient, created);
+CREATE INDEX outbox_message_id ON outbox (message_id);
+
+-- Addresses our acknowledgements bounced from.
+CREATE TABLE undeliverable (
+  address TEXT PRIMARY KEY,
+  since INTEGER NOT NULL,
+  ticket_id INTEGER REFERENCES ticket (id)
+);
+
+-- Settings of this database; tag_secret keys the check in ticket tags.
+CREATE TABLE setting (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO setting (name, value) VALUES ('tag_secret', hex (randomblob (32)));
 
 -- The audit trail: every change to a ticket, by whom, old -> new.
 CREATE TABLE event (

@@ -470,3 +470,40 @@ spool_clean_tmp (const char *dir, gint64 max_age)
     }
   return removed;
 }
+
+gboolean
+spool_write_maildir (const char *dir, GBytes *bytes, char **name,
+                     GError **error)
+{
+  g_autofree char *tmp_dir = g_build_filename (dir, "tmp", NULL);
+  g_autofree char *new_dir = g_build_filename (dir, "new", NULL);
+  g_autofree char *tmp = NULL;
+  g_autofree char *target = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  gboolean ok;
+  int out;
+
+  if (!spool_ensure (dir, error))
+    return FALSE;
+  *name = spool_unique_name ();
+  tmp = g_build_filename (tmp_dir, *name, NULL);
+  target = g_build_filename (new_dir, *name, NULL);
+  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0600);
+  if (out < 0)
+    return set_io_error (error, errno, "cannot create", tmp);
+  ok = write_all (out, data, len, tmp, error);
+  if (ok && fsync (out) != 0)
+    ok = set_io_error (error, errno, "cannot fsync", tmp);
+  if (close (out) != 0 && ok)
+    ok = set_io_error (error, errno, "cannot close", tmp);
+  if (ok && rename (tmp, target) != 0)
+    ok = set_io_error (error, errno, "cannot rename", tmp);
+  if (!ok)
+    {
+      unlink (tmp);
+      return FALSE;
+    }
+  return fsync_dir (new_dir, error);
+}

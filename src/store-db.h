@@ -54,3 +54,34 @@ gboolean store_event_now (Store *store, gint64 ticket, const char *who,
                           const char *new_value, GError **error);
 
 #endif
+
+/* Where a delivered message belongs (store-outbox.c finds it). */
+typedef struct {
+  gint64 ticket;          /* the ticket it names, or 0 */
+  char number[32];
+  gboolean join;          /* it joins that ticket */
+  const char *how;        /* "new", "tag", "reference", "bounce", ... */
+  char *claimed;          /* a tag we did not follow, for the record */
+  gint64 bounced;         /* the outbox entry a bounce names, or 0 */
+} StoreThread;
+
+void store_thread_clear (StoreThread *thread);
+
+/* Finds the ticket a message follows up, by our tag (with a valid check)
+ * or by a Message-ID it replies to, and whether it may join it. */
+gboolean store_find_thread (Store *store, const StoreDelivery *d,
+                            StoreThread *thread, GError **error);
+
+/* Whether a new ticket's acknowledgement may go to d->ack_recipient:
+ * not bounced before, within the rate limits.  Sets filed->ack. */
+gboolean store_ack_allowed (Store *store, const StoreDelivery *d,
+                            StoreFiled *filed, GError **error);
+
+/* Queues an acknowledgement; sets filed->outbox_id. */
+gboolean store_outbox_add (Store *store, gint64 ticket, gint64 message,
+                           const char *recipient, const char *message_id,
+                           GBytes *raw, StoreFiled *filed, GError **error);
+
+/* Records that acknowledgements to outbox entry's recipient bounce. */
+gboolean store_mark_undeliverable (Store *store, gint64 outbox,
+                                   gint64 ticket, GError **error);

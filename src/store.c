@@ -47,11 +47,16 @@ static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, raw, text, indicators_dropped, category, scores) VALUES "
-  "(:ticket, :received, :spool_id, :envelope_from, :envelope_to, "
-  ":message_id, :in_reply_to, :refs, :from, :from_addr, :reply_to, :to, "
-  ":cc, :subject, :date, :date_utc, :size, :flags, :dedup_key, :raw, "
-  ":text, :dropped, :category, :scores)";
+  "dedup_key, raw, text, indicators_dropped, category, scores, ack, "
+  "thread) VALUES (:ticket, :received, :spool_id, :envelope_from, "
+  ":envelope_to, :message_id, :in_reply_to, :refs, :from, :from_addr, "
+  ":reply_to, :to, :cc, :subject, :date, :date_utc, :size, :flags, "
+  ":dedup_key, :raw, :text, :dropped, :category, :scores, :ack, "
+  ":thread)";
+
+static const char SQL_REOPEN[] =
+  "UPDATE ticket SET status = 'open', updated = :now WHERE id = :ticket "
+  "AND status = 'resolved' RETURNING 1";
 
 static const char SQL_INDICATOR_INSERT[] =
   "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
@@ -273,7 +278,7 @@ scores_text (const Classification *c)
 
 static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
-                GError **error)
+                const StoreFiled *filed, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_INSERT, error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
@@ -299,6 +304,8 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":category", d->classification
                                 ? d->classification->category : NULL);
   store_bind_text (stmt, ":scores", scores);
+  store_bind_text (stmt, ":ack", filed->ack);
+  store_bind_text (stmt, ":thread", filed->thread);
   if (!store_step (store, stmt, "cannot insert message", error))
     return 0;
   return sqlite3_last_insert_rowid (store->db);
@@ -488,20 +495,134 @@ insert_extraction (Store *store, gint64 ticket, gint64 message,
          && insert_excerpts (store, ticket, message, x->excerpts, error);
 }
 
+/* The parts, evidence and reasons of a message just inserted. */
 static gboolean
-file_new_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
-                 GError **error)
+insert_details (Store *store, const StoreDelivery *d, gint64 ticket,
+                gint64 message, GError **error)
 {
-  gint64 ticket = insert_ticket (store, d, filed, error);
-  gint64 message = ticket ? insert_message (store, d, ticket, error) : 0;
-
-  return message != 0
-         && insert_parts (store, message, d->message->parts, error)
+  return insert_parts (store, message, d->message->parts, error)
          && insert_extraction (store, ticket, message, d->extraction, error)
          && insert_reasons (store, ticket, message, d->classification, error)
-         && insert_form (store, ticket, message, d->classification, error)
+         && insert_form (store, ticket, message, d->classification, error);
+}
+
+/*
+ * The acknowledgement of a new ticket, when allowed.  A reply that cannot
+ * be built (a template missing) costs the reply, never the report: the
+ * ticket is filed and the reason recorded.
+ */
+static GBytes *
+build_ack (Store *store, const StoreDelivery *d, StoreFiled *filed,
+           char **message_id, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *tag = NULL;
+  GBytes *raw;
+
+  if (!store_ack_allowed (store, d, filed, error))
+    return NULL;
+  if (strcmp (filed->ack, "acknowledged") != 0 || d->reply_func == NULL)
+    return NULL;
+  tag = store_tag (store, d->tag_prefix, filed->number, error);
+  if (tag == NULL)
+    return NULL;
+  raw = d->reply_func (filed->number, tag, message_id, d->reply_data, &local);
+  if (raw == NULL)
+    g_snprintf (filed->ack, sizeof filed->ack, "not sent: %s",
+                local->message);
+  return raw;
+}
+
+static gboolean
+file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
+                 StoreFiled *filed, GError **error)
+{
+  gint64 ticket = insert_ticket (store, d, filed, error);
+  g_autofree char *reply_id = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) local = NULL;
+  gint64 message;
+
+  if (ticket == 0)
+    return FALSE;
+  reply = build_ack (store, d, filed, &reply_id, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  message = insert_message (store, d, ticket, filed, error);
+  return message != 0
+         && insert_details (store, d, ticket, message, error)
          && store_event (store, ticket, d->received, d->who, "created",
-                          NULL, d->spool_id, error);
+                         NULL, d->spool_id, error)
+         && (thread->claimed == NULL
+             || store_event (store, ticket, d->received, d->who, "claimed",
+                             NULL, thread->claimed, error))
+         && (reply == NULL
+             || store_outbox_add (store, ticket, message, d->ack_recipient,
+                                  reply_id, reply, filed, error));
+}
+
+/* A resolved ticket is open again when its reporter writes. */
+static gboolean
+reopen (Store *store, const StoreDelivery *d, gint64 ticket, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_REOPEN, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":now", d->received);
+  store_bind_int (stmt, ":ticket", ticket);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return store_db_error (error, store->db, rc, "cannot reopen");
+  sqlite3_reset (stmt);
+  return store_event (store, ticket, d->received, d->who, "status",
+                      "resolved", "open", error);
+}
+
+static gboolean
+file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
+               StoreFiled *filed, GError **error)
+{
+  gint64 message;
+  gboolean noise = strcmp (thread->how, "tag") != 0
+                   && strcmp (thread->how, "reference") != 0;
+
+  g_strlcpy (filed->number, thread->number, sizeof filed->number);
+  g_snprintf (filed->ack, sizeof filed->ack, "a follow-up: no "
+              "acknowledgement");
+  filed->followup = TRUE;
+  message = insert_message (store, d, thread->ticket, filed, error);
+  return message != 0
+         && insert_details (store, d, thread->ticket, message, error)
+         && store_event (store, thread->ticket, d->received, d->who,
+                         "follow-up", NULL, thread->how, error)
+         && (thread->bounced == 0
+             || store_mark_undeliverable (store, thread->bounced,
+                                          thread->ticket, error))
+         && (noise || reopen (store, d, thread->ticket, error));
+}
+
+static gboolean
+file_message (Store *store, const StoreDelivery *d, StoreFiled *filed,
+              GError **error)
+{
+  StoreThread thread = { 0 };
+  gboolean ok = store_find_thread (store, d, &thread, error);
+
+  if (ok)
+    {
+      g_strlcpy (filed->thread, thread.how, sizeof filed->thread);
+      ok = thread.join ? file_followup (store, d, &thread, filed, error)
+                       : file_new_ticket (store, d, &thread, filed, error);
+    }
+  store_thread_clear (&thread);
+  return ok;
 }
 
 gboolean
@@ -511,8 +632,7 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
   if (!store_exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
-      || (!filed->duplicate
-          && !file_new_ticket (store, delivery, filed, error))
+      || (!filed->duplicate && !file_message (store, delivery, filed, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);

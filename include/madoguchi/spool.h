@@ -80,6 +80,14 @@ gboolean spool_retry (const char *dir, const char *id, GError **error);
 /* (transfer full) sorted names in dir/sub ("new", "failed", ...). */
 GPtrArray *spool_list (const char *dir, const char *sub, GError **error);
 
+/*
+ * Delivers bytes into the Maildir dir (created when missing) the same
+ * durable way: tmp/, fsync, rename into new/, fsync.  *name is the file
+ * name given.
+ */
+gboolean spool_write_maildir (const char *dir, GBytes *bytes, char **name,
+                              GError **error);
+
 /* Removes tmp/ files older than max_age seconds (abandoned deliveries,
  * which the MTA still holds and retries).  Returns how many. */
 guint spool_clean_tmp (const char *dir, gint64 max_age);

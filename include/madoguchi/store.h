@@ -36,6 +36,16 @@ Store *store_open (const char *path, int busy_timeout, GError **error);
 void store_close (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
+/*
+ * Builds the acknowledgement of a new ticket, inside the filing
+ * transaction (so that ticket and reply are one commit).  Returns
+ * (transfer full) the reply's bytes and its Message-ID in *message_id,
+ * or NULL with error set.
+ */
+typedef GBytes *(*StoreReplyFunc) (const char *number, const char *tag,
+                                   char **message_id, gpointer data,
+                                   GError **error);
+
 /* One message as delivered, to be filed. */
 typedef struct {
   const char *spool_id;
@@ -48,11 +58,24 @@ typedef struct {
   const Extraction *extraction;   /* or NULL */
   const Classification *classification;   /* or NULL */
   const char *who;             /* for the audit trail */
+  /* Threading and the acknowledgement: */
+  const char *tag_prefix;      /* "IR": our tags are [IR #2026-000123/abcd] */
+  gboolean automatic;          /* an auto-reply or a report: noise */
+  const char *ack_recipient;   /* NULL: no acknowledgement, because: */
+  const char *ack_reason;
+  int rate_hour;               /* acknowledgements per address and hour */
+  int rate_day;
+  StoreReplyFunc reply_func;
+  gpointer reply_data;
 } StoreDelivery;
 
 typedef struct {
   char number[32];             /* "2026-000123" */
   gboolean duplicate;          /* already filed: nothing was written */
+  gboolean followup;           /* joined an existing ticket */
+  char thread[96];             /* how it was threaded ("new", "tag", ...) */
+  char ack[128];               /* the acknowledgement decision */
+  gint64 outbox_id;            /* the queued acknowledgement, or 0 */
 } StoreFiled;
 
 /*
@@ -166,6 +189,40 @@ GPtrArray *store_ticket_form (Store *store, gint64 ticket_id,
 gboolean store_set_category (Store *store, const char *number,
                              const char *category, const char *who,
                              GError **error);
+
+/* The tag of a ticket, with its keyed check: "[IR #2026-000123/7f3a]". */
+char *store_tag (Store *store, const char *prefix, const char *number,
+                 GError **error);
+
+typedef struct {
+  gint64 id;
+  char *number;
+  char *recipient;
+  char *message_id;
+  char *state;                 /* queued sending sent failed */
+  gint64 created;
+  int attempts;
+  char *last_error;
+} StoreOutbox;
+
+void store_outbox_free (StoreOutbox *entry);
+
+/* (transfer full) StoreOutbox: unsent ones, or all with all. */
+GPtrArray *store_outbox_list (Store *store, gboolean all, GError **error);
+
+/*
+ * Claims an acknowledgement for sending: queued or failed (and, with
+ * stale, one left "sending" by a crash) becomes "sending", committed
+ * before anything goes out, so that no retry can send it twice.
+ * Returns (transfer full) its bytes and recipient; NULL when it is not
+ * there to claim (error unset) or on error.
+ */
+GBytes *store_outbox_claim (Store *store, gint64 id, gboolean stale,
+                            char **recipient, GError **error);
+
+/* Records the end of a send: sent, or failed with why. */
+gboolean store_outbox_finish (Store *store, gint64 id, gboolean sent,
+                              const char *why, GError **error);
 
 /* (transfer full) the raw bytes of a message. */
 GBytes *store_message_raw (Store *store, gint64 message_id, GError **error);

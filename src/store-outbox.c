@@ -1,0 +1,550 @@
+/*
+ * store-outbox.c - threads and acknowledgements in the store: which
+ * ticket a follow-up belongs to, whether a reporter may get another
+ * acknowledgement, and the outbox the acknowledgements wait in.
+ *
+ * A follow-up joins its ticket only on evidence that it belongs there:
+ * our tag with its keyed check (so that nobody can post into a ticket by
+ * guessing its number) or a Message-ID we stored or sent, and a sender
+ * who took part in the ticket.  Anything less makes a new ticket that
+ * records what it claimed, for an operator to judge.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "store-db.h"
+
+#define TAG_CHECK_LEN 4
+#define HOUR 3600
+#define DAY (24 * HOUR)
+
+static const char SQL_SECRET[] =
+  "SELECT value FROM setting WHERE name = 'tag_secret'";
+
+static const char SQL_TICKET_BY_NUMBER[] =
+  "SELECT id, status FROM ticket WHERE number = :number";
+
+static const char SQL_TICKET_BY_MESSAGE_ID[] =
+  "SELECT m.ticket_id, t.number FROM message m JOIN ticket t "
+  "ON t.id = m.ticket_id WHERE m.message_id = :id "
+  "UNION ALL SELECT o.ticket_id, t.number FROM outbox o JOIN ticket t "
+  "ON t.id = o.ticket_id WHERE o.message_id = :id LIMIT 1";
+
+static const char SQL_OUTBOX_BY_MESSAGE_ID[] =
+  "SELECT o.id, o.ticket_id, t.number FROM outbox o JOIN ticket t "
+  "ON t.id = o.ticket_id WHERE o.message_id = :id";
+
+static const char SQL_PARTICIPANT[] =
+  "SELECT 1 FROM message WHERE ticket_id = :ticket AND "
+  "(from_addr = :addr COLLATE NOCASE OR envelope_from = :addr COLLATE NOCASE) "
+  "UNION ALL SELECT 1 FROM outbox WHERE ticket_id = :ticket AND "
+  "recipient = :addr COLLATE NOCASE LIMIT 1";
+
+static const char SQL_UNDELIVERABLE[] =
+  "SELECT 1 FROM undeliverable WHERE address = :addr COLLATE NOCASE";
+
+static const char SQL_RECENT_ACKS[] =
+  "SELECT COUNT(*) FROM outbox WHERE recipient = :addr COLLATE NOCASE "
+  "AND created > :since";
+
+static const char SQL_OUTBOX_INSERT[] =
+  "INSERT INTO outbox (ticket_id, reply_to, message_id, recipient, "
+  "created, raw) VALUES (:ticket, :message, :message_id, :recipient, "
+  ":now, :raw)";
+
+static const char SQL_MARK_UNDELIVERABLE[] =
+  "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
+  "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox";
+
+void
+store_thread_clear (StoreThread *thread)
+{
+  g_clear_pointer (&thread->claimed, g_free);
+}
+
+/* The first row's first column of a query with bound parameters. */
+static gboolean
+query_exists (Store *store, sqlite3_stmt *stmt, gboolean *exists,
+              GError **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  *exists = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE
+         || store_db_error (error, store->db, rc, "cannot read");
+}
+
+char *
+store_tag (Store *store, const char *prefix, const char *number,
+           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_SECRET, error);
+  g_autofree char *mac = NULL;
+  const char *secret;
+
+  if (stmt == NULL)
+    return NULL;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      store_db_error (error, store->db, SQLITE_CORRUPT, "no tag secret");
+      return NULL;
+    }
+  secret = (const char *) sqlite3_column_text (stmt, 0);
+  mac = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
+                                   strlen (secret), number, -1);
+  return g_strdup_printf ("[%s #%s/%.*s]", prefix, number, TAG_CHECK_LEN,
+                          mac);
+}
+
+typedef struct {
+  char *prefix;
+  char *number;           /* canonical */
+  char *check;            /* or NULL */
+  char *text;             /* as written */
+} Tag;
+
+static void
+tag_clear (Tag *tag)
+{
+  g_clear_pointer (&tag->prefix, g_free);
+  g_clear_pointer (&tag->number, g_free);
+  g_clear_pointer (&tag->check, g_free);
+  g_clear_pointer (&tag->text, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Tag, tag_clear)
+
+/* The first ticket tag in subject, ours (prefix) preferred. */
+static gboolean
+subject_tag (const char *subject, const char *prefix, Tag *tag)
+{
+  g_autoptr (GRegex) re = g_regex_new (
+    "\\[([A-Za-z0-9-]{1,16})\\s*#\\s*(\\d{4})-(\\d{1,9})"
+    "(?:/([0-9A-Fa-f]{4}))?\\]", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  if (subject == NULL || !g_regex_match (re, subject, 0, &match))
+    return FALSE;
+  do
+    {
+      g_autofree char *found = g_match_info_fetch (match, 1);
+      g_autofree char *year = g_match_info_fetch (match, 2);
+      g_autofree char *seq = g_match_info_fetch (match, 3);
+
+      if (tag->text != NULL && g_ascii_strcasecmp (found, prefix) != 0)
+        continue;
+      tag_clear (tag);
+      tag->prefix = g_steal_pointer (&found);
+      tag->number = g_strdup_printf ("%s-%06" G_GINT64_FORMAT, year,
+                                     g_ascii_strtoll (seq, NULL, 10));
+      tag->check = g_match_info_fetch (match, 4);
+      tag->text = g_match_info_fetch (match, 0);
+      if (g_ascii_strcasecmp (tag->prefix, prefix) == 0)
+        break;
+    }
+  while (g_match_info_next (match, NULL));
+  return TRUE;
+}
+
+/* Whether the tag's check is the one we would write for its number. */
+static gboolean
+tag_check_valid (Store *store, const Tag *tag, gboolean *valid,
+                 GError **error)
+{
+  g_autofree char *ours = store_tag (store, tag->prefix, tag->number, error);
+  const char *slash = ours ? strrchr (ours, '/') : NULL;
+
+  if (ours == NULL)
+    return FALSE;
+  *valid = tag->check != NULL && *tag->check != '\0'
+           && g_ascii_strncasecmp (slash + 1, tag->check, TAG_CHECK_LEN) == 0;
+  return TRUE;
+}
+
+static gboolean
+ticket_by_number (Store *store, const char *number, StoreThread *thread,
+                  GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_BY_NUMBER,
+                                                 error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":number", number);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      thread->ticket = sqlite3_column_int64 (stmt, 0);
+      g_strlcpy (thread->number, number, sizeof thread->number);
+    }
+  return rc == SQLITE_ROW || rc == SQLITE_DONE
+         || store_db_error (error, store->db, rc, "cannot read ticket");
+}
+
+static gboolean
+is_participant (Store *store, gint64 ticket, const char *addr,
+                gboolean *participant, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PARTICIPANT,
+                                                 error);
+
+  *participant = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  if (addr == NULL)
+    return TRUE;
+  store_bind_int (stmt, ":ticket", ticket);
+  store_bind_text (stmt, ":addr", addr);
+  return query_exists (store, stmt, participant, error);
+}
+
+/* The ticket of a Message-ID we stored or sent, if any. */
+static gboolean
+ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
+                     GError **error)
+{
+  g_auto (GStrv) list = ids ? g_strsplit (ids, " ", -1) : NULL;
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
+                                                 SQL_TICKET_BY_MESSAGE_ID,
+                                                 error);
+
+  if (stmt == NULL)
+    return FALSE;
+  /* The last reference is the nearest ancestor: try from there. */
+  for (int i = list ? (int) g_strv_length (list) - 1 : -1; i >= 0; i--)
+    {
+      int rc;
+
+      sqlite3_reset (stmt);
+      store_bind_text (stmt, ":id", list[i]);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          thread->ticket = sqlite3_column_int64 (stmt, 0);
+          g_strlcpy (thread->number, (const char *) sqlite3_column_text (stmt,
+                                                                         1),
+                     sizeof thread->number);
+          return TRUE;
+        }
+      if (rc != SQLITE_DONE)
+        return store_db_error (error, store->db, rc, "cannot read");
+    }
+  return TRUE;
+}
+
+/* A delivery report about one of our acknowledgements: the Message-ID
+ * in the returned headers (text/rfc822-headers or message/rfc822). */
+static gboolean
+bounced_ack (Store *store, const Message *m, StoreThread *thread,
+             GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
+                                                 SQL_OUTBOX_BY_MESSAGE_ID,
+                                                 error);
+
+  for (guint i = 0; stmt != NULL && i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+      const char *id = p->text ? strcasestr (p->text, "\nMessage-ID:") : NULL;
+      g_autofree char *value = NULL;
+      int rc;
+
+      if (id == NULL || g_strcmp0 (p->content_type, "text/rfc822-headers"))
+        continue;
+      id = strchr (id, '<');
+      if (id == NULL || strchr (id, '>') == NULL)
+        continue;
+      value = g_strndup (id + 1, (gsize) (strchr (id, '>') - id - 1));
+      store_bind_text (stmt, ":id", value);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          thread->bounced = sqlite3_column_int64 (stmt, 0);
+          thread->ticket = sqlite3_column_int64 (stmt, 1);
+          g_strlcpy (thread->number, (const char *) sqlite3_column_text (stmt,
+                                                                         2),
+                     sizeof thread->number);
+          return TRUE;
+        }
+      if (rc != SQLITE_DONE)
+        return store_db_error (error, store->db, rc, "cannot read");
+      sqlite3_reset (stmt);
+    }
+  return stmt != NULL;
+}
+
+static gboolean
+is_delivery_report (const Message *m)
+{
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      if (strcmp (p->content_type, "message/delivery-status") == 0
+          || strcmp (p->content_type, "message/global-delivery-status") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* By our tag: joins when the check holds and the sender took part. */
+static gboolean
+thread_by_tag (Store *store, const StoreDelivery *d, const Tag *tag,
+               StoreThread *thread, GError **error)
+{
+  gboolean valid = FALSE, participant = FALSE;
+
+  if (g_ascii_strcasecmp (tag->prefix, d->tag_prefix) != 0)
+    {
+      thread->claimed = g_strdup (tag->text);   /* another team's tag */
+      return TRUE;
+    }
+  if (!ticket_by_number (store, tag->number, thread, error))
+    return FALSE;
+  if (thread->ticket == 0)
+    {
+      thread->claimed = g_strdup (tag->text);
+      return TRUE;
+    }
+  if (!tag_check_valid (store, tag, &valid, error)
+      || !is_participant (store, thread->ticket, d->message->from_addr,
+                          &participant, error))
+    return FALSE;
+  thread->join = valid && participant;
+  thread->how = !thread->join ? "new" : d->automatic ? "auto-reply" : "tag";
+  if (!thread->join)
+    thread->claimed = g_strdup_printf ("%s (%s)", tag->text,
+                                       valid ? "from an address new to it"
+                                             : "bad check");
+  return TRUE;
+}
+
+gboolean
+store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
+                   GError **error)
+{
+  const Message *m = d->message;
+  g_auto (Tag) tag = { 0 };
+  g_autofree char *refs = g_strjoin (" ", m->references ? m->references : "",
+                                     m->in_reply_to ? m->in_reply_to : "",
+                                     NULL);
+  gboolean participant = FALSE;
+
+  thread->how = "new";
+  if (is_delivery_report (m))
+    {
+      if (!bounced_ack (store, m, thread, error))
+        return FALSE;
+      thread->join = thread->ticket != 0;
+      thread->how = thread->join ? "bounce" : "new";
+      return TRUE;
+    }
+  if (subject_tag (m->subject, d->tag_prefix, &tag))
+    return thread_by_tag (store, d, &tag, thread, error);
+  if (!ticket_by_reference (store, refs, thread, error))
+    return FALSE;
+  if (thread->ticket == 0)
+    return TRUE;
+  if (!is_participant (store, thread->ticket, m->from_addr, &participant,
+                       error))
+    return FALSE;
+  thread->join = participant;
+  thread->how = !participant ? "new" : d->automatic ? "auto-reply"
+                                                    : "reference";
+  if (!participant)
+    thread->claimed = g_strdup_printf ("a reply in ticket %s from an "
+                                       "address new to it", thread->number);
+  return TRUE;
+}
+
+static gboolean
+count_recent (Store *store, const char *addr, gint64 since, gint64 *count,
+              GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_RECENT_ACKS,
+                                                 error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":addr", addr);
+  store_bind_int (stmt, ":since", since);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return store_db_error (error, store->db, rc, "cannot count replies");
+  *count = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+store_ack_allowed (Store *store, const StoreDelivery *d, StoreFiled *filed,
+                   GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_UNDELIVERABLE,
+                                                 error);
+  gint64 now = (gint64) time (NULL);
+  gint64 hour = 0, day = 0;
+  gboolean bounced = FALSE;
+
+  g_strlcpy (filed->ack, d->ack_reason ? d->ack_reason : "not acknowledged",
+             sizeof filed->ack);
+  if (d->ack_recipient == NULL)
+    return TRUE;
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":addr", d->ack_recipient);
+  /* A sliding window over the outbox itself: the last hour's and the
+   * last day's acknowledgements to this address. */
+  if (!query_exists (store, stmt, &bounced, error)
+      || !count_recent (store, d->ack_recipient, now - HOUR, &hour, error)
+      || !count_recent (store, d->ack_recipient, now - DAY, &day, error))
+    return FALSE;
+  if (bounced)
+    g_strlcpy (filed->ack, "our acknowledgements to this address bounced",
+               sizeof filed->ack);
+  else if (hour >= d->rate_hour || day >= d->rate_day)
+    g_snprintf (filed->ack, sizeof filed->ack, "rate limit (%d per hour, "
+                "%d per day)", d->rate_hour, d->rate_day);
+  else
+    g_strlcpy (filed->ack, "acknowledged", sizeof filed->ack);
+  return TRUE;
+}
+
+gboolean
+store_outbox_add (Store *store, gint64 ticket, gint64 message,
+                  const char *recipient, const char *message_id, GBytes *raw,
+                  StoreFiled *filed, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_INSERT,
+                                                 error);
+  gsize len;
+  gconstpointer data = g_bytes_get_data (raw, &len);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":ticket", ticket);
+  store_bind_int (stmt, ":message", message);
+  store_bind_text (stmt, ":message_id", message_id);
+  store_bind_text (stmt, ":recipient", recipient);
+  store_bind_int (stmt, ":now", (gint64) time (NULL));
+  sqlite3_bind_blob64 (stmt, store_param (stmt, ":raw"), data, len,
+                       SQLITE_STATIC);
+  if (!store_step (store, stmt, "cannot queue the acknowledgement", error))
+    return FALSE;
+  filed->outbox_id = sqlite3_last_insert_rowid (store->db);
+  return TRUE;
+}
+
+gboolean
+store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
+                          GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MARK_UNDELIVERABLE,
+                                                 error);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":now", (gint64) time (NULL));
+  store_bind_int (stmt, ":ticket", ticket);
+  store_bind_int (stmt, ":outbox", outbox);
+  return store_step (store, stmt, "cannot mark undeliverable", error);
+}
+
+static const char SQL_OUTBOX_LIST[] =
+  "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
+  "o.attempts, o.last_error FROM outbox o JOIN ticket t ON t.id = "
+  "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
+
+static const char SQL_OUTBOX_CLAIM[] =
+  "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+  "WHERE id = :id AND (state IN ('queued', 'failed') "
+  "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
+
+static const char SQL_OUTBOX_FINISH[] =
+  "UPDATE outbox SET state = :state, last_error = :why, "
+  "sent = CASE WHEN :state = 'sent' THEN :now END WHERE id = :id";
+
+void
+store_outbox_free (StoreOutbox *e)
+{
+  g_free (e->number);
+  g_free (e->recipient);
+  g_free (e->message_id);
+  g_free (e->state);
+  g_free (e->last_error);
+  g_free (e);
+}
+
+static gpointer
+outbox_from_row (sqlite3_stmt *stmt)
+{
+  StoreOutbox *e = g_new0 (StoreOutbox, 1);
+
+  e->id = sqlite3_column_int64 (stmt, 0);
+  e->number = store_column_text (stmt, 1);
+  e->recipient = store_column_text (stmt, 2);
+  e->message_id = store_column_text (stmt, 3);
+  e->state = store_column_text (stmt, 4);
+  e->created = sqlite3_column_int64 (stmt, 5);
+  e->attempts = sqlite3_column_int (stmt, 6);
+  e->last_error = store_column_text (stmt, 7);
+  return e;
+}
+
+GPtrArray *
+store_outbox_list (Store *store, gboolean all, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_LIST,
+                                                 error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":all", all);
+  return store_collect_rows (store, stmt, outbox_from_row,
+                             (GDestroyNotify) store_outbox_free, error);
+}
+
+GBytes *
+store_outbox_claim (Store *store, gint64 id, gboolean stale,
+                    char **recipient, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_CLAIM,
+                                                 error);
+  GBytes *raw;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":id", id);
+  store_bind_int (stmt, ":stale", stale);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc != SQLITE_DONE)
+        store_db_error (error, store->db, rc, "cannot claim the reply");
+      return NULL;
+    }
+  raw = g_bytes_new (sqlite3_column_blob (stmt, 0),
+                     (gsize) sqlite3_column_bytes (stmt, 0));
+  *recipient = store_column_text (stmt, 1);
+  /* Autocommit: the claim is durable before anything is sent. */
+  sqlite3_step (stmt);
+  return raw;
+}
+
+gboolean
+store_outbox_finish (Store *store, gint64 id, gboolean sent, const char *why,
+                     GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_FINISH,
+                                                 error);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":state", sent ? "sent" : "failed");
+  store_bind_text (stmt, ":why", why);
+  store_bind_int (stmt, ":now", (gint64) time (NULL));
+  store_bind_int (stmt, ":id", id);
+  return store_step (store, stmt, "cannot record the send", error);
+}
