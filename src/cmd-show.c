@@ -49,6 +49,8 @@ show_message (const StoreMessage *m, guint index)
   show_field ("Subject:", m->subject);
   show_field ("Date:", m->date);
   show_field ("Message-ID:", m->message_id);
+  show_field ("Thread:", m->thread);
+  show_field ("Reply:", m->ack);
   if (m->envelope_from != NULL)
     show_field ("Envelope:", *m->envelope_from ? m->envelope_from
                                                : "<> (a bounce)");
@@ -158,6 +160,10 @@ json_message (JsonWriter *w, const StoreMessage *m)
   json_int (w, m->size);
   json_key (w, "flags");
   json_string (w, m->flags);
+  json_key (w, "thread");
+  json_string (w, m->thread);
+  json_key (w, "ack");
+  json_string (w, m->ack);
   json_key (w, "parts");
   json_begin_array (w);
   for (guint i = 0; i < m->parts->len; i++)

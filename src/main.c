@@ -47,6 +47,8 @@ static const Command commands[] = {
     "show the category one message would get, and why (a dry run)" },
   { "set", cmd_set, CMD_OPERATOR, "change a ticket: --category" },
   { "rules", cmd_rules, CMD_OPERATOR, "check the rule files" },
+  { "outbox", cmd_outbox, CMD_OPERATOR,
+    "acknowledgements not sent yet (list), send them (flush)" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
 };

@@ -53,8 +53,8 @@ static const char SQL_TICKET_GET[] =
 
 static const char SQL_MESSAGE_LIST[] =
   "SELECT id, direction, received, envelope_from, message_id, from_hdr, "
-  "to_hdr, subject, date_hdr, flags, size, text, category, scores "
-  "FROM message "
+  "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, "
+  "thread FROM message "
   "WHERE ticket_id = :ticket ORDER BY received, id";
 
 static const char SQL_PART_LIST[] =
@@ -96,6 +96,8 @@ store_message_free (StoreMessage *m)
   g_free (m->flags);
   g_free (m->category);
   g_free (m->scores);
+  g_free (m->ack);
+  g_free (m->thread);
   g_free (m->text);
   if (m->parts)
     g_ptr_array_unref (m->parts);
@@ -139,7 +141,7 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 char *
 store_parse_number (const char *text)
 {
-  g_autoptr (GRegex) re = g_regex_new ("(?:^|#)\\s*(\\d{4})-(\\d{1,9})\\]?$",
+  g_autoptr (GRegex) re = g_regex_new ("(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$",
                                        0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *year = NULL;
@@ -216,6 +218,8 @@ message_from_row (sqlite3_stmt *stmt)
   m->text = store_column_text (stmt, 11);
   m->category = store_column_text (stmt, 12);
   m->scores = store_column_text (stmt, 13);
+  m->ack = store_column_text (stmt, 14);
+  m->thread = store_column_text (stmt, 15);
   return m;
 }
 

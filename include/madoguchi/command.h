@@ -48,5 +48,6 @@ int cmd_extract (Context *ctx, int argc, char **argv);
 int cmd_rules (Context *ctx, int argc, char **argv);
 int cmd_classify (Context *ctx, int argc, char **argv);
 int cmd_set (Context *ctx, int argc, char **argv);
+int cmd_outbox (Context *ctx, int argc, char **argv);
 
 #endif

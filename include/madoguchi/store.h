@@ -114,6 +114,8 @@ typedef struct {
   gint64 size;
   char *category;              /* the rules' decision for this message */
   char *scores;
+  char *ack;                   /* the acknowledgement decision */
+  char *thread;                /* how it was threaded */
   char *text;
   GPtrArray *parts;            /* of MessagePart (text left NULL) */
 } StoreMessage;
@@ -135,8 +137,8 @@ GPtrArray *store_list_tickets (Store *store, const StoreFilter *filter,
                                GError **error);
 
 /*
- * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123" or
- * "[IR #2026-000123]".  Returns (transfer full) it, or NULL with
+ * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123",
+ * "[IR #2026-000123]" or "[IR #2026-000123/7f3a]".  Returns (transfer full) it, or NULL with
  * STORE_ERROR_NOT_FOUND.
  */
 StoreTicket *store_get_ticket (Store *store, const char *number,
