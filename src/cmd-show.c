@@ -277,7 +277,8 @@ cmd_show (Context *ctx, int argc, char **argv)
     return EX_USAGE;
   if (argc != 2)
     {
-      fprintf (stderr, "usage: madoguchi show [--json | --raw [-m N]] NUMBER\n");
+      fprintf (stderr,
+               "usage: madoguchi show [--json | --raw [-m N]] NUMBER\n");
       return EX_USAGE;
     }
   store = context_open_store (ctx, &error);

@@ -326,8 +326,9 @@ body_part (const Config *config, const char *body)
     {
       g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (
         jis, strlen (jis));
-      g_autoptr (GMimeDataWrapper) wrapper = g_mime_data_wrapper_new_with_stream (
-        stream, GMIME_CONTENT_ENCODING_7BIT);
+      g_autoptr (GMimeDataWrapper) wrapper =
+        g_mime_data_wrapper_new_with_stream (stream,
+                                             GMIME_CONTENT_ENCODING_7BIT);
 
       g_mime_part_set_content (GMIME_PART (part), wrapper);
       g_mime_object_set_content_type_parameter (GMIME_OBJECT (part),

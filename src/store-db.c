@@ -51,7 +51,8 @@ store_bind_text (sqlite3_stmt *stmt, const char *name, const char *value)
   if (value == NULL)
     sqlite3_bind_null (stmt, store_param (stmt, name));
   else
-    sqlite3_bind_text (stmt, store_param (stmt, name), value, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, store_param (stmt, name), value, -1,
+                       SQLITE_STATIC);
 }
 
 void
@@ -141,7 +142,8 @@ store_event (Store *store, gint64 ticket, gint64 at, const char *who,
               const char *what, const char *old_value, const char *new_value,
               GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EVENT_INSERT, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EVENT_INSERT,
+                                                 error);
 
   if (stmt == NULL)
     return FALSE;

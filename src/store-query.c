@@ -141,7 +141,8 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 char *
 store_parse_number (const char *text)
 {
-  g_autoptr (GRegex) re = g_regex_new ("(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$",
+  g_autoptr (GRegex) re = g_regex_new (
+    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$",
                                        0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *year = NULL;
@@ -238,7 +239,8 @@ message_parts (Store *store, gint64 message_id, GError **error)
 GPtrArray *
 store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_LIST, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_LIST,
+                                                 error);
   g_autoptr (GPtrArray) messages = NULL;
 
   if (stmt == NULL)
@@ -354,7 +356,8 @@ store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
 GPtrArray *
 store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 {
-  return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id, excerpt_from_row,
+  return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id,
+                            excerpt_from_row,
                       (GDestroyNotify) extract_excerpt_free, error);
 }
 
@@ -402,7 +405,8 @@ static gboolean
 update_category (Store *store, gint64 ticket, const char *category,
                  const char *who, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_SET, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_SET,
+                                                 error);
 
   if (stmt == NULL)
     return FALSE;
@@ -417,7 +421,8 @@ static gboolean
 change_category (Store *store, const char *number, const char *category,
                  const char *who, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_GET, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_GET,
+                                                 error);
   g_autofree char *canonical = store_parse_number (number);
   g_autofree char *old = NULL;
   gint64 ticket;

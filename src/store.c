@@ -167,7 +167,8 @@ static gboolean
 find_duplicate (Store *store, const char *key, StoreFiled *filed,
                 GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_FIND_DUPLICATE, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_FIND_DUPLICATE,
+                                                 error);
   int rc;
 
   if (stmt == NULL)
@@ -219,7 +220,8 @@ static gint64
 insert_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
                GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_INSERT, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_INSERT,
+                                                 error);
   int year = local_year (d->received);
   gint64 seq = stmt ? next_number (store, year, error) : 0;
   const Message *m = d->message;
@@ -280,7 +282,8 @@ static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                 const StoreFiled *filed, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_INSERT, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_INSERT,
+                                                 error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
   gsize raw_len = 0;
@@ -414,7 +417,8 @@ static gboolean
 insert_excerpts (Store *store, gint64 ticket, gint64 message,
                  GPtrArray *excerpts, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EXCERPT_INSERT, error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EXCERPT_INSERT,
+                                                 error);
 
   for (guint i = 0; stmt != NULL && i < excerpts->len; i++)
     {

@@ -138,7 +138,8 @@ GPtrArray *store_list_tickets (Store *store, const StoreFilter *filter,
 
 /*
  * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123",
- * "[IR #2026-000123]" or "[IR #2026-000123/7f3a]".  Returns (transfer full) it, or NULL with
+ * "[IR #2026-000123]" or "[IR #2026-000123/7f3a]".
+ * Returns (transfer full) it, or NULL with
  * STORE_ERROR_NOT_FOUND.
  */
 StoreTicket *store_get_ticket (Store *store, const char *number,
