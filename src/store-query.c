@@ -142,8 +142,8 @@ char *
 store_parse_number (const char *text)
 {
   g_autoptr (GRegex) re = g_regex_new (
-    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$",
-                                       0, 0, NULL);
+    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$", 0, 0,
+    NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *year = NULL;
   g_autofree char *seq = NULL;
