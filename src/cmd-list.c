@@ -1,13 +1,34 @@
 /*
- * cmd-list.c - `madoguchi list`: tickets, newest first, as an aligned
- * table (wide characters counted as two cells) or as JSON.
+ * cmd-list.c - `madoguchi list`: tickets, newest first, filtered, as an
+ * aligned table (wide characters counted as two cells, colour only on a
+ * terminal and never with NO_COLOR), JSON or CSV.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "madoguchi/address.h"
 #include "madoguchi/command.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
+
+typedef struct {
+  gboolean json;
+  char *format;
+  gint limit;
+  gboolean all;
+  char *ip;
+  char *status;
+  char *category;
+  char *owner;
+  gboolean unassigned;
+  char *reporter;
+  char *search;
+  char *since;
+  char *until;
+  char *sort;
+  gboolean ascending;
+} ListOptions;
 
 static const char *
 reporter_of (const StoreTicket *t)
@@ -50,22 +71,80 @@ list_json (GPtrArray *tickets)
   printf ("%s\n", text);
 }
 
+/* RFC 4180: every field quoted, quotes doubled. */
+static void
+csv_field (GString *line, const char *value, gboolean last)
+{
+  g_string_append_c (line, '"');
+  for (const char *p = value ? value : ""; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (line, '"');
+      g_string_append_c (line, *p);
+    }
+  g_string_append (line, last ? "\"\r\n" : "\",");
+}
+
+static void
+list_csv (GPtrArray *tickets)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  fputs ("number,created,status,category,owner,reporter,subject\r\n",
+         stdout);
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      const StoreTicket *t = tickets->pdata[i];
+      g_autofree char *created = output_time_iso (t->created);
+
+      g_string_truncate (line, 0);
+      csv_field (line, t->number, FALSE);
+      csv_field (line, created, FALSE);
+      csv_field (line, t->status, FALSE);
+      csv_field (line, t->category, FALSE);
+      csv_field (line, t->owner, FALSE);
+      csv_field (line, reporter_of (t), FALSE);
+      csv_field (line, t->subject, TRUE);
+      fputs (line->str, stdout);
+    }
+}
+
+/* ANSI colour for a status, on a terminal that wants colour. */
+static const char *
+status_colour (const char *status, gboolean colour)
+{
+  if (!colour)
+    return "";
+  if (strcmp (status, "new") == 0)
+    return "\033[1;31m";
+  if (strcmp (status, "open") == 0)
+    return "\033[33m";
+  if (strcmp (status, "resolved") == 0 || strcmp (status, "rejected") == 0)
+    return "\033[32m";
+  return "\033[36m";
+}
+
 static void
 list_table (GPtrArray *tickets)
 {
   g_autoptr (GString) line = g_string_new (NULL);
+  gboolean colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
 
-  printf ("%-11s  %-16s  %-8s  %-9s  %-28s  %s\n", "NUMBER", "CREATED",
-          "STATUS", "CATEGORY", "REPORTER", "SUBJECT");
+  printf ("%-11s  %-16s  %-8s  %-9s  %-10s  %-24s  %s\n", "NUMBER",
+          "CREATED", "STATUS", "CATEGORY", "OWNER", "REPORTER", "SUBJECT");
   for (guint i = 0; i < tickets->len; i++)
     {
       const StoreTicket *t = tickets->pdata[i];
       g_autofree char *created = output_time (t->created);
 
       g_string_truncate (line, 0);
-      g_string_append_printf (line, "%-11s  %-16s  %-8s  %-9s  ", t->number,
-                              created, t->status, t->category);
-      output_cell (line, reporter_of (t) ? reporter_of (t) : "-", 28, TRUE);
+      g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ",
+                              t->number, created,
+                              status_colour (t->status, colour), t->status,
+                              colour ? "\033[0m" : "", t->category);
+      output_cell (line, t->owner ? t->owner : "-", 10, TRUE);
+      g_string_append (line, "  ");
+      output_cell (line, reporter_of (t) ? reporter_of (t) : "-", 24, TRUE);
       g_string_append (line, "  ");
       output_cell (line, *t->subject ? t->subject : "(no subject)", 60,
                    FALSE);
@@ -73,57 +152,127 @@ list_table (GPtrArray *tickets)
     }
 }
 
-int
-cmd_list (Context *ctx, int argc, char **argv)
+static gboolean
+list_filter (const ListOptions *o, StoreFilter *f, GError **error)
 {
-  gboolean json = FALSE;
-  gint limit = 50;
-  gboolean all = FALSE;
-  g_autofree char *ip = NULL;
-  StoreFilter filter = { 0 };
-  const GOptionEntry entries[] = {
-    { "ip", 0, 0, G_OPTION_ARG_STRING, &ip,
-      "only tickets mentioning an address in ADDR or PREFIX", "ADDR" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON array", NULL },
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
-      "show at most N tickets (default 50)", "N" },
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "show every ticket", NULL },
-    { NULL },
-  };
+  Network net;
+
+  if (o->ip != NULL)
+    {
+      if (!address_parse_network (o->ip, &net))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--ip: \"%s\" is not an address or prefix", o->ip);
+          return FALSE;
+        }
+      f->by_ip = TRUE;
+      address_network_bounds (&net, f->ip_first, f->ip_last);
+    }
+  if ((o->since && !command_parse_time (o->since, &f->since, error))
+      || (o->until && !command_parse_time (o->until, &f->until, error)))
+    return FALSE;
+  f->limit = o->all ? 0 : (guint) o->limit;
+  f->status = o->status;
+  f->category = o->category;
+  f->owner = o->owner;
+  f->unassigned = o->unassigned;
+  f->reporter = o->reporter;
+  f->search = o->search;
+  f->sort = o->sort;
+  f->ascending = o->ascending;
+  return TRUE;
+}
+
+static void
+list_options_clear (ListOptions *o)
+{
+  g_free (o->format);
+  g_free (o->ip);
+  g_free (o->status);
+  g_free (o->category);
+  g_free (o->owner);
+  g_free (o->reporter);
+  g_free (o->search);
+  g_free (o->since);
+  g_free (o->until);
+  g_free (o->sort);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ListOptions, list_options_clear)
+
+static int
+list_print (Context *ctx, const ListOptions *o)
+{
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = NULL;
   g_autoptr (GPtrArray) tickets = NULL;
+  StoreFilter filter = { 0 };
 
-  if (!command_parse ("list", "", "Lists tickets, newest first.", entries,
-                      &argc, &argv))
-    return EX_USAGE;
-  if (limit < 1 && !all)
+  if (!list_filter (o, &filter, &error))
     {
-      fprintf (stderr, "madoguchi list: --limit must be at least 1\n");
+      fprintf (stderr, "madoguchi list: %s\n", error->message);
       return EX_USAGE;
     }
-  if (ip != NULL)
-    {
-      Network net;
-
-      if (!address_parse_network (ip, &net))
-        {
-          fprintf (stderr, "madoguchi list: --ip: \"%s\" is not an address "
-                   "or prefix\n", ip);
-          return EX_USAGE;
-        }
-      filter.by_ip = TRUE;
-      address_network_bounds (&net, filter.ip_first, filter.ip_last);
-    }
-  filter.limit = all ? 0 : (guint) limit;
   store = context_open_store (ctx, &error);
   if (store != NULL)
     tickets = store_list_tickets (store, &filter, &error);
   if (tickets == NULL)
     return command_fail (error);
-  if (json)
+  if (o->json || g_strcmp0 (o->format, "json") == 0)
     list_json (tickets);
+  else if (g_strcmp0 (o->format, "csv") == 0)
+    list_csv (tickets);
   else
     list_table (tickets);
   return EX_OK;
+}
+
+int
+cmd_list (Context *ctx, int argc, char **argv)
+{
+  g_auto (ListOptions) o = { .limit = 50 };
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "one JSON array", NULL },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
+      "table (default), json or csv", "FORMAT" },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &o.limit,
+      "show at most N tickets (default 50)", "N" },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &o.all, "show every ticket", NULL },
+    { "status", 's', 0, G_OPTION_ARG_STRING, &o.status,
+      "new, open, stalled, resolved or rejected", "STATUS" },
+    { "category", 'c', 0, G_OPTION_ARG_STRING, &o.category,
+      "dos, ddos, spoofing, abuse, intrusion, scan or other", "CAT" },
+    { "owner", 'o', 0, G_OPTION_ARG_STRING, &o.owner, "owned by NAME",
+      "NAME" },
+    { "unassigned", 'u', 0, G_OPTION_ARG_NONE, &o.unassigned,
+      "owned by nobody", NULL },
+    { "reporter", 'r', 0, G_OPTION_ARG_STRING, &o.reporter,
+      "reported from an address containing TEXT", "TEXT" },
+    { "ip", 0, 0, G_OPTION_ARG_STRING, &o.ip,
+      "mentioning an address in ADDR or PREFIX", "ADDR" },
+    { "search", 'S', 0, G_OPTION_ARG_STRING, &o.search,
+      "with TEXT in a subject or body (Japanese too)", "TEXT" },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &o.since,
+      "created since DATE (2026-11-01) or AGE (7d)", "WHEN" },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &o.until, "created before WHEN",
+      "WHEN" },
+    { "sort", 0, 0, G_OPTION_ARG_STRING, &o.sort,
+      "created (default), number or updated", "KEY" },
+    { "ascending", 0, 0, G_OPTION_ARG_NONE, &o.ascending,
+      "oldest first", NULL },
+    { NULL },
+  };
+
+  if (!command_parse ("list", "", "Lists tickets, newest first.", entries,
+                      &argc, &argv))
+    return EX_USAGE;
+  if ((o.limit < 1 && !o.all) || argc > 1
+      || (o.format && !g_strv_contains ((const char *[]) { "table", "json",
+                                                          "csv", NULL },
+                                        o.format)))
+    {
+      fprintf (stderr, "madoguchi list: bad arguments (see --help)\n");
+      return EX_USAGE;
+    }
+  return list_print (ctx, &o);
 }

@@ -10,6 +10,18 @@ CREATE TABLE counter (
   last INTEGER NOT NULL
 );
 
+-- An incident groups the reports (tickets) about one event, the way
+-- CSIRTs count them: reports and incidents are separate figures.
+CREATE TABLE incident (
+  id INTEGER PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,          -- "INC-2026-0001"
+  year INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  UNIQUE (year, seq)
+);
+
 CREATE TABLE ticket (
   id INTEGER PRIMARY KEY,
   number TEXT NOT NULL UNIQUE,          -- "2026-000123"
@@ -28,7 +40,8 @@ CREATE TABLE ticket (
   reporter TEXT,                        -- addr-spec of the first reporter
   reporter_name TEXT,
   subject TEXT NOT NULL DEFAULT '',
-  merged_into INTEGER REFERENCES ticket (id),
+  merged_into INTEGER REFERENCES ticket (id),  -- its number resolves there
+  incident_id INTEGER REFERENCES incident (id),
   UNIQUE (year, seq)
 );
 CREATE INDEX ticket_created ON ticket (created);
@@ -65,6 +78,21 @@ CREATE TABLE message (
   thread TEXT                           -- how it joined: new, tag, reference...
 );
 CREATE INDEX message_ticket ON message (ticket_id);
+CREATE INDEX ticket_owner ON ticket (owner);
+CREATE INDEX ticket_reporter ON ticket (reporter);
+CREATE INDEX ticket_incident ON ticket (incident_id);
+
+-- Full-text search over subjects and decoded text.  The trigram
+-- tokenizer finds any substring of three or more characters, which is
+-- what Japanese (no spaces between words) needs.
+CREATE VIRTUAL TABLE message_fts USING fts5 (
+  subject, text, content = 'message', content_rowid = 'id',
+  tokenize = 'trigram'
+);
+CREATE TRIGGER message_fts_insert AFTER INSERT ON message BEGIN
+  INSERT INTO message_fts (rowid, subject, text)
+  VALUES (new.id, new.subject, new.text);
+END;
 CREATE INDEX message_message_id ON message (message_id);
 
 CREATE TABLE part (

@@ -42,11 +42,30 @@ static const char SQL_EXCERPT_LIST[] =
   "SELECT id, number, created, status, category, category_by, owner, " \
   "reporter, reporter_name, subject, auto_category FROM ticket "
 
+/* One statement for every filter: an unset filter is NULL (or 0) and
+ * its condition true, so nothing is ever spliced into the SQL. */
 static const char SQL_TICKET_LIST[] =
-  SQL_TICKET_COLUMNS "WHERE :by_ip = 0 OR id IN (SELECT ticket_id FROM "
-  "indicator WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', "
-  "'range') AND ip <= :last AND ip_end >= :first)) "
-  "ORDER BY created DESC, id DESC LIMIT :limit";
+  SQL_TICKET_COLUMNS "WHERE merged_into IS NULL "
+  "AND (:status IS NULL OR status = :status) "
+  "AND (:category IS NULL OR category = :category) "
+  "AND (:owner IS NULL OR owner = :owner) "
+  "AND (:unassigned = 0 OR owner IS NULL) "
+  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter || '%') "
+  "AND (:since = 0 OR created >= :since) "
+  "AND (:until = 0 OR created < :until) "
+  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator "
+  "  WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', 'range') "
+  "  AND ip <= :last AND ip_end >= :first))) "
+  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "
+  "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "
+  "    WHERE message_fts MATCH :phrase)) "
+  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search || '%' "
+  "    OR text LIKE '%' || :search || '%')))) "
+  "ORDER BY CASE WHEN :ascending THEN CASE :sort WHEN 'number' THEN year "
+  "  * 1000000000 + seq WHEN 'updated' THEN updated ELSE created END END, "
+  "CASE WHEN NOT :ascending THEN CASE :sort WHEN 'number' THEN year "
+  "  * 1000000000 + seq WHEN 'updated' THEN updated ELSE created END END "
+  "DESC, id DESC LIMIT :limit";
 
 static const char SQL_TICKET_GET[] =
   SQL_TICKET_COLUMNS "WHERE number = :number";
@@ -123,9 +142,29 @@ ticket_from_row (sqlite3_stmt *stmt)
   return t;
 }
 
+/* The search as one FTS5 phrase: quotes doubled, so that whatever the
+ * operator types is text to find, never query syntax. */
+static char *
+fts_phrase (const char *search)
+{
+  g_autoptr (GString) s = g_string_new ("\"");
+
+  if (search == NULL)
+    return NULL;
+  for (const char *p = search; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
 GPtrArray *
 store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
+  g_autofree char *phrase = fts_phrase (filter->search);
   g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_LIST, error);
 
   if (stmt == NULL)
@@ -134,6 +173,17 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_int (stmt, ":by_ip", filter->by_ip);
   store_bind_blob16 (stmt, ":first", filter->ip_first);
   store_bind_blob16 (stmt, ":last", filter->ip_last);
+  store_bind_text (stmt, ":status", filter->status);
+  store_bind_text (stmt, ":category", filter->category);
+  store_bind_text (stmt, ":owner", filter->owner);
+  store_bind_int (stmt, ":unassigned", filter->unassigned);
+  store_bind_text (stmt, ":reporter", filter->reporter);
+  store_bind_int (stmt, ":since", filter->since);
+  store_bind_int (stmt, ":until", filter->until);
+  store_bind_text (stmt, ":search", filter->search);
+  store_bind_text (stmt, ":phrase", phrase);
+  store_bind_text (stmt, ":sort", filter->sort ? filter->sort : "created");
+  store_bind_int (stmt, ":ascending", filter->ascending);
   return store_collect_rows (store, stmt, (gpointer) ticket_from_row,
                        (GDestroyNotify) store_ticket_free, error);
 }

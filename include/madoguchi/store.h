@@ -130,6 +130,16 @@ typedef struct {
   gboolean by_ip;              /* only tickets with an address in: */
   guint8 ip_first[16];
   guint8 ip_last[16];
+  const char *status;          /* NULL: any */
+  const char *category;
+  const char *owner;
+  gboolean unassigned;
+  const char *reporter;        /* an address, or a part of it */
+  const char *search;          /* text in subjects and bodies */
+  gint64 since;                /* created at or after; 0: any */
+  gint64 until;                /* created before; 0: any */
+  const char *sort;            /* created (default), number, updated */
+  gboolean ascending;
 } StoreFilter;
 
 /* (transfer full) newest first, of StoreTicket. */
