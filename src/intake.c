@@ -118,19 +118,6 @@ build_reply (const char *number, const char *tag, char **message_id,
                       message_id, error);
 }
 
-/* An auto-reply, or a machine's report: noise in a thread, never a
- * reason to reopen it. */
-static gboolean
-is_automatic (const Message *m)
-{
-  const char *auto_submitted = message_header (m, "Auto-Submitted");
-
-  return (auto_submitted != NULL
-          && g_ascii_strncasecmp (auto_submitted, "no", 2) != 0)
-         || message_header (m, "X-Autoreply") != NULL
-         || message_header (m, "X-Autorespond") != NULL;
-}
-
 /* Sends the acknowledgement just queued; a failure leaves it queued. */
 static void
 send_queued (const Config *config, Store *store, const SpoolEntry *entry,
@@ -189,7 +176,7 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   delivery.classification = classification;
   delivery.who = intake->who;
   delivery.tag_prefix = config->tag;
-  delivery.automatic = is_automatic (message);
+  delivery.automatic = message_is_automatic (message);
   reply_decide (config, message, delivery.envelope_from, &decision);
   reply = (ReplyContext) { config, message, decision.recipient,
                            classification ? classification->category

@@ -46,10 +46,18 @@ static const Command commands[] = {
     "show what would be extracted from one message (a dry run)" },
   { "classify", cmd_classify, CMD_OPERATOR,
     "show the category one message would get, and why (a dry run)" },
-  { "set", cmd_set, CMD_OPERATOR, "change a ticket: --category" },
+  { "set", cmd_set, CMD_OPERATOR,
+    "change a ticket's --status or --category" },
+  { "assign", cmd_assign, CMD_OPERATOR,
+    "give a ticket to an operator (--owner) or nobody (--unassign)" },
+  { "comment", cmd_comment, CMD_OPERATOR, "add an internal note" },
   { "rules", cmd_rules, CMD_OPERATOR, "check the rule files" },
   { "outbox", cmd_outbox, CMD_OPERATOR,
     "acknowledgements not sent yet (list), send them (flush)" },
+  { "stats", cmd_stats, CMD_OPERATOR,
+    "reports per month and category, sources, response times" },
+  { "export", cmd_export, CMD_OPERATOR,
+    "write out tickets as JSON Lines or CSV" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
 };
@@ -82,8 +90,9 @@ exit_status_from_error (const GError *error)
     return error->code == SPOOL_ERROR_NOSPACE ? EX_TEMPFAIL : EX_IOERR;
   if (error->domain == STORE_ERROR && error->code == STORE_ERROR_BUSY)
     return EX_TEMPFAIL;
+  /* Not found: 1, with the reason on one line (not a sysexits case). */
   if (error->domain == STORE_ERROR && error->code == STORE_ERROR_NOT_FOUND)
-    return EX_NOINPUT;
+    return 1;
   if (error->domain == STORE_ERROR)
     return EX_IOERR;
   if (error->domain == G_OPTION_ERROR)

@@ -147,12 +147,26 @@ header_message_ids (GMimeObject *object, GMimeParserOptions *options,
   return g_string_free (ids, ids->len == 0);
 }
 
-/* The addr-spec of the first mailbox in header name, or NULL. */
+/* The raw (undecoded) value of header name, or NULL. */
+static const char *
+header_raw (GMimeObject *object, const char *name)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list (object);
+  GMimeHeader *header = g_mime_header_list_get_header (list, name);
+
+  return header ? g_mime_header_get_raw_value (header) : NULL;
+}
+
+/*
+ * The addr-spec of the first mailbox in header name, or NULL.  Parsed
+ * from the raw value: an encoded-word is never an address (RFC 2047,
+ * section 5), and decoding first would let "=?utf-8?Q?a@b?=" be one.
+ */
 static char *
 header_first_addr (GMimeObject *object, GMimeParserOptions *options,
                    const char *name)
 {
-  g_autofree char *value = header_decoded (object, name);
+  const char *value = header_raw (object, name);
   g_autoptr (InternetAddressList) list = NULL;
   InternetAddress *address;
 
@@ -184,21 +198,56 @@ static void
 message_header_free (MessageHeader *h)
 {
   g_free (h->name);
+  g_free (h->raw);
   g_free (h->value);
   g_free (h);
 }
 
-const char *
-message_header (const Message *message, const char *name)
+static const MessageHeader *
+find_header (const Message *message, const char *name)
 {
   for (guint i = 0; i < message->headers->len; i++)
     {
       const MessageHeader *h = message->headers->pdata[i];
 
       if (g_ascii_strcasecmp (h->name, name) == 0)
-        return h->value;
+        return h;
     }
   return NULL;
+}
+
+const char *
+message_header_raw (const Message *message, const char *name)
+{
+  const MessageHeader *h = find_header (message, name);
+
+  return h ? h->raw : NULL;
+}
+
+gboolean
+message_is_automatic (const Message *m)
+{
+  const char *value = message_header (m, "Auto-Submitted");
+
+  /* RFC 3834: only the keyword "no" (perhaps with parameters) is not
+   * automatic; "notify-ext" and the like are. */
+  if (value != NULL)
+    {
+      gsize len = strcspn (value, "; \t(");
+
+      if (len != 2 || g_ascii_strncasecmp (value, "no", 2) != 0)
+        return TRUE;
+    }
+  return message_header (m, "X-Autoreply") != NULL
+         || message_header (m, "X-Autorespond") != NULL;
+}
+
+const char *
+message_header (const Message *message, const char *name)
+{
+  const MessageHeader *h = find_header (message, name);
+
+  return h ? h->value : NULL;
 }
 
 /* Every outer header, decoded, up to a sane count. */
@@ -214,7 +263,8 @@ message_read_all_headers (Message *m, GMimeObject *object)
       MessageHeader *h = g_new0 (MessageHeader, 1);
 
       h->name = g_strdup (g_mime_header_get_name (header));
-      h->value = charset_decode_header (g_mime_header_get_raw_value (header));
+      h->raw = g_strdup (g_mime_header_get_raw_value (header));
+      h->value = charset_decode_header (h->raw);
       g_ptr_array_add (m->headers, h);
     }
 }

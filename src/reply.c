@@ -143,18 +143,14 @@ loop_header_names_us (const Config *config, const Message *m)
 static const char *
 suppression (const Config *config, const Message *m, const char *envelope)
 {
-  const char *auto_submitted = message_header (m, "Auto-Submitted");
   const char *precedence = message_header (m, "Precedence");
 
   if (envelope != NULL && *envelope == '\0')
     return "null envelope sender (a bounce)";
   if (automated_address (envelope) || automated_address (m->from_addr))
     return "the sender is a machine (MAILER-DAEMON, postmaster, no-reply)";
-  if (auto_submitted != NULL && g_ascii_strncasecmp (auto_submitted, "no", 2)
-                                != 0)
-    return "Auto-Submitted";
-  if (message_header (m, "X-Autoreply") || message_header (m, "X-Autorespond"))
-    return "X-Autoreply";
+  if (message_is_automatic (m))
+    return "an automatic reply (Auto-Submitted, X-Autoreply)";
   if (precedence != NULL && (strcasestr (precedence, "bulk")
                              || strcasestr (precedence, "junk")
                              || strcasestr (precedence, "list")))
@@ -177,7 +173,7 @@ reply_decide (const Config *config, const Message *m,
   const char *why = config->acknowledge ? suppression (config, m,
                                                        envelope_from)
                                         : "acknowledgements are off";
-  const char *reply_to = message_header (m, "Reply-To");
+  const char *reply_to = message_header_raw (m, "Reply-To");
 
   d->send = FALSE;
   if (why != NULL)
@@ -186,7 +182,7 @@ reply_decide (const Config *config, const Message *m,
       return;
     }
   d->recipient = single_mailbox (reply_to ? reply_to
-                                          : message_header (m, "From"));
+                                          : message_header_raw (m, "From"));
   if (d->recipient == NULL)
     d->reason = g_strdup ("no single valid reply address");
   else if (g_ascii_strcasecmp (d->recipient, config->team_address) == 0)

@@ -83,6 +83,12 @@ store_exec (Store *store, const char *sql, GError **error)
   return store_db_error (error, store->db, rc, sql);
 }
 
+gpointer
+store_column_first (sqlite3_stmt *stmt)
+{
+  return store_column_text (stmt, 0);
+}
+
 char *
 store_column_text (sqlite3_stmt *stmt, int col)
 {

@@ -34,6 +34,8 @@ gboolean store_step (Store *store, sqlite3_stmt *stmt, const char *what,
                      GError **error);
 gboolean store_exec (Store *store, const char *sql, GError **error);
 char *store_column_text (sqlite3_stmt *stmt, int col);
+/* A row's first column as text: a from_row for store_collect_rows. */
+gpointer store_column_first (sqlite3_stmt *stmt);
 /* Steps stmt to its end, each row made an element by from_row. */
 GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt,
                                gpointer (*from_row) (sqlite3_stmt *),
@@ -66,6 +68,9 @@ typedef struct {
 } StoreThread;
 
 void store_thread_clear (StoreThread *thread);
+
+/* A StoreOutbox of a row of the outbox queries. */
+gpointer store_outbox_from_row (sqlite3_stmt *stmt);
 
 /* Finds the ticket a message follows up, by our tag (with a valid check)
  * or by a Message-ID it replies to, and whether it may join it. */

@@ -294,22 +294,26 @@ thread_by_tag (Store *store, const StoreDelivery *d, const Tag *tag,
                StoreThread *thread, GError **error)
 {
   gboolean valid = FALSE, participant = FALSE;
+  g_autofree char *live = NULL;
 
   if (g_ascii_strcasecmp (tag->prefix, d->tag_prefix) != 0)
     {
       thread->claimed = g_strdup (tag->text);   /* another team's tag */
       return TRUE;
     }
-  if (!ticket_by_number (store, tag->number, thread, error))
+  if (!tag_check_valid (store, tag, &valid, error))
+    return FALSE;
+  /* A merged ticket's tag leads to the ticket it was merged into. */
+  live = store_resolve_number (store, tag->number, NULL);
+  if (live != NULL && !ticket_by_number (store, live, thread, error))
     return FALSE;
   if (thread->ticket == 0)
     {
       thread->claimed = g_strdup (tag->text);
       return TRUE;
     }
-  if (!tag_check_valid (store, tag, &valid, error)
-      || !is_participant (store, thread->ticket, d->message->from_addr,
-                          &participant, error))
+  if (!is_participant (store, thread->ticket, d->message->from_addr,
+                      &participant, error))
     return FALSE;
   thread->join = valid && participant;
   thread->how = !thread->join ? "new" : d->automatic ? "auto-reply" : "tag";
@@ -476,8 +480,8 @@ store_outbox_free (StoreOutbox *e)
   g_free (e);
 }
 
-static gpointer
-outbox_from_row (sqlite3_stmt *stmt)
+gpointer
+store_outbox_from_row (sqlite3_stmt *stmt)
 {
   StoreOutbox *e = g_new0 (StoreOutbox, 1);
 
@@ -501,7 +505,7 @@ store_outbox_list (Store *store, gboolean all, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":all", all);
-  return store_collect_rows (store, stmt, outbox_from_row,
+  return store_collect_rows (store, stmt, store_outbox_from_row,
                              (GDestroyNotify) store_outbox_free, error);
 }
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "madoguchi/address.h"
+
 #include "store-db.h"
 
 static const char SQL_REASON_LIST[] =
@@ -16,13 +18,6 @@ static const char SQL_REASON_LIST[] =
 static const char SQL_FORM_LIST[] =
   "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
   "ORDER BY message_id, rowid";
-
-static const char SQL_CATEGORY_GET[] =
-  "SELECT id, category FROM ticket WHERE number = :number";
-
-static const char SQL_CATEGORY_SET[] =
-  "UPDATE ticket SET category = :category, category_by = :who, "
-  "updated = :now WHERE id = :ticket";
 
 static const char SQL_INDICATOR_LIST[] =
   "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "
@@ -123,7 +118,7 @@ store_message_free (StoreMessage *m)
   g_free (m);
 }
 
-static StoreTicket *
+static gpointer
 ticket_from_row (sqlite3_stmt *stmt)
 {
   StoreTicket *t = g_new0 (StoreTicket, 1);
@@ -161,6 +156,73 @@ fts_phrase (const char *search)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+static const char SQL_BY_SEQ[] =
+  "SELECT number FROM ticket WHERE seq = :seq ORDER BY id LIMIT 3";
+
+/* A merged ticket's number leads to the ticket it was merged into. */
+static const char SQL_FOLLOW_MERGES[] =
+  "WITH RECURSIVE chain (id, merged_into, number, depth) AS ("
+  "  SELECT id, merged_into, number, 0 FROM ticket WHERE number = :number "
+  "  UNION ALL SELECT t.id, t.merged_into, t.number, c.depth + 1 "
+  "  FROM ticket t JOIN chain c ON t.id = c.merged_into WHERE c.depth < 32"
+  ") SELECT number FROM chain WHERE merged_into IS NULL";
+
+/* The bare sequence "123": the ticket, if only one has it. */
+static char *
+number_by_seq (Store *store, const char *text, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_BY_SEQ, error);
+  g_autoptr (GPtrArray) found = NULL;
+  GString *list;
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":seq", g_ascii_strtoll (text, NULL, 10));
+  found = store_collect_rows (store, stmt, store_column_first,
+                              g_free, error);
+  if (found == NULL || found->len == 1)
+    return found ? g_strdup (found->pdata[0]) : NULL;
+  list = g_string_new (NULL);
+  for (guint i = 0; i < found->len; i++)
+    g_string_append_printf (list, "%s%s", i ? ", " : "",
+                            (char *) found->pdata[i]);
+  g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+               found->len ? "ticket %s is ambiguous: %s%s" : "no ticket %s",
+               text, list->str, found->len > 2 ? ", ..." : "");
+  g_string_free (list, TRUE);
+  return NULL;
+}
+
+char *
+store_resolve_number (Store *store, const char *text, GError **error)
+{
+  g_autofree char *canonical = store_parse_number (text);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (canonical == NULL && text[0] != '\0'
+      && strspn (text, "0123456789") == strlen (text))
+    canonical = number_by_seq (store, text, error);
+  else if (canonical == NULL)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+                 "\"%s\" is not a ticket number (like 2026-000123)", text);
+  if (canonical == NULL)
+    return NULL;
+  stmt = store_prepare (store, SQL_FOLLOW_MERGES, error);
+  if (stmt == NULL)
+    return NULL;
+  store_bind_text (stmt, ":number", canonical);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return store_column_text (stmt, 0);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
+                 canonical);
+  else
+    store_db_error (error, store->db, rc, "cannot read ticket");
+  return NULL;
+}
+
 GPtrArray *
 store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
@@ -184,7 +246,7 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":phrase", phrase);
   store_bind_text (stmt, ":sort", filter->sort ? filter->sort : "created");
   store_bind_int (stmt, ":ascending", filter->ascending);
-  return store_collect_rows (store, stmt, (gpointer) ticket_from_row,
+  return store_collect_rows (store, stmt, ticket_from_row,
                        (GDestroyNotify) store_ticket_free, error);
 }
 
@@ -210,17 +272,12 @@ store_parse_number (const char *text)
 StoreTicket *
 store_get_ticket (Store *store, const char *number, GError **error)
 {
-  g_autofree char *canonical = store_parse_number (number);
+  g_autofree char *canonical = store_resolve_number (store, number, error);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
   if (canonical == NULL)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                   "\"%s\" is not a ticket number (like 2026-000123)",
-                   number);
-      return NULL;
-    }
+    return NULL;
   stmt = store_prepare (store, SQL_TICKET_GET, error);
   if (stmt == NULL)
     return NULL;
@@ -451,63 +508,156 @@ store_ticket_form (Store *store, gint64 ticket_id, GError **error)
                       (GDestroyNotify) classify_form_field_free, error);
 }
 
-static gboolean
-update_category (Store *store, gint64 ticket, const char *category,
-                 const char *who, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_SET,
-                                                 error);
+static const char SQL_EVENT_LIST[] =
+  "SELECT at, who, what, old, new FROM event WHERE ticket_id = :ticket "
+  "ORDER BY at, id";
 
-  if (stmt == NULL)
-    return FALSE;
-  store_bind_text (stmt, ":category", category);
-  store_bind_text (stmt, ":who", who);
-  store_bind_int (stmt, ":now", (gint64) time (NULL));
-  store_bind_int (stmt, ":ticket", ticket);
-  return store_step (store, stmt, "cannot set category", error);
+static const char SQL_TICKET_OUTBOX[] =
+  "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
+  "o.attempts, o.last_error FROM outbox o JOIN ticket t ON t.id = "
+  "o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
+
+static const char SQL_TICKET_ADDRESSES[] =
+  "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
+  "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') LIMIT 50";
+
+static const char SQL_SHARING[] =
+  "SELECT DISTINCT t.number, t.subject, i.value, i.ip = :ip, "
+  "inc.number FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+  "LEFT JOIN incident inc ON inc.id = t.incident_id "
+  "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
+  "AND t.merged_into IS NULL ORDER BY i.ip = :ip DESC, t.created DESC "
+  "LIMIT 20";
+
+static const char SQL_MENTIONS[] =
+  "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";
+
+void
+store_event_free (StoreEvent *e)
+{
+  g_free (e->who);
+  g_free (e->what);
+  g_free (e->old_value);
+  g_free (e->new_value);
+  g_free (e);
 }
 
-static gboolean
-change_category (Store *store, const char *number, const char *category,
-                 const char *who, GError **error)
+static gpointer
+event_from_row (sqlite3_stmt *stmt)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CATEGORY_GET,
+  StoreEvent *e = g_new0 (StoreEvent, 1);
+
+  e->at = sqlite3_column_int64 (stmt, 0);
+  e->who = store_column_text (stmt, 1);
+  e->what = store_column_text (stmt, 2);
+  e->old_value = store_column_text (stmt, 3);
+  e->new_value = store_column_text (stmt, 4);
+  return e;
+}
+
+GPtrArray *
+store_ticket_events (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_EVENT_LIST, ticket_id, event_from_row,
+                            (GDestroyNotify) store_event_free, error);
+}
+
+GPtrArray *
+store_ticket_outbox (Store *store, gint64 ticket_id, GError **error)
+{
+  return store_ticket_rows (store, SQL_TICKET_OUTBOX, ticket_id,
+                            store_outbox_from_row,
+                            (GDestroyNotify) store_outbox_free, error);
+}
+
+void
+store_related_free (StoreRelated *r)
+{
+  g_free (r->number);
+  g_free (r->subject);
+  g_free (r->theirs);
+  g_free (r->mine);
+  g_free (r->incident);
+  g_free (r);
+}
+
+static gint64
+mentions (Store *store, const void *ip, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MENTIONS, error);
+
+  if (stmt == NULL)
+    return -1;
+  store_bind_blob16 (stmt, ":ip", ip);
+  return sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0)
+                                            : -1;
+}
+
+/* The other tickets sharing one address, or its /24 (/48 for IPv6). */
+static gboolean
+sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
+         GPtrArray *related, GHashTable *seen, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_SHARING, error);
+  Network net;
+  guint8 first[16], last[16];
+  gint64 count = mentions (store, ip, error);
+  int rc;
+
+  if (stmt == NULL || count < 0)
+    return FALSE;
+  memcpy (net.net, ip, 16);
+  net.prefix = address_is_v4 (ip) ? 96 + 24 : 48;
+  address_network_bounds (&net, first, last);
+  store_bind_blob16 (stmt, ":ip", ip);
+  store_bind_blob16 (stmt, ":first", first);
+  store_bind_blob16 (stmt, ":last", last);
+  store_bind_int (stmt, ":ticket", ticket);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      StoreRelated *r;
+
+      if (!g_hash_table_add (seen, store_column_text (stmt, 0)))
+        continue;
+      r = g_new0 (StoreRelated, 1);
+      r->number = store_column_text (stmt, 0);
+      r->subject = store_column_text (stmt, 1);
+      r->theirs = store_column_text (stmt, 2);
+      r->exact = sqlite3_column_int (stmt, 3);
+      r->incident = store_column_text (stmt, 4);
+      r->mine = g_strdup (mine);
+      r->mentions = count;
+      g_ptr_array_add (related, r);
+    }
+  return rc == SQLITE_DONE
+         || store_db_error (error, store->db, rc, "cannot read related");
+}
+
+GPtrArray *
+store_ticket_related (Store *store, gint64 ticket_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_ADDRESSES,
                                                  error);
-  g_autofree char *canonical = store_parse_number (number);
-  g_autofree char *old = NULL;
-  gint64 ticket;
+  g_autoptr (GPtrArray) related = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) store_related_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
+                                                       g_str_equal, g_free,
+                                                       NULL);
   int rc;
 
   if (stmt == NULL)
-    return FALSE;
-  store_bind_text (stmt, ":number", canonical ? canonical : "");
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+    return NULL;
+  store_bind_int (stmt, ":ticket", ticket_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (sqlite3_column_bytes (stmt, 0) == 16
+        && !sharing (store, ticket_id, sqlite3_column_blob (stmt, 0),
+                     (const char *) sqlite3_column_text (stmt, 1), related,
+                     seen, error))
+      return NULL;
+  if (rc != SQLITE_DONE)
     {
-      if (rc != SQLITE_DONE)
-        return store_db_error (error, store->db, rc, "cannot read ticket");
-      g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
-                   canonical ? canonical : number);
-      return FALSE;
+      store_db_error (error, store->db, rc, "cannot read addresses");
+      return NULL;
     }
-  ticket = sqlite3_column_int64 (stmt, 0);
-  old = store_column_text (stmt, 1);
-  return update_category (store, ticket, category, who, error)
-         && store_event_now (store, ticket, who, "category", old,
-                                 category, error);
-}
-
-gboolean
-store_set_category (Store *store, const char *number, const char *category,
-                    const char *who, GError **error)
-{
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (!change_category (store, number, category, who, error)
-      || !store_exec (store, "COMMIT", error))
-    {
-      store_exec (store, "ROLLBACK", NULL);
-      return FALSE;
-    }
-  return TRUE;
+  return g_steal_pointer (&related);
 }

@@ -56,5 +56,9 @@ int cmd_rules (Context *ctx, int argc, char **argv);
 int cmd_classify (Context *ctx, int argc, char **argv);
 int cmd_set (Context *ctx, int argc, char **argv);
 int cmd_outbox (Context *ctx, int argc, char **argv);
+int cmd_stats (Context *ctx, int argc, char **argv);
+int cmd_export (Context *ctx, int argc, char **argv);
+int cmd_assign (Context *ctx, int argc, char **argv);
+int cmd_comment (Context *ctx, int argc, char **argv);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct {
 
 typedef struct {
   char *name;
+  char *raw;            /* as written (folded, encoded) */
   char *value;          /* decoded, one line */
 } MessageHeader;
 
@@ -85,6 +86,13 @@ Message *message_parse (const char *data, gsize len,
 
 /* The decoded value of the first header called name (any case). */
 const char *message_header (const Message *message, const char *name);
+
+/* The raw value of the first header called name (any case). */
+const char *message_header_raw (const Message *message, const char *name);
+
+/* An auto-reply or other automatic mail: Auto-Submitted other than
+ * "no", X-Autoreply, X-Autorespond. */
+gboolean message_is_automatic (const Message *message);
 
 void message_free (Message *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Message, message_free)

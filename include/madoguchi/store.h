@@ -196,12 +196,44 @@ GPtrArray *store_ticket_form (Store *store, gint64 ticket_id,
                               GError **error);
 
 /*
- * Sets a ticket's category as an operator (who), with an audit event
- * old -> new.  The rules' decision stays in auto_category.
+ * Operators' changes, each with an audit event (who, old -> new) in the
+ * same transaction; setting the value a ticket has changes nothing.
+ * The category set here wins over the rules', whose decision stays in
+ * auto_category; owner NULL unassigns.
  */
 gboolean store_set_category (Store *store, const char *number,
                              const char *category, const char *who,
                              GError **error);
+gboolean store_set_status (Store *store, const char *number,
+                           const char *status, const char *who,
+                           GError **error);
+gboolean store_set_owner (Store *store, const char *number,
+                          const char *owner, const char *who,
+                          GError **error);
+
+/*
+ * Merges ticket from into ticket into: its messages, evidence, replies
+ * and history move; its number then leads to into (for operators and for
+ * follow-up mail alike).
+ */
+gboolean store_merge (Store *store, const char *from, const char *into,
+                      const char *who, GError **error);
+
+/* Creates an incident "INC-2026-0001" titled title grouping tickets
+ * (NULL-terminated, may be empty).  Returns (transfer full) its number. */
+char *store_incident_new (Store *store, const char *title,
+                          const char *const *tickets, const char *who,
+                          GError **error);
+
+/* Puts tickets into incident, or (incident NULL) out of any.  Messages
+ * never move: an incident only groups reports. */
+gboolean store_incident_add (Store *store, const char *incident,
+                             const char *const *tickets, const char *who,
+                             GError **error);
+
+/* An internal note (an audit event "comment"). */
+gboolean store_comment (Store *store, const char *number, const char *text,
+                        const char *who, GError **error);
 
 /* The tag of a ticket, with its keyed check: "[IR #2026-000123/7f3a]". */
 char *store_tag (Store *store, const char *prefix, const char *number,
@@ -237,8 +269,52 @@ GBytes *store_outbox_claim (Store *store, gint64 id, gboolean stale,
 gboolean store_outbox_finish (Store *store, gint64 id, gboolean sent,
                               const char *why, GError **error);
 
+typedef struct {
+  gint64 at;
+  char *who;
+  char *what;
+  char *old_value;
+  char *new_value;
+} StoreEvent;
+
+void store_event_free (StoreEvent *event);
+
+/* (transfer full) StoreEvent of a ticket: its audit trail, oldest first. */
+GPtrArray *store_ticket_events (Store *store, gint64 ticket_id,
+                                GError **error);
+
+/* (transfer full) StoreOutbox: the acknowledgements of a ticket. */
+GPtrArray *store_ticket_outbox (Store *store, gint64 ticket_id,
+                                GError **error);
+
+typedef struct {
+  char *number;
+  char *subject;
+  char *theirs;                /* the address in the other ticket */
+  char *mine;                  /* the address of this ticket it is near */
+  gboolean exact;              /* the same address, not only its prefix */
+  gint64 mentions;             /* reports mentioning mine */
+  char *incident;              /* the other ticket's incident, or NULL */
+} StoreRelated;
+
+void store_related_free (StoreRelated *related);
+
+/*
+ * (transfer full) StoreRelated: other tickets that share an address of
+ * this ticket, or its /24 (IPv4) or /48 (IPv6), the same address first.
+ */
+GPtrArray *store_ticket_related (Store *store, gint64 ticket_id,
+                                 GError **error);
+
 /* (transfer full) the raw bytes of a message. */
 GBytes *store_message_raw (Store *store, gint64 message_id, GError **error);
+
+/*
+ * (transfer full) the number of the live ticket text names: any form
+ * store_get_ticket takes, or the bare sequence "123" when only one
+ * ticket has it; a merged ticket's number leads to where it was merged.
+ */
+char *store_resolve_number (Store *store, const char *text, GError **error);
 
 /* Canonical "YYYY-NNNNNN" of a ticket number as typed; NULL if not one. */
 char *store_parse_number (const char *text);

@@ -89,7 +89,7 @@ contains "$(sql "SELECT flags FROM message WHERE subject LIKE '%broken MIME%'")"
 
 # Unknown tickets and bad numbers are clear errors.
 "$MADOGUCHI" show 1999-000999 2>"$TEST_HOME/err"
-is $? 66 "show of an unknown ticket exits EX_NOINPUT"
+is $? 1 "show of an unknown ticket exits 1"
 contains "$(cat "$TEST_HOME/err")" "no ticket 1999-000999" "and says which"
 
 # Files are private.

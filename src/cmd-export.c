@@ -1,0 +1,250 @@
+/*
+ * cmd-export.c - `madoguchi export`: the tickets of a period for other
+ * tools, oldest first, written as they are read (a ticket at a time).
+ *
+ * JSON Lines (the default) carries everything a ticket holds but the raw
+ * messages: its fields, its messages with their decoded text, and its
+ * indicators.  CSV is one row per ticket for a spreadsheet: number,
+ * created (ISO 8601 UTC), status, category, reporter, subject and the
+ * indicator values joined by spaces.  Times are UTC: an export is read
+ * elsewhere, where the operator's time zone means nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "madoguchi/command.h"
+#include "madoguchi/csv.h"
+#include "madoguchi/export.h"
+#include "madoguchi/json.h"
+#include "madoguchi/output.h"
+#include "madoguchi/stats.h"
+
+/* As in schema.sql's CHECK. */
+static const char *const statuses[] = { "new", "open", "stalled", "resolved",
+                                        "rejected", NULL };
+
+static const char *
+reporter_of (const ExportTicket *t)
+{
+  return t->reporter ? t->reporter : t->reporter_name;
+}
+
+/* An ISO 8601 UTC time, or null for none (0). */
+static void
+json_time (JsonWriter *w, const char *key, gint64 t)
+{
+  g_autofree char *iso = t ? output_time_iso (t) : NULL;
+
+  json_key (w, key);
+  json_string (w, iso);
+}
+
+static void
+json_field (JsonWriter *w, const char *key, const char *value)
+{
+  json_key (w, key);
+  json_string (w, value);
+}
+
+static void
+jsonl_message (JsonWriter *w, const ExportMessage *m)
+{
+  json_begin_object (w);
+  json_field (w, "message_id", m->message_id);
+  json_field (w, "direction", m->direction);
+  json_field (w, "from", m->from);
+  json_field (w, "from_addr", m->from_addr);
+  json_field (w, "subject", m->subject);
+  json_field (w, "date", m->date);
+  json_time (w, "received", m->received);
+  json_field (w, "text", m->text);
+  json_end_object (w);
+}
+
+static void
+jsonl_indicator (JsonWriter *w, const ExportIndicator *ind)
+{
+  json_begin_object (w);
+  json_field (w, "kind", ind->kind);
+  json_field (w, "value", ind->value);
+  json_key (w, "count");
+  json_int (w, ind->count);
+  json_time (w, "first_seen", ind->first_seen);
+  json_time (w, "last_seen", ind->last_seen);
+  json_end_object (w);
+}
+
+static void
+jsonl_fields (JsonWriter *w, const ExportTicket *t)
+{
+  json_field (w, "number", t->number);
+  json_time (w, "created", t->created);
+  json_time (w, "updated", t->updated);
+  json_field (w, "status", t->status);
+  json_field (w, "category", t->category);
+  json_field (w, "category_by", t->category_by);
+  json_field (w, "auto_category", t->auto_category);
+  json_field (w, "owner", t->owner);
+  json_field (w, "reporter", t->reporter);
+  json_field (w, "reporter_name", t->reporter_name);
+  json_field (w, "subject", t->subject);
+}
+
+/* One ticket, one line: the JSON writer escapes every line break. */
+static gboolean
+write_jsonl (const ExportTicket *t, gpointer data, GError **error)
+{
+  JsonWriter w;
+  g_autofree char *text = NULL;
+
+  json_init (&w);
+  json_begin_object (&w);
+  jsonl_fields (&w, t);
+  json_key (&w, "messages");
+  json_begin_array (&w);
+  for (guint i = 0; i < t->messages->len; i++)
+    jsonl_message (&w, t->messages->pdata[i]);
+  json_end_array (&w);
+  json_key (&w, "indicators");
+  json_begin_array (&w);
+  for (guint i = 0; i < t->indicators->len; i++)
+    jsonl_indicator (&w, t->indicators->pdata[i]);
+  json_end_array (&w);
+  json_end_object (&w);
+  text = json_finish (&w);
+  if (fputs (text, stdout) != EOF && putchar ('\n') != EOF)
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+               "cannot write: %s", g_strerror (errno));
+  return FALSE;
+}
+
+static gboolean
+write_csv (const ExportTicket *t, gpointer data, GError **error)
+{
+  CsvRecord *r = data;
+  g_autofree char *created = output_time_iso (t->created);
+  g_autoptr (GString) values = g_string_new (NULL);
+
+  for (guint i = 0; i < t->indicators->len; i++)
+    {
+      const ExportIndicator *ind = t->indicators->pdata[i];
+
+      if (i > 0)
+        g_string_append_c (values, ' ');
+      g_string_append (values, ind->value);
+    }
+  csv_text (r, t->number);
+  csv_text (r, created);
+  csv_text (r, t->status);
+  csv_text (r, t->category);
+  csv_text (r, reporter_of (t));
+  csv_text (r, t->subject);
+  csv_text (r, values->str);
+  if (csv_end (r, stdout))
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+               "cannot write: %s", g_strerror (errno));
+  return FALSE;
+}
+
+static gboolean
+export_csv (Store *store, ExportFilter *filter, GError **error)
+{
+  static const char *const header[] = { "number", "created", "status",
+                                        "category", "reporter", "subject",
+                                        "indicators", NULL };
+  g_auto (CsvRecord) r = { 0 };
+
+  csv_init (&r);
+  for (gsize i = 0; header[i] != NULL; i++)
+    csv_text (&r, header[i]);
+  csv_end (&r, stdout);
+  filter->messages = FALSE;   /* their text is not in the CSV: skip it */
+  return store_export (store, filter, write_csv, &r, error);
+}
+
+static gboolean
+check_options (const char *format, const char *category, const char *status)
+{
+  if (g_strcmp0 (format, "jsonl") != 0 && g_strcmp0 (format, "csv") != 0)
+    fprintf (stderr, "madoguchi export: --format is jsonl or csv\n");
+  else if (category != NULL && classify_category_index (category) < 0)
+    fprintf (stderr, "madoguchi export: \"%s\" is not a category (dos, "
+             "ddos, spoofing, abuse, intrusion, scan, other)\n", category);
+  else if (status != NULL && !g_strv_contains (statuses, status))
+    fprintf (stderr, "madoguchi export: \"%s\" is not a status (new, open, "
+             "stalled, resolved, rejected)\n", status);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+static int
+run_export (Context *ctx, const char *format, ExportFilter *filter)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) store = context_open_store (ctx, &error);
+  gboolean ok;
+
+  if (store == NULL)
+    return command_fail (error);
+  filter->messages = TRUE;
+  ok = strcmp (format, "csv") == 0
+       ? export_csv (store, filter, &error)
+       : store_export (store, filter, write_jsonl, NULL, &error);
+  if (ok && (fflush (stdout) != 0 || ferror (stdout)))
+    {
+      g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                   "cannot write: %s", g_strerror (errno));
+      ok = FALSE;
+    }
+  if (ok)
+    return EX_OK;
+  fprintf (stderr, "madoguchi export: %s\n", error->message);
+  return error->domain == G_FILE_ERROR ? EX_IOERR
+                                       : exit_status_from_error (error);
+}
+
+int
+cmd_export (Context *ctx, int argc, char **argv)
+{
+  g_autofree char *since = NULL;
+  g_autofree char *until = NULL;
+  g_autofree char *category = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *format = NULL;
+  const GOptionEntry entries[] = {
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since,
+      "tickets created from DATE (YYYY-MM-DD or YYYY-MM, local time) or N "
+      "days back (Nd); default: the first", "DATE" },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &until,
+      "up to DATE, that day or month included", "DATE" },
+    { "category", 0, 0, G_OPTION_ARG_STRING, &category,
+      "only tickets of category CAT", "CAT" },
+    { "status", 0, 0, G_OPTION_ARG_STRING, &status,
+      "only tickets of status S (new open stalled resolved rejected)", "S" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "jsonl (default: one JSON object per line) or csv", "FORMAT" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  StatsRange range;
+  ExportFilter filter = { 0 };
+
+  if (!command_parse ("export", "", "Writes out tickets, oldest first.",
+                      entries, &argc, &argv))
+    return EX_USAGE;
+  if (argc != 1)
+    fprintf (stderr, "madoguchi export: unexpected argument \"%s\"\n",
+             argv[1]);
+  if (argc != 1 || !check_options (format ? format : "jsonl", category,
+                                   status))
+    return EX_USAGE;
+  if (!stats_parse_range (since, until, FALSE, &range, &error))
+    return command_fail (error);
+  filter = (ExportFilter) { range.since, range.until, category, status,
+                            TRUE };
+  return run_export (ctx, format ? format : "jsonl", &filter);
+}

@@ -1,0 +1,200 @@
+/*
+ * stats.c - the periods of `madoguchi stats` and `export`, and the
+ * months of the monthly table.  Pure: no store, no output.
+ *
+ * Dates are the operator's local time (as `list` prints them): a team
+ * publishing "November" means its own November.  Relative periods ("30d")
+ * are exact multiples of 86400 seconds back from now.
+ */
+#include "madoguchi/stats.h"
+
+#include <string.h>
+
+#define DAY G_GINT64_CONSTANT (86400)
+#define MAX_DAYS 36500   /* "Nd" of more than a century is a typo */
+
+void
+stats_month_free (StatsMonth *month)
+{
+  if (month == NULL)
+    return;
+  g_free (month->month);
+  g_free (month);
+}
+
+void
+stats_source_free (StatsSource *source)
+{
+  if (source == NULL)
+    return;
+  g_free (source->label);
+  g_free (source);
+}
+
+void
+stats_reason_free (StatsReason *reason)
+{
+  if (reason == NULL)
+    return;
+  g_free (reason->reason);
+  g_free (reason);
+}
+
+void
+stats_free (Stats *stats)
+{
+  if (stats == NULL)
+    return;
+  g_clear_pointer (&stats->months, g_ptr_array_unref);
+  g_clear_pointer (&stats->ack_reasons, g_ptr_array_unref);
+  g_clear_pointer (&stats->sources, g_ptr_array_unref);
+  g_clear_pointer (&stats->prefixes, g_ptr_array_unref);
+  g_free (stats->totals.month);
+  g_free (stats);
+}
+
+/* A number of exactly `digits` ASCII digits (0: one or more). */
+static gboolean
+parse_number (const char *text, gsize digits, guint64 max, guint64 *out)
+{
+  gsize len = strlen (text);
+
+  if (len == 0 || (digits != 0 && len != digits))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (text[i]))
+      return FALSE;
+  return g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL);
+}
+
+/* "YYYY-MM" or "YYYY-MM-DD"; *day is 0 for the former. */
+static gboolean
+parse_date (const char *text, guint64 *year, guint64 *month, guint64 *day)
+{
+  g_auto (GStrv) parts = g_strsplit (text, "-", -1);
+  guint n = g_strv_length (parts);
+
+  *day = 0;
+  if (n < 2 || n > 3 || !parse_number (parts[0], 4, 9999, year)
+      || !parse_number (parts[1], 2, 12, month)
+      || (n == 3 && !parse_number (parts[2], 2, 31, day)))
+    return FALSE;
+  if (*year < 1970 || *month < 1)
+    return FALSE;
+  return n == 2 || g_date_valid_dmy ((GDateDay) *day, (GDateMonth) *month,
+                                     (GDateYear) *year);
+}
+
+gboolean
+stats_parse_time (const char *text, gboolean end, gint64 now, gint64 *out)
+{
+  gsize len = text ? strlen (text) : 0;
+  guint64 year, month, day, days;
+  g_autoptr (GDateTime) start = NULL;
+  g_autoptr (GDateTime) after = NULL;
+
+  if (len > 1 && len < 16 && text[len - 1] == 'd')
+    {
+      g_autofree char *number = g_strndup (text, len - 1);
+
+      if (!parse_number (number, 0, MAX_DAYS, &days))
+        return FALSE;
+      *out = now - (gint64) days * DAY;
+      return TRUE;
+    }
+  if (text == NULL || !parse_date (text, &year, &month, &day))
+    return FALSE;
+  start = g_date_time_new_local ((int) year, (int) month, day ? (int) day : 1,
+                                 0, 0, 0);
+  if (start == NULL)
+    return FALSE;
+  if (end)
+    after = day ? g_date_time_add_days (start, 1)
+                : g_date_time_add_months (start, 1);
+  *out = g_date_time_to_unix (end ? after : start);
+  return TRUE;
+}
+
+/* The first second of the local month of t, moved by `months`. */
+static GDateTime *
+month_start (gint64 t, int months)
+{
+  g_autoptr (GDateTime) local = g_date_time_new_from_unix_local (t);
+  g_autoptr (GDateTime) first = NULL;
+
+  first = g_date_time_new_local (g_date_time_get_year (local),
+                                 g_date_time_get_month (local), 1, 0, 0, 0);
+  return g_date_time_add_months (first, months);
+}
+
+StatsRange
+stats_default_range (gint64 now)
+{
+  g_autoptr (GDateTime) first = month_start (now, -11);
+  g_autoptr (GDateTime) next = month_start (now, 1);
+  StatsRange range = { g_date_time_to_unix (first),
+                       g_date_time_to_unix (next) };
+
+  return range;
+}
+
+GPtrArray *
+stats_months (const StatsRange *range)
+{
+  GPtrArray *months = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) stats_month_free);
+  g_autoptr (GDateTime) month = NULL;
+
+  if (range->until <= range->since)
+    return months;
+  month = month_start (range->since, 0);
+  while (g_date_time_to_unix (month) < range->until)
+    {
+      StatsMonth *m = g_new0 (StatsMonth, 1);
+      GDateTime *next = g_date_time_add_months (month, 1);
+
+      m->month = g_date_time_format (month, "%Y-%m");
+      g_ptr_array_add (months, m);
+      g_date_time_unref (month);
+      month = next;
+    }
+  return months;
+}
+
+static gboolean
+parse_bound (const char *option, const char *text, gboolean end, gint64 now,
+             gint64 *out, GError **error)
+{
+  if (stats_parse_time (text, end, now, out))
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s: \"%s\" is not a date (YYYY-MM-DD or YYYY-MM, local "
+               "time) or a number of days back (like 30d)", option, text);
+  return FALSE;
+}
+
+gboolean
+stats_parse_range (const char *since, const char *until, gboolean last_year,
+                   StatsRange *range, GError **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  StatsRange year = stats_default_range (now);
+
+  range->since = last_year ? year.since : G_MININT64;
+  range->until = last_year ? year.until : G_MAXINT64;
+  if (until != NULL)
+    {
+      if (!parse_bound ("--until", until, TRUE, now, &range->until, error))
+        return FALSE;
+      if (last_year && since == NULL)
+        range->since = stats_default_range (range->until - 1).since;
+    }
+  if (since != NULL
+      && !parse_bound ("--since", since, FALSE, now, &range->since, error))
+    return FALSE;
+  if (range->since < range->until)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "the period is empty: --since must come before --until");
+  return FALSE;
+}

@@ -1,0 +1,305 @@
+/*
+ * store-stats.c - the store's side of `madoguchi stats`: what a CSIRT
+ * publishes about a period, read in one read transaction so that the
+ * tables agree with each other.
+ *
+ * A report is a ticket, counted in the local month it was created in.
+ * An operator action is the first audit event of a ticket that neither
+ * the MTA's delivery (who 'deliver') nor the intake itself ('created',
+ * 'claimed', 'follow-up', whoever ran `spool run`) wrote.
+ * XXX: a follow-up filed by `spool run` that reopens a resolved ticket
+ * writes a 'status' event under the operator's name; it counts as an
+ * action, although nobody acted.  Only resolved tickets can have one.
+ */
+#include "madoguchi/stats.h"
+
+#include <string.h>
+
+#include "madoguchi/address.h"
+#include "store-db.h"
+
+/* The period's tickets per local month and category. */
+static const char SQL_STATS_MONTHS[] =
+  "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
+  "category, COUNT(*) FROM ticket "
+  "WHERE created >= :since AND created < :until "
+  "GROUP BY month, category";
+
+/* Incoming messages by the acknowledgement decision filed with them. */
+static const char SQL_STATS_ACKS[] =
+  "SELECT COALESCE(ack, '') AS decision, COUNT(*) FROM message "
+  "WHERE direction = 'in' AND received >= :since AND received < :until "
+  "GROUP BY decision ORDER BY COUNT(*) DESC, decision";
+
+/* Public addresses that reports name, by tickets and by reporters. */
+static const char SQL_STATS_SOURCES[] =
+  "SELECT i.ip, COUNT(DISTINCT i.ticket_id), "
+  "COUNT(DISTINCT lower(t.reporter)) "
+  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+  "WHERE i.kind IN ('ipv4', 'ipv6') "
+  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+  "AND t.created >= :since AND t.created < :until "
+  "GROUP BY i.ip ORDER BY 2 DESC, 3 DESC, i.ip LIMIT :top";
+
+/* The same by prefix: the first 15 bytes of an IPv4 address in its
+ * 16-byte form (::ffff:a.b.c.0/120, a /24), the first 6 of IPv6 (/48).
+ * The keys differ in length, so the two families never mix. */
+static const char SQL_STATS_PREFIXES[] =
+  "SELECT CASE WHEN substr(i.ip, 1, 12) = "
+  "X'00000000000000000000FFFF' THEN substr(i.ip, 1, 15) "
+  "ELSE substr(i.ip, 1, 6) END AS prefix, "
+  "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "
+  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+  "WHERE i.kind IN ('ipv4', 'ipv6') "
+  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+  "AND t.created >= :since AND t.created < :until "
+  "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
+
+/* Seconds from each ticket's creation to its first operator action,
+ * NULL for none; shortest first, so that the median is in the middle. */
+static const char SQL_STATS_DELAYS[] =
+  "SELECT max (0, (SELECT MIN(e.at) FROM event e "
+  "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
+  "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
+  "AS delay FROM ticket t "
+  "WHERE t.created >= :since AND t.created < :until "
+  "ORDER BY delay IS NULL, delay";
+
+static sqlite3_stmt *
+prepare_range (Store *store, const char *sql, const StatsRange *range,
+               GError **error)
+{
+  sqlite3_stmt *stmt = store_prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":since", range->since);
+  store_bind_int (stmt, ":until", range->until);
+  return stmt;
+}
+
+/* The month's row; one missing from the layout (a time zone that SQLite
+ * and GLib see differently) is added, so that no ticket goes uncounted. */
+static StatsMonth *
+month_row (Stats *stats, GHashTable *index, const char *month)
+{
+  StatsMonth *m = g_hash_table_lookup (index, month);
+
+  if (m != NULL)
+    return m;
+  m = g_new0 (StatsMonth, 1);
+  m->month = g_strdup (month);
+  g_ptr_array_add (stats->months, m);
+  g_hash_table_insert (index, m->month, m);
+  return m;
+}
+
+static gint
+month_compare (gconstpointer a, gconstpointer b)
+{
+  const StatsMonth *const *x = a;
+  const StatsMonth *const *y = b;
+
+  return strcmp ((*x)->month, (*y)->month);
+}
+
+static void
+month_add (Stats *stats, StatsMonth *m, const char *category, gint64 count)
+{
+  int c = classify_category_index (category);
+
+  if (c < 0)
+    c = CLASSIFY_CATEGORIES - 1;   /* "other" */
+  m->counts[c] += count;
+  m->total += count;
+  stats->totals.counts[c] += count;
+  stats->totals.total += count;
+}
+
+static gboolean
+read_months (Store *store, Stats *stats, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_MONTHS,
+                                                 &stats->range, error);
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  guint laid_out;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  stats->months = stats_months (&stats->range);
+  stats->totals.month = g_strdup ("total");
+  laid_out = stats->months->len;
+  for (guint i = 0; i < laid_out; i++)
+    {
+      StatsMonth *m = stats->months->pdata[i];
+
+      g_hash_table_insert (index, m->month, m);
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    month_add (stats, month_row (stats, index,
+                                 (const char *) sqlite3_column_text (stmt, 0)),
+               (const char *) sqlite3_column_text (stmt, 1),
+               sqlite3_column_int64 (stmt, 2));
+  if (rc != SQLITE_DONE)
+    return store_db_error (error, store->db, rc, "cannot count reports");
+  if (stats->months->len != laid_out)
+    g_ptr_array_sort (stats->months, month_compare);
+  return TRUE;
+}
+
+static gpointer
+reason_from_row (sqlite3_stmt *stmt)
+{
+  StatsReason *r = g_new0 (StatsReason, 1);
+
+  r->reason = store_column_text (stmt, 0);
+  r->count = sqlite3_column_int64 (stmt, 1);
+  return r;
+}
+
+static gboolean
+read_acks (Store *store, Stats *stats, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_ACKS,
+                                                 &stats->range, error);
+  g_autoptr (GPtrArray) rows = NULL;
+
+  if (stmt == NULL)
+    return FALSE;
+  rows = store_collect_rows (store, stmt, reason_from_row,
+                             (GDestroyNotify) stats_reason_free, error);
+  if (rows == NULL)
+    return FALSE;
+  stats->ack_reasons = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) stats_reason_free);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      StatsReason *r = rows->pdata[i];
+
+      if (strcmp (r->reason, "acknowledged") == 0)
+        {
+          stats->ack_sent += r->count;
+          continue;
+        }
+      stats->ack_suppressed += r->count;
+      g_ptr_array_add (stats->ack_reasons, r);
+      rows->pdata[i] = NULL;   /* moved */
+    }
+  return TRUE;
+}
+
+/* A 16-byte address, or the key of a prefix, padded with zeros. */
+static StatsSource *
+source_from_row (sqlite3_stmt *stmt, gboolean prefix)
+{
+  StatsSource *s = g_new0 (StatsSource, 1);
+  guint8 ip[16] = { 0 };
+  int len = MIN (sqlite3_column_bytes (stmt, 0), 16);
+  g_autofree char *text = NULL;
+
+  memcpy (ip, sqlite3_column_blob (stmt, 0), (gsize) len);
+  text = address_format (ip, FALSE);
+  if (!prefix)
+    s->label = g_steal_pointer (&text);
+  else
+    s->label = g_strdup_printf ("%s/%s", text, len == 15 ? "24" : "48");
+  s->tickets = sqlite3_column_int64 (stmt, 1);
+  s->reporters = sqlite3_column_int64 (stmt, 2);
+  return s;
+}
+
+static gpointer
+address_from_row (sqlite3_stmt *stmt)
+{
+  return source_from_row (stmt, FALSE);
+}
+
+static gpointer
+prefix_from_row (sqlite3_stmt *stmt)
+{
+  return source_from_row (stmt, TRUE);
+}
+
+static GPtrArray *
+read_sources (Store *store, const StatsRange *range, guint top,
+              gboolean prefix, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (
+    store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":top", top);
+  return store_collect_rows (store, stmt,
+                             prefix ? prefix_from_row : address_from_row,
+                             (GDestroyNotify) stats_source_free, error);
+}
+
+static gboolean
+read_delays (Store *store, Stats *stats, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_DELAYS,
+                                                 &stats->range, error);
+  g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 sum = 0;
+  guint n;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 delay = sqlite3_column_int64 (stmt, 0);
+
+      stats->tickets++;
+      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+        continue;
+      g_array_append_val (delays, delay);
+      sum += delay;
+    }
+  if (rc != SQLITE_DONE)
+    return store_db_error (error, store->db, rc, "cannot read events");
+  n = delays->len;
+  stats->acted = n;
+  stats->median_delay = n == 0 ? -1
+    : n % 2 ? g_array_index (delays, gint64, n / 2)
+            : (g_array_index (delays, gint64, n / 2 - 1)
+               + g_array_index (delays, gint64, n / 2)) / 2;
+  stats->mean_delay = n == 0 ? -1 : (sum + n / 2) / n;
+  return TRUE;
+}
+
+static gboolean
+read_all (Store *store, Stats *stats, guint top, GError **error)
+{
+  if (!read_months (store, stats, error) || !read_acks (store, stats, error))
+    return FALSE;
+  stats->sources = read_sources (store, &stats->range, top, FALSE, error);
+  if (stats->sources == NULL)
+    return FALSE;
+  stats->prefixes = read_sources (store, &stats->range, top, TRUE, error);
+  return stats->prefixes != NULL && read_delays (store, stats, error);
+}
+
+Stats *
+store_stats (Store *store, const StatsRange *range, guint top,
+             GError **error)
+{
+  g_autoptr (Stats) stats = g_new0 (Stats, 1);
+  gboolean ok;
+
+  stats->range = *range;
+  /* One snapshot: a delivery between two queries must not make the
+   * tables disagree.  Deferred, so that writers are not held up. */
+  if (!store_exec (store, "BEGIN", error))
+    return NULL;
+  ok = read_all (store, stats, top, error)
+       && store_exec (store, "COMMIT", error);
+  if (!ok)
+    {
+      store_exec (store, "ROLLBACK", NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&stats);
+}
