@@ -217,10 +217,10 @@ cmd_export (Context *ctx, int argc, char **argv)
   g_autofree char *format = NULL;
   const GOptionEntry entries[] = {
     { "since", 0, 0, G_OPTION_ARG_STRING, &since,
-      "tickets created from DATE (YYYY-MM-DD or YYYY-MM, local time) or N "
-      "days back (Nd); default: the first", "DATE" },
+      "created from DATE (2026-11-01 or 2026-11, local time) or AGE (30d, "
+      "12h, 2w); default: the first ticket", "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until,
-      "up to DATE, that day or month included", "DATE" },
+      "through DATE (that day or month included), or up to AGE", "WHEN" },
     { "category", 0, 0, G_OPTION_ARG_STRING, &category,
       "only tickets of category CAT", "CAT" },
     { "status", 0, 0, G_OPTION_ARG_STRING, &status,

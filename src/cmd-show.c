@@ -70,6 +70,10 @@ typedef struct {
   GPtrArray *excerpts;
   GPtrArray *reasons;
   GPtrArray *form;
+  GPtrArray *events;
+  GPtrArray *outbox;
+  GPtrArray *related;
+  char *tag;
 } Story;
 
 static void
@@ -82,15 +86,23 @@ story_clear (Story *story)
   g_clear_pointer (&story->excerpts, g_ptr_array_unref);
   g_clear_pointer (&story->reasons, g_ptr_array_unref);
   g_clear_pointer (&story->form, g_ptr_array_unref);
+  g_clear_pointer (&story->events, g_ptr_array_unref);
+  g_clear_pointer (&story->outbox, g_ptr_array_unref);
+  g_clear_pointer (&story->related, g_ptr_array_unref);
+  g_clear_pointer (&story->tag, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Story, story_clear)
 
 static gboolean
-story_read (Store *store, const char *number, Story *story, GError **error)
+story_read (Store *store, const Config *config, const char *number,
+            Story *story, GError **error)
 {
   story->ticket = store_get_ticket (store, number, error);
   if (story->ticket == NULL)
+    return FALSE;
+  story->tag = store_tag (store, config->tag, story->ticket->number, error);
+  if (story->tag == NULL)
     return FALSE;
   story->messages = store_ticket_messages (store, story->ticket->id, error);
   if (story->messages == NULL)
@@ -110,7 +122,76 @@ story_read (Store *store, const char *number, Story *story, GError **error)
   if (story->reasons == NULL)
     return FALSE;
   story->form = store_ticket_form (store, story->ticket->id, error);
-  return story->form != NULL;
+  if (story->form == NULL)
+    return FALSE;
+  story->events = store_ticket_events (store, story->ticket->id, error);
+  if (story->events == NULL)
+    return FALSE;
+  story->outbox = store_ticket_outbox (store, story->ticket->id, error);
+  if (story->outbox == NULL)
+    return FALSE;
+  story->related = store_ticket_related (store, story->ticket->id, error);
+  return story->related != NULL;
+}
+
+static void
+show_outgoing (const Story *story)
+{
+  for (guint i = 0; i < story->outbox->len; i++)
+    {
+      const StoreOutbox *o = story->outbox->pdata[i];
+      g_autofree char *when = output_time (o->created);
+
+      printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, o->recipient,
+              o->state, o->last_error ? " - " : "",
+              o->last_error ? o->last_error : "");
+    }
+}
+
+static void
+show_related (const Story *story)
+{
+  const char *suggest = NULL;
+
+  if (story->related->len == 0)
+    return;
+  printf ("\nRelated tickets (%u):\n", story->related->len);
+  for (guint i = 0; i < story->related->len; i++)
+    {
+      const StoreRelated *r = story->related->pdata[i];
+      g_autoptr (GString) subject = g_string_new (NULL);
+
+      output_cell (subject, r->subject, 50, FALSE);
+      if (r->exact)
+        printf ("  %-11s  shares %s (%" G_GINT64_FORMAT " reports)",
+                r->number, r->theirs, r->mentions);
+      else
+        printf ("  %-11s  %s, near %s", r->number, r->theirs, r->mine);
+      printf ("%s%s  %s\n", r->incident ? "  in " : "",
+              r->incident ? r->incident : "", subject->str);
+      if (suggest == NULL && r->incident != NULL)
+        suggest = r->incident;
+    }
+  if (suggest != NULL && story->ticket->incident == NULL)
+    printf ("  A related ticket belongs to %s: madoguchi incident add %s %s\n",
+            suggest, suggest, story->ticket->number);
+}
+
+static void
+show_history (const Story *story)
+{
+  printf ("\nHistory:\n");
+  for (guint i = 0; i < story->events->len; i++)
+    {
+      const StoreEvent *e = story->events->pdata[i];
+      g_autofree char *when = output_time (e->at);
+      g_autoptr (GString) change = g_string_new (NULL);
+
+      output_cell (change, e->new_value ? e->new_value : "", 70, FALSE);
+      printf ("  %s  %-10s %-10s %s%s%s\n", when, e->who, e->what,
+              e->old_value ? e->old_value : "", e->old_value ? " -> " : "",
+              change->str);
+    }
 }
 
 static void
@@ -119,19 +200,22 @@ show_text (const Config *config, const Story *story)
   const StoreTicket *t = story->ticket;
   GPtrArray *messages = story->messages;
   g_autofree char *created = output_time (t->created);
-  g_autofree char *tag = g_strdup_printf ("[%s #%s]", config->tag, t->number);
 
-  show_field ("Ticket", tag);
+  show_field ("Ticket", story->tag);
   show_field ("Subject", t->subject);
   show_field ("Created", created);
   show_field ("Status", t->status);
   show_field ("Owner", t->owner ? t->owner : "(nobody)");
+  show_field ("Incident", t->incident);
   show_field ("Reporter", t->reporter_name ? t->reporter_name : t->reporter);
   print_classification (t->category, t->category_by, t->auto_category,
                         story->reasons, story->form);
   print_evidence (story->indicators, story->timestamps, story->excerpts);
+  show_related (story);
   for (guint i = 0; i < messages->len; i++)
     show_message (messages->pdata[i], i + 1);
+  show_outgoing (story);
+  show_history (story);
 }
 
 static void
@@ -188,6 +272,59 @@ json_message (JsonWriter *w, const StoreMessage *m)
 }
 
 static void
+show_json_related (JsonWriter *w, GPtrArray *related)
+{
+  json_key (w, "related");
+  json_begin_array (w);
+  for (guint i = 0; i < related->len; i++)
+    {
+      const StoreRelated *r = related->pdata[i];
+
+      json_begin_object (w);
+      json_key (w, "number");
+      json_string (w, r->number);
+      json_key (w, "address");
+      json_string (w, r->theirs);
+      json_key (w, "near");
+      json_string (w, r->mine);
+      json_key (w, "same_address");
+      json_bool (w, r->exact);
+      json_key (w, "reports");
+      json_int (w, r->mentions);
+      json_key (w, "incident");
+      json_string (w, r->incident);
+      json_end_object (w);
+    }
+  json_end_array (w);
+}
+
+static void
+show_json_history (JsonWriter *w, GPtrArray *events)
+{
+  json_key (w, "history");
+  json_begin_array (w);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const StoreEvent *e = events->pdata[i];
+      g_autofree char *at = output_time_iso (e->at);
+
+      json_begin_object (w);
+      json_key (w, "at");
+      json_string (w, at);
+      json_key (w, "who");
+      json_string (w, e->who);
+      json_key (w, "what");
+      json_string (w, e->what);
+      json_key (w, "old");
+      json_string (w, e->old_value);
+      json_key (w, "new");
+      json_string (w, e->new_value);
+      json_end_object (w);
+    }
+  json_end_array (w);
+}
+
+static void
 show_json (const Story *story)
 {
   const StoreTicket *t = story->ticket;
@@ -219,6 +356,10 @@ show_json (const Story *story)
   json_string (&w, t->subject);
   print_evidence_json (&w, story->indicators, story->timestamps,
                        story->excerpts);
+  json_key (&w, "incident");
+  json_string (&w, t->incident);
+  show_json_related (&w, story->related);
+  show_json_history (&w, story->events);
   json_key (&w, "messages");
   json_begin_array (&w);
   for (guint i = 0; i < messages->len; i++)
@@ -282,7 +423,8 @@ cmd_show (Context *ctx, int argc, char **argv)
       return EX_USAGE;
     }
   store = context_open_store (ctx, &error);
-  if (store == NULL || !story_read (store, argv[1], &story, &error))
+  if (store == NULL
+      || !story_read (store, ctx->config, argv[1], &story, &error))
     return command_fail (error);
   if (raw)
     return show_raw (store, story.messages, which);

@@ -397,10 +397,10 @@ cmd_stats (Context *ctx, int argc, char **argv)
   g_auto (StatsOptions) o = { .top = 10 };
   const GOptionEntry entries[] = {
     { "since", 0, 0, G_OPTION_ARG_STRING, &o.since,
-      "from DATE (YYYY-MM-DD or YYYY-MM, local time) or N days back (Nd); "
-      "default: 12 months back", "DATE" },
+      "from DATE (2026-11-01 or 2026-11, local time) or AGE (30d, 12h, 2w); "
+      "default: 12 months back", "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &o.until,
-      "up to DATE, that day or month included", "DATE" },
+      "through DATE (that day or month included), or up to AGE", "WHEN" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "one JSON document", NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
       "table (default), csv or json", "FORMAT" },

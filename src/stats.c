@@ -3,15 +3,17 @@
  * months of the monthly table.  Pure: no store, no output.
  *
  * Dates are the operator's local time (as `list` prints them): a team
- * publishing "November" means its own November.  Relative periods ("30d")
- * are exact multiples of 86400 seconds back from now.
+ * publishing "November" means its own November.  A date as an end takes
+ * in its whole day (or month): --until 2026-11-30 means "through the
+ * 30th".  Ages ("30d", "12h", "2w") are exact multiples of an hour back
+ * from now, and a full ISO 8601 time is that instant, as for `list`.
  */
 #include "madoguchi/stats.h"
 
 #include <string.h>
 
 #define DAY G_GINT64_CONSTANT (86400)
-#define MAX_DAYS 36500   /* "Nd" of more than a century is a typo */
+#define MAX_DAYS 36500   /* an age of more than a century is a typo */
 
 void
 stats_month_free (StatsMonth *month)
@@ -85,24 +87,54 @@ parse_date (const char *text, guint64 *year, guint64 *month, guint64 *day)
                                      (GDateYear) *year);
 }
 
+/* "30d", "12h", "2w": that long before now. */
+static gboolean
+parse_age (const char *text, gint64 now, gint64 *out)
+{
+  static const char units[] = "hdw";
+  static const gint64 seconds[] = { 3600, DAY, 7 * DAY };
+  gsize len = strlen (text);
+  const char *unit = len > 1 ? strchr (units, text[len - 1]) : NULL;
+  g_autofree char *number = NULL;
+  guint64 n;
+
+  if (unit == NULL || *unit == '\0' || len > 16)
+    return FALSE;
+  number = g_strndup (text, len - 1);
+  if (!parse_number (number, 0, MAX_DAYS * DAY / seconds[unit - units], &n))
+    return FALSE;
+  *out = now - (gint64) n * seconds[unit - units];
+  return TRUE;
+}
+
+/* A whole ISO 8601 time, "2026-11-01T09:00" or with a zone: exact. */
+static gboolean
+parse_instant (const char *text, gint64 *out)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) t = NULL;
+
+  if (strchr (text, 'T') == NULL)
+    return FALSE;
+  t = g_date_time_new_from_iso8601 (text, local);
+  if (t == NULL || g_date_time_get_year (t) < 1970)
+    return FALSE;
+  *out = g_date_time_to_unix (t);
+  return TRUE;
+}
+
 gboolean
 stats_parse_time (const char *text, gboolean end, gint64 now, gint64 *out)
 {
-  gsize len = text ? strlen (text) : 0;
-  guint64 year, month, day, days;
+  guint64 year, month, day;
   g_autoptr (GDateTime) start = NULL;
   g_autoptr (GDateTime) after = NULL;
 
-  if (len > 1 && len < 16 && text[len - 1] == 'd')
-    {
-      g_autofree char *number = g_strndup (text, len - 1);
-
-      if (!parse_number (number, 0, MAX_DAYS, &days))
-        return FALSE;
-      *out = now - (gint64) days * DAY;
-      return TRUE;
-    }
-  if (text == NULL || !parse_date (text, &year, &month, &day))
+  if (text == NULL)
+    return FALSE;
+  if (parse_age (text, now, out) || parse_instant (text, out))
+    return TRUE;
+  if (!parse_date (text, &year, &month, &day))
     return FALSE;
   start = g_date_time_new_local ((int) year, (int) month, day ? (int) day : 1,
                                  0, 0, 0);
@@ -168,8 +200,8 @@ parse_bound (const char *option, const char *text, gboolean end, gint64 now,
   if (stats_parse_time (text, end, now, out))
     return TRUE;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "%s: \"%s\" is not a date (YYYY-MM-DD or YYYY-MM, local "
-               "time) or a number of days back (like 30d)", option, text);
+               "%s: \"%s\" is not a date (2026-11-01, 2026-11, "
+               "2026-11-01T09:00) or an age (30d, 12h, 2w)", option, text);
   return FALSE;
 }
 

@@ -35,7 +35,8 @@ static const char SQL_EXCERPT_LIST[] =
 
 #define SQL_TICKET_COLUMNS \
   "SELECT id, number, created, status, category, category_by, owner, " \
-  "reporter, reporter_name, subject, auto_category FROM ticket "
+  "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
+  "incident WHERE incident.id = incident_id) FROM ticket "
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
  * its condition true, so nothing is ever spliced into the SQL. */
@@ -88,6 +89,7 @@ store_ticket_free (StoreTicket *t)
   g_free (t->category);
   g_free (t->category_by);
   g_free (t->auto_category);
+  g_free (t->incident);
   g_free (t->owner);
   g_free (t->reporter);
   g_free (t->reporter_name);
@@ -134,6 +136,7 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->reporter_name = store_column_text (stmt, 8);
   t->subject = store_column_text (stmt, 9);
   t->auto_category = store_column_text (stmt, 10);
+  t->incident = store_column_text (stmt, 11);
   return t;
 }
 
@@ -660,4 +663,50 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
       return NULL;
     }
   return g_steal_pointer (&related);
+}
+
+static const char SQL_INCIDENT_LIST[] =
+  "SELECT i.number, i.title, i.created, t.number, t.status, t.category, "
+  "t.subject FROM incident i LEFT JOIN ticket t ON t.incident_id = i.id "
+  "AND t.merged_into IS NULL WHERE :incident IS NULL "
+  "OR i.number = :incident COLLATE NOCASE ORDER BY i.id DESC, t.id";
+
+void
+store_incident_row_free (StoreIncidentRow *r)
+{
+  g_free (r->incident);
+  g_free (r->title);
+  g_free (r->number);
+  g_free (r->status);
+  g_free (r->category);
+  g_free (r->subject);
+  g_free (r);
+}
+
+static gpointer
+incident_row_from_row (sqlite3_stmt *stmt)
+{
+  StoreIncidentRow *r = g_new0 (StoreIncidentRow, 1);
+
+  r->incident = store_column_text (stmt, 0);
+  r->title = store_column_text (stmt, 1);
+  r->created = sqlite3_column_int64 (stmt, 2);
+  r->number = store_column_text (stmt, 3);
+  r->status = store_column_text (stmt, 4);
+  r->category = store_column_text (stmt, 5);
+  r->subject = store_column_text (stmt, 6);
+  return r;
+}
+
+GPtrArray *
+store_incident_list (Store *store, const char *incident, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INCIDENT_LIST,
+                                                 error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_text (stmt, ":incident", incident);
+  return store_collect_rows (store, stmt, incident_row_from_row,
+                             (GDestroyNotify) store_incident_row_free, error);
 }

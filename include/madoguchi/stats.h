@@ -71,9 +71,11 @@ Stats *store_stats (Store *store, const StatsRange *range, guint top,
                     GError **error);
 
 /*
- * Parses a period bound: "YYYY-MM-DD" or "YYYY-MM" (local time), or "Nd"
- * (N days before now).  A date is its first second, or with end the
- * first second after it (so that --until 2026-11-30 takes in that day).
+ * Parses a period bound: "YYYY-MM-DD" or "YYYY-MM" (local time), a full
+ * ISO 8601 time ("2026-11-01T09:00", local unless it has a zone), or an
+ * age "Nh", "Nd" or "Nw" (that long before now).  A date is its first
+ * second, or with end the first second after it (so that --until
+ * 2026-11-30 takes in that day); a time or an age is exact.
  * Returns FALSE, with *out untouched, when text is none of those.
  */
 gboolean stats_parse_time (const char *text, gboolean end, gint64 now,

@@ -94,6 +94,7 @@ typedef struct {
   char *category;
   char *category_by;
   char *auto_category;
+  char *incident;              /* its incident's number, or NULL */
   char *owner;
   char *reporter;
   char *reporter_name;
@@ -230,6 +231,24 @@ char *store_incident_new (Store *store, const char *title,
 gboolean store_incident_add (Store *store, const char *incident,
                              const char *const *tickets, const char *who,
                              GError **error);
+
+/* One ticket of an incident (number NULL for an empty incident). */
+typedef struct {
+  char *incident;
+  char *title;
+  gint64 created;
+  char *number;
+  char *status;
+  char *category;
+  char *subject;
+} StoreIncidentRow;
+
+void store_incident_row_free (StoreIncidentRow *row);
+
+/* (transfer full) StoreIncidentRow of one incident, or of all (NULL),
+ * newest incident first. */
+GPtrArray *store_incident_list (Store *store, const char *incident,
+                                GError **error);
 
 /* An internal note (an audit event "comment"). */
 gboolean store_comment (Store *store, const char *number, const char *text,

@@ -34,7 +34,7 @@ contains "$out" "from $TEST_HOME/good.conf" "and where they came from"
 
 MADOGUCHI_CONFIG="$TEST_HOME/good.conf" "$MADOGUCHI" deliver < "$TEST_DATA_DIR/iso2022jp.eml"
 num=$(sql "SELECT number FROM ticket")
-contains "$(MADOGUCHI_CONFIG="$TEST_HOME/good.conf" "$MADOGUCHI" show "$num")" "[CERT #$num]" "show uses the configured tag"
+contains "$(MADOGUCHI_CONFIG="$TEST_HOME/good.conf" "$MADOGUCHI" show "$num")" "[CERT #$num/" "show uses the configured tag"
 
 # Truncation: a message past max_message_size is filed, flagged, not lost.
 { sed '/^$/q' "$TEST_DATA_DIR/plain-english.eml" | sed 's/^Message-ID: .*/Message-ID: <big@example.net>/'
