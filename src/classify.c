@@ -29,6 +29,8 @@ typedef struct {
   const Extraction *extraction;
   Classification *result;
   pcre2_match_data *md;
+  pcre2_match_data *negation_md;   /* its own: a negation check must not
+                                    * overwrite the match being judged */
   GHashTable *negations;   /* text -> GArray of Span, computed once */
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
@@ -87,9 +89,10 @@ negations_of (Classify *c, const char *text)
       gsize offset = 0;
 
       while (rule->kind == RULE_KIND_NEGATION && offset <= len
-             && rules_match (c->rules, rule, text, len, offset, c->md) > 0)
+             && rules_match (c->rules, rule, text, len, offset,
+                             c->negation_md) > 0)
         {
-          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
+          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->negation_md);
           Span span = { ov[0], ov[1] };
 
           g_array_append_val (spans, span);
@@ -483,6 +486,7 @@ classify_run (const RuleSet *rules, const Message *message,
   c.result->form = g_ptr_array_new_with_free_func (
     (GDestroyNotify) classify_form_field_free);
   c.md = pcre2_match_data_create (32, NULL);
+  c.negation_md = pcre2_match_data_create (8, NULL);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
   c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
@@ -497,6 +501,7 @@ classify_run (const RuleSet *rules, const Message *message,
     }
   decide (c.result, options->min_score);
   pcre2_match_data_free (c.md);
+  pcre2_match_data_free (c.negation_md);
   g_hash_table_unref (c.negations);
   g_hash_table_unref (c.unquoted);
   return c.result;

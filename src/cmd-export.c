@@ -3,11 +3,13 @@
  * tools, oldest first, written as they are read (a ticket at a time).
  *
  * JSON Lines (the default) carries everything a ticket holds but the raw
- * messages: its fields, its messages with their decoded text, and its
- * indicators.  CSV is one row per ticket for a spreadsheet: number,
- * created (ISO 8601 UTC), status, category, reporter, subject and the
- * indicator values joined by spaces.  Times are UTC: an export is read
- * elsewhere, where the operator's time zone means nothing.
+ * messages: its fields (its incident, and the ticket it was merged into,
+ * by number), its messages with their decoded text, and its indicators.
+ * A merged ticket is exported too, empty: its messages moved.
+ * CSV is one row per ticket for a spreadsheet: number, created (ISO 8601
+ * UTC), status, category, reporter, subject and the indicator values
+ * joined by spaces.  Times are UTC: an export is read elsewhere, where
+ * the operator's time zone means nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,6 +91,8 @@ jsonl_fields (JsonWriter *w, const ExportTicket *t)
   json_field (w, "reporter", t->reporter);
   json_field (w, "reporter_name", t->reporter_name);
   json_field (w, "subject", t->subject);
+  json_field (w, "incident", t->incident);
+  json_field (w, "merged_into", t->merged_into);
 }
 
 /* One ticket, one line: the JSON writer escapes every line break. */

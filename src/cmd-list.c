@@ -5,10 +5,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "madoguchi/address.h"
 #include "madoguchi/command.h"
+#include "madoguchi/csv.h"
+#include "madoguchi/stats.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
 
@@ -71,41 +74,26 @@ list_json (GPtrArray *tickets)
   printf ("%s\n", text);
 }
 
-/* RFC 4180: every field quoted, quotes doubled. */
-static void
-csv_field (GString *line, const char *value, gboolean last)
-{
-  g_string_append_c (line, '"');
-  for (const char *p = value ? value : ""; *p != '\0'; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (line, '"');
-      g_string_append_c (line, *p);
-    }
-  g_string_append (line, last ? "\"\r\n" : "\",");
-}
-
 static void
 list_csv (GPtrArray *tickets)
 {
-  g_autoptr (GString) line = g_string_new (NULL);
+  g_auto (CsvRecord) record;
 
-  fputs ("number,created,status,category,owner,reporter,subject\r\n",
-         stdout);
+  csv_init (&record);
+  fputs ("number,created,status,category,owner,reporter,subject\n", stdout);
   for (guint i = 0; i < tickets->len; i++)
     {
       const StoreTicket *t = tickets->pdata[i];
       g_autofree char *created = output_time_iso (t->created);
 
-      g_string_truncate (line, 0);
-      csv_field (line, t->number, FALSE);
-      csv_field (line, created, FALSE);
-      csv_field (line, t->status, FALSE);
-      csv_field (line, t->category, FALSE);
-      csv_field (line, t->owner, FALSE);
-      csv_field (line, reporter_of (t), FALSE);
-      csv_field (line, t->subject, TRUE);
-      fputs (line->str, stdout);
+      csv_text (&record, t->number);
+      csv_text (&record, created);
+      csv_text (&record, t->status);
+      csv_text (&record, t->category);
+      csv_text (&record, t->owner);
+      csv_text (&record, reporter_of (t));
+      csv_text (&record, t->subject);
+      csv_end (&record, stdout);
     }
 }
 
@@ -156,6 +144,7 @@ static gboolean
 list_filter (const ListOptions *o, StoreFilter *f, GError **error)
 {
   Network net;
+  gint64 now = (gint64) time (NULL);
 
   if (o->ip != NULL)
     {
@@ -168,9 +157,14 @@ list_filter (const ListOptions *o, StoreFilter *f, GError **error)
       f->by_ip = TRUE;
       address_network_bounds (&net, f->ip_first, f->ip_last);
     }
-  if ((o->since && !command_parse_time (o->since, &f->since, error))
-      || (o->until && !command_parse_time (o->until, &f->until, error)))
-    return FALSE;
+  if ((o->since && !stats_parse_time (o->since, FALSE, now, &f->since))
+      || (o->until && !stats_parse_time (o->until, TRUE, now, &f->until)))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "\"%s\" is not a date (2026-11-01), a month (2026-11) "
+                   "or an age (7d, 12h)", o->since ? o->since : o->until);
+      return FALSE;
+    }
   f->limit = o->all ? 0 : (guint) o->limit;
   f->status = o->status;
   f->category = o->category;
@@ -253,9 +247,10 @@ cmd_list (Context *ctx, int argc, char **argv)
     { "search", 'S', 0, G_OPTION_ARG_STRING, &o.search,
       "with TEXT in a subject or body (Japanese too)", "TEXT" },
     { "since", 0, 0, G_OPTION_ARG_STRING, &o.since,
-      "created since DATE (2026-11-01) or AGE (7d)", "WHEN" },
-    { "until", 0, 0, G_OPTION_ARG_STRING, &o.until, "created before WHEN",
+      "created since DATE (2026-11-01), MONTH (2026-11) or AGE (7d)",
       "WHEN" },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &o.until,
+      "created until WHEN (a date or month: its end included)", "WHEN" },
     { "sort", 0, 0, G_OPTION_ARG_STRING, &o.sort,
       "created (default), number or updated", "KEY" },
     { "ascending", 0, 0, G_OPTION_ARG_NONE, &o.ascending,

@@ -1,8 +1,9 @@
 /*
  * cmd-stats.c - `madoguchi stats`: the tables a CSIRT publishes about a
- * period (the last 12 months unless told): reports per month and
- * category, acknowledgements sent and suppressed, the most reported
- * source addresses and prefixes, and how soon an operator acted.
+ * period (the last 12 months unless told): reports and incidents per
+ * month and category, acknowledgements sent and suppressed, the most
+ * reported source addresses and prefixes, and how soon an operator
+ * acted.
  *
  * As an aligned table (the default), as CSV in long form (one header,
  * one number per record: table,row,column,value, which a spreadsheet
@@ -50,14 +51,18 @@ duration (gint64 seconds)
 static const char *
 first_month (const Stats *s)
 {
-  return s->months->len ? ((StatsMonth *) s->months->pdata[0])->month : "-";
+  const GPtrArray *months = s->reports.months;
+
+  return months->len ? ((StatsMonth *) months->pdata[0])->month : "-";
 }
 
 static const char *
 last_month (const Stats *s)
 {
-  return s->months->len
-    ? ((StatsMonth *) s->months->pdata[s->months->len - 1])->month : "-";
+  const GPtrArray *months = s->reports.months;
+
+  return months->len
+    ? ((StatsMonth *) months->pdata[months->len - 1])->month : "-";
 }
 
 static void
@@ -73,19 +78,17 @@ table_month (const StatsMonth *m)
 }
 
 static void
-table_reports (const Stats *s)
+table_counts (const char *title, const StatsTable *table)
 {
   const char *const *names = rules_categories ();
 
-  printf ("Reports per month and category, %s to %s (local time)\n\n",
-          first_month (s), last_month (s));
-  printf ("%-7s", "MONTH");
+  printf ("%s\n\n%-7s", title, "MONTH");
   for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
     printf ("  %*s", (int) MAX (strlen (names[c]), 5), names[c]);
   printf ("  %5s\n", "total");
-  for (guint i = 0; i < s->months->len; i++)
-    table_month (s->months->pdata[i]);
-  table_month (&s->totals);
+  for (guint i = 0; i < table->months->len; i++)
+    table_month (table->months->pdata[i]);
+  table_month (&table->totals);
 }
 
 static void
@@ -110,7 +113,12 @@ print_table (const Stats *s)
   g_autofree char *mean = duration (s->mean_delay);
   g_autoptr (GString) line = g_string_new (NULL);
 
-  table_reports (s);
+  printf ("Period: %s to %s (local time)\n\n", first_month (s),
+          last_month (s));
+  table_counts ("Reports per month and category", &s->reports);
+  table_counts ("\nIncidents per month and category (the tickets of an "
+                "incident count once,\nin the month and category of the "
+                "first; a ticket in no incident is one)", &s->incidents);
   printf ("\nAcknowledgements of incoming messages\n\n"
           "  sent        %7" G_GINT64_FORMAT "\n"
           "  suppressed  %7" G_GINT64_FORMAT "\n", s->ack_sent,
@@ -150,12 +158,17 @@ csv_number (CsvRecord *r, const char *table, const char *row,
 }
 
 static void
-csv_reports (CsvRecord *r, const StatsMonth *m)
+csv_counts (CsvRecord *r, const char *name, const StatsTable *table)
 {
-  for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
-    csv_number (r, "reports", m->month, rules_categories ()[c],
-                m->counts[c]);
-  csv_number (r, "reports", m->month, "total", m->total);
+  for (guint i = 0; i <= table->months->len; i++)
+    {
+      const StatsMonth *m = i < table->months->len ? table->months->pdata[i]
+                                                   : &table->totals;
+
+      for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
+        csv_number (r, name, m->month, rules_categories ()[c], m->counts[c]);
+      csv_number (r, name, m->month, "total", m->total);
+    }
 }
 
 static void
@@ -181,9 +194,8 @@ print_csv (const Stats *s)
   csv_text (&r, "column");
   csv_text (&r, "value");
   csv_end (&r, stdout);
-  for (guint i = 0; i < s->months->len; i++)
-    csv_reports (&r, s->months->pdata[i]);
-  csv_reports (&r, &s->totals);
+  csv_counts (&r, "reports", &s->reports);
+  csv_counts (&r, "incidents", &s->incidents);
   csv_number (&r, "acknowledgements", "sent", "messages", s->ack_sent);
   csv_number (&r, "acknowledgements", "suppressed", "messages",
               s->ack_suppressed);
@@ -240,6 +252,19 @@ json_sources (JsonWriter *w, const char *key, const char *label,
   json_end_array (w);
 }
 
+/* "months": [...], "totals": {...} */
+static void
+json_table (JsonWriter *w, const StatsTable *table)
+{
+  json_key (w, "months");
+  json_begin_array (w);
+  for (guint i = 0; i < table->months->len; i++)
+    json_counts (w, table->months->pdata[i]);
+  json_end_array (w);
+  json_key (w, "totals");
+  json_counts (w, &table->totals);
+}
+
 /* A count of seconds, or null when there is none. */
 static void
 json_seconds (JsonWriter *w, const char *key, gint64 seconds)
@@ -266,13 +291,11 @@ json_period (JsonWriter *w, const Stats *s)
   for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
     json_string (w, rules_categories ()[c]);
   json_end_array (w);
-  json_key (w, "months");
-  json_begin_array (w);
-  for (guint i = 0; i < s->months->len; i++)
-    json_counts (w, s->months->pdata[i]);
-  json_end_array (w);
-  json_key (w, "totals");
-  json_counts (w, &s->totals);
+  json_table (w, &s->reports);
+  json_key (w, "incidents");
+  json_begin_object (w);
+  json_table (w, &s->incidents);
+  json_end_object (w);
 }
 
 static void

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "madoguchi/command.h"
@@ -58,7 +57,7 @@ static const Command commands[] = {
   { "outbox", cmd_outbox, CMD_OPERATOR,
     "acknowledgements not sent yet (list), send them (flush)" },
   { "stats", cmd_stats, CMD_OPERATOR,
-    "reports per month and category, sources, response times" },
+    "reports and incidents per month, top sources, response times" },
   { "export", cmd_export, CMD_OPERATOR,
     "write out tickets as JSON Lines or CSV" },
   { "config", cmd_config, CMD_OPERATOR,
@@ -144,37 +143,6 @@ command_read_input (const char *path, GError **error)
   if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
     return NULL;
   return g_bytes_new_take (data, len);
-}
-
-gboolean
-command_parse_time (const char *text, gint64 *out, GError **error)
-{
-  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
-  g_autoptr (GDateTime) t = NULL;
-  g_autofree char *iso = NULL;
-  char *end = NULL;
-  gint64 n = g_ascii_strtoll (text, &end, 10);
-  const char *units = "hdw";
-  const gint64 seconds[] = { 3600, 86400, 7 * 86400 };
-
-  if (end != text && n >= 0 && end[0] != '\0' && end[1] == '\0'
-      && strchr (units, end[0]) != NULL)
-    {
-      *out = (gint64) time (NULL) - n * seconds[strchr (units, end[0]) - units];
-      return TRUE;
-    }
-  iso = strlen (text) == 10 ? g_strconcat (text, "T00:00:00", NULL)
-                            : g_strdup (text);
-  t = g_date_time_new_from_iso8601 (iso, local);
-  if (t == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "\"%s\" is not a date (2026-11-01) or an age (7d, 12h)",
-                   text);
-      return FALSE;
-    }
-  *out = g_date_time_to_unix (t);
-  return TRUE;
 }
 
 static void

@@ -242,7 +242,7 @@ load_defines (Loader *l)
 }
 
 static gboolean
-rule_check_keys (Loader *l, const char *group, const char *name, int line)
+rule_check_keys (Loader *l, const char *group, const char *name)
 {
   g_auto (GStrv) keys = g_key_file_get_keys (l->kf, group, NULL, NULL);
 
@@ -257,7 +257,7 @@ rule_check_keys (Loader *l, const char *group, const char *name, int line)
       || (!g_key_file_has_key (l->kf, group, "pattern", NULL)
           && !g_key_file_has_key (l->kf, group, "condition", NULL)))
     {
-      add_problem (l->set, l->file, line, name,
+      add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
                    "needs kind and pattern (or a condition)");
       return FALSE;
     }
@@ -409,7 +409,7 @@ timestamp_missing_group (const pcre2_code *code)
 }
 
 static pcre2_code *
-rule_compile (Loader *l, const char *group, const char *name, int line)
+rule_compile (Loader *l, const char *group, const char *name)
 {
   g_autofree char *raw = g_key_file_get_value (l->kf, group, "pattern", NULL);
   g_autofree char *missing = NULL;
@@ -421,7 +421,8 @@ rule_compile (Loader *l, const char *group, const char *name, int line)
 
   if (pattern == NULL)
     {
-      add_problem (l->set, l->file, line, name, "undefined {%s}", missing);
+      add_problem (l->set, l->file, keyfile_line (l->text, group, "pattern"),
+                   name, "undefined {%s}", missing);
       return NULL;
     }
   code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
@@ -497,30 +498,30 @@ static void
 load_rule (Loader *l, const char *group)
 {
   const char *name = group + strlen ("rule ");
-  int line = keyfile_line (l->text, group, NULL);
   g_autofree char *kind = NULL;
   Rule *rule;
 
-  if (!rule_check_keys (l, group, name, line))
+  if (!rule_check_keys (l, group, name))
     return;
   if (g_hash_table_contains (l->names, name))
     {
-      add_problem (l->set, l->file, line, name, "a rule of this name "
-                   "already exists; this one is ignored");
+      add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
+                   "a rule of this name already exists; this one is "
+                   "ignored");
       return;
     }
   rule = g_new0 (Rule, 1);
   rule->name = g_strdup (name);
   rule->file = g_strdup (l->file);
-  rule->line = line;
   kind = g_key_file_get_value (l->kf, group, "kind", NULL);
   if (!rule_kind_parse (g_strstrip (kind), &rule->kind))
     add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
                  name, "unknown kind \"%s\"", kind);
   else if (g_key_file_has_key (l->kf, group, "pattern", NULL))
-    rule->code = rule_compile (l, group, name, line);
+    rule->code = rule_compile (l, group, name);
   else if (rule->kind != RULE_KIND_CLASSIFY)
-    add_problem (l->set, l->file, line, name, "needs a pattern");
+    add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
+                 "needs a pattern");
   if ((rule->code == NULL && rule->kind != RULE_KIND_CLASSIFY)
       || !rule_read_options (l, rule, group)
       || !rule_read_kind_options (l, rule, group))

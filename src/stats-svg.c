@@ -81,7 +81,7 @@ text (Chart *c, int x, int y, const char *attrs, const char *content)
 static void
 chart_titles (Chart *c)
 {
-  const GPtrArray *months = c->stats->months;
+  const GPtrArray *months = c->stats->reports.months;
   const char *first = months->len ? ((StatsMonth *) months->pdata[0])->month
                                   : "-";
   const char *last = months->len
@@ -89,8 +89,9 @@ chart_titles (Chart *c)
   g_autofree char *title = g_markup_printf_escaped (
     "<title>Reports per month and category, %s to %s</title>\n", first, last);
   g_autofree char *sub = g_strdup_printf (
-    "%s to %s (local time): %" G_GINT64_FORMAT " reports", first, last,
-    c->stats->totals.total);
+    "%s to %s (local time): %" G_GINT64_FORMAT " reports, %" G_GINT64_FORMAT
+    " incidents", first, last, c->stats->reports.totals.total,
+    c->stats->incidents.totals.total);
   /* x = 0 inside the rotated frame: the transform places it. */
   g_autofree char *rotated = g_strdup_printf (
     "transform=\"translate(20,%d) rotate(-90)\" text-anchor=\"middle\"",
@@ -110,7 +111,7 @@ chart_titles (Chart *c)
 static void
 chart_axes (Chart *c)
 {
-  int right = LEFT + (int) MAX (c->stats->months->len, 1) * SLOT;
+  int right = LEFT + (int) MAX (c->stats->reports.months->len, 1) * SLOT;
 
   for (gint64 v = 0; v <= c->axis_max; v += c->step)
     {
@@ -172,14 +173,14 @@ chart_bar (Chart *c, const StatsMonth *m, guint i)
   text (c, x + BAR / 2, y_of (c, m->total) - 5,
         "text-anchor=\"middle\" font-weight=\"bold\" class=\"total\"", total);
   /* Beyond a year the month labels would touch: slant them. */
-  text (c, x + BAR / 2, label_y, c->stats->months->len > 12
+  text (c, x + BAR / 2, label_y, c->stats->reports.months->len > 12
         ? rotate : "text-anchor=\"middle\"", m->month);
 }
 
 static void
 chart_legend (Chart *c)
 {
-  int x = LEFT + (int) MAX (c->stats->months->len, 1) * SLOT + 24;
+  int x = LEFT + (int) MAX (c->stats->reports.months->len, 1) * SLOT + 24;
 
   for (int cat = CLASSIFY_CATEGORIES - 1; cat >= 0; cat--)
     {
@@ -187,7 +188,7 @@ chart_legend (Chart *c)
       int y = TOP + (CLASSIFY_CATEGORIES - 1 - cat) * 22;
       g_autofree char *label = g_strdup_printf (
         "%s (%" G_GINT64_FORMAT ")", rules_categories ()[cat],
-        c->stats->totals.counts[cat]);
+        c->stats->reports.totals.counts[cat]);
 
       g_string_append_printf (c->out, "<rect x=\"%d\" y=\"%d\" width=\"14\" "
                               "height=\"14\" fill=\"%s\"/>\n", x, y,
@@ -200,17 +201,17 @@ char *
 stats_svg (const Stats *stats)
 {
   Chart c = { g_string_new (NULL), stats, 0, 1, 0, 0 };
+  const GPtrArray *months = stats->reports.months;
   gint64 max = 0;
 
-  for (guint i = 0; i < stats->months->len; i++)
-    max = MAX (max, ((StatsMonth *) stats->months->pdata[i])->total);
+  for (guint i = 0; i < months->len; i++)
+    max = MAX (max, ((StatsMonth *) months->pdata[i])->total);
   c.step = nice_step (MAX (max, 1));
   c.axis_max = MAX ((max + c.step - 1) / c.step * c.step, c.step);
   if (y_of (&c, max) - TOP < 20)
     c.axis_max += c.step;   /* room for the total above the tallest bar */
-  c.width = LEFT + (int) MAX (stats->months->len, 1) * SLOT + 24 + LEGEND_W;
-  c.height = TOP + PLOT_H + (stats->months->len > 12 ? BOTTOM_SLANTED
-                                                     : BOTTOM);
+  c.width = LEFT + (int) MAX (months->len, 1) * SLOT + 24 + LEGEND_W;
+  c.height = TOP + PLOT_H + (months->len > 12 ? BOTTOM_SLANTED : BOTTOM);
   g_string_append_printf (c.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                           "\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
                           "version=\"1.1\" width=\"%d\" height=\"%d\" "
@@ -219,8 +220,8 @@ stats_svg (const Stats *stats)
                           c.height);
   chart_titles (&c);
   chart_axes (&c);
-  for (guint i = 0; i < stats->months->len; i++)
-    chart_bar (&c, stats->months->pdata[i], i);
+  for (guint i = 0; i < months->len; i++)
+    chart_bar (&c, months->pdata[i], i);
   chart_legend (&c);
   g_string_append (c.out, "</svg>\n");
   return g_string_free (c.out, FALSE);

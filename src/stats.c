@@ -47,11 +47,13 @@ stats_free (Stats *stats)
 {
   if (stats == NULL)
     return;
-  g_clear_pointer (&stats->months, g_ptr_array_unref);
+  g_clear_pointer (&stats->reports.months, g_ptr_array_unref);
+  g_clear_pointer (&stats->incidents.months, g_ptr_array_unref);
+  g_free (stats->reports.totals.month);
+  g_free (stats->incidents.totals.month);
   g_clear_pointer (&stats->ack_reasons, g_ptr_array_unref);
   g_clear_pointer (&stats->sources, g_ptr_array_unref);
   g_clear_pointer (&stats->prefixes, g_ptr_array_unref);
-  g_free (stats->totals.month);
   g_free (stats);
 }
 

@@ -12,12 +12,15 @@
 #include "store-db.h"
 
 static const char SQL_EXPORT_TICKETS[] =
-  "SELECT id, number, created, updated, status, category, category_by, "
-  "auto_category, owner, reporter, reporter_name, subject FROM ticket "
-  "WHERE created >= :since AND created < :until "
-  "AND (:category IS NULL OR category = :category) "
-  "AND (:status IS NULL OR status = :status) "
-  "ORDER BY created, id";
+  "SELECT t.id, t.number, t.created, t.updated, t.status, t.category, "
+  "t.category_by, t.auto_category, t.owner, t.reporter, t.reporter_name, "
+  "t.subject, m.number, i.number FROM ticket t "
+  "LEFT JOIN ticket m ON m.id = t.merged_into "
+  "LEFT JOIN incident i ON i.id = t.incident_id "
+  "WHERE t.created >= :since AND t.created < :until "
+  "AND (:category IS NULL OR t.category = :category) "
+  "AND (:status IS NULL OR t.status = :status) "
+  "ORDER BY t.created, t.id";
 
 static const char SQL_EXPORT_MESSAGES[] =
   "SELECT message_id, direction, from_hdr, from_addr, subject, date_hdr, "
@@ -69,6 +72,8 @@ export_ticket_free (ExportTicket *t)
   g_free (t->reporter);
   g_free (t->reporter_name);
   g_free (t->subject);
+  g_free (t->merged_into);
+  g_free (t->incident);
   g_clear_pointer (&t->messages, g_ptr_array_unref);
   g_clear_pointer (&t->indicators, g_ptr_array_unref);
   g_free (t);
@@ -131,6 +136,8 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->reporter = store_column_text (stmt, 9);
   t->reporter_name = store_column_text (stmt, 10);
   t->subject = store_column_text (stmt, 11);
+  t->merged_into = store_column_text (stmt, 12);
+  t->incident = store_column_text (stmt, 13);
   return t;
 }
 

@@ -3,7 +3,13 @@
  * publishes about a period, read in one read transaction so that the
  * tables agree with each other.
  *
- * A report is a ticket, counted in the local month it was created in.
+ * A report is a ticket, counted in the local month it was created in;
+ * a ticket merged into another is an empty shell (its messages, evidence
+ * and history moved) and no report of its own.  Reports and incidents
+ * are separate figures: an incident is the period's tickets that share
+ * ticket.incident_id, or a ticket in no incident, and it counts in the
+ * month and the category of its first ticket.
+ *
  * An operator action is the first audit event of a ticket that neither
  * the MTA's delivery (who 'deliver') nor the intake itself ('created',
  * 'claimed', 'follow-up', whoever ran `spool run`) wrote.
@@ -18,12 +24,22 @@
 #include "madoguchi/address.h"
 #include "store-db.h"
 
-/* The period's tickets per local month and category. */
-static const char SQL_STATS_MONTHS[] =
+/* The period's reports per local month and category. */
+static const char SQL_STATS_REPORTS[] =
   "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
   "category, COUNT(*) FROM ticket "
-  "WHERE created >= :since AND created < :until "
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until "
   "GROUP BY month, category";
+
+/* The same for incidents: the first ticket of each group stands for it
+ * (-id keys a ticket in no incident: ids are positive). */
+static const char SQL_STATS_INCIDENTS[] =
+  "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
+  "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "
+  "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "
+  "FROM ticket "
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
+  "WHERE nth = 1 GROUP BY month, category";
 
 /* Incoming messages by the acknowledgement decision filed with them. */
 static const char SQL_STATS_ACKS[] =
@@ -38,6 +54,7 @@ static const char SQL_STATS_SOURCES[] =
   "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
   "WHERE i.kind IN ('ipv4', 'ipv6') "
   "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+  "AND t.merged_into IS NULL "
   "AND t.created >= :since AND t.created < :until "
   "GROUP BY i.ip ORDER BY 2 DESC, 3 DESC, i.ip LIMIT :top";
 
@@ -52,6 +69,7 @@ static const char SQL_STATS_PREFIXES[] =
   "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
   "WHERE i.kind IN ('ipv4', 'ipv6') "
   "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+  "AND t.merged_into IS NULL "
   "AND t.created >= :since AND t.created < :until "
   "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
 
@@ -61,8 +79,8 @@ static const char SQL_STATS_DELAYS[] =
   "SELECT max (0, (SELECT MIN(e.at) FROM event e "
   "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
   "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
-  "AS delay FROM ticket t "
-  "WHERE t.created >= :since AND t.created < :until "
+  "AS delay FROM ticket t WHERE t.merged_into IS NULL "
+  "AND t.created >= :since AND t.created < :until "
   "ORDER BY delay IS NULL, delay";
 
 static sqlite3_stmt *
@@ -81,7 +99,7 @@ prepare_range (Store *store, const char *sql, const StatsRange *range,
 /* The month's row; one missing from the layout (a time zone that SQLite
  * and GLib see differently) is added, so that no ticket goes uncounted. */
 static StatsMonth *
-month_row (Stats *stats, GHashTable *index, const char *month)
+month_row (StatsTable *table, GHashTable *index, const char *month)
 {
   StatsMonth *m = g_hash_table_lookup (index, month);
 
@@ -89,7 +107,7 @@ month_row (Stats *stats, GHashTable *index, const char *month)
     return m;
   m = g_new0 (StatsMonth, 1);
   m->month = g_strdup (month);
-  g_ptr_array_add (stats->months, m);
+  g_ptr_array_add (table->months, m);
   g_hash_table_insert (index, m->month, m);
   return m;
 }
@@ -104,7 +122,8 @@ month_compare (gconstpointer a, gconstpointer b)
 }
 
 static void
-month_add (Stats *stats, StatsMonth *m, const char *category, gint64 count)
+month_add (StatsTable *table, StatsMonth *m, const char *category,
+           gint64 count)
 {
   int c = classify_category_index (category);
 
@@ -112,39 +131,41 @@ month_add (Stats *stats, StatsMonth *m, const char *category, gint64 count)
     c = CLASSIFY_CATEGORIES - 1;   /* "other" */
   m->counts[c] += count;
   m->total += count;
-  stats->totals.counts[c] += count;
-  stats->totals.total += count;
+  table->totals.counts[c] += count;
+  table->totals.total += count;
 }
 
+/* Fills table, laid out with every month of range, from sql's rows of
+ * (month, category, count). */
 static gboolean
-read_months (Store *store, Stats *stats, GError **error)
+read_table (Store *store, const char *sql, const StatsRange *range,
+            StatsTable *table, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_MONTHS,
-                                                 &stats->range, error);
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, sql, range, error);
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   guint laid_out;
   int rc;
 
   if (stmt == NULL)
     return FALSE;
-  stats->months = stats_months (&stats->range);
-  stats->totals.month = g_strdup ("total");
-  laid_out = stats->months->len;
+  table->months = stats_months (range);
+  table->totals.month = g_strdup ("total");
+  laid_out = table->months->len;
   for (guint i = 0; i < laid_out; i++)
     {
-      StatsMonth *m = stats->months->pdata[i];
+      StatsMonth *m = table->months->pdata[i];
 
       g_hash_table_insert (index, m->month, m);
     }
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    month_add (stats, month_row (stats, index,
+    month_add (table, month_row (table, index,
                                  (const char *) sqlite3_column_text (stmt, 0)),
                (const char *) sqlite3_column_text (stmt, 1),
                sqlite3_column_int64 (stmt, 2));
   if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot count reports");
-  if (stats->months->len != laid_out)
-    g_ptr_array_sort (stats->months, month_compare);
+    return store_db_error (error, store->db, rc, "cannot count tickets");
+  if (table->months->len != laid_out)
+    g_ptr_array_sort (table->months, month_compare);
   return TRUE;
 }
 
@@ -273,7 +294,11 @@ read_delays (Store *store, Stats *stats, GError **error)
 static gboolean
 read_all (Store *store, Stats *stats, guint top, GError **error)
 {
-  if (!read_months (store, stats, error) || !read_acks (store, stats, error))
+  if (!read_table (store, SQL_STATS_REPORTS, &stats->range, &stats->reports,
+                   error)
+      || !read_table (store, SQL_STATS_INCIDENTS, &stats->range,
+                      &stats->incidents, error)
+      || !read_acks (store, stats, error))
     return FALSE;
   stats->sources = read_sources (store, &stats->range, top, FALSE, error);
   if (stats->sources == NULL)

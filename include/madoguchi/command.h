@@ -32,13 +32,6 @@ gboolean command_parse (const char *name, const char *args,
                         const char *summary, const GOptionEntry *entries,
                         int *argc, char ***argv);
 
-/*
- * A point in time as operators write it: "2026-11-01" (local midnight),
- * "2026-11-01T12:00", or "7d", "12h", "2w" ago.  FALSE (error set) when
- * it is none of these.
- */
-gboolean command_parse_time (const char *text, gint64 *out, GError **error);
-
 /* (transfer full) the bytes of FILE, or of standard input for "-". */
 GBytes *command_read_input (const char *path, GError **error);
 

@@ -49,6 +49,8 @@ typedef struct {
   char *reporter;
   char *reporter_name;
   char *subject;
+  char *merged_into;           /* the ticket it was merged into, or NULL */
+  char *incident;              /* the number of its incident, or NULL */
   GPtrArray *messages;         /* of ExportMessage, oldest first; NULL
                                   unless the filter asked for them */
   GPtrArray *indicators;       /* of ExportIndicator, addresses first,

@@ -69,7 +69,6 @@ typedef enum {
 typedef struct {
   char *name;
   char *file;              /* base name of the rule file */
-  int line;
   RuleKind kind;
   pcre2_code *code;
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */

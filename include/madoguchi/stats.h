@@ -1,8 +1,9 @@
 /*
  * stats.h - the tables a CSIRT publishes about the reports it received:
- * reports per month and category, acknowledgements sent and suppressed,
- * the most reported source addresses and prefixes, and the time to the
- * first operator action; plus the period they cover and a chart of them.
+ * reports and incidents per month and category, acknowledgements sent
+ * and suppressed, the most reported source addresses and prefixes, and
+ * the time to the first operator action; plus the period they cover and
+ * a chart of the reports.
  *
  * store_stats() (store-stats.c) reads them from the store; stats.c parses
  * periods and lays out months; stats-svg.c draws the chart.  Times are
@@ -42,10 +43,16 @@ typedef struct {
   gint64 count;
 } StatsReason;
 
+/* A monthly table: its rows, and their column sums. */
+typedef struct {
+  GPtrArray *months;        /* of StatsMonth, every month, oldest first */
+  StatsMonth totals;        /* month "total" */
+} StatsTable;
+
 typedef struct {
   StatsRange range;
-  GPtrArray *months;        /* of StatsMonth, every month, oldest first */
-  StatsMonth totals;        /* month "total": the column sums */
+  StatsTable reports;       /* tickets, by the month they came in */
+  StatsTable incidents;     /* tickets grouped by incident: see below */
   gint64 ack_sent;          /* incoming messages acknowledged */
   gint64 ack_suppressed;    /* ... and not */
   GPtrArray *ack_reasons;   /* of StatsReason, most frequent first */
@@ -63,7 +70,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stats, stats_free)
 /*
  * Reads the statistics of the tickets created in range (messages
  * received in it, for acknowledgements), with the top `top` addresses
- * and prefixes.  An operator action is the first audit event that
+ * and prefixes.  A ticket merged into another is no report of its own.
+ * An incident is the tickets of the period that share an incident, or
+ * one ticket that has none; it counts in the month and category of its
+ * first ticket.  An operator action is the first audit event that
  * neither delivery nor intake wrote (see store-stats.c).
  * Returns (transfer full) them, or NULL with error set.
  */
