@@ -221,6 +221,13 @@ list_print (Context *ctx, const ListOptions *o)
   return EX_OK;
 }
 
+/* Whether an option's value (NULL: not given) is one of choices. */
+static gboolean
+one_of (const char *value, const char *const *choices)
+{
+  return value == NULL || g_strv_contains (choices, value);
+}
+
 int
 cmd_list (Context *ctx, int argc, char **argv)
 {
@@ -262,9 +269,12 @@ cmd_list (Context *ctx, int argc, char **argv)
                       &argc, &argv))
     return EX_USAGE;
   if ((o.limit < 1 && !o.all) || argc > 1
-      || (o.format && !g_strv_contains ((const char *[]) { "table", "json",
-                                                          "csv", NULL },
-                                        o.format)))
+      || !one_of (o.format, (const char *[]) { "table", "json", "csv", NULL })
+      || !one_of (o.status, (const char *[]) { "new", "open", "stalled",
+                                               "resolved", "rejected", NULL })
+      || (o.category && classify_category_index (o.category) < 0)
+      || !one_of (o.sort, (const char *[]) { "created", "number", "updated",
+                                             NULL }))
     {
       fprintf (stderr, "madoguchi list: bad arguments (see --help)\n");
       return EX_USAGE;

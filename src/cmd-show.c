@@ -337,6 +337,8 @@ show_json (const Story *story)
   json_begin_object (&w);
   json_key (&w, "number");
   json_string (&w, t->number);
+  json_key (&w, "tag");
+  json_string (&w, story->tag);
   json_key (&w, "created");
   json_string (&w, created);
   json_key (&w, "status");

@@ -99,6 +99,9 @@ exit_status_from_error (const GError *error)
     return EX_IOERR;
   if (error->domain == G_OPTION_ERROR)
     return EX_USAGE;
+  /* An editor or other program that failed: a refused operation. */
+  if (error->domain == G_SPAWN_ERROR || error->domain == G_SPAWN_EXIT_ERROR)
+    return 1;
   return EX_SOFTWARE;
 }
 

@@ -46,7 +46,8 @@ static const char SQL_TICKET_LIST[] =
   "AND (:category IS NULL OR category = :category) "
   "AND (:owner IS NULL OR owner = :owner) "
   "AND (:unassigned = 0 OR owner IS NULL) "
-  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter || '%') "
+  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' "
+  "  ESCAPE '\\') "
   "AND (:since = 0 OR created >= :since) "
   "AND (:until = 0 OR created < :until) "
   "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator "
@@ -55,8 +56,8 @@ static const char SQL_TICKET_LIST[] =
   "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "
   "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "
   "    WHERE message_fts MATCH :phrase)) "
-  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search || '%' "
-  "    OR text LIKE '%' || :search || '%')))) "
+  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search_like || '%' "
+  "    ESCAPE '\\' OR text LIKE '%' || :search_like || '%' ESCAPE '\\')))) "
   "ORDER BY CASE WHEN :ascending THEN CASE :sort WHEN 'number' THEN year "
   "  * 1000000000 + seq WHEN 'updated' THEN updated ELSE created END END, "
   "CASE WHEN NOT :ascending THEN CASE :sort WHEN 'number' THEN year "
@@ -138,6 +139,24 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->auto_category = store_column_text (stmt, 10);
   t->incident = store_column_text (stmt, 11);
   return t;
+}
+
+/* text for LIKE with its wildcards (% and _) taken literally. */
+static char *
+like_literal (const char *text)
+{
+  GString *s;
+
+  if (text == NULL)
+    return NULL;
+  s = g_string_new (NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (s, '\\');
+      g_string_append_c (s, *p);
+    }
+  return g_string_free (s, FALSE);
 }
 
 /* The search as one FTS5 phrase: quotes doubled, so that whatever the
@@ -230,6 +249,8 @@ GPtrArray *
 store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
   g_autofree char *phrase = fts_phrase (filter->search);
+  g_autofree char *search_like = like_literal (filter->search);
+  g_autofree char *reporter_like = like_literal (filter->reporter);
   g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_LIST, error);
 
   if (stmt == NULL)
@@ -246,6 +267,8 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_int (stmt, ":since", filter->since);
   store_bind_int (stmt, ":until", filter->until);
   store_bind_text (stmt, ":search", filter->search);
+  store_bind_text (stmt, ":search_like", search_like);
+  store_bind_text (stmt, ":reporter_like", reporter_like);
   store_bind_text (stmt, ":phrase", phrase);
   store_bind_text (stmt, ":sort", filter->sort ? filter->sort : "created");
   store_bind_int (stmt, ":ascending", filter->ascending);
