@@ -65,7 +65,7 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = context_open_store (ctx, &error);
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
-  Intake intake = { ctx->config, rules, store, "deliver" };
+  Intake intake = { ctx->config, rules, store, "deliver", TRUE };
   IntakeResult result = { 0 };
 
   if (store != NULL && intake_file (&intake, entry, &result, &error))

@@ -70,7 +70,7 @@ spool_run (Context *ctx, const char *dir)
       return EX_TEMPFAIL;
     }
   rules = intake_load_rules (ctx->config);
-  intake = (Intake) { ctx->config, rules, store, g_get_user_name () };
+  intake = (Intake) { ctx->config, rules, store, g_get_user_name (), TRUE };
   spool_clean_tmp (dir, SPOOL_TMP_MAX_AGE);
   for (guint i = 0; i < ids->len; i++)
     left += !spool_run_one (&intake, dir, ids->pdata[i]);

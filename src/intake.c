@@ -21,18 +21,6 @@ intake_result_clear (IntakeResult *result)
   g_clear_pointer (&result->flags, g_free);
 }
 
-/* Envelope sender: as the MTA gave it, else the mbox From_ line, else
- * the Return-Path header; NULL when nothing says. */
-static const char *
-envelope_sender (const SpoolEntry *entry, const Message *message)
-{
-  if (entry->sender != NULL)
-    return entry->sender;
-  if (message->mbox_sender != NULL)
-    return message->mbox_sender;
-  return message->return_path;
-}
-
 static gint64
 spool_time (const SpoolEntry *entry)
 {
@@ -120,7 +108,7 @@ build_reply (const char *number, const char *tag, char **message_id,
 
 /* Sends the acknowledgement just queued; a failure leaves it queued. */
 static void
-send_queued (const Config *config, Store *store, const SpoolEntry *entry,
+send_queued (const Config *config, Store *store, const char *id,
              IntakeResult *result)
 {
   g_autoptr (GError) error = NULL;
@@ -130,11 +118,100 @@ send_queued (const Config *config, Store *store, const SpoolEntry *entry,
   if (!outbox_send (config, store, result->filed.outbox_id, FALSE, &error)
       && error != NULL)
     {
-      log_warn ("%s: acknowledgement for %s queued, not sent: %s", entry->id,
+      log_warn ("%s: acknowledgement for %s queued, not sent: %s", id,
                 result->filed.number, error->message);
       g_snprintf (result->filed.ack, sizeof result->filed.ack,
                   "queued (send failed: %s)", error->message);
     }
+}
+
+void
+intake_prepared_free (IntakePrepared *p)
+{
+  if (p == NULL)
+    return;
+  g_bytes_unref (p->raw);
+  message_free (p->message);
+  extract_free (p->extraction);
+  classify_free (p->classification);
+  g_free (p->source_id);
+  g_free (p->sender);
+  g_free (p->recipient);
+  g_free (p);
+}
+
+IntakePrepared *
+intake_prepare (const Config *config, const RuleSet *rules, GBytes *raw,
+                const IntakeSource *source)
+{
+  IntakePrepared *p = g_new0 (IntakePrepared, 1);
+  MessageLimits limits = intake_limits (config);
+
+  p->raw = g_bytes_ref (raw);
+  p->message = message_parse (g_bytes_get_data (raw, NULL),
+                              g_bytes_get_size (raw), &limits);
+  if (source->kept < source->size)
+    p->message->flags |= MESSAGE_FLAG_TRUNCATED;
+  /* An import files old mail: its own Date is when it was received. */
+  p->received = source->received != 0 ? source->received
+                : p->message->date_utc != 0 ? p->message->date_utc
+                : (gint64) time (NULL);
+  p->size = source->size;
+  p->source_id = g_strdup (source->id);
+  p->sender = g_strdup (source->sender != NULL ? source->sender
+                        : p->message->mbox_sender != NULL
+                        ? p->message->mbox_sender
+                        : p->message->return_path);
+  p->recipient = g_strdup (source->recipient);
+  if (rules != NULL)
+    {
+      p->extraction = intake_extract (config, rules, p->message, p->received);
+      p->classification = intake_classify (config, rules, p->message,
+                                           p->extraction);
+    }
+  return p;
+}
+
+gboolean
+intake_store (const Intake *intake, const IntakePrepared *p,
+              IntakeResult *result, GError **error)
+{
+  const Config *config = intake->config;
+  StoreDelivery d = { 0 };
+  ReplyDecision decision = { 0 };
+  ReplyContext reply;
+  gboolean ok;
+
+  d.spool_id = p->source_id;
+  d.envelope_from = p->sender;
+  d.envelope_to = p->recipient;
+  d.received = p->received;
+  d.size = p->size;
+  d.raw = p->raw;
+  d.message = p->message;
+  d.extraction = p->extraction;
+  d.classification = p->classification;
+  d.who = intake->who;
+  d.tag_prefix = config->tag;
+  d.automatic = message_is_automatic (p->message);
+  if (intake->acknowledge)
+    reply_decide (config, p->message, p->sender, &decision);
+  else
+    decision.reason = g_strdup ("imported: no acknowledgement");
+  reply = (ReplyContext) { config, p->message, decision.recipient,
+                           p->classification ? p->classification->category
+                                             : "other", p->received };
+  d.ack_recipient = decision.send ? decision.recipient : NULL;
+  d.ack_reason = decision.reason;
+  d.rate_hour = (int) config->ack_rate_hour;
+  d.rate_day = (int) config->ack_rate_day;
+  d.reply_func = build_reply;
+  d.reply_data = &reply;
+  ok = store_file (intake->store, &d, &result->filed, error);
+  reply_decision_clear (&decision);
+  if (ok)
+    result->flags = message_flags_to_string (p->message->flags);
+  return ok;
 }
 
 gboolean
@@ -143,57 +220,18 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
 {
   const Config *config = intake->config;
   g_autoptr (GBytes) raw = spool_read_message (entry, error);
-  MessageLimits limits = intake_limits (config);
-  g_autoptr (Message) message = NULL;
-  g_autoptr (Extraction) extraction = NULL;
-  g_autoptr (Classification) classification = NULL;
-  StoreDelivery delivery = { 0 };
-  ReplyDecision decision = { 0 };
-  ReplyContext reply = { 0 };
   g_autofree char *spool_dir = config_spool_dir (config);
+  IntakeSource source = {
+    entry->id, entry->sender, entry->recipient, spool_time (entry),
+    entry->size, entry->kept,
+  };
+  g_autoptr (IntakePrepared) prepared = NULL;
 
   if (raw == NULL)
     return FALSE;
-  message = message_parse (g_bytes_get_data (raw, NULL),
-                           g_bytes_get_size (raw), &limits);
-  if (entry->kept < entry->size)
-    message->flags |= MESSAGE_FLAG_TRUNCATED;
-  delivery.received = spool_time (entry);
-  if (intake->rules != NULL)
-    {
-      extraction = intake_extract (config, intake->rules, message,
-                                   delivery.received);
-      classification = intake_classify (config, intake->rules, message,
-                                        extraction);
-    }
-  delivery.spool_id = entry->id;
-  delivery.envelope_from = envelope_sender (entry, message);
-  delivery.envelope_to = entry->recipient;
-  delivery.size = entry->size;
-  delivery.raw = raw;
-  delivery.message = message;
-  delivery.extraction = extraction;
-  delivery.classification = classification;
-  delivery.who = intake->who;
-  delivery.tag_prefix = config->tag;
-  delivery.automatic = message_is_automatic (message);
-  reply_decide (config, message, delivery.envelope_from, &decision);
-  reply = (ReplyContext) { config, message, decision.recipient,
-                           classification ? classification->category
-                                          : "other", delivery.received };
-  delivery.ack_recipient = decision.send ? decision.recipient : NULL;
-  delivery.ack_reason = decision.reason;
-  delivery.rate_hour = (int) config->ack_rate_hour;
-  delivery.rate_day = (int) config->ack_rate_day;
-  delivery.reply_func = build_reply;
-  delivery.reply_data = &reply;
-  if (!store_file (intake->store, &delivery, &result->filed, error))
-    {
-      reply_decision_clear (&decision);
-      return FALSE;
-    }
-  reply_decision_clear (&decision);
-  send_queued (config, intake->store, entry, result);
-  result->flags = message_flags_to_string (message->flags);
+  prepared = intake_prepare (config, intake->rules, raw, &source);
+  if (!intake_store (intake, prepared, result, error))
+    return FALSE;
+  send_queued (config, intake->store, entry->id, result);
   return spool_done (spool_dir, entry, config->keep_spool, error);
 }

@@ -37,6 +37,8 @@ static const Command commands[] = {
   { "deliver", cmd_deliver, CMD_MTA,
     "file one message from standard input (run by the MTA)" },
   { "init", cmd_init, CMD_OPERATOR, "create the database and the spool" },
+  { "import", cmd_import, CMD_OPERATOR,
+    "file a backlog: mbox files, Maildirs, folders of messages" },
   { "list", cmd_list, CMD_OPERATOR, "list tickets, newest first" },
   { "show", cmd_show, CMD_OPERATOR, "show one ticket and its messages" },
   { "spool", cmd_spool, CMD_OPERATOR,

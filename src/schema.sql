@@ -208,6 +208,14 @@ CREATE TABLE undeliverable (
   ticket_id INTEGER REFERENCES ticket (id)
 );
 
+-- How far `madoguchi import` got in each source, so that an interrupted
+-- import resumes where it stopped (the dedup key would skip the rest, but
+-- only after parsing it again).
+CREATE TABLE import_state (
+  source TEXT PRIMARY KEY,
+  done INTEGER NOT NULL
+);
+
 -- Settings of this database; tag_secret keys the check in ticket tags.
 CREATE TABLE setting (
   name TEXT PRIMARY KEY,

@@ -14,6 +14,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 struct Store {
   sqlite3 *db;
   char *path;
+  gboolean batch;         /* inside store_batch_begin: savepoints only */
 };
 
 /* Sets error from an SQLite result code (BUSY for locks) and returns

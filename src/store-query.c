@@ -733,3 +733,43 @@ store_incident_list (Store *store, const char *incident, GError **error)
   return store_collect_rows (store, stmt, incident_row_from_row,
                              (GDestroyNotify) store_incident_row_free, error);
 }
+
+static const char SQL_IMPORT_GET[] =
+  "SELECT done FROM import_state WHERE source = :source";
+
+static const char SQL_IMPORT_SET[] =
+  "INSERT INTO import_state (source, done) VALUES (:source, :done) "
+  "ON CONFLICT (source) DO UPDATE SET done = :done";
+
+gint64
+store_import_done (Store *store, const char *source, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_GET,
+                                                 error);
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  store_bind_text (stmt, ":source", source);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return sqlite3_column_int64 (stmt, 0);
+  if (rc == SQLITE_DONE)
+    return 0;
+  store_db_error (error, store->db, rc, "cannot read the import state");
+  return -1;
+}
+
+gboolean
+store_import_advance (Store *store, const char *source, gint64 done,
+                      GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_SET,
+                                                 error);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":source", source);
+  store_bind_int (stmt, ":done", done);
+  return store_step (store, stmt, "cannot record the import state", error);
+}

@@ -633,14 +633,40 @@ gboolean
 store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
             GError **error)
 {
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+  /* In a batch, one message is a savepoint of the batch's transaction:
+   * a message that fails leaves the others of the batch alone. */
+  const char *begin = store->batch ? "SAVEPOINT file" : "BEGIN IMMEDIATE";
+  const char *commit = store->batch ? "RELEASE file" : "COMMIT";
+  const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
+                                      : "ROLLBACK";
+
+  if (!store_exec (store, begin, error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
       || (!filed->duplicate && !file_message (store, delivery, filed, error))
-      || !store_exec (store, "COMMIT", error))
+      || !store_exec (store, commit, error))
     {
-      store_exec (store, "ROLLBACK", NULL);
+      store_exec (store, rollback, NULL);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+store_batch_begin (Store *store, GError **error)
+{
+  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  store->batch = TRUE;
+  return TRUE;
+}
+
+gboolean
+store_batch_commit (Store *store, GError **error)
+{
+  store->batch = FALSE;
+  if (store_exec (store, "COMMIT", error))
+    return TRUE;
+  store_exec (store, "ROLLBACK", NULL);
+  return FALSE;
 }

@@ -54,6 +54,7 @@ int cmd_export (Context *ctx, int argc, char **argv);
 int cmd_assign (Context *ctx, int argc, char **argv);
 int cmd_comment (Context *ctx, int argc, char **argv);
 int cmd_merge (Context *ctx, int argc, char **argv);
+int cmd_import (Context *ctx, int argc, char **argv);
 int cmd_incident (Context *ctx, int argc, char **argv);
 
 #endif

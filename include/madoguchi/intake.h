@@ -27,7 +27,47 @@ typedef struct {
   const RuleSet *rules;    /* NULL: no extraction */
   Store *store;
   const char *who;         /* the actor in the audit trail */
+  gboolean acknowledge;    /* FALSE: no replies (a bulk import) */
 } Intake;
+
+/* Where a message comes from, for the record. */
+typedef struct {
+  const char *id;          /* spool ID, or a name in an import */
+  const char *sender;      /* envelope sender, or NULL (then the mbox
+                            * From_ line or Return-Path says) */
+  const char *recipient;
+  gint64 received;         /* 0: the message's Date, else now */
+  gint64 size;             /* bytes sent */
+  gint64 kept;             /* bytes kept (less: truncated) */
+} IntakeSource;
+
+/* A message parsed, its evidence extracted and its category decided:
+ * everything before the store, which needs no lock. */
+typedef struct {
+  GBytes *raw;
+  Message *message;
+  Extraction *extraction;
+  Classification *classification;
+  gint64 received;
+  gint64 size;
+  char *source_id;
+  char *sender;
+  char *recipient;
+} IntakePrepared;
+
+void intake_prepared_free (IntakePrepared *prepared);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IntakePrepared, intake_prepared_free)
+
+/*
+ * Parses raw, extracts and classifies: pure, and safe to run in several
+ * threads at once on one RuleSet.  Returns (transfer full) the result.
+ */
+IntakePrepared *intake_prepare (const Config *config, const RuleSet *rules,
+                                GBytes *raw, const IntakeSource *source);
+
+/* Files a prepared message (and queues its acknowledgement). */
+gboolean intake_store (const Intake *intake, const IntakePrepared *prepared,
+                       IntakeResult *result, GError **error);
 
 /*
  * Files entry (a file in spool/new/) into the store and removes it from

@@ -86,6 +86,21 @@ typedef struct {
 gboolean store_file (Store *store, const StoreDelivery *delivery,
                      StoreFiled *filed, GError **error);
 
+/* How many messages of an import source are filed (-1: error). */
+gint64 store_import_done (Store *store, const char *source, GError **error);
+
+/* Records that done messages of source are filed (inside the batch that
+ * filed them, so the record and the tickets commit together). */
+gboolean store_import_advance (Store *store, const char *source,
+                               gint64 done, GError **error);
+
+/*
+ * A batch: one transaction (and one fsync) for many store_file calls,
+ * each of them a savepoint in it (bulk import).  Commit ends it.
+ */
+gboolean store_batch_begin (Store *store, GError **error);
+gboolean store_batch_commit (Store *store, GError **error);
+
 typedef struct {
   gint64 id;
   char *number;
