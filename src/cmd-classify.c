@@ -4,7 +4,6 @@
  * and every rule that fired.  Touches neither the spool nor the database.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include "madoguchi/command.h"
 #include "madoguchi/intake.h"
@@ -19,8 +18,7 @@ classify_print_json (const Classification *c)
 
   json_init (&w);
   json_begin_object (&w);
-  json_key (&w, "category");
-  json_string (&w, c->category);
+  json_member_string (&w, "category", c->category);
   json_key (&w, "scores");
   json_begin_object (&w);
   for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
@@ -57,30 +55,19 @@ cmd_classify (Context *ctx, int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) raw = NULL;
   g_autoptr (RuleSet) rules = NULL;
-  g_autoptr (Message) message = NULL;
-  g_autoptr (Extraction) x = NULL;
-  g_autoptr (Classification) c = NULL;
-  MessageLimits limits = intake_limits (ctx->config);
+  g_autoptr (IntakePrepared) p = NULL;
 
   if (!command_parse ("classify", "[FILE|-]", "Shows the category one "
                       "message would get, and why, without filing it.",
                       entries, &argc, &argv))
     return EX_USAGE;
-  raw = command_read_input (argc > 1 ? argv[1] : "-", &error);
-  if (raw == NULL)
+  p = command_dry_run (ctx, argc > 1 ? argv[1] : "-", &rules, &error);
+  if (p == NULL)
     return command_fail (error);
-  rules = intake_load_rules (ctx->config);
-  if (rules == NULL)
-    return EX_CONFIG;
-  message = message_parse (g_bytes_get_data (raw, NULL),
-                           g_bytes_get_size (raw), &limits);
-  x = intake_extract (ctx->config, rules, message, (gint64) time (NULL));
-  c = intake_classify (ctx->config, rules, message, x);
   if (json)
-    classify_print_json (c);
+    classify_print_json (p->classification);
   else
-    classify_print (c);
+    classify_print (p->classification);
   return EX_OK;
 }

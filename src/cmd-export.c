@@ -20,6 +20,7 @@
 #include "madoguchi/export.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
+#include "madoguchi/print.h"
 #include "madoguchi/stats.h"
 
 /* As in schema.sql's CHECK. */
@@ -32,35 +33,18 @@ reporter_of (const ExportTicket *t)
   return t->reporter ? t->reporter : t->reporter_name;
 }
 
-/* An ISO 8601 UTC time, or null for none (0). */
-static void
-json_time (JsonWriter *w, const char *key, gint64 t)
-{
-  g_autofree char *iso = t ? output_time_iso (t) : NULL;
-
-  json_key (w, key);
-  json_string (w, iso);
-}
-
-static void
-json_field (JsonWriter *w, const char *key, const char *value)
-{
-  json_key (w, key);
-  json_string (w, value);
-}
-
 static void
 jsonl_message (JsonWriter *w, const ExportMessage *m)
 {
   json_begin_object (w);
-  json_field (w, "message_id", m->message_id);
-  json_field (w, "direction", m->direction);
-  json_field (w, "from", m->from);
-  json_field (w, "from_addr", m->from_addr);
-  json_field (w, "subject", m->subject);
-  json_field (w, "date", m->date);
-  json_time (w, "received", m->received);
-  json_field (w, "text", m->text);
+  json_member_string (w, "message_id", m->message_id);
+  json_member_string (w, "direction", m->direction);
+  json_member_string (w, "from", m->from);
+  json_member_string (w, "from_addr", m->from_addr);
+  json_member_string (w, "subject", m->subject);
+  json_member_string (w, "date", m->date);
+  print_json_time (w, "received", m->received);
+  json_member_string (w, "text", m->text);
   json_end_object (w);
 }
 
@@ -68,31 +52,30 @@ static void
 jsonl_indicator (JsonWriter *w, const ExportIndicator *ind)
 {
   json_begin_object (w);
-  json_field (w, "kind", ind->kind);
-  json_field (w, "value", ind->value);
-  json_key (w, "count");
-  json_int (w, ind->count);
-  json_time (w, "first_seen", ind->first_seen);
-  json_time (w, "last_seen", ind->last_seen);
+  json_member_string (w, "kind", ind->kind);
+  json_member_string (w, "value", ind->value);
+  json_member_int (w, "count", ind->count);
+  print_json_time (w, "first_seen", ind->first_seen);
+  print_json_time (w, "last_seen", ind->last_seen);
   json_end_object (w);
 }
 
 static void
 jsonl_fields (JsonWriter *w, const ExportTicket *t)
 {
-  json_field (w, "number", t->number);
-  json_time (w, "created", t->created);
-  json_time (w, "updated", t->updated);
-  json_field (w, "status", t->status);
-  json_field (w, "category", t->category);
-  json_field (w, "category_by", t->category_by);
-  json_field (w, "auto_category", t->auto_category);
-  json_field (w, "owner", t->owner);
-  json_field (w, "reporter", t->reporter);
-  json_field (w, "reporter_name", t->reporter_name);
-  json_field (w, "subject", t->subject);
-  json_field (w, "incident", t->incident);
-  json_field (w, "merged_into", t->merged_into);
+  json_member_string (w, "number", t->number);
+  print_json_time (w, "created", t->created);
+  print_json_time (w, "updated", t->updated);
+  json_member_string (w, "status", t->status);
+  json_member_string (w, "category", t->category);
+  json_member_string (w, "category_by", t->category_by);
+  json_member_string (w, "auto_category", t->auto_category);
+  json_member_string (w, "owner", t->owner);
+  json_member_string (w, "reporter", t->reporter);
+  json_member_string (w, "reporter_name", t->reporter_name);
+  json_member_string (w, "subject", t->subject);
+  json_member_string (w, "incident", t->incident);
+  json_member_string (w, "merged_into", t->merged_into);
 }
 
 /* One ticket, one line: the JSON writer escapes every line break. */

@@ -4,7 +4,6 @@
  * database.  For trying rules on a real report before deploying them.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include "madoguchi/command.h"
 #include "madoguchi/intake.h"
@@ -18,17 +17,12 @@ extract_print_json (const Message *m, GPtrArray *rows, const Extraction *x)
 
   json_init (&w);
   json_begin_object (&w);
-  json_key (&w, "subject");
-  json_string (&w, m->subject);
-  json_key (&w, "from");
-  json_string (&w, m->from);
-  json_key (&w, "date");
-  json_string (&w, m->date);
+  json_member_string (&w, "subject", m->subject);
+  json_member_string (&w, "from", m->from);
+  json_member_string (&w, "date", m->date);
   print_evidence_json (&w, rows, x->timestamps, x->excerpts);
-  json_key (&w, "indicators_dropped");
-  json_int (&w, x->dropped);
-  json_key (&w, "limit_hit");
-  json_bool (&w, x->limit_hit);
+  json_member_int (&w, "indicators_dropped", x->dropped);
+  json_member_bool (&w, "limit_hit", x->limit_hit);
   json_end_object (&w);
   text = json_finish (&w);
   printf ("%s\n", text);
@@ -43,26 +37,21 @@ cmd_extract (Context *ctx, int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) raw = NULL;
   g_autoptr (RuleSet) rules = NULL;
-  g_autoptr (Message) message = NULL;
-  g_autoptr (Extraction) x = NULL;
+  g_autoptr (IntakePrepared) p = NULL;
   g_autoptr (GPtrArray) rows = NULL;
-  MessageLimits limits = intake_limits (ctx->config);
+  const Message *message;
+  const Extraction *x;
 
   if (!command_parse ("extract", "[FILE|-]", "Shows what would be extracted "
                       "from one message, without filing it.", entries,
                       &argc, &argv))
     return EX_USAGE;
-  raw = command_read_input (argc > 1 ? argv[1] : "-", &error);
-  if (raw == NULL)
+  p = command_dry_run (ctx, argc > 1 ? argv[1] : "-", &rules, &error);
+  if (p == NULL)
     return command_fail (error);
-  rules = intake_load_rules (ctx->config);
-  if (rules == NULL)
-    return EX_CONFIG;
-  message = message_parse (g_bytes_get_data (raw, NULL),
-                           g_bytes_get_size (raw), &limits);
-  x = intake_extract (ctx->config, rules, message, (gint64) time (NULL));
+  message = p->message;
+  x = p->extraction;
   rows = print_indicator_rows (x);
   if (json)
     extract_print_json (message, rows, x);

@@ -14,6 +14,7 @@
 #include "madoguchi/stats.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
+#include "madoguchi/print.h"
 
 typedef struct {
   gboolean json;
@@ -49,24 +50,8 @@ list_json (GPtrArray *tickets)
   json_begin_array (&w);
   for (guint i = 0; i < tickets->len; i++)
     {
-      const StoreTicket *t = tickets->pdata[i];
-      g_autofree char *created = output_time_iso (t->created);
-
       json_begin_object (&w);
-      json_key (&w, "number");
-      json_string (&w, t->number);
-      json_key (&w, "created");
-      json_string (&w, created);
-      json_key (&w, "status");
-      json_string (&w, t->status);
-      json_key (&w, "category");
-      json_string (&w, t->category);
-      json_key (&w, "owner");
-      json_string (&w, t->owner);
-      json_key (&w, "reporter");
-      json_string (&w, reporter_of (t));
-      json_key (&w, "subject");
-      json_string (&w, t->subject);
+      print_ticket_json (&w, tickets->pdata[i]);
       json_end_object (&w);
     }
   json_end_array (&w);

@@ -224,30 +224,18 @@ json_message (JsonWriter *w, const StoreMessage *m)
   g_autofree char *received = output_time_iso (m->received);
 
   json_begin_object (w);
-  json_key (w, "direction");
-  json_string (w, m->direction);
-  json_key (w, "received");
-  json_string (w, received);
-  json_key (w, "message_id");
-  json_string (w, m->message_id);
-  json_key (w, "envelope_from");
-  json_string (w, m->envelope_from);
-  json_key (w, "from");
-  json_string (w, m->from);
-  json_key (w, "to");
-  json_string (w, m->to);
-  json_key (w, "subject");
-  json_string (w, m->subject);
-  json_key (w, "date");
-  json_string (w, m->date);
-  json_key (w, "size");
-  json_int (w, m->size);
-  json_key (w, "flags");
-  json_string (w, m->flags);
-  json_key (w, "thread");
-  json_string (w, m->thread);
-  json_key (w, "ack");
-  json_string (w, m->ack);
+  json_member_string (w, "direction", m->direction);
+  json_member_string (w, "received", received);
+  json_member_string (w, "message_id", m->message_id);
+  json_member_string (w, "envelope_from", m->envelope_from);
+  json_member_string (w, "from", m->from);
+  json_member_string (w, "to", m->to);
+  json_member_string (w, "subject", m->subject);
+  json_member_string (w, "date", m->date);
+  json_member_int (w, "size", m->size);
+  json_member_string (w, "flags", m->flags);
+  json_member_string (w, "thread", m->thread);
+  json_member_string (w, "ack", m->ack);
   json_key (w, "parts");
   json_begin_array (w);
   for (guint i = 0; i < m->parts->len; i++)
@@ -255,19 +243,14 @@ json_message (JsonWriter *w, const StoreMessage *m)
       const MessagePart *p = m->parts->pdata[i];
 
       json_begin_object (w);
-      json_key (w, "content_type");
-      json_string (w, p->content_type);
-      json_key (w, "filename");
-      json_string (w, p->filename);
-      json_key (w, "charset");
-      json_string (w, p->charset);
-      json_key (w, "size");
-      json_int (w, p->size);
+      json_member_string (w, "content_type", p->content_type);
+      json_member_string (w, "filename", p->filename);
+      json_member_string (w, "charset", p->charset);
+      json_member_int (w, "size", p->size);
       json_end_object (w);
     }
   json_end_array (w);
-  json_key (w, "text");
-  json_string (w, m->text);
+  json_member_string (w, "text", m->text);
   json_end_object (w);
 }
 
@@ -281,18 +264,12 @@ show_json_related (JsonWriter *w, GPtrArray *related)
       const StoreRelated *r = related->pdata[i];
 
       json_begin_object (w);
-      json_key (w, "number");
-      json_string (w, r->number);
-      json_key (w, "address");
-      json_string (w, r->theirs);
-      json_key (w, "near");
-      json_string (w, r->mine);
-      json_key (w, "same_address");
-      json_bool (w, r->exact);
-      json_key (w, "reports");
-      json_int (w, r->mentions);
-      json_key (w, "incident");
-      json_string (w, r->incident);
+      json_member_string (w, "number", r->number);
+      json_member_string (w, "address", r->theirs);
+      json_member_string (w, "near", r->mine);
+      json_member_bool (w, "same_address", r->exact);
+      json_member_int (w, "reports", r->mentions);
+      json_member_string (w, "incident", r->incident);
       json_end_object (w);
     }
   json_end_array (w);
@@ -309,16 +286,11 @@ show_json_history (JsonWriter *w, GPtrArray *events)
       g_autofree char *at = output_time_iso (e->at);
 
       json_begin_object (w);
-      json_key (w, "at");
-      json_string (w, at);
-      json_key (w, "who");
-      json_string (w, e->who);
-      json_key (w, "what");
-      json_string (w, e->what);
-      json_key (w, "old");
-      json_string (w, e->old_value);
-      json_key (w, "new");
-      json_string (w, e->new_value);
+      json_member_string (w, "at", at);
+      json_member_string (w, "who", e->who);
+      json_member_string (w, "what", e->what);
+      json_member_string (w, "old", e->old_value);
+      json_member_string (w, "new", e->new_value);
       json_end_object (w);
     }
   json_end_array (w);
@@ -335,31 +307,13 @@ show_json (const Story *story)
 
   json_init (&w);
   json_begin_object (&w);
-  json_key (&w, "number");
-  json_string (&w, t->number);
-  json_key (&w, "tag");
-  json_string (&w, story->tag);
-  json_key (&w, "created");
-  json_string (&w, created);
-  json_key (&w, "status");
-  json_string (&w, t->status);
-  json_key (&w, "category");
-  json_string (&w, t->category);
-  json_key (&w, "category_by");
-  json_string (&w, t->category_by);
-  json_key (&w, "auto_category");
-  json_string (&w, t->auto_category);
+  print_ticket_json (&w, t);
+  json_member_string (&w, "tag", story->tag);
+  json_member_string (&w, "category_by", t->category_by);
+  json_member_string (&w, "auto_category", t->auto_category);
   print_classification_json (&w, story->reasons, story->form);
-  json_key (&w, "owner");
-  json_string (&w, t->owner);
-  json_key (&w, "reporter");
-  json_string (&w, t->reporter ? t->reporter : t->reporter_name);
-  json_key (&w, "subject");
-  json_string (&w, t->subject);
   print_evidence_json (&w, story->indicators, story->timestamps,
                        story->excerpts);
-  json_key (&w, "incident");
-  json_string (&w, t->incident);
   show_json_related (&w, story->related);
   show_json_history (&w, story->events);
   json_key (&w, "messages");

@@ -218,15 +218,13 @@ static void
 json_counts (JsonWriter *w, const StatsMonth *m)
 {
   json_begin_object (w);
-  json_key (w, "month");
-  json_string (w, m->month);
+  json_member_string (w, "month", m->month);
   for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
     {
       json_key (w, rules_categories ()[c]);
       json_int (w, m->counts[c]);
     }
-  json_key (w, "total");
-  json_int (w, m->total);
+  json_member_int (w, "total", m->total);
   json_end_object (w);
 }
 
@@ -243,10 +241,8 @@ json_sources (JsonWriter *w, const char *key, const char *label,
       json_begin_object (w);
       json_key (w, label);
       json_string (w, src->label);
-      json_key (w, "tickets");
-      json_int (w, src->tickets);
-      json_key (w, "reporters");
-      json_int (w, src->reporters);
+      json_member_int (w, "tickets", src->tickets);
+      json_member_int (w, "reporters", src->reporters);
       json_end_object (w);
     }
   json_end_array (w);
@@ -282,10 +278,8 @@ json_period (JsonWriter *w, const Stats *s)
   g_autofree char *since = output_time_iso (s->range.since);
   g_autofree char *until = output_time_iso (s->range.until);
 
-  json_key (w, "since");
-  json_string (w, since);
-  json_key (w, "until");
-  json_string (w, until);
+  json_member_string (w, "since", since);
+  json_member_string (w, "until", until);
   json_key (w, "categories");
   json_begin_array (w);
   for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
@@ -303,10 +297,8 @@ json_acks (JsonWriter *w, const Stats *s)
 {
   json_key (w, "acknowledgements");
   json_begin_object (w);
-  json_key (w, "sent");
-  json_int (w, s->ack_sent);
-  json_key (w, "suppressed");
-  json_int (w, s->ack_suppressed);
+  json_member_int (w, "sent", s->ack_sent);
+  json_member_int (w, "suppressed", s->ack_suppressed);
   json_key (w, "reasons");
   json_begin_array (w);
   for (guint i = 0; i < s->ack_reasons->len; i++)
@@ -314,10 +306,8 @@ json_acks (JsonWriter *w, const Stats *s)
       const StatsReason *r = s->ack_reasons->pdata[i];
 
       json_begin_object (w);
-      json_key (w, "reason");
-      json_string (w, r->reason);
-      json_key (w, "messages");
-      json_int (w, r->count);
+      json_member_string (w, "reason", r->reason);
+      json_member_int (w, "messages", r->count);
       json_end_object (w);
     }
   json_end_array (w);
@@ -338,10 +328,8 @@ print_json (const Stats *s)
   json_sources (&w, "top_prefixes", "prefix", s->prefixes);
   json_key (&w, "first_action");
   json_begin_object (&w);
-  json_key (&w, "tickets");
-  json_int (&w, s->tickets);
-  json_key (&w, "acted");
-  json_int (&w, s->acted);
+  json_member_int (&w, "tickets", s->tickets);
+  json_member_int (&w, "acted", s->acted);
   json_seconds (&w, "median_seconds", s->median_delay);
   json_seconds (&w, "mean_seconds", s->mean_delay);
   json_end_object (&w);

@@ -129,3 +129,24 @@ json_bool (JsonWriter *w, gboolean value)
   json_separate (w);
   g_string_append (w->out, value ? "true" : "false");
 }
+
+void
+json_member_string (JsonWriter *w, const char *key, const char *value)
+{
+  json_key (w, key);
+  json_string (w, value);
+}
+
+void
+json_member_int (JsonWriter *w, const char *key, gint64 value)
+{
+  json_key (w, key);
+  json_int (w, value);
+}
+
+void
+json_member_bool (JsonWriter *w, const char *key, gboolean value)
+{
+  json_key (w, key);
+  json_bool (w, value);
+}

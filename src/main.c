@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/intake.h"
 #include "madoguchi/log.h"
 #include "madoguchi/message.h"
 #include "madoguchi/spool.h"
@@ -148,6 +149,26 @@ command_read_input (const char *path, GError **error)
   if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
     return NULL;
   return g_bytes_new_take (data, len);
+}
+
+IntakePrepared *
+command_dry_run (Context *ctx, const char *path, RuleSet **rules,
+                 GError **error)
+{
+  g_autoptr (GBytes) raw = command_read_input (path, error);
+  IntakeSource source = { "dry-run", NULL, NULL, 0, 0, 0 };
+
+  if (raw == NULL)
+    return NULL;
+  *rules = intake_load_rules (ctx->config);
+  if (*rules == NULL)
+    {
+      g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_READ,
+                   "%s: no rules to apply", ctx->config->rules_dir);
+      return NULL;
+    }
+  source.size = source.kept = (gint64) g_bytes_get_size (raw);
+  return intake_prepare (ctx->config, *rules, raw, &source);
 }
 
 static void

@@ -107,8 +107,8 @@ print_evidence (GPtrArray *indicators, GPtrArray *timestamps,
     print_excerpt (excerpts->pdata[i]);
 }
 
-static void
-json_time (JsonWriter *w, const char *key, gint64 t)
+void
+print_json_time (JsonWriter *w, const char *key, gint64 t)
 {
   g_autofree char *iso = t ? output_time_iso (t) : NULL;
 
@@ -120,24 +120,16 @@ static void
 json_indicator (JsonWriter *w, const StoreIndicator *ind)
 {
   json_begin_object (w);
-  json_key (w, "kind");
-  json_string (w, ind->kind);
-  json_key (w, "value");
-  json_string (w, ind->value);
-  json_key (w, "scope");
-  json_string (w, ind->scope);
-  json_key (w, "own");
-  json_bool (w, ind->own);
-  json_key (w, "role");
-  json_string (w, ind->role);
-  json_key (w, "count");
-  json_int (w, ind->count);
-  json_key (w, "ports");
-  json_string (w, ind->ports);
-  json_time (w, "first_seen", ind->first_seen);
-  json_time (w, "last_seen", ind->last_seen);
-  json_key (w, "context");
-  json_string (w, ind->context);
+  json_member_string (w, "kind", ind->kind);
+  json_member_string (w, "value", ind->value);
+  json_member_string (w, "scope", ind->scope);
+  json_member_bool (w, "own", ind->own);
+  json_member_string (w, "role", ind->role);
+  json_member_int (w, "count", ind->count);
+  json_member_string (w, "ports", ind->ports);
+  print_json_time (w, "first_seen", ind->first_seen);
+  print_json_time (w, "last_seen", ind->last_seen);
+  json_member_string (w, "context", ind->context);
   json_end_object (w);
 }
 
@@ -145,15 +137,11 @@ static void
 json_timestamp (JsonWriter *w, const Timestamp *t)
 {
   json_begin_object (w);
-  json_time (w, "utc", t->utc);
-  json_key (w, "original");
-  json_string (w, t->original);
-  json_key (w, "rule");
-  json_string (w, t->rule);
-  json_key (w, "zone_assumed");
-  json_bool (w, t->zone_assumed);
-  json_key (w, "line");
-  json_int (w, t->line);
+  print_json_time (w, "utc", t->utc);
+  json_member_string (w, "original", t->original);
+  json_member_string (w, "rule", t->rule);
+  json_member_bool (w, "zone_assumed", t->zone_assumed);
+  json_member_int (w, "line", t->line);
   json_end_object (w);
 }
 
@@ -161,14 +149,10 @@ static void
 json_excerpt (JsonWriter *w, const Excerpt *e)
 {
   json_begin_object (w);
-  json_key (w, "part");
-  json_int (w, e->part);
-  json_key (w, "first_line");
-  json_int (w, e->first_line);
-  json_key (w, "last_line");
-  json_int (w, e->last_line);
-  json_key (w, "text");
-  json_string (w, e->text);
+  json_member_int (w, "part", e->part);
+  json_member_int (w, "first_line", e->first_line);
+  json_member_int (w, "last_line", e->last_line);
+  json_member_string (w, "text", e->text);
   json_end_object (w);
 }
 
@@ -234,16 +218,11 @@ print_classification_json (JsonWriter *w, GPtrArray *reasons,
       const ClassifyReason *r = reasons->pdata[i];
 
       json_begin_object (w);
-      json_key (w, "rule");
-      json_string (w, r->rule);
-      json_key (w, "category");
-      json_string (w, r->category);
-      json_key (w, "score");
-      json_int (w, r->score);
-      json_key (w, "where");
-      json_string (w, r->where);
-      json_key (w, "matched");
-      json_string (w, r->matched);
+      json_member_string (w, "rule", r->rule);
+      json_member_string (w, "category", r->category);
+      json_member_int (w, "score", r->score);
+      json_member_string (w, "where", r->where);
+      json_member_string (w, "matched", r->matched);
       json_end_object (w);
     }
   json_end_array (w);
@@ -257,4 +236,18 @@ print_classification_json (JsonWriter *w, GPtrArray *reasons,
       json_string (w, f->value);
     }
   json_end_object (w);
+}
+
+void
+print_ticket_json (JsonWriter *w, const StoreTicket *t)
+{
+  json_member_string (w, "number", t->number);
+  print_json_time (w, "created", t->created);
+  json_member_string (w, "status", t->status);
+  json_member_string (w, "category", t->category);
+  json_member_string (w, "owner", t->owner);
+  json_member_string (w, "reporter", t->reporter ? t->reporter
+                                                 : t->reporter_name);
+  json_member_string (w, "subject", t->subject);
+  json_member_string (w, "incident", t->incident);
 }

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "madoguchi/config.h"
+#include "madoguchi/intake.h"
 #include "madoguchi/store.h"
 
 typedef struct {
@@ -34,6 +35,15 @@ gboolean command_parse (const char *name, const char *args,
 
 /* (transfer full) the bytes of FILE, or of standard input for "-". */
 GBytes *command_read_input (const char *path, GError **error);
+
+/*
+ * The dry run of `extract` and `classify`: the message of path ("-":
+ * standard input) parsed, its evidence extracted and its category
+ * decided, touching neither spool nor database.  *rules (transfer full)
+ * are the rules used.  Returns (transfer full) the result.
+ */
+IntakePrepared *command_dry_run (Context *ctx, const char *path,
+                                 RuleSet **rules, GError **error);
 
 /* Prints "madoguchi: MESSAGE" to stderr and returns the exit code. */
 int command_fail (const GError *error);

@@ -29,4 +29,9 @@ void json_string (JsonWriter *w, const char *value);
 void json_int (JsonWriter *w, gint64 value);
 void json_bool (JsonWriter *w, gboolean value);
 
+/* A key and its value, in one call. */
+void json_member_string (JsonWriter *w, const char *key, const char *value);
+void json_member_int (JsonWriter *w, const char *key, gint64 value);
+void json_member_bool (JsonWriter *w, const char *key, gboolean value);
+
 #endif

@@ -18,6 +18,13 @@ GPtrArray *print_indicator_rows (const Extraction *extraction);
 void print_evidence (GPtrArray *indicators, GPtrArray *timestamps,
                      GPtrArray *excerpts);
 
+/* key: an ISO 8601 UTC time, or null for none (0). */
+void print_json_time (JsonWriter *w, const char *key, gint64 t);
+
+/* The members every ticket's JSON has: number, created, status,
+ * category, owner, reporter, subject, incident. */
+void print_ticket_json (JsonWriter *w, const StoreTicket *t);
+
 /* The category with its scores' reasons (ClassifyReason) and the form
  * fields (FormField) of a report. */
 void print_classification (const char *category, const char *set_by,
