@@ -1,0 +1,30 @@
+#!/bin/sh
+# No SQL is ever built from strings: every statement is a constant with
+# :named parameters (STYLE.md).  Look for the ways it could be built.
+. "$(dirname "$0")/lib.sh"
+
+src="$(dirname "$0")/../../src"
+
+hits=$(grep -nE 'sqlite3_mprintf|sqlite3_vmprintf|sqlite3_snprintf|%q|%Q|%w' "$src"/*.c || true)
+is "$hits" "" "no sqlite3 printf-style functions"
+
+# A prepare or exec whose SQL is not a constant (SQL_...), a literal, or a
+# member of a constant table.
+# Calls are joined into one line first: they wrap at 80 columns.
+hits=$(for f in "$src"/*.c; do
+         awk -v f="$f" '/(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(/ && !/;/ \
+                          { held = held $0; next }
+                        held != "" { print f ":" NR ":" held $0; held = ""; next }
+                        { print f ":" NR ":" $0 }' "$f"
+       done \
+  | sed 's/  */ /g' \
+  | grep -E '(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(' \
+  | grep -vE '(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \((store|store->db|stmt),? ?(SQL_[A-Z_]+(\[i\])?|"[^"]*"|sql|c->field->(get|set)|get|begin|commit|rollback|\(const char \*\) store_schema_sql)[,)]' \
+  | grep -vE '^[^:]+:[0-9]+:(static|[a-z_]+ \*?$|store_prepare \(Store|store_exec \(Store)' || true)
+is "$hits" "" "every prepared statement is a constant"
+
+# String formatting that mentions SQL keywords near a statement.
+hits=$(grep -nE 'g_strdup_printf \("(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA)' "$src"/*.c || true)
+is "$hits" "" "no SQL assembled with g_strdup_printf"
+
+done_testing
