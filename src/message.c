@@ -392,31 +392,62 @@ html_to_text (const char *html)
 }
 
 static gboolean
-content_is_text (const char *type, const char *filename, GByteArray *bytes)
+is_text_type (const char *type)
 {
   static const char *const text_types[] = {
     "message/delivery-status", "message/feedback-report",
     "message/disposition-notification", "message/global-delivery-status",
     "application/json", "application/xml", "application/x-yaml",
   };
-  static const char *const text_suffixes[] = {
-    ".log", ".txt", ".csv", ".json", ".xml", ".yaml", ".eml",
-  };
-  gsize probe = MIN (bytes->len, 4096);
 
   if (g_str_has_prefix (type, "text/"))
     return TRUE;
   for (gsize i = 0; i < G_N_ELEMENTS (text_types); i++)
     if (strcmp (type, text_types[i]) == 0)
       return TRUE;
-  /* Logs are often attached as application/octet-stream: trust a text
-   * file name, but only when the content has no NUL near the start. */
-  if (probe == 0 || memchr (bytes->data, '\0', probe) != NULL)
-    return FALSE;
+  return FALSE;
+}
+
+/* Whether a part may hold text: by its type, or (logs are often
+ * attached as application/octet-stream) by its file name. */
+static gboolean
+may_be_text (const char *type, const char *filename)
+{
+  static const char *const text_suffixes[] = {
+    ".log", ".txt", ".csv", ".json", ".xml", ".yaml", ".eml",
+  };
+
+  if (is_text_type (type))
+    return TRUE;
   for (gsize i = 0; filename && i < G_N_ELEMENTS (text_suffixes); i++)
     if (g_str_has_suffix (filename, text_suffixes[i]))
       return TRUE;
   return FALSE;
+}
+
+/* A text type is text; a text file name is trusted only when the
+ * content has no NUL near its start. */
+static gboolean
+content_is_text (const char *type, GByteArray *bytes)
+{
+  gsize probe = MIN (bytes->len, 4096);
+
+  return is_text_type (type)
+         || (probe > 0 && memchr (bytes->data, '\0', probe) == NULL);
+}
+
+/* The decoded size of a part that is not text: counted, not kept (a
+ * 50 MB binary attachment must not cost 50 MB of memory). */
+static gint64
+part_size (GMimePart *part)
+{
+  GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
+  g_autoptr (GMimeStream) null = g_mime_stream_null_new ();
+
+  if (wrapper == NULL)
+    return 0;
+  g_mime_data_wrapper_write_to_stream (wrapper, null);
+  return (gint64) GMIME_STREAM_NULL (null)->written;
 }
 
 /* Decoded (transfer-encoding undone) content of a leaf part. */
@@ -500,10 +531,16 @@ part_new (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
 static void
 walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
 {
-  g_autoptr (GByteArray) bytes = part_content (part);
+  g_autoptr (GByteArray) bytes = NULL;
 
+  if (!may_be_text (mp->content_type, mp->filename))
+    {
+      mp->size = part_size (part);
+      return;
+    }
+  bytes = part_content (part);
   mp->size = bytes->len;
-  if (!content_is_text (mp->content_type, mp->filename, bytes))
+  if (!content_is_text (mp->content_type, bytes))
     return;
   mp->text = part_text (walk, mp, bytes);
   if (walk->text->len > 0)
@@ -650,18 +687,38 @@ dedup_key (const char *message_id, const char *data, gsize len)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* Frees a GByteArray's struct, never the bytes it points at. */
+static void
+byte_array_release (GByteArray *array)
+{
+  g_byte_array_free (array, FALSE);
+}
+
+/*
+ * Parses data in place: a GByteArray around the caller's bytes (which
+ * stay the caller's: the stream does not own them) makes a seekable
+ * stream, so GMime keeps each part as a window on it instead of a copy.
+ * A 50 MB report then costs its 50 MB once, not three times.  GMime
+ * reads CRLF and LF line ends alike; decoded text loses its CRs later.
+ */
 static GMimeMessage *
 parse_mime (const char *data, gsize len, GMimeParserOptions *options)
 {
-  g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_buffer (data, len);
-  g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (mem);
-  g_autoptr (GMimeFilter) dos2unix = g_mime_filter_dos2unix_new (FALSE);
+  GByteArray *wrap = g_byte_array_new_take ((guint8 *) data, len);
+  g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_byte_array (wrap);
   g_autoptr (GMimeParser) parser = NULL;
+  GMimeMessage *message;
 
-  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), dos2unix);
-  parser = g_mime_parser_new_with_stream (filtered);
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
+  parser = g_mime_parser_new_with_stream (mem);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  return g_mime_parser_construct_message (parser, options);
+  g_mime_parser_set_persist_stream (parser, TRUE);
+  message = g_mime_parser_construct_message (parser, options);
+  /* The parts hold the stream until the message goes: the wrapper is
+   * freed (not its bytes) by message_parse when it is done with it. */
+  g_object_set_data_full (G_OBJECT (mem), "madoguchi-wrap", wrap,
+                          (GDestroyNotify) byte_array_release);
+  return message;
 }
 
 Message *
