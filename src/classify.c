@@ -382,6 +382,12 @@ find_labels (Classify *c, const char *text)
         }
     }
   g_array_sort (labels, compare_labels);
+  /* Labels of a site's own rules may overlap: the later one is no label
+   * (a value runs from one label's end to the next one's start). */
+  for (guint i = 1; i < labels->len; i++)
+    if (g_array_index (labels, Label, i).start
+        < g_array_index (labels, Label, i - 1).end)
+      g_array_remove_index (labels, i--);
   return labels;
 }
 

@@ -48,7 +48,7 @@ log_open (LogSink sink, gboolean verbose)
   g_log_set_writer_func (log_glib_writer, NULL, NULL);
 }
 
-static void
+static void G_GNUC_PRINTF (3, 0)
 log_write (int priority, const char *label, const char *fmt, va_list ap)
 {
   int saved_errno = errno;

@@ -1,0 +1,90 @@
+/*
+ * fuzz-timestamp.c - log lines as a reporter pastes them: the input is
+ * the text of a message's only part, scanned by the evidence rules of
+ * the shipped extract.rules (timestamps, log lines and the addresses
+ * whose first and last seen times come from them).
+ *
+ * Each input is scanned against three reference times: the usual one,
+ * one just after New Year (a year-less time may fall in the year before)
+ * and the ends of what a Date header can say (years 1 and 9999), where
+ * the date arithmetic is closest to overflowing.
+ */
+#include <stdlib.h>
+
+#include "fuzz-util.h"
+#include "madoguchi/charset.h"
+#include "madoguchi/extract.h"
+#include "madoguchi/message.h"
+#include "madoguchi/rules.h"
+
+static const struct {
+  gint64 time;
+  int offset;
+} references[] = {
+  { 1795654800, 9 * 3600 },        /* 2026-11-26 10:00 +0900 */
+  { 1798761600 + 1800, -10 * 3600 }, /* 2027-01-01 00:30 UTC, -1000 */
+  { G_GINT64_CONSTANT (-62135596800), 0 },   /* 0001-01-01 */
+  { G_GINT64_CONSTANT (253402300799), 14 * 3600 }, /* 9999-12-31 */
+};
+
+static RuleSet *shipped;
+static RuleSet evidence;   /* a view of shipped: its evidence rules */
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  fuzz_glib_setup ();
+  shipped = rules_load (MADOGUCHI_SOURCE_DIR "/rules", &error);
+  if (shipped == NULL || shipped->problems->len > 0)
+    {
+      g_printerr ("fuzz-timestamp: the shipped rules do not load\n");
+      abort ();
+    }
+  evidence = *shipped;
+  evidence.rules = g_ptr_array_new ();
+  for (guint i = 0; i < shipped->rules->len; i++)
+    {
+      const Rule *rule = shipped->rules->pdata[i];
+
+      if (rule->kind < RULE_KIND_CLASSIFY)
+        g_ptr_array_add (evidence.rules, shipped->rules->pdata[i]);
+    }
+  return 0;
+}
+
+/* A message whose only part is text, as message_parse would make it. */
+static Message *
+message_with_text (char *text)
+{
+  Message *m = g_new0 (Message, 1);
+  MessagePart *part = g_new0 (MessagePart, 1);
+
+  part->content_type = g_strdup ("text/plain");
+  part->text = text;
+  m->parts = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) message_part_free);
+  m->headers = g_ptr_array_new ();
+  g_ptr_array_add (m->parts, part);
+  m->text = g_strdup (text);
+  m->dedup_key = g_strdup ("");
+  return m;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  /* message.c hands extract valid UTF-8 without NULs; so do we. */
+  g_autoptr (Message) m = message_with_text (
+    charset_to_utf8 ("utf-8", (const char *) data, size, NULL));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
+    {
+      ExtractOptions options = { references[i].time, references[i].offset,
+                                 10000, 1 << 20, NULL };
+
+      extract_free (extract_run (&evidence, m, &options));
+    }
+  return 0;
+}
