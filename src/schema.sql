@@ -45,6 +45,7 @@ CREATE TABLE ticket (
   UNIQUE (year, seq)
 );
 CREATE INDEX ticket_created ON ticket (created);
+CREATE INDEX ticket_updated ON ticket (updated);
 CREATE INDEX ticket_status ON ticket (status, category);
 
 CREATE TABLE message (

@@ -40,29 +40,35 @@ static const char SQL_EXCERPT_LIST[] =
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
  * its condition true, so nothing is ever spliced into the SQL. */
-static const char SQL_TICKET_LIST[] =
-  SQL_TICKET_COLUMNS "WHERE merged_into IS NULL "
-  "AND (:status IS NULL OR status = :status) "
-  "AND (:category IS NULL OR category = :category) "
-  "AND (:owner IS NULL OR owner = :owner) "
-  "AND (:unassigned = 0 OR owner IS NULL) "
-  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' "
-  "  ESCAPE '\\') "
-  "AND (:since = 0 OR created >= :since) "
-  "AND (:until = 0 OR created < :until) "
-  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator "
-  "  WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', 'range') "
-  "  AND ip <= :last AND ip_end >= :first))) "
-  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "
-  "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "
-  "    WHERE message_fts MATCH :phrase)) "
-  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search_like || '%' "
+#define SQL_TICKET_LIST_WHERE \
+  SQL_TICKET_COLUMNS "WHERE merged_into IS NULL " \
+  "AND (:status IS NULL OR status = :status) " \
+  "AND (:category IS NULL OR category = :category) " \
+  "AND (:owner IS NULL OR owner = :owner) " \
+  "AND (:unassigned = 0 OR owner IS NULL) " \
+  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' " \
+  "  ESCAPE '\\') " \
+  "AND (:since = 0 OR created >= :since) " \
+  "AND (:until = 0 OR created < :until) " \
+  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator " \
+  "  WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', 'range') " \
+  "  AND ip <= :last AND ip_end >= :first))) " \
+  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE " \
+  "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts " \
+  "    WHERE message_fts MATCH :phrase)) " \
+  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search_like || '%' " \
   "    ESCAPE '\\' OR text LIKE '%' || :search_like || '%' ESCAPE '\\')))) "
-  "ORDER BY CASE WHEN :ascending THEN CASE :sort WHEN 'number' THEN year "
-  "  * 1000000000 + seq WHEN 'updated' THEN updated ELSE created END END, "
-  "CASE WHEN NOT :ascending THEN CASE :sort WHEN 'number' THEN year "
-  "  * 1000000000 + seq WHEN 'updated' THEN updated ELSE created END END "
-  "DESC, id DESC LIMIT :limit";
+
+/* One statement per order, so that each can walk its index and stop at
+ * the limit (an ORDER BY expression would sort the whole table). */
+static const char *const SQL_TICKET_LIST[] = {
+  SQL_TICKET_LIST_WHERE "ORDER BY created DESC, id DESC LIMIT :limit",
+  SQL_TICKET_LIST_WHERE "ORDER BY created, id LIMIT :limit",
+  SQL_TICKET_LIST_WHERE "ORDER BY year DESC, seq DESC LIMIT :limit",
+  SQL_TICKET_LIST_WHERE "ORDER BY year, seq LIMIT :limit",
+  SQL_TICKET_LIST_WHERE "ORDER BY updated DESC, id DESC LIMIT :limit",
+  SQL_TICKET_LIST_WHERE "ORDER BY updated, id LIMIT :limit",
+};
 
 static const char SQL_TICKET_GET[] =
   SQL_TICKET_COLUMNS "WHERE number = :number";
@@ -251,7 +257,12 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   g_autofree char *phrase = fts_phrase (filter->search);
   g_autofree char *search_like = like_literal (filter->search);
   g_autofree char *reporter_like = like_literal (filter->reporter);
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_LIST, error);
+  int order = (g_strcmp0 (filter->sort, "number") == 0 ? 2
+               : g_strcmp0 (filter->sort, "updated") == 0 ? 4 : 0)
+              + (filter->ascending ? 1 : 0);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
+                                                 SQL_TICKET_LIST[order],
+                                                 error);
 
   if (stmt == NULL)
     return NULL;
@@ -270,8 +281,6 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":search_like", search_like);
   store_bind_text (stmt, ":reporter_like", reporter_like);
   store_bind_text (stmt, ":phrase", phrase);
-  store_bind_text (stmt, ":sort", filter->sort ? filter->sort : "created");
-  store_bind_int (stmt, ":ascending", filter->ascending);
   return store_collect_rows (store, stmt, ticket_from_row,
                        (GDestroyNotify) store_ticket_free, error);
 }
