@@ -51,8 +51,9 @@ static const char SQL_EXCERPT_LIST[] =
   "AND (:since = 0 OR created >= :since) " \
   "AND (:until = 0 OR created < :until) " \
   "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator " \
-  "  WHERE ip BETWEEN :first AND :last OR (kind IN ('cidr', 'range') " \
-  "  AND ip <= :last AND ip_end >= :first))) " \
+  "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM " \
+  "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last " \
+  "  AND ip_end >= :first)) " \
   "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE " \
   "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts " \
   "    WHERE message_fts MATCH :phrase)) " \
