@@ -32,6 +32,7 @@ typedef struct {
   pcre2_match_data *negation_md;   /* its own: a negation check must not
                                     * overwrite the match being judged */
   GHashTable *negations;   /* text -> GArray of Span, computed once */
+  GHashTable *candidates;  /* text -> the rules that may match it */
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
 
@@ -73,6 +74,20 @@ classify_category_index (const char *category)
   return -1;
 }
 
+/* Whether rule may match text (computed once per text for all rules). */
+static gboolean
+may_match (Classify *c, const Rule *rule, const char *text)
+{
+  guint8 *candidates = g_hash_table_lookup (c->candidates, text);
+
+  if (candidates == NULL)
+    {
+      candidates = rules_candidates (c->rules, text, strlen (text));
+      g_hash_table_insert (c->candidates, (gpointer) text, candidates);
+    }
+  return rules_is_candidate (candidates, rule);
+}
+
 /* Spans of every negation rule's matches in text. */
 static GArray *
 negations_of (Classify *c, const char *text)
@@ -88,7 +103,9 @@ negations_of (Classify *c, const char *text)
       const Rule *rule = c->rules->rules->pdata[i];
       gsize offset = 0;
 
-      while (rule->kind == RULE_KIND_NEGATION && offset <= len
+      if (rule->kind != RULE_KIND_NEGATION || !may_match (c, rule, text))
+        continue;
+      while (offset <= len
              && rules_match (c->rules, rule, text, len, offset,
                              c->negation_md) > 0)
         {
@@ -301,6 +318,8 @@ count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
       gsize len = strlen (s->text);
       gsize offset = 0;
 
+      if (!may_match (c, rule, s->text))
+        continue;
       while (count < rule->min_count && offset <= len
              && rules_match (c->rules, rule, s->text, len, offset, c->md) > 0)
         {
@@ -331,7 +350,7 @@ apply_rule (Classify *c, const Rule *rule)
   if (rule->metric != RULE_METRIC_NONE
       && metric_value (c, rule->metric) < rule->threshold)
     return;
-  if (rule->code == NULL)
+  if (rule->pattern == NULL)
     {
       condition = g_strdup_printf ("%" G_GINT64_FORMAT " or more",
                                    rule->threshold);
@@ -371,7 +390,9 @@ find_labels (Classify *c, const char *text)
       const Rule *rule = c->rules->rules->pdata[i];
       gsize offset = 0;
 
-      while (rule->kind == RULE_KIND_FORMFIELD && offset <= len
+      if (rule->kind != RULE_KIND_FORMFIELD || !may_match (c, rule, text))
+        continue;
+      while (offset <= len
              && rules_match (c->rules, rule, text, len, offset, c->md) > 0)
         {
           PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
@@ -495,6 +516,8 @@ classify_run (const RuleSet *rules, const Message *message,
   c.negation_md = pcre2_match_data_create (8, NULL);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
+  c.candidates = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                        g_free);
   c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       string_free);
   read_form (&c);
@@ -509,6 +532,7 @@ classify_run (const RuleSet *rules, const Message *message,
   pcre2_match_data_free (c.md);
   pcre2_match_data_free (c.negation_md);
   g_hash_table_unref (c.negations);
+  g_hash_table_unref (c.candidates);
   g_hash_table_unref (c.unquoted);
   return c.result;
 }

@@ -16,6 +16,7 @@ rules_check (const char *dir)
 
   if (set == NULL)
     return command_fail (error);
+  rules_compile_all (set);
   for (guint i = 0; i < set->problems->len; i++)
     {
       const RuleProblem *p = set->problems->pdata[i];

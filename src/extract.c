@@ -802,6 +802,8 @@ fold_fullwidth (const char *text, gsize len, gsize *out_len)
 static void
 scan_source (Scan *s, const char *text, gsize len, guint part)
 {
+  g_autofree guint8 *candidates = NULL;
+
   g_clear_pointer (&s->folded, g_free);
   if (has_fullwidth (text, len))
     {
@@ -810,12 +812,14 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
     }
   s->source++;
   scan_reset (s, text, len, part);
+  candidates = rules_candidates (s->rules, text, len);
   for (guint i = 0; i < s->rules->rules->len; i++)
     {
       const Rule *rule = s->rules->rules->pdata[i];
 
-      if (rule->kind >= RULE_KIND_CLASSIFY)
-        continue;   /* not evidence: classify.c runs these */
+      if (rule->kind >= RULE_KIND_CLASSIFY
+          || !rules_is_candidate (candidates, rule))
+        continue;   /* not evidence (classify.c runs these), or no match */
       scan_rule (s, rule);
       merge_claims (s);
     }

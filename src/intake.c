@@ -41,6 +41,14 @@ intake_limits (const Config *config)
   return limits;
 }
 
+static void
+log_rule_problem (const RuleSet *rules, const RuleProblem *p)
+{
+  log_warn ("%s/%s:%d: %s%s%s (see 'madoguchi rules check')", rules->dir,
+            p->file, p->line, p->rule ? p->rule : "", p->rule ? ": " : "",
+            p->message);
+}
+
 RuleSet *
 intake_load_rules (const Config *config)
 {
@@ -53,13 +61,8 @@ intake_load_rules (const Config *config)
       return NULL;
     }
   for (guint i = 0; i < rules->problems->len; i++)
-    {
-      const RuleProblem *p = rules->problems->pdata[i];
-
-      log_warn ("%s/%s:%d: %s%s%s (see 'madoguchi rules check')",
-                config->rules_dir, p->file, p->line, p->rule ? p->rule : "",
-                p->rule ? ": " : "", p->message);
-    }
+    log_rule_problem (rules, rules->problems->pdata[i]);
+  rules->on_problem = log_rule_problem;
   return rules;
 }
 

@@ -14,11 +14,13 @@
  * min_count and condition ("distinct_ports >= 20"); formfield rules a
  * field name.
  *
- * Patterns are PCRE2, compiled once with UTF and MULTILINE, JIT'ed, and
- * matched under match and depth limits.  Values are taken raw: a
- * backslash is the regex's, not GKeyFile's.  A broken rule is skipped and
- * recorded as a problem; it never stops intake.  Only this module and
- * extract.c see PCRE2.
+ * Patterns are PCRE2 with UTF and MULTILINE, matched under match and
+ * depth limits.  Loading only reads them: a pattern is compiled (and
+ * JIT'ed) the first time a text may match it (see rules_candidates), so
+ * a process that files one report pays for the rules that report needs.  Values are
+ * taken raw: a backslash is the regex's, not GKeyFile's.  A broken rule
+ * is skipped and recorded as a problem; it never stops intake.  Only
+ * this module and extract.c see PCRE2.
  */
 #ifndef MADOGUCHI_RULES_H
 #define MADOGUCHI_RULES_H
@@ -70,7 +72,10 @@ typedef struct {
   char *name;
   char *file;              /* base name of the rule file */
   RuleKind kind;
-  pcre2_code *code;
+  char *pattern;           /* {defines} expanded; NULL: a condition only */
+  guint index;             /* the pattern's number in the prefilter */
+  pcre2_code *code;        /* compiled on first use, or NULL */
+  gint broken;             /* the pattern failed to compile */
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
   int zone_offset;         /* its offset, seconds east of UTC */
   GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
@@ -94,12 +99,20 @@ typedef struct {
   char *message;
 } RuleProblem;
 
-typedef struct {
+typedef struct RuleSet RuleSet;
+
+struct RuleSet {
+  char *dir;
   GPtrArray *rules;        /* of Rule, in file name then file order */
   GPtrArray *problems;     /* of RuleProblem */
   GHashTable *tlds;        /* lower-case top-level domains (a set) */
   pcre2_match_context *match_context;
-} RuleSet;
+  struct Prefilter *prefilter;
+  GMutex lock;             /* taken to compile */
+  /* Called with each problem found after loading (a pattern that does
+   * not compile), or NULL. */
+  void (*on_problem) (const RuleSet *set, const RuleProblem *problem);
+};
 
 /*
  * Loads every NAME.rules file of dir and dir/tlds.  Problems in rules are
@@ -110,6 +123,20 @@ RuleSet *rules_load (const char *dir, GError **error);
 void rules_free (RuleSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 
+/*
+ * Compiles every pattern now, as `rules check` must, instead of on first
+ * use.  Returns the number of problems that found.
+ */
+guint rules_compile_all (RuleSet *set);
+
+/*
+ * Which rules may match text, one bit per rule, found in one pass over
+ * the text (prefilter.h): a rule that is not a candidate cannot match
+ * and need not be run.  Free with g_free.
+ */
+guint8 *rules_candidates (const RuleSet *set, const char *text, gsize len);
+gboolean rules_is_candidate (const guint8 *candidates, const Rule *rule);
+
 /* The categories, NULL-terminated: dos ddos spoofing abuse intrusion
  * scan other. */
 const char *const *rules_categories (void);
@@ -119,8 +146,9 @@ const char *rules_kind_name (RuleKind kind);
 
 /*
  * Matches rule against subject (UTF-8, len bytes) from offset, under the
- * set's limits.  Returns pcre2_match's result: > 0 on a match, 
- * PCRE2_ERROR_NOMATCH, or another negative code (a limit was hit).
+ * set's limits.  Returns pcre2_match's result: > 0 on a match,
+ * PCRE2_ERROR_NOMATCH (also for a broken rule), or another negative code
+ * (a limit was hit).  Safe to call from several threads on one set.
  */
 int rules_match (const RuleSet *set, const Rule *rule, const char *subject,
                  gsize len, gsize offset, pcre2_match_data *match);

@@ -1,7 +1,9 @@
 /*
  * test-rules.c - the rule loader: good rules load, every kind of broken
  * rule is reported with file, line, rule and reason and skipped, and the
- * rest still load.  The shipped rules/ has no problem at all.
+ * rest still load.  Patterns compile on first use; a pattern that turns
+ * out broken then is reported just the same.  The shipped rules/ has no
+ * problem at all.
  */
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -92,18 +94,35 @@ static const char broken_rules[] =
   "kind = url\n"
   "pattern = z\n";
 
+/* The rules that are not broken. */
+static GPtrArray *
+working_rules (const RuleSet *set)
+{
+  GPtrArray *working = g_ptr_array_new ();
+
+  for (guint i = 0; i < set->rules->len; i++)
+    if (!((Rule *) set->rules->pdata[i])->broken)
+      g_ptr_array_add (working, set->rules->pdata[i]);
+  return working;
+}
+
 static void
 test_broken (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = NULL;
+  g_autoptr (GPtrArray) working = NULL;
   const RuleProblem *p;
 
   write_file (f, "a.rules", broken_rules);
   set = rules_load (f->dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (set->rules->len, ==, 1);
-  g_assert_cmpstr (((Rule *) set->rules->pdata[0])->name, ==, "fine");
+  /* Loading does not compile: the two bad patterns are found later. */
+  g_assert_null (problem_for (set, "unbalanced"));
+  g_assert_cmpuint (rules_compile_all (set), ==, 2);
+  working = working_rules (set);
+  g_assert_cmpuint (working->len, ==, 1);
+  g_assert_cmpstr (((Rule *) working->pdata[0])->name, ==, "fine");
 
   p = problem_for (set, "unbalanced");
   g_assert_nonnull (p);
@@ -165,6 +184,7 @@ test_shipped_rules (void)
   g_autoptr (RuleSet) set = rules_load (dir, &error);
 
   g_assert_no_error (error);
+  g_assert_cmpuint (rules_compile_all (set), ==, 0);
   g_assert_cmpuint (set->problems->len, ==, 0);
   g_assert_cmpuint (set->rules->len, >, 10);
   g_assert_true (g_hash_table_contains (set->tlds, "jp"));
@@ -196,6 +216,71 @@ test_match_limit (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   pcre2_match_data_free (md);
   g_string_free (subject, TRUE);
+}
+
+static guint problems_seen;
+
+static void
+count_problem (const RuleSet *set, const RuleProblem *problem)
+{
+  problems_seen++;
+}
+
+/* A pattern first compiled while matching: the rule matches nothing,
+ * the problem is kept with its line and handed to on_problem once, and
+ * the other rules match. */
+static void
+test_broken_on_first_use (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+  pcre2_match_data *md = pcre2_match_data_create (8, NULL);
+  const char *text = "abc zzz";
+  guint at_load;
+
+  write_file (f, "a.rules", "[rule bad]\nkind = url\npattern = abc(\n\n"
+              "[rule good]\nkind = url\npattern = z+\n");
+  set = rules_load (f->dir, &error);
+  set->on_problem = count_problem;
+  problems_seen = 0;
+  at_load = set->problems->len;   /* tlds is missing */
+  g_assert_null (problem_for (set, "bad"));
+  for (int i = 0; i < 2; i++)
+    g_assert_cmpint (rules_match (set, set->rules->pdata[0], text,
+                                  strlen (text), 0, md), ==,
+                     PCRE2_ERROR_NOMATCH);
+  g_assert_cmpint (rules_match (set, set->rules->pdata[1], text,
+                                strlen (text), 0, md), >, 0);
+  g_assert_cmpuint (problems_seen, ==, 1);
+  g_assert_cmpuint (set->problems->len, ==, at_load + 1);
+  g_assert_cmpint (problem_for (set, "bad")->line, ==, 3);
+  g_assert_nonnull (strstr (problem_for (set, "bad")->message,
+                            "missing closing parenthesis"));
+  pcre2_match_data_free (md);
+}
+
+/* Candidates: a rule whose literal is not in the text is not one; a
+ * rule without a pattern never is. */
+static void
+test_candidates (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+  g_autofree guint8 *candidates = NULL;
+  const char *text = "We saw a Port Scan from them.";
+
+  write_file (f, "a.rules", "[rule scan]\nkind = classify\ncategory = scan\n"
+              "weight = 3\npattern = (?i)port ?scan\n\n"
+              "[rule flood]\nkind = classify\ncategory = dos\n"
+              "weight = 3\npattern = (?i)flood\n\n"
+              "[rule many]\nkind = classify\ncategory = ddos\n"
+              "weight = 3\ncondition = addresses >= 50\n");
+  set = rules_load (f->dir, &error);
+  g_assert_cmpuint (set->rules->len, ==, 3);
+  candidates = rules_candidates (set, text, strlen (text));
+  g_assert_true (rules_is_candidate (candidates, set->rules->pdata[0]));
+  g_assert_false (rules_is_candidate (candidates, set->rules->pdata[1]));
+  g_assert_false (rules_is_candidate (candidates, set->rules->pdata[2]));
 }
 
 typedef struct {
@@ -233,6 +318,10 @@ main (int argc, char **argv)
               test_unparsable_file, fixture_teardown);
   g_test_add ("/rules/match-limit", Fixture, NULL, fixture_setup,
               test_match_limit, fixture_teardown);
+  g_test_add ("/rules/broken-on-first-use", Fixture, NULL, fixture_setup,
+              test_broken_on_first_use, fixture_teardown);
+  g_test_add ("/rules/candidates", Fixture, NULL, fixture_setup,
+              test_candidates, fixture_teardown);
   g_test_add_func ("/rules/missing-dir", test_missing_dir);
   g_test_add_func ("/rules/shipped", test_shipped_rules);
   for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)

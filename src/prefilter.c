@@ -1,0 +1,975 @@
+/*
+ * prefilter.c - reduce patterns to required literals; find them in a text.
+ *
+ * The reduction walks the pattern's syntax once and computes, for each
+ * piece, either the exact set of strings it matches (while that set is
+ * small) or a set of literals one of which every match contains.  A
+ * sequence multiplies exact sets out while they stay small and otherwise
+ * keeps its rarest set; an alternation unites its branches' sets.
+ * Anything the walk does not follow (conditionals, recursion, verbs,
+ * extended mode) leaves the pattern without a set, which is always safe:
+ * such a pattern is simply run on every text.
+ *
+ * Case: ASCII letters are folded in literals and text alike, so a
+ * caseful pattern is treated as caseless (more candidates, never fewer).
+ * A caseless non-ASCII letter ends its literal, and a text holding one
+ * of the two non-ASCII characters that fold to ASCII letters (KELVIN
+ * SIGN, LATIN SMALL LETTER LONG S) makes every pattern a candidate.
+ */
+#include "madoguchi/prefilter.h"
+
+#include <string.h>
+
+#define SET_MAX 64        /* strings in a set, else the set is dropped */
+#define PRODUCT_MAX 16    /* strings a sequence multiplies out to */
+#define LITERAL_MAX 32    /* bytes in a literal, else the run is cut */
+#define CLASS_MAX 16      /* characters of a class taken one by one */
+
+/*
+ * A set of strings, or NULL for "nothing known".  The strings live in
+ * the parser's arena (offsets, since the arena grows), and so do the
+ * sets: nothing is freed until the pattern is done.  A set is changed
+ * only by the function that made it, before anyone else sees it.
+ */
+typedef struct {
+  guint n;
+  guint32 offset[SET_MAX + 1];
+  guint8 len[SET_MAX + 1];
+} StrSet;
+
+/* What a piece of pattern matches: exactly one string of exact, or else
+ * something containing one string of required. */
+typedef struct {
+  StrSet *exact;
+  StrSet *required;
+} Info;
+
+typedef struct {
+  const char *p;
+  const char *end;
+  gboolean caseless;   /* sticky: once seen, later letters are caseless */
+  gboolean failed;     /* a construct we do not follow */
+  char *bytes;         /* the arena of strings */
+  gsize bytes_len;
+  gsize bytes_size;
+  GPtrArray *blocks;   /* the arena of sets: blocks of SETS_PER_BLOCK */
+  guint used;          /* sets used in the last block */
+} Parser;
+
+#define SETS_PER_BLOCK 64
+
+static StrSet *
+set_new (Parser *ps)
+{
+  StrSet *set;
+
+  if (ps->blocks->len == 0 || ps->used == SETS_PER_BLOCK)
+    {
+      g_ptr_array_add (ps->blocks, g_new (StrSet, SETS_PER_BLOCK));
+      ps->used = 0;
+    }
+  set = (StrSet *) ps->blocks->pdata[ps->blocks->len - 1] + ps->used++;
+  set->n = 0;
+  return set;
+}
+
+static const char *
+set_str (const Parser *ps, const StrSet *set, guint i)
+{
+  return ps->bytes + set->offset[i];
+}
+
+/* Adds s; FALSE when the set is full. */
+static gboolean
+set_append (Parser *ps, StrSet *set, const char *s, gsize len)
+{
+  if (set->n == SET_MAX || len > LITERAL_MAX)
+    return FALSE;
+  if (ps->bytes_len + len > ps->bytes_size)
+    {
+      ps->bytes_size = MAX (2 * ps->bytes_size, 4096);
+      ps->bytes = g_realloc (ps->bytes, ps->bytes_size);
+    }
+  memmove (ps->bytes + ps->bytes_len, s, len);
+  set->offset[set->n] = (guint32) ps->bytes_len;
+  set->len[set->n++] = (guint8) len;
+  ps->bytes_len += len;
+  return TRUE;
+}
+
+/* Adds s unless there; FALSE when the set is full. */
+static gboolean
+set_add (Parser *ps, StrSet *set, const char *s, gsize len)
+{
+  for (guint i = 0; i < set->n; i++)
+    if (set->len[i] == len && memcmp (set_str (ps, set, i), s, len) == 0)
+      return TRUE;
+  return set_append (ps, set, s, len);
+}
+
+static StrSet *
+set_of (Parser *ps, const char *s, gsize len)
+{
+  StrSet *set = set_new (ps);
+
+  set_add (ps, set, s, len);
+  return set;
+}
+
+static gboolean
+set_has_empty (const StrSet *set)
+{
+  for (guint i = 0; i < set->n; i++)
+    if (set->len[i] == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static Info
+info_empty (Parser *ps)
+{
+  Info info = { set_of (ps, "", 0), NULL };
+
+  return info;
+}
+
+static Info
+info_unknown (void)
+{
+  Info info = { NULL, NULL };
+
+  return info;
+}
+
+/* One string of info's that every match contains, or NULL. */
+static StrSet *
+info_required (const Info *info)
+{
+  if (info->exact != NULL)
+    return set_has_empty (info->exact) ? NULL : info->exact;
+  return info->required;
+}
+
+/* How often some literal of set turns up in text, roughly: lower is
+ * better.  Each byte is taken as one in four likely. */
+static double
+set_cost (const StrSet *set)
+{
+  double cost = 0;
+
+  for (guint i = 0; i < set->n; i++)
+    cost += 1.0 / (double) (1u << (2 * MIN (set->len[i], 8)));
+  return cost;
+}
+
+/* The better of two required sets. */
+static StrSet *
+set_better (StrSet *a, StrSet *b)
+{
+  if (a == NULL)
+    return b;
+  if (b == NULL)
+    return a;
+  return set_cost (b) < set_cost (a) ? b : a;
+}
+
+/* Every string of a followed by one of b, or NULL when too many.  Not
+ * deduplicated: "a"+"bc" and "ab"+"c" are rare and only cost a slot. */
+static StrSet *
+set_product (Parser *ps, const StrSet *a, const StrSet *b)
+{
+  StrSet *product;
+  char buf[2 * LITERAL_MAX];
+
+  if ((gsize) a->n * b->n > PRODUCT_MAX && a->n > 1 && b->n > 1)
+    return NULL;
+  if ((gsize) a->n * b->n > SET_MAX)
+    return NULL;
+  product = set_new (ps);
+  for (guint i = 0; i < a->n; i++)
+    for (guint j = 0; j < b->n; j++)
+      {
+        gsize len = (gsize) a->len[i] + b->len[j];
+
+        if (len > LITERAL_MAX)
+          return NULL;
+        memcpy (buf, set_str (ps, a, i), a->len[i]);
+        memcpy (buf + a->len[i], set_str (ps, b, j), b->len[j]);
+        set_append (ps, product, buf, len);
+      }
+  return product;
+}
+
+static void parse_alternation (Parser *ps, Info *out);
+
+/* A character as it appears in the folded text, or FALSE when a
+ * caseless match could be spelled otherwise. */
+static gboolean
+fold_char (const Parser *ps, gunichar c, char out[7], gsize *len)
+{
+  if (c < 0x80)
+    {
+      out[0] = g_ascii_tolower ((char) c);
+      *len = 1;
+      return TRUE;
+    }
+  if (ps->caseless
+      && (g_unichar_tolower (c) != c || g_unichar_toupper (c) != c
+          || g_unichar_totitle (c) != c))
+    return FALSE;
+  *len = (gsize) g_unichar_to_utf8 (c, out);
+  return TRUE;
+}
+
+static Info
+info_char (Parser *ps, gunichar c)
+{
+  Info info = { NULL, NULL };
+  char buf[7];
+  gsize len;
+
+  if (c == 0 || c > 0x10ffff || !fold_char (ps, c, buf, &len))
+    return info;
+  info.exact = set_of (ps, buf, len);
+  return info;
+}
+
+static Info
+info_digits (Parser *ps)
+{
+  Info info = { set_new (ps), NULL };
+
+  for (char c = '0'; c <= '9'; c++)
+    set_add (ps, info.exact, &c, 1);
+  return info;
+}
+
+static gboolean
+at (const Parser *ps, const char *s)
+{
+  gsize n = strlen (s);
+
+  return (gsize) (ps->end - ps->p) >= n && memcmp (ps->p, s, n) == 0;
+}
+
+/* The next UTF-8 character of the pattern. */
+static gunichar
+next_char (Parser *ps)
+{
+  gunichar c = g_utf8_get_char_validated (ps->p, ps->end - ps->p);
+
+  if (c == (gunichar) -1 || c == (gunichar) -2)
+    {
+      ps->failed = TRUE;
+      ps->p = ps->end;
+      return 0;
+    }
+  ps->p = g_utf8_next_char (ps->p);
+  return c;
+}
+
+/* \xhh or \x{h...}, after the x. */
+static gunichar
+parse_hex (Parser *ps)
+{
+  const char *start = ps->p;
+  gboolean braced = ps->p < ps->end && *ps->p == '{';
+  gunichar c = 0;
+  int digits = 0;
+
+  if (braced)
+    ps->p++;
+  while (ps->p < ps->end && g_ascii_isxdigit (*ps->p)
+         && (braced || digits < 2) && digits < 8)
+    c = c * 16 + (gunichar) g_ascii_xdigit_value (*ps->p++), digits++;
+  if (braced && (ps->p >= ps->end || *ps->p++ != '}'))
+    {
+      ps->p = start;
+      ps->failed = TRUE;
+    }
+  return c;
+}
+
+/* Skips the {...} of \p{...} and the like. */
+static void
+skip_braces (Parser *ps)
+{
+  if (ps->p < ps->end && *ps->p == '{')
+    {
+      const char *close = memchr (ps->p, '}', ps->end - ps->p);
+
+      ps->p = close ? close + 1 : ps->end;
+    }
+  else if (ps->p < ps->end)
+    ps->p++;    /* a one-letter property: \pL */
+}
+
+/*
+ * An escape outside a class, after the backslash.  Sets *c and returns
+ * TRUE for a literal character; otherwise fills info.
+ */
+static gboolean
+parse_escape (Parser *ps, gunichar *c, Info *info)
+{
+  char e = *ps->p++;
+
+  switch (e)
+    {
+    case 't': *c = '\t'; return TRUE;
+    case 'n': *c = '\n'; return TRUE;
+    case 'r': *c = '\r'; return TRUE;
+    case 'f': *c = '\f'; return TRUE;
+    case 'e': *c = 0x1b; return TRUE;
+    case 'a': *c = 0x07; return TRUE;
+    case 'x': *c = parse_hex (ps); return TRUE;
+    case 'd': *info = info_digits (ps); return FALSE;
+    case 'b': case 'B': case 'A': case 'Z': case 'z': case 'G': case 'K':
+    case 'E':
+      *info = info_empty (ps);
+      return FALSE;
+    case 'p': case 'P':
+      skip_braces (ps);
+      *info = info_unknown ();
+      return FALSE;
+    case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H':
+    case 'v': case 'V': case 'N': case 'R': case 'X': case 'C':
+      *info = info_unknown ();
+      return FALSE;
+    default:
+      if (g_ascii_isalnum (e))
+        {
+          /* back references, octal, \g, \k, \o, \c, \Q: not followed */
+          ps->failed = TRUE;
+          *info = info_unknown ();
+          return FALSE;
+        }
+      ps->p--;
+      *c = next_char (ps);
+      return TRUE;
+    }
+}
+
+/* One member of a class: a character, or FALSE for a set of them. */
+static gboolean
+class_member (Parser *ps, gunichar *c)
+{
+  if (at (ps, "[:"))
+    {
+      const char *close = g_strstr_len (ps->p, ps->end - ps->p, ":]");
+
+      ps->p = close ? close + 2 : ps->end;
+      return FALSE;
+    }
+  if (*ps->p != '\\')
+    {
+      *c = next_char (ps);
+      return TRUE;
+    }
+  ps->p++;
+  if (ps->p >= ps->end)
+    return FALSE;
+  switch (*ps->p++)
+    {
+    case 't': *c = '\t'; return TRUE;
+    case 'n': *c = '\n'; return TRUE;
+    case 'r': *c = '\r'; return TRUE;
+    case 'f': *c = '\f'; return TRUE;
+    case 'e': *c = 0x1b; return TRUE;
+    case 'a': *c = 0x07; return TRUE;
+    case 'b': *c = 0x08; return TRUE;
+    case 'x': *c = parse_hex (ps); return TRUE;
+    case 'p': case 'P':
+      skip_braces (ps);
+      return FALSE;
+    default:
+      if (g_ascii_isalnum (ps->p[-1]))
+        return FALSE;    /* \d \w \s ..., or octal: a set, or unknown */
+      ps->p--;
+      *c = next_char (ps);
+      return TRUE;
+    }
+}
+
+/* [...], after the [: its characters while few, else unknown. */
+static Info
+parse_class (Parser *ps)
+{
+  Info info = { set_new (ps), NULL };
+  gboolean many = ps->p < ps->end && *ps->p == '^';
+  gboolean first = TRUE;
+
+  if (many)
+    ps->p++;
+  while (ps->p < ps->end && (*ps->p != ']' || first))
+    {
+      gunichar lo, hi;
+
+      first = FALSE;
+      if (!class_member (ps, &lo))
+        {
+          many = TRUE;
+          continue;
+        }
+      hi = lo;
+      if (at (ps, "-") && ps->p + 1 < ps->end && ps->p[1] != ']')
+        {
+          ps->p++;
+          if (!class_member (ps, &hi) || hi < lo)
+            {
+              many = TRUE;
+              continue;
+            }
+        }
+      for (gunichar c = lo; !many && c <= hi; c++)
+        {
+          char buf[7];
+          gsize len;
+
+          if (hi - lo >= 4 * CLASS_MAX || !fold_char (ps, c, buf, &len))
+            many = TRUE;
+          else
+            set_add (ps, info.exact, buf, len);
+        }
+      if (info.exact->n > CLASS_MAX)
+        many = TRUE;
+    }
+  if (ps->p >= ps->end)
+    ps->failed = TRUE;
+  else
+    ps->p++;
+  return many ? info_unknown () : info;
+}
+
+/* (?flags) or (?flags: ...): FALSE when the flags are not followed. */
+static gboolean
+parse_flags (Parser *ps)
+{
+  while (ps->p < ps->end && *ps->p != ')' && *ps->p != ':')
+    switch (*ps->p++)
+      {
+      case 'i':
+        ps->caseless = TRUE;
+        break;
+      case 'm': case 's': case 'n': case 'U': case 'J': case '-': case '^':
+        break;
+      default:      /* x (spaces and comments) and anything newer */
+        return FALSE;
+      }
+  return ps->p < ps->end;
+}
+
+/* The group after "(", up to and including its ")". */
+static Info
+parse_group (Parser *ps)
+{
+  static const char *const assertions[] = {
+    "?=", "?!", "?<=", "?<!", NULL,
+  };
+  gboolean assertion = FALSE;
+  Info info;
+
+  for (int i = 0; assertions[i] != NULL && !assertion; i++)
+    if (at (ps, assertions[i]))
+      {
+        ps->p += strlen (assertions[i]);
+        assertion = TRUE;
+      }
+  if (assertion)
+    ;
+  else if (at (ps, "?#"))
+    {
+      const char *close = memchr (ps->p, ')', ps->end - ps->p);
+
+      ps->p = close ? close + 1 : ps->end;
+      return info_empty (ps);
+    }
+  else if (at (ps, "?:") || at (ps, "?|") || at (ps, "?>"))
+    ps->p += 2;
+  else if (at (ps, "?<") || at (ps, "?'") || at (ps, "?P<"))
+    {
+      char close = at (ps, "?'") ? '\'' : '>';
+      const char *end = memchr (ps->p, close, ps->end - ps->p);
+
+      ps->p = end ? end + 1 : ps->end;
+    }
+  else if (at (ps, "?") && ps->p + 1 < ps->end
+           && (g_ascii_isalpha (ps->p[1]) || ps->p[1] == '-'
+               || ps->p[1] == '^'))
+    {
+      ps->p++;
+      if (!parse_flags (ps))
+        {
+          ps->failed = TRUE;
+          return info_unknown ();
+        }
+      if (*ps->p++ == ')')
+        return info_empty (ps);
+    }
+  else if (at (ps, "?") || at (ps, "*"))
+    {
+      /* conditionals, recursion, callouts, verbs */
+      ps->failed = TRUE;
+      return info_unknown ();
+    }
+  parse_alternation (ps, &info);
+  if (ps->p >= ps->end || *ps->p != ')')
+    ps->failed = TRUE;
+  else
+    ps->p++;
+  if (assertion)
+    {
+      /* A look-around consumes nothing: the rest of the match holds the
+       * literals. */
+      return info_empty (ps);
+    }
+  return info;
+}
+
+/* {n}, {n,} or {n,m} at ps->p: FALSE (and nothing consumed) if the
+ * brace is a literal. */
+static gboolean
+parse_braces (Parser *ps, guint *min, guint *max)
+{
+  const char *p = ps->p + 1;
+  char *end;
+
+  if (p >= ps->end || !g_ascii_isdigit (*p))
+    return FALSE;
+  *min = (guint) strtoul (p, &end, 10);
+  *max = *min;
+  if (*end == ',')
+    {
+      *max = G_MAXUINT;
+      if (g_ascii_isdigit (end[1]))
+        *max = (guint) strtoul (end + 1, &end, 10);
+      else
+        end++;
+    }
+  if (end >= ps->end || *end != '}')
+    return FALSE;
+  ps->p = end + 1;
+  return TRUE;
+}
+
+/* A quantifier after an atom, if any, applied to info. */
+static void
+parse_quantifier (Parser *ps, Info *info)
+{
+  guint min, max;
+
+  if (ps->p >= ps->end)
+    return;
+  if (*ps->p == '*' || *ps->p == '+' || *ps->p == '?')
+    {
+      min = *ps->p == '+';
+      max = *ps->p == '?' ? 1 : G_MAXUINT;
+      ps->p++;
+    }
+  else if (*ps->p != '{' || !parse_braces (ps, &min, &max))
+    return;
+  if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '?'))
+    ps->p++;   /* possessive or lazy: the same strings */
+  if (min == 1 && max == 1)
+    return;
+  if (min == 0 && max == 1 && info->exact != NULL)
+    {
+      StrSet *or_empty = set_product (ps, info->exact, set_of (ps, "", 0));
+
+      if (or_empty != NULL && set_add (ps, or_empty, "", 0))
+        {
+          info->exact = or_empty;
+          return;
+        }
+    }
+  /* Once or more: each match holds at least one copy. */
+  info->required = min > 0 ? info_required (info) : NULL;
+  info->exact = NULL;
+}
+
+static Info
+parse_atom (Parser *ps)
+{
+  gunichar c;
+  Info info;
+
+  switch (*ps->p)
+    {
+    case '(':
+      ps->p++;
+      info = parse_group (ps);
+      break;
+    case '[':
+      ps->p++;
+      info = parse_class (ps);
+      break;
+    case '\\':
+      ps->p++;
+      if (ps->p >= ps->end)
+        {
+          ps->failed = TRUE;
+          return info_unknown ();
+        }
+      if (parse_escape (ps, &c, &info))
+        info = info_char (ps, c);
+      break;
+    case '.':
+      ps->p++;
+      info = info_unknown ();
+      break;
+    case '^':
+    case '$':
+      ps->p++;
+      info = info_empty (ps);
+      break;
+    default:
+      c = next_char (ps);
+      info = info_char (ps, c);
+      break;
+    }
+  parse_quantifier (ps, &info);
+  return info;
+}
+
+/* Atoms up to | or ) or the end: the exact strings they spell while
+ * the product stays small, else the rarest literals of any run. */
+static void
+parse_sequence (Parser *ps, Info *out)
+{
+  StrSet *run = set_of (ps, "", 0);
+  StrSet *best = NULL;
+  gboolean exact = TRUE;
+
+  while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->failed)
+    {
+      Info atom = parse_atom (ps);
+      StrSet *product = NULL;
+
+      if (atom.exact != NULL && run != NULL && run->n == 1
+          && atom.exact->n == 1
+          && run->offset[0] + run->len[0] == atom.exact->offset[0]
+          && run->len[0] + atom.exact->len[0] <= LITERAL_MAX)
+        {
+          /* One string then the next: they already lie side by side in
+           * the arena (the common case of plain text). */
+          run->len[0] += atom.exact->len[0];
+          continue;
+        }
+      if (atom.exact != NULL && run != NULL)
+        product = set_product (ps, run, atom.exact);
+      if (product != NULL)
+        {
+          run = product;
+          continue;
+        }
+      exact = FALSE;
+      if (run != NULL)
+        {
+          Info done = { run, NULL };
+
+          best = set_better (best, info_required (&done));
+        }
+      run = atom.exact;
+      best = set_better (best, atom.required);
+    }
+  out->exact = exact ? run : NULL;
+  out->required = NULL;
+  if (!exact && run != NULL)
+    {
+      Info done = { run, NULL };
+
+      best = set_better (best, info_required (&done));
+    }
+  if (!exact)
+    out->required = best;
+}
+
+/* Adds every string of from to to; FALSE when to is full.  Duplicates
+ * are dropped at the end (prefilter_literals). */
+static gboolean
+set_add_all (Parser *ps, StrSet *to, const StrSet *from)
+{
+  for (guint i = 0; i < from->n; i++)
+    if (!set_append (ps, to, set_str (ps, from, i), from->len[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Branches up to ) or the end: one of them matches. */
+static void
+parse_alternation (Parser *ps, Info *out)
+{
+  StrSet *exact = set_new (ps);
+  StrSet *required = set_new (ps);
+
+  for (;;)
+    {
+      Info branch;
+      StrSet *r;
+
+      parse_sequence (ps, &branch);
+      r = info_required (&branch);
+      if (exact != NULL
+          && (branch.exact == NULL || !set_add_all (ps, exact, branch.exact)))
+        exact = NULL;
+      if (required != NULL && (r == NULL || !set_add_all (ps, required, r)))
+        required = NULL;
+      if (ps->p >= ps->end || *ps->p != '|' || ps->failed)
+        break;
+      ps->p++;
+    }
+  out->exact = exact;
+  out->required = exact ? NULL : required;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Drops duplicates, and literals that start with another one (sorted,
+ * it comes just before them): wherever they occur, so does it. */
+static void
+drop_redundant (GPtrArray *literals)
+{
+  for (guint i = 1; i < literals->len; i++)
+    if (g_str_has_prefix (literals->pdata[i], literals->pdata[i - 1]))
+      g_ptr_array_remove_index (literals, i--);
+}
+
+GPtrArray *
+prefilter_literals (const char *pattern)
+{
+  Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE,
+                NULL, 0, 0, g_ptr_array_new_with_free_func (g_free), 0 };
+  Info info;
+  const StrSet *required;
+  GPtrArray *literals = NULL;
+
+  parse_alternation (&ps, &info);
+  required = ps.failed || ps.p != ps.end ? NULL : info_required (&info);
+  if (required != NULL)
+    {
+      literals = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; i < required->n; i++)
+        g_ptr_array_add (literals, g_strndup (set_str (&ps, required, i),
+                                              required->len[i]));
+      g_ptr_array_sort (literals, compare_strings);
+      drop_redundant (literals);
+    }
+  g_free (ps.bytes);
+  g_ptr_array_unref (ps.blocks);
+  return literals;
+}
+
+/* --- the scan ---------------------------------------------------------- */
+
+typedef struct {
+  const char *text;      /* folded, two bytes or more */
+  guint len;
+  guint pattern;
+} Literal;
+
+struct Prefilter {
+  guint count;
+  GPtrArray *literal_sets;     /* per pattern: its literals, or NULL */
+  GArray *literals;            /* of Literal, by first then second byte */
+  guint first[257];            /* literals[first[b] .. first[b + 1]) */
+  GArray *singles;             /* of guint (pattern), by byte */
+  guint single_first[257];
+  guint8 pairs[65536 / 8];     /* first two bytes of some literal */
+  gboolean built;
+};
+
+static void
+literals_free (gpointer literals)
+{
+  if (literals != NULL)
+    g_ptr_array_unref (literals);
+}
+
+Prefilter *
+prefilter_new (void)
+{
+  Prefilter *p = g_new0 (Prefilter, 1);
+
+  p->literal_sets = g_ptr_array_new_with_free_func (literals_free);
+  p->literals = g_array_new (FALSE, FALSE, sizeof (Literal));
+  p->singles = g_array_new (FALSE, FALSE, sizeof (guint));
+  return p;
+}
+
+void
+prefilter_free (Prefilter *p)
+{
+  if (p == NULL)
+    return;
+  g_ptr_array_unref (p->literal_sets);
+  g_array_unref (p->literals);
+  g_array_unref (p->singles);
+  g_free (p);
+}
+
+guint
+prefilter_add (Prefilter *p, const char *pattern)
+{
+  g_ptr_array_add (p->literal_sets, prefilter_literals (pattern));
+  return p->count++;
+}
+
+guint
+prefilter_count (const Prefilter *p)
+{
+  return p->count;
+}
+
+static gint
+compare_literals (gconstpointer a, gconstpointer b)
+{
+  const guint8 *x = (const guint8 *) ((const Literal *) a)->text;
+  const guint8 *y = (const guint8 *) ((const Literal *) b)->text;
+
+  if (x[0] != y[0])
+    return x[0] - y[0];
+  return x[1] - y[1];
+}
+
+void
+prefilter_build (Prefilter *p)
+{
+  guint counts[256] = { 0 };
+
+  g_array_set_size (p->literals, 0);
+  g_array_set_size (p->singles, 0);
+  memset (p->pairs, 0, sizeof p->pairs);
+  for (guint n = 0; n < p->count; n++)
+    {
+      const GPtrArray *set = p->literal_sets->pdata[n];
+
+      for (guint i = 0; set != NULL && i < set->len; i++)
+        {
+          const guint8 *s = set->pdata[i];
+          Literal literal = { set->pdata[i], (guint) strlen (set->pdata[i]),
+                              n };
+
+          if (literal.len == 1)
+            counts[s[0]]++;
+          else
+            {
+              g_array_append_val (p->literals, literal);
+              p->pairs[(s[0] << 8 | s[1]) / 8] |= 1 << (s[1] % 8);
+            }
+        }
+    }
+  g_array_sort (p->literals, compare_literals);
+  memset (p->first, 0, sizeof p->first);
+  for (guint i = 0; i < p->literals->len; i++)
+    p->first[(guint8) g_array_index (p->literals, Literal, i).text[0] + 1]++;
+  p->single_first[0] = 0;
+  for (guint b = 0; b < 256; b++)
+    {
+      p->first[b + 1] += p->first[b];
+      p->single_first[b + 1] = p->single_first[b] + counts[b];
+    }
+  g_array_set_size (p->singles, p->single_first[256]);
+  memset (counts, 0, sizeof counts);
+  for (guint n = 0; n < p->count; n++)
+    {
+      const GPtrArray *set = p->literal_sets->pdata[n];
+
+      for (guint i = 0; set != NULL && i < set->len; i++)
+        {
+          const guint8 *s = set->pdata[i];
+
+          if (s[0] != '\0' && s[1] == '\0')
+            g_array_index (p->singles, guint,
+                           p->single_first[s[0]] + counts[s[0]]++) = n;
+        }
+    }
+  p->built = TRUE;
+}
+
+static inline guint8
+fold (guint8 c)
+{
+  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static inline gboolean
+mark (guint8 *candidates, guint n)
+{
+  guint8 bit = (guint8) (1 << (n % 8));
+
+  if (candidates[n / 8] & bit)
+    return FALSE;
+  candidates[n / 8] |= bit;
+  return TRUE;
+}
+
+/* KELVIN SIGN or LONG S at t: they match k and s caselessly. */
+static inline gboolean
+folds_to_ascii (const guint8 *t, gsize left)
+{
+  return (left >= 3 && t[0] == 0xe2 && t[1] == 0x84 && t[2] == 0xaa)
+         || (left >= 2 && t[0] == 0xc5 && t[1] == 0xbf);
+}
+
+/* Marks the patterns of the literals starting at t; returns how many
+ * were newly marked. */
+static guint
+mark_at (const Prefilter *p, const guint8 *t, gsize left, guint8 *candidates)
+{
+  guint8 b0 = fold (t[0]);
+  guint marked = 0;
+
+  for (guint i = p->single_first[b0]; i < p->single_first[b0 + 1]; i++)
+    marked += mark (candidates, g_array_index (p->singles, guint, i));
+  if (left < 2)
+    return marked;
+  {
+    guint8 b1 = fold (t[1]);
+
+    if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
+      return marked;
+    for (guint i = p->first[b0]; i < p->first[b0 + 1]; i++)
+      {
+        const Literal *l = &g_array_index (p->literals, Literal, i);
+        const guint8 *s = (const guint8 *) l->text;
+        guint j;
+
+        if (s[1] != b1 || l->len > left
+            || candidates[l->pattern / 8] & 1 << (l->pattern % 8))
+          continue;
+        for (j = 2; j < l->len && fold (t[j]) == s[j]; j++)
+          ;
+        if (j == l->len)
+          marked += mark (candidates, l->pattern);
+      }
+  }
+  return marked;
+}
+
+void
+prefilter_scan (const Prefilter *p, const char *text, gsize len,
+                guint8 *candidates)
+{
+  const guint8 *t = (const guint8 *) text;
+  guint waiting = 0;
+
+  g_return_if_fail (p->built);
+  memset (candidates, 0, (p->count + 7) / 8);
+  for (guint n = 0; n < p->count; n++)
+    if (p->literal_sets->pdata[n] == NULL)
+      mark (candidates, n);
+    else
+      waiting++;
+  for (gsize i = 0; i < len && waiting > 0; i++)
+    {
+      if (t[i] >= 0xc5 && folds_to_ascii (t + i, len - i))
+        {
+          memset (candidates, 0xff, (p->count + 7) / 8);
+          return;
+        }
+      waiting -= mark_at (p, t + i, len - i, candidates);
+    }
+}
