@@ -32,7 +32,7 @@ typedef struct {
   pcre2_match_data *negation_md;   /* its own: a negation check must not
                                     * overwrite the match being judged */
   GHashTable *negations;   /* text -> GArray of Span, computed once */
-  GHashTable *candidates;  /* text -> the rules that may match it */
+  GHashTable *texts;       /* text -> its RuleText, made once */
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
 
@@ -74,18 +74,18 @@ classify_category_index (const char *category)
   return -1;
 }
 
-/* Whether rule may match text (computed once per text for all rules). */
-static gboolean
-may_match (Classify *c, const Rule *rule, const char *text)
+/* text, ready for the rules (one prefilter pass per text for all). */
+static RuleText *
+rule_text (Classify *c, const char *text)
 {
-  guint8 *candidates = g_hash_table_lookup (c->candidates, text);
+  RuleText *t = g_hash_table_lookup (c->texts, text);
 
-  if (candidates == NULL)
+  if (t == NULL)
     {
-      candidates = rules_candidates (c->rules, text, strlen (text));
-      g_hash_table_insert (c->candidates, (gpointer) text, candidates);
+      t = rules_text_new (c->rules, text, strlen (text));
+      g_hash_table_insert (c->texts, (gpointer) text, t);
     }
-  return rules_is_candidate (candidates, rule);
+  return t;
 }
 
 /* Spans of every negation rule's matches in text. */
@@ -103,11 +103,11 @@ negations_of (Classify *c, const char *text)
       const Rule *rule = c->rules->rules->pdata[i];
       gsize offset = 0;
 
-      if (rule->kind != RULE_KIND_NEGATION || !may_match (c, rule, text))
+      if (rule->kind != RULE_KIND_NEGATION)
         continue;
       while (offset <= len
-             && rules_match (c->rules, rule, text, len, offset,
-                             c->negation_md) > 0)
+             && rules_text_match (rule_text (c, text), rule, offset,
+                                  c->negation_md) > 0)
         {
           PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->negation_md);
           Span span = { ov[0], ov[1] };
@@ -318,10 +318,9 @@ count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
       gsize len = strlen (s->text);
       gsize offset = 0;
 
-      if (!may_match (c, rule, s->text))
-        continue;
       while (count < rule->min_count && offset <= len
-             && rules_match (c->rules, rule, s->text, len, offset, c->md) > 0)
+             && rules_text_match (rule_text (c, s->text), rule, offset,
+                                  c->md) > 0)
         {
           PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
 
@@ -390,10 +389,11 @@ find_labels (Classify *c, const char *text)
       const Rule *rule = c->rules->rules->pdata[i];
       gsize offset = 0;
 
-      if (rule->kind != RULE_KIND_FORMFIELD || !may_match (c, rule, text))
+      if (rule->kind != RULE_KIND_FORMFIELD)
         continue;
       while (offset <= len
-             && rules_match (c->rules, rule, text, len, offset, c->md) > 0)
+             && rules_text_match (rule_text (c, text), rule, offset,
+                                  c->md) > 0)
         {
           PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
           Label label = { ov[0], ov[1], rule->field };
@@ -516,8 +516,8 @@ classify_run (const RuleSet *rules, const Message *message,
   c.negation_md = pcre2_match_data_create (8, NULL);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
-  c.candidates = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                        g_free);
+  c.texts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                   (GDestroyNotify) rules_text_free);
   c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       string_free);
   read_form (&c);
@@ -532,7 +532,7 @@ classify_run (const RuleSet *rules, const Message *message,
   pcre2_match_data_free (c.md);
   pcre2_match_data_free (c.negation_md);
   g_hash_table_unref (c.negations);
-  g_hash_table_unref (c.candidates);
+  g_hash_table_unref (c.texts);
   g_hash_table_unref (c.unquoted);
   return c.result;
 }

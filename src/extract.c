@@ -49,6 +49,7 @@ typedef struct {
   gsize excerpt_bytes;
   guint source;           /* sources scanned so far */
   char *folded;           /* the current source, fullwidth ASCII folded */
+  RuleText *rule_text;    /* the current source, ready for the rules */
   /* The current source: */
   const char *text;
   gsize len;
@@ -597,7 +598,7 @@ scan_rule (Scan *s, const Rule *rule)
 
   while (offset <= s->len)
     {
-      int rc = rules_match (s->rules, rule, s->text, s->len, offset, s->md);
+      int rc = rules_text_match (s->rule_text, rule, offset, s->md);
       PCRE2_SIZE *ov = pcre2_get_ovector_pointer (s->md);
 
       if (rc == PCRE2_ERROR_NOMATCH)
@@ -802,8 +803,6 @@ fold_fullwidth (const char *text, gsize len, gsize *out_len)
 static void
 scan_source (Scan *s, const char *text, gsize len, guint part)
 {
-  g_autofree guint8 *candidates = NULL;
-
   g_clear_pointer (&s->folded, g_free);
   if (has_fullwidth (text, len))
     {
@@ -812,13 +811,14 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
     }
   s->source++;
   scan_reset (s, text, len, part);
-  candidates = rules_candidates (s->rules, text, len);
+  g_clear_pointer (&s->rule_text, rules_text_free);
+  s->rule_text = rules_text_new (s->rules, text, len);
   for (guint i = 0; i < s->rules->rules->len; i++)
     {
       const Rule *rule = s->rules->rules->pdata[i];
 
       if (rule->kind >= RULE_KIND_CLASSIFY
-          || !rules_is_candidate (candidates, rule))
+          || !rules_text_candidate (s->rule_text, rule))
         continue;   /* not evidence (classify.c runs these), or no match */
       scan_rule (s, rule);
       merge_claims (s);
@@ -901,6 +901,7 @@ scan_finish (Scan *s)
   g_ptr_array_sort (s->result->indicators, compare_indicators);
   g_ptr_array_sort (s->result->timestamps, compare_timestamps);
   g_free (s->folded);
+  rules_text_free (s->rule_text);
   g_hash_table_unref (s->by_key);
   pcre2_match_data_free (s->md);
   g_array_unref (s->line_starts);

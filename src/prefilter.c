@@ -48,6 +48,8 @@ typedef struct {
   const char *p;
   const char *end;
   gboolean caseless;   /* sticky: once seen, later letters are caseless */
+  gboolean dotall;     /* sticky, likewise: . matches a newline */
+  gboolean newline;    /* some part (look-arounds too) may match \n */
   gboolean failed;     /* a construct we do not follow */
   char *bytes;         /* the arena of strings */
   gsize bytes_len;
@@ -228,6 +230,7 @@ info_char (Parser *ps, gunichar c)
   char buf[7];
   gsize len;
 
+  ps->newline = ps->newline || c == '\n';
   if (c == 0 || c > 0x10ffff || !fold_char (ps, c, buf, &len))
     return info;
   info.exact = set_of (ps, buf, len);
@@ -329,10 +332,15 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
       return FALSE;
     case 'p': case 'P':
       skip_braces (ps);
+      ps->newline = TRUE;
       *info = info_unknown ();
       return FALSE;
-    case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H':
-    case 'v': case 'V': case 'N': case 'R': case 'X': case 'C':
+    case 'D': case 'W': case 's': case 'H': case 'v': case 'R': case 'X':
+    case 'C':
+      ps->newline = TRUE;   /* these match \n too */
+      *info = info_unknown ();
+      return FALSE;
+    case 'w': case 'S': case 'h': case 'V': case 'N':
       *info = info_unknown ();
       return FALSE;
     default:
@@ -349,14 +357,16 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
     }
 }
 
-/* One member of a class: a character, or FALSE for a set of them. */
+/* One member of a class: a character, or FALSE for a set of them
+ * (*newline: the set holds \n). */
 static gboolean
-class_member (Parser *ps, gunichar *c)
+class_member (Parser *ps, gunichar *c, gboolean *newline)
 {
   if (at (ps, "[:"))
     {
       const char *close = g_strstr_len (ps->p, ps->end - ps->p, ":]");
 
+      *newline = *newline || at (ps, "[:space:]") || at (ps, "[:cntrl:]");
       ps->p = close ? close + 2 : ps->end;
       return FALSE;
     }
@@ -380,14 +390,19 @@ class_member (Parser *ps, gunichar *c)
     case 'x': *c = parse_hex (ps); return TRUE;
     case 'p': case 'P':
       skip_braces (ps);
+      *newline = TRUE;
       return FALSE;
     default:
-      if (g_ascii_isalnum (ps->p[-1]))
-        return FALSE;    /* \d \w \s ..., or octal: a set, or unknown */
-      ps->p--;
-      *c = next_char (ps);
-      return TRUE;
+      if (!g_ascii_isalnum (ps->p[-1]))
+        break;
+      /* \d \w \s ..., or octal: a set, or unknown */
+      *newline = *newline || strchr ("sWDHvR", ps->p[-1]) != NULL
+                 || g_ascii_isdigit (ps->p[-1]);
+      return FALSE;
     }
+  ps->p--;
+  *c = next_char (ps);
+  return TRUE;
 }
 
 /* [...], after the [: its characters while few, else unknown. */
@@ -395,17 +410,19 @@ static Info
 parse_class (Parser *ps)
 {
   Info info = { set_new (ps), NULL };
-  gboolean many = ps->p < ps->end && *ps->p == '^';
+  gboolean negated = ps->p < ps->end && *ps->p == '^';
+  gboolean many = negated;
   gboolean first = TRUE;
+  gboolean newline = FALSE;   /* the listed members hold \n */
 
-  if (many)
+  if (negated)
     ps->p++;
   while (ps->p < ps->end && (*ps->p != ']' || first))
     {
       gunichar lo, hi;
 
       first = FALSE;
-      if (!class_member (ps, &lo))
+      if (!class_member (ps, &lo, &newline))
         {
           many = TRUE;
           continue;
@@ -414,12 +431,14 @@ parse_class (Parser *ps)
       if (at (ps, "-") && ps->p + 1 < ps->end && ps->p[1] != ']')
         {
           ps->p++;
-          if (!class_member (ps, &hi) || hi < lo)
+          if (!class_member (ps, &hi, &newline) || hi < lo)
             {
               many = TRUE;
+              newline = TRUE;   /* a range we cannot read */
               continue;
             }
         }
+      newline = newline || (lo <= '\n' && '\n' <= hi);
       for (gunichar c = lo; !many && c <= hi; c++)
         {
           char buf[7];
@@ -437,6 +456,7 @@ parse_class (Parser *ps)
     ps->failed = TRUE;
   else
     ps->p++;
+  ps->newline = ps->newline || newline != negated;
   return many ? info_unknown () : info;
 }
 
@@ -450,7 +470,10 @@ parse_flags (Parser *ps)
       case 'i':
         ps->caseless = TRUE;
         break;
-      case 'm': case 's': case 'n': case 'U': case 'J': case '-': case '^':
+      case 's':
+        ps->dotall = TRUE;
+        break;
+      case 'm': case 'n': case 'U': case 'J': case '-': case '^':
         break;
       default:      /* x (spaces and comments) and anything newer */
         return FALSE;
@@ -614,6 +637,7 @@ parse_atom (Parser *ps)
       break;
     case '.':
       ps->p++;
+      ps->newline = ps->newline || ps->dotall;
       info = info_unknown ();
       break;
     case '^':
@@ -738,10 +762,11 @@ drop_redundant (GPtrArray *literals)
 }
 
 GPtrArray *
-prefilter_literals (const char *pattern)
+prefilter_literals (const char *pattern, gboolean *line_local)
 {
-  Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE,
-                NULL, 0, 0, g_ptr_array_new_with_free_func (g_free), 0 };
+  Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE, FALSE,
+                FALSE, NULL, 0, 0, g_ptr_array_new_with_free_func (g_free),
+                0 };
   Info info;
   const StrSet *required;
   GPtrArray *literals = NULL;
@@ -757,6 +782,8 @@ prefilter_literals (const char *pattern)
       g_ptr_array_sort (literals, compare_strings);
       drop_redundant (literals);
     }
+  if (line_local != NULL)
+    *line_local = literals != NULL && !ps.newline;
   g_free (ps.bytes);
   g_ptr_array_unref (ps.blocks);
   return literals;
@@ -770,9 +797,13 @@ typedef struct {
   guint pattern;
 } Literal;
 
+typedef struct {
+  GPtrArray *literals;   /* or NULL: a candidate for every text */
+  gboolean line_local;   /* no match crosses a line end */
+} Pattern;
+
 struct Prefilter {
-  guint count;
-  GPtrArray *literal_sets;     /* per pattern: its literals, or NULL */
+  GArray *patterns;            /* of Pattern */
   GArray *literals;            /* of Literal, by first then second byte */
   guint first[257];            /* literals[first[b] .. first[b + 1]) */
   GArray *singles;             /* of guint (pattern), by byte */
@@ -781,11 +812,28 @@ struct Prefilter {
   gboolean built;
 };
 
+/* Lines first .. last (0-based), while scanning. */
+typedef struct {
+  guint first;
+  guint last;
+} LineRun;
+
+struct PrefilterHits {
+  const Prefilter *p;
+  guint8 *candidates;          /* a bit per pattern */
+  GArray **runs;               /* per line-local pattern: LineRun, or NULL */
+  GArray **spans;              /* the same as PrefilterSpan, made on demand */
+  GArray *line_starts;         /* of gsize */
+  gsize len;
+};
+
 static void
-literals_free (gpointer literals)
+pattern_clear (gpointer data)
 {
-  if (literals != NULL)
-    g_ptr_array_unref (literals);
+  Pattern *pattern = data;
+
+  if (pattern->literals != NULL)
+    g_ptr_array_unref (pattern->literals);
 }
 
 Prefilter *
@@ -793,7 +841,8 @@ prefilter_new (void)
 {
   Prefilter *p = g_new0 (Prefilter, 1);
 
-  p->literal_sets = g_ptr_array_new_with_free_func (literals_free);
+  p->patterns = g_array_new (FALSE, FALSE, sizeof (Pattern));
+  g_array_set_clear_func (p->patterns, pattern_clear);
   p->literals = g_array_new (FALSE, FALSE, sizeof (Literal));
   p->singles = g_array_new (FALSE, FALSE, sizeof (guint));
   return p;
@@ -804,7 +853,7 @@ prefilter_free (Prefilter *p)
 {
   if (p == NULL)
     return;
-  g_ptr_array_unref (p->literal_sets);
+  g_array_unref (p->patterns);
   g_array_unref (p->literals);
   g_array_unref (p->singles);
   g_free (p);
@@ -813,14 +862,17 @@ prefilter_free (Prefilter *p)
 guint
 prefilter_add (Prefilter *p, const char *pattern)
 {
-  g_ptr_array_add (p->literal_sets, prefilter_literals (pattern));
-  return p->count++;
+  Pattern added;
+
+  added.literals = prefilter_literals (pattern, &added.line_local);
+  g_array_append_val (p->patterns, added);
+  return p->patterns->len - 1;
 }
 
 guint
 prefilter_count (const Prefilter *p)
 {
-  return p->count;
+  return p->patterns->len;
 }
 
 static gint
@@ -834,17 +886,22 @@ compare_literals (gconstpointer a, gconstpointer b)
   return x[1] - y[1];
 }
 
+static const GPtrArray *
+literals_of (const Prefilter *p, guint n)
+{
+  return g_array_index (p->patterns, Pattern, n).literals;
+}
+
 void
 prefilter_build (Prefilter *p)
 {
   guint counts[256] = { 0 };
 
   g_array_set_size (p->literals, 0);
-  g_array_set_size (p->singles, 0);
   memset (p->pairs, 0, sizeof p->pairs);
-  for (guint n = 0; n < p->count; n++)
+  for (guint n = 0; n < p->patterns->len; n++)
     {
-      const GPtrArray *set = p->literal_sets->pdata[n];
+      const GPtrArray *set = literals_of (p, n);
 
       for (guint i = 0; set != NULL && i < set->len; i++)
         {
@@ -873,9 +930,9 @@ prefilter_build (Prefilter *p)
     }
   g_array_set_size (p->singles, p->single_first[256]);
   memset (counts, 0, sizeof counts);
-  for (guint n = 0; n < p->count; n++)
+  for (guint n = 0; n < p->patterns->len; n++)
     {
-      const GPtrArray *set = p->literal_sets->pdata[n];
+      const GPtrArray *set = literals_of (p, n);
 
       for (guint i = 0; set != NULL && i < set->len; i++)
         {
@@ -895,15 +952,27 @@ fold (guint8 c)
   return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-static inline gboolean
-mark (guint8 *candidates, guint n)
+/* Pattern n has a literal on line: a candidate, and for a line-local
+ * pattern that line is one to search. */
+static inline void
+hit (PrefilterHits *h, guint n, guint line)
 {
-  guint8 bit = (guint8) (1 << (n % 8));
+  GArray *runs = h->runs[n];
 
-  if (candidates[n / 8] & bit)
-    return FALSE;
-  candidates[n / 8] |= bit;
-  return TRUE;
+  h->candidates[n / 8] |= (guint8) (1 << (n % 8));
+  if (runs == NULL)
+    return;
+  if (runs->len > 0)
+    {
+      LineRun *last = &g_array_index (runs, LineRun, runs->len - 1);
+
+      if (last->last + 1 >= line)
+        {
+          last->last = line;
+          return;
+        }
+    }
+  g_array_append_vals (runs, &(LineRun) { line, line }, 1);
 }
 
 /* KELVIN SIGN or LONG S at t: they match k and s caselessly. */
@@ -914,62 +983,130 @@ folds_to_ascii (const guint8 *t, gsize left)
          || (left >= 2 && t[0] == 0xc5 && t[1] == 0xbf);
 }
 
-/* Marks the patterns of the literals starting at t; returns how many
- * were newly marked. */
-static guint
-mark_at (const Prefilter *p, const guint8 *t, gsize left, guint8 *candidates)
+/* The patterns of the literals starting at t. */
+static void
+hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
 {
+  const Prefilter *p = h->p;
   guint8 b0 = fold (t[0]);
-  guint marked = 0;
+  guint8 b1;
 
   for (guint i = p->single_first[b0]; i < p->single_first[b0 + 1]; i++)
-    marked += mark (candidates, g_array_index (p->singles, guint, i));
+    hit (h, g_array_index (p->singles, guint, i), line);
   if (left < 2)
-    return marked;
-  {
-    guint8 b1 = fold (t[1]);
+    return;
+  b1 = fold (t[1]);
+  if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
+    return;
+  for (guint i = p->first[b0]; i < p->first[b0 + 1]; i++)
+    {
+      const Literal *l = &g_array_index (p->literals, Literal, i);
+      const guint8 *s = (const guint8 *) l->text;
+      guint j;
 
-    if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
-      return marked;
-    for (guint i = p->first[b0]; i < p->first[b0 + 1]; i++)
-      {
-        const Literal *l = &g_array_index (p->literals, Literal, i);
-        const guint8 *s = (const guint8 *) l->text;
-        guint j;
-
-        if (s[1] != b1 || l->len > left
-            || candidates[l->pattern / 8] & 1 << (l->pattern % 8))
-          continue;
-        for (j = 2; j < l->len && fold (t[j]) == s[j]; j++)
-          ;
-        if (j == l->len)
-          marked += mark (candidates, l->pattern);
-      }
-  }
-  return marked;
+      if (s[1] != b1 || l->len > left)
+        continue;
+      for (j = 2; j < l->len && fold (t[j]) == s[j]; j++)
+        ;
+      if (j == l->len)
+        hit (h, l->pattern, line);
+    }
 }
 
-void
-prefilter_scan (const Prefilter *p, const char *text, gsize len,
-                guint8 *candidates)
+PrefilterHits *
+prefilter_scan (const Prefilter *p, const char *text, gsize len)
 {
   const guint8 *t = (const guint8 *) text;
-  guint waiting = 0;
+  PrefilterHits *h = g_new0 (PrefilterHits, 1);
+  guint n_patterns = p->patterns->len;
+  guint line = 0;
+  gsize start = 0;
 
-  g_return_if_fail (p->built);
-  memset (candidates, 0, (p->count + 7) / 8);
-  for (guint n = 0; n < p->count; n++)
-    if (p->literal_sets->pdata[n] == NULL)
-      mark (candidates, n);
-    else
-      waiting++;
-  for (gsize i = 0; i < len && waiting > 0; i++)
+  g_return_val_if_fail (p->built, NULL);
+  h->p = p;
+  h->len = len;
+  h->candidates = g_malloc0 ((n_patterns + 7) / 8);
+  h->runs = g_new0 (GArray *, n_patterns);
+  h->spans = g_new0 (GArray *, n_patterns);
+  h->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_array_append_val (h->line_starts, start);
+  for (guint n = 0; n < n_patterns; n++)
+    {
+      const Pattern *pattern = &g_array_index (p->patterns, Pattern, n);
+
+      if (pattern->literals == NULL)
+        h->candidates[n / 8] |= (guint8) (1 << (n % 8));
+      else if (pattern->line_local)
+        h->runs[n] = g_array_new (FALSE, FALSE, sizeof (LineRun));
+    }
+  for (gsize i = 0; i < len; i++)
     {
       if (t[i] >= 0xc5 && folds_to_ascii (t + i, len - i))
         {
-          memset (candidates, 0xff, (p->count + 7) / 8);
-          return;
+          /* Everything is a candidate, everywhere. */
+          memset (h->candidates, 0xff, (n_patterns + 7) / 8);
+          for (guint n = 0; n < n_patterns; n++)
+            g_clear_pointer (&h->runs[n], g_array_unref);
+          break;
         }
-      waiting -= mark_at (p, t + i, len - i, candidates);
+      hits_at (h, t + i, len - i, line);
+      if (t[i] == '\n')
+        {
+          start = i + 1;
+          g_array_append_val (h->line_starts, start);
+          line++;
+        }
     }
+  return h;
+}
+
+void
+prefilter_hits_free (PrefilterHits *h)
+{
+  guint n_patterns;
+
+  if (h == NULL)
+    return;
+  n_patterns = h->p->patterns->len;
+  for (guint n = 0; n < n_patterns; n++)
+    {
+      if (h->runs[n] != NULL)
+        g_array_unref (h->runs[n]);
+      if (h->spans[n] != NULL)
+        g_array_unref (h->spans[n]);
+    }
+  g_free (h->runs);
+  g_free (h->spans);
+  g_free (h->candidates);
+  g_array_unref (h->line_starts);
+  g_free (h);
+}
+
+gboolean
+prefilter_hits_candidate (const PrefilterHits *h, guint n)
+{
+  return (h->candidates[n / 8] & 1 << (n % 8)) != 0;
+}
+
+const GArray *
+prefilter_hits_spans (PrefilterHits *h, guint n)
+{
+  const GArray *runs = h->runs[n];
+
+  if (runs == NULL || h->spans[n] != NULL)
+    return h->spans[n];
+  h->spans[n] = g_array_sized_new (FALSE, FALSE, sizeof (PrefilterSpan),
+                                   runs->len);
+  for (guint i = 0; i < runs->len; i++)
+    {
+      const LineRun *run = &g_array_index (runs, LineRun, i);
+      PrefilterSpan span = {
+        g_array_index (h->line_starts, gsize, run->first),
+        run->last + 1 < h->line_starts->len
+        ? g_array_index (h->line_starts, gsize, run->last + 1) : h->len,
+      };
+
+      g_array_append_val (h->spans[n], span);
+    }
+  return h->spans[n];
 }

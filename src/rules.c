@@ -755,20 +755,86 @@ rules_compile_all (RuleSet *set)
   return set->problems->len - before;
 }
 
-guint8 *
-rules_candidates (const RuleSet *set, const char *text, gsize len)
-{
-  guint8 *candidates = g_malloc ((prefilter_count (set->prefilter) + 7) / 8);
+struct RuleText {
+  const RuleSet *set;
+  const char *text;
+  gsize len;
+  PrefilterHits *hits;
+};
 
-  prefilter_scan (set->prefilter, text, len, candidates);
-  return candidates;
+RuleText *
+rules_text_new (const RuleSet *set, const char *text, gsize len)
+{
+  RuleText *t = g_new (RuleText, 1);
+
+  t->set = set;
+  t->text = text;
+  t->len = len;
+  t->hits = prefilter_scan (set->prefilter, text, len);
+  return t;
+}
+
+void
+rules_text_free (RuleText *t)
+{
+  if (t == NULL)
+    return;
+  prefilter_hits_free (t->hits);
+  g_free (t);
 }
 
 gboolean
-rules_is_candidate (const guint8 *candidates, const Rule *rule)
+rules_text_candidate (const RuleText *t, const Rule *rule)
 {
   return rule->pattern != NULL
-         && (candidates[rule->index / 8] & 1 << (rule->index % 8)) != 0;
+         && prefilter_hits_candidate (t->hits, rule->index);
+}
+
+/* The first span that ends after offset (spans are in text order). */
+static guint
+span_after (const GArray *spans, gsize offset)
+{
+  guint lo = 0, hi = spans->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (spans, PrefilterSpan, mid).end <= offset)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+int
+rules_text_match (RuleText *t, const Rule *rule, gsize offset,
+                  pcre2_match_data *match)
+{
+  const GArray *spans;
+
+  if (!rules_text_candidate (t, rule))
+    return PCRE2_ERROR_NOMATCH;
+  spans = prefilter_hits_spans (t->hits, rule->index);
+  if (spans == NULL)
+    return rules_match (t->set, rule, t->text, t->len, offset, match);
+  /* The rule cannot match across a line end: search only its lines,
+   * each as if it were the whole subject (look-behinds still see what
+   * lies before). */
+  for (guint i = span_after (spans, offset); i < spans->len; i++)
+    {
+      const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
+      int rc = rules_match (t->set, rule, t->text, span->end,
+                            MAX (offset, span->start), match);
+
+      if (rc != PCRE2_ERROR_NOMATCH)
+        return rc;
+    }
+  if (offset == t->len && spans->len > 0
+      && g_array_index (spans, PrefilterSpan, spans->len - 1).end == t->len)
+    return rules_match (t->set, rule, t->text, t->len, offset, match);
+  return PCRE2_ERROR_NOMATCH;
 }
 
 int

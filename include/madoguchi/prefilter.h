@@ -9,7 +9,9 @@
  * literal, has no set: it is a candidate for every text.
  *
  * Scanning a text for the literals of every pattern is one pass over the
- * text, however many patterns there are.
+ * text, however many patterns there are.  For a pattern that cannot
+ * match a newline, the scan also says which lines hold its literals: the
+ * pattern need only be run on those.
  */
 #ifndef MADOGUCHI_PREFILTER_H
 #define MADOGUCHI_PREFILTER_H
@@ -35,18 +37,39 @@ void prefilter_build (Prefilter *p);
 /* How many patterns were added. */
 guint prefilter_count (const Prefilter *p);
 
+/* What one pass over a text found. */
+typedef struct PrefilterHits PrefilterHits;
+
+/* A part of the text: bytes start .. end. */
+typedef struct {
+  gsize start;
+  gsize end;
+} PrefilterSpan;
+
+/* Looks for the literals of every pattern in text (which must outlive
+ * the result). */
+PrefilterHits *prefilter_scan (const Prefilter *p, const char *text,
+                               gsize len);
+void prefilter_hits_free (PrefilterHits *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PrefilterHits, prefilter_hits_free)
+
+/* Whether pattern n may match the text. */
+gboolean prefilter_hits_candidate (const PrefilterHits *h, guint n);
+
 /*
- * Sets bit n (candidates[n / 8] & 1 << n % 8) for every pattern n that
- * may match text; other bits are cleared.  candidates holds
- * (prefilter_count () + 7) / 8 bytes.
+ * Where pattern n may match: the runs of whole lines (each with its line
+ * end) that hold one of its literals, in text order; or NULL when the
+ * pattern can match across lines, and so anywhere.  Only for a
+ * candidate.
  */
-void prefilter_scan (const Prefilter *p, const char *text, gsize len,
-                     guint8 *candidates);
+const GArray *prefilter_hits_spans (PrefilterHits *h, guint n);
 
 /*
  * The literals of pattern (lower-case ASCII, sorted), or NULL when it has
- * none and is a candidate for every text.  For tests and `rules check`.
+ * none and is a candidate for every text.  *line_local (if not NULL):
+ * no part of the pattern, look-arounds included, can match a newline,
+ * so a match lies within one line.  For tests and the scan.
  */
-GPtrArray *prefilter_literals (const char *pattern);
+GPtrArray *prefilter_literals (const char *pattern, gboolean *line_local);
 
 #endif

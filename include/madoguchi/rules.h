@@ -16,7 +16,7 @@
  *
  * Patterns are PCRE2 with UTF and MULTILINE, matched under match and
  * depth limits.  Loading only reads them: a pattern is compiled (and
- * JIT'ed) the first time a text may match it (see rules_candidates), so
+ * JIT'ed) the first time a text may match it (see RuleText), so
  * a process that files one report pays for the rules that report needs.  Values are
  * taken raw: a backslash is the regex's, not GKeyFile's.  A broken rule
  * is skipped and recorded as a problem; it never stops intake.  Only
@@ -130,12 +130,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 guint rules_compile_all (RuleSet *set);
 
 /*
- * Which rules may match text, one bit per rule, found in one pass over
- * the text (prefilter.h): a rule that is not a candidate cannot match
- * and need not be run.  Free with g_free.
+ * A text made ready for the rules: one pass over it (prefilter.h) finds
+ * which rules may match it, and for the rules that cannot match across a
+ * line end, which lines to search.  The text must outlive it.
  */
-guint8 *rules_candidates (const RuleSet *set, const char *text, gsize len);
-gboolean rules_is_candidate (const guint8 *candidates, const Rule *rule);
+typedef struct RuleText RuleText;
+
+RuleText *rules_text_new (const RuleSet *set, const char *text, gsize len);
+void rules_text_free (RuleText *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleText, rules_text_free)
+
+/* Whether rule may match the text: if not, it need not be run. */
+gboolean rules_text_candidate (const RuleText *t, const Rule *rule);
+
+/*
+ * The first match of rule in the text at or after offset, found like
+ * rules_match, without searching where the rule cannot match.
+ */
+int rules_text_match (RuleText *t, const Rule *rule, gsize offset,
+                      pcre2_match_data *match);
 
 /* The categories, NULL-terminated: dos ddos spoofing abuse intrusion
  * scan other. */

@@ -1,11 +1,12 @@
 /*
  * test-prefilter.c - patterns reduced to required literals, and the scan.
  *
- * The property that matters is soundness: a pattern that matches a text
- * must be a candidate for it.  It is checked with every shipped rule on
- * every text of the test corpus (the samples, the labelled reports and
- * the log lines); and the prefilter must also rule something out, or it
- * would be sound by doing nothing.
+ * The property that matters is soundness: searching only where the scan
+ * says a rule may match finds exactly the matches that searching the
+ * whole text finds.  It is checked with every shipped rule on every text
+ * of the test corpus (the samples, the labelled reports, the log lines
+ * one by one and all together); and the prefilter must also rule
+ * something out, or it would be sound by doing nothing.
  */
 #include <string.h>
 
@@ -16,51 +17,64 @@
 typedef struct {
   const char *pattern;
   const char *literals;   /* space-separated (_ for a space), or NULL */
+  gboolean line_local;
 } LiteralCase;
 
 static const LiteralCase literal_cases[] = {
-  { "abc", "abc" },
-  { "(?i)Port ?Scan", "port_scan portscan" },
-  { "colou?r", "color colour" },
-  { "a|b", "a b" },
-  { "foo\\d+bar", "foo" },
-  { "[abc]x", "ax bx cx" },
-  { "[^a]x", "x" },
-  { "(?<=ab)cd", "cd" },
-  { "(?<!x)(?:GET|POST) /", "get_/ post_/" },
-  { "[a-z]+@[a-z]+", "@" },
-  { "\\x41B", "ab" },
-  { "a{2,}", "a" },
-  { "スキャン(?:を|が)", "スキャンが スキャンを" },
-  { "é", "é" },
-  { "\\bno\\b|\\bnot\\b", "no" },          /* "not" starts with "no" */
-  { "(?:scan|port)s?", "port scan" },
+  { "abc", "abc", TRUE },
+  { "(?i)Port ?Scan", "port_scan portscan", TRUE },
+  { "colou?r", "color colour", TRUE },
+  { "a|b", "a b", TRUE },
+  { "foo\\d+bar", "foo", TRUE },
+  { "[abc]x", "ax bx cx", TRUE },
+  { "[^a]x", "x", FALSE },
+  { "(?<=ab)cd", "cd", TRUE },
+  { "(?<!x)(?:GET|POST) /", "get_/ post_/", TRUE },
+  { "[a-z]+@[a-z]+", "@", TRUE },
+  { "\\x41B", "ab", TRUE },
+  { "a{2,}", "a", TRUE },
+  { "スキャン(?:を|が)", "スキャンが スキャンを", TRUE },
+  { "é", "é", TRUE },
+  { "\\bno\\b|\\bnot\\b", "no", TRUE },          /* "not" starts with "no" */
+  { "(?:scan|port)s?", "port scan", TRUE },
+  /* What can match a newline, anywhere in the pattern. */
+  { "port\\s+scan", "port", FALSE },
+  { "port[ \\t]+scan", "port", TRUE },
+  { "port[^x]scan", "port", FALSE },
+  { "port[^\\n]scan", "port", TRUE },
+  { "port(?=\\n)", "port", FALSE },
+  { "(?s)port.scan", "port", FALSE },
+  { "port.scan", "port", TRUE },
+  { "port\\Wscan", "port", FALSE },
+  { "port[\\x00-\\x1f]", "port", FALSE },
   /* Nothing every match must contain. */
-  { "x*", NULL },
-  { "a|b*", NULL },
-  { ".+", NULL },
-  { "\\d+", "0 1 2 3 4 5 6 7 8 9" },
-  { "\\w+", NULL },
+  { "x*", NULL, FALSE },
+  { "a|b*", NULL, FALSE },
+  { ".+", NULL, FALSE },
+  { "\\d+", "0 1 2 3 4 5 6 7 8 9", TRUE },
+  { "\\w+", NULL, FALSE },
   /* Constructs the reduction does not follow. */
-  { "(?(1)a|b)", NULL },
-  { "(a)\\1", NULL },
-  { "(?x) a b", NULL },
-  { "\\Qa.b\\E", NULL },
-  { "(*UTF)abc", NULL },
-  { "(?i)é", NULL },          /* É matches too */
+  { "(?(1)a|b)", NULL, FALSE },
+  { "(a)\\1", NULL, FALSE },
+  { "(?x) a b", NULL, FALSE },
+  { "\\Qa.b\\E", NULL, FALSE },
+  { "(*UTF)abc", NULL, FALSE },
+  { "(?i)é", NULL, FALSE },          /* É matches too */
   /* Broken patterns: PCRE2 reports them; here they have no literals. */
-  { "(abc", NULL },
-  { "abc)", NULL },
-  { "", NULL },
+  { "(abc", NULL, FALSE },
+  { "abc)", NULL, FALSE },
+  { "", NULL, FALSE },
 };
 
 static void
 test_literals (gconstpointer data)
 {
   const LiteralCase *c = data;
-  g_autoptr (GPtrArray) got = prefilter_literals (c->pattern);
+  gboolean line_local;
+  g_autoptr (GPtrArray) got = prefilter_literals (c->pattern, &line_local);
   g_auto (GStrv) want = NULL;
 
+  g_assert_cmpint (line_local, ==, c->line_local);
   if (c->literals == NULL)
     {
       g_assert_null (got);
@@ -76,10 +90,29 @@ test_literals (gconstpointer data)
 static gboolean
 candidate (const Prefilter *p, guint n, const char *text)
 {
-  guint8 bits[8];
+  g_autoptr (PrefilterHits) h = prefilter_scan (p, text, strlen (text));
 
-  prefilter_scan (p, text, strlen (text), bits);
-  return (bits[n / 8] & 1 << (n % 8)) != 0;
+  return prefilter_hits_candidate (h, n);
+}
+
+/* The spans of pattern n in text, as "start-end ..." ("*": anywhere). */
+static char *
+spans_of (const Prefilter *p, guint n, const char *text)
+{
+  g_autoptr (PrefilterHits) h = prefilter_scan (p, text, strlen (text));
+  const GArray *spans = prefilter_hits_spans (h, n);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; spans != NULL && i < spans->len; i++)
+    {
+      const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
+
+      g_string_append_printf (out, "%s%zu-%zu", i ? " " : "",
+                              (size_t) span->start, (size_t) span->end);
+    }
+  if (spans == NULL)
+    g_string_append_c (out, '*');
+  return g_string_free (out, FALSE);
 }
 
 static void
@@ -90,9 +123,11 @@ test_scan (void)
   guint at = prefilter_add (p, "[a-z]+@[a-z]+");
   guint any = prefilter_add (p, "\\w+");
   guint ja = prefilter_add (p, "不正アクセス");
+  guint wrapped = prefilter_add (p, "port\\s+scan");
+  g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
 
   prefilter_build (p);
-  g_assert_cmpuint (prefilter_count (p), ==, 4);
+  g_assert_cmpuint (prefilter_count (p), ==, 5);
   g_assert_true (candidate (p, scan, "a PORT SCAN"));
   g_assert_true (candidate (p, scan, "portscan"));
   g_assert_false (candidate (p, scan, "a port sca"));
@@ -103,9 +138,19 @@ test_scan (void)
   g_assert_true (candidate (p, ja, "サーバへの不正アクセスがありました"));
   g_assert_false (candidate (p, ja, "不正なアクセス"));
   /* KELVIN SIGN and LONG S match k and s caselessly: everything is a
-   * candidate then. */
+   * candidate then, anywhere. */
   g_assert_true (candidate (p, scan, "port \xc5\xbf" "can"));
   g_assert_true (candidate (p, ja, "\xe2\x84\xaa"));
+  /* Lines: each line holding a literal, with its end; neighbours join;
+   * the last line may have no newline. */
+  s1 = spans_of (p, at, "a\nb@c\nd\ne@f\ng@h\ni");
+  g_assert_cmpstr (s1, ==, "2-6 8-16");
+  s2 = spans_of (p, scan, "portscan");
+  g_assert_cmpstr (s2, ==, "0-8");
+  s3 = spans_of (p, wrapped, "port\nscan");
+  g_assert_cmpstr (s3, ==, "*");
+  s4 = spans_of (p, at, "x@\xc5\xbf");
+  g_assert_cmpstr (s4, ==, "*");
 }
 
 /* Every text of the corpus: the message texts and subjects, and the
@@ -150,6 +195,31 @@ corpus_texts (void)
   return texts;
 }
 
+/* The matches of rule in text, "start-end ...": over the whole text, or
+ * only where the scan says. */
+static char *
+matches_of (const RuleSet *set, const Rule *rule, RuleText *t,
+            const char *text, pcre2_match_data *md)
+{
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (text);
+  gsize offset = 0;
+
+  while (offset <= len)
+    {
+      int rc = t ? rules_text_match (t, rule, offset, md)
+                 : rules_match (set, rule, text, len, offset, md);
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
+
+      if (rc <= 0)
+        break;
+      g_string_append_printf (out, "%zu-%zu ", (size_t) ov[0],
+                              (size_t) ov[1]);
+      offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 test_sound_on_corpus (void)
 {
@@ -157,34 +227,49 @@ test_sound_on_corpus (void)
   g_autoptr (RuleSet) set = rules_load (TEST_DATA_DIR "/../../rules", &error);
   g_autoptr (GPtrArray) texts = corpus_texts ();
   pcre2_match_data *md = pcre2_match_data_create (64, NULL);
-  guint ruled_out = 0, matched = 0;
+  guint ruled_out = 0, matched = 0, line_local = 0;
+  GString *all = g_string_new (NULL);
 
   g_assert_no_error (error);
   g_assert_cmpuint (texts->len, >, 300);
+  for (guint i = 0; i < set->rules->len; i++)
+    {
+      const Rule *rule = set->rules->pdata[i];
+      gboolean local = FALSE;
+      g_autoptr (GPtrArray) literals = NULL;
+
+      if (rule->pattern != NULL)
+        literals = prefilter_literals (rule->pattern, &local);
+      line_local += local;
+    }
+  /* Everything at once too: many lines, so that spans matter. */
+  for (guint t = 0; t < texts->len; t++)
+    g_string_append_printf (all, "%s\n", (const char *) texts->pdata[t]);
+  g_ptr_array_add (texts, g_string_free (all, FALSE));
   for (guint t = 0; t < texts->len; t++)
     {
       const char *text = texts->pdata[t];
-      gsize len = strlen (text);
-      g_autofree guint8 *candidates = rules_candidates (set, text, len);
+      g_autoptr (RuleText) rt = rules_text_new (set, text, strlen (text));
 
       for (guint i = 0; i < set->rules->len; i++)
         {
           const Rule *rule = set->rules->pdata[i];
+          g_autofree char *whole = NULL, *scanned = NULL;
 
           if (rule->pattern == NULL)
             continue;
-          if (rules_match (set, rule, text, len, 0, md) > 0)
-            {
-              matched++;
-              if (!rules_is_candidate (candidates, rule))
-                g_error ("rule %s matches text %u but is no candidate",
-                         rule->name, t);
-            }
-          ruled_out += !rules_is_candidate (candidates, rule);
+          whole = matches_of (set, rule, NULL, text, md);
+          scanned = matches_of (set, rule, rt, text, md);
+          if (strcmp (whole, scanned) != 0)
+            g_error ("rule %s on text %u: matches %s, but %s where the scan "
+                     "says", rule->name, t, whole, scanned);
+          matched += *whole != '\0';
+          ruled_out += !rules_text_candidate (rt, rule);
         }
     }
-  g_test_message ("%u matches, %u rule-text pairs ruled out", matched,
-                  ruled_out);
+  g_test_message ("%u rule-text pairs matched, %u ruled out, %u rules "
+                  "searched line by line", matched, ruled_out, line_local);
+  g_assert_cmpuint (line_local, >, 10);
   g_assert_cmpuint (matched, >, 1000);
   g_assert_cmpuint (ruled_out, >, texts->len * set->rules->len / 2);
   pcre2_match_data_free (md);

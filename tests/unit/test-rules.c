@@ -266,7 +266,7 @@ test_candidates (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = NULL;
-  g_autofree guint8 *candidates = NULL;
+  g_autoptr (RuleText) t = NULL;
   const char *text = "We saw a Port Scan from them.";
 
   write_file (f, "a.rules", "[rule scan]\nkind = classify\ncategory = scan\n"
@@ -277,10 +277,10 @@ test_candidates (Fixture *f, gconstpointer data)
               "weight = 3\ncondition = addresses >= 50\n");
   set = rules_load (f->dir, &error);
   g_assert_cmpuint (set->rules->len, ==, 3);
-  candidates = rules_candidates (set, text, strlen (text));
-  g_assert_true (rules_is_candidate (candidates, set->rules->pdata[0]));
-  g_assert_false (rules_is_candidate (candidates, set->rules->pdata[1]));
-  g_assert_false (rules_is_candidate (candidates, set->rules->pdata[2]));
+  t = rules_text_new (set, text, strlen (text));
+  g_assert_true (rules_text_candidate (t, set->rules->pdata[0]));
+  g_assert_false (rules_text_candidate (t, set->rules->pdata[1]));
+  g_assert_false (rules_text_candidate (t, set->rules->pdata[2]));
 }
 
 typedef struct {
