@@ -16,6 +16,7 @@
 #define NEGATION_BEFORE 48   /* bytes a negation may stand before a match */
 #define NEGATION_AFTER 24    /*   or after it (Japanese negates after) */
 #define MATCHED_MAX 80
+#define CLASSIFY_TEXT_MAX (512 * 1024)   /* bytes of each text searched */
 #define FORM_MIN_FIELDS 3    /* labels that make a report a form */
 
 typedef struct {
@@ -33,6 +34,7 @@ typedef struct {
                                     * overwrite the match being judged */
   GHashTable *negations;   /* text -> GArray of Span, computed once */
   GHashTable *texts;       /* text -> its RuleText, made once */
+  GHashTable *capped;      /* text -> GString of its first bytes */
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
 
@@ -157,18 +159,45 @@ part_is_attachment (const MessagePart *p)
 }
 
 static void
-add_source (GArray *sources, const char *where, const char *text)
-{
-  Source s = { where, text };
-
-  if (text != NULL && *text != '\0')
-    g_array_append_val (sources, s);
-}
-
-static void
 string_free (gpointer data)
 {
   g_string_free (data, TRUE);
+}
+
+/*
+ * The first CLASSIFY_TEXT_MAX bytes of text (cut at a character): what a
+ * report is about shows at its start, and a 50 MB log attached need not
+ * be searched for "flood" from end to end (extraction still reads it
+ * whole, and the conditions on addresses, ports and log lines count all
+ * of it).  Computed once per text.
+ */
+static const char *
+capped (Classify *c, const char *text)
+{
+  GString *out;
+  const char *cut;
+
+  if (strnlen (text, CLASSIFY_TEXT_MAX + 1) <= CLASSIFY_TEXT_MAX)
+    return text;
+  out = g_hash_table_lookup (c->capped, text);
+  if (out != NULL)
+    return out->str;
+  cut = g_utf8_find_prev_char (text, text + CLASSIFY_TEXT_MAX + 1);
+  out = g_string_new_len (text, cut - text);
+  g_hash_table_insert (c->capped, (gpointer) text, out);
+  return out->str;
+}
+
+static void
+add_source (Classify *c, GArray *sources, const char *where,
+            const char *text)
+{
+  Source s = { where, NULL };
+
+  if (text == NULL || *text == '\0')
+    return;
+  s.text = capped (c, text);
+  g_array_append_val (sources, s);
 }
 
 /*
@@ -212,19 +241,19 @@ add_part_sources (Classify *c, const Rule *rule, GArray *sources)
         continue;
       if ((rule->where & RULE_WHERE_PART)
           && g_strcmp0 (p->content_type, rule->where_arg) == 0)
-        add_source (sources, p->content_type, p->text);
+        add_source (c, sources, p->content_type, p->text);
       else if (p->forwarded)
         {
           if (rule->where & RULE_WHERE_FORWARDED)
-            add_source (sources, "forwarded", p->text);
+            add_source (c, sources, "forwarded", p->text);
         }
       else if (part_is_attachment (p))
         {
           if (rule->where & RULE_WHERE_ATTACHMENT)
-            add_source (sources, "attachment", p->text);
+            add_source (c, sources, "attachment", p->text);
         }
       else if (rule->where & RULE_WHERE_BODY)
-        add_source (sources, "body", unquoted (c, p->text));
+        add_source (c, sources, "body", unquoted (c, p->text));
     }
 }
 
@@ -235,14 +264,14 @@ rule_sources (Classify *c, const Rule *rule)
   GArray *sources = g_array_new (FALSE, FALSE, sizeof (Source));
 
   if (rule->where & RULE_WHERE_SUBJECT)
-    add_source (sources, "subject", c->message->subject);
+    add_source (c, sources, "subject", c->message->subject);
   add_part_sources (c, rule, sources);
   for (guint i = 0; (rule->where & RULE_WHERE_LOG)
                     && i < c->extraction->excerpts->len; i++)
-    add_source (sources, "log",
+    add_source (c, sources, "log",
                 ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
   if (rule->where & RULE_WHERE_HEADER)
-    add_source (sources, "header", message_header (c->message,
+    add_source (c, sources, "header", message_header (c->message,
                                                    rule->where_arg));
   for (guint i = 0; (rule->where & RULE_WHERE_FORM)
                     && i < c->result->form->len; i++)
@@ -250,7 +279,7 @@ rule_sources (Classify *c, const Rule *rule)
       const FormField *f = c->result->form->pdata[i];
 
       if (strcmp (f->name, rule->where_arg) == 0)
-        add_source (sources, "form", f->value);
+        add_source (c, sources, "form", f->value);
     }
   return sources;
 }
@@ -518,6 +547,8 @@ classify_run (const RuleSet *rules, const Message *message,
                                        (GDestroyNotify) g_array_unref);
   c.texts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                    (GDestroyNotify) rules_text_free);
+  c.capped = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                    string_free);
   c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       string_free);
   read_form (&c);
@@ -534,5 +565,6 @@ classify_run (const RuleSet *rules, const Message *message,
   g_hash_table_unref (c.negations);
   g_hash_table_unref (c.texts);
   g_hash_table_unref (c.unquoted);
+  g_hash_table_unref (c.capped);
   return c.result;
 }

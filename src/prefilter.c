@@ -983,6 +983,24 @@ folds_to_ascii (const guint8 *t, gsize left)
          || (left >= 2 && t[0] == 0xc5 && t[1] == 0xbf);
 }
 
+/* The first literal that starts with b0 b1 (they are sorted). */
+static inline guint
+literal_pair (const Prefilter *p, guint8 b0, guint8 b1)
+{
+  guint lo = p->first[b0], hi = p->first[b0 + 1];
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if ((guint8) g_array_index (p->literals, Literal, mid).text[1] < b1)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
 /* The patterns of the literals starting at t. */
 static void
 hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
@@ -998,13 +1016,15 @@ hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
   b1 = fold (t[1]);
   if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
     return;
-  for (guint i = p->first[b0]; i < p->first[b0 + 1]; i++)
+  for (guint i = literal_pair (p, b0, b1); i < p->first[b0 + 1]; i++)
     {
       const Literal *l = &g_array_index (p->literals, Literal, i);
       const guint8 *s = (const guint8 *) l->text;
       guint j;
 
-      if (s[1] != b1 || l->len > left)
+      if (s[1] != b1)
+        break;
+      if (l->len > left)
         continue;
       for (j = 2; j < l->len && fold (t[j]) == s[j]; j++)
         ;
