@@ -354,6 +354,12 @@ config_free (Config *config)
 }
 
 char *
+config_rules_cache_path (const Config *config)
+{
+  return g_build_filename (config->data_dir, "rules.cache", NULL);
+}
+
+char *
 config_db_path (const Config *config)
 {
   return g_build_filename (config->data_dir, "madoguchi.db", NULL);

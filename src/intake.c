@@ -53,7 +53,8 @@ RuleSet *
 intake_load_rules (const Config *config)
 {
   g_autoptr (GError) error = NULL;
-  RuleSet *rules = rules_load (config->rules_dir, &error);
+  g_autofree char *cache = config_rules_cache_path (config);
+  RuleSet *rules = rules_load_cached (config->rules_dir, cache, &error);
 
   if (rules == NULL)
     {

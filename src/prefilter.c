@@ -718,12 +718,56 @@ set_add_all (Parser *ps, StrSet *to, const StrSet *from)
   return TRUE;
 }
 
+/* A string in the arena. */
+typedef struct {
+  guint32 offset;
+  guint8 len;
+} Piece;
+
+/*
+ * At most SET_MAX of pieces as a set: when there are more, each is cut
+ * to its first bytes (a prefix of a literal is in every text the literal
+ * is in) until few enough remain; NULL if even two bytes are too many.
+ */
+static StrSet *
+set_from_pieces (Parser *ps, GArray *pieces)
+{
+  static const guint8 cuts[] = { LITERAL_MAX, 8, 6, 4, 3, 2 };
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cuts); c++)
+    {
+      StrSet *set = set_new (ps);
+      guint i;
+
+      for (i = 0; i < pieces->len; i++)
+        {
+          const Piece *piece = &g_array_index (pieces, Piece, i);
+
+          if (!set_add (ps, set, ps->bytes + piece->offset,
+                        MIN (piece->len, cuts[c])))
+            break;
+        }
+      if (i == pieces->len)
+        return set;
+    }
+  return NULL;
+}
+
+static void
+add_pieces (GArray *pieces, const StrSet *set)
+{
+  for (guint i = 0; i < set->n; i++)
+    g_array_append_vals (pieces, &(Piece) { set->offset[i], set->len[i] },
+                         1);
+}
+
 /* Branches up to ) or the end: one of them matches. */
 static void
 parse_alternation (Parser *ps, Info *out)
 {
   StrSet *exact = set_new (ps);
-  StrSet *required = set_new (ps);
+  g_autoptr (GArray) required = g_array_new (FALSE, FALSE, sizeof (Piece));
+  gboolean all_required = TRUE;
 
   for (;;)
     {
@@ -735,14 +779,17 @@ parse_alternation (Parser *ps, Info *out)
       if (exact != NULL
           && (branch.exact == NULL || !set_add_all (ps, exact, branch.exact)))
         exact = NULL;
-      if (required != NULL && (r == NULL || !set_add_all (ps, required, r)))
-        required = NULL;
+      all_required = all_required && r != NULL;
+      if (all_required)
+        add_pieces (required, r);
       if (ps->p >= ps->end || *ps->p != '|' || ps->failed)
         break;
       ps->p++;
     }
   out->exact = exact;
-  out->required = exact ? NULL : required;
+  out->required = NULL;
+  if (exact == NULL && all_required)
+    out->required = set_from_pieces (ps, required);
 }
 
 static gint
@@ -867,6 +914,26 @@ prefilter_add (Prefilter *p, const char *pattern)
   added.literals = prefilter_literals (pattern, &added.line_local);
   g_array_append_val (p->patterns, added);
   return p->patterns->len - 1;
+}
+
+guint
+prefilter_add_literals (Prefilter *p, GPtrArray *literals,
+                        gboolean line_local)
+{
+  Pattern added = { literals, literals != NULL && line_local };
+
+  g_array_append_val (p->patterns, added);
+  return p->patterns->len - 1;
+}
+
+const GPtrArray *
+prefilter_pattern_literals (const Prefilter *p, guint n,
+                            gboolean *line_local)
+{
+  const Pattern *pattern = &g_array_index (p->patterns, Pattern, n);
+
+  *line_local = pattern->line_local;
+  return pattern->literals;
 }
 
 guint

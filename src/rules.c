@@ -11,6 +11,7 @@
 
 #include "madoguchi/keyfile.h"
 #include "madoguchi/prefilter.h"
+#include "rules-private.h"
 
 G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
 
@@ -57,8 +58,8 @@ rules_kind_name (RuleKind kind)
   return kind_names[kind];
 }
 
-static void
-rule_free (gpointer data)
+void
+rules_rule_free (gpointer data)
 {
   Rule *rule = data;
 
@@ -73,8 +74,8 @@ rule_free (gpointer data)
   g_free (rule);
 }
 
-static void
-problem_free (gpointer data)
+void
+rules_problem_free (gpointer data)
 {
   RuleProblem *p = data;
 
@@ -497,7 +498,7 @@ load_rule (Loader *l, const char *group)
       || !rule_read_options (l, rule, group)
       || !rule_read_kind_options (l, rule, group))
     {
-      rule_free (rule);
+      rules_rule_free (rule);
       return;
     }
   g_hash_table_add (l->names, g_strdup (name));
@@ -604,8 +605,8 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 /* The *.rules file names of dir, sorted: the order rules apply in. */
-static GPtrArray *
-rule_files (const char *dir, GError **error)
+GPtrArray *
+rules_files (const char *dir, GError **error)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, error);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -621,9 +622,27 @@ rule_files (const char *dir, GError **error)
 }
 
 RuleSet *
+rules_set_new (const char *dir)
+{
+  RuleSet *set = g_new0 (RuleSet, 1);
+
+  set->rules = g_ptr_array_new_with_free_func (rules_rule_free);
+  set->problems = g_ptr_array_new_with_free_func (rules_problem_free);
+  set->tlds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  set->dir = g_strdup (dir);
+  set->prefilter = prefilter_new ();
+  g_mutex_init (&set->lock);
+  set->match_context = pcre2_match_context_create (NULL);
+  pcre2_set_match_limit (set->match_context, RULES_MATCH_LIMIT);
+  pcre2_set_depth_limit (set->match_context, RULES_DEPTH_LIMIT);
+  pcre2_set_heap_limit (set->match_context, RULES_HEAP_LIMIT);
+  return set;
+}
+
+RuleSet *
 rules_load (const char *dir, GError **error)
 {
-  g_autoptr (GPtrArray) files = rule_files (dir, error);
+  g_autoptr (GPtrArray) files = rules_files (dir, error);
   g_autoptr (GHashTable) defines = NULL;
   g_autoptr (GHashTable) names = NULL;
   RuleSet *set;
@@ -635,17 +654,7 @@ rules_load (const char *dir, GError **error)
     }
   defines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  set = g_new0 (RuleSet, 1);
-  set->rules = g_ptr_array_new_with_free_func (rule_free);
-  set->problems = g_ptr_array_new_with_free_func (problem_free);
-  set->tlds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  set->dir = g_strdup (dir);
-  set->prefilter = prefilter_new ();
-  g_mutex_init (&set->lock);
-  set->match_context = pcre2_match_context_create (NULL);
-  pcre2_set_match_limit (set->match_context, RULES_MATCH_LIMIT);
-  pcre2_set_depth_limit (set->match_context, RULES_DEPTH_LIMIT);
-  pcre2_set_heap_limit (set->match_context, RULES_HEAP_LIMIT);
+  set = rules_set_new (dir);
   for (guint i = 0; i < files->len; i++)
     load_file (set, dir, files->pdata[i], defines, names);
   load_tlds (set, dir);

@@ -67,6 +67,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Config, config_free)
 /* (transfer full) paths derived from data_dir. */
 char *config_db_path (const Config *config);
 char *config_spool_dir (const Config *config);
+char *config_rules_cache_path (const Config *config);   /* rules-cache.c */
 
 /* Writes the effective configuration as a GKeyFile to out. */
 void config_print (const Config *config, FILE *out);

@@ -30,6 +30,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prefilter, prefilter_free)
  */
 guint prefilter_add (Prefilter *p, const char *pattern);
 
+/*
+ * Adds a pattern by its literals as prefilter_literals found them (NULL:
+ * none), taking them; for a cache that saves reducing the pattern again.
+ */
+guint prefilter_add_literals (Prefilter *p, GPtrArray *literals,
+                              gboolean line_local);
+
+/* Pattern n's literals (NULL: none) and whether it is line-local. */
+const GPtrArray *prefilter_pattern_literals (const Prefilter *p, guint n,
+                                             gboolean *line_local);
+
 /* Makes the added patterns ready to scan for; call it once, after the
  * last prefilter_add. */
 void prefilter_build (Prefilter *p);

@@ -120,6 +120,16 @@ struct RuleSet {
  * dir itself cannot be read.  Returns (transfer full) the set.
  */
 RuleSet *rules_load (const char *dir, GError **error);
+/*
+ * As rules_load, through the cache file cache (rules-cache.c): when no
+ * rule file has changed since the cache was written, the set is read
+ * from it instead of from the rule files; otherwise the files are loaded
+ * and the cache written anew.  A cache that cannot be read or written is
+ * ignored: it is only a speed-up.
+ */
+RuleSet *rules_load_cached (const char *dir, const char *cache,
+                            GError **error);
+
 void rules_free (RuleSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "madoguchi/prefilter.h"
 #include "madoguchi/rules.h"
 
 typedef struct {
@@ -283,6 +284,112 @@ test_candidates (Fixture *f, gconstpointer data)
   g_assert_false (rules_text_candidate (t, set->rules->pdata[2]));
 }
 
+/* Everything a set holds, as text, to compare two sets. */
+static char *
+describe (const RuleSet *set)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr (GList) tlds = g_hash_table_get_keys (set->tlds);
+
+  for (guint i = 0; i < set->rules->len; i++)
+    {
+      const Rule *r = set->rules->pdata[i];
+      g_autoptr (GPtrArray) literals = NULL;
+      gboolean line_local = FALSE;
+      g_autofree char *exts = r->file_extensions
+                              ? g_strjoinv (";", r->file_extensions) : NULL;
+
+      if (r->pattern != NULL)
+        literals = prefilter_literals (r->pattern, &line_local);
+      g_string_append_printf (out, "%s %s %d %s %d %d %s %s %d %u %s %d %d "
+                              "%d %" G_GINT64_FORMAT " %s %u %d\n", r->name,
+                              r->file, r->kind, r->pattern, r->zone_fixed,
+                              r->zone_offset, exts, r->category, r->weight,
+                              r->where, r->where_arg, r->negatable,
+                              r->min_count, r->metric, r->threshold, r->field,
+                              literals ? literals->len : 0, line_local);
+    }
+  for (guint i = 0; i < set->problems->len; i++)
+    {
+      const RuleProblem *p = set->problems->pdata[i];
+
+      g_string_append_printf (out, "%s:%d: %s: %s\n", p->file, p->line,
+                              p->rule, p->message);
+    }
+  tlds = g_list_sort (tlds, (GCompareFunc) strcmp);
+  for (GList *l = tlds; l != NULL; l = l->next)
+    g_string_append_printf (out, "%s ", (char *) l->data);
+  return g_string_free (out, FALSE);
+}
+
+/* The set read back from the cache is the set loaded from the files;
+ * an edited rule file, or a damaged cache, makes it load the files. */
+static void
+test_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *rules_dir = g_build_filename (TEST_DATA_DIR, "..", "..",
+                                                 "rules", NULL);
+  g_autofree char *cache = g_build_filename (f->dir, "rules.cache", NULL);
+  g_autoptr (RuleSet) direct = rules_load (rules_dir, &error);
+  g_autoptr (RuleSet) first = rules_load_cached (rules_dir, cache, &error);
+  g_autoptr (RuleSet) cached = rules_load_cached (rules_dir, cache, &error);
+  g_autofree char *want = describe (direct);
+  g_autofree char *got1 = describe (first);
+  g_autofree char *got2 = describe (cached);
+  g_autoptr (RuleSet) edited = NULL, damaged = NULL, garbage = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (cache, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (got1, ==, want);
+  g_assert_cmpstr (got2, ==, want);
+  /* A rule set of its own: edit it, and the cache must not be used. */
+  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abc\n");
+  write_file (f, "tlds", "com\n");
+  g_clear_pointer (&first, rules_free);
+  first = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->pattern, ==, "abc");
+  /* The cache is what is read while the files stay as they were. */
+  g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
+  g_assert_nonnull (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11));
+  memcpy (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11), "\003\0\0\0"
+          "\0\0\0\0xyz", 11);
+  g_assert_true (g_file_set_contents (cache, contents, (gssize) len, NULL));
+  g_clear_pointer (&contents, g_free);
+  g_clear_pointer (&first, rules_free);
+  first = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->pattern, ==, "xyz");
+  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abcd\n");
+  edited = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpstr (((Rule *) edited->rules->pdata[0])->pattern, ==, "abcd");
+  /* Cut short, then garbage: ignored, and written anew. */
+  g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (cache, contents, (gssize) len - 9,
+                                      NULL));
+  damaged = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpuint (damaged->rules->len, ==, 1);
+  g_assert_true (g_file_set_contents (cache, "\xff\xff\xff\xff\xff\xff"
+                                      "\xff\x7f garbage", -1, NULL));
+  garbage = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpuint (garbage->rules->len, ==, 1);
+  g_assert_no_error (error);
+}
+
+/* A cache that cannot be written is only a speed-up lost. */
+static void
+test_cache_unwritable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+
+  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abc\n");
+  set = rules_load_cached (f->dir, "/nonexistent/dir/rules.cache", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->rules->len, ==, 1);
+}
+
 typedef struct {
   const char *text;
   gboolean ok;
@@ -322,6 +429,10 @@ main (int argc, char **argv)
               test_broken_on_first_use, fixture_teardown);
   g_test_add ("/rules/candidates", Fixture, NULL, fixture_setup,
               test_candidates, fixture_teardown);
+  g_test_add ("/rules/cache", Fixture, NULL, fixture_setup, test_cache,
+              fixture_teardown);
+  g_test_add ("/rules/cache-unwritable", Fixture, NULL, fixture_setup,
+              test_cache_unwritable, fixture_teardown);
   g_test_add_func ("/rules/missing-dir", test_missing_dir);
   g_test_add_func ("/rules/shipped", test_shipped_rules);
   for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)

@@ -1,0 +1,370 @@
+/*
+ * rules-cache.c - the loaded rule set kept in one file, so that each
+ * delivery need not parse the rule files and reduce every pattern again.
+ *
+ * The cache holds everything rules_load produces except the compiled
+ * patterns (compiled on first use anyway), as length-prefixed strings
+ * and 64-bit numbers, read back with every length checked.  It starts
+ * with a key naming the cache format, the PCRE2 version, the rule
+ * directory and every rule file's name, size, modification time and
+ * inode: any edit, added or removed file makes the key differ and the
+ * rules are loaded from their files again.  The cache is only a
+ * speed-up: a cache that cannot be read or written is ignored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "madoguchi/prefilter.h"
+#include "rules-private.h"
+
+#define CACHE_FORMAT "madoguchi rules cache 1"
+#define NONE G_MAXUINT64     /* the length of an absent string or list */
+
+/* What the cache must have been written from. */
+static char *
+cache_key (const char *dir, GError **error)
+{
+  g_autoptr (GPtrArray) files = rules_files (dir, error);
+  GString *key;
+
+  if (files == NULL)
+    return NULL;
+  key = g_string_new (CACHE_FORMAT "\n");
+  g_string_append_printf (key, "pcre2 %d.%d\n%s\n", PCRE2_MAJOR, PCRE2_MINOR,
+                          dir);
+  g_ptr_array_add (files, g_strdup ("tlds"));
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files->pdata[i], NULL);
+      struct stat st;
+
+      if (stat (path, &st) != 0)
+        g_string_append_printf (key, "%s -\n", (char *) files->pdata[i]);
+      else
+        g_string_append_printf (key, "%s %jd %jd.%09ld %ju %ju\n",
+                                (char *) files->pdata[i], (intmax_t) st.st_size,
+                                (intmax_t) st.st_mtim.tv_sec,
+                                st.st_mtim.tv_nsec, (uintmax_t) st.st_ino,
+                                (uintmax_t) st.st_dev);
+    }
+  return g_string_free (key, FALSE);
+}
+
+/* --- writing ---------------------------------------------------------- */
+
+static void
+put_u64 (GByteArray *out, guint64 v)
+{
+  guint8 b[8];
+
+  for (int i = 0; i < 8; i++)
+    b[i] = (guint8) (v >> (8 * i));
+  g_byte_array_append (out, b, sizeof b);
+}
+
+/* A string (NULL too), as bytes: a literal cut short may end inside a
+ * character, and a site's rule file may not be UTF-8. */
+static void
+put_str (GByteArray *out, const char *s)
+{
+  gsize len = s ? strlen (s) : 0;
+
+  put_u64 (out, s ? len : NONE);
+  g_byte_array_append (out, (const guint8 *) s, (guint) len);
+}
+
+static void
+put_strv (GByteArray *out, const char *const *v, gsize n)
+{
+  put_u64 (out, v ? n : NONE);
+  for (gsize i = 0; v != NULL && i < n; i++)
+    put_str (out, v[i]);
+}
+
+static void
+put_rule (GByteArray *out, const RuleSet *set, const Rule *r)
+{
+  const GPtrArray *literals = NULL;
+  gboolean line_local = FALSE;
+
+  if (r->pattern != NULL)
+    literals = prefilter_pattern_literals (set->prefilter, r->index,
+                                           &line_local);
+  put_str (out, r->name);
+  put_str (out, r->file);
+  put_u64 (out, r->kind);
+  put_str (out, r->pattern);
+  put_u64 (out, (guint64) r->zone_fixed);
+  put_u64 (out, (guint64) r->zone_offset);
+  put_strv (out, (const char *const *) r->file_extensions,
+            r->file_extensions ? g_strv_length (r->file_extensions) : 0);
+  put_str (out, r->category);
+  put_u64 (out, (guint64) r->weight);
+  put_u64 (out, r->where);
+  put_str (out, r->where_arg);
+  put_u64 (out, (guint64) r->negatable);
+  put_u64 (out, (guint64) r->min_count);
+  put_u64 (out, r->metric);
+  put_u64 (out, (guint64) r->threshold);
+  put_str (out, r->field);
+  put_strv (out, literals ? (const char *const *) literals->pdata : NULL,
+            literals ? literals->len : 0);
+  put_u64 (out, (guint64) line_local);
+}
+
+static GBytes *
+set_to_bytes (const RuleSet *set, const char *key)
+{
+  GByteArray *out = g_byte_array_new ();
+  GHashTableIter iter;
+  gpointer tld;
+
+  put_str (out, key);
+  put_u64 (out, set->rules->len);
+  for (guint i = 0; i < set->rules->len; i++)
+    put_rule (out, set, set->rules->pdata[i]);
+  put_u64 (out, set->problems->len);
+  for (guint i = 0; i < set->problems->len; i++)
+    {
+      const RuleProblem *p = set->problems->pdata[i];
+
+      put_str (out, p->file);
+      put_u64 (out, (guint64) p->line);
+      put_str (out, p->rule);
+      put_str (out, p->message);
+    }
+  put_u64 (out, g_hash_table_size (set->tlds));
+  g_hash_table_iter_init (&iter, set->tlds);
+  while (g_hash_table_iter_next (&iter, &tld, NULL))
+    put_str (out, tld);
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* Writes the cache beside its final name, then renames it in place, so
+ * that a reader sees the old cache or the new one, never half of one. */
+static void
+save (const RuleSet *set, const char *key, const char *path)
+{
+  g_autoptr (GBytes) bytes = set_to_bytes (set, key);
+  g_autofree char *tmp = g_strdup_printf ("%s.%d.tmp", path, (int) getpid ());
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                 0600);
+  gboolean ok = fd >= 0;
+
+  while (ok && len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      ok = n > 0;
+      data += ok ? n : 0;
+      len -= ok ? (gsize) n : 0;
+    }
+  if (fd >= 0 && close (fd) != 0)
+    ok = FALSE;
+  if (!ok || rename (tmp, path) != 0)
+    g_unlink (tmp);
+}
+
+/* --- reading ---------------------------------------------------------- */
+
+typedef struct {
+  const guint8 *p;
+  const guint8 *end;
+  gboolean bad;          /* ran past the end: the whole cache is refused */
+} Reader;
+
+static guint64
+get_u64 (Reader *r)
+{
+  guint64 v = 0;
+
+  if (r->end - r->p < 8)
+    {
+      r->bad = TRUE;
+      return 0;
+    }
+  for (int i = 0; i < 8; i++)
+    v |= (guint64) r->p[i] << (8 * i);
+  r->p += 8;
+  return v;
+}
+
+static char *
+get_str (Reader *r)
+{
+  guint64 len = get_u64 (r);
+  char *s;
+
+  if (len == NONE || r->bad)
+    return NULL;
+  if (len > (guint64) (r->end - r->p))
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  s = g_strndup ((const char *) r->p, len);
+  r->p += len;
+  return s;
+}
+
+/* A list of strings; NULL when absent. */
+static GPtrArray *
+get_list (Reader *r)
+{
+  guint64 n = get_u64 (r);
+  GPtrArray *list;
+
+  if (n == NONE || r->bad)
+    return NULL;
+  if (n > (guint64) (r->end - r->p) / 8)
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  list = g_ptr_array_new_full ((guint) n + 1, g_free);
+  for (guint64 i = 0; i < n && !r->bad; i++)
+    {
+      char *s = get_str (r);
+
+      r->bad = r->bad || s == NULL;
+      if (s != NULL)
+        g_ptr_array_add (list, s);
+    }
+  return list;
+}
+
+static GStrv
+get_strv (Reader *r)
+{
+  GPtrArray *list = get_list (r);
+
+  if (list == NULL)
+    return NULL;
+  g_ptr_array_add (list, NULL);
+  g_ptr_array_set_free_func (list, NULL);
+  return (GStrv) g_ptr_array_free (list, FALSE);
+}
+
+static Rule *
+get_rule (Reader *rd, RuleSet *set)
+{
+  Rule *r = g_new0 (Rule, 1);
+  GPtrArray *literals;
+
+  r->name = get_str (rd);
+  r->file = get_str (rd);
+  r->kind = (RuleKind) get_u64 (rd);
+  r->pattern = get_str (rd);
+  r->zone_fixed = (gboolean) get_u64 (rd);
+  r->zone_offset = (int) get_u64 (rd);
+  r->file_extensions = get_strv (rd);
+  r->category = get_str (rd);
+  r->weight = (int) get_u64 (rd);
+  r->where = (guint) get_u64 (rd);
+  r->where_arg = get_str (rd);
+  r->negatable = (gboolean) get_u64 (rd);
+  r->min_count = (int) get_u64 (rd);
+  r->metric = (RuleMetric) get_u64 (rd);
+  r->threshold = (gint64) get_u64 (rd);
+  r->field = get_str (rd);
+  literals = get_list (rd);
+  rd->bad = rd->bad || r->name == NULL || r->file == NULL
+            || r->kind > RULE_KIND_FORMFIELD
+            || r->metric > RULE_METRIC_LOG_LINES;
+  if (r->pattern != NULL)
+    r->index = prefilter_add_literals (set->prefilter, literals,
+                                       (gboolean) get_u64 (rd));
+  else
+    {
+      if (literals != NULL)
+        g_ptr_array_unref (literals);
+      get_u64 (rd);
+    }
+  return r;
+}
+
+static void
+get_problems (Reader *rd, RuleSet *set)
+{
+  guint64 n = get_u64 (rd);
+
+  for (guint64 i = 0; i < n && !rd->bad; i++)
+    {
+      RuleProblem *p = g_new0 (RuleProblem, 1);
+
+      p->file = get_str (rd);
+      p->line = (int) get_u64 (rd);
+      p->rule = get_str (rd);
+      p->message = get_str (rd);
+      rd->bad = rd->bad || p->file == NULL || p->message == NULL;
+      g_ptr_array_add (set->problems, p);
+    }
+}
+
+/* The set in the cache at path if it was written under key, else NULL. */
+static RuleSet *
+load (const char *dir, const char *key, const char *path)
+{
+  g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
+  g_autofree char *stored_key = NULL;
+  Reader rd;
+  RuleSet *set;
+  guint64 n;
+
+  if (file == NULL)
+    return NULL;
+  rd.p = (const guint8 *) g_mapped_file_get_contents (file);
+  rd.end = rd.p + g_mapped_file_get_length (file);
+  rd.bad = FALSE;
+  stored_key = get_str (&rd);
+  if (stored_key == NULL || strcmp (stored_key, key) != 0)
+    return NULL;
+  set = rules_set_new (dir);
+  n = get_u64 (&rd);
+  for (guint64 i = 0; i < n && !rd.bad; i++)
+    g_ptr_array_add (set->rules, get_rule (&rd, set));
+  get_problems (&rd, set);
+  n = get_u64 (&rd);
+  for (guint64 i = 0; i < n && !rd.bad; i++)
+    {
+      char *tld = get_str (&rd);
+
+      if (tld != NULL)
+        g_hash_table_add (set->tlds, tld);
+    }
+  if (rd.bad || rd.p != rd.end)
+    {
+      rules_free (set);
+      return NULL;
+    }
+  prefilter_build (set->prefilter);
+  return set;
+}
+
+RuleSet *
+rules_load_cached (const char *dir, const char *cache, GError **error)
+{
+  g_autofree char *key = cache_key (dir, error);
+  RuleSet *set;
+
+  if (key == NULL)
+    {
+      g_prefix_error (error, "rules: ");
+      return NULL;
+    }
+  set = load (dir, key, cache);
+  if (set != NULL)
+    return set;
+  set = rules_load (dir, error);
+  if (set != NULL)
+    save (set, key, cache);
+  return set;
+}
