@@ -20,8 +20,8 @@
 
 #include <string.h>
 
-#define SET_MAX 64        /* strings in a set, else the set is dropped */
-#define PRODUCT_MAX 16    /* strings a sequence multiplies out to */
+#define SET_MAX 256       /* strings in a set, else the set is dropped */
+#define PRODUCT_MAX 64    /* strings a sequence multiplies out to */
 #define LITERAL_MAX 32    /* bytes in a literal, else the run is cut */
 #define CLASS_MAX 16      /* characters of a class taken one by one */
 
@@ -58,7 +58,7 @@ typedef struct {
   guint used;          /* sets used in the last block */
 } Parser;
 
-#define SETS_PER_BLOCK 64
+#define SETS_PER_BLOCK 16
 
 static StrSet *
 set_new (Parser *ps)
