@@ -868,7 +868,9 @@ typedef struct {
 struct PrefilterHits {
   const Prefilter *p;
   guint8 *candidates;          /* a bit per pattern */
-  GArray **runs;               /* per line-local pattern: LineRun, or NULL */
+  gboolean everywhere;         /* every pattern may match anywhere */
+  GArray **runs;               /* per line-local pattern with hits: of
+                                * LineRun; else NULL */
   GArray **spans;              /* the same as PrefilterSpan, made on demand */
   GArray *line_starts;         /* of gsize */
   gsize len;
@@ -1028,7 +1030,11 @@ hit (PrefilterHits *h, guint n, guint line)
 
   h->candidates[n / 8] |= (guint8) (1 << (n % 8));
   if (runs == NULL)
-    return;
+    {
+      if (!g_array_index (h->p->patterns, Pattern, n).line_local)
+        return;
+      runs = h->runs[n] = g_array_new (FALSE, FALSE, sizeof (LineRun));
+    }
   if (runs->len > 0)
     {
       LineRun *last = &g_array_index (runs, LineRun, runs->len - 1);
@@ -1118,22 +1124,15 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
   h->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_array_append_val (h->line_starts, start);
   for (guint n = 0; n < n_patterns; n++)
-    {
-      const Pattern *pattern = &g_array_index (p->patterns, Pattern, n);
-
-      if (pattern->literals == NULL)
-        h->candidates[n / 8] |= (guint8) (1 << (n % 8));
-      else if (pattern->line_local)
-        h->runs[n] = g_array_new (FALSE, FALSE, sizeof (LineRun));
-    }
+    if (g_array_index (p->patterns, Pattern, n).literals == NULL)
+      h->candidates[n / 8] |= (guint8) (1 << (n % 8));
   for (gsize i = 0; i < len; i++)
     {
       if (t[i] >= 0xc5 && folds_to_ascii (t + i, len - i))
         {
           /* Everything is a candidate, everywhere. */
           memset (h->candidates, 0xff, (n_patterns + 7) / 8);
-          for (guint n = 0; n < n_patterns; n++)
-            g_clear_pointer (&h->runs[n], g_array_unref);
+          h->everywhere = TRUE;
           break;
         }
       hits_at (h, t + i, len - i, line);
@@ -1180,8 +1179,8 @@ prefilter_hits_spans (PrefilterHits *h, guint n)
 {
   const GArray *runs = h->runs[n];
 
-  if (runs == NULL || h->spans[n] != NULL)
-    return h->spans[n];
+  if (h->everywhere || runs == NULL || h->spans[n] != NULL)
+    return h->everywhere ? NULL : h->spans[n];
   h->spans[n] = g_array_sized_new (FALSE, FALSE, sizeof (PrefilterSpan),
                                    runs->len);
   for (guint i = 0; i < runs->len; i++)
