@@ -18,7 +18,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 static const char SQL_NEXT_NUMBER[] =
   "INSERT INTO counter (year, last) VALUES (:year, 1) "
@@ -42,6 +42,10 @@ static const char SQL_REASON_INSERT[] =
 static const char SQL_FORM_INSERT[] =
   "INSERT INTO form_field (ticket_id, message_id, name, value) "
   "VALUES (:ticket, :message, :name, :value)";
+
+static const char SQL_INDEX_MESSAGES[] =
+  "INSERT INTO message_fts (rowid, subject, text) "
+  "SELECT id, subject, text FROM message WHERE id >= :first";
 
 static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
@@ -98,6 +102,22 @@ migrate_to_1 (Store *store, GError **error)
          && store_exec (store, "PRAGMA user_version = 1", error);
 }
 
+/*
+ * Version 1 -> 2: the full-text index is no longer fed by a trigger on
+ * each message but by the store at the end of each transaction
+ * (index_messages): FTS5 writes its pending terms at every statement
+ * savepoint, so a trigger made one index segment per message, and an
+ * import of 500 messages in one transaction wrote 500 segments and
+ * merged them.
+ */
+static gboolean
+migrate_to_2 (Store *store, GError **error)
+{
+  return store_exec (store, "DROP TRIGGER IF EXISTS message_fts_insert",
+                     error)
+         && store_exec (store, "PRAGMA user_version = 2", error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -120,6 +140,7 @@ store_migrate (Store *store, GError **error)
       return FALSE;
     }
   if ((version < 1 && !migrate_to_1 (store, error))
+      || (version < 2 && !migrate_to_2 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -315,7 +336,29 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":thread", filed->thread);
   if (!store_step (store, stmt, "cannot insert message", error))
     return 0;
+  if (store->unindexed == 0)
+    store->unindexed = sqlite3_last_insert_rowid (store->db);
   return sqlite3_last_insert_rowid (store->db);
+}
+
+/* Adds the messages inserted since the last call to the full-text
+ * index, in one statement: the last of a transaction, so that FTS5
+ * writes one index segment for all of them. */
+static gboolean
+index_messages (Store *store, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (store->unindexed == 0)
+    return TRUE;
+  stmt = store_prepare (store, SQL_INDEX_MESSAGES, error);
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":first", store->unindexed);
+  if (!store_step (store, stmt, "cannot index messages", error))
+    return FALSE;
+  store->unindexed = 0;
+  return TRUE;
 }
 
 static gboolean
@@ -644,13 +687,17 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
   const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
                                       : "ROLLBACK";
 
+  gint64 unindexed = store->unindexed;
+
   if (!store_exec (store, begin, error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
       || (!filed->duplicate && !file_message (store, delivery, filed, error))
+      || (!store->batch && !index_messages (store, error))
       || !store_exec (store, commit, error))
     {
       store_exec (store, rollback, NULL);
+      store->unindexed = unindexed;
       return FALSE;
     }
   return TRUE;
@@ -662,6 +709,7 @@ store_batch_begin (Store *store, GError **error)
   if (!store_exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   store->batch = TRUE;
+  store->unindexed = 0;
   return TRUE;
 }
 
@@ -669,8 +717,9 @@ gboolean
 store_batch_commit (Store *store, GError **error)
 {
   store->batch = FALSE;
-  if (store_exec (store, "COMMIT", error))
+  if (index_messages (store, error) && store_exec (store, "COMMIT", error))
     return TRUE;
   store_exec (store, "ROLLBACK", NULL);
+  store->unindexed = 0;
   return FALSE;
 }
