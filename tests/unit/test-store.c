@@ -197,6 +197,79 @@ test_reopen_and_newer_schema (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "newer"));
 }
 
+static guint
+count_search (Fixture *f, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  StoreFilter filter = { .search = text };
+  g_autoptr (GPtrArray) found = store_list_tickets (f->store, &filter,
+                                                   &error);
+
+  g_assert_no_error (error);
+  return found->len;
+}
+
+/* Every message is searchable: filed alone, or many in a batch (indexed
+ * together when the batch commits). */
+static void
+test_search_index (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *one = report (1);
+
+  file_raw (f, one, strlen (one), 1700000000);
+  g_assert_cmpuint (count_search (f, "body 1"), ==, 1);
+  g_assert_true (store_batch_begin (f->store, &error));
+  for (int n = 2; n < 12; n++)
+    {
+      g_autofree char *raw = report (n);
+
+      file_raw (f, raw, strlen (raw), 1700000000 + n);
+    }
+  g_assert_true (store_batch_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_search (f, "body"), ==, 11);
+  g_assert_cmpuint (count_search (f, "body 11"), ==, 1);
+  g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
+}
+
+/* A version 1 database (a trigger fed the index) is migrated: the
+ * trigger goes, and messages filed after are indexed (once: a second
+ * insert of the same rowid would fail the filing). */
+static void
+test_migrate_from_1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = report (1), *second = report (2);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_clear_pointer (&f->store, store_close);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TRIGGER message_fts_insert AFTER "
+                                 "INSERT ON message BEGIN INSERT INTO "
+                                 "message_fts (rowid, subject, text) VALUES "
+                                 "(new.id, new.subject, new.text); END; "
+                                 "PRAGMA user_version = 1", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM "
+                                       "sqlite_schema WHERE type = "
+                                       "'trigger'", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  file_raw (f, first, strlen (first), 1700000000);
+  file_raw (f, second, strlen (second), 1700000001);
+  g_assert_cmpuint (count_search (f, "body 1"), ==, 1);
+  g_assert_cmpuint (count_search (f, "body"), ==, 2);
+}
+
 typedef struct {
   const char *input;
   const char *canonical;
@@ -227,6 +300,8 @@ main (int argc, char **argv)
 #define ADD(path, fn) \
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/store/numbering", test_numbering);
+  ADD ("/store/search-index", test_search_index);
+  ADD ("/store/migrate-from-1", test_migrate_from_1);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
