@@ -271,6 +271,22 @@ next_char (Parser *ps)
   return c;
 }
 
+/* The character of a one-letter escape (\t, \n ...), or 0. */
+static gunichar
+control_escape (char e)
+{
+  switch (e)
+    {
+    case 't': return '\t';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 'f': return '\f';
+    case 'e': return 0x1b;
+    case 'a': return 0x07;
+    default: return 0;
+    }
+}
+
 /* \xhh or \x{h...}, after the x. */
 static gunichar
 parse_hex (Parser *ps)
@@ -316,14 +332,10 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
 {
   char e = *ps->p++;
 
+  if ((*c = control_escape (e)) != 0)
+    return TRUE;
   switch (e)
     {
-    case 't': *c = '\t'; return TRUE;
-    case 'n': *c = '\n'; return TRUE;
-    case 'r': *c = '\r'; return TRUE;
-    case 'f': *c = '\f'; return TRUE;
-    case 'e': *c = 0x1b; return TRUE;
-    case 'a': *c = 0x07; return TRUE;
     case 'x': *c = parse_hex (ps); return TRUE;
     case 'd': *info = info_digits (ps); return FALSE;
     case 'b': case 'B': case 'A': case 'Z': case 'z': case 'G': case 'K':
@@ -378,15 +390,14 @@ class_member (Parser *ps, gunichar *c, gboolean *newline)
   ps->p++;
   if (ps->p >= ps->end)
     return FALSE;
+  if ((*c = control_escape (*ps->p)) != 0)
+    {
+      ps->p++;
+      return TRUE;
+    }
   switch (*ps->p++)
     {
-    case 't': *c = '\t'; return TRUE;
-    case 'n': *c = '\n'; return TRUE;
-    case 'r': *c = '\r'; return TRUE;
-    case 'f': *c = '\f'; return TRUE;
-    case 'e': *c = 0x1b; return TRUE;
-    case 'a': *c = 0x07; return TRUE;
-    case 'b': *c = 0x08; return TRUE;
+    case 'b': *c = 0x08; return TRUE;   /* in a class, a backspace */
     case 'x': *c = parse_hex (ps); return TRUE;
     case 'p': case 'P':
       skip_braces (ps);

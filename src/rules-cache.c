@@ -197,19 +197,31 @@ get_u64 (Reader *r)
   return v;
 }
 
+/* A length or count of items of at least unit bytes each, checked
+ * against what is left; NONE for an absent string or list. */
+static guint64
+get_count (Reader *r, guint64 unit)
+{
+  guint64 n = get_u64 (r);
+
+  if (n == NONE || r->bad)
+    return NONE;
+  if (n > (guint64) (r->end - r->p) / unit)
+    {
+      r->bad = TRUE;
+      return NONE;
+    }
+  return n;
+}
+
 static char *
 get_str (Reader *r)
 {
-  guint64 len = get_u64 (r);
+  guint64 len = get_count (r, 1);
   char *s;
 
-  if (len == NONE || r->bad)
+  if (len == NONE)
     return NULL;
-  if (len > (guint64) (r->end - r->p))
-    {
-      r->bad = TRUE;
-      return NULL;
-    }
   s = g_strndup ((const char *) r->p, len);
   r->p += len;
   return s;
@@ -219,16 +231,11 @@ get_str (Reader *r)
 static GPtrArray *
 get_list (Reader *r)
 {
-  guint64 n = get_u64 (r);
+  guint64 n = get_count (r, 8);
   GPtrArray *list;
 
-  if (n == NONE || r->bad)
+  if (n == NONE)
     return NULL;
-  if (n > (guint64) (r->end - r->p) / 8)
-    {
-      r->bad = TRUE;
-      return NULL;
-    }
   list = g_ptr_array_new_full ((guint) n + 1, g_free);
   for (guint64 i = 0; i < n && !r->bad; i++)
     {
