@@ -849,10 +849,13 @@ prefilter_literals (const char *pattern, gboolean *line_local)
 
 /* --- the scan ---------------------------------------------------------- */
 
+/* A literal of two bytes or more, its first four bytes kept here so
+ * that the scan rarely follows the pointer to the rest. */
 typedef struct {
-  const char *text;      /* folded, two bytes or more */
+  guint8 head[4];        /* folded; zeros past the end */
   guint len;
   guint pattern;
+  const char *text;      /* folded */
 } Literal;
 
 typedef struct {
@@ -958,8 +961,8 @@ prefilter_count (const Prefilter *p)
 static gint
 compare_literals (gconstpointer a, gconstpointer b)
 {
-  const guint8 *x = (const guint8 *) ((const Literal *) a)->text;
-  const guint8 *y = (const guint8 *) ((const Literal *) b)->text;
+  const guint8 *x = ((const Literal *) a)->head;
+  const guint8 *y = ((const Literal *) b)->head;
 
   if (x[0] != y[0])
     return x[0] - y[0];
@@ -986,8 +989,10 @@ prefilter_build (Prefilter *p)
       for (guint i = 0; set != NULL && i < set->len; i++)
         {
           const guint8 *s = set->pdata[i];
-          Literal literal = { set->pdata[i], (guint) strlen (set->pdata[i]),
-                              n };
+          Literal literal = { { 0 }, (guint) strlen (set->pdata[i]), n,
+                              set->pdata[i] };
+
+          memcpy (literal.head, s, MIN (literal.len, 4));
 
           if (literal.len == 1)
             counts[s[0]]++;
@@ -1077,7 +1082,7 @@ literal_pair (const Prefilter *p, guint8 b0, guint8 b1)
     {
       guint mid = lo + (hi - lo) / 2;
 
-      if ((guint8) g_array_index (p->literals, Literal, mid).text[1] < b1)
+      if (g_array_index (p->literals, Literal, mid).head[1] < b1)
         lo = mid + 1;
       else
         hi = mid;
@@ -1091,7 +1096,7 @@ hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
 {
   const Prefilter *p = h->p;
   guint8 b0 = fold (t[0]);
-  guint8 b1;
+  guint8 b1, b2, b3;
 
   for (guint i = p->single_first[b0]; i < p->single_first[b0 + 1]; i++)
     hit (h, g_array_index (p->singles, guint, i), line);
@@ -1100,19 +1105,21 @@ hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
   b1 = fold (t[1]);
   if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
     return;
+  b2 = left > 2 ? fold (t[2]) : 0;
+  b3 = left > 3 ? fold (t[3]) : 0;
   for (guint i = literal_pair (p, b0, b1); i < p->first[b0 + 1]; i++)
     {
       const Literal *l = &g_array_index (p->literals, Literal, i);
-      const guint8 *s = (const guint8 *) l->text;
       guint j;
 
-      if (s[1] != b1)
+      if (l->head[1] != b1)
         break;
-      if (l->len > left)
+      if (l->len > left || (l->len > 2 && l->head[2] != b2)
+          || (l->len > 3 && l->head[3] != b3))
         continue;
-      for (j = 2; j < l->len && fold (t[j]) == s[j]; j++)
+      for (j = 4; j < l->len && fold (t[j]) == (guint8) l->text[j]; j++)
         ;
-      if (j == l->len)
+      if (j >= l->len)
         hit (h, l->pattern, line);
     }
 }
