@@ -323,6 +323,41 @@ skip_braces (Parser *ps)
     ps->p++;    /* a one-letter property: \pL */
 }
 
+/* Skips the rest of an escape that stands for text we do not read: a
+ * back reference or subroutine call (\1, \g{-1}, \k<name>), an octal
+ * or control character (\012, \o{12}, \cJ), or quoted text (\Q...\E). */
+static void
+skip_reference (Parser *ps, char e)
+{
+  static const char *const closers[] = { "{}", "<>", "''" };
+
+  if (e == 'Q')
+    {
+      const char *end = g_strstr_len (ps->p, ps->end - ps->p, "\\E");
+
+      ps->p = end ? end + 2 : ps->end;
+      return;
+    }
+  if (e == 'c')
+    {
+      ps->p += ps->p < ps->end;
+      return;
+    }
+  for (gsize i = 0; ps->p < ps->end && i < G_N_ELEMENTS (closers); i++)
+    if (*ps->p == closers[i][0])
+      {
+        const char *close = memchr (ps->p + 1, closers[i][1],
+                                    ps->end - ps->p - 1);
+
+        ps->p = close ? close + 1 : ps->end;
+        return;
+      }
+  if (ps->p < ps->end && (*ps->p == '-' || *ps->p == '+'))
+    ps->p++;
+  while (ps->p < ps->end && g_ascii_isdigit (*ps->p))
+    ps->p++;
+}
+
 /*
  * An escape outside a class, after the backslash.  Sets *c and returns
  * TRUE for a literal character; otherwise fills info.
@@ -355,10 +390,17 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
     case 'w': case 'S': case 'h': case 'V': case 'N':
       *info = info_unknown ();
       return FALSE;
+    case 'g': case 'k': case 'o': case 'c': case 'Q':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      skip_reference (ps, e);
+      ps->newline = TRUE;   /* what they stand for may hold \n */
+      *info = info_unknown ();
+      return FALSE;
     default:
       if (g_ascii_isalnum (e))
         {
-          /* back references, octal, \g, \k, \o, \c, \Q: not followed */
+          /* no such escape: PCRE2 refuses the pattern */
           ps->failed = TRUE;
           *info = info_unknown ();
           return FALSE;
