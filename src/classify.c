@@ -541,8 +541,8 @@ classify_run (const RuleSet *rules, const Message *message,
     (GDestroyNotify) classify_reason_free);
   c.result->form = g_ptr_array_new_with_free_func (
     (GDestroyNotify) classify_form_field_free);
-  c.md = pcre2_match_data_create (32, NULL);
-  c.negation_md = pcre2_match_data_create (8, NULL);
+  c.md = rules_match_data_new (32);
+  c.negation_md = rules_match_data_new (8);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
   c.texts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,

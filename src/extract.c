@@ -847,7 +847,7 @@ scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->result->excerpts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) extract_excerpt_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  s->md = pcre2_match_data_create (64, NULL);
+  s->md = rules_match_data_new (64);
   s->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   for (int f = 0; f < FAMILY_COUNT; f++)
     {

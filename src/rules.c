@@ -633,6 +633,8 @@ rules_set_new (const char *dir)
   set->prefilter = prefilter_new ();
   g_mutex_init (&set->lock);
   set->match_context = pcre2_match_context_create (NULL);
+  if (set->match_context == NULL)
+    g_error ("rules: out of memory");   /* as g_malloc would */
   pcre2_set_match_limit (set->match_context, RULES_MATCH_LIMIT);
   pcre2_set_depth_limit (set->match_context, RULES_DEPTH_LIMIT);
   pcre2_set_heap_limit (set->match_context, RULES_HEAP_LIMIT);
@@ -712,6 +714,8 @@ rule_compile (RuleSet *set, Rule *rule)
   code = pcre2_compile ((PCRE2_SPTR) rule->pattern, PCRE2_ZERO_TERMINATED,
                         PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
                         NULL);
+  if (code == NULL && code_error == PCRE2_ERROR_HEAP_FAILED)
+    g_error ("rules: out of memory");   /* not the rule's fault */
   if (code == NULL)
     {
       pcre2_get_error_message (code_error, message, sizeof message);
@@ -844,6 +848,16 @@ rules_text_match (RuleText *t, const Rule *rule, gsize offset,
       && g_array_index (spans, PrefilterSpan, spans->len - 1).end == t->len)
     return rules_match (t->set, rule, t->text, t->len, offset, match);
   return PCRE2_ERROR_NOMATCH;
+}
+
+pcre2_match_data *
+rules_match_data_new (guint32 pairs)
+{
+  pcre2_match_data *md = pcre2_match_data_create (pairs, NULL);
+
+  if (md == NULL)
+    g_error ("rules: out of memory");   /* as g_malloc would */
+  return md;
 }
 
 int

@@ -167,6 +167,10 @@ const char *const *rules_categories (void);
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);
 
+/* Match data for pairs groups; aborts when out of memory, as g_malloc
+ * does (a delivery then ends before its commit, and is retried). */
+pcre2_match_data *rules_match_data_new (guint32 pairs);
+
 /*
  * Matches rule against subject (UTF-8, len bytes) from offset, under the
  * set's limits.  Returns pcre2_match's result: > 0 on a match,
