@@ -1,0 +1,56 @@
+#!/bin/sh
+# bench/import.sh [N] - `madoguchi import` of a backlog (issue 8, target
+# 4: >= 2000 reports/s on the kit's reports, using both cores).  N
+# generated 2-8 KB kit reports (default 2000), imported once as a Maildir
+# (one file each in cur/) and once as one mbox (each report after a
+# "From " line, ">From "-quoted inside, mboxrd), each into a fresh data
+# directory with the default configuration and the default thread count
+# (the number of cores).  Prints madoguchi's own summary, then reports/s
+# over the process's whole wall time, CPU utilisation (user+sys)/wall
+# (2.00 = both of two cores busy all along) and peak RSS, from
+# /usr/bin/time.  A benchmark: it prints figures, asserts nothing.
+#
+# Needs a built madoguchi, python3, /usr/bin/time (apt-get install time)
+# and the kit's gen_msgs.py: KIT (default ../shared/bench, from the top
+# of the tree).
+set -eu
+cd "$(dirname "$0")/.."
+n=${1:-2000}
+. bench/lib.sh
+bench_start gen_msgs.py time
+printf '[madoguchi]\n' > "$work/empty.conf"   # the defaults, whatever /etc says
+MADOGUCHI_CONFIG=$work/empty.conf
+export MADOGUCHI_CONFIG
+
+mkdir -p "$work/maildir/new" "$work/maildir/tmp"
+python3 "$KIT/gen_msgs.py" "$work/maildir/cur" "$n"
+# The mbox: a "From " line before each report, a blank line after it.
+python3 - "$work/maildir/cur" "$work/reports.mbox" <<'PY'
+import os, re, sys
+with open(sys.argv[2], "wb") as out:
+    for name in sorted(os.listdir(sys.argv[1])):
+        with open(os.path.join(sys.argv[1], name), "rb") as f:
+            text = re.sub(rb"(?m)^(>*From )", rb">\1", f.read())
+        out.write(b"From abuse-reports@reporter.example.net Mon Oct  2 13:55:00 2023\n")
+        out.write(text if text.endswith(b"\n") else text + b"\n")
+        out.write(b"\n")
+PY
+
+echo "import: $n kit reports, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+for kind in maildir mbox; do
+  case $kind in
+    maildir) src=$work/maildir; size=$(( $(cat "$src"/cur/msg-*.eml | wc -c) / 1024 )) ;;
+    mbox) src=$work/reports.mbox; size=$(( $(wc -c < "$src") / 1024 )) ;;
+  esac
+  home=$work/home-$kind
+  MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
+  rc=0
+  MADOGUCHI_HOME=$home /usr/bin/time -f '%e %U %S %M' -o "$work/time-$kind" \
+    ./build/madoguchi import "$src" > "$work/out-$kind" 2> "$work/err-$kind" || rc=$?
+  echo "$kind ($size KB): $(cat "$work/out-$kind")"
+  [ "$rc" = 0 ] || { echo "  exit $rc:"; tail -n 5 "$work/err-$kind" | sed 's/^/    /'; }
+  tickets=$(MADOGUCHI_HOME=$home ./build/madoguchi list --all | tail -n +2 | wc -l)
+  tail -n 1 "$work/time-$kind" | awk -v n="$n" -v t="$tickets" '{
+    printf "  wall %.2f s  %.0f reports/s (target >= 2000)  user %.2f s  sys %.2f s  CPU (user+sys)/wall %.2f  peak RSS %.1f MB  tickets %d\n",
+      $1, ($1 > 0 ? n / $1 : 0), $2, $3, ($1 > 0 ? ($2 + $3) / $1 : 0), $4 / 1024, t }'
+done

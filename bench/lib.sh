@@ -1,0 +1,19 @@
+# bench/lib.sh - sourced by the benchmarks that use the delivery kit.
+#
+# bench_start FILE [time]: stops with a clear message unless the kit
+# (KIT, default ../shared/bench from the top of the tree) has FILE,
+# build/madoguchi is built, and (with "time") /usr/bin/time is there;
+# then makes the scratch directory $work, removed on exit.
+KIT=${KIT:-../shared/bench}
+
+bench_start() {
+  [ -f "$KIT/$1" ] || { echo "bench: the benchmark kit is not in $KIT (set KIT)" >&2; exit 1; }
+  [ -x build/madoguchi ] || { echo "bench: build/madoguchi is not built" >&2; exit 1; }
+  if [ "${2:-}" = time ] && [ ! -x /usr/bin/time ]; then
+    echo "bench: /usr/bin/time is needed: apt-get install time" >&2
+    exit 1
+  fi
+  work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
+  trap 'rm -rf "${work:?}"' EXIT
+  trap 'exit 130' INT TERM
+}
