@@ -233,6 +233,24 @@ test_search_index (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
 }
 
+/* The index holds the first 1 Mi characters of a message's text: a word
+ * there is found, one only deeper is not (as the man page says). */
+static void
+test_search_index_limit (Fixture *f, gconstpointer data)
+{
+  GString *raw = g_string_new ("From: r@example.net\nSubject: big log\n"
+                               "Message-ID: <big@x>\n\nneedle\n");
+
+  while (raw->len < 1100 * 1024)
+    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
+                     "closed by 192.0.2.1 port 22 [preauth]\n");
+  g_string_append (raw, "deepword\n");
+  file_raw (f, raw->str, raw->len, 1700000000);
+  g_assert_cmpuint (count_search (f, "needle"), ==, 1);
+  g_assert_cmpuint (count_search (f, "deepword"), ==, 0);
+  g_string_free (raw, TRUE);
+}
+
 /* A version 1 database (a trigger fed the index) is migrated: the
  * trigger goes, and messages filed after are indexed (once: a second
  * insert of the same rowid would fail the filing). */
@@ -301,6 +319,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
+  ADD ("/store/search-index-limit", test_search_index_limit);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
