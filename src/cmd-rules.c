@@ -6,7 +6,36 @@
 #include <stdio.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/prefilter.h"
 #include "madoguchi/rules.h"
+
+static guint
+working_rules (const RuleSet *set)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < set->rules->len; i++)
+    n += !((const Rule *) set->rules->pdata[i])->broken;
+  return n;
+}
+
+/* The rules with no literal that every match holds: they are run on
+ * every text, which a site tuning its rules for speed wants to know. */
+static void
+print_unfiltered (const RuleSet *set)
+{
+  for (guint i = 0; i < set->rules->len; i++)
+    {
+      const Rule *rule = set->rules->pdata[i];
+      gboolean line_local;
+
+      if (rule->pattern != NULL && !rule->broken
+          && prefilter_pattern_literals (set->prefilter, rule->index,
+                                         &line_local) == NULL)
+        printf ("note: rule %s (%s) has no literal that every match holds: "
+                "it is run on every text\n", rule->name, rule->file);
+    }
+}
 
 static int
 rules_check (const char *dir)
@@ -26,9 +55,10 @@ rules_check (const char *dir)
               p->rule ? ": " : "");
       printf ("  %s\n", p->message);
     }
+  print_unfiltered (set);
   printf ("%s: %u rules, %u top-level domains, %u problem%s\n", dir,
-          set->rules->len, g_hash_table_size (set->tlds), set->problems->len,
-          set->problems->len == 1 ? "" : "s");
+          working_rules (set), g_hash_table_size (set->tlds),
+          set->problems->len, set->problems->len == 1 ? "" : "s");
   return set->problems->len ? EX_DATAERR : EX_OK;
 }
 

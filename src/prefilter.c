@@ -81,16 +81,23 @@ set_str (const Parser *ps, const StrSet *set, guint i)
   return ps->bytes + set->offset[i];
 }
 
-/* Adds s; FALSE when the set is full. */
+/* Adds s (which may lie in the arena itself); FALSE when the set is
+ * full. */
 static gboolean
 set_append (Parser *ps, StrSet *set, const char *s, gsize len)
 {
+  guintptr at = (guintptr) s - (guintptr) ps->bytes;
+  gboolean in_arena = ps->bytes != NULL && (guintptr) s >= (guintptr) ps->bytes
+                      && at < ps->bytes_len;
+
   if (set->n == SET_MAX || len > LITERAL_MAX)
     return FALSE;
   if (ps->bytes_len + len > ps->bytes_size)
     {
       ps->bytes_size = MAX (2 * ps->bytes_size, 4096);
       ps->bytes = g_realloc (ps->bytes, ps->bytes_size);
+      if (in_arena)
+        s = ps->bytes + at;   /* it moved with the arena */
     }
   memmove (ps->bytes + ps->bytes_len, s, len);
   set->offset[set->n] = (guint32) ps->bytes_len;

@@ -45,15 +45,20 @@ out=$("$MADOGUCHI" extract - < "$TEST_DATA_DIR/iso2022jp.eml")
 contains "$out" "192.0.2.45" "extract reads standard input"
 
 # rules check: the shipped rules are clean; a broken file is named.
-"$MADOGUCHI" rules check > /dev/null
+shipped=$("$MADOGUCHI" rules check)
 is $? 0 "the shipped rules have no problem"
+count=$(printf '%s\n' "$shipped" | sed -n 's/.*: \([0-9]*\) rules,.*/\1/p')
 mkdir -p "$TEST_HOME/rules"
 cp "$(dirname "$0")/../../rules/"* "$TEST_HOME/rules/"
 printf '[rule broken]\nkind = ipv4\npattern = (?<addr>[0-9\n' > "$TEST_HOME/rules/zz-local.rules"
+printf '[rule words]\nkind = url\npattern = \\w+\n' >> "$TEST_HOME/rules/zz-local.rules"
 out=$("$MADOGUCHI" rules check "$TEST_HOME/rules")
 is $? 65 "rules check exits EX_DATAERR on a problem"
 contains "$out" "zz-local.rules:3: rule broken:" "naming file, line and rule"
 contains "$out" "offset" "and PCRE2's offset"
+contains "$out" "$((count + 1)) rules," "the broken rule is not counted, the other one is"
+contains "$out" "note: rule words (zz-local.rules) has no literal" \
+  "a rule run on every text is named"
 
 # A broken rule never stops intake: the rest still apply.
 printf '[madoguchi]\nrules_dir = %s\n' "$TEST_HOME/rules" > "$TEST_HOME/rules.conf"
