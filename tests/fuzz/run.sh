@@ -34,6 +34,7 @@ case $target in
   timestamp) max_len=4096;  dict=log.dict ;;
   tag)       max_len=1024;  dict=mime.dict ;;
   config)    max_len=16384; dict= ;;
+  prefilter) max_len=4096;  dict=rules.dict ;;
   *) echo "run.sh: unknown target $target" >&2; exit 64 ;;
 esac
 if [ ! -x "$bin" ]; then
