@@ -24,6 +24,7 @@
 #define PRODUCT_MAX 64    /* strings a sequence multiplies out to */
 #define LITERAL_MAX 32    /* bytes in a literal, else the run is cut */
 #define CLASS_MAX 16      /* characters of a class taken one by one */
+#define ARENA_START 4096  /* bytes of strings first allocated */
 
 /*
  * A set of strings, or NULL for "nothing known".  The strings live in
@@ -87,14 +88,14 @@ static gboolean
 set_append (Parser *ps, StrSet *set, const char *s, gsize len)
 {
   guintptr at = (guintptr) s - (guintptr) ps->bytes;
-  gboolean in_arena = ps->bytes != NULL && (guintptr) s >= (guintptr) ps->bytes
+  gboolean in_arena = (guintptr) s >= (guintptr) ps->bytes
                       && at < ps->bytes_len;
 
   if (set->n == SET_MAX || len > LITERAL_MAX)
     return FALSE;
   if (ps->bytes_len + len > ps->bytes_size)
     {
-      ps->bytes_size = MAX (2 * ps->bytes_size, 4096);
+      ps->bytes_size *= 2;
       ps->bytes = g_realloc (ps->bytes, ps->bytes_size);
       if (in_arena)
         s = ps->bytes + at;   /* it moved with the arena */
@@ -872,8 +873,8 @@ GPtrArray *
 prefilter_literals (const char *pattern, gboolean *line_local)
 {
   Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE, FALSE,
-                FALSE, NULL, 0, 0, g_ptr_array_new_with_free_func (g_free),
-                0 };
+                FALSE, g_malloc (ARENA_START), 0, ARENA_START,
+                g_ptr_array_new_with_free_func (g_free), 0 };
   Info info;
   const StrSet *required;
   GPtrArray *literals = NULL;
@@ -1185,7 +1186,7 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
   g_return_val_if_fail (p->built, NULL);
   h->p = p;
   h->len = len;
-  h->candidates = g_malloc0 ((n_patterns + 7) / 8);
+  h->candidates = g_malloc0 (n_patterns / 8 + 1);
   h->runs = g_new0 (GArray *, n_patterns);
   h->spans = g_new0 (GArray *, n_patterns);
   h->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
