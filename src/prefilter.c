@@ -213,10 +213,13 @@ set_product (Parser *ps, const StrSet *a, const StrSet *b)
 static void parse_alternation (Parser *ps, Info *out);
 
 /* A character as it appears in the folded text, or FALSE when a
- * caseless match could be spelled otherwise. */
+ * caseless match could be spelled otherwise, or it is NUL (\x with no
+ * digits is one) or no character at all. */
 static gboolean
 fold_char (const Parser *ps, gunichar c, char out[7], gsize *len)
 {
+  if (c == 0 || c > 0x10ffff)
+    return FALSE;   /* literals are C strings */
   if (c < 0x80)
     {
       out[0] = g_ascii_tolower ((char) c);
@@ -239,7 +242,7 @@ info_char (Parser *ps, gunichar c)
   gsize len;
 
   ps->newline = ps->newline || c == '\n';
-  if (c == 0 || c > 0x10ffff || !fold_char (ps, c, buf, &len))
+  if (!fold_char (ps, c, buf, &len))
     return info;
   info.exact = set_of (ps, buf, len);
   return info;
@@ -351,7 +354,10 @@ skip_reference (Parser *ps, char e)
       ps->p += ps->p < ps->end;
       return;
     }
-  for (gsize i = 0; ps->p < ps->end && i < G_N_ELEMENTS (closers); i++)
+  /* \g{..} \g<..> \g'..' \k<..> \k'..' \k{..} \o{..}; after a digit, a
+   * quote or a brace is just the next character. */
+  for (gsize i = 0; strchr ("gko", e) != NULL && ps->p < ps->end
+                    && i < G_N_ELEMENTS (closers); i++)
     if (*ps->p == closers[i][0])
       {
         const char *close = memchr (ps->p + 1, closers[i][1],
@@ -419,17 +425,38 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
     }
 }
 
+/*
+ * The end of a POSIX class ("[:alpha:]") at ps->p inside a class, or
+ * NULL when the "[" there is a plain character: as PCRE2 reads it, a "]"
+ * before the closing ":]" means no POSIX class ("[(a[:]" is "(", "a",
+ * "[" and ":").
+ */
+static const char *
+posix_class_end (const Parser *ps)
+{
+  if (!at (ps, "[:"))
+    return NULL;
+  for (const char *q = ps->p + 2; q + 1 < ps->end; q++)
+    if (*q == '\\' && (q[1] == ']' || q[1] == '\\'))
+      q++;
+    else if ((*q == '[' && q[1] == ':') || *q == ']')
+      return NULL;
+    else if (*q == ':' && q[1] == ']')
+      return q + 2;
+  return NULL;
+}
+
 /* One member of a class: a character, or FALSE for a set of them
  * (*newline: the set holds \n). */
 static gboolean
 class_member (Parser *ps, gunichar *c, gboolean *newline)
 {
-  if (at (ps, "[:"))
-    {
-      const char *close = g_strstr_len (ps->p, ps->end - ps->p, ":]");
+  const char *posix_end = posix_class_end (ps);
 
+  if (posix_end != NULL)
+    {
       *newline = *newline || at (ps, "[:space:]") || at (ps, "[:cntrl:]");
-      ps->p = close ? close + 2 : ps->end;
+      ps->p = posix_end;
       return FALSE;
     }
   if (*ps->p != '\\')

@@ -28,6 +28,8 @@ static const LiteralCase literal_cases[] = {
   { "foo\\d+bar", "foo", TRUE },
   { "[abc]x", "ax bx cx", TRUE },
   { "[^a]x", "x", FALSE },
+  { "[(a[:]x", "(x :x [x ax", TRUE },        /* "[:" is no POSIX class here */
+  { "[[:digit:]]x", "x", TRUE },
   { "(?<=ab)cd", "cd", TRUE },
   { "(?<!x)(?:GET|POST) /", "get_/ post_/", TRUE },
   { "[a-z]+@[a-z]+", "@", TRUE },
@@ -60,6 +62,7 @@ static const LiteralCase literal_cases[] = {
   { "\\Qa.b\\Ecd", "cd", FALSE },
   { "\\cJport", "port", FALSE },
   { "\\012port", "port", FALSE },
+  { "a\\0'b'c", "'b'c", FALSE },           /* a quote after an octal */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
