@@ -480,12 +480,19 @@ class_member (Parser *ps, gunichar *c, gboolean *newline)
       skip_braces (ps);
       *newline = TRUE;
       return FALSE;
+    case 'c': case 'o': case 'Q':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      /* a control or octal character, or quoted text: all of it, a
+       * "]" in it included, belongs to the class */
+      skip_reference (ps, ps->p[-1]);
+      *newline = TRUE;
+      return FALSE;
     default:
       if (!g_ascii_isalnum (ps->p[-1]))
         break;
-      /* \d \w \s ..., or octal: a set, or unknown */
-      *newline = *newline || strchr ("sWDHvR", ps->p[-1]) != NULL
-                 || g_ascii_isdigit (ps->p[-1]);
+      /* \d \w \s ...: a set */
+      *newline = *newline || strchr ("sWDHvR", ps->p[-1]) != NULL;
       return FALSE;
     }
   ps->p--;

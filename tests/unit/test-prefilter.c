@@ -63,6 +63,8 @@ static const LiteralCase literal_cases[] = {
   { "\\cJport", "port", FALSE },
   { "\\012port", "port", FALSE },
   { "a\\0'b'c", "'b'c", FALSE },           /* a quote after an octal */
+  { "[\\c]x]y", "y", FALSE },               /* \c] is one character */
+  { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
