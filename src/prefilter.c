@@ -446,16 +446,23 @@ posix_class_end (const Parser *ps)
   return NULL;
 }
 
-/* One member of a class: a character, or FALSE for a set of them
- * (*newline: the set holds \n). */
+/* What a member of a class says about \n. */
+enum {
+  NEWLINE_MAYBE = 1,   /* it may be or hold a \n */
+  NEWLINE_SURE = 2,    /* it surely is or holds one */
+};
+
+/* One member of a class: a character, or FALSE for a set of them;
+ * *newline gets NEWLINE_ bits. */
 static gboolean
-class_member (Parser *ps, gunichar *c, gboolean *newline)
+class_member (Parser *ps, gunichar *c, int *newline)
 {
   const char *posix_end = posix_class_end (ps);
 
   if (posix_end != NULL)
     {
-      *newline = *newline || at (ps, "[:space:]") || at (ps, "[:cntrl:]");
+      if (at (ps, "[:space:]") || at (ps, "[:cntrl:]"))
+        *newline |= NEWLINE_SURE;
       ps->p = posix_end;
       return FALSE;
     }
@@ -478,7 +485,7 @@ class_member (Parser *ps, gunichar *c, gboolean *newline)
     case 'x': *c = parse_hex (ps); return TRUE;
     case 'p': case 'P':
       skip_braces (ps);
-      *newline = TRUE;
+      *newline |= NEWLINE_MAYBE;
       return FALSE;
     case 'c': case 'o': case 'Q':
     case '0': case '1': case '2': case '3': case '4':
@@ -486,13 +493,14 @@ class_member (Parser *ps, gunichar *c, gboolean *newline)
       /* a control or octal character, or quoted text: all of it, a
        * "]" in it included, belongs to the class */
       skip_reference (ps, ps->p[-1]);
-      *newline = TRUE;
+      *newline |= NEWLINE_MAYBE;
       return FALSE;
     default:
       if (!g_ascii_isalnum (ps->p[-1]))
         break;
       /* \d \w \s ...: a set */
-      *newline = *newline || strchr ("sWDHvR", ps->p[-1]) != NULL;
+      if (strchr ("sWDHvR", ps->p[-1]) != NULL)
+        *newline |= NEWLINE_SURE;
       return FALSE;
     }
   ps->p--;
@@ -508,7 +516,7 @@ parse_class (Parser *ps)
   gboolean negated = ps->p < ps->end && *ps->p == '^';
   gboolean many = negated;
   gboolean first = TRUE;
-  gboolean newline = FALSE;   /* the listed members hold \n */
+  int newline = 0;   /* NEWLINE_ bits of the members listed */
 
   if (negated)
     ps->p++;
@@ -529,11 +537,12 @@ parse_class (Parser *ps)
           if (!class_member (ps, &hi, &newline) || hi < lo)
             {
               many = TRUE;
-              newline = TRUE;   /* a range we cannot read */
+              newline |= NEWLINE_MAYBE;   /* a range we cannot read */
               continue;
             }
         }
-      newline = newline || (lo <= '\n' && '\n' <= hi);
+      if (lo <= '\n' && '\n' <= hi)
+        newline |= NEWLINE_SURE;
       for (gunichar c = lo; !many && c <= hi; c++)
         {
           char buf[7];
@@ -551,7 +560,9 @@ parse_class (Parser *ps)
     ps->failed = TRUE;
   else
     ps->p++;
-  ps->newline = ps->newline || newline != negated;
+  /* A negated class matches \n unless \n is surely listed. */
+  if (negated ? !(newline & NEWLINE_SURE) : newline != 0)
+    ps->newline = TRUE;
   return many ? info_unknown () : info;
 }
 

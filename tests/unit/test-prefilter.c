@@ -65,6 +65,8 @@ static const LiteralCase literal_cases[] = {
   { "a\\0'b'c", "'b'c", FALSE },           /* a quote after an octal */
   { "[\\c]x]y", "y", FALSE },               /* \c] is one character */
   { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
+  { "[^t\\c]]y", "y", FALSE },   /* \c] may be anything, even... */
+  { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
