@@ -388,7 +388,6 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
     case 'x': *c = parse_hex (ps); return TRUE;
     case 'd': *info = info_digits (ps); return FALSE;
     case 'b': case 'B': case 'A': case 'Z': case 'z': case 'G': case 'K':
-    case 'E':
       *info = info_empty (ps);
       return FALSE;
     case 'p': case 'P':
@@ -605,13 +604,6 @@ parse_group (Parser *ps)
       }
   if (assertion)
     ;
-  else if (at (ps, "?#"))
-    {
-      const char *close = memchr (ps->p, ')', ps->end - ps->p);
-
-      ps->p = close ? close + 1 : ps->end;
-      return info_empty (ps);
-    }
   else if (at (ps, "?:") || at (ps, "?|") || at (ps, "?>"))
     ps->p += 2;
   else if (at (ps, "?<") || at (ps, "?'") || at (ps, "?P<"))
@@ -680,12 +672,31 @@ parse_braces (Parser *ps, guint *min, guint *max)
   return TRUE;
 }
 
+/* Skips what PCRE2 ignores: \E outside \Q...\E and (?#comments).  A
+ * quantifier after them applies to the atom before them. */
+static void
+skip_ignored (Parser *ps)
+{
+  for (;;)
+    if (at (ps, "\\E"))
+      ps->p += 2;
+    else if (at (ps, "(?#"))
+      {
+        const char *close = memchr (ps->p, ')', ps->end - ps->p);
+
+        ps->p = close ? close + 1 : ps->end;
+      }
+    else
+      return;
+}
+
 /* A quantifier after an atom, if any, applied to info. */
 static void
 parse_quantifier (Parser *ps, Info *info)
 {
   guint min, max;
 
+  skip_ignored (ps);
   if (ps->p >= ps->end)
     return;
   if (*ps->p == '*' || *ps->p == '+' || *ps->p == '?')
@@ -760,6 +771,14 @@ parse_atom (Parser *ps)
   return info;
 }
 
+/* Whether another atom follows in this sequence. */
+static gboolean
+sequence_goes_on (Parser *ps)
+{
+  skip_ignored (ps);
+  return ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->failed;
+}
+
 /* Atoms up to | or ) or the end: the exact strings they spell while
  * the product stays small, else the rarest literals of any run. */
 static void
@@ -769,7 +788,7 @@ parse_sequence (Parser *ps, Info *out)
   StrSet *best = NULL;
   gboolean exact = TRUE;
 
-  while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->failed)
+  while (sequence_goes_on (ps))
     {
       Info atom = parse_atom (ps);
       StrSet *product = NULL;

@@ -67,6 +67,8 @@ static const LiteralCase literal_cases[] = {
   { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
   { "[^t\\c]]y", "y", FALSE },   /* \c] may be anything, even... */
   { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
+  { "x0\\E*", "x", TRUE },       /* \E is ignored: the * is 0's */
+  { "x0(?#note)?y", "x0y xy", TRUE },   /* so is a comment */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
