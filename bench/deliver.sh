@@ -18,10 +18,8 @@ cd "$(dirname "$0")/.."
 n=${1:-300}
 . bench/lib.sh
 bench_start compare.sh
-printf '[madoguchi]\n' > "$work/empty.conf"   # the defaults, whatever /etc says
-MADOGUCHI_CONFIG=$work/empty.conf
 MADOGUCHI_HOME=$work/home
-export MADOGUCHI_CONFIG MADOGUCHI_HOME
+export MADOGUCHI_HOME
 ./build/madoguchi init > /dev/null
 
 echo "deliver vs the floor: $n reports, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"

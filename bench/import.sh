@@ -18,9 +18,6 @@ cd "$(dirname "$0")/.."
 n=${1:-2000}
 . bench/lib.sh
 bench_start gen_msgs.py time
-printf '[madoguchi]\n' > "$work/empty.conf"   # the defaults, whatever /etc says
-MADOGUCHI_CONFIG=$work/empty.conf
-export MADOGUCHI_CONFIG
 
 mkdir -p "$work/maildir/new" "$work/maildir/tmp"
 python3 "$KIT/gen_msgs.py" "$work/maildir/cur" "$n"

@@ -20,9 +20,6 @@ cd "$(dirname "$0")/.."
 n=${1:-300}
 . bench/lib.sh
 bench_start driver.c
-printf '[madoguchi]\n' > "$work/empty.conf"   # the defaults, whatever /etc says
-MADOGUCHI_CONFIG=$work/empty.conf
-export MADOGUCHI_CONFIG
 make -s -C "$KIT" OUTDIR="$work/kit" "$work/kit/driver" > /dev/null
 python3 "$KIT/gen_msgs.py" "$work/msgs" "$n"
 

@@ -3,7 +3,9 @@
 # bench_start FILE [time]: stops with a clear message unless the kit
 # (KIT, default ../shared/bench from the top of the tree) has FILE,
 # build/madoguchi is built, and (with "time") /usr/bin/time is there;
-# then makes the scratch directory $work, removed on exit.
+# then makes the scratch directory $work, removed on exit, and points
+# MADOGUCHI_CONFIG at an empty file there: the defaults, whatever /etc
+# says.
 KIT=${KIT:-../shared/bench}
 
 bench_start() {
@@ -16,4 +18,7 @@ bench_start() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
   trap 'rm -rf "${work:?}"' EXIT
   trap 'exit 130' INT TERM
+  printf '[madoguchi]\n' > "$work/empty.conf"
+  MADOGUCHI_CONFIG=$work/empty.conf
+  export MADOGUCHI_CONFIG
 }

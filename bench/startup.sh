@@ -22,9 +22,6 @@ set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_start gen_msgs.py
-printf '[madoguchi]\n' > "$work/empty.conf"   # the defaults, whatever /etc says
-MADOGUCHI_CONFIG=$work/empty.conf
-export MADOGUCHI_CONFIG
 python3 "$KIT/gen_msgs.py" "$work/msgs" 2
 report=$work/msgs/msg-00001.eml   # msg-00000 is the warm-up
 
