@@ -46,7 +46,8 @@ cache_key (const char *dir, GError **error)
         g_string_append_printf (key, "%s -\n", (char *) files->pdata[i]);
       else
         g_string_append_printf (key, "%s %jd %jd.%09ld %ju %ju\n",
-                                (char *) files->pdata[i], (intmax_t) st.st_size,
+                                (char *) files->pdata[i],
+                                (intmax_t) st.st_size,
                                 (intmax_t) st.st_mtim.tv_sec,
                                 st.st_mtim.tv_nsec, (uintmax_t) st.st_ino,
                                 (uintmax_t) st.st_dev);

@@ -16,11 +16,11 @@
  *
  * Patterns are PCRE2 with UTF and MULTILINE, matched under match and
  * depth limits.  Loading only reads them: a pattern is compiled (and
- * JIT'ed) the first time a text may match it (see RuleText), so
- * a process that files one report pays for the rules that report needs.  Values are
- * taken raw: a backslash is the regex's, not GKeyFile's.  A broken rule
- * is skipped and recorded as a problem; it never stops intake.  Only
- * this module and extract.c see PCRE2.
+ * JIT'ed) the first time a text may match it (see RuleText), so a
+ * process that files one report pays for the rules that report needs.
+ * Values are taken raw: a backslash is the regex's, not GKeyFile's.  A
+ * broken rule is skipped and recorded as a problem; it never stops
+ * intake.  Only this module and extract.c see PCRE2.
  */
 #ifndef MADOGUCHI_RULES_H
 #define MADOGUCHI_RULES_H
@@ -135,7 +135,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 
 /*
  * Compiles every pattern now, as `rules check` must, instead of on first
- * use.  Returns the number of problems that found.
+ * use.  Returns the number of problems it found.
  */
 guint rules_compile_all (RuleSet *set);
 
@@ -168,7 +168,7 @@ const char *const *rules_categories (void);
 const char *rules_kind_name (RuleKind kind);
 
 /* Match data for pairs groups; aborts when out of memory, as g_malloc
- * does (a delivery then ends before its commit, and is retried). */
+ * does (the message stays spooled, or the MTA delivers it again). */
 pcre2_match_data *rules_match_data_new (guint32 pairs);
 
 /*
