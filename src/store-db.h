@@ -15,7 +15,6 @@ struct Store {
   sqlite3 *db;
   char *path;
   gboolean batch;         /* inside store_batch_begin: savepoints only */
-  gint64 unindexed;       /* first message not yet in message_fts, or 0 */
 };
 
 /* Sets error from an SQLite result code (BUSY for locks) and returns

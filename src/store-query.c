@@ -39,7 +39,10 @@ static const char SQL_EXCERPT_LIST[] =
   "incident WHERE incident.id = incident_id) FROM ticket "
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
- * its condition true, so nothing is ever spliced into the SQL. */
+ * its condition true, so nothing is ever spliced into the SQL.  A search
+ * of three characters or more looks in the full-text index and reads
+ * whole only the messages that wait to enter it (index_messages in
+ * store.c: fewer than 32); a shorter one reads every message whole. */
 #define SQL_TICKET_LIST_WHERE \
   SQL_TICKET_COLUMNS "WHERE merged_into IS NULL " \
   "AND (:status IS NULL OR status = :status) " \
@@ -55,10 +58,13 @@ static const char SQL_EXCERPT_LIST[] =
   "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last " \
   "  AND ip_end >= :first)) " \
   "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE " \
-  "  (length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts " \
-  "    WHERE message_fts MATCH :phrase)) " \
-  "  OR (length (:search) < 3 AND (subject LIKE '%' || :search_like || '%' " \
-  "    ESCAPE '\\' OR text LIKE '%' || :search_like || '%' ESCAPE '\\')))) "
+  "  length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts " \
+  "    WHERE message_fts MATCH :phrase) " \
+  "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN " \
+  "    length (:search) < 3 THEN 0 ELSE (SELECT COALESCE (max (id), 0) " \
+  "    FROM message_fts_docsize) END) " \
+  "  AND (subject LIKE '%' || :search_like || '%' ESCAPE '\\' " \
+  "    OR text LIKE '%' || :search_like || '%' ESCAPE '\\'))) "
 
 /* One statement per order, so that each can walk its index and stop at
  * the limit (an ORDER BY expression would sort the whole table). */

@@ -19,6 +19,7 @@
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
 #define STORE_SCHEMA_VERSION 2
+#define INDEX_BATCH 32   /* deliveries index their messages this many at once */
 
 static const char SQL_NEXT_NUMBER[] =
   "INSERT INTO counter (year, last) VALUES (:year, 1) "
@@ -43,6 +44,12 @@ static const char SQL_FORM_INSERT[] =
   "INSERT INTO form_field (ticket_id, message_id, name, value) "
   "VALUES (:ticket, :message, :name, :value)";
 
+/* The messages not in the full-text index yet: they are indexed in id
+ * order, so those after the last one in it (FTS5 keeps a row in
+ * message_fts_docsize for each). */
+#define SQL_LAST_INDEXED \
+  "(SELECT COALESCE (max (id), 0) FROM message_fts_docsize)"
+
 /* The index holds the first 1 Mi characters of each message's text: a
  * report is found by what it says, and indexing all of a 50 MB log
  * attached would take seconds and a hundred megabytes (FTS5 builds each
@@ -50,7 +57,10 @@ static const char SQL_FORM_INSERT[] =
 static const char SQL_INDEX_MESSAGES[] =
   "INSERT INTO message_fts (rowid, subject, text) "
   "SELECT id, subject, substr (text, 1, 1048576) FROM message "
-  "WHERE id >= :first";
+  "WHERE id > " SQL_LAST_INDEXED;
+
+static const char SQL_UNINDEXED[] =
+  "SELECT COALESCE ((SELECT max (id) FROM message), 0) - " SQL_LAST_INDEXED;
 
 static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
@@ -341,29 +351,32 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":thread", filed->thread);
   if (!store_step (store, stmt, "cannot insert message", error))
     return 0;
-  if (store->unindexed == 0)
-    store->unindexed = sqlite3_last_insert_rowid (store->db);
   return sqlite3_last_insert_rowid (store->db);
 }
 
-/* Adds the messages inserted since the last call to the full-text
- * index, in one statement: the last of a transaction, so that FTS5
- * writes one index segment for all of them. */
+/*
+ * Adds the messages not in the full-text index to it, if at least
+ * waiting of them wait, in one statement: the last of a transaction, so
+ * that FTS5 writes one index segment for all of them.  A delivery leaves
+ * its message to wait (searches read the waiting ones whole, see
+ * store-query.c) and indexes INDEX_BATCH at a time: indexing one message
+ * alone costs about as much as the rest of filing it.
+ */
 static gboolean
-index_messages (Store *store, GError **error)
+index_messages (Store *store, gint64 waiting, GError **error)
 {
+  g_autoptr (sqlite3_stmt) count = store_prepare (store, SQL_UNINDEXED,
+                                                  error);
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  if (store->unindexed == 0)
+  if (count == NULL)
+    return FALSE;
+  if (sqlite3_step (count) == SQLITE_ROW
+      && sqlite3_column_int64 (count, 0) < waiting)
     return TRUE;
   stmt = store_prepare (store, SQL_INDEX_MESSAGES, error);
-  if (stmt == NULL)
-    return FALSE;
-  store_bind_int (stmt, ":first", store->unindexed);
-  if (!store_step (store, stmt, "cannot index messages", error))
-    return FALSE;
-  store->unindexed = 0;
-  return TRUE;
+  return stmt != NULL
+         && store_step (store, stmt, "cannot index messages", error);
 }
 
 static gboolean
@@ -692,17 +705,14 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
   const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
                                       : "ROLLBACK";
 
-  gint64 unindexed = store->unindexed;
-
   if (!store_exec (store, begin, error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
       || (!filed->duplicate && !file_message (store, delivery, filed, error))
-      || (!store->batch && !index_messages (store, error))
+      || (!store->batch && !index_messages (store, INDEX_BATCH, error))
       || !store_exec (store, commit, error))
     {
       store_exec (store, rollback, NULL);
-      store->unindexed = unindexed;
       return FALSE;
     }
   return TRUE;
@@ -714,7 +724,6 @@ store_batch_begin (Store *store, GError **error)
   if (!store_exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   store->batch = TRUE;
-  store->unindexed = 0;
   return TRUE;
 }
 
@@ -722,9 +731,8 @@ gboolean
 store_batch_commit (Store *store, GError **error)
 {
   store->batch = FALSE;
-  if (index_messages (store, error) && store_exec (store, "COMMIT", error))
+  if (index_messages (store, 1, error) && store_exec (store, "COMMIT", error))
     return TRUE;
   store_exec (store, "ROLLBACK", NULL);
-  store->unindexed = 0;
   return FALSE;
 }

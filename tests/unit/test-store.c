@@ -15,7 +15,7 @@ typedef struct {
   Store *store;
 } Fixture;
 
-static const MessageLimits limits = { 32, 1000, 1 << 20 };
+static const MessageLimits limits = { 32, 1000, 4 << 20 };
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -233,11 +233,49 @@ test_search_index (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
 }
 
+static gint64
+indexed_messages (Fixture *f)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM "
+                                       "message_fts_docsize", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* Deliveries leave their messages to enter the index 32 at a time; a
+ * search reads the ones still waiting whole, so every message is found
+ * all along. */
+static void
+test_search_waiting (Fixture *f, gconstpointer data)
+{
+  for (int n = 1; n <= 40; n++)
+    {
+      g_autofree char *raw = report (n);
+
+      file_raw (f, raw, strlen (raw), 1700000000 + n);
+      g_assert_cmpuint (count_search (f, "body"), ==, (guint) n);
+      g_assert_cmpuint (count_search (f, "report 1"), ==,
+                        n < 10 ? 1 : n < 19 ? (guint) n - 8 : 11);
+    }
+  g_assert_cmpint (indexed_messages (f), ==, 32);
+}
+
 /* The index holds the first 1 Mi characters of a message's text: a word
- * there is found, one only deeper is not (as the man page says). */
+ * there is found, one only deeper is not (as the man page says); while
+ * the message waits to enter the index, it is read whole. */
 static void
 test_search_index_limit (Fixture *f, gconstpointer data)
 {
+  g_autoptr (GError) error = NULL;
   GString *raw = g_string_new ("From: r@example.net\nSubject: big log\n"
                                "Message-ID: <big@x>\n\nneedle\n");
 
@@ -246,6 +284,11 @@ test_search_index_limit (Fixture *f, gconstpointer data)
                      "closed by 192.0.2.1 port 22 [preauth]\n");
   g_string_append (raw, "deepword\n");
   file_raw (f, raw->str, raw->len, 1700000000);
+  g_assert_cmpint (indexed_messages (f), ==, 0);
+  g_assert_cmpuint (count_search (f, "deepword"), ==, 1);
+  g_assert_true (store_batch_begin (f->store, &error));
+  g_assert_true (store_batch_commit (f->store, &error));   /* indexes it */
+  g_assert_cmpint (indexed_messages (f), ==, 1);
   g_assert_cmpuint (count_search (f, "needle"), ==, 1);
   g_assert_cmpuint (count_search (f, "deepword"), ==, 0);
   g_string_free (raw, TRUE);
@@ -320,6 +363,7 @@ main (int argc, char **argv)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
   ADD ("/store/search-index-limit", test_search_index_limit);
+  ADD ("/store/search-waiting", test_search_waiting);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
