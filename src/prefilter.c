@@ -25,6 +25,7 @@
 #define LITERAL_MAX 32    /* bytes in a literal, else the run is cut */
 #define CLASS_MAX 16      /* characters of a class taken one by one */
 #define ARENA_START 4096  /* bytes of strings first allocated */
+#define DEPTH_MAX 250     /* groups within groups, as PCRE2 allows */
 
 /*
  * A set of strings, or NULL for "nothing known".  The strings live in
@@ -57,6 +58,7 @@ typedef struct {
   gsize bytes_size;
   GPtrArray *blocks;   /* the arena of sets: blocks of SETS_PER_BLOCK */
   guint used;          /* sets used in the last block */
+  guint depth;         /* groups open */
 } Parser;
 
 #define SETS_PER_BLOCK 16
@@ -632,7 +634,14 @@ parse_group (Parser *ps)
       ps->failed = TRUE;
       return info_unknown ();
     }
+  if (++ps->depth > DEPTH_MAX)
+    {
+      /* PCRE2 refuses such a pattern too (parens_nest_limit) */
+      ps->failed = TRUE;
+      return info_unknown ();
+    }
   parse_alternation (ps, &info);
+  ps->depth--;
   if (ps->p >= ps->end || *ps->p != ')')
     ps->failed = TRUE;
   else
@@ -938,7 +947,7 @@ prefilter_literals (const char *pattern, gboolean *line_local)
 {
   Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE, FALSE,
                 FALSE, g_malloc (ARENA_START), 0, ARENA_START,
-                g_ptr_array_new_with_free_func (g_free), 0 };
+                g_ptr_array_new_with_free_func (g_free), 0, 0 };
   Info info;
   const StrSet *required;
   GPtrArray *literals = NULL;

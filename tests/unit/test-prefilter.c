@@ -101,6 +101,33 @@ test_literals (gconstpointer data)
     g_assert_cmpstr (got->pdata[i], ==, g_strdelimit (want[i], "_", ' '));
 }
 
+/* Patterns a site could write by mistake, or a fuzzer: deep nesting is
+ * refused (as PCRE2 refuses it) without exhausting the stack, and a huge
+ * alternation keeps to the set limits. */
+static void
+test_hostile_patterns (void)
+{
+  GString *deep = g_string_new (NULL);
+  GString *wide = g_string_new (NULL);
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (GPtrArray) some = NULL;
+
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, '(');
+  g_string_append (deep, "abc");
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, ')');
+  none = prefilter_literals (deep->str, NULL);
+  g_assert_null (none);
+  for (int i = 0; i < 20000; i++)
+    g_string_append_printf (wide, "%sword%d", i ? "|" : "", i);
+  some = prefilter_literals (wide->str, NULL);
+  g_assert_nonnull (some);              /* cut to prefixes: "word" */
+  g_assert_cmpuint (some->len, <=, 256);
+  g_string_free (deep, TRUE);
+  g_string_free (wide, TRUE);
+}
+
 static gboolean
 candidate (const Prefilter *p, guint n, const char *text)
 {
@@ -300,6 +327,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &literal_cases[i], test_literals);
     }
   g_test_add_func ("/prefilter/scan", test_scan);
+  g_test_add_func ("/prefilter/hostile-patterns", test_hostile_patterns);
   g_test_add_func ("/prefilter/sound-on-corpus", test_sound_on_corpus);
   return g_test_run ();
 }
