@@ -98,7 +98,7 @@ row() {
 header() {
   printf '%-28s %8s %9s %10s %5s  %s\n' case MB seconds "RSS MB" exit "ticket: flags"
 }
-echo "big reports through deliver, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+bench_title "big reports through deliver"
 report log "$size" "$work/log.eml"
 report binary "$size" "$work/binary.eml"
 config fit "$size" fit

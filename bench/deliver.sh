@@ -22,7 +22,7 @@ MADOGUCHI_HOME=$work/home
 export MADOGUCHI_HOME
 ./build/madoguchi init > /dev/null
 
-echo "deliver vs the floor: $n reports, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+bench_title "deliver vs the floor: $n reports"
 rc=0
 # OUTDIR: the kit's driver, floor, reports and floor database, all in
 # $work (compare.sh's default is a shared /tmp/madoguchi-bench).

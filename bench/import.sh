@@ -33,7 +33,7 @@ with open(sys.argv[2], "wb") as out:
         out.write(b"\n")
 PY
 
-echo "import: $n kit reports, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+bench_title "import: $n kit reports"
 for kind in maildir mbox; do
   case $kind in
     maildir) src=$work/maildir; size=$(( $(cat "$src"/cur/msg-*.eml | wc -c) / 1024 )) ;;

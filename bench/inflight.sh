@@ -23,7 +23,7 @@ bench_start driver.c
 make -s -C "$KIT" OUTDIR="$work/kit" "$work/kit/driver" > /dev/null
 python3 "$KIT/gen_msgs.py" "$work/msgs" "$n"
 
-echo "deliveries in flight: $n reports, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+bench_title "deliveries in flight: $n reports"
 for j in 1 2; do
   home=$work/home-j$j
   MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null

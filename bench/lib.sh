@@ -22,3 +22,8 @@ bench_start() {
   MADOGUCHI_CONFIG=$work/empty.conf
   export MADOGUCHI_CONFIG
 }
+
+# bench_title TEXT: the first line of a report: TEXT and the machine.
+bench_title() {
+  echo "$1, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+}
