@@ -402,7 +402,13 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
       ps->newline = TRUE;   /* these match \n too */
       *info = info_unknown ();
       return FALSE;
-    case 'w': case 'S': case 'h': case 'V': case 'N':
+    case 'N':
+      if (at (ps, "{"))
+        skip_braces (ps);   /* \N{U+hh...}: a character we do not read */
+      ps->newline = TRUE;
+      *info = info_unknown ();
+      return FALSE;
+    case 'w': case 'S': case 'h': case 'V':
       *info = info_unknown ();
       return FALSE;
     case 'g': case 'k': case 'o': case 'c': case 'Q':
@@ -681,14 +687,16 @@ parse_braces (Parser *ps, guint *min, guint *max)
   return TRUE;
 }
 
-/* Skips what PCRE2 ignores: \E outside \Q...\E and (?#comments).  A
- * quantifier after them applies to the atom before them. */
+/* Skips what PCRE2 ignores: \E outside \Q...\E, an empty \Q\E and
+ * (?#comments).  A quantifier after them applies to the atom before. */
 static void
 skip_ignored (Parser *ps)
 {
   for (;;)
     if (at (ps, "\\E"))
       ps->p += 2;
+    else if (at (ps, "\\Q\\E"))
+      ps->p += 4;   /* an empty quote */
     else if (at (ps, "(?#"))
       {
         const char *close = memchr (ps->p, ')', ps->end - ps->p);

@@ -69,6 +69,8 @@ static const LiteralCase literal_cases[] = {
   { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
   { "x0\\E*", "x", TRUE },       /* \E is ignored: the * is 0's */
   { "x0(?#note)?y", "x0y xy", TRUE },   /* so is a comment */
+  { "x0\\Q\\E*", "x", TRUE },            /* and an empty quote */
+  { "x\\N{U+0041}yz", "yz", FALSE },       /* a named character */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
