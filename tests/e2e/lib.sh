@@ -88,3 +88,20 @@ done_testing() {
   [ "$test_failed" -eq 0 ]
   exit $?
 }
+
+# nap: a short pause inside a polling loop.
+nap() {
+  sleep 0.1 2>/dev/null || sleep 1
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; status 1
+# if it still fails after SECONDS.
+wait_until() {
+  deadline=$(($(date +%s) + $1))
+  shift
+  while ! "$@"; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    nap
+  done
+  return 0
+}

@@ -89,23 +89,6 @@ t080_exit() {
 trap t080_exit EXIT
 trap 'exit 1' HUP INT TERM
 
-# nap: a short pause inside a polling loop.
-nap() {
-  sleep 0.1 2>/dev/null || sleep 1
-}
-
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; status 1
-# if it still fails after SECONDS.
-wait_until() {
-  deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    nap
-  done
-  return 0
-}
-
 # diag_log: the instance's log, as TAP diagnostics.
 diag_log() {
   echo "# --- $MAILLOG ---"

@@ -99,22 +99,6 @@ t110_exit() {
 trap t110_exit EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
-nap() {
-  sleep 0.1 2>/dev/null || sleep 1
-}
-
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; status 1
-# if it still fails after SECONDS.
-wait_until() {
-  deadline=$(($(date +%s) + $1))
-  shift
-  while ! "$@"; do
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    nap
-  done
-  return 0
-}
-
 diag_log() {
   echo "# --- $MAILLOG (last 40 lines) ---"
   sed 's/^/# /' "$MAILLOG" 2>/dev/null | tail -40
