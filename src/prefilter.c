@@ -687,24 +687,16 @@ parse_braces (Parser *ps, guint *min, guint *max)
   return TRUE;
 }
 
-/* Skips what PCRE2 ignores: \E outside \Q...\E, an empty \Q\E and
- * (?#comments).  A quantifier after them applies to the atom before. */
+/* What PCRE2 ignores, and a quantifier after it then applies to the
+ * atom before (\E outside a quote, an empty \Q\E, a (?#comment)), is
+ * not followed: a pattern holding it has no literals.  Rule files have
+ * no use for them, and each is one more way to read a pattern otherwise
+ * than PCRE2 does. */
 static void
-skip_ignored (Parser *ps)
+refuse_ignored (Parser *ps)
 {
-  for (;;)
-    if (at (ps, "\\E"))
-      ps->p += 2;
-    else if (at (ps, "\\Q\\E"))
-      ps->p += 4;   /* an empty quote */
-    else if (at (ps, "(?#"))
-      {
-        const char *close = memchr (ps->p, ')', ps->end - ps->p);
-
-        ps->p = close ? close + 1 : ps->end;
-      }
-    else
-      return;
+  if (at (ps, "\\E") || at (ps, "\\Q\\E") || at (ps, "(?#"))
+    ps->failed = TRUE;
 }
 
 /* A quantifier after an atom, if any, applied to info. */
@@ -713,8 +705,8 @@ parse_quantifier (Parser *ps, Info *info)
 {
   guint min, max;
 
-  skip_ignored (ps);
-  if (ps->p >= ps->end)
+  refuse_ignored (ps);
+  if (ps->p >= ps->end || ps->failed)
     return;
   if (*ps->p == '*' || *ps->p == '+' || *ps->p == '?')
     {
@@ -779,6 +771,11 @@ parse_atom (Parser *ps)
       ps->p++;
       info = info_empty (ps);
       break;
+    case '*': case '+': case '?':
+      /* a quantifier where an atom should be: PCRE2 either refuses it
+       * or reads it otherwise (as a lazy or possessive mark) */
+      ps->failed = TRUE;
+      return info_unknown ();
     default:
       c = next_char (ps);
       info = info_char (ps, c);
@@ -792,7 +789,7 @@ parse_atom (Parser *ps)
 static gboolean
 sequence_goes_on (Parser *ps)
 {
-  skip_ignored (ps);
+  refuse_ignored (ps);
   return ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->failed;
 }
 

@@ -67,9 +67,12 @@ static const LiteralCase literal_cases[] = {
   { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
   { "[^t\\c]]y", "y", FALSE },   /* \c] may be anything, even... */
   { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
-  { "x0\\E*", "x", TRUE },       /* \E is ignored: the * is 0's */
-  { "x0(?#note)?y", "x0y xy", TRUE },   /* so is a comment */
-  { "x0\\Q\\E*", "x", TRUE },            /* and an empty quote */
+  /* PCRE2 ignores these, and a quantifier after them then applies to
+   * the atom before: not followed. */
+  { "x0\\E*", NULL, FALSE },
+  { "x0(?#note)?y", NULL, FALSE },
+  { "x0\\Q\\E*", NULL, FALSE },
+  { "x0?\\E?", NULL, FALSE },
   { "x\\N{U+0041}yz", "yz", FALSE },       /* a named character */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
