@@ -641,3 +641,14 @@ charset_decode_header (const char *raw)
   g_byte_array_unref (d.bytes);
   return result;
 }
+
+gsize
+charset_utf8_cut (const char *text, gsize len, gsize max)
+{
+  const char *cut;
+
+  if (len <= max)
+    return len;
+  cut = g_utf8_find_prev_char (text, text + max + 1);
+  return cut ? (gsize) (cut - text) : 0;
+}

@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include "madoguchi/charset.h"
+
 #define NEGATION_BEFORE 48   /* bytes a negation may stand before a match */
 #define NEGATION_AFTER 24    /*   or after it (Japanese negates after) */
 #define MATCHED_MAX 80
@@ -174,16 +176,16 @@ string_free (gpointer data)
 static const char *
 capped (Classify *c, const char *text)
 {
+  gsize len = strnlen (text, CLASSIFY_TEXT_MAX + 1);
   GString *out;
-  const char *cut;
 
-  if (strnlen (text, CLASSIFY_TEXT_MAX + 1) <= CLASSIFY_TEXT_MAX)
+  if (len <= CLASSIFY_TEXT_MAX)
     return text;
   out = g_hash_table_lookup (c->capped, text);
   if (out != NULL)
     return out->str;
-  cut = g_utf8_find_prev_char (text, text + CLASSIFY_TEXT_MAX + 1);
-  out = g_string_new_len (text, cut - text);
+  out = g_string_new_len (text, (gssize) charset_utf8_cut (
+    text, len, CLASSIFY_TEXT_MAX));
   g_hash_table_insert (c->capped, (gpointer) text, out);
   return out->str;
 }
@@ -318,11 +320,9 @@ add_reason (Classify *c, const Rule *rule, const char *where,
             const char *matched, gsize len)
 {
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
-  const char *end = matched + MIN (len, MATCHED_MAX);
-
   /* Cut on a character boundary and keep it one line. */
-  if (end < matched + len)
-    end = g_utf8_find_prev_char (matched, end + 1);
+  const char *end = matched + charset_utf8_cut (matched, len, MATCHED_MAX);
+
   r->rule = g_strdup (rule->name);
   r->category = rule->category;
   r->score = rule->weight;

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "madoguchi/charset.h"
 #include "madoguchi/timestamp.h"
 
 #define EXCERPT_TEXT_MAX (2 * 1024 * 1024)
@@ -708,10 +709,8 @@ add_excerpt (Scan *s, guint first, guint last)
   if (strlen (text) > EXCERPT_TEXT_MAX - s->excerpt_bytes)
     {
       /* Cut at a character boundary, and say so. */
-      char *cut = g_utf8_find_prev_char (text, text + EXCERPT_TEXT_MAX
-                                                - s->excerpt_bytes + 1);
-
-      *(cut ? cut : text) = '\0';
+      text[charset_utf8_cut (text, strlen (text),
+                             EXCERPT_TEXT_MAX - s->excerpt_bytes)] = '\0';
       s->result->limit_hit = TRUE;
     }
   s->excerpt_bytes += strlen (text);
@@ -925,9 +924,7 @@ scan_budgeted (Scan *s, const char *text, gsize len, guint part,
   if (len > *budget)
     {
       /* Cut at a character boundary so the text stays valid UTF-8. */
-      const char *cut = g_utf8_find_prev_char (text, text + *budget + 1);
-
-      len = cut ? (gsize) (cut - text) : 0;
+      len = charset_utf8_cut (text, len, *budget);
       s->result->limit_hit = TRUE;
     }
   *budget -= len;

@@ -37,4 +37,11 @@ char *charset_to_utf8 (const char *charset, const char *data, gsize len,
  */
 char *charset_decode_header (const char *raw);
 
+/*
+ * How many bytes of UTF-8 text (len bytes) fit in max: len itself when
+ * it is no more, else the longest prefix that ends on a character
+ * boundary.
+ */
+gsize charset_utf8_cut (const char *text, gsize len, gsize max);
+
 #endif
