@@ -2,6 +2,7 @@
  * test-store.c - the SQLite store: schema, numbering, filing, dedup,
  * lookups, and the raw bytes kept verbatim.
  */
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,104 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "body"), ==, 2);
 }
 
+static gint64
+wal_size (Fixture *f)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  GStatBuf st;
+
+  return g_stat (wal, &st) == 0 ? (gint64) st.st_size : -1;
+}
+
+static int
+count_rows (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int n;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* Each delivery is a process: closing keeps the WAL (no checkpoint, no
+ * unlink) and a close that finds it grown past half a megabyte empties
+ * it.  Whatever the WAL holds is the database's: another connection
+ * sees every ticket. */
+static void
+test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 largest = 0;
+  gboolean kept = FALSE, emptied = FALSE;
+
+  for (int n = 1; n <= 40; n++)
+    {
+      g_autofree char *raw = report (n);
+      gint64 size;
+
+      file_raw (f, raw, strlen (raw), 1700000000 + n);
+      store_close (f->store);
+      size = wal_size (f);
+      kept |= size > 0;
+      emptied |= size == 0;
+      largest = MAX (largest, size);
+      f->store = store_open (f->path, 1000, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_true (kept);
+  g_assert_true (emptied);
+  g_assert_cmpint (largest, <, 1024 * 1024);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   40);
+}
+
+/* Emptying the WAL never waits for another connection (a delivery must
+ * not sit behind an operator's long read, for as long as the busy
+ * timeout): while a reader holds its snapshot the WAL stays, and the
+ * next close after the reader is gone empties it. */
+static void
+test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
+                               "Message-ID: <long@x>\n\n");
+  sqlite3 *reader = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  store_close (f->store);
+  f->store = store_open (f->path, 3600 * 1000, &error);   /* an hour */
+  g_assert_no_error (error);
+  while (raw->len < 700 * 1024)
+    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
+                     "closed by 192.0.2.1 port 22 [preauth]\n");
+  file_raw (f, raw->str, raw->len, 1700000000);
+  g_assert_cmpint (sqlite3_open (f->path, &reader), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (reader, "BEGIN", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (reader, "SELECT count(*) FROM ticket",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_clear_pointer (&f->store, store_close);
+  g_assert_cmpint (wal_size (f), >, 512 * 1024);
+  sqlite3_finalize (stmt);
+  sqlite3_exec (reader, "COMMIT", NULL, NULL, NULL);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&f->store, store_close);
+  g_assert_cmpint (wal_size (f), ==, 0);
+  sqlite3_close (reader);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_string_free (raw, TRUE);
+}
+
 typedef struct {
   const char *input;
   const char *canonical;
@@ -365,6 +464,8 @@ main (int argc, char **argv)
   ADD ("/store/search-index-limit", test_search_index_limit);
   ADD ("/store/search-waiting", test_search_waiting);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
+  ADD ("/store/wal-kept-then-truncated", test_wal_kept_then_truncated);
+  ADD ("/store/wal-truncate-never-waits", test_wal_truncate_never_waits);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
