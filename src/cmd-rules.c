@@ -57,7 +57,7 @@ rules_check (const char *dir)
     }
   print_unfiltered (set);
   printf ("%s: %u rules, %u top-level domains, %u problem%s\n", dir,
-          working_rules (set), g_hash_table_size (set->tlds),
+          working_rules (set), set->tlds->len,
           set->problems->len, set->problems->len == 1 ? "" : "s");
   return set->problems->len ? EX_DATAERR : EX_OK;
 }

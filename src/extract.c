@@ -439,7 +439,7 @@ known_tld (const Scan *s, const char *name)
   const char *dot = strrchr (name, '.');
   g_autofree char *tld = g_ascii_strdown (dot ? dot + 1 : name, -1);
 
-  return g_hash_table_contains (s->rules->tlds, tld);
+  return rules_known_tld (s->rules, tld);
 }
 
 /* "setup.sh" and "report.zip" are files, not domains. */

@@ -1086,15 +1086,29 @@ prefilter_count (const Prefilter *p)
   return p->patterns->len;
 }
 
-static gint
-compare_literals (gconstpointer a, gconstpointer b)
+/* Orders the literals by their first two bytes, ties kept in order: two
+ * stable counting passes, second byte then first.  Linear: a comparison
+ * sort of the ~1,700 literals of the default rules was a third of what a
+ * delivery spent loading its rules. */
+static void
+sort_literals (GArray *literals)
 {
-  const guint8 *x = ((const Literal *) a)->head;
-  const guint8 *y = ((const Literal *) b)->head;
+  Literal *sorted = g_new (Literal, literals->len);
 
-  if (x[0] != y[0])
-    return x[0] - y[0];
-  return x[1] - y[1];
+  for (int byte = 1; byte >= 0; byte--)
+    {
+      const Literal *from = (const Literal *) literals->data;
+      guint start[257] = { 0 };
+
+      for (guint i = 0; i < literals->len; i++)
+        start[from[i].head[byte] + 1]++;
+      for (guint b = 0; b < 256; b++)
+        start[b + 1] += start[b];
+      for (guint i = 0; i < literals->len; i++)
+        sorted[start[from[i].head[byte]]++] = from[i];
+      memcpy (literals->data, sorted, literals->len * sizeof (Literal));
+    }
+  g_free (sorted);
 }
 
 static const GPtrArray *
@@ -1131,7 +1145,7 @@ prefilter_build (Prefilter *p)
             }
         }
     }
-  g_array_sort (p->literals, compare_literals);
+  sort_literals (p->literals);
   memset (p->first, 0, sizeof p->first);
   for (guint i = 0; i < p->literals->len; i++)
     p->first[(guint8) g_array_index (p->literals, Literal, i).text[0] + 1]++;

@@ -21,7 +21,7 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-#define CACHE_FORMAT "madoguchi rules cache 1"
+#define CACHE_FORMAT "madoguchi rules cache 2"
 #define NONE G_MAXUINT64     /* the length of an absent string or list */
 
 /* What the cache must have been written from. */
@@ -121,8 +121,7 @@ static GBytes *
 set_to_bytes (const RuleSet *set, const char *key)
 {
   GByteArray *out = g_byte_array_new ();
-  GHashTableIter iter;
-  gpointer tld;
+  GString *tlds = g_string_new (NULL);
 
   put_str (out, key);
   put_u64 (out, set->rules->len);
@@ -138,10 +137,10 @@ set_to_bytes (const RuleSet *set, const char *key)
       put_str (out, p->rule);
       put_str (out, p->message);
     }
-  put_u64 (out, g_hash_table_size (set->tlds));
-  g_hash_table_iter_init (&iter, set->tlds);
-  while (g_hash_table_iter_next (&iter, &tld, NULL))
-    put_str (out, tld);
+  for (guint i = 0; i < set->tlds->len; i++)
+    g_string_append_printf (tlds, "%s\n", (char *) set->tlds->pdata[i]);
+  put_str (out, tlds->str);
+  g_string_free (tlds, TRUE);
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -340,14 +339,7 @@ load (const char *dir, const char *key, const char *path)
   for (guint64 i = 0; i < n && !rd.bad; i++)
     g_ptr_array_add (set->rules, get_rule (&rd, set));
   get_problems (&rd, set);
-  n = get_u64 (&rd);
-  for (guint64 i = 0; i < n && !rd.bad; i++)
-    {
-      char *tld = get_str (&rd);
-
-      if (tld != NULL)
-        g_hash_table_add (set->tlds, tld);
-    }
+  rules_set_tlds (set, get_str (&rd));
   if (rd.bad || rd.p != rd.end)
     {
       rules_free (set);

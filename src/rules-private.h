@@ -11,6 +11,9 @@
 RuleSet *rules_set_new (const char *dir);
 
 void rules_rule_free (gpointer rule);
+/* Takes text, top-level domains in lower case one per line, as the
+ * set's. */
+void rules_set_tlds (RuleSet *set, char *text);
 void rules_problem_free (gpointer problem);
 
 /* The NAME.rules files of dir, sorted; NULL (and error) if unreadable. */

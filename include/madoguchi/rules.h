@@ -105,7 +105,9 @@ struct RuleSet {
   char *dir;
   GPtrArray *rules;        /* of Rule, in file name then file order */
   GPtrArray *problems;     /* of RuleProblem */
-  GHashTable *tlds;        /* lower-case top-level domains (a set) */
+  GPtrArray *tlds;         /* lower-case top-level domains, sorted, each
+                            * once; they point into tld_text */
+  char *tld_text;
   pcre2_match_context *match_context;
   struct Prefilter *prefilter;
   GMutex lock;             /* taken to compile */
@@ -131,6 +133,8 @@ RuleSet *rules_load_cached (const char *dir, const char *cache,
                             GError **error);
 
 void rules_free (RuleSet *set);
+/* Whether tld (lower case, no dot) is a known top-level domain. */
+gboolean rules_known_tld (const RuleSet *set, const char *tld);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 
 /*

@@ -157,14 +157,18 @@ test_unparsable_file (Fixture *f, gconstpointer data)
 
   write_file (f, "bad.rules", "this is not a key file\n[rule x\n");
   write_file (f, "good.rules", "[rule y]\nkind = url\npattern = y\n");
-  write_file (f, "tlds", "# comment\ncom\nJP\n");
+  write_file (f, "tlds", "# comment\norg\nJP\ncom\njp\n");
   set = rules_load (f->dir, &error);
   g_assert_cmpuint (set->rules->len, ==, 1);
   g_assert_cmpuint (set->problems->len, ==, 1);
   g_assert_cmpstr (((RuleProblem *) set->problems->pdata[0])->file, ==,
                    "bad.rules");
-  g_assert_true (g_hash_table_contains (set->tlds, "jp"));
-  g_assert_false (g_hash_table_contains (set->tlds, "# comment"));
+  g_assert_true (rules_known_tld (set, "jp"));
+  g_assert_false (rules_known_tld (set, "# comment"));
+  g_assert_true (rules_known_tld (set, "com"));
+  g_assert_true (rules_known_tld (set, "org"));
+  g_assert_false (rules_known_tld (set, "net"));
+  g_assert_cmpuint (set->tlds->len, ==, 3);   /* "jp" once */
 }
 
 static void
@@ -188,7 +192,7 @@ test_shipped_rules (void)
   g_assert_cmpuint (rules_compile_all (set), ==, 0);
   g_assert_cmpuint (set->problems->len, ==, 0);
   g_assert_cmpuint (set->rules->len, >, 10);
-  g_assert_true (g_hash_table_contains (set->tlds, "jp"));
+  g_assert_true (rules_known_tld (set, "jp"));
 }
 
 /* A site rule with catastrophic backtracking stops at the match limit
@@ -289,7 +293,6 @@ static char *
 describe (const RuleSet *set)
 {
   GString *out = g_string_new (NULL);
-  g_autoptr (GList) tlds = g_hash_table_get_keys (set->tlds);
 
   for (guint i = 0; i < set->rules->len; i++)
     {
@@ -316,9 +319,8 @@ describe (const RuleSet *set)
       g_string_append_printf (out, "%s:%d: %s: %s\n", p->file, p->line,
                               p->rule, p->message);
     }
-  tlds = g_list_sort (tlds, (GCompareFunc) strcmp);
-  for (GList *l = tlds; l != NULL; l = l->next)
-    g_string_append_printf (out, "%s ", (char *) l->data);
+  for (guint i = 0; i < set->tlds->len; i++)
+    g_string_append_printf (out, "%s ", (char *) set->tlds->pdata[i]);
   return g_string_free (out, FALSE);
 }
 
