@@ -2,9 +2,13 @@
  * rules-cache.c - the loaded rule set kept in one file, so that each
  * delivery need not parse the rule files and reduce every pattern again.
  *
- * The cache holds everything rules_load produces except the compiled
- * patterns (compiled on first use anyway), as length-prefixed strings
- * and 64-bit numbers, read back with every length checked.  It starts
+ * The cache holds everything rules_load produces, and every pattern
+ * compiled (pcre2_serialize_encode: PCRE2's own byte code, which a
+ * process only decodes and JIT-compiles when it needs the rule), as
+ * length-prefixed strings and 64-bit numbers, read back with every length
+ * checked.  PCRE2 does not check byte code it decodes, so each one
+ * carries a hash, checked before decoding; a mismatch compiles the
+ * pattern from its text instead.  It starts
  * with a key naming the cache format, the PCRE2 version, the rule
  * directory and every rule file's name, size, modification time and
  * inode: any edit, added or removed file makes the key differ and the
@@ -21,7 +25,7 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-#define CACHE_FORMAT "madoguchi rules cache 2"
+#define CACHE_FORMAT "madoguchi rules cache 3"
 #define NONE G_MAXUINT64     /* the length of an absent string or list */
 
 /* What the cache must have been written from. */
@@ -79,6 +83,49 @@ put_str (GByteArray *out, const char *s)
 }
 
 static void
+put_bytes (GByteArray *out, const guint8 *bytes, gsize len)
+{
+  put_u64 (out, bytes ? len : NONE);
+  if (bytes != NULL)
+    g_byte_array_append (out, bytes, (guint) len);
+}
+
+/* FNV-1a over 64-bit words (and the tail bytes): enough to notice a
+ * damaged cache, at a few instructions per eight bytes. */
+static guint64
+hash_bytes (const guint8 *p, gsize len)
+{
+  guint64 h = 0xcbf29ce484222325u;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 word;
+
+      memcpy (&word, p + i, 8);
+      h = (h ^ word) * 0x100000001b3u;
+    }
+  for (; i < len; i++)
+    h = (h ^ p[i]) * 0x100000001b3u;
+  return h;
+}
+
+/* The rule's compiled pattern, or an absent one if it has none. */
+static void
+put_code (GByteArray *out, const Rule *r)
+{
+  const pcre2_code *code = r->pattern != NULL && !r->broken ? r->code : NULL;
+  guint8 *bytes = NULL;
+  PCRE2_SIZE len = 0;
+
+  if (code != NULL && pcre2_serialize_encode (&code, 1, &bytes, &len, NULL) != 1)
+    bytes = NULL;
+  put_bytes (out, bytes, len);
+  put_u64 (out, bytes ? hash_bytes (bytes, len) : 0);
+  pcre2_serialize_free (bytes);
+}
+
+static void
 put_strv (GByteArray *out, const char *const *v, gsize n)
 {
   put_u64 (out, v ? n : NONE);
@@ -115,6 +162,7 @@ put_rule (GByteArray *out, const RuleSet *set, const Rule *r)
   put_strv (out, literals ? (const char *const *) literals->pdata : NULL,
             literals ? literals->len : 0);
   put_u64 (out, (guint64) line_local);
+  put_code (out, r);
 }
 
 static GBytes *
@@ -248,6 +296,21 @@ get_list (Reader *r)
   return list;
 }
 
+/* Bytes in place: they stay in the mapped file. */
+static const guint8 *
+get_bytes (Reader *r, gsize *len)
+{
+  guint64 n = get_count (r, 1);
+  const guint8 *bytes = r->p;
+
+  *len = 0;
+  if (n == NONE)
+    return NULL;
+  r->p += n;
+  *len = (gsize) n;
+  return bytes;
+}
+
 static GStrv
 get_strv (Reader *r)
 {
@@ -295,6 +358,8 @@ get_rule (Reader *rd, RuleSet *set)
         g_ptr_array_unref (literals);
       get_u64 (rd);
     }
+  r->serialized = get_bytes (rd, &r->serialized_len);
+  r->serialized_hash = get_u64 (rd);
   return r;
 }
 
@@ -346,7 +411,22 @@ load (const char *dir, const char *key, const char *path)
       return NULL;
     }
   prefilter_build (set->prefilter);
+  set->cache = g_steal_pointer (&file);
   return set;
+}
+
+pcre2_code *
+rules_decode_serialized (const Rule *rule)
+{
+  pcre2_code *code = NULL;
+
+  if (rule->serialized == NULL
+      || hash_bytes (rule->serialized, rule->serialized_len)
+         != rule->serialized_hash
+      || pcre2_serialize_get_number_of_codes (rule->serialized) != 1
+      || pcre2_serialize_decode (&code, 1, rule->serialized, NULL) != 1)
+    return NULL;
+  return code;
 }
 
 RuleSet *
@@ -364,7 +444,9 @@ rules_load_cached (const char *dir, const char *cache, GError **error)
   if (set != NULL)
     return set;
   set = rules_load (dir, error);
-  if (set != NULL)
-    save (set, key, cache);
+  if (set == NULL)
+    return NULL;
+  rules_compile_all (set);
+  save (set, key, cache);
   return set;
 }

@@ -16,6 +16,10 @@ void rules_rule_free (gpointer rule);
 void rules_set_tlds (RuleSet *set, char *text);
 void rules_problem_free (gpointer problem);
 
+/* The rule's compiled pattern from the cache, or NULL (none, damaged, or
+ * from another PCRE2): then it is compiled from its text. */
+pcre2_code *rules_decode_serialized (const Rule *rule);
+
 /* The NAME.rules files of dir, sorted; NULL (and error) if unreadable. */
 GPtrArray *rules_files (const char *dir, GError **error);
 

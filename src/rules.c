@@ -96,6 +96,8 @@ rules_free (RuleSet *set)
   g_free (set->tld_text);
   pcre2_match_context_free (set->match_context);
   prefilter_free (set->prefilter);
+  if (set->cache != NULL)
+    g_mapped_file_unref (set->cache);
   g_mutex_clear (&set->lock);
   g_free (set->dir);
   g_free (set);
@@ -743,7 +745,8 @@ rule_broken (RuleSet *set, Rule *rule, const char *fmt, ...)
 }
 
 /*
- * Compiles rule's pattern to machine code, under set->lock.  JIT always:
+ * Compiles rule's pattern to machine code, under set->lock, from the
+ * cache's compiled form when there is one.  JIT always:
  * measured on a 5.6 KB report with every default rule, interpreting
  * costs 19 ms, compiling to machine code 7 ms and running it 3 ms (these
  * patterns open with look-behinds, which defeat the interpreter's
@@ -755,10 +758,16 @@ rule_compile (RuleSet *set, Rule *rule)
 {
   int code_error;
   PCRE2_SIZE offset;
-  pcre2_code *code;
+  pcre2_code *code = rules_decode_serialized (rule);
   PCRE2_UCHAR message[256];
   const char *missing;
 
+  if (code != NULL)
+    {
+      pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
+      g_atomic_pointer_set (&rule->code, code);
+      return;
+    }
   code = pcre2_compile ((PCRE2_SPTR) rule->pattern, PCRE2_ZERO_TERMINATED,
                         PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
                         NULL);

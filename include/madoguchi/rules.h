@@ -75,6 +75,11 @@ typedef struct {
   char *pattern;           /* {defines} expanded; NULL: a condition only */
   guint index;             /* the pattern's number in the prefilter */
   pcre2_code *code;        /* compiled on first use, or NULL */
+  /* The compiled pattern as the cache holds it (pcre2_serialize), inside
+   * the set's mapped cache file; NULL when loaded from the rule files. */
+  const guint8 *serialized;
+  gsize serialized_len;
+  guint64 serialized_hash;
   gint broken;             /* the pattern failed to compile */
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
   int zone_offset;         /* its offset, seconds east of UTC */
@@ -111,6 +116,7 @@ struct RuleSet {
   pcre2_match_context *match_context;
   struct Prefilter *prefilter;
   GMutex lock;             /* taken to compile */
+  GMappedFile *cache;      /* the cache file it was read from, or NULL */
   /* Called with each problem found after loading (a pattern that does
    * not compile), or NULL. */
   void (*on_problem) (const RuleSet *set, const RuleProblem *problem);

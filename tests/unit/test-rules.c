@@ -379,6 +379,90 @@ test_cache (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Where rule first matches text, or -1. */
+static int
+match_start (const RuleSet *set, const Rule *rule, const char *text)
+{
+  pcre2_match_data *md = rules_match_data_new (1);
+  int start = -1;
+
+  if (rules_match (set, rule, text, strlen (text), 0, md) > 0)
+    start = (int) pcre2_get_ovector_pointer (md)[0];
+  pcre2_match_data_free (md);
+  return start;
+}
+
+/* Replaces the first from in the file at path by to, as long. */
+static void
+replace_in_file (const char *path, const char *from, const char *to,
+                 gsize len)
+{
+  g_autofree char *contents = NULL;
+  gsize size;
+  char *at;
+
+  g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
+  at = memmem (contents, size, from, len);
+  g_assert_nonnull (at);
+  memcpy (at, to, len);
+  g_assert_true (g_file_set_contents (path, contents, (gssize) size, NULL));
+}
+
+/* The cache holds every pattern compiled, and a process decodes that
+ * instead of compiling the text: with the text edited in the cache the
+ * rule still matches what it was compiled from.  Damaged byte code is
+ * noticed (PCRE2 would run it unchecked) and the text compiled instead.
+ * A broken pattern, found when the cache was written, is reported as
+ * soon as the set is loaded. */
+static void
+test_cache_compiled (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cache = g_build_filename (f->dir, "rules.cache", NULL);
+  g_autoptr (RuleSet) written = NULL, cached = NULL, damaged = NULL;
+  g_autoptr (GMappedFile) map = NULL;
+  const Rule *rule;
+  gsize at;
+  guint8 code_byte;
+
+  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abc\n\n"
+              "[rule y]\nkind = url\npattern = a(\n");
+  write_file (f, "tlds", "com\n");
+  written = rules_load_cached (f->dir, cache, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (written->problems->len, ==, 1);
+  g_assert_cmpstr (((RuleProblem *) written->problems->pdata[0])->rule, ==,
+                   "y");
+  replace_in_file (cache, "\003\0\0\0\0\0\0\0abc",
+                   "\003\0\0\0\0\0\0\0xyz", 11);
+  cached = rules_load_cached (f->dir, cache, &error);
+  g_assert_cmpuint (cached->problems->len, ==, 1);
+  rule = cached->rules->pdata[0];
+  g_assert_cmpstr (rule->pattern, ==, "xyz");
+  g_assert_nonnull (rule->serialized);
+  g_assert_cmpint (match_start (cached, rule, "xyz abc"), ==, 4);
+  /* One byte of the byte code changed. */
+  at = (gsize) (rule->serialized
+                - (const guint8 *) g_mapped_file_get_contents (cached->cache))
+       + rule->serialized_len - 1;
+  map = g_mapped_file_new (cache, FALSE, &error);
+  g_assert_no_error (error);
+  code_byte = (guint8) g_mapped_file_get_contents (map)[at];
+  {
+    g_autofree char *contents = g_memdup2 (g_mapped_file_get_contents (map),
+                                           g_mapped_file_get_length (map));
+
+    contents[at] = (char) (code_byte ^ 0x55);
+    g_assert_true (g_file_set_contents (cache, contents,
+                                        (gssize) g_mapped_file_get_length (map),
+                                        NULL));
+  }
+  damaged = rules_load_cached (f->dir, cache, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (match_start (damaged, damaged->rules->pdata[0],
+                                "xyz abc"), ==, 0);
+}
+
 /* A cache that cannot be written is only a speed-up lost. */
 static void
 test_cache_unwritable (Fixture *f, gconstpointer data)
@@ -431,6 +515,8 @@ main (int argc, char **argv)
               test_broken_on_first_use, fixture_teardown);
   g_test_add ("/rules/candidates", Fixture, NULL, fixture_setup,
               test_candidates, fixture_teardown);
+  g_test_add ("/rules/cache-compiled", Fixture, NULL, fixture_setup,
+              test_cache_compiled, fixture_teardown);
   g_test_add ("/rules/cache", Fixture, NULL, fixture_setup, test_cache,
               fixture_teardown);
   g_test_add ("/rules/cache-unwritable", Fixture, NULL, fixture_setup,
