@@ -997,7 +997,10 @@ struct Prefilter {
   guint first[257];            /* literals[first[b] .. first[b + 1]) */
   GArray *singles;             /* of guint (pattern), by byte */
   guint single_first[257];
+  guint64 single_bytes[4];     /* bytes with a one-byte literal */
   guint8 pairs[65536 / 8];     /* first two bytes of some literal */
+  guint8 whole_pairs[65536 / 8];   /* ... of a literal of two bytes */
+  guint8 triples[65536 / 8];   /* first three bytes of some literal, hashed */
   gboolean built;
 };
 
@@ -1117,6 +1120,13 @@ literals_of (const Prefilter *p, guint n)
   return g_array_index (p->patterns, Pattern, n).literals;
 }
 
+/* A bit of the triples bitmap for three (folded) bytes. */
+static inline guint
+triple_bit (guint8 b0, guint8 b1, guint8 b2)
+{
+  return ((guint) b0 << 8 | b1) ^ ((guint) b2 * 0x9e3bu & 0xffff);
+}
+
 void
 prefilter_build (Prefilter *p)
 {
@@ -1124,6 +1134,8 @@ prefilter_build (Prefilter *p)
 
   g_array_set_size (p->literals, 0);
   memset (p->pairs, 0, sizeof p->pairs);
+  memset (p->whole_pairs, 0, sizeof p->whole_pairs);
+  memset (p->triples, 0, sizeof p->triples);
   for (guint n = 0; n < p->patterns->len; n++)
     {
       const GPtrArray *set = literals_of (p, n);
@@ -1142,6 +1154,14 @@ prefilter_build (Prefilter *p)
             {
               g_array_append_val (p->literals, literal);
               p->pairs[(s[0] << 8 | s[1]) / 8] |= 1 << (s[1] % 8);
+              if (literal.len == 2)
+                p->whole_pairs[(s[0] << 8 | s[1]) / 8] |= 1 << (s[1] % 8);
+              else
+                {
+                  guint bit = triple_bit (s[0], s[1], s[2]);
+
+                  p->triples[bit / 8] |= 1 << (bit % 8);
+                }
             }
         }
     }
@@ -1156,6 +1176,10 @@ prefilter_build (Prefilter *p)
       p->single_first[b + 1] = p->single_first[b] + counts[b];
     }
   g_array_set_size (p->singles, p->single_first[256]);
+  memset (p->single_bytes, 0, sizeof p->single_bytes);
+  for (guint b = 0; b < 256; b++)
+    if (p->single_first[b + 1] > p->single_first[b])
+      p->single_bytes[b / 64] |= (guint64) 1 << (b % 64);
   memset (counts, 0, sizeof counts);
   for (guint n = 0; n < p->patterns->len; n++)
     {
@@ -1232,22 +1256,29 @@ literal_pair (const Prefilter *p, guint8 b0, guint8 b1)
   return lo;
 }
 
-/* The patterns of the literals starting at t. */
-static void
+/* The patterns of the literals of two bytes or more starting at t. */
+static inline void
 hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
 {
   const Prefilter *p = h->p;
   guint8 b0 = fold (t[0]);
   guint8 b1, b2, b3;
 
-  for (guint i = p->single_first[b0]; i < p->single_first[b0 + 1]; i++)
-    hit (h, g_array_index (p->singles, guint, i), line);
   if (left < 2)
     return;
   b1 = fold (t[1]);
   if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
     return;
   b2 = left > 2 ? fold (t[2]) : 0;
+  /* Most pairs that begin a literal (th, in, 20) are followed by a byte
+   * that continues none: the triples tell before the literals are read. */
+  if (left > 2 && !(p->whole_pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
+    {
+      guint bit = triple_bit (b0, b1, b2);
+
+      if (!(p->triples[bit / 8] & 1 << (bit % 8)))
+        return;
+    }
   b3 = left > 3 ? fold (t[3]) : 0;
   for (guint i = literal_pair (p, b0, b1); i < p->first[b0 + 1]; i++)
     {
@@ -1266,6 +1297,33 @@ hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
     }
 }
 
+/*
+ * The patterns of the one-byte literals among the bytes of a line.  A
+ * byte such as ' ' or '.' is a literal of several patterns and occurs
+ * all along a text: the bytes of a line are noted as it is read, and
+ * each pattern is told once per line rather than once per byte.
+ */
+static void
+single_hits (PrefilterHits *h, guint64 seen[4], guint line)
+{
+  const Prefilter *p = h->p;
+
+  for (guint w = 0; w < 4; w++)
+    {
+      guint64 bits = seen[w] & p->single_bytes[w];
+
+      while (bits != 0)
+        {
+          guint b = w * 64 + (guint) __builtin_ctzll (bits);
+
+          for (guint i = p->single_first[b]; i < p->single_first[b + 1]; i++)
+            hit (h, g_array_index (p->singles, guint, i), line);
+          bits &= bits - 1;
+        }
+      seen[w] = 0;
+    }
+}
+
 PrefilterHits *
 prefilter_scan (const Prefilter *p, const char *text, gsize len)
 {
@@ -1274,6 +1332,7 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
   guint n_patterns = p->patterns->len;
   guint line = 0;
   gsize start = 0;
+  guint64 seen[4] = { 0 };   /* the bytes of the line so far */
 
   g_return_val_if_fail (p->built, NULL);
   h->p = p;
@@ -1295,7 +1354,10 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
           h->everywhere = TRUE;
           break;
         }
+      seen[fold (t[i]) / 64] |= (guint64) 1 << (fold (t[i]) % 64);
       hits_at (h, t + i, len - i, line);
+      if (t[i] == '\n' || i + 1 == len)
+        single_hits (h, seen, line);
       if (t[i] == '\n')
         {
           start = i + 1;
