@@ -78,7 +78,8 @@ classify_category_index (const char *category)
   return -1;
 }
 
-/* text, ready for the rules (one prefilter pass per text for all). */
+/* text, ready for the rules (one prefilter pass per text for all, and
+ * none for a text extraction has read already). */
 static RuleText *
 rule_text (Classify *c, const char *text)
 {
@@ -86,7 +87,13 @@ rule_text (Classify *c, const char *text)
 
   if (t == NULL)
     {
-      t = rules_text_new (c->rules, text, strlen (text));
+      gsize len = strlen (text);
+
+      t = c->extraction != NULL
+          ? extract_rule_text (c->extraction, text, len) : NULL;
+      if (t != NULL)
+        return t;
+      t = rules_text_new (c->rules, text, len);
       g_hash_table_insert (c->texts, (gpointer) text, t);
     }
   return t;

@@ -51,6 +51,7 @@ typedef struct {
   guint source;           /* sources scanned so far */
   char *folded;           /* the current source, fullwidth ASCII folded */
   RuleText *rule_text;    /* the current source, ready for the rules */
+  const char *given;      /* the current source as given, if not folded */
   /* The current source: */
   const char *text;
   gsize len;
@@ -100,7 +101,16 @@ extract_free (Extraction *x)
   g_ptr_array_unref (x->indicators);
   g_ptr_array_unref (x->timestamps);
   g_ptr_array_unref (x->excerpts);
+  g_hash_table_unref (x->rule_texts);
   g_free (x);
+}
+
+RuleText *
+extract_rule_text (const Extraction *x, const char *text, gsize len)
+{
+  RuleText *t = g_hash_table_lookup (x->rule_texts, text);
+
+  return t != NULL && rules_text_is (t, text, len) ? t : NULL;
 }
 
 /* 1-based line number of offset in the current source. */
@@ -799,9 +809,26 @@ fold_fullwidth (const char *text, gsize len, gsize *out_len)
   return g_string_free (out, FALSE);
 }
 
+/* The source just scanned is done with: its RuleText goes to the result
+ * when it was made of the text as given (classify reads the same). */
+static void
+release_rule_text (Scan *s)
+{
+  GHashTable *kept = s->result->rule_texts;
+
+  if (s->rule_text == NULL)
+    return;
+  if (s->given != NULL && !g_hash_table_contains (kept, s->given))
+    g_hash_table_insert (kept, (gpointer) s->given, s->rule_text);
+  else
+    rules_text_free (s->rule_text);
+  s->rule_text = NULL;
+}
+
 static void
 scan_source (Scan *s, const char *text, gsize len, guint part)
 {
+  release_rule_text (s);
   g_clear_pointer (&s->folded, g_free);
   if (has_fullwidth (text, len))
     {
@@ -810,7 +837,7 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
     }
   s->source++;
   scan_reset (s, text, len, part);
-  g_clear_pointer (&s->rule_text, rules_text_free);
+  s->given = s->folded == NULL ? text : NULL;
   s->rule_text = rules_text_new (s->rules, text, len);
   for (guint i = 0; i < s->rules->rules->len; i++)
     {
@@ -845,6 +872,8 @@ scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
     (GDestroyNotify) extract_timestamp_free);
   s->result->excerpts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) extract_excerpt_free);
+  s->result->rule_texts = g_hash_table_new_full (
+    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->md = rules_match_data_new (64);
   s->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
@@ -899,8 +928,8 @@ scan_finish (Scan *s)
   /* Rules ran one after the other: put everything back in text order. */
   g_ptr_array_sort (s->result->indicators, compare_indicators);
   g_ptr_array_sort (s->result->timestamps, compare_timestamps);
+  release_rule_text (s);
   g_free (s->folded);
-  rules_text_free (s->rule_text);
   g_hash_table_unref (s->by_key);
   pcre2_match_data_free (s->md);
   g_array_unref (s->line_starts);

@@ -1096,7 +1096,11 @@ prefilter_count (const Prefilter *p)
 static void
 sort_literals (GArray *literals)
 {
-  Literal *sorted = g_new (Literal, literals->len);
+  Literal *sorted;
+
+  if (literals->len < 2)
+    return;
+  sorted = g_new (Literal, literals->len);
 
   for (int byte = 1; byte >= 0; byte--)
     {

@@ -854,6 +854,12 @@ rules_text_free (RuleText *t)
 }
 
 gboolean
+rules_text_is (const RuleText *t, const char *text, gsize len)
+{
+  return t->text == text && t->len == len;
+}
+
+gboolean
 rules_text_candidate (const RuleText *t, const Rule *rule)
 {
   return rule->pattern != NULL

@@ -57,6 +57,10 @@ typedef struct {
   GPtrArray *excerpts;     /* of Excerpt */
   guint dropped;           /* indicators past the cap, not kept */
   gboolean limit_hit;      /* a regex limit or the scan cap cut work */
+  /* Each text of the message scanned as it was (not folded, not cut) ->
+   * its RuleText, for classify to reuse instead of reading the text
+   * again; they point into the message, valid while it lives. */
+  GHashTable *rule_texts;
 } Extraction;
 
 typedef struct {
@@ -71,6 +75,9 @@ typedef struct {
 Extraction *extract_run (const RuleSet *rules, const Message *message,
                          const ExtractOptions *options);
 void extract_free (Extraction *extraction);
+/* The RuleText extraction made of exactly text (len bytes), or NULL. */
+RuleText *extract_rule_text (const Extraction *extraction, const char *text,
+                             gsize len);
 /* (transfer full) "22,80" of an Indicator's ports; NULL when none. */
 char *extract_ports_string (const GArray *ports);
 

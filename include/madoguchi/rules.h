@@ -158,6 +158,8 @@ typedef struct RuleText RuleText;
 
 RuleText *rules_text_new (const RuleSet *set, const char *text, gsize len);
 void rules_text_free (RuleText *t);
+/* Whether t was made from exactly these bytes (the same text, as long). */
+gboolean rules_text_is (const RuleText *t, const char *text, gsize len);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleText, rules_text_free)
 
 /* Whether rule may match the text: if not, it need not be run. */

@@ -178,6 +178,7 @@ test_scan (void)
   g_assert_true (candidate (p, scan, "portscan"));
   g_assert_false (candidate (p, scan, "a port sca"));
   g_assert_false (candidate (p, scan, "ports can"));
+  g_assert_false (candidate (p, scan, "pox scan"));
   g_assert_true (candidate (p, at, "@"));
   g_assert_false (candidate (p, at, "at"));
   g_assert_true (candidate (p, any, ""));
@@ -197,6 +198,34 @@ test_scan (void)
   g_assert_cmpstr (s3, ==, "*");
   s4 = spans_of (p, at, "x@\xc5\xbf");
   g_assert_cmpstr (s4, ==, "*");
+}
+
+/* Literals of two bytes and of one, several to a line or at the very
+ * end of the text; and a prefilter with no pattern at all. */
+static void
+test_scan_short_literals (void)
+{
+  g_autoptr (Prefilter) p = prefilter_new ();
+  g_autoptr (Prefilter) empty = prefilter_new ();
+  guint two = prefilter_add (p, "ab|cd");
+  guint one = prefilter_add (p, "x[.]y|\\.");
+  g_autofree char *s1 = NULL;
+  PrefilterHits *h;
+
+  prefilter_build (p);
+  g_assert_true (candidate (p, two, "zab"));
+  g_assert_true (candidate (p, two, "cd"));
+  g_assert_false (candidate (p, two, "ac bd"));
+  g_assert_true (candidate (p, one, "end."));
+  g_assert_false (candidate (p, one, "no dot"));
+  s1 = spans_of (p, one, "a.b.c\nnone\n.\nx");
+  g_assert_cmpstr (s1, ==, "0-6 11-13");
+  prefilter_build (empty);
+  g_assert_cmpuint (prefilter_count (empty), ==, 0);
+  h = prefilter_scan (empty, "", 0);
+  prefilter_hits_free (h);
+  h = prefilter_scan (empty, "text", 4);
+  prefilter_hits_free (h);
 }
 
 /* Every text of the corpus: the message texts and subjects, and the
@@ -332,6 +361,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &literal_cases[i], test_literals);
     }
   g_test_add_func ("/prefilter/scan", test_scan);
+  g_test_add_func ("/prefilter/scan-short-literals", test_scan_short_literals);
   g_test_add_func ("/prefilter/hostile-patterns", test_hostile_patterns);
   g_test_add_func ("/prefilter/sound-on-corpus", test_sound_on_corpus);
   return g_test_run ();
