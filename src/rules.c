@@ -20,6 +20,7 @@ G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
 #define RULES_MATCH_LIMIT 1000000
 #define RULES_DEPTH_LIMIT 10000
 #define RULES_HEAP_LIMIT (20 * 1024)   /* KiB */
+#define JIT_MIN_BYTES 512   /* see rule_code */
 
 static const char *const kind_names[] = {
   "ipv4", "ipv6", "url", "email", "domain", "port", "timestamp", "logline",
@@ -98,6 +99,7 @@ rules_free (RuleSet *set)
   prefilter_free (set->prefilter);
   if (set->cache != NULL)
     g_mapped_file_unref (set->cache);
+  g_ptr_array_unref (set->retired);
   g_mutex_clear (&set->lock);
   g_free (set->dir);
   g_free (set);
@@ -682,6 +684,8 @@ rules_set_new (const char *dir)
   set->dir = g_strdup (dir);
   set->prefilter = prefilter_new ();
   g_mutex_init (&set->lock);
+  set->retired = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) pcre2_code_free);
   set->match_context = pcre2_match_context_create (NULL);
   if (set->match_context == NULL)
     g_error ("rules: out of memory");   /* as g_malloc would */
@@ -745,13 +749,8 @@ rule_broken (RuleSet *set, Rule *rule, const char *fmt, ...)
 }
 
 /*
- * Compiles rule's pattern to machine code, under set->lock, from the
- * cache's compiled form when there is one.  JIT always:
- * measured on a 5.6 KB report with every default rule, interpreting
- * costs 19 ms, compiling to machine code 7 ms and running it 3 ms (these
- * patterns open with look-behinds, which defeat the interpreter's
- * start-of-match optimisations).  Without JIT support the interpreter
- * does the same work.
+ * Compiles rule's pattern, under set->lock: from the cache's compiled
+ * form when there is one, else from its text.
  */
 static void
 rule_compile (RuleSet *set, Rule *rule)
@@ -764,7 +763,6 @@ rule_compile (RuleSet *set, Rule *rule)
 
   if (code != NULL)
     {
-      pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
       g_atomic_pointer_set (&rule->code, code);
       return;
     }
@@ -789,23 +787,49 @@ rule_compile (RuleSet *set, Rule *rule)
                    missing);
       return;
     }
-  pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
   g_atomic_pointer_set (&rule->code, code);
 }
 
-/* The rule's code, compiled on first use; NULL when broken.  Threads
- * share a set: the code is published only once complete. */
+/*
+ * Compiles rule's code to machine code, under set->lock.  Another thread
+ * may be running the interpreted code: a copy is compiled and published,
+ * and the old code kept until the set is freed.
+ */
+static void
+rule_jit (RuleSet *set, Rule *rule)
+{
+  pcre2_code *copy = pcre2_code_copy (rule->code);
+
+  if (copy == NULL)
+    g_error ("rules: out of memory");   /* as g_malloc would */
+  pcre2_jit_compile (copy, PCRE2_JIT_COMPLETE);
+  g_ptr_array_add (set->retired, rule->code);
+  g_atomic_pointer_set (&rule->code, copy);
+  g_atomic_int_set (&rule->jit, TRUE);
+}
+
+/*
+ * The rule's code for searching bytes of text, compiled on first use;
+ * NULL when broken.  Compiling to machine code costs as much as
+ * interpreting a few hundred bytes (50-200 us a pattern, measured on the
+ * default rules), and most rules of a report search a line or two: the
+ * code is interpreted until a search of JIT_MIN_BYTES or more comes.
+ * Threads share a set: code is published only once complete.
+ */
 static const pcre2_code *
-rule_code (const RuleSet *set, const Rule *rule)
+rule_code (const RuleSet *set, const Rule *rule, gsize bytes)
 {
   Rule *r = (Rule *) rule;
   const pcre2_code *code = g_atomic_pointer_get (&r->code);
 
-  if (code != NULL || g_atomic_int_get (&r->broken))
+  if ((code != NULL && (bytes < JIT_MIN_BYTES || g_atomic_int_get (&r->jit)))
+      || g_atomic_int_get (&r->broken))
     return code;
   g_mutex_lock ((GMutex *) &set->lock);
   if (r->code == NULL && !r->broken)
     rule_compile ((RuleSet *) set, r);
+  if (r->code != NULL && !r->jit && bytes >= JIT_MIN_BYTES)
+    rule_jit ((RuleSet *) set, r);
   g_mutex_unlock ((GMutex *) &set->lock);
   return r->code;
 }
@@ -820,7 +844,7 @@ rules_compile_all (RuleSet *set)
       const Rule *rule = set->rules->pdata[i];
 
       if (rule->pattern != NULL)
-        rule_code (set, rule);
+        rule_code (set, rule, 0);
     }
   return set->problems->len - before;
 }
@@ -884,11 +908,43 @@ span_after (const GArray *spans, gsize offset)
   return lo;
 }
 
+/* Searches subject with code: the part of rules_match past compiling. */
+static int
+code_match (const RuleSet *set, const pcre2_code *code, const char *subject,
+            gsize len, gsize offset, pcre2_match_data *match)
+{
+  if (code == NULL)
+    return PCRE2_ERROR_NOMATCH;
+  /* Subjects are valid UTF-8 (message.c guarantees it): skip the check,
+   * which would otherwise rescan the whole text at every call. */
+  return pcre2_match (code, (PCRE2_SPTR) subject, len, offset,
+                      PCRE2_NO_UTF_CHECK, match, set->match_context);
+}
+
+/* The bytes of spans from offset on, counted up to at most limit (a
+ * rule searching many lines is called once per match: never sum them
+ * all each time). */
+static gsize
+span_bytes (const GArray *spans, guint first, gsize offset, gsize limit)
+{
+  gsize bytes = 0;
+
+  for (guint i = first; i < spans->len && bytes < limit; i++)
+    {
+      const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
+
+      bytes += span->end - MAX (offset, span->start);
+    }
+  return bytes;
+}
+
 int
 rules_text_match (RuleText *t, const Rule *rule, gsize offset,
                   pcre2_match_data *match)
 {
   const GArray *spans;
+  const pcre2_code *code;
+  guint first;
 
   if (!rules_text_candidate (t, rule))
     return PCRE2_ERROR_NOMATCH;
@@ -898,18 +954,22 @@ rules_text_match (RuleText *t, const Rule *rule, gsize offset,
   /* The rule cannot match across a line end: search only its lines,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
-  for (guint i = span_after (spans, offset); i < spans->len; i++)
+  first = span_after (spans, offset);
+  code = rule_code (t->set, rule,
+                    g_atomic_int_get (&rule->jit)
+                    ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
+  for (guint i = first; i < spans->len; i++)
     {
       const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
-      int rc = rules_match (t->set, rule, t->text, span->end,
-                            MAX (offset, span->start), match);
+      int rc = code_match (t->set, code, t->text, span->end,
+                           MAX (offset, span->start), match);
 
       if (rc != PCRE2_ERROR_NOMATCH)
         return rc;
     }
   if (offset == t->len && spans->len > 0
       && g_array_index (spans, PrefilterSpan, spans->len - 1).end == t->len)
-    return rules_match (t->set, rule, t->text, t->len, offset, match);
+    return code_match (t->set, code, t->text, t->len, offset, match);
   return PCRE2_ERROR_NOMATCH;
 }
 
@@ -927,14 +987,8 @@ int
 rules_match (const RuleSet *set, const Rule *rule, const char *subject,
              gsize len, gsize offset, pcre2_match_data *match)
 {
-  const pcre2_code *code = rule_code (set, rule);
-
-  if (code == NULL)
-    return PCRE2_ERROR_NOMATCH;
-  /* Subjects are valid UTF-8 (message.c guarantees it): skip the check,
-   * which would otherwise rescan the whole text at every call. */
-  return pcre2_match (code, (PCRE2_SPTR) subject, len, offset,
-                      PCRE2_NO_UTF_CHECK, match, set->match_context);
+  return code_match (set, rule_code (set, rule, len - MIN (offset, len)),
+                     subject, len, offset, match);
 }
 
 gboolean

@@ -75,6 +75,7 @@ typedef struct {
   char *pattern;           /* {defines} expanded; NULL: a condition only */
   guint index;             /* the pattern's number in the prefilter */
   pcre2_code *code;        /* compiled on first use, or NULL */
+  gint jit;                /* code is compiled to machine code as well */
   /* The compiled pattern as the cache holds it (pcre2_serialize), inside
    * the set's mapped cache file; NULL when loaded from the rule files. */
   const guint8 *serialized;
@@ -116,6 +117,7 @@ struct RuleSet {
   pcre2_match_context *match_context;
   struct Prefilter *prefilter;
   GMutex lock;             /* taken to compile */
+  GPtrArray *retired;      /* codes replaced by a JIT-compiled copy */
   GMappedFile *cache;      /* the cache file it was read from, or NULL */
   /* Called with each problem found after loading (a pattern that does
    * not compile), or NULL. */

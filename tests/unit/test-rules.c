@@ -463,6 +463,29 @@ test_cache_compiled (Fixture *f, gconstpointer data)
                                 "xyz abc"), ==, 0);
 }
 
+/* A rule is interpreted while it searches little text and compiled to
+ * machine code once it searches more, finding the same either way. */
+static void
+test_jit_when_long (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = NULL;
+  g_autofree char *filler = g_strnfill (4000, 'a');
+  g_autofree char *text = NULL;
+  const Rule *rule;
+
+  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = b+c\n");
+  set = rules_load (f->dir, &error);
+  rule = set->rules->pdata[0];
+  g_assert_cmpint (match_start (set, rule, "abbc"), ==, 1);
+  g_assert_false (rule->jit);
+  text = g_strconcat (filler, "bbbc", NULL);
+  g_assert_cmpint (match_start (set, rule, text), ==, 4000);
+  g_assert_true (rule->jit);
+  g_assert_cmpint (match_start (set, rule, "abbc"), ==, 1);
+  g_assert_cmpint (match_start (set, rule, filler), ==, -1);
+}
+
 /* A cache that cannot be written is only a speed-up lost. */
 static void
 test_cache_unwritable (Fixture *f, gconstpointer data)
@@ -515,6 +538,8 @@ main (int argc, char **argv)
               test_broken_on_first_use, fixture_teardown);
   g_test_add ("/rules/candidates", Fixture, NULL, fixture_setup,
               test_candidates, fixture_teardown);
+  g_test_add ("/rules/jit-when-long", Fixture, NULL, fixture_setup,
+              test_jit_when_long, fixture_teardown);
   g_test_add ("/rules/cache-compiled", Fixture, NULL, fixture_setup,
               test_cache_compiled, fixture_teardown);
   g_test_add ("/rules/cache", Fixture, NULL, fixture_setup, test_cache,
