@@ -25,7 +25,7 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-#define CACHE_FORMAT "madoguchi rules cache 3"
+#define CACHE_FORMAT "madoguchi rules cache 4"
 #define NONE G_MAXUINT64     /* the length of an absent string or list */
 
 /* What the cache must have been written from. */
@@ -72,14 +72,16 @@ put_u64 (GByteArray *out, guint64 v)
 }
 
 /* A string (NULL too), as bytes: a literal cut short may end inside a
- * character, and a site's rule file may not be UTF-8. */
+ * character, and a site's rule file may not be UTF-8.  A NUL follows, so
+ * that a reader can use it where it lies. */
 static void
 put_str (GByteArray *out, const char *s)
 {
   gsize len = s ? strlen (s) : 0;
 
   put_u64 (out, s ? len : NONE);
-  g_byte_array_append (out, (const guint8 *) s, (guint) len);
+  if (s != NULL)
+    g_byte_array_append (out, (const guint8 *) s, (guint) len + 1);
 }
 
 static void
@@ -262,36 +264,47 @@ get_count (Reader *r, guint64 unit)
   return n;
 }
 
-static char *
-get_str (Reader *r)
+/* A string where it lies in the mapped file (NULL when absent). */
+static const char *
+get_view (Reader *r)
 {
   guint64 len = get_count (r, 1);
-  char *s;
+  const char *s = (const char *) r->p;
 
   if (len == NONE)
     return NULL;
-  s = g_strndup ((const char *) r->p, len);
-  r->p += len;
+  if (len == (guint64) (r->end - r->p) || s[len] != '\0')
+    {
+      r->bad = TRUE;
+      return NULL;
+    }
+  r->p += len + 1;
   return s;
 }
 
-/* A list of strings; NULL when absent. */
+static char *
+get_str (Reader *r)
+{
+  return g_strdup (get_view (r));
+}
+
+/* A list of strings where they lie; NULL when absent. */
 static GPtrArray *
 get_list (Reader *r)
 {
-  guint64 n = get_count (r, 8);
+  guint64 n = get_count (r, 9);
   GPtrArray *list;
 
   if (n == NONE)
     return NULL;
-  list = g_ptr_array_new_full ((guint) n + 1, g_free);
+  list = g_ptr_array_new_full ((guint) n + 1, NULL);
   for (guint64 i = 0; i < n && !r->bad; i++)
     {
-      char *s = get_str (r);
+      const char *s = get_view (r);
 
       r->bad = r->bad || s == NULL;
       if (s != NULL)
-        g_ptr_array_add (list, s);
+        g_ptr_array_add (list, (gpointer) s);
     }
   return list;
 }
@@ -319,7 +332,6 @@ get_strv (Reader *r)
   if (list == NULL)
     return NULL;
   g_ptr_array_add (list, NULL);
-  g_ptr_array_set_free_func (list, NULL);
   return (GStrv) g_ptr_array_free (list, FALSE);
 }
 
@@ -329,22 +341,25 @@ get_rule (Reader *rd, RuleSet *set)
   Rule *r = g_new0 (Rule, 1);
   GPtrArray *literals;
 
-  r->name = get_str (rd);
-  r->file = get_str (rd);
+  /* The strings stay in the mapped file (a rule's are never changed):
+   * no copy made now, none freed at exit. */
+  r->borrowed = TRUE;
+  r->name = (char *) get_view (rd);
+  r->file = (char *) get_view (rd);
   r->kind = (RuleKind) get_u64 (rd);
-  r->pattern = get_str (rd);
+  r->pattern = (char *) get_view (rd);
   r->zone_fixed = (gboolean) get_u64 (rd);
   r->zone_offset = (int) get_u64 (rd);
   r->file_extensions = get_strv (rd);
-  r->category = get_str (rd);
+  r->category = (char *) get_view (rd);
   r->weight = (int) get_u64 (rd);
   r->where = (guint) get_u64 (rd);
-  r->where_arg = get_str (rd);
+  r->where_arg = (char *) get_view (rd);
   r->negatable = (gboolean) get_u64 (rd);
   r->min_count = (int) get_u64 (rd);
   r->metric = (RuleMetric) get_u64 (rd);
   r->threshold = (gint64) get_u64 (rd);
-  r->field = get_str (rd);
+  r->field = (char *) get_view (rd);
   literals = get_list (rd);
   rd->bad = rd->bad || r->name == NULL || r->file == NULL
             || r->kind > RULE_KIND_FORMFIELD

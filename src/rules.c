@@ -64,14 +64,19 @@ rules_rule_free (gpointer data)
 {
   Rule *rule = data;
 
-  g_free (rule->name);
-  g_free (rule->file);
-  g_free (rule->pattern);
   pcre2_code_free (rule->code);
-  g_strfreev (rule->file_extensions);
-  g_free (rule->category);
-  g_free (rule->where_arg);
-  g_free (rule->field);
+  if (rule->borrowed)
+    g_free (rule->file_extensions);   /* the array only */
+  else
+    {
+      g_free (rule->name);
+      g_free (rule->file);
+      g_free (rule->pattern);
+      g_strfreev (rule->file_extensions);
+      g_free (rule->category);
+      g_free (rule->where_arg);
+      g_free (rule->field);
+    }
   g_free (rule);
 }
 

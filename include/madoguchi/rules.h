@@ -74,6 +74,7 @@ typedef struct {
   RuleKind kind;
   char *pattern;           /* {defines} expanded; NULL: a condition only */
   guint index;             /* the pattern's number in the prefilter */
+  gboolean borrowed;       /* its strings lie in the set's cache file */
   pcre2_code *code;        /* compiled on first use, or NULL */
   gint jit;                /* code is compiled to machine code as well */
   /* The compiled pattern as the cache holds it (pcre2_serialize), inside
