@@ -677,7 +677,12 @@ dedup_key (const char *message_id, const char *data, gsize len)
   if (message_id != NULL)
     {
       const char *lf = g_strstr_len (data, (gssize) len, "\n\n");
-      const char *crlf = g_strstr_len (data, (gssize) len, "\r\n\r\n");
+      /* A CRLF blank line counts only before the first LF one (which it
+       * may overlap): no search of a whole 50 MB body for one. */
+      const char *crlf = g_strstr_len (data, lf ? MIN ((gssize) (lf - data)
+                                                       + 3, (gssize) len)
+                                                : (gssize) len,
+                                       "\r\n\r\n");
 
       body = lf && (!crlf || lf < crlf) ? lf + 2 : crlf ? crlf + 4 : data + len;
       g_checksum_update (sum, (const guchar *) message_id, -1);
