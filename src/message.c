@@ -692,6 +692,24 @@ dedup_key (const char *message_id, const char *data, gsize len)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* The dedup key computed by a thread of its own while the parts are
+ * decoded: on a 50 MB report SHA-256 was a fifth of the delivery. */
+#define DEDUP_THREAD_MIN (1024 * 1024)
+
+typedef struct {
+  const char *message_id;
+  const char *data;
+  gsize len;
+} DedupJob;
+
+static gpointer
+dedup_job (gpointer data)
+{
+  const DedupJob *job = data;
+
+  return dedup_key (job->message_id, job->data, job->len);
+}
+
 /* Frees a GByteArray's struct, never the bytes it points at. */
 static void
 byte_array_release (GByteArray *array)
@@ -734,6 +752,8 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
   g_autoptr (GMimeMessage) mime = NULL;
   Walk walk = { m, limits, g_string_new (NULL) };
   gsize skip = mbox_line_length (data, len, &m->mbox_sender);
+  DedupJob job = { NULL, data + skip, len - skip };
+  GThread *hashing = NULL;
 
   m->headers = g_ptr_array_new_with_free_func (
     (GDestroyNotify) message_header_free);
@@ -749,6 +769,9 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
   if (mime != NULL)
     {
       message_read_headers (m, mime, options);
+      job.message_id = m->message_id;
+      if (job.len >= DEDUP_THREAD_MIN)
+        hashing = g_thread_new ("dedup-key", dedup_job, &job);
       walk_object (&walk, g_mime_message_get_mime_part (mime), 0, FALSE);
     }
   else if (len > skip)
@@ -762,6 +785,7 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
     }
   g_mime_parser_options_free (options);
   m->text = g_string_free (walk.text, FALSE);
-  m->dedup_key = dedup_key (m->message_id, data + skip, len - skip);
+  m->dedup_key = hashing != NULL ? g_thread_join (hashing)
+                 : dedup_key (m->message_id, job.data, job.len);
   return g_steal_pointer (&m);
 }

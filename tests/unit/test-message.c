@@ -232,6 +232,31 @@ test_dedup (gconstpointer data)
   g_assert_cmpstr (key_lf, !=, key_changed);
 }
 
+/* A report of a megabyte or more has its key computed while its parts
+ * are decoded: the same key, SHA-256 of the Message-ID, a newline and
+ * the body with LF line ends, whichever line ends it came with. */
+static void
+test_dedup_large (void)
+{
+  GString *body = g_string_new (NULL);
+  g_autofree char *lf = NULL, *crlf = NULL, *key_lf = NULL, *key_crlf = NULL;
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  while (body->len < 1536 * 1024)
+    g_string_append (body, "Jun 20 22:13:29 mx1 sshd[1913]: Failed password "
+                     "for root from 192.0.2.7 port 34843 ssh2\n");
+  lf = g_strconcat ("From: a@example.net\nSubject: big log\n"
+                    "Message-ID: <big@example.net>\n\n", body->str, NULL);
+  crlf = lf_to_crlf (lf);
+  key_lf = dedup_key_of (lf);
+  key_crlf = dedup_key_of (crlf);
+  g_checksum_update (sum, (const guchar *) "big@example.net\n", -1);
+  g_checksum_update (sum, (const guchar *) body->str, (gssize) body->len);
+  g_assert_cmpstr (key_lf, ==, g_checksum_get_string (sum));
+  g_assert_cmpstr (key_crlf, ==, key_lf);
+  g_string_free (body, TRUE);
+}
+
 static const char dedup_message[] =
   "Received: from a.example.net by mx.example.jp; %s\n"
   "From: a@example.net\n"
@@ -599,6 +624,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/message/dedup/multipart", "multipart-log.eml",
                         test_dedup);
   g_test_add_func ("/message/dedup/message-id", test_dedup_message_id);
+  g_test_add_func ("/message/dedup/large", test_dedup_large);
   g_test_add_data_func ("/message/limits/depth/multipart",
                         GINT_TO_POINTER (FALSE), test_depth_limit);
   g_test_add_data_func ("/message/limits/depth/rfc822",
