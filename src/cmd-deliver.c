@@ -4,10 +4,13 @@
  * Exit 75 (EX_TEMPFAIL) for every failure until the message is in
  * spool/new/; exit 0 once it is, whatever happens next: a message that
  * could not be filed waits in the spool for `madoguchi spool run`, and
- * the MTA must neither bounce it nor deliver it again.  stderr stays
+ * the MTA must neither bounce it nor deliver it again.  Exit 0 means the
+ * message survives a crash: it is committed to the database, or new/ is
+ * synced first (spool.c: a delivery that files it saves that sync).  stderr stays
  * terse because Postfix copies it into the sender's notice; the detail
  * goes to syslog.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -17,8 +20,10 @@
 #include "madoguchi/log.h"
 #include "madoguchi/spool.h"
 
-/* Set once the message is durable: from then on the watchdog exits 0. */
+/* Set once the message is in new/: from then on the watchdog exits 0,
+ * after syncing new/ through deliver_new_fd (-1: synced already). */
 static volatile sig_atomic_t deliver_spooled;
+static int deliver_new_fd = -1;
 
 static void
 deliver_watchdog (int signo)
@@ -26,7 +31,20 @@ deliver_watchdog (int signo)
   (void) signo;
   /* Only async-signal-safe calls here.  A filing cut short rolls back
    * (SQLite's journal) and the spooled file waits for spool run. */
-  _exit (deliver_spooled ? EX_OK : EX_TEMPFAIL);
+  if (!deliver_spooled
+      || (deliver_new_fd >= 0 && fsync (deliver_new_fd) != 0))
+    _exit (EX_TEMPFAIL);
+  _exit (EX_OK);
+}
+
+/* Gets new/ ready for the watchdog to sync; syncs it now if it cannot. */
+static gboolean
+deliver_hold_new (const char *spool_dir, GError **error)
+{
+  g_autofree char *new_dir = g_build_filename (spool_dir, "new", NULL);
+
+  deliver_new_fd = open (new_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return deliver_new_fd >= 0 || spool_sync_new (spool_dir, error);
 }
 
 static void
@@ -59,7 +77,8 @@ deliver_recipient (const char *option)
   return recipient ? recipient : g_getenv ("RECIPIENT");
 }
 
-static void
+/* Files the spooled entry; whether it is in the database now. */
+static gboolean
 deliver_file (Context *ctx, SpoolEntry *entry)
 {
   g_autoptr (GError) error = NULL;
@@ -67,6 +86,7 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
   Intake intake = { ctx->config, rules, store, "deliver", TRUE };
   IntakeResult result = { 0 };
+  gboolean filed;
 
   if (store != NULL && intake_file (&intake, entry, &result, &error))
     log_info ("%s: %s %s size=%" G_GINT64_FORMAT "%s%s", entry->id,
@@ -79,7 +99,9 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   else
     log_warn ("%s: not filed, kept in the spool for 'madoguchi spool run': "
               "%s", entry->id, error->message);
+  filed = result.filed.number[0] != '\0';
   intake_result_clear (&result);
+  return filed;
 }
 
 int
@@ -108,13 +130,22 @@ cmd_deliver (Context *ctx, int argc, char **argv)
                            deliver_recipient (recipient),
                            ctx->config->max_message_size,
                            ctx->config->min_free_space, &error);
-  if (entry == NULL)
+  if (entry == NULL || !deliver_hold_new (spool_dir, &error))
     {
+      if (entry != NULL)
+        unlink (entry->path);   /* not known to be durable: the MTA retries */
       log_error ("cannot spool message: %s", error->message);
       fprintf (stderr, "madoguchi: temporary failure, please retry\n");
       return EX_TEMPFAIL;
     }
   deliver_spooled = 1;
-  deliver_file (ctx, entry);
+  if (!deliver_file (ctx, entry) && !spool_sync_new (spool_dir, &error))
+    {
+      /* It stays in new/ but may not survive a crash: the MTA retries
+       * (spool run or the retry files it; the second is a duplicate). */
+      log_error ("%s: cannot sync the spool: %s", entry->id, error->message);
+      fprintf (stderr, "madoguchi: temporary failure, please retry\n");
+      return EX_TEMPFAIL;
+    }
   return EX_OK;
 }

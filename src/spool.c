@@ -7,9 +7,15 @@
  * other writer can share the name), write everything, fsync the file so
  * its data is on disk, close and check close (NFS reports late write
  * errors there), rename into new/ (atomic: readers of new/ only ever see
- * complete files), and fsync new/ so the rename itself survives a crash.
- * Any failure before the rename unlinks the temporary file: the MTA still
- * holds the message and will retry.
+ * complete files).  Any failure before the rename unlinks the temporary
+ * file: the MTA still holds the message and will retry.
+ *
+ * The rename is made durable (new/ fsynced, spool_sync_new) only when
+ * the spool is where the message will stay: deliver exits 0, telling the
+ * MTA the message is safe, only once it is either committed to the
+ * database (SQLite syncs that) or in new/ with new/ synced.  Until then
+ * the MTA still holds it; a delivery that files it removes the entry
+ * again, so most deliveries need no directory sync at all.
  */
 #include "madoguchi/spool.h"
 
@@ -214,11 +220,15 @@ spool_commit (const char *dir, const char *tmp, SpoolEntry *entry,
   entry->path = g_build_filename (new_dir, entry->id, NULL);
   if (rename (tmp, entry->path) != 0)
     return set_io_error (error, errno, "cannot rename", tmp);
-  if (fsync_dir (new_dir, error))
-    return TRUE;
-  /* Not known to be durable: take it back, the MTA will retry. */
-  unlink (entry->path);
-  return FALSE;
+  return TRUE;
+}
+
+gboolean
+spool_sync_new (const char *dir, GError **error)
+{
+  g_autofree char *new_dir = g_build_filename (dir, "new", NULL);
+
+  return fsync_dir (new_dir, error);
 }
 
 SpoolEntry *

@@ -213,7 +213,7 @@ kill_at() {
 
 # The pipeline in order.  Breakpoints on static functions work on their
 # inlined copies too; fsync and rename are libc's, first hit (spool_write,
-# spool_commit); fsync_dir's first hit is spool/new's.
+# spool_commit).  deliver_hold_new comes right after the rename.
 printf 'break spool_receive\n' > "$TEST_HOME/setup"
 kill_at spool_receive tmp 0
 printf 'break fsync\n' > "$TEST_HOME/setup"
@@ -223,8 +223,8 @@ contains "$(cat "$TEST_HOME/k-spool-fsync.out")" "spool_write" \
 printf 'break rename\n' > "$TEST_HOME/setup"
 kill_at rename tmp 0
 is "$(in_spool tmp)" 1 "rename: the killed delivery left its file in spool/tmp"
-printf 'break fsync_dir\n' > "$TEST_HOME/setup"
-kill_at fsync_dir new 0
+printf 'break deliver_hold_new\n' > "$TEST_HOME/setup"
+kill_at deliver_hold_new new 0
 for fn in message_parse extract_run classify_run store_file; do
   printf 'break %s\n' "$fn" > "$TEST_HOME/setup"
   kill_at "$fn" new 0
@@ -279,12 +279,13 @@ else
   ok 1 "power cut: no tmp/ leftover to age"
 fi
 
-# A power cut between the rename and the fsync of spool/new/ may lose the
-# rename: deliver had not exited 0 yet, so the MTA still holds the message.
+# A power cut after the rename and before the message is filed may lose
+# the rename (a delivery that files the message never syncs spool/new/):
+# deliver had not exited 0 yet, so the MTA still holds the message.
 home="$TEST_HOME/k-lost-rename"
 rm -rf "$home"
 cp -a "$TEMPLATE" "$home"
-printf 'break fsync_dir\n' > "$TEST_HOME/setup"
+printf 'break message_parse\n' > "$TEST_HOME/setup"
 gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-lost-rename.out"
 spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
 if [ -n "$spooled" ] && [ -f "$spooled" ]; then
@@ -294,7 +295,28 @@ if [ -n "$spooled" ] && [ -f "$spooled" ]; then
   MADOGUCHI_HOME="$home" "$MADOGUCHI" deliver < "$MSG"
   is "$? $(rows)" "0 1" "lost rename: the MTA's retry files it once"
 else
-  ok 1 "lost rename: deliver stopped at fsync_dir with the message in spool/new"
+  ok 1 "lost rename: deliver stopped at message_parse with the message in spool/new"
 fi
+
+# A message that cannot be filed stays in spool/new/, and deliver exits 0
+# only after syncing spool/new/: then it survives a power cut.
+home="$TEST_HOME/k-unfiled"
+rm -rf "$home"
+cp -a "$TEMPLATE" "$home"
+mv "$home/madoguchi.db" "$home/db.saved"
+mkdir "$home/madoguchi.db"
+printf 'break spool_sync_new\ncommands\nsilent\nprintf "SYNC %%s\\n", dir\ncontinue\nend\n' \
+  > "$TEST_HOME/setup"
+gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-unfiled.out" \
+  "$TEST_HOME/empty-tail"
+contains "$(cat "$TEST_HOME/k-unfiled.out")" "SYNC $home/spool" \
+  "unfiled: deliver syncs spool/new"
+contains "$(cat "$TEST_HOME/k-unfiled.out")" "exited normally" \
+  "unfiled: and then exits 0"
+is "$(in_spool new)" 1 "unfiled: the message waits in spool/new"
+rmdir "$home/madoguchi.db"
+mv "$home/db.saved" "$home/madoguchi.db"
+MADOGUCHI_HOME="$home" "$MADOGUCHI" spool run > /dev/null 2>&1
+is "$(rows)" 1 "unfiled: spool run files it once the database is back"
 
 done_testing
