@@ -178,16 +178,63 @@ store_migrate (Store *store, GError **error)
   return TRUE;
 }
 
+/*
+ * SQLite syncs a WAL file's directory at the first sync of every process
+ * that opened it for creation, which is every process: the pager always
+ * asks for the WAL with SQLITE_OPEN_CREATE.  A WAL that exists had its
+ * directory synced by the process that created it, and here it outlives
+ * every process (see the top of the file): this VFS, the default one but
+ * for that, opens an existing WAL without SQLITE_OPEN_CREATE, which
+ * spares each delivery one fsync.  Should the WAL vanish in between (the
+ * sqlite3 shell deletes it when it closes last), it is created as usual.
+ */
+static sqlite3_vfs store_vfs;
+static int (*store_vfs_default_open) (sqlite3_vfs *, const char *,
+                                      sqlite3_file *, int, int *);
+
+static int
+store_vfs_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
+                int flags, int *out_flags)
+{
+  GStatBuf st;
+
+  if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE)
+      && name != NULL && g_stat (name, &st) == 0
+      && store_vfs_default_open (vfs, name, file,
+                                 flags & ~SQLITE_OPEN_CREATE,
+                                 out_flags) == SQLITE_OK)
+    return SQLITE_OK;
+  return store_vfs_default_open (vfs, name, file, flags, out_flags);
+}
+
+static gpointer
+store_vfs_register (gpointer unused)
+{
+  sqlite3_vfs *unix_vfs = sqlite3_vfs_find (NULL);
+
+  if (unix_vfs == NULL)   /* SQLite could not initialise (out of memory) */
+    return GINT_TO_POINTER (FALSE);
+  store_vfs = *unix_vfs;
+  store_vfs.zName = "madoguchi";
+  store_vfs_default_open = store_vfs.xOpen;
+  store_vfs.xOpen = store_vfs_open;
+  return GINT_TO_POINTER (sqlite3_vfs_register (&store_vfs, 0) == SQLITE_OK);
+}
+
 Store *
 store_open (const char *path, int busy_timeout, GError **error)
 {
   g_autoptr (Store) store = g_new0 (Store, 1);
   int rc;
 
+  static GOnce vfs_once = G_ONCE_INIT;
+  gboolean own_vfs = GPOINTER_TO_INT (g_once (&vfs_once, store_vfs_register,
+                                              NULL));
+
   store->path = g_strdup (path);
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                        | SQLITE_OPEN_NOFOLLOW, NULL);
+                        | SQLITE_OPEN_NOFOLLOW, own_vfs ? "madoguchi" : NULL);
   if (rc != SQLITE_OK)
     {
       store_db_error (error, store->db, rc, path);

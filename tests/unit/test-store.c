@@ -361,7 +361,8 @@ count_rows (const char *path, const char *sql)
 /* Each delivery is a process: closing keeps the WAL (no checkpoint, no
  * unlink) and a close that finds it grown past half a megabyte empties
  * it.  Whatever the WAL holds is the database's: another connection
- * sees every ticket. */
+ * sees every ticket; and the store opens the WAL it finds (without
+ * creating it, store_vfs_open) or makes one when there is none. */
 static void
 test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
 {
@@ -388,6 +389,22 @@ test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
   g_assert_cmpint (largest, <, 1024 * 1024);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
                    40);
+  /* A connection of SQLite's own (the sqlite3 shell) closing last
+   * checkpoints and deletes the WAL: the next filing makes a new one. */
+  store_close (f->store);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   40);
+  g_assert_cmpint (wal_size (f), ==, -1);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *raw = report (41);
+
+    file_raw (f, raw, strlen (raw), 1700000041);
+  }
+  g_assert_cmpint (wal_size (f), >, 0);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   41);
 }
 
 /* Emptying the WAL never waits for another connection (a delivery must
