@@ -5,8 +5,9 @@
  * spool/new/; exit 0 once it is, whatever happens next: a message that
  * could not be filed waits in the spool for `madoguchi spool run`, and
  * the MTA must neither bounce it nor deliver it again.  Exit 0 means the
- * message survives a crash: it is committed to the database, or new/ is
- * synced first (spool.c: a delivery that files it saves that sync).  stderr stays
+ * message survives a crash: it is committed to the database, or its
+ * spool entry is synced first (spool.c: a delivery that files it saves
+ * those syncs).  stderr stays
  * terse because Postfix copies it into the sender's notice; the detail
  * goes to syslog.
  */
@@ -21,8 +22,9 @@
 #include "madoguchi/spool.h"
 
 /* Set once the message is in new/: from then on the watchdog exits 0,
- * after syncing new/ through deliver_new_fd (-1: synced already). */
+ * after syncing the entry and new/ (-1: synced already). */
 static volatile sig_atomic_t deliver_spooled;
+static int deliver_entry_fd = -1;
 static int deliver_new_fd = -1;
 
 static void
@@ -32,19 +34,30 @@ deliver_watchdog (int signo)
   /* Only async-signal-safe calls here.  A filing cut short rolls back
    * (SQLite's journal) and the spooled file waits for spool run. */
   if (!deliver_spooled
+      || (deliver_entry_fd >= 0 && fsync (deliver_entry_fd) != 0)
       || (deliver_new_fd >= 0 && fsync (deliver_new_fd) != 0))
     _exit (EX_TEMPFAIL);
   _exit (EX_OK);
 }
 
-/* Gets new/ ready for the watchdog to sync; syncs it now if it cannot. */
+/* Gets the entry and new/ ready for the watchdog to sync; syncs them now
+ * if it cannot. */
 static gboolean
-deliver_hold_new (const char *spool_dir, GError **error)
+deliver_hold_entry (const char *spool_dir, const SpoolEntry *entry,
+                    GError **error)
 {
   g_autofree char *new_dir = g_build_filename (spool_dir, "new", NULL);
 
+  deliver_entry_fd = open (entry->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   deliver_new_fd = open (new_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return deliver_new_fd >= 0 || spool_sync_new (spool_dir, error);
+  if (deliver_entry_fd >= 0 && deliver_new_fd >= 0)
+    return TRUE;
+  if (deliver_entry_fd >= 0)
+    close (deliver_entry_fd);
+  if (deliver_new_fd >= 0)
+    close (deliver_new_fd);
+  deliver_entry_fd = deliver_new_fd = -1;   /* nothing left to sync */
+  return spool_sync (spool_dir, entry, error);
 }
 
 static void
@@ -130,7 +143,7 @@ cmd_deliver (Context *ctx, int argc, char **argv)
                            deliver_recipient (recipient),
                            ctx->config->max_message_size,
                            ctx->config->min_free_space, &error);
-  if (entry == NULL || !deliver_hold_new (spool_dir, &error))
+  if (entry == NULL || !deliver_hold_entry (spool_dir, entry, &error))
     {
       if (entry != NULL)
         unlink (entry->path);   /* not known to be durable: the MTA retries */
@@ -139,7 +152,7 @@ cmd_deliver (Context *ctx, int argc, char **argv)
       return EX_TEMPFAIL;
     }
   deliver_spooled = 1;
-  if (!deliver_file (ctx, entry) && !spool_sync_new (spool_dir, &error))
+  if (!deliver_file (ctx, entry) && !spool_sync (spool_dir, entry, &error))
     {
       /* It stays in new/ but may not survive a crash: the MTA retries
        * (spool run or the retry files it; the second is a duplicate). */

@@ -4,24 +4,28 @@
  *
  * The order of operations is the whole point, and follows Maildir,
  * notmuch insert and Postfix's queue: create in tmp/ with O_EXCL (no
- * other writer can share the name), write everything, fsync the file so
- * its data is on disk, close and check close (NFS reports late write
- * errors there), rename into new/ (atomic: readers of new/ only ever see
- * complete files).  Any failure before the rename unlinks the temporary
- * file: the MTA still holds the message and will retry.
+ * other writer can share the name), write everything, close and check
+ * close (NFS reports late write errors there), rename into new/ (atomic:
+ * readers of new/ only ever see complete files).  Any failure before the
+ * rename unlinks the temporary file: the MTA still holds the message and
+ * will retry.
  *
- * The rename is made durable (new/ fsynced, spool_sync_new) only when
- * the spool is where the message will stay: deliver exits 0, telling the
- * MTA the message is safe, only once it is either committed to the
- * database (SQLite syncs that) or in new/ with new/ synced.  Until then
- * the MTA still holds it; a delivery that files it removes the entry
- * again, so most deliveries need no directory sync at all.
+ * The file and the rename are made durable (fsync of both, spool_sync)
+ * only when the spool is where the message will stay: deliver exits 0,
+ * telling the MTA the message is safe, only once it is either committed
+ * to the database (SQLite syncs that) or synced here.  Until then the MTA
+ * still holds it, and a delivery that files it removes the entry again:
+ * such a delivery syncs nothing of the spool.  A crash may therefore
+ * leave in new/ an entry cut short (never acknowledged: the MTA delivers
+ * the message again); spool_open refuses one whose length is not what
+ * its envelope line says, and spool run moves it to failed/.
  */
 #include "madoguchi/spool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,8 +210,6 @@ spool_write (int fd, int out, const char *tmp, gint64 max_size,
   if (pwrite (out, final, entry->header_len, 0)
       != (ssize_t) entry->header_len)
     return set_io_error (error, errno, "cannot write", tmp);
-  if (fsync (out) != 0)
-    return set_io_error (error, errno, "cannot fsync", tmp);
   return TRUE;
 }
 
@@ -224,10 +226,21 @@ spool_commit (const char *dir, const char *tmp, SpoolEntry *entry,
 }
 
 gboolean
-spool_sync_new (const char *dir, GError **error)
+spool_sync (const char *dir, const SpoolEntry *entry, GError **error)
 {
   g_autofree char *new_dir = g_build_filename (dir, "new", NULL);
+  int fd = open (entry->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int errsv;
 
+  if (fd < 0)
+    return set_io_error (error, errno, "cannot open", entry->path);
+  if (fsync (fd) != 0)
+    {
+      errsv = errno;
+      close (fd);
+      return set_io_error (error, errsv, "cannot fsync", entry->path);
+    }
+  close (fd);
   return fsync_dir (new_dir, error);
 }
 
@@ -339,6 +352,7 @@ spool_open (const char *dir, const char *id, GError **error)
 {
   g_autoptr (SpoolEntry) entry = g_new0 (SpoolEntry, 1);
   g_autofree char *line = NULL;
+  GStatBuf st;
 
   if (strchr (id, '/') != NULL)
     {
@@ -354,6 +368,21 @@ spool_open (const char *dir, const char *id, GError **error)
   if (line == NULL || !spool_parse_header (entry, line, error))
     return NULL;
   entry->header_len = strlen (line) + 1;
+  if (g_stat (entry->path, &st) != 0)
+    {
+      set_io_error (error, errno, "cannot stat", entry->path);
+      return NULL;
+    }
+  if ((gint64) st.st_size != (gint64) entry->header_len + entry->kept)
+    {
+      /* Written but never synced, then a crash (see the top). */
+      g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_CORRUPT,
+                   "%s: %" G_GINT64_FORMAT " bytes where its envelope line "
+                   "says %" G_GINT64_FORMAT, entry->path,
+                   (gint64) st.st_size,
+                   (gint64) entry->header_len + entry->kept);
+      return NULL;
+    }
   return g_steal_pointer (&entry);
 }
 

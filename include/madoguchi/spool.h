@@ -47,20 +47,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpoolEntry, spool_entry_free)
 gboolean spool_ensure (const char *dir, GError **error);
 
 /*
- * Reads fd to its end into a new spool file (synced) and renames it into
- * new/.  Keeps at most max_size bytes of the message (the rest is read
- * and dropped, and the entry records the real size).  Fails with
+ * Reads fd to its end into a new spool file and renames it into new/.
+ * Keeps at most max_size bytes of the message (the rest is read and
+ * dropped, and the entry records the real size).  Fails with
  * SPOOL_ERROR_NOSPACE when less than min_free bytes are free.  On any
- * error nothing is left in tmp/ or new/.  The rename survives a crash
- * only after spool_sync_new (spool.c says when that is needed).
+ * error nothing is left in tmp/ or new/.  The entry survives a crash
+ * only after spool_sync (spool.c says when that is needed).
  * Returns (transfer full) the entry.
  */
 SpoolEntry *spool_receive (const char *dir, int fd, const char *sender,
                            const char *recipient, gint64 max_size,
                            gint64 min_free, GError **error);
 
-/* Makes the renames into dir's new/ so far survive a crash. */
-gboolean spool_sync_new (const char *dir, GError **error);
+/* Makes entry, received into dir's new/, survive a crash. */
+gboolean spool_sync (const char *dir, const SpoolEntry *entry,
+                     GError **error);
 
 /* Opens new/ID (or the path given as ID) and reads its envelope line. */
 SpoolEntry *spool_open (const char *dir, const char *id, GError **error);

@@ -11,6 +11,10 @@
 # Then a power cut: killed before the rename, the message is only in
 # spool/tmp/; nothing is filed, the MTA's retry files it once, and spool
 # run removes the tmp/ leftover only once it is older than 36 hours.
+# After the rename and before filing, nothing of the spool is synced yet:
+# a power cut may lose the rename or cut the file short, and the MTA,
+# which had no exit 0, delivers the message again.  A message that cannot
+# be filed is synced before deliver exits 0.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v gdb > /dev/null 2>&1; then
@@ -213,18 +217,16 @@ kill_at() {
 
 # The pipeline in order.  Breakpoints on static functions work on their
 # inlined copies too; fsync and rename are libc's, first hit (spool_write,
-# spool_commit).  deliver_hold_new comes right after the rename.
+# spool_commit).  deliver_hold_entry comes right after the rename.
 printf 'break spool_receive\n' > "$TEST_HOME/setup"
 kill_at spool_receive tmp 0
-printf 'break fsync\n' > "$TEST_HOME/setup"
-kill_at spool-fsync tmp 0
-contains "$(cat "$TEST_HOME/k-spool-fsync.out")" "spool_write" \
-  "spool-fsync: the first fsync is the spool file's"
+printf 'break spool_write\n' > "$TEST_HOME/setup"
+kill_at spool_write tmp 0
 printf 'break rename\n' > "$TEST_HOME/setup"
 kill_at rename tmp 0
 is "$(in_spool tmp)" 1 "rename: the killed delivery left its file in spool/tmp"
-printf 'break deliver_hold_new\n' > "$TEST_HOME/setup"
-kill_at deliver_hold_new new 0
+printf 'break deliver_hold_entry\n' > "$TEST_HOME/setup"
+kill_at deliver_hold_entry new 0
 for fn in message_parse extract_run classify_run store_file; do
   printf 'break %s\n' "$fn" > "$TEST_HOME/setup"
   kill_at "$fn" new 0
@@ -298,6 +300,27 @@ else
   ok 1 "lost rename: deliver stopped at message_parse with the message in spool/new"
 fi
 
+# The same power cut may keep the rename but not all of the file, which
+# was never synced either: spool run files no part of a message cut
+# short (its length is not what its envelope line says) and moves it to
+# spool/failed/; the MTA's retry files the message once.
+home="$TEST_HOME/k-cut-short"
+rm -rf "$home"
+cp -a "$TEMPLATE" "$home"
+printf 'break message_parse\n' > "$TEST_HOME/setup"
+gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-cut-short.out"
+spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
+if [ -n "$spooled" ] && [ -f "$spooled" ]; then
+  truncate -s -100 "$spooled"
+  MADOGUCHI_HOME="$home" "$MADOGUCHI" spool run > /dev/null 2>&1
+  is "$(rows) $(files_in "$home/spool/new") $(files_in "$home/spool/failed")" \
+    "0 0 1" "cut short: spool run files nothing and moves it to failed/"
+  MADOGUCHI_HOME="$home" "$MADOGUCHI" deliver < "$MSG"
+  is "$? $(rows)" "0 1" "cut short: the MTA's retry files it once"
+else
+  ok 1 "cut short: deliver stopped at message_parse with the message in spool/new"
+fi
+
 # A message that cannot be filed stays in spool/new/, and deliver exits 0
 # only after syncing spool/new/: then it survives a power cut.
 home="$TEST_HOME/k-unfiled"
@@ -305,12 +328,12 @@ rm -rf "$home"
 cp -a "$TEMPLATE" "$home"
 mv "$home/madoguchi.db" "$home/db.saved"
 mkdir "$home/madoguchi.db"
-printf 'break spool_sync_new\ncommands\nsilent\nprintf "SYNC %%s\\n", dir\ncontinue\nend\n' \
+printf 'break spool_sync\ncommands\nsilent\nprintf "SYNC %%s\\n", entry->path\ncontinue\nend\n' \
   > "$TEST_HOME/setup"
 gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-unfiled.out" \
   "$TEST_HOME/empty-tail"
-contains "$(cat "$TEST_HOME/k-unfiled.out")" "SYNC $home/spool" \
-  "unfiled: deliver syncs spool/new"
+contains "$(cat "$TEST_HOME/k-unfiled.out")" "SYNC $home/spool/new/" \
+  "unfiled: deliver syncs its entry in spool/new"
 contains "$(cat "$TEST_HOME/k-unfiled.out")" "exited normally" \
   "unfiled: and then exits 0"
 is "$(in_spool new)" 1 "unfiled: the message waits in spool/new"

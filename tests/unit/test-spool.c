@@ -182,6 +182,36 @@ test_corrupt_and_retry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_files (f->dir, "new"), ==, 1);
 }
 
+/* An entry whose length is not what its envelope line says (a crash cut
+ * it short before it was synced, or something wrote to it) is refused;
+ * spool_sync leaves a whole one readable. */
+static void
+test_length_checked (Fixture *f, gconstpointer data)
+{
+  static const char msg[] = "Subject: x\n\nbody of the report\n";
+  g_autoptr (GError) error = NULL;
+  int fd = input_fd (msg, sizeof msg - 1);
+  g_autoptr (SpoolEntry) in = spool_receive (f->dir, fd, "a@example.net",
+                                             NULL, 1 << 20, 0, &error);
+  g_autoptr (SpoolEntry) whole = NULL;
+  struct stat st;
+
+  close (fd);
+  g_assert_no_error (error);
+  g_assert_true (spool_sync (f->dir, in, &error));
+  g_assert_no_error (error);
+  whole = spool_open (f->dir, in->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (stat (in->path, &st), ==, 0);
+  g_assert_cmpint (truncate (in->path, st.st_size - 5), ==, 0);
+  g_assert_null (spool_open (f->dir, in->id, &error));
+  g_assert_error (error, SPOOL_ERROR, SPOOL_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_cmpint (truncate (in->path, st.st_size + 5), ==, 0);
+  g_assert_null (spool_open (f->dir, in->id, &error));
+  g_assert_error (error, SPOOL_ERROR, SPOOL_ERROR_CORRUPT);
+}
+
 static void
 test_clean_tmp (Fixture *f, gconstpointer data)
 {
@@ -224,6 +254,7 @@ main (int argc, char **argv)
   ADD ("/spool/limit/truncation", test_truncation);
   ADD ("/spool/limit/no-space", test_no_space);
   ADD ("/spool/failed/corrupt-and-retry", test_corrupt_and_retry);
+  ADD ("/spool/failed/length-checked", test_length_checked);
   ADD ("/spool/tmp/clean", test_clean_tmp);
   ADD ("/spool/done/keep", test_keep_moves_to_cur);
 #undef ADD
