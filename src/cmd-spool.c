@@ -75,6 +75,10 @@ spool_run (Context *ctx, const char *dir)
   for (guint i = 0; i < ids->len; i++)
     left += !spool_run_one (&intake, dir, ids->pdata[i]);
   printf ("%u filed, %u left in the spool\n", ids->len - left, left);
+  /* Deliveries leave their messages to wait for the search index. */
+  if (!store_index_waiting (store, &error))
+    log_warn ("cannot bring the search index up to date: %s",
+              error->message);
   return left ? EX_TEMPFAIL : EX_OK;
 }
 

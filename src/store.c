@@ -32,7 +32,9 @@
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
 #define STORE_SCHEMA_VERSION 2
-#define INDEX_BATCH 32   /* deliveries index their messages this many at once */
+/* A delivery indexes the waiting messages once this many wait; until
+ * then `spool run` (from cron) does it, with no MTA waiting. */
+#define INDEX_BACKLOG 256
 #define WAL_TRUNCATE_BYTES (512 * 1024)   /* about three deliveries */
 
 static const char SQL_NEXT_NUMBER[] =
@@ -436,8 +438,11 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
  * waiting of them wait, in one statement: the last of a transaction, so
  * that FTS5 writes one index segment for all of them.  A delivery leaves
  * its message to wait (searches read the waiting ones whole, see
- * store-query.c) and indexes INDEX_BATCH at a time: indexing one message
- * alone costs about as much as the rest of filing it.
+ * store-query.c): indexing one message alone costs about as much as the
+ * rest of filing it, and a batch of 32 still a tenth of the time of the
+ * delivery that makes it.  store_index_waiting indexes them, and
+ * deliveries do only past INDEX_BACKLOG, which keeps the searches of the
+ * waiting ones short when no cron job runs.
  */
 static gboolean
 index_messages (Store *store, gint64 waiting, GError **error)
@@ -786,13 +791,24 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
       || (!filed->duplicate && !file_message (store, delivery, filed, error))
-      || (!store->batch && !index_messages (store, INDEX_BATCH, error))
+      || (!store->batch && !index_messages (store, INDEX_BACKLOG, error))
       || !store_exec (store, commit, error))
     {
       store_exec (store, rollback, NULL);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+store_index_waiting (Store *store, GError **error)
+{
+  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (index_messages (store, 1, error) && store_exec (store, "COMMIT", error))
+    return TRUE;
+  store_exec (store, "ROLLBACK", NULL);
+  return FALSE;
 }
 
 gboolean

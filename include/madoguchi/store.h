@@ -100,6 +100,9 @@ gboolean store_import_advance (Store *store, const char *source,
  */
 gboolean store_batch_begin (Store *store, GError **error);
 gboolean store_batch_commit (Store *store, GError **error);
+/* Adds the messages waiting for the full-text index to it (store.c:
+ * deliveries leave theirs to wait). */
+gboolean store_index_waiting (Store *store, GError **error);
 
 typedef struct {
   gint64 id;

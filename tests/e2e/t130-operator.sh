@@ -330,6 +330,18 @@ for s in "brute force" "不正アクセス" "スキャン" "侵入" "踏み台";
   ok $([ "$want" -gt 0 ]; echo $?) "the samples mention '$s' ($want tickets)"
   is "$n" "$want" "--search '$s' finds every ticket that mentions it"
 done
+# Deliveries left their messages to wait for the index (searched whole
+# above); spool run indexes them, and every search finds the same.
+is "$(sql "SELECT COUNT(*) FROM message_fts_docsize")" 0 \
+  "the delivered messages wait for the full-text index"
+"$MADOGUCHI" spool run > /dev/null
+is "$?:$(sql "SELECT COUNT(*) FROM message_fts_docsize")" \
+  "0:$(sql "SELECT COUNT(*) FROM message")" "spool run indexes them all"
+for s in "brute force" "不正アクセス" "スキャン"; do
+  lst --all --search "$s"
+  n=$(printf '%s\n' "$found" | grep -c .)
+  is "$n" "$(text_count "$s")" "--search '$s' finds the same from the index"
+done
 has "$(numbers --all --search "brute force")" "$P"
 ok $? "--search 'brute force' finds the plain-english report"
 has "$(numbers --all --search "Brute Force")" "$P"
