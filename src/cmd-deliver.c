@@ -7,9 +7,8 @@
  * the MTA must neither bounce it nor deliver it again.  Exit 0 means the
  * message survives a crash: it is committed to the database, or its
  * spool entry is synced first (spool.c: a delivery that files it saves
- * those syncs).  stderr stays
- * terse because Postfix copies it into the sender's notice; the detail
- * goes to syslog.
+ * those syncs).  stderr stays terse because Postfix copies it into the
+ * sender's notice; the detail goes to syslog.
  */
 #include <fcntl.h>
 #include <signal.h>

@@ -35,7 +35,7 @@ G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
-#define WAL_TRUNCATE_BYTES (512 * 1024)   /* about three deliveries */
+#define WAL_TRUNCATE_BYTES (512 * 1024)   /* three or four deliveries */
 
 static const char SQL_NEXT_NUMBER[] =
   "INSERT INTO counter (year, last) VALUES (:year, 1) "
@@ -803,12 +803,8 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
 gboolean
 store_index_waiting (Store *store, GError **error)
 {
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (index_messages (store, 1, error) && store_exec (store, "COMMIT", error))
-    return TRUE;
-  store_exec (store, "ROLLBACK", NULL);
-  return FALSE;
+  /* An empty batch: committing one indexes what waits. */
+  return store_batch_begin (store, error) && store_batch_commit (store, error);
 }
 
 gboolean
