@@ -461,68 +461,75 @@ index_messages (Store *store, gint64 waiting, GError **error)
          && store_step (store, stmt, "cannot index messages", error);
 }
 
+/* Binds one row's own columns (the ticket's and message's are bound). */
+typedef void (*BindRow) (sqlite3_stmt *stmt, gconstpointer row, guint index);
+
+/* Inserts rows with sql, one statement for all, each row bound by bind
+ * after :ticket (unless ticket is 0) and :message. */
 static gboolean
-insert_parts (Store *store, gint64 message, GPtrArray *parts, GError **error)
+insert_rows (Store *store, const char *sql, gint64 ticket, gint64 message,
+             const GPtrArray *rows, BindRow bind, const char *what,
+             GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PART_INSERT, error);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  for (guint i = 0; stmt != NULL && i < parts->len; i++)
+  if (rows == NULL || rows->len == 0)
+    return TRUE;
+  stmt = store_prepare (store, sql, error);
+  for (guint i = 0; stmt != NULL && i < rows->len; i++)
     {
-      const MessagePart *p = parts->pdata[i];
-
       sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      if (ticket != 0)
+        store_bind_int (stmt, ":ticket", ticket);
       store_bind_int (stmt, ":message", message);
-      store_bind_int (stmt, ":idx", i);
-      store_bind_int (stmt, ":depth", p->depth);
-      store_bind_text (stmt, ":type", p->content_type);
-      store_bind_text (stmt, ":filename", p->filename);
-      store_bind_text (stmt, ":charset", p->charset);
-      store_bind_int (stmt, ":size", p->size);
-      store_bind_int (stmt, ":is_text", p->text != NULL);
-      store_bind_int (stmt, ":forwarded", p->forwarded);
-      if (!store_step (store, stmt, "cannot insert part", error))
+      bind (stmt, rows->pdata[i], i);
+      if (!store_step (store, stmt, what, error))
         return FALSE;
     }
   return stmt != NULL;
 }
 
-
-
-static gboolean
-insert_indicators (Store *store, gint64 ticket, gint64 message,
-                   GPtrArray *indicators, GError **error)
+static void
+bind_part_row (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INDICATOR_INSERT,
-                                           error);
+  const MessagePart *p = row;
 
-  for (guint i = 0; stmt != NULL && i < indicators->len; i++)
+  store_bind_int (stmt, ":idx", index);
+  store_bind_int (stmt, ":depth", p->depth);
+  store_bind_text (stmt, ":type", p->content_type);
+  store_bind_text (stmt, ":filename", p->filename);
+  store_bind_text (stmt, ":charset", p->charset);
+  store_bind_int (stmt, ":size", p->size);
+  store_bind_int (stmt, ":is_text", p->text != NULL);
+  store_bind_int (stmt, ":forwarded", p->forwarded);
+}
+
+static void
+bind_indicator (sqlite3_stmt *stmt, gconstpointer row, guint index)
+{
+  const Indicator *ind = row;
+  g_autofree char *ports = extract_ports_string (ind->ports);
+
+  store_bind_text (stmt, ":kind", ind->kind);
+  store_bind_text (stmt, ":value", ind->value);
+  if (ind->has_ip)
     {
-      const Indicator *ind = indicators->pdata[i];
-      g_autofree char *ports = extract_ports_string (ind->ports);
-
-      sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
-      store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      store_bind_text (stmt, ":kind", ind->kind);
-      store_bind_text (stmt, ":value", ind->value);
-      if (ind->has_ip)
-        {
-          store_bind_blob16 (stmt, ":ip", ind->ip);
-          store_bind_blob16 (stmt, ":ip_end", ind->ip_end);
-        }
-      store_bind_text (stmt, ":scope", ind->scope);
-      store_bind_int (stmt, ":own", ind->own);
-      store_bind_text (stmt, ":role", ind->role);
-      store_bind_text (stmt, ":ports", ports);
-      store_bind_int (stmt, ":count", ind->count);
-      store_bind_time (stmt, ":first_seen", ind->first_seen);
-      store_bind_time (stmt, ":last_seen", ind->last_seen);
-      store_bind_text (stmt, ":context", ind->context);
-      if (!store_step (store, stmt, "cannot insert indicator", error))
-        return FALSE;
+      store_bind_blob16 (stmt, ":ip", ind->ip);
+      store_bind_blob16 (stmt, ":ip_end", ind->ip_end);
     }
-  return stmt != NULL;
+  store_bind_text (stmt, ":scope", ind->scope);
+  store_bind_int (stmt, ":own", ind->own);
+  store_bind_text (stmt, ":role", ind->role);
+  /* Freed on return, before the row is stepped: SQLite takes a copy
+   * (store_bind_text binds the caller's string where it lies). */
+  if (ports != NULL)
+    sqlite3_bind_text (stmt, store_param (stmt, ":ports"), ports, -1,
+                       SQLITE_TRANSIENT);
+  store_bind_int (stmt, ":count", ind->count);
+  store_bind_time (stmt, ":first_seen", ind->first_seen);
+  store_bind_time (stmt, ":last_seen", ind->last_seen);
+  store_bind_text (stmt, ":context", ind->context);
 }
 
 static void
@@ -534,105 +541,49 @@ bind_part (sqlite3_stmt *stmt, guint part)
     store_bind_int (stmt, ":part", part);
 }
 
-static gboolean
-insert_timestamps (Store *store, gint64 ticket, gint64 message,
-                   GPtrArray *timestamps, GError **error)
+static void
+bind_timestamp (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TIMESTAMP_INSERT,
-                                           error);
+  const Timestamp *t = row;
 
-  for (guint i = 0; stmt != NULL && i < timestamps->len; i++)
-    {
-      const Timestamp *t = timestamps->pdata[i];
-
-      sqlite3_reset (stmt);
-      store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      store_bind_int (stmt, ":utc", t->utc);
-      store_bind_text (stmt, ":original", t->original);
-      store_bind_text (stmt, ":rule", t->rule);
-      store_bind_int (stmt, ":assumed", t->zone_assumed);
-      bind_part (stmt, t->part);
-      store_bind_int (stmt, ":line", t->line);
-      if (!store_step (store, stmt, "cannot insert timestamp", error))
-        return FALSE;
-    }
-  return stmt != NULL;
+  store_bind_int (stmt, ":utc", t->utc);
+  store_bind_text (stmt, ":original", t->original);
+  store_bind_text (stmt, ":rule", t->rule);
+  store_bind_int (stmt, ":assumed", t->zone_assumed);
+  bind_part (stmt, t->part);
+  store_bind_int (stmt, ":line", t->line);
 }
 
-static gboolean
-insert_excerpts (Store *store, gint64 ticket, gint64 message,
-                 GPtrArray *excerpts, GError **error)
+static void
+bind_excerpt (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EXCERPT_INSERT,
-                                                 error);
+  const Excerpt *e = row;
 
-  for (guint i = 0; stmt != NULL && i < excerpts->len; i++)
-    {
-      const Excerpt *e = excerpts->pdata[i];
-
-      sqlite3_reset (stmt);
-      store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      store_bind_int (stmt, ":part", e->part);
-      store_bind_int (stmt, ":first", e->first_line);
-      store_bind_int (stmt, ":last", e->last_line);
-      store_bind_text (stmt, ":text", e->text);
-      if (!store_step (store, stmt, "cannot insert excerpt", error))
-        return FALSE;
-    }
-  return stmt != NULL;
+  store_bind_int (stmt, ":part", e->part);
+  store_bind_int (stmt, ":first", e->first_line);
+  store_bind_int (stmt, ":last", e->last_line);
+  store_bind_text (stmt, ":text", e->text);
 }
 
-static gboolean
-insert_reasons (Store *store, gint64 ticket, gint64 message,
-                const Classification *c, GError **error)
+static void
+bind_reason (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  const ClassifyReason *r = row;
 
-  if (c == NULL)
-    return TRUE;
-  stmt = store_prepare (store, SQL_REASON_INSERT, error);
-  for (guint i = 0; stmt != NULL && i < c->reasons->len; i++)
-    {
-      const ClassifyReason *r = c->reasons->pdata[i];
-
-      sqlite3_reset (stmt);
-      store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      store_bind_text (stmt, ":category", r->category);
-      store_bind_text (stmt, ":rule", r->rule);
-      store_bind_int (stmt, ":score", r->score);
-      store_bind_text (stmt, ":place", r->where);
-      store_bind_text (stmt, ":matched", r->matched);
-      if (!store_step (store, stmt, "cannot insert reason", error))
-        return FALSE;
-    }
-  return stmt != NULL;
+  store_bind_text (stmt, ":category", r->category);
+  store_bind_text (stmt, ":rule", r->rule);
+  store_bind_int (stmt, ":score", r->score);
+  store_bind_text (stmt, ":place", r->where);
+  store_bind_text (stmt, ":matched", r->matched);
 }
 
-static gboolean
-insert_form (Store *store, gint64 ticket, gint64 message,
-             const Classification *c, GError **error)
+static void
+bind_form_field (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  const FormField *f = row;
 
-  if (c == NULL || c->form->len == 0)
-    return TRUE;
-  stmt = store_prepare (store, SQL_FORM_INSERT, error);
-  for (guint i = 0; stmt != NULL && i < c->form->len; i++)
-    {
-      const FormField *f = c->form->pdata[i];
-
-      sqlite3_reset (stmt);
-      store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      store_bind_text (stmt, ":name", f->name);
-      store_bind_text (stmt, ":value", f->value);
-      if (!store_step (store, stmt, "cannot insert form field", error))
-        return FALSE;
-    }
-  return stmt != NULL;
+  store_bind_text (stmt, ":name", f->name);
+  store_bind_text (stmt, ":value", f->value);
 }
 
 static gboolean
@@ -641,9 +592,15 @@ insert_extraction (Store *store, gint64 ticket, gint64 message,
 {
   if (x == NULL)
     return TRUE;
-  return insert_indicators (store, ticket, message, x->indicators, error)
-         && insert_timestamps (store, ticket, message, x->timestamps, error)
-         && insert_excerpts (store, ticket, message, x->excerpts, error);
+  return insert_rows (store, SQL_INDICATOR_INSERT, ticket, message,
+                      x->indicators, bind_indicator,
+                      "cannot insert indicator", error)
+         && insert_rows (store, SQL_TIMESTAMP_INSERT, ticket, message,
+                         x->timestamps, bind_timestamp,
+                         "cannot insert timestamp", error)
+         && insert_rows (store, SQL_EXCERPT_INSERT, ticket, message,
+                         x->excerpts, bind_excerpt, "cannot insert excerpt",
+                         error);
 }
 
 /* The parts, evidence and reasons of a message just inserted. */
@@ -651,10 +608,18 @@ static gboolean
 insert_details (Store *store, const StoreDelivery *d, gint64 ticket,
                 gint64 message, GError **error)
 {
-  return insert_parts (store, message, d->message->parts, error)
+  const Classification *c = d->classification;
+
+  return insert_rows (store, SQL_PART_INSERT, 0, message, d->message->parts,
+                      bind_part_row, "cannot insert part", error)
          && insert_extraction (store, ticket, message, d->extraction, error)
-         && insert_reasons (store, ticket, message, d->classification, error)
-         && insert_form (store, ticket, message, d->classification, error);
+         && (c == NULL
+             || (insert_rows (store, SQL_REASON_INSERT, ticket, message,
+                              c->reasons, bind_reason,
+                              "cannot insert reason", error)
+                 && insert_rows (store, SQL_FORM_INSERT, ticket, message,
+                                 c->form, bind_form_field,
+                                 "cannot insert form field", error)));
 }
 
 /*
