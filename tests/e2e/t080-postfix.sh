@@ -46,68 +46,9 @@
 # otherwise.  sqlite3 (the CLI) is optional: its one check is skipped.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/postfix-lib.sh"
 
-PATH=$PATH:/usr/sbin:/sbin
-export PATH
-
-skip_all() {
-  echo "1..0 # SKIP $1"
-  exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to run a private Postfix instance"
-for cmd in postfix postalias postconf postqueue; do
-  command -v "$cmd" >/dev/null 2>&1 || skip_all "Postfix is not installed ($cmd)"
-done
-id postfix >/dev/null 2>&1 || skip_all "Postfix is not installed (no postfix user)"
-getent group postdrop >/dev/null 2>&1 \
-  || skip_all "Postfix is not installed (no postdrop group)"
-id nobody >/dev/null 2>&1 || skip_all "no 'nobody' user for default_privs"
-command -v setpriv >/dev/null 2>&1 || skip_all "setpriv (util-linux) is missing"
-
-PF=$TEST_HOME/postfix
-CONF=$PF/conf
-MAILLOG=$PF/maillog
-RUN_USER=nobody
-RUN_GROUP=$(id -gn nobody)
 ALIAS_CMD=$MADOGUCHI
-pf_started=
-
-t080_exit() {
-  if [ -n "$pf_started" ]; then
-    postfix -c "$CONF" stop >/dev/null 2>&1
-    # stop only signals master(8): wait until it has really gone (its
-    # pid file lock is released) before the queue is removed under it.
-    i=0
-    while [ "$i" -lt 100 ] && postfix -c "$CONF" status >/dev/null 2>&1; do
-      nap
-      i=$((i + 1))
-    done
-  fi
-  cleanup
-}
-trap t080_exit EXIT
-trap 'exit 1' HUP INT TERM
-
-# diag_log: the instance's log, as TAP diagnostics.
-diag_log() {
-  echo "# --- $MAILLOG ---"
-  sed 's/^/# /' "$MAILLOG" 2>/dev/null | tail -40
-}
-
-# bail WHY: stop here (later steps would only wait out their timeouts),
-# with the log and the queue as diagnostics.
-bail() {
-  echo "# bailing out: $1"
-  diag_log
-  postqueue -c "$CONF" -p 2>&1 | sed 's/^/# queue: /'
-  done_testing
-}
-
-# as_user COMMAND...: run COMMAND as the user deliver runs as.
-as_user() {
-  setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups "$@"
-}
 
 # --- the madoguchi side ----------------------------------------------------
 
@@ -225,10 +166,6 @@ submit() {
   "$SENDMAIL" -C "$CONF" -f "$2" info@cert.example.test < "$1"
 }
 
-# queue_empty: nothing left in the private queue.
-queue_empty() {
-  postqueue -c "$CONF" -p 2>/dev/null | grep -q '^Mail queue is empty'
-}
 
 # tickets_are N: exactly N tickets exist.
 tickets_are() {
@@ -245,20 +182,7 @@ settled() {
   tickets_are "$1" && queue_empty
 }
 
-# tickets_json: list --json, one ticket per line.
-tickets_json() {
-  "$MADOGUCHI" list --all --json | sed 's/},{"number"/}\
-{"number"/g'
-}
 
-# ticket_number FIXED-STRING: the number of the one ticket whose list
-# entry contains FIXED-STRING (empty when not exactly one).
-ticket_number() {
-  tickets_json | grep -F -- "$1" > "$TEST_HOME/match"
-  if [ "$(wc -l < "$TEST_HOME/match" | tr -d ' ')" = 1 ]; then
-    sed 's/.*"number":"\([^"]*\)".*/\1/' "$TEST_HOME/match"
-  fi
-}
 
 # --- 1. normal deliveries --------------------------------------------------
 

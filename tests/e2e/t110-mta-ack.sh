@@ -48,76 +48,24 @@
 # sqlite3 CLI (a few checks).  Every wait is a poll with a deadline.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/postfix-lib.sh"
 
-PATH=$PATH:/usr/sbin:/sbin
-export PATH
-
-skip_all() {
-  echo "1..0 # SKIP $1"
-  exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to run a private Postfix instance"
-for cmd in postfix postalias postconf postqueue; do
-  command -v "$cmd" >/dev/null 2>&1 || skip_all "Postfix is not installed ($cmd)"
-done
-id postfix >/dev/null 2>&1 || skip_all "Postfix is not installed (no postfix user)"
-getent group postdrop >/dev/null 2>&1 \
-  || skip_all "Postfix is not installed (no postdrop group)"
 command -v swaks >/dev/null 2>&1 || skip_all "swaks is not installed"
 command -v perl >/dev/null 2>&1 || skip_all "perl is not installed"
 perl -MNet::SMTP -MMIME::Base64 -MEncode -e 1 2>/dev/null \
   || skip_all "perl lacks Net::SMTP, MIME::Base64 or Encode"
-id nobody >/dev/null 2>&1 || skip_all "no 'nobody' user for default_privs"
-command -v setpriv >/dev/null 2>&1 || skip_all "setpriv (util-linux) is missing"
 
 SWAKS=$(command -v swaks)
 PERL=$(command -v perl)
-PF=$TEST_HOME/postfix
-CONF=$PF/conf
-MAILLOG=$PF/maillog
 MAILROOT=$TEST_HOME/mail
-RUN_USER=nobody
-RUN_GROUP=$(id -gn nobody)
 SUBMIT_LOG=$TEST_HOME/log/sendmail-smtp.log
 RESPONDER_LOG=$TEST_HOME/log/responder.log
-pf_started=
 t_start=$(date +%s)
 [ -n "${KEEP_TEST_HOME:-}" ] && echo "# TEST_HOME=$TEST_HOME"
-
-t110_exit() {
-  if [ -n "$pf_started" ]; then
-    postfix -c "$CONF" stop >/dev/null 2>&1
-    i=0
-    while [ "$i" -lt 100 ] && postfix -c "$CONF" status >/dev/null 2>&1; do
-      nap
-      i=$((i + 1))
-    done
-  fi
-  cleanup
-}
-trap t110_exit EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-diag_log() {
-  echo "# --- $MAILLOG (last 40 lines) ---"
-  sed 's/^/# /' "$MAILLOG" 2>/dev/null | tail -40
-}
 
 diag_file() {
   echo "# --- $1 ---"
   sed 's/^/#   /' "$1" 2>/dev/null | head -"${2:-40}"
-}
-
-bail() {
-  echo "# bailing out: $1"
-  diag_log
-  postqueue -c "$CONF" -p 2>&1 | sed 's/^/# queue: /'
-  done_testing
-}
-
-as_user() {
-  setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups "$@"
 }
 
 # --- the madoguchi side ----------------------------------------------------
@@ -399,9 +347,6 @@ send() {
     --header "Subject: $s_subject" "$@" >/dev/null
 }
 
-queue_empty() {
-  postqueue -c "$CONF" -p 2>/dev/null | grep -q '^Mail queue is empty'
-}
 
 # info_deliveries: messages local(8) handed to madoguchi so far.
 info_deliveries() {
@@ -474,19 +419,7 @@ body_text() {
   fi
 }
 
-tickets_json() {
-  "$MADOGUCHI" list --all --json | sed 's/},{"number"/}\
-{"number"/g'
-}
 
-# ticket_number FIXED-STRING: the number of the one ticket whose list
-# entry contains FIXED-STRING (empty when not exactly one).
-ticket_number() {
-  tickets_json | grep -F -- "$1" > "$TEST_HOME/match"
-  if [ "$(wc -l < "$TEST_HOME/match" | tr -d ' ')" = 1 ]; then
-    sed 's/.*"number":"\([^"]*\)".*/\1/' "$TEST_HOME/match"
-  fi
-}
 
 # threads NUMBER: "thread|ack" of each message of the ticket, in order.
 threads() {
