@@ -66,6 +66,19 @@ as_user() {
   setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups "$@"
 }
 
+# as_user_wrapper BINARY: a script that runs BINARY as the user deliver
+# runs as (its path is printed), for every madoguchi command of the test.
+as_user_wrapper() {
+  wrapper=$TEST_HOME/bin/madoguchi-as-$RUN_USER
+  {
+    echo '#!/bin/sh'
+    echo "exec setpriv --reuid=$RUN_USER --regid=$RUN_GROUP --clear-groups \\"
+    echo "  '$1' \"\$@\""
+  } > "$wrapper"
+  chmod 0755 "$wrapper"
+  echo "$wrapper"
+}
+
 # queue_empty: nothing left in the private queue.
 queue_empty() {
   postqueue -c "$CONF" -p 2>/dev/null | grep -q '^Mail queue is empty'
@@ -84,4 +97,29 @@ ticket_number() {
   if [ "$(wc -l < "$TEST_HOME/match" | tr -d ' ')" = 1 ]; then
     sed 's/.*"number":"\([^"]*\)".*/\1/' "$TEST_HOME/match"
   fi
+}
+
+# master_cf_services: the lines of master.cf for Postfix's internal
+# services, a header first; no listener of any kind.  chroot is "n"
+# everywhere: the queue is not a prepared chroot jail.
+master_cf_services() {
+  cat <<'MASTER'
+# service type  private unpriv  chroot  wakeup  maxproc command
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+postlog   unix-dgram n  -       n       -       1       postlogd
+MASTER
 }

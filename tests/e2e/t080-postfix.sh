@@ -76,14 +76,7 @@ fi
 # -wal/-shm files and only then chowns them to the database's owner, and
 # a delivery that opens them in between fails to file the message (it
 # stays in the spool; deliver still exits 0).
-AS_USER_WRAPPER=$TEST_HOME/bin/madoguchi-as-$RUN_USER
-{
-  echo '#!/bin/sh'
-  echo "exec setpriv --reuid=$RUN_USER --regid=$RUN_GROUP --clear-groups \\"
-  echo "  '$ALIAS_CMD' \"\$@\""
-} > "$AS_USER_WRAPPER"
-chmod 0755 "$AS_USER_WRAPPER"
-MADOGUCHI=$AS_USER_WRAPPER
+MADOGUCHI=$(as_user_wrapper "$ALIAS_CMD")
 
 "$MADOGUCHI" init >/dev/null
 ok $? "madoguchi init, as $RUN_USER"
@@ -120,26 +113,7 @@ delay_warning_time = 0h
 EOF
 
 # Only the internal services; no smtpd, no inet listener of any kind.
-# chroot is "n" everywhere: the queue is not a prepared chroot jail.
-cat > "$CONF/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+master_cf_services > "$CONF/master.cf"
 
 # local(8) clears the environment, so the alias passes madoguchi's own.
 # postmaster (double bounces, should a test go wrong) must not feed

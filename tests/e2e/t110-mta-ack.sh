@@ -208,14 +208,7 @@ chmod 0755 "$TEST_HOME/bin/responder"
 
 # Every madoguchi command of this test runs as the delivery user (see
 # t080 for why root must not open the database during deliveries).
-AS_USER_WRAPPER=$TEST_HOME/bin/madoguchi-as-$RUN_USER
-{
-  echo '#!/bin/sh'
-  echo "exec setpriv --reuid=$RUN_USER --regid=$RUN_GROUP --clear-groups \\"
-  echo "  '$ALIAS_CMD' \"\$@\""
-} > "$AS_USER_WRAPPER"
-chmod 0755 "$AS_USER_WRAPPER"
-MADOGUCHI=$AS_USER_WRAPPER
+MADOGUCHI=$(as_user_wrapper "$ALIAS_CMD")
 
 "$MADOGUCHI" init >/dev/null
 ok $? "madoguchi init, as $RUN_USER"
@@ -264,27 +257,11 @@ EOF
 }
 
 write_master_cf() {
-  cat > "$CONF/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command
-127.0.0.1:$PORT inet n  -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-anvil     unix  -       -       n       -       1       anvil
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+  {
+    master_cf_services
+    echo "127.0.0.1:$PORT inet n  -       n       -       -       smtpd"
+    echo "anvil     unix  -       -       n       -       1       anvil"
+  } > "$CONF/master.cf"
 }
 
 cat > "$CONF/aliases" <<EOF
