@@ -284,12 +284,19 @@ fi
 # A power cut after the rename and before the message is filed may lose
 # the rename (a delivery that files the message never syncs spool/new/):
 # deliver had not exited 0 yet, so the MTA still holds the message.
-home="$TEST_HOME/k-lost-rename"
-rm -rf "$home"
-cp -a "$TEMPLATE" "$home"
-printf 'break message_parse\n' > "$TEST_HOME/setup"
-gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-lost-rename.out"
-spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
+# spooled_then_killed NAME: in a fresh copy of the template ($home),
+# deliver killed after the rename and before filing; sets $spooled to
+# its entry in spool/new/ (empty if it is not there).
+spooled_then_killed() {
+  home="$TEST_HOME/k-$1"
+  rm -rf "$home"
+  cp -a "$TEMPLATE" "$home"
+  printf 'break message_parse\n' > "$TEST_HOME/setup"
+  gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-$1.out"
+  spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
+}
+
+spooled_then_killed lost-rename
 if [ -n "$spooled" ] && [ -f "$spooled" ]; then
   mv "$spooled" "$home/spool/tmp/"
   MADOGUCHI_HOME="$home" "$MADOGUCHI" spool run > /dev/null 2>&1
@@ -304,12 +311,7 @@ fi
 # was never synced either: spool run files no part of a message cut
 # short (its length is not what its envelope line says) and moves it to
 # spool/failed/; the MTA's retry files the message once.
-home="$TEST_HOME/k-cut-short"
-rm -rf "$home"
-cp -a "$TEMPLATE" "$home"
-printf 'break message_parse\n' > "$TEST_HOME/setup"
-gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-cut-short.out"
-spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
+spooled_then_killed cut-short
 if [ -n "$spooled" ] && [ -f "$spooled" ]; then
   truncate -s -100 "$spooled"
   MADOGUCHI_HOME="$home" "$MADOGUCHI" spool run > /dev/null 2>&1

@@ -234,22 +234,28 @@ test_search_index (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
 }
 
-static gint64
-indexed_messages (Fixture *f)
+static int
+count_rows (const char *path, const char *sql)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
-  gint64 n;
+  int n;
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM "
-                                       "message_fts_docsize", -1, &stmt,
-                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = sqlite3_column_int64 (stmt, 0);
+  n = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return n;
+}
+
+/* How many messages the full-text index holds. */
+static gint64
+indexed_messages (Fixture *f)
+{
+  return count_rows (f->path, "SELECT count(*) FROM message_fts_docsize");
 }
 
 /* Deliveries leave their messages to wait for the index, and index them
@@ -358,27 +364,12 @@ wal_size (Fixture *f)
   return g_stat (wal, &st) == 0 ? (gint64) st.st_size : -1;
 }
 
-static int
-count_rows (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  int n;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return n;
-}
 
 /* Each delivery is a process: closing keeps the WAL (no checkpoint, no
- * unlink) and a close that finds it grown past a megabyte empties it.  Whatever the WAL holds is the database's: another connection
- * sees every ticket; and the store opens the WAL it finds (without
- * creating it, store_vfs_open) or makes one when there is none. */
+ * unlink) and a close that finds it grown past a megabyte empties it.
+ * Whatever the WAL holds is the database's: another connection sees
+ * every ticket; and the store opens the WAL it finds (without creating
+ * it, store_vfs_open) or makes one when there is none. */
 static void
 test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
 {
