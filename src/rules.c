@@ -638,15 +638,15 @@ load_tlds (RuleSet *set, const char *dir)
   g_autofree char *path = g_build_filename (dir, "tlds", NULL);
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
-  GString *tlds = g_string_new (NULL);
+  GString *tlds;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     {
       add_problem (set, "tlds", 0, NULL, "missing: domain names will not "
                    "be extracted");
-      g_string_free (tlds, TRUE);
       return;
     }
+  tlds = g_string_new (NULL);
   lines = g_strsplit (text, "\n", -1);
   for (gsize i = 0; lines[i] != NULL; i++)
     {
@@ -960,6 +960,7 @@ rules_text_match (RuleText *t, const Rule *rule, gsize offset,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
   first = span_after (spans, offset);
+  /* Once it is machine code, the bytes to search no longer matter. */
   code = rule_code (t->set, rule,
                     g_atomic_int_get (&rule->jit)
                     ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
