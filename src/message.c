@@ -11,6 +11,7 @@
 
 #include <gmime/gmime.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "madoguchi/charset.h"
 
@@ -436,33 +437,62 @@ content_is_text (const char *type, GByteArray *bytes)
          || (probe > 0 && memchr (bytes->data, '\0', probe) == NULL);
 }
 
-/* The decoded size of a part that is not text: counted, not kept (a
- * 50 MB binary attachment must not cost 50 MB of memory). */
-static gint64
-part_size (GMimePart *part)
+/* A stream of content with its transfer encoding undone. */
+static GMimeStream *
+decoded_stream (GMimeStream *content, GMimeContentEncoding encoding)
 {
-  GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
-  g_autoptr (GMimeStream) null = g_mime_stream_null_new ();
+  g_autoptr (GMimeFilter) filter = NULL;
+  GMimeStream *decoded;
 
-  if (wrapper == NULL)
-    return 0;
-  g_mime_data_wrapper_write_to_stream (wrapper, null);
-  return (gint64) GMIME_STREAM_NULL (null)->written;
+  switch (encoding)
+    {
+    case GMIME_CONTENT_ENCODING_BASE64:
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+    case GMIME_CONTENT_ENCODING_UUENCODE:
+      decoded = g_mime_stream_filter_new (content);
+      filter = g_mime_filter_basic_new (encoding, FALSE);
+      g_mime_stream_filter_add (GMIME_STREAM_FILTER (decoded), filter);
+      return decoded;
+    default:
+      return g_object_ref (content);
+    }
 }
 
-/* Decoded (transfer-encoding undone) content of a leaf part. */
-static GByteArray *
-part_content (GMimePart *part)
+/*
+ * Decodes a leaf part, keeping its first `keep` bytes in kept and only
+ * counting the rest: a 50 MB attachment costs what is kept of it (the
+ * text cap, or nothing for a binary), not 50 MB.  Returns the decoded
+ * size.
+ */
+static gint64
+part_decode (GMimePart *part, gsize keep, GByteArray *kept)
 {
   GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
-  g_autoptr (GMimeStream) mem = g_mime_stream_mem_new ();
-  GByteArray *bytes;
+  /* (transfer none) in GMime 3.2 */
+  GMimeStream *content = wrapper ? g_mime_data_wrapper_get_stream (wrapper)
+                                 : NULL;
+  g_autoptr (GMimeStream) decoded = NULL;
+  gint64 size = 0;
+  char buf[16384];
 
-  if (wrapper != NULL)
-    g_mime_data_wrapper_write_to_stream (wrapper, mem);
-  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
-  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
-  return bytes;
+  if (content == NULL)
+    return 0;
+  g_mime_stream_reset (content);
+  decoded = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
+  /* A filter may yield nothing for a read before its end: loop on eos. */
+  while (!g_mime_stream_eos (decoded))
+    {
+      ssize_t n = g_mime_stream_read (decoded, buf, sizeof buf);
+
+      if (n < 0)
+        break;
+      if (kept->len < keep)
+        g_byte_array_append (kept, (const guint8 *) buf,
+                             (guint) MIN ((gsize) n, keep - kept->len));
+      size += n;
+    }
+  g_mime_stream_reset (content);
+  return size;
 }
 
 /* Removes carriage returns in place: decoded parts keep CRLF line ends. */
@@ -477,22 +507,18 @@ strip_cr (char *text)
   *out = '\0';
 }
 
-/* UTF-8 text of a part's bytes, within the cap, HTML reduced to text. */
+/* UTF-8 text of what was kept of a part's bytes, HTML reduced to text. */
 static char *
 part_text (Walk *walk, MessagePart *mp, GByteArray *bytes)
 {
   CharsetResult result;
-  gsize len = bytes->len;
   char *text;
 
-  if (len > walk->limits->max_part_text)
-    {
-      len = walk->limits->max_part_text;
-      walk->message->flags |= MESSAGE_FLAG_TEXT_LIMIT;
-    }
-  if (len > 0 && memchr (bytes->data, '\0', len) != NULL)
+  if ((gsize) mp->size > bytes->len)
+    walk->message->flags |= MESSAGE_FLAG_TEXT_LIMIT;
+  if (bytes->len > 0 && memchr (bytes->data, '\0', bytes->len) != NULL)
     walk->message->flags |= MESSAGE_FLAG_NUL_BYTES;
-  text = charset_to_utf8 (mp->charset, (const char *) bytes->data, len,
+  text = charset_to_utf8 (mp->charset, (const char *) bytes->data, bytes->len,
                           &result);
   if (result != CHARSET_OK)
     walk->message->flags |= MESSAGE_FLAG_CHARSET;
@@ -531,16 +557,12 @@ part_new (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
 static void
 walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
 {
-  g_autoptr (GByteArray) bytes = NULL;
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  gboolean text = may_be_text (mp->content_type, mp->filename);
 
-  if (!may_be_text (mp->content_type, mp->filename))
-    {
-      mp->size = part_size (part);
-      return;
-    }
-  bytes = part_content (part);
-  mp->size = bytes->len;
-  if (!content_is_text (mp->content_type, bytes))
+  mp->size = part_decode (part, text ? walk->limits->max_part_text : 0,
+                          bytes);
+  if (!text || !content_is_text (mp->content_type, bytes))
     return;
   mp->text = part_text (walk, mp, bytes);
   if (walk->text->len > 0)
@@ -667,29 +689,62 @@ checksum_update_lf (GChecksum *sum, const char *data, gsize len)
  * What makes two deliveries the same message: its Message-ID and the
  * body (after the first blank line), line ends normalised; without a
  * Message-ID, all of its bytes.  An MTA retry repeats both exactly.
+ * The bytes come a chunk at a time (a big message is read from its
+ * spool file, never whole in memory), and the same pass looks for NULs.
  */
-static char *
-dedup_key (const char *message_id, const char *data, gsize len)
+typedef struct {
+  GChecksum *sum;
+  gboolean in_body;   /* the headers' blank line is behind */
+  guint32 tail;       /* the last three bytes of the headers so far */
+  gboolean nul;
+} DedupPass;
+
+/* The byte k places before data[i], reaching back into earlier chunks. */
+static guint8
+byte_before (const DedupPass *d, const char *data, gsize i, gsize k)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  const char *body = data;
+  return i >= k ? (guint8) data[i - k]
+                : (guint8) (d->tail >> (8 * (k - i - 1)));
+}
 
-  if (message_id != NULL)
+/* Where the body starts in this chunk of headers: past the first LF
+ * that ends "\n\n" or "\r\n\r\n" (the earliest to end is the earliest to
+ * start), or len when the headers go on. */
+static gsize
+body_start (DedupPass *d, const char *data, gsize len)
+{
+  for (const char *lf = memchr (data, '\n', len); lf != NULL;
+       lf = memchr (lf + 1, '\n', len - (gsize) (lf + 1 - data)))
     {
-      const char *lf = g_strstr_len (data, (gssize) len, "\n\n");
-      /* A CRLF blank line counts only before the first LF one (which it
-       * may overlap): no search of a whole 50 MB body for one. */
-      const char *crlf = g_strstr_len (data, lf ? MIN ((gssize) (lf - data)
-                                                       + 3, (gssize) len)
-                                                : (gssize) len,
-                                       "\r\n\r\n");
+      gsize i = (gsize) (lf - data);
 
-      body = lf && (!crlf || lf < crlf) ? lf + 2 : crlf ? crlf + 4 : data + len;
-      g_checksum_update (sum, (const guchar *) message_id, -1);
-      g_checksum_update (sum, (const guchar *) "\n", 1);
+      if (byte_before (d, data, i, 1) == '\n'
+          || (byte_before (d, data, i, 1) == '\r'
+              && byte_before (d, data, i, 2) == '\n'
+              && byte_before (d, data, i, 3) == '\r'))
+        {
+          d->in_body = TRUE;
+          return i + 1;
+        }
     }
-  checksum_update_lf (sum, body, (gsize) (data + len - body));
-  return g_strdup (g_checksum_get_string (sum));
+  for (gsize i = len > 3 ? len - 3 : 0; i < len; i++)
+    d->tail = ((d->tail << 8) | (guint8) data[i]) & 0xffffff;
+  return len;
+}
+
+static gboolean
+dedup_chunk (const char *data, gsize len, gpointer user_data,
+             GError **error)
+{
+  DedupPass *d = user_data;
+  gsize body = d->in_body ? 0 : body_start (d, data, len);
+
+  (void) error;
+  if (!d->nul && len > 0 && memchr (data, '\0', len) != NULL)
+    d->nul = TRUE;
+  if (d->in_body)
+    checksum_update_lf (d->sum, data + body, len - body);
+  return TRUE;
 }
 
 /* The dedup key computed by a thread of its own while the parts are
@@ -697,17 +752,29 @@ dedup_key (const char *message_id, const char *data, gsize len)
 #define DEDUP_THREAD_MIN (1024 * 1024)
 
 typedef struct {
+  const Raw *raw;
+  gsize from;              /* past a leading mbox "From " line */
   const char *message_id;
-  const char *data;
-  gsize len;
+  gboolean nul;            /* out: a NUL byte somewhere */
+  GError *error;           /* out: reading failed */
 } DedupJob;
 
 static gpointer
 dedup_job (gpointer data)
 {
-  const DedupJob *job = data;
+  DedupJob *job = data;
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  DedupPass d = { sum, job->message_id == NULL, 0, FALSE };
 
-  return dedup_key (job->message_id, job->data, job->len);
+  if (job->message_id != NULL)
+    {
+      g_checksum_update (sum, (const guchar *) job->message_id, -1);
+      g_checksum_update (sum, (const guchar *) "\n", 1);
+    }
+  if (!raw_foreach_chunk (job->raw, job->from, dedup_chunk, &d, &job->error))
+    return NULL;
+  job->nul = d.nul;
+  return g_strdup (g_checksum_get_string (sum));
 }
 
 /* Frees a GByteArray's struct, never the bytes it points at. */
@@ -718,41 +785,112 @@ byte_array_release (GByteArray *array)
 }
 
 /*
- * Parses data in place: a GByteArray around the caller's bytes (which
- * stay the caller's: the stream does not own them) makes a seekable
- * stream, so GMime keeps each part as a window on it instead of a copy.
- * A 50 MB report then costs its 50 MB once, not three times.  GMime
- * reads CRLF and LF line ends alike; decoded text loses its CRs later.
+ * A stream on the message after skip bytes, for GMime to parse with its
+ * parts kept as windows on it (persist_stream) rather than copies.  In
+ * memory: a GByteArray around the caller's bytes (which stay the
+ * caller's); in a file: the file itself, read as GMime goes, so that a
+ * 50 MB report costs neither 50 MB of copy nor of mapping.
  */
-static GMimeMessage *
-parse_mime (const char *data, gsize len, GMimeParserOptions *options)
+static GMimeStream *
+raw_stream (const Raw *raw, gsize skip)
 {
-  GByteArray *wrap = g_byte_array_new_take ((guint8 *) data, len);
-  g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_byte_array (wrap);
-  g_autoptr (GMimeParser) parser = NULL;
-  GMimeMessage *message;
+  GBytes *bytes = raw_get_bytes (raw);
+  GMimeStream *stream;
+  GByteArray *wrap;
+  goffset offset;
+  int fd;
 
-  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
-  parser = g_mime_parser_new_with_stream (mem);
+  if (bytes == NULL)
+    {
+      fd = raw_file (raw, &offset);
+      /* The stream closes its descriptor; its reads move the offset, which
+       * raw_read's positional reads ignore. */
+      return g_mime_stream_fs_new_with_bounds (dup (fd), offset + (goffset) skip,
+                                               offset + (goffset) raw_size (raw));
+    }
+  wrap = g_byte_array_new_take ((guint8 *) g_bytes_get_data (bytes, NULL) + skip,
+                                raw_size (raw) - skip);
+  stream = g_mime_stream_mem_new_with_byte_array (wrap);
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
+  /* The parts hold the stream until the message goes: the wrapper goes
+   * with the stream (not its bytes). */
+  g_object_set_data_full (G_OBJECT (stream), "madoguchi-wrap", wrap,
+                          (GDestroyNotify) byte_array_release);
+  return stream;
+}
+
+/* GMime reads CRLF and LF line ends alike; decoded text loses its CRs
+ * later. */
+static GMimeMessage *
+parse_mime (const Raw *raw, gsize skip, GMimeParserOptions *options)
+{
+  g_autoptr (GMimeStream) stream = raw_stream (raw, skip);
+  g_autoptr (GMimeParser) parser = NULL;
+
+  parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   g_mime_parser_set_persist_stream (parser, TRUE);
-  message = g_mime_parser_construct_message (parser, options);
-  /* The parts hold the stream until the message goes: the wrapper is
-   * freed (not its bytes) by message_parse when it is done with it. */
-  g_object_set_data_full (G_OBJECT (mem), "madoguchi-wrap", wrap,
-                          (GDestroyNotify) byte_array_release);
-  return message;
+  return g_mime_parser_construct_message (parser, options);
+}
+
+/* The first bytes of raw, enough for a leading "From " line. */
+#define HEAD_MAX 4096
+
+/* Length of raw's leading mbox "From " line, else 0 (also when it is
+ * longer than HEAD_MAX: no MTA writes such a line). */
+static gsize
+raw_mbox_line (const Raw *raw, char **sender, gboolean *nul)
+{
+  char head[HEAD_MAX];
+  gsize n = MIN (raw_size (raw), sizeof head);
+  gsize skip;
+
+  if (!raw_read (raw, 0, head, n, NULL))
+    return 0;
+  skip = mbox_line_length (head, n, sender);
+  *nul = skip > 0 && memchr (head, '\0', skip) != NULL;
+  return skip;
+}
+
+/* Nothing GMime could use: keep (the start of) the bytes readable. */
+static void
+unparsed_text (Walk *walk, const Raw *raw, gsize skip)
+{
+  gsize len = MIN (raw_size (raw) - skip, walk->limits->max_part_text);
+  g_autofree char *bytes = g_malloc (len + 1);
+  g_autofree char *text = NULL;
+
+  walk->message->flags |= MESSAGE_FLAG_MALFORMED | MESSAGE_FLAG_NO_HEADERS;
+  if (len < raw_size (raw) - skip)
+    walk->message->flags |= MESSAGE_FLAG_TEXT_LIMIT;
+  if (!raw_read (raw, skip, bytes, len, NULL))
+    return;
+  text = charset_to_utf8 (NULL, bytes, len, NULL);
+  g_string_append (walk->text, text);
+}
+
+/* The dedup key, and NUL bytes flagged; NULL when raw cannot be read. */
+static char *
+finish_dedup (Message *m, GThread *hashing, DedupJob *job)
+{
+  char *key = hashing != NULL ? g_thread_join (hashing) : dedup_job (job);
+
+  if (job->nul)
+    m->flags |= MESSAGE_FLAG_NUL_BYTES;
+  return key;
 }
 
 Message *
-message_parse (const char *data, gsize len, const MessageLimits *limits)
+message_parse_raw (const Raw *raw, const MessageLimits *limits,
+                   GError **error)
 {
   g_autoptr (Message) m = g_new0 (Message, 1);
   GMimeParserOptions *options = g_mime_parser_options_new ();
   g_autoptr (GMimeMessage) mime = NULL;
   Walk walk = { m, limits, g_string_new (NULL) };
-  gsize skip = mbox_line_length (data, len, &m->mbox_sender);
-  DedupJob job = { NULL, data + skip, len - skip };
+  gboolean nul_in_line = FALSE;
+  gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
+  DedupJob job = { raw, skip, NULL, FALSE, NULL };
   GThread *hashing = NULL;
 
   m->headers = g_ptr_array_new_with_free_func (
@@ -760,32 +898,39 @@ message_parse (const char *data, gsize len, const MessageLimits *limits)
   m->parts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) message_part_free);
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);
-  if (len > 0 && memchr (data, '\0', len) != NULL)
+  if (nul_in_line)
     m->flags |= MESSAGE_FLAG_NUL_BYTES;
-  if (len == skip)
+  if (raw_size (raw) == skip)
     m->flags |= MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS;
   else
-    mime = parse_mime (data + skip, len - skip, options);
+    mime = parse_mime (raw, skip, options);
   if (mime != NULL)
     {
       message_read_headers (m, mime, options);
       job.message_id = m->message_id;
-      if (job.len >= DEDUP_THREAD_MIN)
+      if (raw_size (raw) - skip >= DEDUP_THREAD_MIN)
         hashing = g_thread_new ("dedup-key", dedup_job, &job);
       walk_object (&walk, g_mime_message_get_mime_part (mime), 0, FALSE);
     }
-  else if (len > skip)
-    {
-      /* Nothing GMime could use: keep the bytes readable, at least. */
-      g_autofree char *raw = charset_to_utf8 (NULL, data + skip, len - skip,
-                                              NULL);
-
-      m->flags |= MESSAGE_FLAG_MALFORMED | MESSAGE_FLAG_NO_HEADERS;
-      g_string_append (walk.text, raw);
-    }
+  else if (raw_size (raw) > skip)
+    unparsed_text (&walk, raw, skip);
   g_mime_parser_options_free (options);
   m->text = g_string_free (walk.text, FALSE);
-  m->dedup_key = hashing != NULL ? g_thread_join (hashing)
-                 : dedup_key (m->message_id, job.data, job.len);
+  m->dedup_key = finish_dedup (m, hashing, &job);
+  if (m->dedup_key == NULL)
+    {
+      g_propagate_error (error, job.error);
+      return NULL;
+    }
   return g_steal_pointer (&m);
+}
+
+Message *
+message_parse (const char *data, gsize len, const MessageLimits *limits)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new_static (data, len);
+  g_autoptr (Raw) raw = raw_new_bytes (bytes);
+
+  /* Bytes in memory are always readable. */
+  return message_parse_raw (raw, limits, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "madoguchi/raw.h"
+
 typedef enum {
   MESSAGE_FLAG_TRUNCATED = 1 << 0,   /* bigger than max_message_size */
   MESSAGE_FLAG_MALFORMED = 1 << 1,   /* GMime could not build a message */
@@ -83,6 +85,14 @@ void message_init (void);
  */
 Message *message_parse (const char *data, gsize len,
                         const MessageLimits *limits);
+
+/*
+ * The same for a message that may be in a file: parsed from it as GMime
+ * reads, never mapped or copied whole; only each part's text (up to
+ * max_part_text) is kept.  Fails only when the file cannot be read.
+ */
+Message *message_parse_raw (const Raw *raw, const MessageLimits *limits,
+                            GError **error);
 
 /* The decoded value of the first header called name (any case). */
 const char *message_header (const Message *message, const char *name);

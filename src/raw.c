@@ -1,0 +1,137 @@
+/*
+ * raw.c - a message's bytes, in memory or in a region of a file.
+ */
+#include "madoguchi/raw.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+struct Raw {
+  GBytes *bytes;    /* in memory, or NULL */
+  int fd;           /* else this file, */
+  goffset offset;   /* from here */
+  gsize len;
+};
+
+Raw *
+raw_new_bytes (GBytes *bytes)
+{
+  Raw *raw = g_atomic_rc_box_new0 (Raw);
+
+  raw->bytes = g_bytes_ref (bytes);
+  raw->fd = -1;
+  raw->len = g_bytes_get_size (bytes);
+  return raw;
+}
+
+Raw *
+raw_new_file (int fd, goffset offset, gsize len)
+{
+  Raw *raw = g_atomic_rc_box_new0 (Raw);
+
+  raw->fd = fd;
+  raw->offset = offset;
+  raw->len = len;
+  return raw;
+}
+
+Raw *
+raw_ref (Raw *raw)
+{
+  return g_atomic_rc_box_acquire (raw);
+}
+
+static void
+raw_clear (gpointer data)
+{
+  Raw *raw = data;
+
+  if (raw->bytes != NULL)
+    g_bytes_unref (raw->bytes);
+  if (raw->fd >= 0)
+    close (raw->fd);
+}
+
+void
+raw_unref (Raw *raw)
+{
+  if (raw != NULL)
+    g_atomic_rc_box_release_full (raw, raw_clear);
+}
+
+gsize
+raw_size (const Raw *raw)
+{
+  return raw->len;
+}
+
+GBytes *
+raw_get_bytes (const Raw *raw)
+{
+  return raw->bytes;
+}
+
+int
+raw_file (const Raw *raw, goffset *offset)
+{
+  *offset = raw->offset;
+  return raw->fd;
+}
+
+gboolean
+raw_read (const Raw *raw, gsize at, char *buf, gsize len, GError **error)
+{
+  g_return_val_if_fail (at <= raw->len && len <= raw->len - at, FALSE);
+  if (len == 0)
+    return TRUE;
+  if (raw->bytes != NULL)
+    {
+      memcpy (buf, (const char *) g_bytes_get_data (raw->bytes, NULL) + at,
+              len);
+      return TRUE;
+    }
+  while (len > 0)
+    {
+      ssize_t n = pread (raw->fd, buf, len, raw->offset + (goffset) at);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int errsv = n < 0 ? errno : EIO;   /* 0: the file was cut short */
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+                       "cannot read the message: %s", g_strerror (errsv));
+          return FALSE;
+        }
+      buf += n;
+      len -= (gsize) n;
+      at += (gsize) n;
+    }
+  return TRUE;
+}
+
+gboolean
+raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
+                   gpointer user_data, GError **error)
+{
+  g_autofree char *buf = NULL;
+
+  g_return_val_if_fail (from <= raw->len, FALSE);
+  if (from == raw->len)
+    return TRUE;
+  if (raw->bytes != NULL)
+    return func ((const char *) g_bytes_get_data (raw->bytes, NULL) + from,
+                 raw->len - from, user_data, error);
+  buf = g_malloc (MIN (raw->len - from, RAW_CHUNK) + 1);
+  for (gsize at = from; at < raw->len; at += RAW_CHUNK)
+    {
+      gsize n = MIN (RAW_CHUNK, raw->len - at);
+
+      if (!raw_read (raw, at, buf, n, error)
+          || !func (buf, n, user_data, error))
+        return FALSE;
+    }
+  return TRUE;
+}
