@@ -47,8 +47,10 @@ prepare_job (gpointer data, gpointer user_data)
   IntakeSource source = { job->id, NULL, NULL, 0,
                           (gint64) g_bytes_get_size (job->raw),
                           (gint64) g_bytes_get_size (job->raw) };
-  IntakePrepared *p = intake_prepare (pipe->config, pipe->rules, job->raw,
-                                      &source);
+  g_autoptr (Raw) raw = raw_new_bytes (job->raw);
+  /* A message in memory is always readable: this never fails. */
+  IntakePrepared *p = intake_prepare (pipe->config, pipe->rules, raw,
+                                      &source, NULL);
 
   g_mutex_lock (&pipe->lock);
   g_hash_table_insert (pipe->prepared, GUINT_TO_POINTER (job->seq), p);

@@ -134,7 +134,7 @@ intake_prepared_free (IntakePrepared *p)
 {
   if (p == NULL)
     return;
-  g_bytes_unref (p->raw);
+  raw_unref (p->raw);
   message_free (p->message);
   extract_free (p->extraction);
   classify_free (p->classification);
@@ -145,15 +145,16 @@ intake_prepared_free (IntakePrepared *p)
 }
 
 IntakePrepared *
-intake_prepare (const Config *config, const RuleSet *rules, GBytes *raw,
-                const IntakeSource *source)
+intake_prepare (const Config *config, const RuleSet *rules, Raw *raw,
+                const IntakeSource *source, GError **error)
 {
-  IntakePrepared *p = g_new0 (IntakePrepared, 1);
+  g_autoptr (IntakePrepared) p = g_new0 (IntakePrepared, 1);
   MessageLimits limits = intake_limits (config);
 
-  p->raw = g_bytes_ref (raw);
-  p->message = message_parse (g_bytes_get_data (raw, NULL),
-                              g_bytes_get_size (raw), &limits);
+  p->raw = raw_ref (raw);
+  p->message = message_parse_raw (raw, &limits, error);
+  if (p->message == NULL)
+    return NULL;
   if (source->kept < source->size)
     p->message->flags |= MESSAGE_FLAG_TRUNCATED;
   /* An import files old mail: its own Date is when it was received. */
@@ -173,7 +174,7 @@ intake_prepare (const Config *config, const RuleSet *rules, GBytes *raw,
       p->classification = intake_classify (config, rules, p->message,
                                            p->extraction);
     }
-  return p;
+  return g_steal_pointer (&p);
 }
 
 gboolean
@@ -223,7 +224,7 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
              GError **error)
 {
   const Config *config = intake->config;
-  g_autoptr (GBytes) raw = spool_read_message (entry, error);
+  g_autoptr (Raw) raw = spool_read_message (entry, error);
   g_autofree char *spool_dir = config_spool_dir (config);
   IntakeSource source = {
     entry->id, entry->sender, entry->recipient, spool_time (entry),
@@ -233,8 +234,8 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
 
   if (raw == NULL)
     return FALSE;
-  prepared = intake_prepare (config, intake->rules, raw, &source);
-  if (!intake_store (intake, prepared, result, error))
+  prepared = intake_prepare (config, intake->rules, raw, &source, error);
+  if (prepared == NULL || !intake_store (intake, prepared, result, error))
     return FALSE;
   send_queued (config, intake->store, entry->id, result);
   return spool_done (spool_dir, entry, config->keep_spool, error);

@@ -131,31 +131,29 @@ command_parse (const char *name, const char *args, const char *summary,
   return FALSE;
 }
 
-GBytes *
+Raw *
 command_read_input (const char *path, GError **error)
 {
   g_autoptr (GIOChannel) in = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   char *data = NULL;
   gsize len = 0;
 
   if (g_strcmp0 (path, "-") != 0)
-    {
-      if (!g_file_get_contents (path, &data, &len, error))
-        return NULL;
-      return g_bytes_new_take (data, len);
-    }
+    return raw_open (path, 0, error);
   in = g_io_channel_unix_new (STDIN_FILENO);
   g_io_channel_set_encoding (in, NULL, NULL);
   if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
     return NULL;
-  return g_bytes_new_take (data, len);
+  bytes = g_bytes_new_take (data, len);
+  return raw_new_bytes (bytes);
 }
 
 IntakePrepared *
 command_dry_run (Context *ctx, const char *path, RuleSet **rules,
                  GError **error)
 {
-  g_autoptr (GBytes) raw = command_read_input (path, error);
+  g_autoptr (Raw) raw = command_read_input (path, error);
   IntakeSource source = { "dry-run", NULL, NULL, 0, 0, 0 };
 
   if (raw == NULL)
@@ -167,8 +165,8 @@ command_dry_run (Context *ctx, const char *path, RuleSet **rules,
                    "%s: no rules to apply", ctx->config->rules_dir);
       return NULL;
     }
-  source.size = source.kept = (gint64) g_bytes_get_size (raw);
-  return intake_prepare (ctx->config, *rules, raw, &source);
+  source.size = source.kept = (gint64) raw_size (raw);
+  return intake_prepare (ctx->config, *rules, raw, &source, error);
 }
 
 static void

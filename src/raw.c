@@ -4,8 +4,14 @@
 #include "madoguchi/raw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Smaller messages are read into memory: one read(2), and GMime parses
+ * bytes in memory faster than it reads a file. */
+#define RAW_MEMORY_MAX (1024 * 1024)
 
 struct Raw {
   GBytes *bytes;    /* in memory, or NULL */
@@ -134,4 +140,53 @@ raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
         return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+set_errno_error (GError **error, int errsv, const char *what,
+                 const char *path)
+{
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+               "%s %s: %s", what, path, g_strerror (errsv));
+  return FALSE;
+}
+
+Raw *
+raw_open (const char *path, goffset offset, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr (Raw) file = NULL;
+  g_autoptr (GBytes) in_memory = NULL;
+  struct stat st;
+  char *bytes;
+
+  if (fd < 0)
+    {
+      set_errno_error (error, errno, "cannot open", path);
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0)
+    {
+      set_errno_error (error, errno, "cannot stat", path);
+      close (fd);
+      return NULL;
+    }
+  if (st.st_size < offset)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: shorter than its envelope line", path);
+      close (fd);
+      return NULL;
+    }
+  file = raw_new_file (fd, offset, (gsize) (st.st_size - offset));
+  if (file->len >= RAW_MEMORY_MAX)
+    return g_steal_pointer (&file);
+  bytes = g_malloc (file->len + 1);
+  if (!raw_read (file, 0, bytes, file->len, error))
+    {
+      g_free (bytes);
+      return NULL;
+    }
+  in_memory = g_bytes_new_take (bytes, file->len);
+  return raw_new_bytes (in_memory);
 }

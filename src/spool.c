@@ -386,31 +386,17 @@ spool_open (const char *dir, const char *id, GError **error)
   return g_steal_pointer (&entry);
 }
 
-GBytes *
+Raw *
 spool_read_message (const SpoolEntry *entry, GError **error)
 {
-  g_autoptr (GMappedFile) map = NULL;
-  g_autoptr (GBytes) all = NULL;
   g_autoptr (GError) local = NULL;
-  gsize len;
+  Raw *raw = raw_open (entry->path, (goffset) entry->header_len, &local);
 
-  map = g_mapped_file_new (entry->path, FALSE, &local);
-  if (map == NULL)
-    {
-      g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_IO, "%s",
-                   local->message);
-      return NULL;
-    }
-  all = g_mapped_file_get_bytes (map);
-  len = g_bytes_get_size (all);
-  if (len < entry->header_len)
-    {
-      g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_CORRUPT,
-                   "%s: shorter than its envelope line", entry->path);
-      return NULL;
-    }
-  return g_bytes_new_from_bytes (all, entry->header_len,
-                                 len - entry->header_len);
+  if (raw == NULL)
+    g_set_error (error, SPOOL_ERROR,
+                 g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_INVAL)
+                 ? SPOOL_ERROR_CORRUPT : SPOOL_ERROR_IO, "%s", local->message);
+  return raw;
 }
 
 /* Moves entry to dir/sub/ and makes the move durable. */

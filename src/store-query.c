@@ -91,7 +91,7 @@ static const char SQL_PART_LIST[] =
   "FROM part WHERE message_id = :message ORDER BY idx";
 
 static const char SQL_MESSAGE_RAW[] =
-  "SELECT raw FROM message WHERE id = :message";
+  "SELECT bytes FROM message_raw WHERE message_id = :message ORDER BY seq";
 
 void
 store_ticket_free (StoreTicket *t)
@@ -412,20 +412,27 @@ GBytes *
 store_message_raw (Store *store, gint64 message_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  gboolean found = FALSE;
   int rc;
 
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":message", message_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return g_bytes_new (sqlite3_column_blob (stmt, 0),
-                        (gsize) sqlite3_column_bytes (stmt, 0));
-  if (rc == SQLITE_DONE)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      found = TRUE;
+      if (sqlite3_column_bytes (stmt, 0) > 0)
+        g_byte_array_append (bytes, sqlite3_column_blob (stmt, 0),
+                             (guint) sqlite3_column_bytes (stmt, 0));
+    }
+  if (rc != SQLITE_DONE)
+    store_db_error (error, store->db, rc, "cannot read message");
+  else if (!found)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
                  "no message %" G_GINT64_FORMAT, message_id);
   else
-    store_db_error (error, store->db, rc, "cannot read message");
+    return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
   return NULL;
 }
 

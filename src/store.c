@@ -31,7 +31,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -85,12 +85,16 @@ static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, raw, text, indicators_dropped, category, scores, ack, "
+  "dedup_key, text, indicators_dropped, category, scores, ack, "
   "thread) VALUES (:ticket, :received, :spool_id, :envelope_from, "
   ":envelope_to, :message_id, :in_reply_to, :refs, :from, :from_addr, "
   ":reply_to, :to, :cc, :subject, :date, :date_utc, :size, :flags, "
-  ":dedup_key, :raw, :text, :dropped, :category, :scores, :ack, "
+  ":dedup_key, :text, :dropped, :category, :scores, :ack, "
   ":thread)";
+
+static const char SQL_RAW_INSERT[] =
+  "INSERT INTO message_raw (message_id, seq, bytes) VALUES (:message, "
+  ":seq, :bytes)";
 
 static const char SQL_REOPEN[] =
   "UPDATE ticket SET status = 'open', updated = :now WHERE id = :ticket "
@@ -152,6 +156,31 @@ migrate_to_2 (Store *store, GError **error)
          && store_exec (store, "PRAGMA user_version = 2", error);
 }
 
+/*
+ * Version 2 -> 3: a message's bytes move to message_raw, in rows of at
+ * most a mebibyte.  A big report is copied in from its spool file a
+ * chunk at a time (one bound blob of 50 MB made SQLite build a 50 MB
+ * record in memory, and incremental blob I/O would write every page
+ * twice: zeros first); and a column read after a big blob in its row
+ * made SQLite walk the blob's pages.
+ */
+static const char SQL_RAW_OWN_TABLE[] =
+  "CREATE TABLE message_raw ("
+  "  message_id INTEGER NOT NULL REFERENCES message (id),"
+  "  seq INTEGER NOT NULL,"
+  "  bytes BLOB NOT NULL,"
+  "  PRIMARY KEY (message_id, seq));"
+  "INSERT INTO message_raw (message_id, seq, bytes) "
+  "SELECT id, 0, raw FROM message;"
+  "ALTER TABLE message DROP COLUMN raw;"
+  "PRAGMA user_version = 3";
+
+static gboolean
+migrate_to_3 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_RAW_OWN_TABLE, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -175,6 +204,7 @@ store_migrate (Store *store, GError **error)
     }
   if ((version < 1 && !migrate_to_1 (store, error))
       || (version < 2 && !migrate_to_2 (store, error))
+      || (version < 3 && !migrate_to_3 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -400,6 +430,43 @@ scores_text (const Classification *c)
   return g_string_free (s, FALSE);
 }
 
+typedef struct {
+  Store *store;
+  sqlite3_stmt *stmt;
+  gint64 seq;
+} RawInsert;
+
+static gboolean
+insert_raw_chunk (const char *data, gsize len, gpointer user_data,
+                  GError **error)
+{
+  RawInsert *r = user_data;
+
+  sqlite3_reset (r->stmt);
+  store_bind_int (r->stmt, ":seq", r->seq++);
+  sqlite3_bind_blob64 (r->stmt, store_param (r->stmt, ":bytes"), data, len,
+                       SQLITE_STATIC);
+  return store_step (r->store, r->stmt, "cannot insert the message's bytes",
+                     error);
+}
+
+/* The bytes as received, RAW_CHUNK at a time (read from the spool file
+ * when that is where they are); an empty message is one empty row. */
+static gboolean
+insert_raw (Store *store, gint64 message, const Raw *raw, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_RAW_INSERT,
+                                                 error);
+  RawInsert r = { store, stmt, 0 };
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":message", message);
+  if (raw_size (raw) == 0)
+    return insert_raw_chunk ("", 0, &r, error);
+  return raw_foreach_chunk (raw, 0, insert_raw_chunk, &r, error);
+}
+
 static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                 const StoreFiled *filed, GError **error)
@@ -408,8 +475,7 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                                                  error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
-  gsize raw_len = 0;
-  gconstpointer raw = g_bytes_get_data (d->raw, &raw_len);
+  gint64 id;
 
   if (stmt == NULL)
     return 0;
@@ -422,8 +488,6 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_int (stmt, ":size", d->size);
   store_bind_text (stmt, ":flags", flags);
   store_bind_text (stmt, ":dedup_key", d->message->dedup_key);
-  sqlite3_bind_blob64 (stmt, store_param (stmt, ":raw"), raw_len ? raw : "",
-                       raw_len, SQLITE_STATIC);
   store_bind_text (stmt, ":text", d->message->text);
   store_bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
   store_bind_text (stmt, ":category", d->classification
@@ -433,8 +497,10 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":thread", filed->thread);
   if (!store_step (store, stmt, "cannot insert message", error))
     return 0;
-  return sqlite3_last_insert_rowid (store->db);
+  id = sqlite3_last_insert_rowid (store->db);
+  return insert_raw (store, id, d->raw, error) ? id : 0;
 }
+
 
 /*
  * Adds the messages not in the full-text index to it, if at least

@@ -33,8 +33,9 @@ gboolean command_parse (const char *name, const char *args,
                         const char *summary, const GOptionEntry *entries,
                         int *argc, char ***argv);
 
-/* (transfer full) the bytes of FILE, or of standard input for "-". */
-GBytes *command_read_input (const char *path, GError **error);
+/* (transfer full) the bytes of FILE (read as needed when big), or of
+ * standard input for "-". */
+Raw *command_read_input (const char *path, GError **error);
 
 /*
  * The dry run of `extract` and `classify`: the message of path ("-":

@@ -44,7 +44,7 @@ typedef struct {
 /* A message parsed, its evidence extracted and its category decided:
  * everything before the store, which needs no lock. */
 typedef struct {
-  GBytes *raw;
+  Raw *raw;
   Message *message;
   Extraction *extraction;
   Classification *classification;
@@ -60,10 +60,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (IntakePrepared, intake_prepared_free)
 
 /*
  * Parses raw, extracts and classifies: pure, and safe to run in several
- * threads at once on one RuleSet.  Returns (transfer full) the result.
+ * threads at once on one RuleSet.  Returns (transfer full) the result,
+ * or NULL when raw's file cannot be read.
  */
 IntakePrepared *intake_prepare (const Config *config, const RuleSet *rules,
-                                GBytes *raw, const IntakeSource *source);
+                                Raw *raw, const IntakeSource *source,
+                                GError **error);
 
 /* Files a prepared message (and queues its acknowledgement). */
 gboolean intake_store (const Intake *intake, const IntakePrepared *prepared,

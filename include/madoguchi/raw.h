@@ -21,6 +21,12 @@ Raw *raw_new_bytes (GBytes *bytes);
  * the last reference goes).  The file must not change meanwhile. */
 Raw *raw_new_file (int fd, goffset offset, gsize len);
 
+/*
+ * (transfer full) the bytes of the file at path from offset on: read into
+ * memory when small, else read from the file as needed.
+ */
+Raw *raw_open (const char *path, goffset offset, GError **error);
+
 Raw *raw_ref (Raw *raw);
 void raw_unref (Raw *raw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Raw, raw_unref)

@@ -21,6 +21,8 @@
 
 #include <glib.h>
 
+#include "madoguchi/raw.h"
+
 #define SPOOL_ERROR (spool_error_quark ())
 GQuark spool_error_quark (void);
 
@@ -67,10 +69,11 @@ gboolean spool_sync (const char *dir, const SpoolEntry *entry,
 SpoolEntry *spool_open (const char *dir, const char *id, GError **error);
 
 /*
- * Reads the message bytes of entry (without the envelope line).
+ * The message bytes of entry (without the envelope line): in memory when
+ * small, else read from the spool file as they are needed.
  * Returns (transfer full) the bytes, or NULL with error set.
  */
-GBytes *spool_read_message (const SpoolEntry *entry, GError **error);
+Raw *spool_read_message (const SpoolEntry *entry, GError **error);
 
 /* The message is filed: remove it, or move it to cur/ when keep. */
 gboolean spool_done (const char *dir, SpoolEntry *entry, gboolean keep,

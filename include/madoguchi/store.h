@@ -53,7 +53,7 @@ typedef struct {
   const char *envelope_to;
   gint64 received;             /* Unix seconds */
   gint64 size;                 /* bytes the MTA sent */
-  GBytes *raw;                 /* the bytes kept */
+  const Raw *raw;              /* the bytes kept */
   const Message *message;
   const Extraction *extraction;   /* or NULL */
   const Classification *classification;   /* or NULL */

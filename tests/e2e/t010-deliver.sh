@@ -52,7 +52,7 @@ deliver "$TEST_HOME/env3.eml" -f '<>'
 is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-3@example.net'")" \
   "''" "a null sender is stored as the empty string (a bounce)"
 
-is "$(sql "SELECT envelope_from FROM message WHERE CAST(substr(raw, 1, 5) AS TEXT) = 'From '")" \
+is "$(sql "SELECT envelope_from FROM message m JOIN message_raw r ON r.message_id = m.id AND r.seq = 0 WHERE CAST(substr(r.bytes, 1, 5) AS TEXT) = 'From '")" \
   "reporter@example.net" "the mbox From_ line gives the envelope sender"
 
 # list --json has the documented keys; show --json has the messages.

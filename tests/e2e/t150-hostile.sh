@@ -112,7 +112,7 @@ run_case() {
   is "$(db "SELECT size FROM message")" "$h_size" "$c: size is the bytes sent"
   keep=$h_size
   [ "$keep" -gt "$max_size" ] && keep=$max_size
-  is "$(db "SELECT length(raw) FROM message")" "$keep" \
+  is "$(db "SELECT sum(length(bytes)) FROM message_raw")" "$keep" \
     "$c: length(raw) = min(size, max_message_size)"
   if [ -n "$h_input" ]; then
     "$MADOGUCHI" show --raw "$(db "SELECT number FROM ticket")" > "$cdir/raw.out"

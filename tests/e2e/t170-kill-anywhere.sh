@@ -227,7 +227,7 @@ kill_at rename tmp 0
 is "$(in_spool tmp)" 1 "rename: the killed delivery left its file in spool/tmp"
 printf 'break deliver_hold_entry\n' > "$TEST_HOME/setup"
 kill_at deliver_hold_entry new 0
-for fn in message_parse extract_run classify_run store_file; do
+for fn in message_parse_raw extract_run classify_run store_file; do
   printf 'break %s\n' "$fn" > "$TEST_HOME/setup"
   kill_at "$fn" new 0
 done
@@ -291,7 +291,7 @@ spooled_then_killed() {
   home="$TEST_HOME/k-$1"
   rm -rf "$home"
   cp -a "$TEMPLATE" "$home"
-  printf 'break message_parse\n' > "$TEST_HOME/setup"
+  printf 'break message_parse_raw\n' > "$TEST_HOME/setup"
   gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-$1.out"
   spooled=$(grep -rlF -e "<k-kill@example.net>" "$home/spool/new" | head -n 1)
 }
@@ -304,7 +304,7 @@ if [ -n "$spooled" ] && [ -f "$spooled" ]; then
   MADOGUCHI_HOME="$home" "$MADOGUCHI" deliver < "$MSG"
   is "$? $(rows)" "0 1" "lost rename: the MTA's retry files it once"
 else
-  ok 1 "lost rename: deliver stopped at message_parse with the message in spool/new"
+  ok 1 "lost rename: deliver stopped at message_parse_raw with the message in spool/new"
 fi
 
 # The same power cut may keep the rename but not all of the file, which
@@ -320,7 +320,7 @@ if [ -n "$spooled" ] && [ -f "$spooled" ]; then
   MADOGUCHI_HOME="$home" "$MADOGUCHI" deliver < "$MSG"
   is "$? $(rows)" "0 1" "cut short: the MTA's retry files it once"
 else
-  ok 1 "cut short: deliver stopped at message_parse with the message in spool/new"
+  ok 1 "cut short: deliver stopped at message_parse_raw with the message in spool/new"
 fi
 
 # A message that cannot be filed stays in spool/new/, and deliver exits 0

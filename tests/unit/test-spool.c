@@ -75,7 +75,7 @@ test_roundtrip (Fixture *f, gconstpointer data)
                                              "info@example.jp", 1 << 20, 0,
                                              &error);
   g_autoptr (SpoolEntry) out = NULL;
-  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Raw) raw = NULL;
   struct stat st;
 
   close (fd);
@@ -92,10 +92,10 @@ test_roundtrip (Fixture *f, gconstpointer data)
   g_assert_cmpstr (out->sender, ==, "a b%c@example.net");
   g_assert_cmpstr (out->recipient, ==, "info@example.jp");
   g_assert_cmpint (out->size, ==, in->size);
-  bytes = spool_read_message (out, &error);
+  raw = spool_read_message (out, &error);
   g_assert_no_error (error);
-  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                   msg, sizeof msg - 1);
+  g_assert_cmpmem (g_bytes_get_data (raw_get_bytes (raw), NULL),
+                   raw_size (raw), msg, sizeof msg - 1);
 
   g_assert_true (spool_done (f->dir, out, FALSE, &error));
   g_assert_cmpuint (count_files (f->dir, "new"), ==, 0);
@@ -130,7 +130,7 @@ test_truncation (Fixture *f, gconstpointer data)
   g_autofree char *big = g_malloc (len);
   int fd;
   g_autoptr (SpoolEntry) e = NULL;
-  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (Raw) raw = NULL;
 
   memset (big, 'x', len);
   fd = input_fd (big, len);
@@ -139,8 +139,8 @@ test_truncation (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (e->size, ==, 300000);
   g_assert_cmpint (e->kept, ==, 100000);
-  bytes = spool_read_message (e, &error);
-  g_assert_cmpuint (g_bytes_get_size (bytes), ==, 100000);
+  raw = spool_read_message (e, &error);
+  g_assert_cmpuint (raw_size (raw), ==, 100000);
 }
 
 static void

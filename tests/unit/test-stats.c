@@ -262,10 +262,11 @@ file_report (Fixture *f, int n, int r, gint64 received)
   g_autoptr (GError) error = NULL;
   g_autoptr (Message) m = message_parse (raw, strlen (raw), &limits);
   g_autoptr (GBytes) bytes = g_bytes_new (raw, strlen (raw));
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
     .spool_id = "spool-id", .envelope_from = "r@example.net",
     .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) strlen (raw), .raw = bytes, .message = m,
+    .size = (gint64) strlen (raw), .raw = in_memory, .message = m,
     .who = "deliver",
   };
   StoreFiled filed = { 0 };

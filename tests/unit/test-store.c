@@ -47,10 +47,11 @@ file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
   g_autoptr (GError) error = NULL;
   g_autoptr (Message) m = message_parse (raw, len, &limits);
   g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
     .spool_id = "spool-id", .envelope_from = "sender@example.net",
     .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) len, .raw = bytes, .message = m, .who = "test",
+    .size = (gint64) len, .raw = in_memory, .message = m, .who = "test",
   };
   StoreFiled filed = { 0 };
 
@@ -318,37 +319,46 @@ test_search_index_limit (Fixture *f, gconstpointer data)
   g_string_free (raw, TRUE);
 }
 
-/* A version 1 database (a trigger fed the index) is migrated: the
- * trigger goes, and messages filed after are indexed (once: a second
+/* The schema as first released, embedded in the library. */
+extern const unsigned char store_schema_sql[];
+
+/* A version 1 database (a trigger fed the index; a message's bytes in
+ * message.raw) is migrated: the trigger goes, the bytes move to
+ * message_raw, and messages filed after are indexed (once: a second
  * insert of the same rowid would fail the filing). */
 static void
 test_migrate_from_1 (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *first = report (1), *second = report (2);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+  g_autoptr (GBytes) old = NULL;
   sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
 
   g_clear_pointer (&f->store, store_close);
+  g_unlink (f->path);
+  g_unlink (wal);
+  g_unlink (shm);
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "CREATE TRIGGER message_fts_insert AFTER "
-                                 "INSERT ON message BEGIN INSERT INTO "
-                                 "message_fts (rowid, subject, text) VALUES "
-                                 "(new.id, new.subject, new.text); END; "
-                                 "PRAGMA user_version = 1", NULL, NULL, NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
+                                 NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 1; "
+                                 "INSERT INTO ticket (id, number, year, seq, "
+                                 "created, updated) VALUES (1, '2025-000001',"
+                                 " 2025, 1, 0, 0); INSERT INTO message (id, "
+                                 "ticket_id, received, size, dedup_key, raw) "
+                                 "VALUES (1, 1, 0, 5, 'old', X'6f6c640a00')",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM "
-                                       "sqlite_schema WHERE type = "
-                                       "'trigger'", -1, &stmt, NULL),
-                   ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
+                               "WHERE type = 'trigger'"), ==, 0);
+  old = store_message_raw (f->store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (old, NULL), g_bytes_get_size (old),
+                   "old\n\0", 5);
   file_raw (f, first, strlen (first), 1700000000);
   file_raw (f, second, strlen (second), 1700000001);
   g_assert_cmpuint (count_search (f, "body 1"), ==, 1);
