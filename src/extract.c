@@ -17,6 +17,10 @@
 #include "madoguchi/timestamp.h"
 
 #define EXCERPT_TEXT_MAX (2 * 1024 * 1024)
+/* A source this long is scanned by two threads, each over half of its
+ * lines (when every rule to run is line-local, which makes it exact). */
+#define SPLIT_MIN (1024 * 1024)
+#define SPLIT_PARTS 2
 #define CONTEXT_MAX 160
 #define SUBJECT_PART G_MAXUINT
 
@@ -49,12 +53,17 @@ typedef struct {
   pcre2_match_data *md;
   gsize excerpt_bytes;
   guint source;           /* sources scanned so far */
+  guint rule_index;       /* the rule running now */
+  GArray *creators;       /* per indicator, the rule that made it (split
+                           * scans only, else NULL) */
   char *folded;           /* the current source, fullwidth ASCII folded */
   RuleText *rule_text;    /* the current source, ready for the rules */
   const char *given;      /* the current source as given, if not folded */
   /* The current source: */
   const char *text;
   gsize len;
+  gsize begin;            /* the bytes this scan of it searches: all, */
+  gsize end;              /*   or a split's half */
   guint part;
   GArray *line_starts;    /* gsize */
   GArray *spans[FAMILY_COUNT];    /* Span, sorted, of earlier rules */
@@ -71,6 +80,8 @@ indicator_free (gpointer data)
 {
   Indicator *ind = data;
 
+  if (ind == NULL)
+    return;   /* moved out of a split scan's result */
   g_free (ind->kind);
   g_free (ind->value);
   g_array_unref (ind->ports);
@@ -239,6 +250,8 @@ indicator_get (Scan *s, const char *kind, const char *value, gsize offset)
   ind->order = order_of (s, offset);
   g_hash_table_insert (s->by_key, g_steal_pointer (&key), ind);
   g_ptr_array_add (s->result->indicators, ind);
+  if (s->creators != NULL)
+    g_array_append_val (s->creators, s->rule_index);
   return ind;
 }
 
@@ -605,11 +618,12 @@ on_match (Scan *s, const Rule *rule, gsize start, gsize end)
 static void
 scan_rule (Scan *s, const Rule *rule)
 {
-  gsize offset = 0;
+  gsize offset = s->begin;
 
-  while (offset <= s->len)
+  while (offset <= s->end)
     {
-      int rc = rules_text_match (s->rule_text, rule, offset, s->md);
+      int rc = rules_text_match_until (s->rule_text, rule, offset, s->end,
+                                       s->md);
       PCRE2_SIZE *ov = pcre2_get_ovector_pointer (s->md);
 
       if (rc == PCRE2_ERROR_NOMATCH)
@@ -759,6 +773,8 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
 {
   s->text = text;
   s->len = len;
+  s->begin = 0;
+  s->end = len;
   s->part = part;
   g_array_set_size (s->line_starts, 0);
   for (gsize i = 0; i < len; i++)
@@ -809,6 +825,294 @@ fold_fullwidth (const char *text, gsize len, gsize *out_len)
   return g_string_free (out, FALSE);
 }
 
+/* Whether rule is evidence to look for in the current source. */
+static gboolean
+rule_to_run (const Scan *s, const Rule *rule)
+{
+  /* Not evidence (classify.c runs these), or no match possible. */
+  return rule->kind < RULE_KIND_CLASSIFY
+         && rules_text_candidate (s->rule_text, rule);
+}
+
+/* Which rules a pass over (part of) a source runs. */
+typedef enum {
+  RULES_ALL,
+  RULES_LINE_LOCAL,       /* a split's halves: those within a line */
+  RULES_OTHERS,           /* then, over the whole source, the others */
+} RulesToRun;
+
+/* The rules of `which`, in order, over the bytes begin .. end of the
+ * source. */
+static void
+scan_rules (Scan *s, RulesToRun which)
+{
+  for (guint i = 0; i < s->rules->rules->len; i++)
+    {
+      const Rule *rule = s->rules->rules->pdata[i];
+
+      if (!rule_to_run (s, rule)
+          || (which != RULES_ALL
+              && rules_text_lines_only (s->rule_text, rule)
+                 != (which == RULES_LINE_LOCAL)))
+        continue;
+      s->rule_index = i;
+      scan_rule (s, rule);
+      merge_claims (s);
+    }
+}
+
+/* What a scan works with besides its source: its result so far, and
+ * the matches of the source it is on. */
+static void
+work_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
+{
+  memset (s, 0, sizeof *s);
+  s->rules = rules;
+  s->options = options;
+  s->ref.time = options->reference_time;
+  s->ref.offset = options->reference_offset;
+  s->result = g_new0 (Extraction, 1);
+  s->result->indicators = g_ptr_array_new_with_free_func (indicator_free);
+  s->result->timestamps = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) extract_timestamp_free);
+  s->result->excerpts = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) extract_excerpt_free);
+  s->result->rule_texts = g_hash_table_new_full (
+    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
+  s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  s->md = rules_match_data_new (64);
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    {
+      s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+      s->claimed[f] = g_array_new (FALSE, FALSE, sizeof (Span));
+    }
+  s->addresses = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->ports = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
+  s->sources = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+work_clear (Scan *s)
+{
+  g_hash_table_unref (s->by_key);
+  pcre2_match_data_free (s->md);
+  for (int f = 0; f < FAMILY_COUNT; f++)
+    {
+      g_array_unref (s->spans[f]);
+      g_array_unref (s->claimed[f]);
+    }
+  g_array_unref (s->addresses);
+  g_array_unref (s->ports);
+  g_array_unref (s->times);
+  g_ptr_array_unref (s->sources);
+}
+
+/*
+ * Half of a split: a scan of its own over the bytes begin .. end of s's
+ * source (which it shares, with its lines and log-line marks: it writes
+ * only its own lines' marks), noting which rule made each indicator.
+ */
+static void
+half_init (Scan *h, const Scan *s, gsize begin, gsize end)
+{
+  work_init (h, s->rules, s->options);
+  h->source = s->source;
+  h->rule_text = s->rule_text;
+  h->text = s->text;
+  h->len = s->len;
+  h->begin = begin;
+  h->end = end;
+  h->part = s->part;
+  h->line_starts = s->line_starts;
+  h->log_line = s->log_line;
+  h->creators = g_array_new (FALSE, FALSE, sizeof (guint));
+}
+
+static void
+half_clear (Scan *h)
+{
+  work_clear (h);
+  g_array_unref (h->creators);
+  extract_free (h->result);
+}
+
+static gpointer
+half_thread (gpointer data)
+{
+  scan_rules (data, RULES_LINE_LOCAL);
+  return NULL;
+}
+
+/* Whether a rule's matches change nothing of what other rules find: it
+ * neither claims text nor counts indicators, so it may run apart. */
+static gboolean
+runs_apart (const Rule *rule)
+{
+  return rule->kind == RULE_KIND_SOURCE || rule->kind == RULE_KIND_LOGLINE;
+}
+
+/* A split is exact when every rule to run stays within a line, or may
+ * run apart over the whole text; this also makes the lines of the
+ * line-local ones ready for two threads at once. */
+static gboolean
+can_split (Scan *s)
+{
+  gboolean can = TRUE;
+
+  for (guint i = 0; i < s->rules->rules->len; i++)
+    {
+      const Rule *rule = s->rules->rules->pdata[i];
+
+      if (rule_to_run (s, rule) && !rules_text_lines_only (s->rule_text, rule)
+          && !runs_apart (rule))
+        can = FALSE;
+    }
+  return can;
+}
+
+/* The start of the line nearest the middle of the source, or 0. */
+static gsize
+middle_line (const Scan *s)
+{
+  const GArray *starts = s->line_starts;
+  guint lo = 0, hi = starts->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (starts, gsize, mid) < s->len / 2)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < starts->len ? g_array_index (starts, gsize, lo) : 0;
+}
+
+/* Files one of a half's indicators into s, as if s's own scan had made
+ * it at this point: counted into the same one, new, or past the cap. */
+static Indicator *
+merge_indicator (Scan *s, Scan *h, guint i)
+{
+  Indicator *ind = h->result->indicators->pdata[i];
+  g_autofree char *key = g_strconcat (ind->kind, " ", ind->value, NULL);
+  Indicator *into = g_hash_table_lookup (s->by_key, key);
+
+  if (into == NULL && s->result->indicators->len >= s->options->max_indicators)
+    {
+      s->result->dropped += ind->count;   /* each occurrence, as it would */
+      return NULL;
+    }
+  if (into == NULL)
+    {
+      h->result->indicators->pdata[i] = NULL;   /* s's now */
+      g_hash_table_insert (s->by_key, g_steal_pointer (&key), ind);
+      g_ptr_array_add (s->result->indicators, ind);
+      return ind;
+    }
+  into->count += ind->count;
+  for (guint p = 0; p < ind->ports->len; p++)
+    indicator_add_port (into, g_array_index (ind->ports, guint16, p));
+  return into;
+}
+
+/* The halves' indicators, in the order one scan would have made them:
+ * rule by rule, and within a rule the first half's first.  Returns each
+ * half indicator -> s's (NULL: past the cap). */
+static GHashTable *
+merge_indicators (Scan *s, Scan *halves)
+{
+  GHashTable *moved = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint next[SPLIT_PARTS] = { 0 };
+
+  for (;;)
+    {
+      Indicator *ind;
+      int pick = -1;
+
+      for (int k = 0; k < SPLIT_PARTS; k++)
+        if (next[k] < halves[k].creators->len
+            && (pick < 0
+                || g_array_index (halves[k].creators, guint, next[k])
+                   < g_array_index (halves[pick].creators, guint,
+                                    next[pick])))
+          pick = k;
+      if (pick < 0)
+        return moved;
+      ind = halves[pick].result->indicators->pdata[next[pick]];
+      g_hash_table_insert (moved, ind,
+                           merge_indicator (s, &halves[pick], next[pick]++));
+    }
+}
+
+/* Everything else the halves found, in text order, into s. */
+static void
+merge_matches (Scan *s, Scan *halves, GHashTable *moved)
+{
+  for (int k = 0; k < SPLIT_PARTS; k++)
+    {
+      Scan *h = &halves[k];
+
+      for (guint i = 0; i < h->addresses->len; i++)
+        {
+          Hit hit = g_array_index (h->addresses, Hit, i);
+
+          hit.indicator = g_hash_table_lookup (moved, hit.indicator);
+          if (hit.indicator != NULL)
+            g_array_append_val (s->addresses, hit);
+        }
+      g_array_append_vals (s->ports, h->ports->data, h->ports->len);
+      g_array_append_vals (s->times, h->times->data, h->times->len);
+      g_ptr_array_extend (s->result->timestamps, h->result->timestamps,
+                          NULL, NULL);
+      g_ptr_array_set_free_func (h->result->timestamps, NULL);
+      g_ptr_array_extend (s->sources, h->sources, NULL, NULL);
+      g_ptr_array_set_free_func (h->sources, NULL);
+    }
+}
+
+/*
+ * A long source is scanned by two threads, each over half of its lines,
+ * and what they found merged as one scan would have found it.  Where that
+ * cannot be told apart from one scan (a half past the indicator cap on
+ * its own, or stopped by a regex limit), the halves are thrown away and
+ * the source scanned whole.  Returns FALSE when s is not split.
+ */
+static gboolean
+scan_split (Scan *s)
+{
+  Scan halves[SPLIT_PARTS];
+  gsize middle = s->len >= SPLIT_MIN && !s->options->single_thread
+                 ? middle_line (s) : 0;
+  g_autoptr (GHashTable) moved = NULL;
+  GThread *thread;
+  gboolean exact = TRUE;
+
+  if (middle == 0 || !can_split (s))
+    return FALSE;
+  half_init (&halves[0], s, 0, middle);
+  half_init (&halves[1], s, middle, s->len);
+  thread = g_thread_new ("extract", half_thread, &halves[1]);
+  half_thread (&halves[0]);
+  g_thread_join (thread);
+  for (int k = 0; k < SPLIT_PARTS; k++)
+    exact = exact && !halves[k].result->limit_hit
+            && halves[k].result->dropped == 0;
+  if (exact)
+    {
+      moved = merge_indicators (s, halves);
+      merge_matches (s, halves, moved);
+    }
+  else
+    memset (s->log_line, 0, s->line_starts->len);
+  for (int k = 0; k < SPLIT_PARTS; k++)
+    half_clear (&halves[k]);
+  if (exact)
+    scan_rules (s, RULES_OTHERS);
+  return exact;
+}
+
 /* The source just scanned is done with: its RuleText goes to the result
  * when it was made of the text as given (classify reads the same). */
 static void
@@ -839,16 +1143,8 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
   scan_reset (s, text, len, part);
   s->given = s->folded == NULL ? text : NULL;
   s->rule_text = rules_text_new (s->rules, text, len);
-  for (guint i = 0; i < s->rules->rules->len; i++)
-    {
-      const Rule *rule = s->rules->rules->pdata[i];
-
-      if (rule->kind >= RULE_KIND_CLASSIFY
-          || !rules_text_candidate (s->rule_text, rule))
-        continue;   /* not evidence (classify.c runs these), or no match */
-      scan_rule (s, rule);
-      merge_claims (s);
-    }
+  if (!scan_split (s))
+    scan_rules (s, RULES_ALL);
   g_array_sort (s->addresses, compare_hits);
   g_array_sort (s->ports, compare_hits);
   g_array_sort (s->times, compare_hits);
@@ -861,31 +1157,8 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
 static void
 scan_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
 {
-  memset (s, 0, sizeof *s);
-  s->rules = rules;
-  s->options = options;
-  s->ref.time = options->reference_time;
-  s->ref.offset = options->reference_offset;
-  s->result = g_new0 (Extraction, 1);
-  s->result->indicators = g_ptr_array_new_with_free_func (indicator_free);
-  s->result->timestamps = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) extract_timestamp_free);
-  s->result->excerpts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) extract_excerpt_free);
-  s->result->rule_texts = g_hash_table_new_full (
-    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
-  s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  s->md = rules_match_data_new (64);
+  work_init (s, rules, options);
   s->line_starts = g_array_new (FALSE, FALSE, sizeof (gsize));
-  for (int f = 0; f < FAMILY_COUNT; f++)
-    {
-      s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
-      s->claimed[f] = g_array_new (FALSE, FALSE, sizeof (Span));
-    }
-  s->addresses = g_array_new (FALSE, FALSE, sizeof (Hit));
-  s->ports = g_array_new (FALSE, FALSE, sizeof (Hit));
-  s->times = g_array_new (FALSE, FALSE, sizeof (Hit));
-  s->sources = g_ptr_array_new_with_free_func (g_free);
 }
 
 static gint
@@ -924,23 +1197,13 @@ static Extraction *
 scan_finish (Scan *s)
 {
   mark_sources (s);
-  g_ptr_array_unref (s->sources);
   /* Rules ran one after the other: put everything back in text order. */
   g_ptr_array_sort (s->result->indicators, compare_indicators);
   g_ptr_array_sort (s->result->timestamps, compare_timestamps);
   release_rule_text (s);
   g_free (s->folded);
-  g_hash_table_unref (s->by_key);
-  pcre2_match_data_free (s->md);
+  work_clear (s);
   g_array_unref (s->line_starts);
-  for (int f = 0; f < FAMILY_COUNT; f++)
-    {
-      g_array_unref (s->spans[f]);
-      g_array_unref (s->claimed[f]);
-    }
-  g_array_unref (s->addresses);
-  g_array_unref (s->ports);
-  g_array_unref (s->times);
   g_free (s->log_line);
   return s->result;
 }

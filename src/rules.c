@@ -947,6 +947,13 @@ int
 rules_text_match (RuleText *t, const Rule *rule, gsize offset,
                   pcre2_match_data *match)
 {
+  return rules_text_match_until (t, rule, offset, t->len, match);
+}
+
+int
+rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
+                        gsize end, pcre2_match_data *match)
+{
   const GArray *spans;
   const pcre2_code *code;
   guint first;
@@ -955,7 +962,7 @@ rules_text_match (RuleText *t, const Rule *rule, gsize offset,
     return PCRE2_ERROR_NOMATCH;
   spans = prefilter_hits_spans (t->hits, rule->index);
   if (spans == NULL)
-    return rules_match (t->set, rule, t->text, t->len, offset, match);
+    return rules_match (t->set, rule, t->text, end, offset, match);
   /* The rule cannot match across a line end: search only its lines,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
@@ -967,16 +974,25 @@ rules_text_match (RuleText *t, const Rule *rule, gsize offset,
   for (guint i = first; i < spans->len; i++)
     {
       const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
-      int rc = code_match (t->set, code, t->text, span->end,
-                           MAX (offset, span->start), match);
+      int rc;
 
+      if (span->start >= end)
+        break;
+      rc = code_match (t->set, code, t->text, MIN (span->end, end),
+                       MAX (offset, span->start), match);
       if (rc != PCRE2_ERROR_NOMATCH)
         return rc;
     }
-  if (offset == t->len && spans->len > 0
-      && g_array_index (spans, PrefilterSpan, spans->len - 1).end == t->len)
-    return code_match (t->set, code, t->text, t->len, offset, match);
+  if (offset == end && spans->len > 0
+      && g_array_index (spans, PrefilterSpan, spans->len - 1).end == end)
+    return code_match (t->set, code, t->text, end, offset, match);
   return PCRE2_ERROR_NOMATCH;
+}
+
+gboolean
+rules_text_lines_only (RuleText *t, const Rule *rule)
+{
+  return prefilter_hits_spans (t->hits, rule->index) != NULL;
 }
 
 pcre2_match_data *

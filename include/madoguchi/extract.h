@@ -69,6 +69,8 @@ typedef struct {
   guint max_indicators;
   gsize max_scan_text;     /* bytes of text scanned per message */
   const GArray *own_networks;   /* of Network, or NULL */
+  gboolean single_thread;  /* never split a long text between two threads
+                            * (the result is the same either way) */
 } ExtractOptions;
 
 /* (transfer full) the evidence of message. */

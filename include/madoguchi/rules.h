@@ -175,6 +175,19 @@ gboolean rules_text_candidate (const RuleText *t, const Rule *rule);
 int rules_text_match (RuleText *t, const Rule *rule, gsize offset,
                       pcre2_match_data *match);
 
+/* The same within the text's first `end` bytes (a rule that can match
+ * across lines sees no further than end either). */
+int rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
+                            gsize end, pcre2_match_data *match);
+
+/*
+ * Whether rule (a candidate) can only match within a line, so that its
+ * matches in two parts of the text split at a line start are its
+ * matches in the whole.  Also makes its lines ready: once it has been
+ * asked for each rule to run, several threads may search t at once.
+ */
+gboolean rules_text_lines_only (RuleText *t, const Rule *rule);
+
 /* The categories, NULL-terminated: dos ddos spoofing abuse intrusion
  * scan other. */
 const char *const *rules_categories (void);

@@ -35,7 +35,7 @@ extract_text (const char *text, const GArray *own)
 {
   g_autoptr (Message) m = message_with_text (text);
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
-                             own };
+                             own, FALSE };
 
   return extract_run (rules, m, &options);
 }
@@ -354,7 +354,8 @@ test_indicator_cap (void)
   GString *text = g_string_new (NULL);
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL };
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
+                             FALSE };
 
   for (int i = 0; i < 250; i++)
     g_string_append_printf (text, "10.0.%d.%d\n", i / 200, i % 200);
@@ -369,7 +370,7 @@ static void
 test_scan_cap (void)
 {
   g_autoptr (Message) m = message_with_text ("192.0.2.1 then 192.0.2.2");
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL };
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL, FALSE };
   g_autoptr (Extraction) x = extract_run (rules, m, &options);
 
   g_assert_cmpuint (x->indicators->len, ==, 1);
@@ -385,7 +386,7 @@ test_hostile_text (void)
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 26,
-                             NULL };
+                             NULL, FALSE };
 
   for (int i = 0; i < 200000; i++)
     g_string_append_printf (text, "1.%d.%d.%d ", i % 250, i / 250 % 250,
@@ -397,6 +398,127 @@ test_hostile_text (void)
   g_assert_cmpuint (x->indicators->len, ==, 10000);
   g_assert_cmpuint (x->dropped, >, 0);
   g_string_free (text, TRUE);
+}
+
+/* A long text of log lines: the corpus's lines again and again, with
+ * addresses seen in one half only, in both, and with ports written
+ * both ways (after a colon, and as "port N") on either side. */
+static char *
+long_log (void)
+{
+  g_autofree char *path = g_build_filename (TEST_DATA_DIR, "loglines.tsv",
+                                            NULL);
+  g_autofree char *corpus = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *text = g_string_new (NULL);
+
+  g_assert_true (g_file_get_contents (path, &corpus, NULL, NULL));
+  lines = g_strsplit (corpus, "\n", -1);
+  for (guint round = 0; text->len < 3 * 1024 * 1024 / 2; round++)
+    {
+      for (guint k = 0; k < 4; k++)
+        g_string_append_printf (text, "Nov 26 10:%02u:00 fw kernel: DROP "
+                                "SRC=10.1.%u.%u DPT=%u\n", round % 60, k,
+                                round, 1000 + round);
+      g_string_append_printf (text, "192.0.2.77%s%u\n",
+                              round % 2 ? " port " : ":", 20 + round % 7);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+
+          if (lines[i][0] != '#' && g_strv_length (f) == 4)
+            g_string_append_printf (text, "%s\n", f[1]);
+        }
+    }
+  return g_string_free (text, FALSE);
+}
+
+static Extraction *
+extract_long (const char *text, guint max_indicators, gboolean single)
+{
+  g_autoptr (Message) m = message_with_text (text);
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, max_indicators,
+                             1 << 24, NULL, single };
+
+  return extract_run (rules, m, &options);
+}
+
+static void
+assert_same_indicator (const Indicator *a, const Indicator *b)
+{
+  g_autofree char *ports_a = extract_ports_string (a->ports);
+  g_autofree char *ports_b = extract_ports_string (b->ports);
+
+  g_assert_cmpstr (a->kind, ==, b->kind);
+  g_assert_cmpstr (a->value, ==, b->value);
+  g_assert_cmpuint (a->count, ==, b->count);
+  g_assert_cmpstr (ports_a, ==, ports_b);
+  g_assert_cmpint (a->first_seen, ==, b->first_seen);
+  g_assert_cmpint (a->last_seen, ==, b->last_seen);
+  g_assert_cmpstr (a->context, ==, b->context);
+  g_assert_cmpuint (a->order, ==, b->order);
+  g_assert_cmpstr (a->scope, ==, b->scope);
+  g_assert_cmpstr (a->role, ==, b->role);
+  g_assert_cmpmem (a->ip, 16, b->ip, 16);
+  g_assert_cmpmem (a->ip_end, 16, b->ip_end, 16);
+}
+
+static void
+assert_same_extraction (const Extraction *a, const Extraction *b)
+{
+  g_assert_cmpuint (a->indicators->len, ==, b->indicators->len);
+  for (guint i = 0; i < a->indicators->len; i++)
+    assert_same_indicator (a->indicators->pdata[i], b->indicators->pdata[i]);
+  g_assert_cmpuint (a->timestamps->len, ==, b->timestamps->len);
+  for (guint i = 0; i < a->timestamps->len; i++)
+    {
+      const Timestamp *x = a->timestamps->pdata[i], *y = b->timestamps->pdata[i];
+
+      g_assert_cmpint (x->utc, ==, y->utc);
+      g_assert_cmpstr (x->original, ==, y->original);
+      g_assert_cmpstr (x->rule, ==, y->rule);
+      g_assert_cmpuint (x->line, ==, y->line);
+      g_assert_cmpuint (x->order, ==, y->order);
+    }
+  g_assert_cmpuint (a->excerpts->len, ==, b->excerpts->len);
+  for (guint i = 0; i < a->excerpts->len; i++)
+    {
+      const Excerpt *x = a->excerpts->pdata[i], *y = b->excerpts->pdata[i];
+
+      g_assert_cmpuint (x->first_line, ==, y->first_line);
+      g_assert_cmpuint (x->last_line, ==, y->last_line);
+      g_assert_cmpstr (x->text, ==, y->text);
+    }
+  g_assert_cmpuint (a->dropped, ==, b->dropped);
+  g_assert_cmpint (a->limit_hit, ==, b->limit_hit);
+}
+
+/*
+ * A text of a mebibyte or more is scanned by two threads, half of its
+ * lines each: the result is the one scan's to the last field.  With no
+ * cap reached; with the cap reached only once the halves are put
+ * together (which half's indicators are kept, and the occurrences
+ * dropped, must be one scan's); and with each half past the cap on its
+ * own (then the text is scanned again whole).
+ */
+static void
+test_split_same (void)
+{
+  g_autofree char *text = long_log ();
+  g_autoptr (Extraction) all = extract_long (text, 10000, TRUE);
+  /* Each half holds the corpus's addresses and half of the others. */
+  const guint caps[] = { 10000, all->indicators->len - 40, 40 };
+
+  g_assert_cmpuint (strlen (text), >=, 1024 * 1024);
+  g_assert_cmpuint (all->indicators->len, >, 300);
+  for (gsize i = 0; i < G_N_ELEMENTS (caps); i++)
+    {
+      g_autoptr (Extraction) one = extract_long (text, caps[i], TRUE);
+      g_autoptr (Extraction) split = extract_long (text, caps[i], FALSE);
+
+      assert_same_extraction (one, split);
+      g_assert_cmpuint (one->dropped > 0, ==, caps[i] < 10000);
+    }
 }
 
 int
@@ -439,5 +561,6 @@ main (int argc, char **argv)
   g_test_add_func ("/extract/limits/indicators", test_indicator_cap);
   g_test_add_func ("/extract/limits/scan", test_scan_cap);
   g_test_add_func ("/extract/limits/hostile", test_hostile_text);
+  g_test_add_func ("/extract/split/same", test_split_same);
   return g_test_run ();
 }
