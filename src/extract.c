@@ -1046,6 +1046,43 @@ merge_indicators (Scan *s, Scan *halves)
     }
 }
 
+/* A half's address hits, each pointing at s's indicator (or dropped
+ * with it). */
+static void
+remap_addresses (GArray *hits, GHashTable *moved)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < hits->len; i++)
+    {
+      Hit hit = g_array_index (hits, Hit, i);
+
+      hit.indicator = g_hash_table_lookup (moved, hit.indicator);
+      if (hit.indicator != NULL)
+        g_array_index (hits, Hit, kept++) = hit;
+    }
+  g_array_set_size (hits, kept);
+}
+
+/* Appends *from's hits to *into and leaves *from empty: taken whole
+ * when *into is empty, freed once copied otherwise (a long log has a hit
+ * on every line: no two copies of them at once). */
+static void
+take_hits (GArray **into, GArray **from)
+{
+  GArray *empty = *into;
+
+  if (empty->len > 0)
+    {
+      g_array_append_vals (*into, (*from)->data, (*from)->len);
+      empty = g_array_new (FALSE, FALSE, sizeof (Hit));
+    }
+  else
+    *into = g_array_ref (*from);
+  g_array_unref (*from);
+  *from = empty;
+}
+
 /* Everything else the halves found, in text order, into s. */
 static void
 merge_matches (Scan *s, Scan *halves, GHashTable *moved)
@@ -1054,16 +1091,10 @@ merge_matches (Scan *s, Scan *halves, GHashTable *moved)
     {
       Scan *h = &halves[k];
 
-      for (guint i = 0; i < h->addresses->len; i++)
-        {
-          Hit hit = g_array_index (h->addresses, Hit, i);
-
-          hit.indicator = g_hash_table_lookup (moved, hit.indicator);
-          if (hit.indicator != NULL)
-            g_array_append_val (s->addresses, hit);
-        }
-      g_array_append_vals (s->ports, h->ports->data, h->ports->len);
-      g_array_append_vals (s->times, h->times->data, h->times->len);
+      remap_addresses (h->addresses, moved);
+      take_hits (&s->addresses, &h->addresses);
+      take_hits (&s->ports, &h->ports);
+      take_hits (&s->times, &h->times);
       g_ptr_array_extend (s->result->timestamps, h->result->timestamps,
                           NULL, NULL);
       g_ptr_array_set_free_func (h->result->timestamps, NULL);
