@@ -173,6 +173,9 @@ intake_prepare (const Config *config, const RuleSet *rules, Raw *raw,
       p->extraction = intake_extract (config, rules, p->message, p->received);
       p->classification = intake_classify (config, rules, p->message,
                                            p->extraction);
+      /* What the prefilter found is classify's to reuse, and no one's
+       * after: megabytes for a long log, while the message is filed. */
+      g_hash_table_remove_all (p->extraction->rule_texts);
     }
   return g_steal_pointer (&p);
 }

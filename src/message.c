@@ -31,7 +31,6 @@ static const char *const message_flag_names[] = {
 typedef struct {
   Message *message;
   const MessageLimits *limits;
-  GString *text;
 } Walk;
 
 void
@@ -83,7 +82,6 @@ message_free (Message *message)
   g_free (message->return_path);
   g_ptr_array_unref (message->headers);
   g_ptr_array_unref (message->parts);
-  g_free (message->text);
   g_free (message->dedup_key);
   g_free (message);
 }
@@ -565,9 +563,6 @@ walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
   if (!text || !content_is_text (mp->content_type, bytes))
     return;
   mp->text = part_text (walk, mp, bytes);
-  if (walk->text->len > 0)
-    g_string_append_c (walk->text, '\n');
-  g_string_append (walk->text, mp->text);
 }
 
 /* A forwarded message's headers are evidence (its Received chain, its
@@ -602,9 +597,6 @@ walk_forwarded_headers (Walk *walk, GMimeMessage *inner, guint depth)
   mp->size = (gint64) text->len;
   mp->text = g_string_free (text, FALSE);
   g_ptr_array_add (walk->message->parts, mp);
-  if (walk->text->len > 0)
-    g_string_append_c (walk->text, '\n');
-  g_string_append (walk->text, mp->text);
 }
 
 static void
@@ -852,21 +844,23 @@ raw_mbox_line (const Raw *raw, char **sender, gboolean *nul)
   return skip;
 }
 
-/* Nothing GMime could use: keep (the start of) the bytes readable. */
+/* Nothing GMime could use: (the start of) the bytes, made readable, are
+ * the message's one part. */
 static void
-unparsed_text (Walk *walk, const Raw *raw, gsize skip)
+unparsed_part (Walk *walk, const Raw *raw, gsize skip)
 {
   gsize len = MIN (raw_size (raw) - skip, walk->limits->max_part_text);
   g_autofree char *bytes = g_malloc (len + 1);
-  g_autofree char *text = NULL;
+  MessagePart *mp = g_new0 (MessagePart, 1);
 
   walk->message->flags |= MESSAGE_FLAG_MALFORMED | MESSAGE_FLAG_NO_HEADERS;
   if (len < raw_size (raw) - skip)
     walk->message->flags |= MESSAGE_FLAG_TEXT_LIMIT;
-  if (!raw_read (raw, skip, bytes, len, NULL))
-    return;
-  text = charset_to_utf8 (NULL, bytes, len, NULL);
-  g_string_append (walk->text, text);
+  mp->content_type = g_strdup ("text/plain");
+  mp->size = (gint64) (raw_size (raw) - skip);
+  mp->text = raw_read (raw, skip, bytes, len, NULL)
+             ? charset_to_utf8 (NULL, bytes, len, NULL) : g_strdup ("");
+  g_ptr_array_add (walk->message->parts, mp);
 }
 
 /* The dedup key, and NUL bytes flagged; NULL when raw cannot be read. */
@@ -887,7 +881,7 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   g_autoptr (Message) m = g_new0 (Message, 1);
   GMimeParserOptions *options = g_mime_parser_options_new ();
   g_autoptr (GMimeMessage) mime = NULL;
-  Walk walk = { m, limits, g_string_new (NULL) };
+  Walk walk = { m, limits };
   gboolean nul_in_line = FALSE;
   gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
   DedupJob job = { raw, skip, NULL, FALSE, NULL };
@@ -913,9 +907,8 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
       walk_object (&walk, g_mime_message_get_mime_part (mime), 0, FALSE);
     }
   else if (raw_size (raw) > skip)
-    unparsed_text (&walk, raw, skip);
+    unparsed_part (&walk, raw, skip);
   g_mime_parser_options_free (options);
-  m->text = g_string_free (walk.text, FALSE);
   m->dedup_key = finish_dedup (m, hashing, &job);
   if (m->dedup_key == NULL)
     {
@@ -923,6 +916,24 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
       return NULL;
     }
   return g_steal_pointer (&m);
+}
+
+char *
+message_text (const Message *message)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < message->parts->len; i++)
+    {
+      const MessagePart *part = message->parts->pdata[i];
+
+      if (part->text == NULL)
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append (text, part->text);
+    }
+  return g_string_free (text, FALSE);
 }
 
 Message *

@@ -235,17 +235,43 @@ japanese_charset (const Message *m)
   return FALSE;
 }
 
+/* Japanese in the first 64 KiB of a part's text. */
+static gboolean
+japanese_text (const Message *m)
+{
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      if (has_japanese (p->text, 65536))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+ascii_text (const Message *m)
+{
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      if (p->text != NULL && !g_str_is_ascii (p->text))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 const char *
 reply_language (const Config *config, const Message *m)
 {
   if (strcmp (config->ack_language, "auto") != 0)
     return config->ack_language;
   if (japanese_charset (m) || has_japanese (m->subject, 4096)
-      || has_japanese (m->text, 65536))
+      || japanese_text (m))
     return "ja";
   /* Plain English is English; anything else gets both languages. */
-  if (m->text != NULL && g_str_is_ascii (m->text)
-      && (m->subject == NULL || g_str_is_ascii (m->subject)))
+  if (ascii_text (m) && (m->subject == NULL || g_str_is_ascii (m->subject)))
     return "en";
   return "bilingual";
 }

@@ -475,6 +475,7 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                                                  error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
+  g_autofree char *text = message_text (d->message);
   gint64 id;
 
   if (stmt == NULL)
@@ -488,7 +489,7 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_int (stmt, ":size", d->size);
   store_bind_text (stmt, ":flags", flags);
   store_bind_text (stmt, ":dedup_key", d->message->dedup_key);
-  store_bind_text (stmt, ":text", d->message->text);
+  store_bind_text (stmt, ":text", text);
   store_bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
   store_bind_text (stmt, ":category", d->classification
                                 ? d->classification->category : NULL);

@@ -65,7 +65,6 @@ typedef struct {
   char *return_path;    /* addr-spec, "" for <>, or NULL */
   GPtrArray *headers;   /* of MessageHeader: the outer headers, in order */
   GPtrArray *parts;     /* of MessagePart */
-  char *text;           /* the text of all textual parts, in order */
   char *dedup_key;      /* hex SHA-256 identifying this message */
 } Message;
 
@@ -93,6 +92,14 @@ Message *message_parse (const char *data, gsize len,
  */
 Message *message_parse_raw (const Raw *raw, const MessageLimits *limits,
                             GError **error);
+
+/*
+ * (transfer full) the text of all textual parts, in order, a newline
+ * between two: the message's text as filed.  Made when asked for, not
+ * kept: while its evidence is extracted, a big report's text is in
+ * memory once (in its part), not twice.
+ */
+char *message_text (const Message *message);
 
 /* The decoded value of the first header called name (any case). */
 const char *message_header (const Message *message, const char *name);

@@ -25,7 +25,6 @@ message_with_text (const char *text)
     (GDestroyNotify) message_part_free);
   m->headers = g_ptr_array_new ();
   g_ptr_array_add (m->parts, part);
-  m->text = g_strdup (text);
   m->dedup_key = g_strdup ("");
   return m;
 }
