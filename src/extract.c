@@ -761,11 +761,15 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
   s->len = len;
   s->part = part;
   g_array_set_size (s->line_starts, 0);
-  for (gsize i = 0; i < len; i++)
-    if (i == 0 || text[i - 1] == '\n')
-      g_array_append_val (s->line_starts, i);
-  if (len == 0)
-    g_array_append_val (s->line_starts, len);
+  for (const char *p = text; p != NULL;)
+    {
+      gsize start = (gsize) (p - text);
+      const char *newline = memchr (p, '\n', len - start);
+
+      if (start < len || len == 0)
+        g_array_append_val (s->line_starts, start);
+      p = newline != NULL ? newline + 1 : NULL;
+    }
   for (int f = 0; f < FAMILY_COUNT; f++)
     g_array_set_size (s->spans[f], 0);
   g_array_set_size (s->addresses, 0);
@@ -779,9 +783,9 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
 static gboolean
 has_fullwidth (const char *text, gsize len)
 {
-  return memmem (text, len, "\xEF\xBC", 2) != NULL
-         || memmem (text, len, "\xEF\xBD", 2) != NULL
-         || memmem (text, len, "\xE3\x80\x80", 3) != NULL;
+  return charset_has_bytes (text, len, "\xEF\xBC", 2)
+         || charset_has_bytes (text, len, "\xEF\xBD", 2)
+         || charset_has_bytes (text, len, "\xE3\x80\x80", 3);
 }
 
 /*
