@@ -37,9 +37,13 @@ address_refang (const char *text, gsize len)
   i = 0;
   while (i < len)
     {
-      gsize j;
+      gsize j = 0;
 
-      for (j = 0; j < G_N_ELEMENTS (fangs); j++)
+      /* A fang starts with one of these (compared caselessly): the other
+       * bytes, most of a defanged text, need not try each. */
+      if (strchr ("[({ hf", g_ascii_tolower (text[i])) == NULL)
+        j = G_N_ELEMENTS (fangs);
+      for (; j < G_N_ELEMENTS (fangs); j++)
         {
           gsize n = strlen (fangs[j].from);
 
@@ -57,41 +61,50 @@ address_refang (const char *text, gsize len)
   return g_string_free (out, FALSE);
 }
 
-/* A dotted quad, decimal even with leading zeros ("192.000.002.010",
- * as some firewalls print), which inet_pton would refuse. */
+/* A dotted quad of len bytes, decimal even with leading zeros
+ * ("192.000.002.010", as some firewalls print), which inet_pton would
+ * refuse: four runs of one to three digits, each at most 255, read in
+ * place (this runs for every address candidate of a log). */
 static gboolean
-parse_dotted_quad (const char *text, guint8 *out)
+parse_dotted_quad (const char *text, gsize len, guint8 *out)
 {
-  g_auto (GStrv) octets = g_strsplit (text, ".", -1);
-  guint64 value;
+  gsize i = 0;
 
-  if (g_strv_length (octets) != 4)
-    return FALSE;
-  for (int i = 0; i < 4; i++)
+  for (int octet = 0; octet < 4; octet++)
     {
-      if (strlen (octets[i]) > 3
-          || !g_ascii_string_to_unsigned (octets[i], 10, 0, 255, &value,
-                                          NULL))
+      guint value = 0;
+      gsize digits = 0;
+
+      if (octet > 0 && (i >= len || text[i++] != '.'))
         return FALSE;
-      out[i] = (guint8) value;
+      for (; i < len && g_ascii_isdigit (text[i]) && digits <= 3; digits++)
+        value = value * 10 + (guint) (text[i++] - '0');
+      if (digits == 0 || digits > 3 || value > 255)
+        return FALSE;
+      out[octet] = (guint8) value;
     }
-  return TRUE;
+  return i == len;
 }
 
 gboolean
 address_parse (const char *text, guint8 ip[16], gboolean *mapped)
 {
-  g_autofree char *copy = g_strdup (text);
-  char *zone = strchr (copy, '%');
+  const char *zone = strchr (text, '%');
+  gsize len = zone != NULL ? (gsize) (zone - text) : strlen (text);
+  char copy[INET6_ADDRSTRLEN];
 
   *mapped = FALSE;
-  if (zone != NULL)
-    *zone = '\0';
-  if (strchr (copy, ':') == NULL)
+  if (memchr (text, ':', len) == NULL)
     {
       memcpy (ip, v4_prefix, 12);
-      return parse_dotted_quad (copy, ip + 12);
+      return parse_dotted_quad (text, len, ip + 12);
     }
+  /* inet_pton reads no text this long: at most eight groups of four
+   * digits, or six and a dotted quad (45 bytes). */
+  if (len >= sizeof copy)
+    return FALSE;
+  memcpy (copy, text, len);
+  copy[len] = '\0';
   if (inet_pton (AF_INET6, copy, ip) != 1)
     return FALSE;
   *mapped = address_is_v4 (ip);
@@ -108,12 +121,23 @@ char *
 address_format (const guint8 ip[16], gboolean as_ipv6)
 {
   char buf[INET6_ADDRSTRLEN];
+  char *p = buf;
 
-  if (address_is_v4 (ip) && !as_ipv6)
-    inet_ntop (AF_INET, ip + 12, buf, sizeof buf);
-  else
-    inet_ntop (AF_INET6, ip, buf, sizeof buf);
-  return g_strdup (buf);
+  if (!address_is_v4 (ip) || as_ipv6)
+    return g_strdup (inet_ntop (AF_INET6, ip, buf, sizeof buf));
+  /* As inet_ntop writes it ("%u.%u.%u.%u"), without printf: this runs
+   * for every address of a log. */
+  for (int i = 12; i < 16; i++)
+    {
+      if (i > 12)
+        *p++ = '.';
+      if (ip[i] >= 100)
+        *p++ = (char) ('0' + ip[i] / 100);
+      if (ip[i] >= 10)
+        *p++ = (char) ('0' + ip[i] / 10 % 10);
+      *p++ = (char) ('0' + ip[i] % 10);
+    }
+  return g_strndup (buf, (gsize) (p - buf));
 }
 
 typedef struct {

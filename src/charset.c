@@ -226,12 +226,30 @@ has_8bit (const char *data, gsize len)
   return FALSE;
 }
 
+gboolean
+charset_has_bytes (const char *data, gsize len, const char *seq, gsize n)
+{
+  const char *end = data + len;
+  const char *p = data;
+
+  /* memchr finds the first byte with vector instructions; glibc's memmem
+   * steps through a log byte by byte. */
+  while ((gsize) (end - p) >= n
+         && (p = memchr (p, seq[0], (gsize) (end - p) - n + 1)) != NULL)
+    {
+      if (memcmp (p + 1, seq + 1, n - 1) == 0)
+        return TRUE;
+      p++;
+    }
+  return FALSE;
+}
+
 static gboolean
 looks_iso2022jp (const char *data, gsize len)
 {
-  return memmem (data, len, "\033$B", 3) != NULL
-         || memmem (data, len, "\033$@", 3) != NULL
-         || memmem (data, len, "\033(I", 3) != NULL;
+  return charset_has_bytes (data, len, "\033$B", 3)
+         || charset_has_bytes (data, len, "\033$@", 3)
+         || charset_has_bytes (data, len, "\033(I", 3);
 }
 
 static char *

@@ -308,7 +308,7 @@ own_address (const Scan *s, const guint8 ip[16])
 }
 
 static gboolean
-group_text (Scan *s, const Rule *rule, const char *name, char **out)
+group_text (Scan *s, const Rule *rule, RuleGroup name, char **out)
 {
   const char *start;
   gsize len;
@@ -320,7 +320,7 @@ group_text (Scan *s, const Rule *rule, const char *name, char **out)
 }
 
 static gboolean
-group_number (Scan *s, const Rule *rule, const char *name, gint64 max,
+group_number (Scan *s, const Rule *rule, RuleGroup name, gint64 max,
               gint64 *value)
 {
   g_autofree char *text = NULL;
@@ -341,7 +341,7 @@ address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
   g_autofree char *addr = NULL;
   char *colon;
 
-  if (!group_text (s, rule, "addr", &addr))
+  if (!group_text (s, rule, RULE_GROUP_ADDR, &addr))
     return FALSE;
   if (rule->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
     return FALSE;   /* "::" in prose is punctuation, not an address */
@@ -375,7 +375,7 @@ address_prefix (Scan *s, const Rule *rule, AddressMatch *a)
   gboolean v4 = address_is_v4 (a->ip);
   g_autofree char *written = NULL;
 
-  if (!group_number (s, rule, "prefix", 128, &prefix)
+  if (!group_number (s, rule, RULE_GROUP_PREFIX, 128, &prefix)
       || prefix > (v4 && !a->mapped ? 32 : 128))
     return;
   memcpy (net.net, a->ip, 16);
@@ -400,7 +400,7 @@ address_range (Scan *s, const Rule *rule, AddressMatch *a)
   g_autofree char *last_text = NULL;
   gboolean end_mapped;
 
-  if (!group_text (s, rule, "end", &last)
+  if (!group_text (s, rule, RULE_GROUP_END, &last)
       || !address_parse (last, a->ip_end, &end_mapped)
       || memcmp (a->ip_end, a->ip, 16) <= 0)
     {
@@ -451,7 +451,7 @@ on_address (Scan *s, const Rule *rule, gsize start, gsize end)
   if (g_strcmp0 (a.kind, "cidr") != 0)
     address_range (s, rule, &a);
   if (a.port == 0)
-    group_number (s, rule, "port", 65535, &a.port);
+    group_number (s, rule, RULE_GROUP_PORT, 65535, &a.port);
   address_count (s, &a, start);
   g_free (a.value);
 }
@@ -540,7 +540,7 @@ on_port (Scan *s, const Rule *rule, gsize start)
 {
   gint64 port;
 
-  if (group_number (s, rule, "port", 65535, &port) && port > 0)
+  if (group_number (s, rule, RULE_GROUP_PORT, 65535, &port) && port > 0)
     g_array_append_val (s->ports, ((Hit) { start, line_of (s, start), NULL,
                                            (guint16) port, 0 }));
 }
@@ -577,7 +577,8 @@ on_source (Scan *s, const Rule *rule)
   guint8 ip[16];
   gboolean mapped;
 
-  if (group_text (s, rule, "addr", &addr) && address_parse (addr, ip, &mapped))
+  if (group_text (s, rule, RULE_GROUP_ADDR, &addr)
+      && address_parse (addr, ip, &mapped))
     g_ptr_array_add (s->sources, address_format (ip, mapped));
 }
 
@@ -777,11 +778,15 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
   s->end = len;
   s->part = part;
   g_array_set_size (s->line_starts, 0);
-  for (gsize i = 0; i < len; i++)
-    if (i == 0 || text[i - 1] == '\n')
-      g_array_append_val (s->line_starts, i);
-  if (len == 0)
-    g_array_append_val (s->line_starts, len);
+  for (const char *p = text; p != NULL;)
+    {
+      gsize start = (gsize) (p - text);
+      const char *newline = memchr (p, '\n', len - start);
+
+      if (start < len || len == 0)
+        g_array_append_val (s->line_starts, start);
+      p = newline != NULL ? newline + 1 : NULL;
+    }
   for (int f = 0; f < FAMILY_COUNT; f++)
     g_array_set_size (s->spans[f], 0);
   g_array_set_size (s->addresses, 0);
@@ -795,9 +800,9 @@ scan_reset (Scan *s, const char *text, gsize len, guint part)
 static gboolean
 has_fullwidth (const char *text, gsize len)
 {
-  return memmem (text, len, "\xEF\xBC", 2) != NULL
-         || memmem (text, len, "\xEF\xBD", 2) != NULL
-         || memmem (text, len, "\xE3\x80\x80", 3) != NULL;
+  return charset_has_bytes (text, len, "\xEF\xBC", 2)
+         || charset_has_bytes (text, len, "\xEF\xBD", 2)
+         || charset_has_bytes (text, len, "\xE3\x80\x80", 3);
 }
 
 /*

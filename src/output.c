@@ -10,6 +10,10 @@
 static gsize
 char_width (gunichar c)
 {
+  /* ASCII, controls included, is one cell: no need for GLib's tables,
+   * which cost a log excerpt's printing most of its time. */
+  if (c < 0x80)
+    return 1;
   if (g_unichar_iszerowidth (c))
     return 0;
   return g_unichar_iswide (c) ? 2 : 1;
@@ -43,6 +47,8 @@ output_cell (GString *out, const char *text, gsize width, gboolean pad)
         break;
       if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0))
         g_string_append_c (out, ' ');
+      else if (c < 0x80)
+        g_string_append_c (out, (char) c);
       else
         g_string_append_unichar (out, c);
       used += w;

@@ -977,10 +977,15 @@ prefilter_literals (const char *pattern, gboolean *line_local)
 
 /* --- the scan ---------------------------------------------------------- */
 
-/* A literal of two bytes or more, its first four bytes kept here so
- * that the scan rarely follows the pointer to the rest. */
+/* A literal of two bytes or more, its first eight bytes kept here so
+ * that the scan compares them at once and rarely follows the pointer to
+ * the rest. */
 typedef struct {
-  guint8 head[4];        /* folded; zeros past the end */
+  union {
+    guint64 word;        /* folded, in text order; zeros past the end */
+    guint8 bytes[8];
+  } head;
+  guint64 mask;          /* 0xff for each byte of head in the literal */
   guint len;
   guint pattern;
   const char *text;      /* folded */
@@ -1108,11 +1113,11 @@ sort_literals (GArray *literals)
       guint start[257] = { 0 };
 
       for (guint i = 0; i < literals->len; i++)
-        start[from[i].head[byte] + 1]++;
+        start[from[i].head.bytes[byte] + 1]++;
       for (guint b = 0; b < 256; b++)
         start[b + 1] += start[b];
       for (guint i = 0; i < literals->len; i++)
-        sorted[start[from[i].head[byte]]++] = from[i];
+        sorted[start[from[i].head.bytes[byte]]++] = from[i];
       memcpy (literals->data, sorted, literals->len * sizeof (Literal));
     }
   g_free (sorted);
@@ -1147,10 +1152,11 @@ prefilter_build (Prefilter *p)
       for (guint i = 0; set != NULL && i < set->len; i++)
         {
           const guint8 *s = set->pdata[i];
-          Literal literal = { { 0 }, (guint) strlen (set->pdata[i]), n,
+          Literal literal = { { 0 }, 0, (guint) strlen (set->pdata[i]), n,
                               set->pdata[i] };
 
-          memcpy (literal.head, s, MIN (literal.len, 4));
+          memcpy (literal.head.bytes, s, MIN (literal.len, 8));
+          memset (&literal.mask, 0xff, MIN (literal.len, 8));
 
           if (literal.len == 1)
             counts[s[0]]++;
@@ -1204,7 +1210,8 @@ prefilter_build (Prefilter *p)
 static inline guint8
 fold (guint8 c)
 {
-  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+  /* Without a branch: it runs for every byte of a text. */
+  return (guint8) (c + (((guint8) (c - 'A') < 26) << 5));
 }
 
 /* Pattern n has a literal on line: a candidate, and for a line-local
@@ -1252,7 +1259,7 @@ literal_pair (const Prefilter *p, guint8 b0, guint8 b1)
     {
       guint mid = lo + (hi - lo) / 2;
 
-      if (g_array_index (p->literals, Literal, mid).head[1] < b1)
+      if (g_array_index (p->literals, Literal, mid).head.bytes[1] < b1)
         lo = mid + 1;
       else
         hi = mid;
@@ -1260,19 +1267,30 @@ literal_pair (const Prefilter *p, guint8 b0, guint8 b1)
   return lo;
 }
 
-/* The patterns of the literals of two bytes or more starting at t. */
-static inline void
-hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
+/* Eight bytes folded at once: ASCII capitals (bytes 0x41 to 0x5a) get
+ * 0x20 added, the rest stay. */
+static inline guint64
+fold_word (guint64 w)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  guint64 low = w & (0x7f * ones);   /* no byte carries into the next */
+  guint64 from_a = low + (0x80 - 'A') * ones;       /* top bit: >= 'A' */
+  guint64 past_z = low + (0x80 - 'Z' - 1) * ones;   /* top bit: > 'Z' */
+  guint64 upper = from_a & ~past_z & ~w & (0x80 * ones);
+
+  return w | upper >> 2;
+}
+
+/* The patterns of the literals of two bytes or more starting at t,
+ * whose first two bytes, b0 and b1 folded, begin some literal. */
+static void
+hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line,
+         guint8 b0, guint8 b1)
 {
   const Prefilter *p = h->p;
-  guint8 b0 = fold (t[0]);
-  guint8 b1, b2, b3;
+  guint64 word = 0;   /* the text's next eight bytes, folded */
+  guint8 b2;
 
-  if (left < 2)
-    return;
-  b1 = fold (t[1]);
-  if (!(p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8)))
-    return;
   b2 = left > 2 ? fold (t[2]) : 0;
   /* Most pairs that begin a literal (th, in, 20) are followed by a byte
    * that continues none: the triples tell before the literals are read. */
@@ -1283,18 +1301,18 @@ hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line)
       if (!(p->triples[bit / 8] & 1 << (bit % 8)))
         return;
     }
-  b3 = left > 3 ? fold (t[3]) : 0;
+  memcpy (&word, t, MIN (left, 8));
+  word = fold_word (word);
   for (guint i = literal_pair (p, b0, b1); i < p->first[b0 + 1]; i++)
     {
       const Literal *l = &g_array_index (p->literals, Literal, i);
       guint j;
 
-      if (l->head[1] != b1)
+      if (l->head.bytes[1] != b1)
         break;
-      if (l->len > left || (l->len > 2 && l->head[2] != b2)
-          || (l->len > 3 && l->head[3] != b3))
+      if (l->len > left || ((word ^ l->head.word) & l->mask) != 0)
         continue;
-      for (j = 4; j < l->len && fold (t[j]) == (guint8) l->text[j]; j++)
+      for (j = 8; j < l->len && fold (t[j]) == (guint8) l->text[j]; j++)
         ;
       if (j >= l->len)
         hit (h, l->pattern, line);
@@ -1337,6 +1355,7 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
   guint line = 0;
   gsize start = 0;
   guint64 seen[4] = { 0 };   /* the bytes of the line so far */
+  guint8 b1 = len > 0 ? fold (t[0]) : 0;
 
   g_return_val_if_fail (p->built, NULL);
   h->p = p;
@@ -1351,6 +1370,8 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
       h->candidates[n / 8] |= (guint8) (1 << (n % 8));
   for (gsize i = 0; i < len; i++)
     {
+      guint8 b0 = b1;
+
       if (t[i] >= 0xc5 && folds_to_ascii (t + i, len - i))
         {
           /* Everything is a candidate, everywhere. */
@@ -1358,8 +1379,12 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
           h->everywhere = TRUE;
           break;
         }
-      seen[fold (t[i]) / 64] |= (guint64) 1 << (fold (t[i]) % 64);
-      hits_at (h, t + i, len - i, line);
+      /* Each byte is folded once, as the second of a pair and then the
+       * first; past the end comes a NUL, which no literal holds. */
+      b1 = i + 1 < len ? fold (t[i + 1]) : 0;
+      seen[b0 / 64] |= (guint64) 1 << (b0 % 64);
+      if (p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8))
+        hits_at (h, t + i, len - i, line, b0, b1);
       if (t[i] == '\n' || i + 1 == len)
         single_hits (h, seen, line);
       if (t[i] == '\n')

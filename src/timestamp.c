@@ -29,7 +29,7 @@ timestamp_days_from_civil (int year, int month, int day)
 /* Named group name of the match, as a slice of subject. */
 static gboolean
 group (const Rule *rule, pcre2_match_data *md, const char *subject,
-       const char *name, Slice *out)
+       RuleGroup name, Slice *out)
 {
   return rules_group (rule, md, subject, name, &out->text, &out->len);
 }
@@ -37,7 +37,7 @@ group (const Rule *rule, pcre2_match_data *md, const char *subject,
 /* A group of ASCII digits as a number; FALSE if absent or not digits. */
 static gboolean
 group_int (const Rule *rule, pcre2_match_data *md, const char *subject,
-           const char *name, gint64 *value)
+           RuleGroup name, gint64 *value)
 {
   Slice s;
 
@@ -77,11 +77,11 @@ read_date (const Rule *rule, pcre2_match_data *md, const char *subject,
 {
   Slice mon;
 
-  if (!group_int (rule, md, subject, "month", &f->month)
-      && !(group (rule, md, subject, "mon", &mon)
+  if (!group_int (rule, md, subject, RULE_GROUP_MONTH, &f->month)
+      && !(group (rule, md, subject, RULE_GROUP_MON, &mon)
            && month_from_name (mon, &f->month)))
     return FALSE;
-  return group_int (rule, md, subject, "day", &f->day)
+  return group_int (rule, md, subject, RULE_GROUP_DAY, &f->day)
          && f->month >= 1 && f->month <= 12 && f->day >= 1
          && f->day <= 31;
 }
@@ -92,12 +92,12 @@ read_clock (const Rule *rule, pcre2_match_data *md, const char *subject,
 {
   Slice ampm;
 
-  if (!group_int (rule, md, subject, "hour", &f->hour)
-      || !group_int (rule, md, subject, "minute", &f->minute))
+  if (!group_int (rule, md, subject, RULE_GROUP_HOUR, &f->hour)
+      || !group_int (rule, md, subject, RULE_GROUP_MINUTE, &f->minute))
     return FALSE;
-  if (!group_int (rule, md, subject, "second", &f->second))
+  if (!group_int (rule, md, subject, RULE_GROUP_SECOND, &f->second))
     f->second = 0;
-  if (group (rule, md, subject, "ampm", &ampm))
+  if (group (rule, md, subject, RULE_GROUP_AMPM, &ampm))
     {
       /* "PM", "p.m." or Japanese 午後 (afternoon; 午前 is morning). */
       gboolean pm = g_ascii_tolower (ampm.text[0]) == 'p'
@@ -129,7 +129,7 @@ read_zone (const Rule *rule, pcre2_match_data *md, const char *subject,
   Slice zone;
 
   *assumed = FALSE;
-  if (group (rule, md, subject, "zone", &zone))
+  if (group (rule, md, subject, RULE_GROUP_ZONE, &zone))
     return rules_parse_zone (zone.text, zone.len, offset);
   if (rule->zone_fixed)
     {
@@ -163,7 +163,7 @@ timestamp_from_match (const Rule *rule, const char *subject,
   int offset;
 
   *assumed = FALSE;
-  if (group_int (rule, md, subject, "epoch", &epoch))
+  if (group_int (rule, md, subject, RULE_GROUP_EPOCH, &epoch))
     {
       *utc = epoch;
       return epoch > 0;
@@ -171,9 +171,9 @@ timestamp_from_match (const Rule *rule, const char *subject,
   if (!read_date (rule, md, subject, &f) || !read_clock (rule, md, subject, &f)
       || !read_zone (rule, md, subject, ref, &offset, assumed))
     return FALSE;
-  if (group_int (rule, md, subject, "reiwa", &f.year))
+  if (group_int (rule, md, subject, RULE_GROUP_REIWA, &f.year))
     f.year += 2018;   /* 令和元年 (Reiwa 1) is 2019 */
-  else if (!group_int (rule, md, subject, "year", &f.year))
+  else if (!group_int (rule, md, subject, RULE_GROUP_YEAR, &f.year))
     {
       f.year = reference_year (ref);
       if (fields_to_utc (&f, offset) > ref->time + 86400)

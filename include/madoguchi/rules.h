@@ -60,6 +60,26 @@ typedef enum {
   RULE_WHERE_FORM = 1 << 7,        /* the form field named by where_arg */
 } RuleWhere;
 
+/* The named groups extraction reads (see rules/extract.rules). */
+typedef enum {
+  RULE_GROUP_ADDR,
+  RULE_GROUP_PREFIX,
+  RULE_GROUP_END,
+  RULE_GROUP_PORT,
+  RULE_GROUP_EPOCH,
+  RULE_GROUP_YEAR,
+  RULE_GROUP_REIWA,
+  RULE_GROUP_MONTH,
+  RULE_GROUP_MON,
+  RULE_GROUP_DAY,
+  RULE_GROUP_HOUR,
+  RULE_GROUP_MINUTE,
+  RULE_GROUP_SECOND,
+  RULE_GROUP_AMPM,
+  RULE_GROUP_ZONE,
+  RULE_GROUP_COUNT,
+} RuleGroup;
+
 /* What a classify condition counts. */
 typedef enum {
   RULE_METRIC_NONE,
@@ -83,6 +103,9 @@ typedef struct {
   gsize serialized_len;
   guint64 serialized_hash;
   gint broken;             /* the pattern failed to compile */
+  /* The number of each RuleGroup in code (<= 0: none), set before code
+   * is: looking a name up at every match cost as much as reading it. */
+  int group[RULE_GROUP_COUNT];
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
   int zone_offset;         /* its offset, seconds east of UTC */
   GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
@@ -214,7 +237,7 @@ int rules_match (const RuleSet *set, const Rule *rule, const char *subject,
  * empty.
  */
 gboolean rules_group (const Rule *rule, pcre2_match_data *md,
-                      const char *subject, const char *name,
+                      const char *subject, RuleGroup group,
                       const char **start, gsize *len);
 
 /* Parses a zone ("UTC", "JST", "+0900", "+09:00", "Z"); FALSE if none. */

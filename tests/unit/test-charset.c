@@ -405,6 +405,39 @@ test_header_large (gconstpointer data)
   g_assert_cmpint (large, <, 32 * small + G_USEC_PER_SEC);
 }
 
+typedef struct {
+  const char *path;
+  const char *data;
+  const char *seq;
+  gboolean found;
+} BytesCase;
+
+static const BytesCase bytes_cases[] = {
+  { "/charset/has-bytes/start", "\033$Babc", "\033$B", TRUE },
+  { "/charset/has-bytes/end", "abc\033$B", "\033$B", TRUE },
+  { "/charset/has-bytes/after-false-start", "\033$\033$B", "\033$B", TRUE },
+  { "/charset/has-bytes/one-byte", "abc", "c", TRUE },
+  { "/charset/has-bytes/cut-at-end", "abc\033$", "\033$B", FALSE },
+  { "/charset/has-bytes/first-byte-only", "\033\033\033", "\033$B", FALSE },
+  { "/charset/has-bytes/shorter-text", "\033", "\033$B", FALSE },
+  { "/charset/has-bytes/empty", "", "\033$B", FALSE },
+  { "/charset/has-bytes/fullwidth", "IP \xEF\xBC\x91", "\xEF\xBC", TRUE },
+  { "/charset/has-bytes/other-lead", "\xEF\xBE\x80", "\xEF\xBC", FALSE },
+};
+
+/* The same answer as memmem, which it replaces. */
+static void
+test_has_bytes (gconstpointer data)
+{
+  const BytesCase *c = data;
+  gsize len = strlen (c->data);
+  gsize n = strlen (c->seq);
+
+  g_assert_cmpint (charset_has_bytes (c->data, len, c->seq, n), ==,
+                   c->found);
+  g_assert_cmpint (memmem (c->data, len, c->seq, n) != NULL, ==, c->found);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -413,6 +446,9 @@ main (int argc, char **argv)
     g_test_add_data_func (convert_cases[i].path, &convert_cases[i],
                           test_convert);
   g_test_add_func ("/charset/no-result", test_convert_no_result);
+  for (gsize i = 0; i < G_N_ELEMENTS (bytes_cases); i++)
+    g_test_add_data_func (bytes_cases[i].path, &bytes_cases[i],
+                          test_has_bytes);
   g_test_add_func ("/charset/random", test_convert_random);
   for (gsize i = 0; i < G_N_ELEMENTS (header_cases); i++)
     g_test_add_data_func (header_cases[i].path, &header_cases[i],

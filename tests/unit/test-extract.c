@@ -267,6 +267,57 @@ test_own_networks (void)
   g_assert_false (((Indicator *) x->indicators->pdata[1])->own);
 }
 
+/* address_parse then address_format: NULL where the text is refused. */
+typedef struct {
+  const char *text;
+  const char *formatted;
+} ParseCase;
+
+static const ParseCase parse_cases[] = {
+  { "192.0.2.1", "192.0.2.1" },
+  { "0.0.0.0", "0.0.0.0" },
+  { "255.255.255.255", "255.255.255.255" },
+  { "192.000.002.010", "192.0.2.10" },
+  { "10.20.30.40%eth0", "10.20.30.40" },
+  { "256.0.0.1", NULL },
+  { "1000.0.0.1", NULL },
+  { "0001.2.3.4", NULL },
+  { "1.2.3", NULL },
+  { "1.2.3.4.", NULL },
+  { "1.2.3.4.5", NULL },
+  { ".1.2.3", NULL },
+  { "1..2.3", NULL },
+  { "1.2.3.a", NULL },
+  { "1.2.3.+4", NULL },
+  { "1.2.3. 4", NULL },
+  { "", NULL },
+  { "2001:db8::5", "2001:db8::5" },
+  { "fe80::1%eth0", "fe80::1" },
+  { "::ffff:192.0.2.1", "::ffff:192.0.2.1" },
+  { "0000:0000:0000:0000:0000:ffff:192.000.002.001", NULL },
+  { "0000:0000:0000:0000:0000:0000:0000:0001", "::1" },
+  { "0000:0000:0000:0000:0000:ffff:255.255.255.255", "::ffff:255.255.255.255" },
+  { "00000:0000:0000:0000:0000:ffff:255.255.255.255", NULL },
+  { "22:13:23", NULL },
+};
+
+static void
+test_parse (gconstpointer data)
+{
+  const ParseCase *c = data;
+  guint8 ip[16];
+  gboolean mapped;
+  g_autofree char *formatted = NULL;
+
+  if (!address_parse (c->text, ip, &mapped))
+    {
+      g_assert_null (c->formatted);
+      return;
+    }
+  formatted = address_format (ip, mapped);
+  g_assert_cmpstr (formatted, ==, c->formatted);
+}
+
 typedef struct {
   const char *text;
   const char *utc;
@@ -546,6 +597,13 @@ main (int argc, char **argv)
                                                scope_cases[i].text);
 
       g_test_add_data_func (path, &scope_cases[i], test_scope);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (parse_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/extract/address/parse/%zu",
+                                               i);
+
+      g_test_add_data_func (path, &parse_cases[i], test_parse);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (time_cases); i++)
     {

@@ -228,6 +228,38 @@ test_scan_short_literals (void)
   prefilter_hits_free (h);
 }
 
+/* Literals are compared eight bytes at a time, folded: a difference
+ * in any of the eight, or past them, a literal longer than the text
+ * left, capitals and non-ASCII bytes. */
+static void
+test_scan_long_literals (void)
+{
+  g_autoptr (Prefilter) p = prefilter_new ();
+  guint eight = prefilter_add (p, "abcdefgh");
+  guint long_ = prefilter_add (p, "(?i)failed password");
+  guint ja = prefilter_add (p, "ab不正");
+  g_autofree char *s1 = NULL;
+
+  prefilter_build (p);
+  g_assert_true (candidate (p, eight, "abcdefgh"));
+  g_assert_true (candidate (p, eight, "xABCDEFGHx"));
+  g_assert_false (candidate (p, eight, "abcdefg"));
+  g_assert_false (candidate (p, eight, "abcdefgX"));
+  g_assert_false (candidate (p, eight, "bbcdefgh"));
+  g_assert_false (candidate (p, eight, "abcd\x85" "fgh"));
+  g_assert_true (candidate (p, long_, "Failed Password for root"));
+  g_assert_true (candidate (p, long_, "FAILED PASSWORD"));
+  g_assert_false (candidate (p, long_, "FAILED PASSWORe"));
+  g_assert_false (candidate (p, long_, "failed passwor"));
+  g_assert_false (candidate (p, long_, "failed\npassword"));
+  g_assert_false (candidate (p, long_, "failez password"));
+  g_assert_false (candidate (p, long_, "[ailed password"));
+  g_assert_true (candidate (p, ja, "xAB不正"));
+  g_assert_false (candidate (p, ja, "ab不"));
+  s1 = spans_of (p, long_, "x\nFailed password\ny\nfailed passwords");
+  g_assert_cmpstr (s1, ==, "2-18 20-36");
+}
+
 /* Every text of the corpus: the message texts and subjects, and the
  * log lines. */
 static GPtrArray *
@@ -362,6 +394,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/prefilter/scan", test_scan);
   g_test_add_func ("/prefilter/scan-short-literals", test_scan_short_literals);
+  g_test_add_func ("/prefilter/scan-long-literals", test_scan_long_literals);
   g_test_add_func ("/prefilter/hostile-patterns", test_hostile_patterns);
   g_test_add_func ("/prefilter/sound-on-corpus", test_sound_on_corpus);
   return g_test_run ();
