@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "madoguchi/charset.h"
+#include "madoguchi/sha256.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
@@ -663,7 +664,7 @@ mbox_line_length (const char *data, gsize len, char **sender)
 
 /* Feeds a checksum with data minus carriage returns. */
 static void
-checksum_update_lf (GChecksum *sum, const char *data, gsize len)
+checksum_update_lf (Sha256 *sum, const char *data, gsize len)
 {
   const char *end = data + len;
 
@@ -672,7 +673,7 @@ checksum_update_lf (GChecksum *sum, const char *data, gsize len)
       const char *cr = memchr (data, '\r', (gsize) (end - data));
       const char *stop = cr ? cr : end;
 
-      g_checksum_update (sum, (const guchar *) data, stop - data);
+      sha256_update (sum, data, (gsize) (stop - data));
       data = stop + (cr != NULL);
     }
 }
@@ -685,7 +686,7 @@ checksum_update_lf (GChecksum *sum, const char *data, gsize len)
  * spool file, never whole in memory), and the same pass looks for NULs.
  */
 typedef struct {
-  GChecksum *sum;
+  Sha256 *sum;
   gboolean in_body;   /* the headers' blank line is behind */
   guint32 tail;       /* the last three bytes of the headers so far */
   gboolean nul;
@@ -755,18 +756,18 @@ static gpointer
 dedup_job (gpointer data)
 {
   DedupJob *job = data;
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (Sha256) sum = sha256_new (FALSE);
   DedupPass d = { sum, job->message_id == NULL, 0, FALSE };
 
   if (job->message_id != NULL)
     {
-      g_checksum_update (sum, (const guchar *) job->message_id, -1);
-      g_checksum_update (sum, (const guchar *) "\n", 1);
+      sha256_update (sum, job->message_id, strlen (job->message_id));
+      sha256_update (sum, "\n", 1);
     }
   if (!raw_foreach_chunk (job->raw, job->from, dedup_chunk, &d, &job->error))
     return NULL;
   job->nul = d.nul;
-  return g_strdup (g_checksum_get_string (sum));
+  return sha256_hex (sum);
 }
 
 /* Frees a GByteArray's struct, never the bytes it points at. */
