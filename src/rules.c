@@ -71,6 +71,7 @@ rules_rule_free (gpointer data)
   Rule *rule = data;
 
   pcre2_code_free (rule->code);
+  pcre2_code_free (rule->ascii_code);
   if (rule->borrowed)
     g_free (rule->file_extensions);   /* the array only */
   else
@@ -860,6 +861,77 @@ rule_code (const RuleSet *set, const Rule *rule, gsize bytes)
   return r->code;
 }
 
+/* Texts this long that hold only ASCII are searched with codes compiled
+ * without UTF: on ASCII every construct of a pattern matches as it does
+ * under UTF (what differs is only how non-ASCII characters match), and
+ * PCRE2's JIT runs the rules a third to two thirds faster (IPv6 709 ->
+ * 252 ms, IPv4 333 -> 96 ms on a 20 MB log).  Compiling the second code
+ * costs tens of microseconds: worth it only on long texts. */
+#define ASCII_CODE_MIN (1024 * 1024)
+
+static gboolean
+is_ascii (const char *text, gsize len)
+{
+  guint64 any = 0;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 word;
+
+      memcpy (&word, text + i, 8);
+      any |= word;
+    }
+  for (; i < len; i++)
+    any |= (guint8) text[i];
+  return (any & G_GUINT64_CONSTANT (0x8080808080808080)) == 0;
+}
+
+/* Compiles rule's ASCII code, under set->lock; a pattern that is not
+ * ASCII itself (its literals would be read as Latin-1) has none. */
+static void
+rule_compile_ascii (Rule *rule)
+{
+  int code_error;
+  PCRE2_SIZE offset;
+  pcre2_code *code = NULL;
+
+  if (is_ascii (rule->pattern, strlen (rule->pattern)))
+    code = pcre2_compile ((PCRE2_SPTR) rule->pattern, PCRE2_ZERO_TERMINATED,
+                          PCRE2_MULTILINE, &code_error, &offset, NULL);
+  if (code == NULL)
+    {
+      g_atomic_int_set (&rule->ascii_none, TRUE);
+      return;
+    }
+  pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
+  g_atomic_pointer_set (&rule->ascii_code, code);
+}
+
+/* The code to search a long ASCII text with: the ASCII one when the rule
+ * has one, else its own. */
+static const pcre2_code *
+rule_ascii_code (const RuleSet *set, const Rule *rule)
+{
+  Rule *r = (Rule *) rule;
+  const pcre2_code *code = g_atomic_pointer_get (&r->ascii_code);
+
+  if (code != NULL)
+    return code;
+  /* Its own first: a broken pattern stays broken, and reported. */
+  if (rule_code (set, rule, JIT_MIN_BYTES) == NULL)
+    return NULL;
+  if (!g_atomic_int_get (&r->ascii_none))
+    {
+      g_mutex_lock ((GMutex *) &set->lock);
+      if (r->ascii_code == NULL && !r->ascii_none)
+        rule_compile_ascii (r);
+      g_mutex_unlock ((GMutex *) &set->lock);
+    }
+  return r->ascii_code != NULL ? r->ascii_code
+                               : rule_code (set, rule, JIT_MIN_BYTES);
+}
+
 guint
 rules_compile_all (RuleSet *set)
 {
@@ -880,6 +952,7 @@ struct RuleText {
   const char *text;
   gsize len;
   PrefilterHits *hits;
+  gboolean ascii;          /* long and all ASCII: the ASCII codes run */
 };
 
 RuleText *
@@ -891,6 +964,7 @@ rules_text_new (const RuleSet *set, const char *text, gsize len)
   t->text = text;
   t->len = len;
   t->hits = prefilter_scan (set->prefilter, text, len);
+  t->ascii = len >= ASCII_CODE_MIN && !set->utf_only && is_ascii (text, len);
   return t;
 }
 
@@ -983,15 +1057,18 @@ rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
     return PCRE2_ERROR_NOMATCH;
   spans = prefilter_hits_spans (t->hits, rule->index);
   if (spans == NULL)
-    return rules_match (t->set, rule, t->text, end, offset, match);
+    return t->ascii ? code_match (t->set, rule_ascii_code (t->set, rule),
+                                  t->text, end, offset, match)
+                    : rules_match (t->set, rule, t->text, end, offset, match);
   /* The rule cannot match across a line end: search only its lines,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
   first = span_after (spans, offset);
   /* Once it is machine code, the bytes to search no longer matter. */
-  code = rule_code (t->set, rule,
-                    g_atomic_int_get (&rule->jit)
-                    ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
+  code = t->ascii ? rule_ascii_code (t->set, rule)
+         : rule_code (t->set, rule,
+                      g_atomic_int_get (&rule->jit)
+                      ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
   for (guint i = first; i < spans->len; i++)
     {
       const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);

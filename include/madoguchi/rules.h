@@ -103,6 +103,11 @@ typedef struct {
   gsize serialized_len;
   guint64 serialized_hash;
   gint broken;             /* the pattern failed to compile */
+  /* For long ASCII texts: the pattern compiled without UTF (same
+   * matches on ASCII, JIT code a third to two thirds faster), made on
+   * first use; NULL until then, or when it cannot be (ascii_none). */
+  pcre2_code *ascii_code;
+  gint ascii_none;
   /* The number of each RuleGroup in code (<= 0: none), set before code
    * is: looking a name up at every match cost as much as reading it. */
   int group[RULE_GROUP_COUNT];
@@ -142,6 +147,7 @@ struct RuleSet {
   struct Prefilter *prefilter;
   GMutex lock;             /* taken to compile */
   GPtrArray *retired;      /* codes replaced by a JIT-compiled copy */
+  gboolean utf_only;       /* never the ASCII codes (to compare, in tests) */
   GMappedFile *cache;      /* the cache file it was read from, or NULL */
   /* Called with each problem found after loading (a pattern that does
    * not compile), or NULL. */

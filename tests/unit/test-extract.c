@@ -571,6 +571,33 @@ test_split_same (void)
     }
 }
 
+/*
+ * A long ASCII text is searched with the rules compiled without UTF:
+ * the same result as with their UTF codes, to the last field (the long
+ * log without its lines of Japanese or fullwidth forms).
+ */
+static void
+test_ascii_same (void)
+{
+  g_autofree char *log = long_log ();
+  g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+  GString *ascii = g_string_new (NULL);
+  g_autoptr (Extraction) utf = NULL;
+  g_autoptr (Extraction) fast = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_is_ascii (lines[i]))
+      g_string_append_printf (ascii, "%s\n", lines[i]);
+  g_assert_cmpuint (ascii->len, >=, 1024 * 1024);
+  rules->utf_only = TRUE;
+  utf = extract_long (ascii->str, 10000, TRUE);
+  rules->utf_only = FALSE;
+  fast = extract_long (ascii->str, 10000, TRUE);
+  g_assert_cmpuint (utf->indicators->len, >, 300);
+  assert_same_extraction (utf, fast);
+  g_string_free (ascii, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -619,5 +646,6 @@ main (int argc, char **argv)
   g_test_add_func ("/extract/limits/scan", test_scan_cap);
   g_test_add_func ("/extract/limits/hostile", test_hostile_text);
   g_test_add_func ("/extract/split/same", test_split_same);
+  g_test_add_func ("/extract/ascii/same", test_ascii_same);
   return g_test_run ();
 }
