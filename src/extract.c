@@ -957,20 +957,29 @@ runs_apart (const Rule *rule)
   return rule->kind == RULE_KIND_SOURCE || rule->kind == RULE_KIND_LOGLINE;
 }
 
-/* A split is exact when every rule to run stays within a line, or may
- * run apart over the whole text; this also makes the lines of the
- * line-local ones ready for two threads at once. */
+/*
+ * A split is exact when every rule to run stays within a line, or may
+ * run apart over the whole text, and no two address rules of one kind
+ * run (each adds ports to the addresses it finds as it goes: two of them
+ * would add them in another order, halves merged).  This also makes the
+ * lines of the line-local ones ready for two threads at once.
+ */
 static gboolean
 can_split (Scan *s)
 {
   gboolean can = TRUE;
+  guint address_rules[RULE_KIND_CLASSIFY] = { 0 };
 
   for (guint i = 0; i < s->rules->rules->len; i++)
     {
       const Rule *rule = s->rules->rules->pdata[i];
 
-      if (rule_to_run (s, rule) && !rules_text_lines_only (s->rule_text, rule)
-          && !runs_apart (rule))
+      if (!rule_to_run (s, rule))
+        continue;
+      if (!rules_text_lines_only (s->rule_text, rule) && !runs_apart (rule))
+        can = FALSE;
+      if ((rule->kind == RULE_KIND_IPV4 || rule->kind == RULE_KIND_IPV6)
+          && address_rules[rule->kind]++ > 0)
         can = FALSE;
     }
   return can;

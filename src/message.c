@@ -9,6 +9,8 @@
  */
 #include "madoguchi/message.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <string.h>
 #include <unistd.h>
@@ -785,7 +787,7 @@ byte_array_release (GByteArray *array)
  * 50 MB report costs neither 50 MB of copy nor of mapping.
  */
 static GMimeStream *
-raw_stream (const Raw *raw, gsize skip)
+raw_stream (const Raw *raw, gsize skip, GError **error)
 {
   GBytes *bytes = raw_get_bytes (raw);
   GMimeStream *stream;
@@ -795,10 +797,18 @@ raw_stream (const Raw *raw, gsize skip)
 
   if (bytes == NULL)
     {
-      fd = raw_file (raw, &offset);
-      /* The stream closes its descriptor; its reads move the offset, which
-       * raw_read's positional reads ignore. */
-      return g_mime_stream_fs_new_with_bounds (dup (fd), offset + (goffset) skip,
+      /* The stream closes a descriptor of its own; its reads move the
+       * offset, which raw_read's positional reads ignore. */
+      fd = fcntl (raw_file (raw, &offset), F_DUPFD_CLOEXEC, 0);
+      if (fd < 0)
+        {
+          int errsv = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+                       "cannot read the message: %s", g_strerror (errsv));
+          return NULL;
+        }
+      return g_mime_stream_fs_new_with_bounds (fd, offset + (goffset) skip,
                                                offset + (goffset) raw_size (raw));
     }
   wrap = g_byte_array_new_take ((guint8 *) g_bytes_get_data (bytes, NULL) + skip,
@@ -815,32 +825,42 @@ raw_stream (const Raw *raw, gsize skip)
 /* GMime reads CRLF and LF line ends alike; decoded text loses its CRs
  * later. */
 static GMimeMessage *
-parse_mime (const Raw *raw, gsize skip, GMimeParserOptions *options)
+parse_mime (GMimeStream *stream, GMimeParserOptions *options)
 {
-  g_autoptr (GMimeStream) stream = raw_stream (raw, skip);
-  g_autoptr (GMimeParser) parser = NULL;
+  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
 
-  parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   g_mime_parser_set_persist_stream (parser, TRUE);
   return g_mime_parser_construct_message (parser, options);
 }
 
-/* The first bytes of raw, enough for a leading "From " line. */
-#define HEAD_MAX 4096
+/* How far a leading "From " line is looked for its end: a longer one is
+ * no mbox separator (GMime reads it as a broken header). */
+#define MBOX_LINE_MAX (1024 * 1024)
 
-/* Length of raw's leading mbox "From " line, else 0 (also when it is
- * longer than HEAD_MAX: no MTA writes such a line). */
+/* Length of raw's leading mbox "From " line, else 0; *nul when it holds
+ * a NUL byte. */
 static gsize
 raw_mbox_line (const Raw *raw, char **sender, gboolean *nul)
 {
-  char head[HEAD_MAX];
-  gsize n = MIN (raw_size (raw), sizeof head);
+  gsize size = MIN (raw_size (raw), 4096);
+  g_autofree char *head = g_malloc (size + 1);
   gsize skip;
 
-  if (!raw_read (raw, 0, head, n, NULL))
-    return 0;
-  skip = mbox_line_length (head, n, sender);
+  /* Read more until the line ends: the first piece is almost always
+   * enough. */
+  for (;;)
+    {
+      if (!raw_read (raw, 0, head, size, NULL))
+        return 0;
+      if (size < 5 || memcmp (head, "From ", 5) != 0
+          || memchr (head, '\n', size) != NULL
+          || size >= MIN (raw_size (raw), MBOX_LINE_MAX))
+        break;
+      size = MIN (MIN (raw_size (raw), MBOX_LINE_MAX), size * 2);
+      head = g_realloc (head, size + 1);
+    }
+  skip = mbox_line_length (head, size, sender);
   *nul = skip > 0 && memchr (head, '\0', skip) != NULL;
   return skip;
 }
@@ -882,6 +902,7 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   g_autoptr (Message) m = g_new0 (Message, 1);
   GMimeParserOptions *options = g_mime_parser_options_new ();
   g_autoptr (GMimeMessage) mime = NULL;
+  g_autoptr (GMimeStream) stream = NULL;
   Walk walk = { m, limits };
   gboolean nul_in_line = FALSE;
   gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
@@ -897,8 +918,13 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
     m->flags |= MESSAGE_FLAG_NUL_BYTES;
   if (raw_size (raw) == skip)
     m->flags |= MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS;
+  else if ((stream = raw_stream (raw, skip, error)) == NULL)
+    {
+      g_mime_parser_options_free (options);
+      return NULL;
+    }
   else
-    mime = parse_mime (raw, skip, options);
+    mime = parse_mime (stream, options);
   if (mime != NULL)
     {
       message_read_headers (m, mime, options);

@@ -127,16 +127,18 @@ raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
   g_return_val_if_fail (from <= raw->len, FALSE);
   if (from == raw->len)
     return TRUE;
-  if (raw->bytes != NULL)
-    return func ((const char *) g_bytes_get_data (raw->bytes, NULL) + from,
-                 raw->len - from, user_data, error);
-  buf = g_malloc (MIN (raw->len - from, RAW_CHUNK) + 1);
+  if (raw->bytes == NULL)
+    buf = g_malloc (MIN (raw->len - from, RAW_CHUNK) + 1);
   for (gsize at = from; at < raw->len; at += RAW_CHUNK)
     {
       gsize n = MIN (RAW_CHUNK, raw->len - at);
+      const char *chunk = buf;
 
-      if (!raw_read (raw, at, buf, n, error)
-          || !func (buf, n, user_data, error))
+      if (raw->bytes != NULL)   /* in place */
+        chunk = (const char *) g_bytes_get_data (raw->bytes, NULL) + at;
+      else if (!raw_read (raw, at, buf, n, error))
+        return FALSE;
+      if (!func (chunk, n, user_data, error))
         return FALSE;
     }
   return TRUE;
@@ -149,6 +151,28 @@ set_errno_error (GError **error, int errsv, const char *what,
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
                "%s %s: %s", what, path, g_strerror (errsv));
   return FALSE;
+}
+
+/* A pipe, a FIFO, /dev/stdin: no size to trust, read to its end. */
+static Raw *
+raw_open_stream (const char *path, goffset offset, GError **error)
+{
+  g_autoptr (GBytes) all = NULL;
+  g_autoptr (GBytes) message = NULL;
+  char *data;
+  gsize len;
+
+  if (!g_file_get_contents (path, &data, &len, error))
+    return NULL;
+  all = g_bytes_new_take (data, len);
+  if ((gsize) offset > len)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: shorter than its envelope line", path);
+      return NULL;
+    }
+  message = g_bytes_new_from_bytes (all, (gsize) offset, len - (gsize) offset);
+  return raw_new_bytes (message);
 }
 
 Raw *
@@ -170,6 +194,11 @@ raw_open (const char *path, goffset offset, GError **error)
       set_errno_error (error, errno, "cannot stat", path);
       close (fd);
       return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return raw_open_stream (path, offset, error);
     }
   if (st.st_size < offset)
     {

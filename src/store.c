@@ -166,7 +166,7 @@ migrate_to_2 (Store *store, GError **error)
  */
 static const char SQL_RAW_OWN_TABLE[] =
   "CREATE TABLE message_raw ("
-  "  message_id INTEGER NOT NULL REFERENCES message (id),"
+  "  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,"
   "  seq INTEGER NOT NULL,"
   "  bytes BLOB NOT NULL,"
   "  PRIMARY KEY (message_id, seq));"

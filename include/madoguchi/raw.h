@@ -23,7 +23,8 @@ Raw *raw_new_file (int fd, goffset offset, gsize len);
 
 /*
  * (transfer full) the bytes of the file at path from offset on: read into
- * memory when small, else read from the file as needed.
+ * memory when small (or not a regular file: a pipe has no size to go
+ * by), else read from the file as needed.
  */
 Raw *raw_open (const char *path, goffset offset, GError **error);
 
@@ -51,7 +52,7 @@ typedef gboolean (*RawChunkFunc) (const char *data, gsize len,
                                   gpointer user_data, GError **error);
 
 /* Calls func on the bytes from `from` on, in chunks of at most RAW_CHUNK
- * (a message in memory is one chunk: its bytes in place). */
+ * (of a message in memory, its bytes in place). */
 #define RAW_CHUNK (1024 * 1024)
 gboolean raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
                             gpointer user_data, GError **error);

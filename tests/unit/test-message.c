@@ -417,6 +417,49 @@ test_file_blank_line_split (void)
       }
 }
 
+/* An mbox "From " line longer than the first piece read of a message
+ * is still the envelope line, in memory and from a file. */
+static void
+test_long_mbox_line (void)
+{
+  GString *m = g_string_new ("From ");
+  g_autoptr (Message) memory = NULL, file = NULL;
+
+  for (int i = 0; i < 5000; i++)
+    g_string_append_c (m, 'x');
+  g_string_append (m, " Tue Nov 24 10:00:00 2026\nFrom: a@example.net\n"
+                   "Subject: long line\n\n");
+  while (m->len < 1200 * 1024)
+    g_string_append (m, "body line\n");
+  memory = message_parse (m->str, m->len, &default_limits);
+  file = parse_from_file (m->str, m->len, &default_limits);
+  g_assert_cmpstr (memory->from_addr, ==, "a@example.net");
+  g_assert_cmpuint (strlen (memory->mbox_sender), ==, 5000);
+  assert_same_message (memory, file);
+  g_string_free (m, TRUE);
+}
+
+/* The spool file cut short once opened (a careless hand, a disk error):
+ * parsing fails and says why, it never files a shorter message. */
+static void
+test_file_cut_short (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *raw = big_report (FALSE, FALSE, FALSE);
+  g_autofree char *path = NULL;
+  g_autoptr (Raw) opened = NULL;
+  int fd = g_file_open_tmp ("test-message-XXXXXX", &path, &error);
+
+  close (fd);
+  g_assert_true (g_file_set_contents (path, raw, -1, &error));
+  opened = raw_open (path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (truncate (path, 1000), ==, 0);
+  g_assert_null (message_parse_raw (opened, &default_limits, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_IO);
+  g_unlink (path);
+}
+
 static const char dedup_message[] =
   "Received: from a.example.net by mx.example.jp; %s\n"
   "From: a@example.net\n"
@@ -788,6 +831,8 @@ main (int argc, char **argv)
   g_test_add_func ("/message/file/same-as-memory", test_file_same_as_memory);
   g_test_add_func ("/message/file/blank-line-split",
                    test_file_blank_line_split);
+  g_test_add_func ("/message/file/long-mbox-line", test_long_mbox_line);
+  g_test_add_func ("/message/file/cut-short", test_file_cut_short);
   g_test_add_data_func ("/message/limits/depth/multipart",
                         GINT_TO_POINTER (FALSE), test_depth_limit);
   g_test_add_data_func ("/message/limits/depth/rfc822",

@@ -167,6 +167,48 @@ test_empty (Fixture *f, gconstpointer data)
   g_assert_true (raw_read (raw, 0, buf, 0, &error));
 }
 
+/* A message in memory comes in chunks too, in place: no row or buffer
+ * of the caller's is ever bigger than RAW_CHUNK. */
+static void
+test_memory_chunks (Fixture *f, gconstpointer data)
+{
+  gsize len = 2 * RAW_CHUNK + 500;
+  char *bytes = pattern (len);
+  g_autoptr (GBytes) held = g_bytes_new_take (bytes, len);
+  g_autoptr (Raw) raw = raw_new_bytes (held);
+  g_autoptr (GByteArray) all = all_chunks (raw, 0);   /* asserts each size */
+  g_autoptr (GByteArray) tail = all_chunks (raw, RAW_CHUNK + 7);
+
+  g_assert_cmpmem (all->data, all->len, bytes, len);
+  g_assert_cmpmem (tail->data, tail->len, bytes + RAW_CHUNK + 7,
+                   len - RAW_CHUNK - 7);
+}
+
+/* A pipe (`madoguchi extract /dev/stdin`, a shell's <(...)) has no size
+ * to go by: it is read to its end, never taken for an empty message. */
+static void
+test_pipe (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gsize len = 10000;
+  g_autofree char *bytes = pattern (len);
+  g_autofree char *path = NULL;
+  g_autoptr (Raw) raw = NULL;
+  g_autoptr (GByteArray) all = NULL;
+  int fds[2];
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  g_assert_cmpint (write (fds[1], bytes, len), ==, (gssize) len);
+  close (fds[1]);
+  path = g_strdup_printf ("/dev/fd/%d", fds[0]);
+  raw = raw_open (path, 3, &error);
+  close (fds[0]);
+  g_assert_no_error (error);
+  g_assert_nonnull (raw_get_bytes (raw));
+  all = all_chunks (raw, 0);
+  g_assert_cmpmem (all->data, all->len, bytes + 3, len - 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -178,6 +220,8 @@ main (int argc, char **argv)
   ADD ("/raw/cut-short", test_cut_short);
   ADD ("/raw/open-errors", test_open_errors);
   ADD ("/raw/empty", test_empty);
+  ADD ("/raw/memory-chunks", test_memory_chunks);
+  ADD ("/raw/pipe", test_pipe);
 #undef ADD
   return g_test_run ();
 }

@@ -486,6 +486,45 @@ test_parse_number (gconstpointer data)
   g_assert_cmpstr (got, ==, c->canonical);
 }
 
+/* A big message read from its spool file goes in as rows of at most a
+ * mebibyte and comes out as it went in. */
+static void
+test_raw_from_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GString *text = g_string_new ("Message-ID: <big@x>\nSubject: big\n\n");
+  g_autofree char *path = g_build_filename (f->dir, "spooled", NULL);
+  g_autoptr (Raw) raw = NULL;
+  g_autoptr (Message) m = NULL;
+  g_autoptr (GBytes) back = NULL;
+  StoreDelivery d = { .spool_id = "spool-id", .received = 1795600000,
+                      .who = "test" };
+  StoreFiled filed = { 0 };
+
+  for (guint i = 0; text->len < 2 * 1024 * 1024 + 1000; i++)
+    g_string_append_printf (text, "line %u: 192.0.2.%u\n", i, i % 250);
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len,
+                                      &error));
+  raw = raw_open (path, 0, &error);
+  g_assert_null (raw_get_bytes (raw));   /* read from the file */
+  m = message_parse_raw (raw, &limits, &error);
+  g_assert_no_error (error);
+  d.size = (gint64) text->len;
+  d.raw = raw;
+  d.message = m;
+  g_assert_true (store_file (f->store, &d, &filed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message_raw"),
+                   ==, 3);
+  g_assert_cmpint (count_rows (f->path, "SELECT max(length(bytes)) FROM "
+                               "message_raw"), ==, RAW_CHUNK);
+  back = store_message_raw (f->store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (back, NULL), g_bytes_get_size (back),
+                   text->str, text->len);
+  g_string_free (text, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -504,6 +543,7 @@ main (int argc, char **argv)
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
   ADD ("/store/raw-verbatim", test_raw_verbatim);
+  ADD ("/store/raw-from-file", test_raw_from_file);
   ADD ("/store/schema/newer", test_reopen_and_newer_schema);
 #undef ADD
   for (gsize i = 0; i < G_N_ELEMENTS (number_cases); i++)
