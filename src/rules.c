@@ -918,8 +918,9 @@ rule_ascii_code (const RuleSet *set, const Rule *rule)
 
   if (code != NULL)
     return code;
-  /* Its own first: a broken pattern stays broken, and reported. */
-  if (rule_code (set, rule, JIT_MIN_BYTES) == NULL)
+  /* Its own code first (not JIT-compiled: only its group numbers are
+   * wanted): a broken pattern stays broken, and reported. */
+  if (rule_code (set, rule, 0) == NULL)
     return NULL;
   if (!g_atomic_int_get (&r->ascii_none))
     {
