@@ -3,6 +3,7 @@
  * loglines.tsv, expectations written by hand), and table-driven cases
  * per extractor, positive and negative.
  */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "madoguchi/extract.h"
@@ -598,6 +599,55 @@ test_ascii_same (void)
   g_string_free (ascii, TRUE);
 }
 
+/* Rules whose second one backtracks without end on "aaa...a y" but
+ * matches "aax22": the port it finds goes with the address of its
+ * line. */
+static const char bomb_rules[] =
+  "[rule ipv4]\n"
+  "kind = ipv4\n"
+  "pattern = (?<addr>(?:[0-9]{1,3}\\.){3}[0-9]{1,3})\n"
+  "\n"
+  "[rule bomb]\n"
+  "kind = port\n"
+  "pattern = (?:a|aa)+x(?<port>[0-9]{2})\n";
+
+/*
+ * A rule stopped by PCRE2's match limit stops for the rest of the text
+ * (its other matches are not found): on a long text split between two
+ * threads the second half would go on finding them, so the text is
+ * scanned again whole.  Hostile lines first, then lines the rule matches.
+ */
+static void
+test_split_limit (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-extract-XXXXXX", &error);
+  g_autofree char *file = g_build_filename (dir, "bomb.rules", NULL);
+  g_autoptr (RuleSet) bomb = NULL;
+  g_autoptr (Message) m = NULL;
+  g_autoptr (Extraction) one = NULL, split = NULL;
+  GString *text = g_string_new (NULL);
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
+                             NULL, TRUE };
+
+  g_assert_true (g_file_set_contents (file, bomb_rules, -1, &error));
+  bomb = rules_load (dir, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; text->len < 1536 * 1024; i++)
+    g_string_append_printf (text, i < 200 ? "192.0.2.%u aaaaaaaaaaaaaaaaaaaa"
+                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa y x\n"
+                            : "192.0.2.%u aax22\n", i % 250);
+  m = message_with_text (text->str);
+  one = extract_run (bomb, m, &options);
+  options.single_thread = FALSE;
+  split = extract_run (bomb, m, &options);
+  g_assert_true (one->limit_hit);
+  assert_same_extraction (one, split);
+  g_unlink (file);
+  g_rmdir (dir);
+  g_string_free (text, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -646,6 +696,7 @@ main (int argc, char **argv)
   g_test_add_func ("/extract/limits/scan", test_scan_cap);
   g_test_add_func ("/extract/limits/hostile", test_hostile_text);
   g_test_add_func ("/extract/split/same", test_split_same);
+  g_test_add_func ("/extract/split/limit", test_split_limit);
   g_test_add_func ("/extract/ascii/same", test_ascii_same);
   return g_test_run ();
 }
