@@ -1,0 +1,83 @@
+#!/bin/sh
+# import: a backlog from a Maildir (cur/ and new/), an mbox and a folder
+# of .eml files is filed by deliver's pipeline: a ticket each, the same
+# dedup (a message already delivered is not filed again), no
+# acknowledgement unless --ack, the mbox From_ line as envelope sender,
+# a big message's bytes in rows of at most a mebibyte, and an import run
+# again skips what it did.
+. "$(dirname "$0")/lib.sh"
+
+# report ID SUBJECT OCTET: a small report, on standard output
+report() {
+  printf 'From: Reporter <r@example.net>\nTo: info@cert.example.jp\n'
+  printf 'Subject: %s\nDate: Tue, 24 Nov 2026 10:00:00 +0900\n' "$2"
+  printf 'Message-ID: <%s@example.net>\n\n' "$1"
+  printf 'Scans from 192.0.2.%s since this morning.\n' "$3"
+}
+
+md=$TEST_HOME/Maildir
+mkdir -p "$md/cur" "$md/new" "$md/tmp"
+report md1 "maildir one" 11 > "$md/cur/1.host:2,S"
+report md2 "maildir two" 12 > "$md/new/2.host"
+
+mbox=$TEST_HOME/reports.mbox
+for i in 1 2 3; do
+  printf 'From sender%s@example.org Tue Nov 24 10:00:00 2026\n' "$i"
+  report "mb$i" "mbox $i" "2$i"
+  printf '>From the quoted line of a body, not a separator\n\n'
+done > "$mbox"
+
+eml=$TEST_HOME/eml
+mkdir -p "$eml"
+report a "folder a" 31 > "$eml/a.eml"
+report b "folder b" 32 > "$eml/b.eml"
+report dup "delivered first" 33 > "$eml/dup.eml"
+{
+  report big "a big log" 34
+  i=0
+  while [ $i -lt 30000 ]; do
+    printf 'Nov 24 09:%02d:00 fw kernel: DROP SRC=198.51.100.%d DPT=22\n' \
+      $((i % 60)) $((i % 250))
+    i=$((i + 1))
+  done
+} > "$eml/big.eml"
+
+deliver "$eml/dup.eml"
+ok $rc "one report is delivered before the import"
+acks_before=$(sql "SELECT count(*) FROM outbox")
+
+out=$("$MADOGUCHI" import "$md" "$mbox" "$eml" 2>&1)
+ok $? "import exits 0"
+contains "$out" "8 filed, 1 already filed, 0 failed, 0 skipped" \
+  "every new report filed, the delivered one recognised"
+is "$(count_tickets)" 9 "a ticket each"
+is "$(sql "SELECT count(*) FROM outbox")" "$acks_before" \
+  "no acknowledgement without --ack"
+is "$(sql "SELECT envelope_from FROM message WHERE message_id = 'mb2@example.net'")" \
+  "sender2@example.org" "an mbox message's From_ line is its envelope sender"
+is "$(sql "SELECT count(*) FROM message WHERE subject LIKE 'mbox %'")" 3 \
+  "a quoted >From line splits nothing"
+is "$(sql "SELECT datetime(received, 'unixepoch') FROM message WHERE message_id = 'md1@example.net'")" \
+  "2026-11-24 01:00:00" "an old report is filed at its own Date"
+size=$(wc -c < "$eml/big.eml" | tr -d ' ')
+is "$(sql "SELECT count(*) > 1, max(length(bytes)) <= 1048576, sum(length(bytes)) FROM message_raw r JOIN message m ON m.id = r.message_id WHERE m.message_id = 'big@example.net'")" \
+  "1|1|$size" "a big message's bytes are kept whole, in rows of a mebibyte at most"
+contains "$("$MADOGUCHI" list --ip 198.51.100.77)" "a big log" \
+  "its evidence is extracted"
+
+out=$("$MADOGUCHI" import "$md" "$mbox" "$eml" 2>&1)
+contains "$out" "0 filed, 0 already filed, 0 failed, 9 skipped" \
+  "an import run again skips what it did"
+
+more=$TEST_HOME/more.mbox
+printf 'From sender9@example.org Tue Nov 24 10:00:00 2026\n' > "$more"
+report ack "with an acknowledgement" 41 >> "$more"
+out=$("$MADOGUCHI" import --ack "$more" 2>&1)
+contains "$out" "1 filed" "import --ack files it"
+is "$(sql "SELECT count(*) FROM outbox")" "$((acks_before + 1))" \
+  "and queues its acknowledgement"
+
+"$MADOGUCHI" import "$TEST_HOME/missing" > /dev/null 2>&1
+ok $([ $? -ne 0 ]; echo $?) "a source that does not exist is an error"
+
+done_testing
