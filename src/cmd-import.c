@@ -6,6 +6,7 @@
  * store files the results in input order, many per transaction, and
  * records how far each source got, so an interrupted import resumes.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,11 +17,26 @@
 #define IMPORT_BATCH 500     /* messages per transaction */
 #define IMPORT_WINDOW 64     /* messages prepared ahead of the store */
 
+/* One message of a source: a piece of a mapped mbox, or a file of its
+ * own, read only when its turn comes (a Maildir of 70,000 messages
+ * mapped at once passed the kernel's 65,530 mappings a process). */
+typedef struct {
+  GBytes *bytes;
+  char *path;
+} Item;
+
 typedef struct {
   guint seq;
-  GBytes *raw;
+  Item item;
   char *id;
 } Job;
+
+/* A job done: the message prepared, or why it could not be read. */
+typedef struct {
+  IntakePrepared *prepared;
+  GError *error;
+  char *id;
+} Ready;
 
 typedef struct {
   const Config *config;
@@ -40,42 +56,80 @@ typedef struct {
 } Tally;
 
 static void
+item_clear (Item *item)
+{
+  g_clear_pointer (&item->bytes, g_bytes_unref);
+  g_clear_pointer (&item->path, g_free);
+}
+
+static void
+item_free (Item *item)
+{
+  item_clear (item);
+  g_free (item);
+}
+
+static void
+ready_free (Ready *r)
+{
+  intake_prepared_free (r->prepared);
+  g_clear_error (&r->error);
+  g_free (r->id);
+  g_free (r);
+}
+
+static void
 prepare_job (gpointer data, gpointer user_data)
 {
   Job *job = data;
   Pipeline *pipe = user_data;
-  IntakeSource source = { job->id, NULL, NULL, 0,
-                          (gint64) g_bytes_get_size (job->raw),
-                          (gint64) g_bytes_get_size (job->raw) };
-  g_autoptr (Raw) raw = raw_new_bytes (job->raw);
-  /* A message in memory is always readable: this never fails. */
-  IntakePrepared *p = intake_prepare (pipe->config, pipe->rules, raw,
-                                      &source, NULL);
+  Ready *r = g_new0 (Ready, 1);
+  g_autoptr (Raw) raw = job->item.bytes != NULL
+                        ? raw_new_bytes (job->item.bytes)
+                        : raw_open (job->item.path, 0, &r->error);
 
+  if (raw != NULL)
+    {
+      IntakeSource source = { job->id, NULL, NULL, 0,
+                              (gint64) raw_size (raw),
+                              (gint64) raw_size (raw) };
+
+      r->prepared = intake_prepare (pipe->config, pipe->rules, raw, &source,
+                                    &r->error);
+    }
+  r->id = g_steal_pointer (&job->id);
   g_mutex_lock (&pipe->lock);
-  g_hash_table_insert (pipe->prepared, GUINT_TO_POINTER (job->seq), p);
+  g_hash_table_insert (pipe->prepared, GUINT_TO_POINTER (job->seq), r);
   g_cond_broadcast (&pipe->ready);
   g_mutex_unlock (&pipe->lock);
-  g_bytes_unref (job->raw);
-  g_free (job->id);
+  item_clear (&job->item);
   g_free (job);
 }
 
-static IntakePrepared *
+static Ready *
 wait_prepared (Pipeline *pipe, guint seq)
 {
-  IntakePrepared *p;
+  Ready *r;
 
   g_mutex_lock (&pipe->lock);
   while (!g_hash_table_steal_extended (pipe->prepared,
                                        GUINT_TO_POINTER (seq), NULL,
-                                       (gpointer *) &p))
+                                       (gpointer *) &r))
     g_cond_wait (&pipe->ready, &pipe->lock);
   g_mutex_unlock (&pipe->lock);
-  return p;
+  return r;
 }
 
 /* Splits an mbox on its "From " lines (mboxo/mboxrd). */
+static void
+add_piece (GPtrArray *messages, GBytes *all, gsize start, gsize len)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->bytes = g_bytes_new_from_bytes (all, start, len);
+  g_ptr_array_add (messages, item);
+}
+
 static void
 split_mbox (GBytes *all, GPtrArray *messages)
 {
@@ -87,13 +141,25 @@ split_mbox (GBytes *all, GPtrArray *messages)
     if ((i == 0 || data[i - 1] == '\n') && memcmp (data + i, "From ", 5) == 0
         && i > start)
       {
-        g_ptr_array_add (messages, g_bytes_new_from_bytes (all, start,
-                                                           i - start));
+        add_piece (messages, all, start, i - start);
         start = i;
       }
   if (start < len)
-    g_ptr_array_add (messages, g_bytes_new_from_bytes (all, start,
-                                                       len - start));
+    add_piece (messages, all, start, len - start);
+}
+
+/* Whether the file at path starts as an mbox does. */
+static gboolean
+is_mbox (const char *path)
+{
+  char head[5];
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  gboolean mbox = fd >= 0 && read (fd, head, 5) == 5
+                  && memcmp (head, "From ", 5) == 0;
+
+  if (fd >= 0)
+    close (fd);
+  return mbox;
 }
 
 static gint
@@ -124,7 +190,7 @@ static GPtrArray *
 read_source (const char *path, GError **error)
 {
   GPtrArray *messages = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) g_bytes_unref);
+    (GDestroyNotify) item_free);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *cur = g_build_filename (path, "cur", NULL);
   g_autofree char *new_dir = g_build_filename (path, "new", NULL);
@@ -137,23 +203,34 @@ read_source (const char *path, GError **error)
     }
   else
     g_ptr_array_add (files, g_strdup (path));
+  if (files->len == 1 && !g_file_test (files->pdata[0], G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no such "
+                   "file or directory", (const char *) files->pdata[0]);
+      g_ptr_array_unref (messages);
+      return NULL;
+    }
   for (guint i = 0; i < files->len; i++)
     {
-      g_autoptr (GMappedFile) map = g_mapped_file_new (files->pdata[i], FALSE,
-                                                       error);
+      g_autoptr (GMappedFile) map = NULL;
       g_autoptr (GBytes) all = NULL;
+      Item *item;
 
+      if (!is_mbox (files->pdata[i]))
+        {
+          item = g_new0 (Item, 1);
+          item->path = g_strdup (files->pdata[i]);
+          g_ptr_array_add (messages, item);
+          continue;
+        }
+      map = g_mapped_file_new (files->pdata[i], FALSE, error);
       if (map == NULL)
         {
           g_ptr_array_unref (messages);
           return NULL;
         }
       all = g_mapped_file_get_bytes (map);
-      if (g_bytes_get_size (all) >= 5
-          && memcmp (g_bytes_get_data (all, NULL), "From ", 5) == 0)
-        split_mbox (all, messages);
-      else
-        g_ptr_array_add (messages, g_bytes_ref (all));
+      split_mbox (all, messages);
     }
   return messages;
 }
@@ -199,9 +276,11 @@ static void
 submit (GThreadPool *pool, GPtrArray *messages, const char *path, guint seq)
 {
   Job *job = g_new0 (Job, 1);
+  const Item *item = messages->pdata[seq];
 
   job->seq = seq;
-  job->raw = g_bytes_ref (messages->pdata[seq]);
+  job->item.bytes = item->bytes ? g_bytes_ref (item->bytes) : NULL;
+  job->item.path = g_strdup (item->path);
   job->id = g_strdup_printf ("import:%s#%u", path, seq + 1);
   g_thread_pool_push (pool, job, NULL);
 }
@@ -222,16 +301,20 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
   t->skipped += next;
   while (stored < messages->len)
     {
-      g_autoptr (IntakePrepared) p = NULL;
+      Ready *ready;
       g_autoptr (GError) local = NULL;
       IntakeResult r = { 0 };
 
       for (; next < messages->len && next - stored < IMPORT_WINDOW; next++)
         submit (pool, messages, path, next);
-      p = wait_prepared (pipe, stored);
-      count_result (t, intake_store (intake, p, &r, &local), &r,
-                    p->source_id, local);
+      ready = wait_prepared (pipe, stored);
+      if (ready->prepared == NULL)
+        count_result (t, FALSE, &r, ready->id, ready->error);
+      else
+        count_result (t, intake_store (intake, ready->prepared, &r, &local),
+                      &r, ready->id, local);
       intake_result_clear (&r);
+      ready_free (ready);
       stored++;
       if (stored % IMPORT_BATCH == 0)
         {
