@@ -16,6 +16,7 @@
 #include "madoguchi/extract.h"
 #include "madoguchi/message.h"
 #include "madoguchi/rules.h"
+#include "../support/text-message.h"
 
 static const struct {
   gint64 time;
@@ -44,29 +45,13 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
-/* A message whose only part is text, as message_parse would make it. */
-static Message *
-message_with_text (char *text)
-{
-  Message *m = g_new0 (Message, 1);
-  MessagePart *part = g_new0 (MessagePart, 1);
-
-  part->content_type = g_strdup ("text/plain");
-  part->text = text;
-  m->parts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) message_part_free);
-  m->headers = g_ptr_array_new ();
-  g_ptr_array_add (m->parts, part);
-  m->dedup_key = g_strdup ("");
-  return m;
-}
-
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   /* message.c hands extract valid UTF-8 without NULs; so do we. */
-  g_autoptr (Message) m = message_with_text (
-    charset_to_utf8 ("utf-8", (const char *) data, size, NULL));
+  g_autofree char *text = charset_to_utf8 ("utf-8", (const char *) data,
+                                           size, NULL);
+  g_autoptr (Message) m = message_with_text (text);
 
   for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
     {

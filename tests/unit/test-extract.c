@@ -7,28 +7,12 @@
 #include <string.h>
 
 #include "madoguchi/extract.h"
+#include "../support/text-message.h"
 
 #define REPORT_TIME 1795654800   /* Thu, 26 Nov 2026 10:00:00 +0900 */
 #define REPORT_OFFSET (9 * 3600)
 
 static RuleSet *rules;
-
-/* A message whose only part is text, as message_parse would make it. */
-static Message *
-message_with_text (const char *text)
-{
-  Message *m = g_new0 (Message, 1);
-  MessagePart *part = g_new0 (MessagePart, 1);
-
-  part->content_type = g_strdup ("text/plain");
-  part->text = g_strdup (text);
-  m->parts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) message_part_free);
-  m->headers = g_ptr_array_new ();
-  g_ptr_array_add (m->parts, part);
-  m->dedup_key = g_strdup ("");
-  return m;
-}
 
 static Extraction *
 extract_text (const char *text, const GArray *own)
