@@ -6,6 +6,7 @@
  * store files the results in input order, many per transaction, and
  * records how far each source got, so an interrupted import resumes.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,18 +149,25 @@ split_mbox (GBytes *all, GPtrArray *messages)
     add_piece (messages, all, start, len - start);
 }
 
-/* Whether the file at path starts as an mbox does. */
+/* Sets *mbox to whether the file at path starts as an mbox does; FALSE
+ * when it cannot be opened (a source listed must be readable). */
 static gboolean
-is_mbox (const char *path)
+read_mbox_start (const char *path, gboolean *mbox, GError **error)
 {
   char head[5];
   int fd = open (path, O_RDONLY | O_CLOEXEC);
-  gboolean mbox = fd >= 0 && read (fd, head, 5) == 5
-                  && memcmp (head, "From ", 5) == 0;
 
-  if (fd >= 0)
-    close (fd);
-  return mbox;
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+                   "%s: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  *mbox = read (fd, head, 5) == 5 && memcmp (head, "From ", 5) == 0;
+  close (fd);
+  return TRUE;
 }
 
 static gint
@@ -203,20 +211,19 @@ read_source (const char *path, GError **error)
     }
   else
     g_ptr_array_add (files, g_strdup (path));
-  if (files->len == 1 && !g_file_test (files->pdata[0], G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no such "
-                   "file or directory", (const char *) files->pdata[0]);
-      g_ptr_array_unref (messages);
-      return NULL;
-    }
   for (guint i = 0; i < files->len; i++)
     {
       g_autoptr (GMappedFile) map = NULL;
       g_autoptr (GBytes) all = NULL;
+      gboolean mbox;
       Item *item;
 
-      if (!is_mbox (files->pdata[i]))
+      if (!read_mbox_start (files->pdata[i], &mbox, error))
+        {
+          g_ptr_array_unref (messages);
+          return NULL;
+        }
+      if (!mbox)
         {
           item = g_new0 (Item, 1);
           item->path = g_strdup (files->pdata[i]);
