@@ -153,6 +153,14 @@ set_errno_error (GError **error, int errsv, const char *what,
   return FALSE;
 }
 
+/* The file ends before offset: no message after its envelope line. */
+static void
+set_too_short (GError **error, const char *path)
+{
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+               "%s: shorter than its envelope line", path);
+}
+
 /* A pipe, a FIFO, /dev/stdin: no size to trust, read to its end. */
 static Raw *
 raw_open_stream (const char *path, goffset offset, GError **error)
@@ -167,8 +175,7 @@ raw_open_stream (const char *path, goffset offset, GError **error)
   all = g_bytes_new_take (data, len);
   if ((gsize) offset > len)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: shorter than its envelope line", path);
+      set_too_short (error, path);
       return NULL;
     }
   message = g_bytes_new_from_bytes (all, (gsize) offset, len - (gsize) offset);
@@ -202,8 +209,7 @@ raw_open (const char *path, goffset offset, GError **error)
     }
   if (st.st_size < offset)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: shorter than its envelope line", path);
+      set_too_short (error, path);
       close (fd);
       return NULL;
     }
