@@ -520,13 +520,26 @@ static Info
 parse_class (Parser *ps)
 {
   Info info = { set_new (ps), NULL };
-  gboolean negated = ps->p < ps->end && *ps->p == '^';
-  gboolean many = negated;
+  gboolean negated = FALSE;
+  gboolean many;
   gboolean first = TRUE;
   int newline = 0;   /* NEWLINE_ bits of the members listed */
 
-  if (negated)
-    ps->p++;
+  /* As PCRE2 reads a class's start: \E and \Q\E are nothing, and a ]
+   * after them (or after the ^) is still the first member, a literal. */
+  for (;;)
+    if (at (ps, "\\E"))
+      ps->p += 2;
+    else if (at (ps, "\\Q\\E"))
+      ps->p += 4;
+    else if (!negated && at (ps, "^"))
+      {
+        negated = TRUE;
+        ps->p++;
+      }
+    else
+      break;
+  many = negated;
   while (ps->p < ps->end && (*ps->p != ']' || first))
     {
       gunichar lo, hi;

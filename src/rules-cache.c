@@ -25,7 +25,7 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-#define CACHE_FORMAT "madoguchi rules cache 4"
+#define CACHE_FORMAT "madoguchi rules cache 5"
 #define NONE G_MAXUINT64     /* the length of an absent string or list */
 
 /* What the cache must have been written from. */

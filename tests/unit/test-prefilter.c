@@ -65,6 +65,9 @@ static const LiteralCase literal_cases[] = {
   { "a\\0'b'c", "'b'c", FALSE },           /* a quote after an octal */
   { "[\\c]x]y", "y", FALSE },               /* \c] is one character */
   { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
+  { "[\\E]x]y", "]y xy", TRUE },          /* ] after \E is a member */
+  { "[\\Q\\E]x]y", "]y xy", TRUE },       /* after \Q\E too */
+  { "[\\E^]x]y", "y", FALSE },             /* and after \E^ (negated) */
   { "[^t\\c]]y", "y", FALSE },   /* \c] may be anything, even... */
   { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
   /* PCRE2 ignores these, and a quantifier after them then applies to
