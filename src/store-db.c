@@ -36,6 +36,40 @@ store_prepare (Store *store, const char *sql, GError **error)
   return stmt;
 }
 
+StoreCached *
+store_cached (Store *store, const char *sql, GError **error)
+              {
+              sqlite3_stmt *stmt = g_hash_table_lookup (store->cached, sql);
+  int rc;
+
+  if (stmt != NULL)
+    return stmt;
+  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      store_db_error (error, store->db, rc, "cannot prepare statement");
+      return NULL;
+    }
+  g_hash_table_insert (store->cached, g_strdup (sql), stmt);
+  return stmt;
+}
+
+void
+store_cached_release (StoreCached *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+gboolean
+store_run_cached (Store *store, const char *sql, GError **error)
+{
+  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
+
+  return stmt != NULL && store_step (store, stmt, sql, error);
+}
+
 int
 store_param (sqlite3_stmt *stmt, const char *name)
 {
@@ -148,8 +182,7 @@ store_event (Store *store, gint64 ticket, gint64 at, const char *who,
               const char *what, const char *old_value, const char *new_value,
               GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_EVENT_INSERT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_EVENT_INSERT, error);
 
   if (stmt == NULL)
     return FALSE;

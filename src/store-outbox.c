@@ -78,7 +78,7 @@ char *
 store_tag (Store *store, const char *prefix, const char *number,
            GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_SECRET, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_SECRET, error);
   g_autofree char *mac = NULL;
   const char *secret;
 
@@ -165,8 +165,8 @@ static gboolean
 ticket_by_number (Store *store, const char *number, StoreThread *thread,
                   GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_BY_NUMBER,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_TICKET_BY_NUMBER,
+                                               error);
   int rc;
 
   if (stmt == NULL)
@@ -186,8 +186,7 @@ static gboolean
 is_participant (Store *store, gint64 ticket, const char *addr,
                 gboolean *participant, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PARTICIPANT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_PARTICIPANT, error);
 
   *participant = FALSE;
   if (stmt == NULL)
@@ -205,9 +204,9 @@ ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
                      GError **error)
 {
   g_auto (GStrv) list = ids ? g_strsplit (ids, " ", -1) : NULL;
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
-                                                 SQL_TICKET_BY_MESSAGE_ID,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store,
+                                               SQL_TICKET_BY_MESSAGE_ID,
+                                               error);
 
   if (stmt == NULL)
     return FALSE;
@@ -239,9 +238,9 @@ static gboolean
 bounced_ack (Store *store, const Message *m, StoreThread *thread,
              GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
-                                                 SQL_OUTBOX_BY_MESSAGE_ID,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store,
+                                               SQL_OUTBOX_BY_MESSAGE_ID,
+                                               error);
 
   for (guint i = 0; stmt != NULL && i < m->parts->len; i++)
     {
@@ -366,8 +365,7 @@ static gboolean
 count_recent (Store *store, const char *addr, gint64 since, gint64 *count,
               GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_RECENT_ACKS,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_RECENT_ACKS, error);
   int rc;
 
   if (stmt == NULL)
@@ -385,8 +383,8 @@ gboolean
 store_ack_allowed (Store *store, const StoreDelivery *d, StoreFiled *filed,
                    GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_UNDELIVERABLE,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_UNDELIVERABLE,
+                                               error);
   gint64 now = (gint64) time (NULL);
   gint64 hour = 0, day = 0;
   gboolean bounced = FALSE;
@@ -420,8 +418,8 @@ store_outbox_add (Store *store, gint64 ticket, gint64 message,
                   const char *recipient, const char *message_id, GBytes *raw,
                   StoreFiled *filed, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_INSERT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_OUTBOX_INSERT,
+                                               error);
   gsize len;
   gconstpointer data = g_bytes_get_data (raw, &len);
 
@@ -444,8 +442,8 @@ gboolean
 store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
                           GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MARK_UNDELIVERABLE,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_MARK_UNDELIVERABLE,
+                                               error);
 
   if (stmt == NULL)
     return FALSE;

@@ -256,6 +256,12 @@ store_vfs_register (gpointer unused)
   return GINT_TO_POINTER (sqlite3_vfs_register (&store_vfs, 0) == SQLITE_OK);
 }
 
+static void
+finalize_statement (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
 Store *
 store_open (const char *path, int busy_timeout, GError **error)
 {
@@ -267,6 +273,8 @@ store_open (const char *path, int busy_timeout, GError **error)
                                               NULL));
 
   store->path = g_strdup (path);
+  store->cached = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         finalize_statement);
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                         | SQLITE_OPEN_NOFOLLOW, own_vfs ? "madoguchi" : NULL);
@@ -309,6 +317,7 @@ store_close (Store *store)
   if (store == NULL)
     return;
   truncate_wal (store);
+  g_hash_table_destroy (store->cached);
   sqlite3_close_v2 (store->db);
   g_free (store->path);
   g_free (store);
@@ -319,8 +328,8 @@ static gboolean
 find_duplicate (Store *store, const char *key, StoreFiled *filed,
                 GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_FIND_DUPLICATE,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_FIND_DUPLICATE,
+                                               error);
   int rc;
 
   if (stmt == NULL)
@@ -343,7 +352,7 @@ find_duplicate (Store *store, const char *key, StoreFiled *filed,
 static gint64
 next_number (Store *store, int year, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_NEXT_NUMBER, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_NEXT_NUMBER, error);
   int rc;
 
   if (stmt == NULL)
@@ -372,8 +381,8 @@ static gint64
 insert_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
                GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_INSERT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_TICKET_INSERT,
+                                               error);
   int year = local_year (d->received);
   gint64 seq = stmt ? next_number (store, year, error) : 0;
   const Message *m = d->message;
@@ -455,8 +464,7 @@ insert_raw_chunk (const char *data, gsize len, gpointer user_data,
 static gboolean
 insert_raw (Store *store, gint64 message, const Raw *raw, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_RAW_INSERT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_RAW_INSERT, error);
   RawInsert r = { store, stmt, 0 };
 
   if (stmt == NULL)
@@ -471,8 +479,8 @@ static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                 const StoreFiled *filed, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_INSERT,
-                                                 error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_MESSAGE_INSERT,
+                                               error);
   g_autofree char *flags = message_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
   g_autofree char *text = message_text (d->message);
@@ -517,18 +525,14 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
 static gboolean
 index_messages (Store *store, gint64 waiting, GError **error)
 {
-  g_autoptr (sqlite3_stmt) count = store_prepare (store, SQL_UNINDEXED,
-                                                  error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreCached) count = store_cached (store, SQL_UNINDEXED, error);
 
   if (count == NULL)
     return FALSE;
   if (sqlite3_step (count) == SQLITE_ROW
       && sqlite3_column_int64 (count, 0) < waiting)
     return TRUE;
-  stmt = store_prepare (store, SQL_INDEX_MESSAGES, error);
-  return stmt != NULL
-         && store_step (store, stmt, "cannot index messages", error);
+  return store_run_cached (store, SQL_INDEX_MESSAGES, error);
 }
 
 /* Binds one row's own columns (the ticket's and message's are bound). */
@@ -541,15 +545,14 @@ insert_rows (Store *store, const char *sql, gint64 ticket, gint64 message,
              const GPtrArray *rows, BindRow bind, const char *what,
              GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreCached) stmt = NULL;
 
   if (rows == NULL || rows->len == 0)
     return TRUE;
-  stmt = store_prepare (store, sql, error);
+  stmt = store_cached (store, sql, error);
   for (guint i = 0; stmt != NULL && i < rows->len; i++)
     {
-      sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
+      store_cached_release (stmt);
       if (ticket != 0)
         store_bind_int (stmt, ":ticket", ticket);
       store_bind_int (stmt, ":message", message);
@@ -754,7 +757,7 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
 static gboolean
 reopen (Store *store, const StoreDelivery *d, gint64 ticket, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_REOPEN, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_REOPEN, error);
   int rc;
 
   if (stmt == NULL)
@@ -822,12 +825,12 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
   const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
                                       : "ROLLBACK";
 
-  if (!store_exec (store, begin, error))
+  if (!store_run_cached (store, begin, error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
       || (!filed->duplicate && !file_message (store, delivery, filed, error))
       || (!store->batch && !index_messages (store, INDEX_BACKLOG, error))
-      || !store_exec (store, commit, error))
+      || !store_run_cached (store, commit, error))
     {
       store_exec (store, rollback, NULL);
       return FALSE;

@@ -78,7 +78,7 @@ fi
 is "$warm_status" 0 "the template home files a first report"
 
 # The probe: how many sqlite3_step calls store_file makes, up to and
-# including the COMMIT's (sqlite3_exec steps it through the same symbol),
+# including the COMMIT's (a cached statement, stepped the same way),
 # and how many fdatasync calls the COMMIT makes (the WAL's header when
 # the WAL starts afresh, then its frames) before outbox_send.
 cat > "$TEST_HOME/setup" <<'EOF'
@@ -98,7 +98,7 @@ printf "PROBE step\n"
 continue
 end
 disable 2
-break store_exec if sql[0] == 'C' && sql[1] == 'O' && sql[2] == 'M'
+break store_run_cached if sql[0] == 'C' && sql[1] == 'O' && sql[2] == 'M'
 commands
 silent
 printf "PROBE commit\n"
@@ -242,7 +242,7 @@ setup_in_store_file "break sqlite3_step" $((steps - 1))
 kill_at step-last new 0
 contains "$(cat "$TEST_HOME/k-step-last.out")" '"COMMIT"' \
   "step-last: the last sqlite3_step in store_file is the COMMIT's"
-setup_in_store_file "break store_exec if sql[0] == 'C' && sql[1] == 'O' && sql[2] == 'M'"
+setup_in_store_file "break store_run_cached if sql[0] == 'C' && sql[1] == 'O' && sql[2] == 'M'"
 kill_at COMMIT new 0
 # Inside the commit: its first fdatasync (the WAL's header, when the WAL
 # starts afresh: no frame written yet) and its last (the frames are
