@@ -22,6 +22,7 @@ extract_print_json (const Message *m, GPtrArray *rows, const Extraction *x)
   json_member_string (&w, "date", m->date);
   print_evidence_json (&w, rows, x->timestamps, x->excerpts);
   json_member_int (&w, "indicators_dropped", x->dropped);
+  json_member_int (&w, "timestamps_dropped", x->timestamps_dropped);
   json_member_bool (&w, "limit_hit", x->limit_hit);
   json_end_object (&w);
   text = json_finish (&w);
@@ -62,8 +63,9 @@ cmd_extract (Context *ctx, int argc, char **argv)
               message->from ? message->from : "",
               message->date ? message->date : "");
       print_evidence (rows, x->timestamps, x->excerpts);
-      if (x->dropped > 0 || x->limit_hit)
-        printf ("\n(limits hit: %u indicators dropped)\n", x->dropped);
+      if (x->dropped > 0 || x->timestamps_dropped > 0 || x->limit_hit)
+        printf ("\n(limits hit: %u indicators, %u event times dropped)\n",
+                x->dropped, x->timestamps_dropped);
     }
   return EX_OK;
 }

@@ -54,6 +54,10 @@ show_message (const StoreMessage *m, guint index)
   if (m->envelope_from != NULL)
     show_field ("Envelope:", *m->envelope_from ? m->envelope_from
                                                : "<> (a bounce)");
+  if (m->indicators_dropped > 0 || m->timestamps_dropped > 0)
+    printf ("Not kept: %" G_GINT64_FORMAT " indicators, %" G_GINT64_FORMAT
+            " event times (max_indicators, max_timestamps)\n",
+            m->indicators_dropped, m->timestamps_dropped);
   if (m->parts->len > 0)
     {
       printf ("Parts:\n");
@@ -236,6 +240,8 @@ json_message (JsonWriter *w, const StoreMessage *m)
   json_member_string (w, "flags", m->flags);
   json_member_string (w, "thread", m->thread);
   json_member_string (w, "ack", m->ack);
+  json_member_int (w, "indicators_dropped", m->indicators_dropped);
+  json_member_int (w, "timestamps_dropped", m->timestamps_dropped);
   json_key (w, "parts");
   json_begin_array (w);
   for (guint i = 0; i < m->parts->len; i++)

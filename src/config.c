@@ -62,6 +62,7 @@ static const ConfigKey config_keys[] = {
   { "keep_spool", KEY_BOOL, "false", 0, 1, FIELD (keep_spool) },
   { "own_networks", KEY_NETWORKS, "", 0, 0, FIELD (own_networks) },
   { "max_indicators", KEY_INT, "10000", 1, 1000000, FIELD (max_indicators) },
+  { "max_timestamps", KEY_INT, "10000", 1, 1000000, FIELD (max_timestamps) },
   { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB,
     FIELD (max_scan_text) },
   { "classify_min_score", KEY_INT, "3", 1, 1000, FIELD (classify_min_score) },

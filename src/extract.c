@@ -1224,6 +1224,55 @@ compare_timestamps (gconstpointer a, gconstpointer b)
   return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Orders timestamps by time, then by place. */
+static gint
+compare_times (gconstpointer a, gconstpointer b)
+{
+  const Timestamp *x = *(const Timestamp *const *) a;
+  const Timestamp *y = *(const Timestamp *const *) b;
+
+  if (x->utc != y->utc)
+    return x->utc < y->utc ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Past max_timestamps, keeps the earliest half and the latest half of
+ * the times (in text order still) and counts the rest: a log of a
+ * hundred thousand lines made as many rows, a tenth of a second to file
+ * every 20,000, while what an operator reads is when it began and when
+ * it ended (show prints the first and last five).
+ */
+static void
+cap_timestamps (Scan *s)
+{
+  GPtrArray *all = s->result->timestamps;
+  guint max = s->options->max_timestamps;
+  g_autoptr (GPtrArray) by_time = NULL;
+  g_autoptr (GHashTable) kept = NULL;
+  guint n = 0;
+
+  if (max == 0 || all->len <= max)
+    return;
+  by_time = g_ptr_array_copy (all, NULL, NULL);
+  g_ptr_array_set_free_func (by_time, NULL);   /* the copy owns none */
+  g_ptr_array_sort (by_time, compare_times);
+  kept = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < max; i++)
+    g_hash_table_add (kept, by_time->pdata[i < max / 2 ? i
+                                           : by_time->len - (max - i)]);
+  for (guint i = 0; i < all->len; i++)
+    if (g_hash_table_contains (kept, all->pdata[i]))
+      all->pdata[n++] = all->pdata[i];
+    else
+      extract_timestamp_free (all->pdata[i]);
+  s->result->timestamps_dropped = all->len - n;
+  /* Their elements are moved or freed already: only shorten. */
+  g_ptr_array_set_free_func (all, NULL);
+  g_ptr_array_set_size (all, n);
+  g_ptr_array_set_free_func (all, (GDestroyNotify) extract_timestamp_free);
+}
+
 /* Marks the indicators named as sources. */
 static void
 mark_sources (Scan *s)
@@ -1245,6 +1294,7 @@ scan_finish (Scan *s)
   /* Rules ran one after the other: put everything back in text order. */
   g_ptr_array_sort (s->result->indicators, compare_indicators);
   g_ptr_array_sort (s->result->timestamps, compare_timestamps);
+  cap_timestamps (s);
   release_rule_text (s);
   g_free (s->folded);
   work_clear (s);

@@ -75,7 +75,7 @@ intake_extract (const Config *config, const RuleSet *rules,
     message->date_utc ? message->date_utc : received,
     message->date_utc ? message->date_offset : 0,
     (guint) config->max_indicators, (gsize) config->max_scan_text,
-    config->own_networks, FALSE,
+    config->own_networks, FALSE, (guint) config->max_timestamps,
   };
 
   return extract_run (rules, message, &options);

@@ -83,7 +83,7 @@ static const char SQL_TICKET_GET[] =
 static const char SQL_MESSAGE_LIST[] =
   "SELECT id, direction, received, envelope_from, message_id, from_hdr, "
   "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, "
-  "thread FROM message "
+  "thread, indicators_dropped, timestamps_dropped FROM message "
   "WHERE ticket_id = :ticket ORDER BY received, id";
 
 static const char SQL_PART_LIST[] =
@@ -370,6 +370,8 @@ message_from_row (sqlite3_stmt *stmt)
   m->scores = store_column_text (stmt, 13);
   m->ack = store_column_text (stmt, 14);
   m->thread = store_column_text (stmt, 15);
+  m->indicators_dropped = sqlite3_column_int64 (stmt, 16);
+  m->timestamps_dropped = sqlite3_column_int64 (stmt, 17);
   return m;
 }
 

@@ -31,7 +31,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -85,12 +85,12 @@ static const char SQL_MESSAGE_INSERT[] =
   "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, text, indicators_dropped, category, scores, ack, "
-  "thread) VALUES (:ticket, :received, :spool_id, :envelope_from, "
-  ":envelope_to, :message_id, :in_reply_to, :refs, :from, :from_addr, "
-  ":reply_to, :to, :cc, :subject, :date, :date_utc, :size, :flags, "
-  ":dedup_key, :text, :dropped, :category, :scores, :ack, "
-  ":thread)";
+  "dedup_key, text, indicators_dropped, timestamps_dropped, category, "
+  "scores, ack, thread) VALUES (:ticket, :received, :spool_id, "
+  ":envelope_from, :envelope_to, :message_id, :in_reply_to, :refs, :from, "
+  ":from_addr, :reply_to, :to, :cc, :subject, :date, :date_utc, :size, "
+  ":flags, :dedup_key, :text, :dropped, :times_dropped, :category, "
+  ":scores, :ack, :thread)";
 
 static const char SQL_RAW_INSERT[] =
   "INSERT INTO message_raw (message_id, seq, bytes) VALUES (:message, "
@@ -181,6 +181,18 @@ migrate_to_3 (Store *store, GError **error)
   return store_exec (store, SQL_RAW_OWN_TABLE, error);
 }
 
+/* Version 3 -> 4: the event times past max_timestamps, not kept. */
+static const char SQL_TIMESTAMPS_DROPPED[] =
+  "ALTER TABLE message ADD COLUMN timestamps_dropped INTEGER NOT NULL "
+  "DEFAULT 0;"
+  "PRAGMA user_version = 4";
+
+static gboolean
+migrate_to_4 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_TIMESTAMPS_DROPPED, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -205,6 +217,7 @@ store_migrate (Store *store, GError **error)
   if ((version < 1 && !migrate_to_1 (store, error))
       || (version < 2 && !migrate_to_2 (store, error))
       || (version < 3 && !migrate_to_3 (store, error))
+      || (version < 4 && !migrate_to_4 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -499,6 +512,8 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":dedup_key", d->message->dedup_key);
   store_bind_text (stmt, ":text", text);
   store_bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
+  store_bind_int (stmt, ":times_dropped",
+                  d->extraction ? d->extraction->timestamps_dropped : 0);
   store_bind_text (stmt, ":category", d->classification
                                 ? d->classification->category : NULL);
   store_bind_text (stmt, ":scores", scores);

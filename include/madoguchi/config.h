@@ -39,6 +39,7 @@ typedef struct {
   gboolean keep_spool;      /* keep filed messages in spool/cur/ */
   GArray *own_networks;     /* of Network: the team's own address space */
   gint64 max_indicators;    /* distinct indicators kept per message */
+  gint64 max_timestamps;    /* event times kept per message */
   gint64 max_scan_text;     /* bytes of text scanned per message */
   gint64 classify_min_score;  /* a category needs this much to win */
   gboolean acknowledge;     /* send acknowledgements at all */

@@ -56,6 +56,7 @@ typedef struct {
   GPtrArray *timestamps;   /* of Timestamp, in text order */
   GPtrArray *excerpts;     /* of Excerpt */
   guint dropped;           /* indicators past the cap, not kept */
+  guint timestamps_dropped;   /* times past their cap, not kept */
   gboolean limit_hit;      /* a regex limit or the scan cap cut work */
   /* Each text of the message scanned as it was (not folded, not cut) ->
    * its RuleText, for classify to reuse instead of reading the text
@@ -71,6 +72,7 @@ typedef struct {
   const GArray *own_networks;   /* of Network, or NULL */
   gboolean single_thread;  /* never split a long text between two threads
                             * (the result is the same either way) */
+  guint max_timestamps;    /* event times kept per message; 0: all */
 } ExtractOptions;
 
 /* (transfer full) the evidence of message. */

@@ -137,6 +137,8 @@ typedef struct {
   char *thread;                /* how it was threaded */
   char *text;
   GPtrArray *parts;            /* of MessagePart (text left NULL) */
+  gint64 indicators_dropped;   /* evidence past the caps, not kept */
+  gint64 timestamps_dropped;
 } StoreMessage;
 
 void store_ticket_free (StoreTicket *ticket);

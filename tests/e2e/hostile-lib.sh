@@ -15,13 +15,14 @@
 # Every case but the redos-* ones (below), in the order they run;
 # hostile_cases lists them all.
 HOSTILE_BASE_CASES="deep-multipart deep-rfc822 many-parts long-subject ip-tokens
-bad-utf8 bogus-charsets empty-boundary headers-only from-line-only
+many-times bad-utf8 bogus-charsets empty-boundary headers-only from-line-only
 base64-100m gzip-bomb many-headers encoded-words nul-everywhere"
 
 # Sizes.  hostile_asan_shrink divides the slow ones for sanitizer builds.
 h_depth=10000          # nesting levels (multipart, message/rfc822)
 h_parts=100000         # parts of many-parts
 h_ips=1000000          # IP-looking tokens of ip-tokens
+h_times=250000         # log lines of many-times, one event time each
 h_redos=1048576        # bytes of a backtracking candidate (set per case)
 h_subject=1048576      # bytes of the long Subject line
 h_b64_mib=100          # MiB of base64 text (of 3/4 as many random bytes)
@@ -43,16 +44,17 @@ hostile_is_asan() {
 # structure) are made smaller there.  The structural limits are still
 # crossed by far: 2,000 levels against max_mime_depth 32, 20,000 parts
 # against max_mime_parts 1000, 200,000 tokens against max_indicators
-# 10000; 100 MB of base64 still crosses max_message_size 64M.  The
-# backtracking candidates run at 256 KB only: the regex engine and GMime
-# are not instrumented (the normal build is the one that measures them),
-# and ASan's strstr interceptor takes strlen of the whole haystack at
+# 10000, 50,000 times against max_timestamps 10000; 100 MB of base64
+# still crosses max_message_size 64M.  The backtracking candidates run
+# at 256 KB only: the regex engine and GMime are not instrumented (the
+# normal build is the one that measures them), and ASan's strstr interceptor takes strlen of the whole haystack at
 # every call, which makes charset_decode_header's strstr loop quadratic
 # under ASan alone (1 MB of "=?x?B?": 0.7 s normally, minutes with ASan).
 hostile_asan_shrink() {
   h_depth=2000
   h_parts=20000
   h_ips=200000
+  h_times=50000
   h_headers=10000
   h_ewords=20000
   HOSTILE_REDOS_SIZES=256k
@@ -406,6 +408,17 @@ hostile_gen() {
       hostile_redos "${h_n%-*}" ;;
     *) "hostile_$(echo "$1" | tr '-' '_')" ;;
   esac
+}
+
+# A log of a time a second from 2026-11-01 00:00:00 on (the report's
+# zone assumed), each line a distinct time: against max_timestamps.
+hostile_many_times() {
+  hostile_head many-times
+  awk -v n="$h_times" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "2026-11-%02d %02d:%02d:%02d sshd: probe\n", 1 + int(i / 86400),
+        int(i / 3600) % 24, int(i / 60) % 60, i % 60
+  }'
 }
 
 # hostile_streamed CASE: true when CASE is piped, never stored.

@@ -143,6 +143,22 @@ check_ip_tokens() {
   ok $? "ip-tokens: 1..10000 indicators kept (got $n)"
 }
 
+check_many_times() {
+  is "$(db "SELECT COUNT(*) FROM timestamp")" 10000 \
+    "many-times: max_timestamps (10000) event times kept"
+  is "$(db "SELECT timestamps_dropped FROM message")" $((h_times - 10000)) \
+    "many-times: the rest counted as dropped"
+  last=$((h_times - 1))
+  is "$(db "SELECT min(original) || ' ' || max(original) FROM timestamp")" \
+    "2026-11-01 00:00:00 $(printf '2026-11-%02d %02d:%02d:%02d' \
+      $((1 + last / 86400)) $((last / 3600 % 24)) $((last / 60 % 60)) \
+      $((last % 60)))" \
+    "many-times: the earliest and the latest are kept"
+  contains "$("$MADOGUCHI" show "$(db "SELECT number FROM ticket")")" \
+    "Not kept: 0 indicators, $((h_times - 10000)) event times" \
+    "many-times: show says how many event times were not kept"
+}
+
 check_long_subject() {
   contains "$(db "SELECT substr(subject, 1, 60) FROM message")" \
     "port scan from 192.0.2.9" "long-subject: the Subject is decoded and kept"

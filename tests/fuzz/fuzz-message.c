@@ -113,6 +113,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   extract_options.reference_offset = message->date_utc
                                      ? message->date_offset : 0;
   extract_options.max_indicators = (guint) config->max_indicators;
+  extract_options.max_timestamps = (guint) config->max_timestamps;
   extract_options.max_scan_text = (gsize) config->max_scan_text;
   extract_options.own_networks = own_networks;
   extraction = extract_run (rules, message, &extract_options);

@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (Extraction) extraction = NULL;
   g_autoptr (Classification) classification = NULL;
   ExtractOptions extract_options = { REPORT_TIME, REPORT_OFFSET, 10000,
-                                     1 << 20, NULL, FALSE };
+                                     1 << 20, NULL, FALSE, 10000 };
   ClassifyOptions classify_options = { 3 };
 
   fuzz_write_file (rule_file, data, size);

@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
     {
       ExtractOptions options = { references[i].time, references[i].offset,
-                                 10000, 1 << 20, NULL, FALSE };
+                                 10000, 1 << 20, NULL, FALSE, 10000 };
 
       extract_free (extract_run (shipped, m, &options));
     }

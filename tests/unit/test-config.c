@@ -67,6 +67,7 @@ assert_defaults (const Config *config)
   g_assert_true (config->own_networks == NULL
                  || config->own_networks->len == 0);
   g_assert_cmpint (config->max_indicators, ==, 10000);
+  g_assert_cmpint (config->max_timestamps, ==, 10000);
   g_assert_cmpint (config->max_scan_text, ==, 32 * MiB);
 }
 
@@ -393,7 +394,7 @@ static const char *const every_key[] = {
   "data_dir", "rules_dir", "tag", "team_name", "team_address",
   "max_message_size", "max_mime_depth", "max_mime_parts", "max_part_text",
   "deliver_timeout", "busy_timeout", "min_free_space", "keep_spool",
-  "own_networks", "max_indicators", "max_scan_text",
+  "own_networks", "max_indicators", "max_timestamps", "max_scan_text",
 };
 
 /* Every key, with its effective value, and loadable as a config file. */

@@ -19,7 +19,7 @@ extract_text (const char *text, const GArray *own)
 {
   g_autoptr (Message) m = message_with_text (text);
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
-                             own, FALSE };
+                             own, FALSE, 0 };
 
   return extract_run (rules, m, &options);
 }
@@ -390,7 +390,7 @@ test_indicator_cap (void)
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
-                             FALSE };
+                             FALSE, 0 };
 
   for (int i = 0; i < 250; i++)
     g_string_append_printf (text, "10.0.%d.%d\n", i / 200, i % 200);
@@ -401,11 +401,50 @@ test_indicator_cap (void)
   g_string_free (text, TRUE);
 }
 
+/* Past max_timestamps, the earliest and the latest times stay, in text
+ * order, whatever order the text has them in. */
+static void
+test_timestamp_cap (void)
+{
+  GString *text = g_string_new (NULL);
+  g_autoptr (Message) m = NULL;
+  g_autoptr (Extraction) x = NULL;
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
+                             FALSE, 10 };
+  guint days[10], n = 0;
+
+  /* Days 1-30 of September 2026, out of order (7 is prime to 30). */
+  for (guint i = 0; i < 30; i++)
+    g_string_append_printf (text, "2026-09-%02u 10:00:00 event %u\n",
+                            i * 7 % 30 + 1, i);
+  m = message_with_text (text->str);
+  x = extract_run (rules, m, &options);
+  g_assert_cmpuint (x->timestamps->len, ==, 10);
+  g_assert_cmpuint (x->timestamps_dropped, ==, 20);
+  for (guint i = 0; i < 30; i++)
+    {
+      guint day = i * 7 % 30 + 1;
+
+      if (day <= 5 || day >= 26)
+        days[n++] = day;
+    }
+  for (guint i = 0; i < 10; i++)
+    {
+      const Timestamp *t = x->timestamps->pdata[i];
+      g_autofree char *want = g_strdup_printf ("2026-09-%02u 10:00:00",
+                                               days[i]);
+
+      g_assert_cmpstr (t->original, ==, want);
+    }
+  g_string_free (text, TRUE);
+}
+
 static void
 test_scan_cap (void)
 {
   g_autoptr (Message) m = message_with_text ("192.0.2.1 then 192.0.2.2");
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL, FALSE };
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL, FALSE,
+                             0 };
   g_autoptr (Extraction) x = extract_run (rules, m, &options);
 
   g_assert_cmpuint (x->indicators->len, ==, 1);
@@ -421,7 +460,7 @@ test_hostile_text (void)
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 26,
-                             NULL, FALSE };
+                             NULL, FALSE, 0 };
 
   for (int i = 0; i < 200000; i++)
     g_string_append_printf (text, "1.%d.%d.%d ", i % 250, i / 250 % 250,
@@ -473,7 +512,7 @@ extract_long (const char *text, guint max_indicators, gboolean single)
 {
   g_autoptr (Message) m = message_with_text (text);
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, max_indicators,
-                             1 << 24, NULL, single };
+                             1 << 24, NULL, single, 0 };
 
   return extract_run (rules, m, &options);
 }
@@ -612,7 +651,7 @@ test_split_limit (void)
   g_autoptr (Extraction) one = NULL, split = NULL;
   GString *text = g_string_new (NULL);
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
-                             NULL, TRUE };
+                             NULL, TRUE, 0 };
 
   g_assert_true (g_file_set_contents (file, bomb_rules, -1, &error));
   bomb = rules_load (dir, &error);
@@ -677,6 +716,7 @@ main (int argc, char **argv)
   g_test_add_func ("/extract/excerpts", test_excerpts);
   g_test_add_func ("/extract/first-last-seen", test_first_last_seen);
   g_test_add_func ("/extract/limits/indicators", test_indicator_cap);
+  g_test_add_func ("/extract/limits/timestamps", test_timestamp_cap);
   g_test_add_func ("/extract/limits/scan", test_scan_cap);
   g_test_add_func ("/extract/limits/hostile", test_hostile_text);
   g_test_add_func ("/extract/split/same", test_split_same);
