@@ -28,13 +28,13 @@ static const char *const statuses[] = { "new", "open", "stalled", "resolved",
                                         "rejected", NULL };
 
 static const char *
-reporter_of (const ExportTicket *t)
+reporter_of (const StoreTicket *t)
 {
   return t->reporter ? t->reporter : t->reporter_name;
 }
 
 static void
-jsonl_message (JsonWriter *w, const ExportMessage *m)
+jsonl_message (JsonWriter *w, const StoreMessage *m)
 {
   json_begin_object (w);
   json_member_string (w, "message_id", m->message_id);
@@ -49,7 +49,7 @@ jsonl_message (JsonWriter *w, const ExportMessage *m)
 }
 
 static void
-jsonl_indicator (JsonWriter *w, const ExportIndicator *ind)
+jsonl_indicator (JsonWriter *w, const StoreIndicator *ind)
 {
   json_begin_object (w);
   json_member_string (w, "kind", ind->kind);
@@ -61,7 +61,7 @@ jsonl_indicator (JsonWriter *w, const ExportIndicator *ind)
 }
 
 static void
-jsonl_fields (JsonWriter *w, const ExportTicket *t)
+jsonl_fields (JsonWriter *w, const StoreTicket *t)
 {
   json_member_string (w, "number", t->number);
   print_json_time (w, "created", t->created);
@@ -87,7 +87,7 @@ write_jsonl (const ExportTicket *t, gpointer data, GError **error)
 
   json_init (&w);
   json_begin_object (&w);
-  jsonl_fields (&w, t);
+  jsonl_fields (&w, t->ticket);
   json_key (&w, "messages");
   json_begin_array (&w);
   for (guint i = 0; i < t->messages->len; i++)
@@ -111,23 +111,24 @@ static gboolean
 write_csv (const ExportTicket *t, gpointer data, GError **error)
 {
   CsvRecord *r = data;
-  g_autofree char *created = output_time_iso (t->created);
+  const StoreTicket *ticket = t->ticket;
+  g_autofree char *created = output_time_iso (ticket->created);
   g_autoptr (GString) values = g_string_new (NULL);
 
   for (guint i = 0; i < t->indicators->len; i++)
     {
-      const ExportIndicator *ind = t->indicators->pdata[i];
+      const StoreIndicator *ind = t->indicators->pdata[i];
 
       if (i > 0)
         g_string_append_c (values, ' ');
       g_string_append (values, ind->value);
     }
-  csv_text (r, t->number);
+  csv_text (r, ticket->number);
   csv_text (r, created);
-  csv_text (r, t->status);
-  csv_text (r, t->category);
-  csv_text (r, reporter_of (t));
-  csv_text (r, t->subject);
+  csv_text (r, ticket->status);
+  csv_text (r, ticket->category);
+  csv_text (r, reporter_of (ticket));
+  csv_text (r, ticket->subject);
   csv_text (r, values->str);
   if (csv_end (r, stdout))
     return TRUE;

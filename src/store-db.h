@@ -22,6 +22,35 @@ struct Store {
  * finalized, when its g_autoptr goes out of scope. */
 typedef sqlite3_stmt StoreCached;
 
+/* The columns store_ticket_from_row reads: a ticket, then conditions. */
+#define SQL_TICKET_COLUMNS \
+  "SELECT id, number, created, status, category, category_by, owner, " \
+  "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
+  "incident WHERE incident.id = incident_id), updated, (SELECT m.number " \
+  "FROM ticket m WHERE m.id = ticket.merged_into) FROM ticket "
+
+/* A ticket's messages, oldest first, as store_message_from_row reads
+ * them. */
+#define SQL_MESSAGE_LIST \
+  "SELECT id, direction, received, envelope_from, message_id, from_hdr, " \
+  "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, " \
+  "thread, indicators_dropped, timestamps_dropped, from_addr FROM message " \
+  "WHERE ticket_id = :ticket ORDER BY received, id"
+
+/* A ticket's indicators summed over its messages, addresses first, then
+ * the most frequent, as store_indicator_from_row reads them. */
+#define SQL_INDICATOR_LIST \
+  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), " \
+  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator " \
+  "WHERE ticket_id = :ticket GROUP BY kind, value " \
+  "ORDER BY ip IS NULL, SUM(count) DESC, value"
+
+/* (transfer full) a StoreTicket, StoreMessage (parts not read) or
+ * StoreIndicator of a row of the statements above. */
+gpointer store_ticket_from_row (sqlite3_stmt *stmt);
+gpointer store_message_from_row (sqlite3_stmt *stmt);
+gpointer store_indicator_from_row (sqlite3_stmt *stmt);
+
 /* Sets error from an SQLite result code (BUSY for locks) and returns
  * FALSE. */
 gboolean store_db_error (GError **error, sqlite3 *db, int rc,

@@ -19,12 +19,6 @@ static const char SQL_FORM_LIST[] =
   "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
   "ORDER BY message_id, rowid";
 
-static const char SQL_INDICATOR_LIST[] =
-  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "
-  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "
-  "WHERE ticket_id = :ticket GROUP BY kind, value "
-  "ORDER BY ip IS NULL, SUM(count) DESC, value";
-
 static const char SQL_TIMESTAMP_LIST[] =
   "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
   "WHERE ticket_id = :ticket ORDER BY utc, id";
@@ -32,11 +26,6 @@ static const char SQL_TIMESTAMP_LIST[] =
 static const char SQL_EXCERPT_LIST[] =
   "SELECT part, first_line, last_line, text FROM excerpt "
   "WHERE ticket_id = :ticket ORDER BY message_id, id";
-
-#define SQL_TICKET_COLUMNS \
-  "SELECT id, number, created, status, category, category_by, owner, " \
-  "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
-  "incident WHERE incident.id = incident_id) FROM ticket "
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
  * its condition true, so nothing is ever spliced into the SQL.  A search
@@ -80,12 +69,6 @@ static const char *const SQL_TICKET_LIST[] = {
 static const char SQL_TICKET_GET[] =
   SQL_TICKET_COLUMNS "WHERE number = :number";
 
-static const char SQL_MESSAGE_LIST[] =
-  "SELECT id, direction, received, envelope_from, message_id, from_hdr, "
-  "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, "
-  "thread, indicators_dropped, timestamps_dropped FROM message "
-  "WHERE ticket_id = :ticket ORDER BY received, id";
-
 static const char SQL_PART_LIST[] =
   "SELECT depth, content_type, filename, charset, size, forwarded "
   "FROM part WHERE message_id = :message ORDER BY idx";
@@ -108,6 +91,7 @@ store_ticket_free (StoreTicket *t)
   g_free (t->reporter);
   g_free (t->reporter_name);
   g_free (t->subject);
+  g_free (t->merged_into);
   g_free (t);
 }
 
@@ -120,6 +104,7 @@ store_message_free (StoreMessage *m)
   g_free (m->envelope_from);
   g_free (m->message_id);
   g_free (m->from);
+  g_free (m->from_addr);
   g_free (m->to);
   g_free (m->subject);
   g_free (m->date);
@@ -134,8 +119,8 @@ store_message_free (StoreMessage *m)
   g_free (m);
 }
 
-static gpointer
-ticket_from_row (sqlite3_stmt *stmt)
+gpointer
+store_ticket_from_row (sqlite3_stmt *stmt)
 {
   StoreTicket *t = g_new0 (StoreTicket, 1);
 
@@ -151,6 +136,8 @@ ticket_from_row (sqlite3_stmt *stmt)
   t->subject = store_column_text (stmt, 9);
   t->auto_category = store_column_text (stmt, 10);
   t->incident = store_column_text (stmt, 11);
+  t->updated = sqlite3_column_int64 (stmt, 12);
+  t->merged_into = store_column_text (stmt, 13);
   return t;
 }
 
@@ -288,7 +275,7 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":search_like", search_like);
   store_bind_text (stmt, ":reporter_like", reporter_like);
   store_bind_text (stmt, ":phrase", phrase);
-  return store_collect_rows (store, stmt, ticket_from_row,
+  return store_collect_rows (store, stmt, store_ticket_from_row,
                        (GDestroyNotify) store_ticket_free, error);
 }
 
@@ -326,7 +313,7 @@ store_get_ticket (Store *store, const char *number, GError **error)
   store_bind_text (stmt, ":number", canonical);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    return ticket_from_row (stmt);
+    return store_ticket_from_row (stmt);
   if (rc == SQLITE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
                  "no ticket %s", canonical);
@@ -349,8 +336,8 @@ part_from_row (sqlite3_stmt *stmt)
   return p;
 }
 
-static gpointer
-message_from_row (sqlite3_stmt *stmt)
+gpointer
+store_message_from_row (sqlite3_stmt *stmt)
 {
   StoreMessage *m = g_new0 (StoreMessage, 1);
 
@@ -372,6 +359,7 @@ message_from_row (sqlite3_stmt *stmt)
   m->thread = store_column_text (stmt, 15);
   m->indicators_dropped = sqlite3_column_int64 (stmt, 16);
   m->timestamps_dropped = sqlite3_column_int64 (stmt, 17);
+  m->from_addr = store_column_text (stmt, 18);
   return m;
 }
 
@@ -397,7 +385,7 @@ store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":ticket", ticket_id);
-  messages = store_collect_rows (store, stmt, message_from_row,
+  messages = store_collect_rows (store, stmt, store_message_from_row,
                            (GDestroyNotify) store_message_free, error);
   for (guint i = 0; messages != NULL && i < messages->len; i++)
     {
@@ -450,8 +438,8 @@ store_indicator_free (StoreIndicator *ind)
   g_free (ind);
 }
 
-static gpointer
-indicator_from_row (sqlite3_stmt *stmt)
+gpointer
+store_indicator_from_row (sqlite3_stmt *stmt)
 {
   StoreIndicator *ind = g_new0 (StoreIndicator, 1);
 
@@ -499,7 +487,7 @@ GPtrArray *
 store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
-                      indicator_from_row,
+                      store_indicator_from_row,
                       (GDestroyNotify) store_indicator_free, error);
 }
 

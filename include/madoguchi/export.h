@@ -18,43 +18,12 @@ typedef struct {
   gboolean messages;           /* read each ticket's messages (large) */
 } ExportFilter;
 
+/* One ticket with what export writes of it. */
 typedef struct {
-  char *message_id;
-  char *direction;             /* "in" or "out" */
-  char *from;                  /* the From header, decoded */
-  char *from_addr;             /* its addr-spec */
-  char *subject;
-  char *date;                  /* the Date header as written */
-  gint64 received;             /* Unix seconds */
-  char *text;                  /* decoded UTF-8 of the text parts */
-} ExportMessage;
-
-typedef struct {
-  char *kind;                  /* ipv4 ipv6 cidr range url domain email */
-  char *value;
-  gint64 count;                /* over the ticket's messages */
-  gint64 first_seen;           /* Unix seconds; 0: unknown */
-  gint64 last_seen;
-} ExportIndicator;
-
-typedef struct {
-  char *number;
-  gint64 created;
-  gint64 updated;
-  char *status;
-  char *category;
-  char *category_by;
-  char *auto_category;
-  char *owner;
-  char *reporter;
-  char *reporter_name;
-  char *subject;
-  char *merged_into;           /* the ticket it was merged into, or NULL */
-  char *incident;              /* the number of its incident, or NULL */
-  GPtrArray *messages;         /* of ExportMessage, oldest first; NULL
-                                  unless the filter asked for them */
-  GPtrArray *indicators;       /* of ExportIndicator, addresses first,
-                                  most frequent first */
+  StoreTicket *ticket;
+  GPtrArray *messages;         /* of StoreMessage (parts not read), oldest
+                                  first; NULL unless the filter asked */
+  GPtrArray *indicators;       /* of StoreIndicator, as show lists them */
 } ExportTicket;
 
 /* Called for each ticket; returning FALSE (with error set) stops. */

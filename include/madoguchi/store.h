@@ -108,6 +108,7 @@ typedef struct {
   gint64 id;
   char *number;
   gint64 created;
+  gint64 updated;
   char *status;
   char *category;
   char *category_by;
@@ -117,6 +118,7 @@ typedef struct {
   char *reporter;
   char *reporter_name;
   char *subject;
+  char *merged_into;           /* the ticket it was merged into, or NULL */
 } StoreTicket;
 
 typedef struct {
@@ -126,6 +128,7 @@ typedef struct {
   char *envelope_from;
   char *message_id;
   char *from;
+  char *from_addr;             /* its addr-spec */
   char *to;
   char *subject;
   char *date;
@@ -136,7 +139,8 @@ typedef struct {
   char *ack;                   /* the acknowledgement decision */
   char *thread;                /* how it was threaded */
   char *text;
-  GPtrArray *parts;            /* of MessagePart (text left NULL) */
+  GPtrArray *parts;            /* of MessagePart (text left NULL); NULL
+                                * when not read (export) */
   gint64 indicators_dropped;   /* evidence past the caps, not kept */
   gint64 timestamps_dropped;
 } StoreMessage;

@@ -376,11 +376,11 @@ collect_ticket (const ExportTicket *t, gpointer data, GError **error)
 {
   Seen *seen = data;
 
-  g_ptr_array_add (seen->seen, g_strdup (t->number));
+  g_ptr_array_add (seen->seen, g_strdup (t->ticket->number));
   g_assert_nonnull (t->indicators);
   if (t->messages != NULL)
     g_assert_cmpuint (t->messages->len, ==, 1);
-  if (g_strcmp0 (t->number, seen->stop) != 0)
+  if (g_strcmp0 (t->ticket->number, seen->stop) != 0)
     return TRUE;
   g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "stopped");
   return FALSE;
