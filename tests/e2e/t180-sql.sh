@@ -12,15 +12,15 @@ is "$hits" "" "no sqlite3 printf-style functions"
 # member of a constant table.
 # Calls are joined into one line first: they wrap at 80 columns.
 hits=$(for f in "$src"/*.c; do
-         awk -v f="$f" '/(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(/ && !/;/ \
+         awk -v f="$f" '/(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(/ && !/;/ \
                           { held = held $0; next }
                         held != "" { print f ":" NR ":" held $0; held = ""; next }
                         { print f ":" NR ":" $0 }' "$f"
        done \
   | sed 's/  */ /g' \
-  | grep -E '(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(' \
-  | grep -vE '(store_prepare|sqlite3_prepare_v2|store_exec|sqlite3_exec) \((store|store->db|stmt),? ?(SQL_[A-Z_]+(\[(i|order)\])?|"[^"]*"|sql|c->field->(get|set)|get|begin|commit|rollback|\(const char \*\) store_schema_sql)[,)]' \
-  | grep -vE '^[^:]+:[0-9]+:(static|[a-z_]+ \*?$|store_prepare \(Store|store_exec \(Store)' || true)
+  | grep -E '(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(' \
+  | grep -vE '(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \((store|store->db|stmt),? ?(SQL_[A-Z_]+(\[(i|order)\])?|"[^"]*"|sql|c->field->(get|set)|get|begin|commit|rollback|\(const char \*\) store_schema_sql)[,)]' \
+  | grep -vE '^[^:]+:[0-9]+:(static|[a-z_]+ \*?$|store_prepare \(Store|store_cached \(Store|store_run_cached \(Store|store_exec \(Store)' || true)
 is "$hits" "" "every prepared statement is a constant"
 
 # String formatting that mentions SQL keywords near a statement.
