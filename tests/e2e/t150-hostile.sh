@@ -141,6 +141,9 @@ check_ip_tokens() {
   n=$(db "SELECT COUNT(*) FROM indicator")
   [ "$n" -gt 0 ] && [ "$n" -le 10000 ]
   ok $? "ip-tokens: 1..10000 indicators kept (got $n)"
+  contains "$("$MADOGUCHI" show "$(db "SELECT number FROM ticket")")" \
+    "Not kept: $(db "SELECT indicators_dropped FROM message") indicators, 0 event times" \
+    "ip-tokens: show says how many indicators were not kept"
 }
 
 check_many_times() {
