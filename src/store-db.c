@@ -38,12 +38,16 @@ store_prepare (Store *store, const char *sql, GError **error)
 
 StoreCached *
 store_cached (Store *store, const char *sql, GError **error)
-              {
-              sqlite3_stmt *stmt = g_hash_table_lookup (store->cached, sql);
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->cached, sql);
   int rc;
 
   if (stmt != NULL)
-    return stmt;
+    {
+      /* A use inside a use of itself would reset the outer one. */
+      g_assert (!sqlite3_stmt_busy (stmt));
+      return stmt;
+    }
   rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                            &stmt, NULL);
   if (rc != SQLITE_OK)

@@ -148,9 +148,13 @@ migrate_to_1 (Store *store, GError **error)
  * import of 500 messages in one transaction wrote 500 segments and
  * merged them.
  */
-static const char SQL_INDEX_BY_STORE[] =
-  "DROP TRIGGER IF EXISTS message_fts_insert;"
-  "PRAGMA user_version = 2";
+static gboolean
+migrate_to_2 (Store *store, GError **error)
+{
+  return store_exec (store, "DROP TRIGGER IF EXISTS message_fts_insert",
+                     error)
+         && store_exec (store, "PRAGMA user_version = 2", error);
+}
 
 /*
  * Version 2 -> 3: a message's bytes move to message_raw, in rows of at
@@ -171,28 +175,22 @@ static const char SQL_RAW_OWN_TABLE[] =
   "ALTER TABLE message DROP COLUMN raw;"
   "PRAGMA user_version = 3";
 
+static gboolean
+migrate_to_3 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_RAW_OWN_TABLE, error);
+}
+
 /* Version 3 -> 4: the event times past max_timestamps, not kept. */
 static const char SQL_TIMESTAMPS_DROPPED[] =
   "ALTER TABLE message ADD COLUMN timestamps_dropped INTEGER NOT NULL "
   "DEFAULT 0;"
   "PRAGMA user_version = 4";
 
-/* The steps from version 1 on, each SQL that ends by setting the
- * version it makes: SQL_MIGRATIONS[i] takes version i + 1 to i + 2. */
-static const char *const SQL_MIGRATIONS[] = {
-  SQL_INDEX_BY_STORE, SQL_RAW_OWN_TABLE, SQL_TIMESTAMPS_DROPPED,
-};
-G_STATIC_ASSERT (G_N_ELEMENTS (SQL_MIGRATIONS) == STORE_SCHEMA_VERSION - 1);
-
 static gboolean
-migrate (Store *store, int version, GError **error)
+migrate_to_4 (Store *store, GError **error)
 {
-  if (version < 1 && !migrate_to_1 (store, error))
-    return FALSE;
-  for (int i = MAX (version, 1) - 1; i < STORE_SCHEMA_VERSION - 1; i++)
-    if (!store_exec (store, SQL_MIGRATIONS[i], error))
-      return FALSE;
-  return TRUE;
+  return store_exec (store, SQL_TIMESTAMPS_DROPPED, error);
 }
 
 static gboolean
@@ -216,7 +214,11 @@ store_migrate (Store *store, GError **error)
                    STORE_SCHEMA_VERSION);
       return FALSE;
     }
-  if (!migrate (store, version, error) || !store_exec (store, "COMMIT", error))
+  if ((version < 1 && !migrate_to_1 (store, error))
+      || (version < 2 && !migrate_to_2 (store, error))
+      || (version < 3 && !migrate_to_3 (store, error))
+      || (version < 4 && !migrate_to_4 (store, error))
+      || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
       return FALSE;
@@ -539,13 +541,16 @@ static gboolean
 index_messages (Store *store, gint64 waiting, GError **error)
 {
   g_autoptr (StoreCached) count = store_cached (store, SQL_UNINDEXED, error);
+  g_autoptr (StoreCached) stmt = NULL;
 
   if (count == NULL)
     return FALSE;
   if (sqlite3_step (count) == SQLITE_ROW
       && sqlite3_column_int64 (count, 0) < waiting)
     return TRUE;
-  return store_run_cached (store, SQL_INDEX_MESSAGES, error);
+  stmt = store_cached (store, SQL_INDEX_MESSAGES, error);
+  return stmt != NULL
+         && store_step (store, stmt, "cannot index messages", error);
 }
 
 /* Binds one row's own columns (the ticket's and message's are bound). */

@@ -23,6 +23,12 @@ hits=$(for f in "$src"/*.c; do
   | grep -vE '^[^:]+:[0-9]+:(static|[a-z_]+ \*?$|store_prepare \(Store|store_cached \(Store|store_run_cached \(Store|store_exec \(Store)' || true)
 is "$hits" "" "every prepared statement is a constant"
 
+# A cached statement belongs to the connection's cache: g_autoptr
+# (StoreCached) resets it, g_autoptr (sqlite3_stmt) would finalize it
+# under the cache.
+hits=$(grep -nE 'g_autoptr \(sqlite3_stmt\).*store_cached' "$src"/*.c || true)
+is "$hits" "" "no cached statement held by g_autoptr (sqlite3_stmt)"
+
 # String formatting that mentions SQL keywords near a statement.
 hits=$(grep -nE 'g_strdup_printf \("(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA)' "$src"/*.c || true)
 is "$hits" "" "no SQL assembled with g_strdup_printf"

@@ -355,6 +355,10 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
+  g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
+                               "pragma_user_version"), ==, 4);
+  g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
+                               "message WHERE id = 1"), ==, 0);
   old = store_message_raw (f->store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (old, NULL), g_bytes_get_size (old),
