@@ -55,9 +55,14 @@ show_message (const StoreMessage *m, guint index)
     show_field ("Envelope:", *m->envelope_from ? m->envelope_from
                                                : "<> (a bounce)");
   if (m->indicators_dropped > 0 || m->timestamps_dropped > 0)
-    printf ("Not kept: %" G_GINT64_FORMAT " indicators, %" G_GINT64_FORMAT
-            " event times (max_indicators, max_timestamps)\n",
-            m->indicators_dropped, m->timestamps_dropped);
+    {
+      g_autofree char *dropped = g_strdup_printf (
+        "%" G_GINT64_FORMAT " indicators, %" G_GINT64_FORMAT " event times "
+        "(max_indicators, max_timestamps)", m->indicators_dropped,
+        m->timestamps_dropped);
+
+      show_field ("Not kept:", dropped);
+    }
   if (m->parts->len > 0)
     {
       printf ("Parts:\n");

@@ -1238,10 +1238,11 @@ compare_times (gconstpointer a, gconstpointer b)
 
 /*
  * Past max_timestamps, keeps the earliest half and the latest half of
- * the times (in text order still) and counts the rest: a log of a
- * hundred thousand lines made as many rows, a tenth of a second to file
- * every 20,000, while what an operator reads is when it began and when
- * it ended (show prints the first and last five).
+ * the times (in text order still; the earliest half has the odd one)
+ * and counts the rest: a log of a hundred thousand lines made as many
+ * rows, a tenth of a second to file every 20,000, while what an
+ * operator reads is when it began and when it ended (show prints the
+ * first and last five).
  */
 static void
 cap_timestamps (Scan *s)
@@ -1259,7 +1260,7 @@ cap_timestamps (Scan *s)
   g_ptr_array_sort (by_time, compare_times);
   kept = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < max; i++)
-    g_hash_table_add (kept, by_time->pdata[i < max / 2 ? i
+    g_hash_table_add (kept, by_time->pdata[i < (max + 1) / 2 ? i
                                            : by_time->len - (max - i)]);
   for (guint i = 0; i < all->len; i++)
     if (g_hash_table_contains (kept, all->pdata[i]))

@@ -142,7 +142,7 @@ check_ip_tokens() {
   [ "$n" -gt 0 ] && [ "$n" -le 10000 ]
   ok $? "ip-tokens: 1..10000 indicators kept (got $n)"
   contains "$("$MADOGUCHI" show "$(db "SELECT number FROM ticket")")" \
-    "Not kept: $(db "SELECT indicators_dropped FROM message") indicators, 0 event times" \
+    "Not kept:   $(db "SELECT indicators_dropped FROM message") indicators, 0 event times" \
     "ip-tokens: show says how many indicators were not kept"
 }
 
@@ -158,7 +158,7 @@ check_many_times() {
       $((last % 60)))" \
     "many-times: the earliest and the latest are kept"
   contains "$("$MADOGUCHI" show "$(db "SELECT number FROM ticket")")" \
-    "Not kept: 0 indicators, $((h_times - 10000)) event times" \
+    "Not kept:   0 indicators, $((h_times - 10000)) event times" \
     "many-times: show says how many event times were not kept"
 }
 

@@ -401,6 +401,42 @@ test_indicator_cap (void)
   g_string_free (text, TRUE);
 }
 
+/* Texts of days of September 2026 (10:00, the report's zone), one a
+ * line, extracted keeping at most max times. */
+static Extraction *
+extract_days (const guint *days, gsize n, guint max)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (Message) m = NULL;
+  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
+                             FALSE, max };
+
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf (text, "2026-09-%02u 10:00:00 event\n", days[i]);
+  m = message_with_text (text->str);
+  return extract_run (rules, m, &options);
+}
+
+/* The odd one goes to the earliest; equal times are told apart by their
+ * place, the first first. */
+static void
+test_timestamp_cap_small (void)
+{
+  const guint days[] = { 5, 1, 9, 1, 9, 3 };
+  g_autoptr (Extraction) one = extract_days (days, G_N_ELEMENTS (days), 1);
+  g_autoptr (Extraction) three = extract_days (days, G_N_ELEMENTS (days), 3);
+
+  g_assert_cmpuint (one->timestamps->len, ==, 1);
+  g_assert_cmpuint (one->timestamps_dropped, ==, 5);
+  g_assert_cmpuint (((Timestamp *) one->timestamps->pdata[0])->line, ==, 2);
+  g_assert_cmpuint (three->timestamps->len, ==, 3);
+  g_assert_cmpuint (three->timestamps_dropped, ==, 3);
+  /* Day 1 twice (lines 2 and 4), then the later day 9 (line 5). */
+  g_assert_cmpuint (((Timestamp *) three->timestamps->pdata[0])->line, ==, 2);
+  g_assert_cmpuint (((Timestamp *) three->timestamps->pdata[1])->line, ==, 4);
+  g_assert_cmpuint (((Timestamp *) three->timestamps->pdata[2])->line, ==, 5);
+}
+
 /* Past max_timestamps, the earliest and the latest times stay, in text
  * order, whatever order the text has them in. */
 static void
@@ -477,6 +513,10 @@ test_hostile_text (void)
 /* A long text of log lines: the corpus's lines again and again, with
  * addresses seen in one half only, in both, and with ports written
  * both ways (after a colon, and as "port N") on either side. */
+/* Event times kept of it: fewer than it has, so that the cap is taken
+ * on a split text too. */
+#define LONG_LOG_TIMES 1001
+
 static char *
 long_log (void)
 {
@@ -512,7 +552,7 @@ extract_long (const char *text, guint max_indicators, gboolean single)
 {
   g_autoptr (Message) m = message_with_text (text);
   ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, max_indicators,
-                             1 << 24, NULL, single, 0 };
+                             1 << 24, NULL, single, LONG_LOG_TIMES };
 
   return extract_run (rules, m, &options);
 }
@@ -564,6 +604,7 @@ assert_same_extraction (const Extraction *a, const Extraction *b)
       g_assert_cmpstr (x->text, ==, y->text);
     }
   g_assert_cmpuint (a->dropped, ==, b->dropped);
+  g_assert_cmpuint (a->timestamps_dropped, ==, b->timestamps_dropped);
   g_assert_cmpint (a->limit_hit, ==, b->limit_hit);
 }
 
@@ -592,6 +633,8 @@ test_split_same (void)
 
       assert_same_extraction (one, split);
       g_assert_cmpuint (one->dropped > 0, ==, caps[i] < 10000);
+      g_assert_cmpuint (one->timestamps->len, ==, LONG_LOG_TIMES);
+      g_assert_cmpuint (one->timestamps_dropped, >, 0);
     }
 }
 
@@ -717,6 +760,8 @@ main (int argc, char **argv)
   g_test_add_func ("/extract/first-last-seen", test_first_last_seen);
   g_test_add_func ("/extract/limits/indicators", test_indicator_cap);
   g_test_add_func ("/extract/limits/timestamps", test_timestamp_cap);
+  g_test_add_func ("/extract/limits/timestamps-small",
+                   test_timestamp_cap_small);
   g_test_add_func ("/extract/limits/scan", test_scan_cap);
   g_test_add_func ("/extract/limits/hostile", test_hostile_text);
   g_test_add_func ("/extract/split/same", test_split_same);
