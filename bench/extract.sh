@@ -1,7 +1,10 @@
 #!/bin/sh
 # bench/extract.sh [SIZE_MB] - extraction throughput on a large synthetic
 # log attachment, against ripgrep with one IPv4 pattern on the same file
-# in the same run.  A benchmark: it prints figures and asserts nothing.
+# in the same run.  Each is run RUNS times (default 3), alternately, and
+# the table gives the median, min and max of each one's MB/s and of the
+# ratio of the two in each round.  A benchmark: it prints figures and
+# asserts nothing.
 #
 # Needs a built madoguchi (build/madoguchi), python3 and ripgrep (rg).
 set -eu
@@ -9,6 +12,7 @@ cd "$(dirname "$0")/.."
 size=${1:-20}
 work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+. bench/lib.sh   # bench_stats
 
 command -v rg > /dev/null || { echo "bench: ripgrep (rg) is needed: apt-get install ripgrep" >&2; exit 1; }
 gen=${GEN_LOG:-../shared/bench/gen_log.py}   # the shared benchmark kit's generator
@@ -29,23 +33,27 @@ printf '[madoguchi]\nrules_dir = %s/rules\nmax_part_text = 1G\nmax_scan_text = 1
 bytes=$(wc -c < "$work/log")
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 
-seconds() {   # seconds COMMAND...: wall time of the best of 3 runs
-  best=
-  for i in 1 2 3; do
-    t0=$(date +%s.%N)
-    "$@" > /dev/null
-    t1=$(date +%s.%N)
-    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
-  done
-  echo "$best"
+# wall COMMAND...: the seconds COMMAND takes
+wall() {
+  t0=$(date +%s.%N)
+  "$@" > /dev/null
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-ours=$(seconds ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml")
-rg=$(seconds rg -o '(?:[0-9]{1,3}\.){3}[0-9]{1,3}' "$work/log")
+: > "$work/ours"
+: > "$work/rg"
+: > "$work/ratio"
+for i in $(seq "${RUNS:-3}"); do
+  ours=$(wall ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml")
+  rg=$(wall rg -o '(?:[0-9]{1,3}\.){3}[0-9]{1,3}' "$work/log")
+  awk -v m="$mb" -v s="$ours" 'BEGIN { print m / s }' >> "$work/ours"
+  awk -v m="$mb" -v s="$rg" 'BEGIN { print m / s }' >> "$work/rg"
+  awk -v a="$ours" -v b="$rg" 'BEGIN { print b / a }' >> "$work/ratio"
+done
 rss=$(/usr/bin/time -f %M ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml" 2>&1 >/dev/null | tail -1)
-echo "log: $mb MB ($(wc -l < "$work/log") lines), as a base64 attachment"
-awk -v s="$ours" -v m="$mb" 'BEGIN { printf "madoguchi extract (all default rules): %.3f s  %.1f MB/s\n", s, m / s }'
-awk -v s="$rg" -v m="$mb" 'BEGIN { printf "rg -o IPv4 (one pattern):             %.3f s  %.1f MB/s\n", s, m / s }'
-awk -v a="$ours" -v b="$rg" 'BEGIN { printf "ratio (madoguchi / ripgrep speed):    %.2f\n", b / a }'
+echo "log: $mb MB ($(wc -l < "$work/log") lines), as a base64 attachment; ${RUNS:-3} runs each"
+echo "madoguchi extract (all default rules), MB/s: $(bench_stats < "$work/ours")"
+echo "rg -o IPv4 (one pattern), MB/s:             $(bench_stats < "$work/rg")"
+echo "ratio (madoguchi / ripgrep speed, target >= 0.5): $(bench_stats < "$work/ratio")"
 echo "madoguchi peak RSS: $rss KB"

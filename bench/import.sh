@@ -5,10 +5,11 @@
 # (one file each in cur/) and once as one mbox (each report after a
 # "From " line, ">From "-quoted inside, mboxrd), each into a fresh data
 # directory with the default configuration and the default thread count
-# (the number of cores).  Prints madoguchi's own summary, then reports/s
-# over the process's whole wall time, CPU utilisation (user+sys)/wall
-# (2.00 = both of two cores busy all along) and peak RSS, from
-# /usr/bin/time.  A benchmark: it prints figures, asserts nothing.
+# (the number of cores), RUNS times (default 3).  Prints madoguchi's own
+# summary of the last run, then the median, min and max of reports/s over
+# the process's whole wall time and of CPU utilisation (user+sys)/wall
+# (2.00 = both of two cores busy all along), and the largest peak RSS,
+# from /usr/bin/time.  A benchmark: it prints figures, asserts nothing.
 #
 # Needs a built madoguchi, python3, /usr/bin/time (apt-get install time)
 # and the kit's gen_msgs.py: KIT (default ../shared/bench, from the top
@@ -33,21 +34,26 @@ with open(sys.argv[2], "wb") as out:
         out.write(b"\n")
 PY
 
-bench_title "import: $n kit reports"
+bench_title "import: $n kit reports, ${RUNS:-3} runs each"
 for kind in maildir mbox; do
   case $kind in
     maildir) src=$work/maildir; size=$(( $(cat "$src"/cur/msg-*.eml | wc -c) / 1024 )) ;;
     mbox) src=$work/reports.mbox; size=$(( $(wc -c < "$src") / 1024 )) ;;
   esac
-  home=$work/home-$kind
-  MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
-  rc=0
-  MADOGUCHI_HOME=$home /usr/bin/time -f '%e %U %S %M' -o "$work/time-$kind" \
-    ./build/madoguchi import "$src" > "$work/out-$kind" 2> "$work/err-$kind" || rc=$?
-  echo "$kind ($size KB): $(cat "$work/out-$kind")"
-  [ "$rc" = 0 ] || { echo "  exit $rc:"; tail -n 5 "$work/err-$kind" | sed 's/^/    /'; }
+  : > "$work/runs-$kind"
+  for i in $(seq "${RUNS:-3}"); do
+    home=$work/home-$kind
+    rm -rf "$home"
+    MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
+    rc=0
+    MADOGUCHI_HOME=$home /usr/bin/time -f '%e %U %S %M' -o "$work/time-$kind" \
+      ./build/madoguchi import "$src" > "$work/out-$kind" 2> "$work/err-$kind" || rc=$?
+    [ "$rc" = 0 ] || { echo "$kind: exit $rc:"; tail -n 5 "$work/err-$kind" | sed 's/^/    /'; }
+    tail -n 1 "$work/time-$kind" >> "$work/runs-$kind"
+  done
+  echo "$kind ($size KB), the last run: $(cat "$work/out-$kind")"
   tickets=$(MADOGUCHI_HOME=$home ./build/madoguchi list --all | tail -n +2 | wc -l)
-  tail -n 1 "$work/time-$kind" | awk -v n="$n" -v t="$tickets" '{
-    printf "  wall %.2f s  %.0f reports/s (target >= 2000)  user %.2f s  sys %.2f s  CPU (user+sys)/wall %.2f  peak RSS %.1f MB  tickets %d\n",
-      $1, ($1 > 0 ? n / $1 : 0), $2, $3, ($1 > 0 ? ($2 + $3) / $1 : 0), $4 / 1024, t }'
+  echo "  reports/s (target >= 2000): $(awk -v n="$n" '$1 > 0 { print n / $1 }' "$work/runs-$kind" | bench_stats)"
+  echo "  CPU (user+sys)/wall (2.00 = both cores): $(awk '$1 > 0 { print ($2 + $3) / $1 }' "$work/runs-$kind" | bench_stats)"
+  awk -v t="$tickets" '$4 > m { m = $4 } END { printf "  peak RSS %.1f MB  tickets %d (the last run)\n", m / 1024, t }' "$work/runs-$kind"
 done

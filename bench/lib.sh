@@ -27,3 +27,18 @@ bench_start() {
 bench_title() {
   echo "$1, $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
 }
+
+# bench_stats: "median M  min A  max B" of the numbers on standard input,
+# one a line (an even count's median is the mean of the middle two).
+bench_stats() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "no runs"; exit }
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "median %.2f  min %.2f  max %.2f", m, v[1], v[NR] }'
+}
+
+# bench_median: the median alone, for further arithmetic.
+bench_median() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR > 0) print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
