@@ -193,30 +193,48 @@ list_files (const char *dir, GPtrArray *paths)
       g_ptr_array_add (paths, g_strdup (names->pdata[i]));
 }
 
-/* The messages of path: an mbox, one message, a Maildir or a folder. */
+/* A message that is a file of its own, read when its turn comes. */
+static void
+add_file (GPtrArray *messages, const char *path)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->path = g_strdup (path);
+  g_ptr_array_add (messages, item);
+}
+
+/*
+ * The messages of path: an mbox, one message, a Maildir or a folder.  A
+ * Maildir's cur/ and new/ hold a message a file whatever its first line
+ * says (an mbox split would cut one at an unquoted "From " in its body);
+ * the folder's own files, and path when it is one, are mboxes when they
+ * start as one.
+ */
 static GPtrArray *
 read_source (const char *path, GError **error)
 {
   GPtrArray *messages = g_ptr_array_new_with_free_func (
     (GDestroyNotify) item_free);
+  g_autoptr (GPtrArray) maildir = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *cur = g_build_filename (path, "cur", NULL);
   g_autofree char *new_dir = g_build_filename (path, "new", NULL);
 
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
-      list_files (cur, files);
-      list_files (new_dir, files);
+      list_files (cur, maildir);
+      list_files (new_dir, maildir);
       list_files (path, files);
     }
   else
     g_ptr_array_add (files, g_strdup (path));
+  for (guint i = 0; i < maildir->len; i++)
+    add_file (messages, maildir->pdata[i]);
   for (guint i = 0; i < files->len; i++)
     {
       g_autoptr (GMappedFile) map = NULL;
       g_autoptr (GBytes) all = NULL;
       gboolean mbox;
-      Item *item;
 
       if (!read_mbox_start (files->pdata[i], &mbox, error))
         {
@@ -225,9 +243,7 @@ read_source (const char *path, GError **error)
         }
       if (!mbox)
         {
-          item = g_new0 (Item, 1);
-          item->path = g_strdup (files->pdata[i]);
-          g_ptr_array_add (messages, item);
+          add_file (messages, files->pdata[i]);
           continue;
         }
       map = g_mapped_file_new (files->pdata[i], FALSE, error);

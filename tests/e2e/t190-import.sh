@@ -19,6 +19,13 @@ md=$TEST_HOME/Maildir
 mkdir -p "$md/cur" "$md/new" "$md/tmp"
 report md1 "maildir one" 11 > "$md/cur/1.host:2,S"
 report md2 "maildir two" 12 > "$md/new/2.host"
+# A Maildir file is one message, even one that starts with a From_ line
+# and has an unquoted "From " line in its body.
+{
+  printf 'From sender3@example.org Tue Nov 24 10:00:00 2026\n'
+  report md3 "maildir from line" 13
+  printf 'From the body: an unquoted line, not a separator\n'
+} > "$md/new/3.host"
 
 mbox=$TEST_HOME/reports.mbox
 for i in 1 2 3; do
@@ -48,15 +55,17 @@ acks_before=$(sql "SELECT count(*) FROM outbox")
 
 out=$("$MADOGUCHI" import "$md" "$mbox" "$eml" 2>&1)
 ok $? "import exits 0"
-contains "$out" "8 filed, 1 already filed, 0 failed, 0 skipped" \
+contains "$out" "9 filed, 1 already filed, 0 failed, 0 skipped" \
   "every new report filed, the delivered one recognised"
-is "$(count_tickets)" 9 "a ticket each"
+is "$(count_tickets)" 10 "a ticket each"
 is "$(sql "SELECT count(*) FROM outbox")" "$acks_before" \
   "no acknowledgement without --ack"
 is "$(sql "SELECT envelope_from FROM message WHERE message_id = 'mb2@example.net'")" \
   "sender2@example.org" "an mbox message's From_ line is its envelope sender"
 is "$(sql "SELECT count(*) FROM message WHERE subject LIKE 'mbox %'")" 3 \
   "a quoted >From line splits nothing"
+is "$(sql "SELECT count(*), text LIKE '%From the body: an unquoted%' FROM message WHERE subject = 'maildir from line'")" \
+  "1|1" "a Maildir file that starts with a From_ line is one message, whole"
 is "$(sql "SELECT datetime(received, 'unixepoch') FROM message WHERE message_id = 'md1@example.net'")" \
   "2026-11-24 01:00:00" "an old report is filed at its own Date"
 size=$(wc -c < "$eml/big.eml" | tr -d ' ')
@@ -66,7 +75,7 @@ contains "$("$MADOGUCHI" list --ip 198.51.100.77)" "a big log" \
   "its evidence is extracted"
 
 out=$("$MADOGUCHI" import "$md" "$mbox" "$eml" 2>&1)
-contains "$out" "0 filed, 0 already filed, 0 failed, 9 skipped" \
+contains "$out" "0 filed, 0 already filed, 0 failed, 10 skipped" \
   "an import run again skips what it did"
 
 more=$TEST_HOME/more.mbox
