@@ -247,6 +247,14 @@ for key in $("$MADOGUCHI" config | sed -n 's/^\([a-z_]*\) =.*/\1/p'); do
   grep -q "^\.B $key\$" "$man5" || missing="$missing $key"
 done
 is "$missing" "" "madoguchi.conf(5) describes every configuration key"
+# Every command `help` lists is described in madoguchi(1).
+man1="$TEST_DATA_DIR/../../doc/madoguchi.1"
+missing=""
+for cmd in $("$MADOGUCHI" help | awk '/^commands:/ { on = 1; next }
+                                      on && /^  [a-z]/ { print $1 }'); do
+  grep -q "^\.B $cmd\( \|\$\)" "$man1" || missing="$missing $cmd"
+done
+is "$missing" "" "madoguchi(1) describes every command"
 if have bash; then
   bash -n "$TEST_DATA_DIR/../../doc/madoguchi.bash-completion"
   ok $? "the bash completion is valid bash"
