@@ -31,7 +31,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -193,6 +193,25 @@ migrate_to_4 (Store *store, GError **error)
   return store_exec (store, SQL_TIMESTAMPS_DROPPED, error);
 }
 
+/*
+ * Version 4 -> 5: FTS5 merges the full-text index's segments once 16 of
+ * a level are there instead of 4.  Indexing 500 kit reports (an
+ * import's transaction) made about ten segments, and merging them four
+ * at a time was a third of the indexing: callgrind 1.62 G -> 1.14 G
+ * instructions; an import of 10,000 took 28.0/37.5/36.4 s against
+ * 31.0/38.5/44.3 s, and searches of that database 1-2 ms more (of
+ * 10-64 ms).
+ */
+static const char SQL_FTS_AUTOMERGE[] =
+  "INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', 16);"
+  "PRAGMA user_version = 5";
+
+static gboolean
+migrate_to_5 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_FTS_AUTOMERGE, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -218,6 +237,7 @@ store_migrate (Store *store, GError **error)
       || (version < 2 && !migrate_to_2 (store, error))
       || (version < 3 && !migrate_to_3 (store, error))
       || (version < 4 && !migrate_to_4 (store, error))
+      || (version < 5 && !migrate_to_5 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);

@@ -356,7 +356,9 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 4);
+                               "pragma_user_version"), ==, 5);
+  g_assert_cmpint (count_rows (f->path, "SELECT v FROM message_fts_config "
+                               "WHERE k = 'automerge'"), ==, 16);
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
                                "message WHERE id = 1"), ==, 0);
   old = store_message_raw (f->store, 1, &error);
