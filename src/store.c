@@ -35,9 +35,10 @@ G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
-/* Six to eight deliveries: a larger WAL is more to read back at every
+/* Four kit deliveries or so: a larger WAL is more to read back at every
  * process's start, a smaller one more checkpoints (a build timing each
- * phase: opening plus closing cost least between 1 and 2 MiB). */
+ * phase: opening plus closing cost least between 1 and 2 MiB; the p95
+ * of 200 deliveries was lowest at 1 MiB against 2 and 4, bench/README). */
 #define WAL_TRUNCATE_BYTES (1024 * 1024)
 
 static const char SQL_NEXT_NUMBER[] =
