@@ -167,13 +167,14 @@ store_collect_rows (Store *store, sqlite3_stmt *stmt,
   return g_steal_pointer (&rows);
 }
 
-/* Rows of a per-ticket query, each made by from_row. */
+/* Rows of a per-ticket query, each made by from_row; the statement is
+ * kept for the next ticket (export reads every ticket's). */
 GPtrArray *
 store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
              gpointer (*from_row) (sqlite3_stmt *), GDestroyNotify free_fn,
              GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, sql, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
 
   if (stmt == NULL)
     return NULL;

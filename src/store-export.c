@@ -1,7 +1,8 @@
 /*
  * store-export.c - the store's side of `madoguchi export`: a cursor over
  * the selected tickets, and for each its messages and indicators, read
- * with statements prepared once and reset per ticket.
+ * with show's statements (store_ticket_rows keeps them for the next
+ * ticket).
  *
  * Only the current ticket is held in memory; the caller writes it out
  * before the next is read.  The whole export runs in one deferred read
@@ -17,12 +18,6 @@ static const char SQL_EXPORT_TICKETS[] =
   "AND (:status IS NULL OR status = :status) "
   "ORDER BY created, id";
 
-typedef struct {
-  sqlite3_stmt *tickets;
-  sqlite3_stmt *messages;
-  sqlite3_stmt *indicators;
-} ExportCursor;
-
 static void
 export_ticket_free (ExportTicket *t)
 {
@@ -34,73 +29,37 @@ export_ticket_free (ExportTicket *t)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ExportTicket, export_ticket_free)
 
-static void
-export_cursor_clear (ExportCursor *c)
+/* The selected tickets, oldest first. */
+static sqlite3_stmt *
+export_tickets (Store *store, const ExportFilter *filter, GError **error)
 {
-  g_clear_pointer (&c->tickets, sqlite3_finalize);
-  g_clear_pointer (&c->messages, sqlite3_finalize);
-  g_clear_pointer (&c->indicators, sqlite3_finalize);
-}
+  sqlite3_stmt *stmt = store_prepare (store, SQL_EXPORT_TICKETS, error);
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ExportCursor, export_cursor_clear)
-
-/* The rows of a per-ticket statement, which is reset for the next. */
-static GPtrArray *
-ticket_rows (Store *store, sqlite3_stmt *stmt, gint64 ticket,
-             gpointer (*from_row) (sqlite3_stmt *), GDestroyNotify free_fn,
-             GError **error)
-{
-  GPtrArray *rows;
-
-  sqlite3_reset (stmt);
-  store_bind_int (stmt, ":ticket", ticket);
-  rows = store_collect_rows (store, stmt, from_row, free_fn, error);
-  sqlite3_reset (stmt);
-  return rows;
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":since", filter->since);
+  store_bind_int (stmt, ":until", filter->until);
+  store_bind_text (stmt, ":category", filter->category);
+  store_bind_text (stmt, ":status", filter->status);
+  return stmt;
 }
 
 static gboolean
-export_open (Store *store, const ExportFilter *filter, ExportCursor *c,
-             GError **error)
+export_one (Store *store, sqlite3_stmt *tickets, const ExportFilter *filter,
+            ExportFunc func, gpointer data, GError **error)
 {
-  c->tickets = store_prepare (store, SQL_EXPORT_TICKETS, error);
-  if (c->tickets == NULL)
-    return FALSE;
-  c->indicators = store_prepare (store, SQL_INDICATOR_LIST, error);
-  if (c->indicators == NULL)
+  g_autoptr (ExportTicket) t = g_new0 (ExportTicket, 1);
+
+  t->ticket = store_ticket_from_row (tickets);
+  t->indicators = store_ticket_indicators (store, t->ticket->id, error);
+  if (t->indicators == NULL)
     return FALSE;
   if (filter->messages)
     {
-      c->messages = store_prepare (store, SQL_MESSAGE_LIST, error);
-      if (c->messages == NULL)
-        return FALSE;
-    }
-  store_bind_int (c->tickets, ":since", filter->since);
-  store_bind_int (c->tickets, ":until", filter->until);
-  store_bind_text (c->tickets, ":category", filter->category);
-  store_bind_text (c->tickets, ":status", filter->status);
-  return TRUE;
-}
-
-static gboolean
-export_one (Store *store, ExportCursor *c, ExportFunc func, gpointer data,
-            GError **error)
-{
-  g_autoptr (ExportTicket) t = g_new0 (ExportTicket, 1);
-  gint64 id;
-
-  t->ticket = store_ticket_from_row (c->tickets);
-  id = t->ticket->id;
-  t->indicators = ticket_rows (store, c->indicators, id,
-                               store_indicator_from_row,
-                               (GDestroyNotify) store_indicator_free, error);
-  if (t->indicators == NULL)
-    return FALSE;
-  if (c->messages != NULL)
-    {
-      t->messages = ticket_rows (store, c->messages, id,
-                                 store_message_from_row,
-                                 (GDestroyNotify) store_message_free, error);
+      t->messages = store_ticket_rows (store, SQL_MESSAGE_LIST, t->ticket->id,
+                                       store_message_from_row,
+                                       (GDestroyNotify) store_message_free,
+                                       error);
       if (t->messages == NULL)
         return FALSE;
     }
@@ -111,13 +70,13 @@ static gboolean
 export_all (Store *store, const ExportFilter *filter, ExportFunc func,
             gpointer data, GError **error)
 {
-  g_auto (ExportCursor) c = { NULL, NULL, NULL };
+  g_autoptr (sqlite3_stmt) tickets = export_tickets (store, filter, error);
   int rc;
 
-  if (!export_open (store, filter, &c, error))
+  if (tickets == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (c.tickets)) == SQLITE_ROW)
-    if (!export_one (store, &c, func, data, error))
+  while ((rc = sqlite3_step (tickets)) == SQLITE_ROW)
+    if (!export_one (store, tickets, filter, func, data, error))
       return FALSE;
   if (rc != SQLITE_DONE)
     return store_db_error (error, store->db, rc, "cannot read tickets");
