@@ -36,9 +36,3 @@ bench_stats() {
     m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
     printf "median %.2f  min %.2f  max %.2f", m, v[1], v[NR] }'
 }
-
-# bench_median: the median alone, for further arithmetic.
-bench_median() {
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR > 0) print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
