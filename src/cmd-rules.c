@@ -2,6 +2,8 @@
  * cmd-rules.c - `madoguchi rules check [DIR]`: every problem in the rule
  * files, with file, line, rule and reason (`postfix check`, `fdm -n`).
  * Intake skips a broken rule and goes on; this is where it is shown.
+ * `madoguchi rules list [DIR]`: every rule with its pattern as PCRE2 is
+ * given it, {defines} expanded, for a site tuning or testing its rules.
  */
 #include <stdio.h>
 
@@ -62,17 +64,44 @@ rules_check (const char *dir)
   return set->problems->len ? EX_DATAERR : EX_OK;
 }
 
+/* One line a rule: file, name, kind and pattern, tab-separated; the
+ * pattern is the rest of the line ("-" for a rule without one). */
+static int
+rules_list (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = rules_load (dir, &error);
+
+  if (set == NULL)
+    return command_fail (error);
+  for (guint i = 0; i < set->rules->len; i++)
+    {
+      const Rule *rule = set->rules->pdata[i];
+
+      printf ("%s\t%s\t%s\t%s\n", rule->file, rule->name,
+              rules_kind_name (rule->kind),
+              rule->pattern != NULL ? rule->pattern : "-");
+    }
+  return EX_OK;
+}
+
 int
 cmd_rules (Context *ctx, int argc, char **argv)
 {
   const GOptionEntry entries[] = { { NULL } };
+  const char *dir;
 
-  if (!command_parse ("rules", "check [DIR]", "check: reports every problem "
-                      "in the rule files of DIR (default: rules_dir).",
+  if (!command_parse ("rules", "check|list [DIR]", "check: reports every "
+                      "problem in the rule files of DIR (default: "
+                      "rules_dir).\nlist: prints every rule: file, name, "
+                      "kind and pattern with its {defines} expanded.",
                       entries, &argc, &argv))
     return EX_USAGE;
+  dir = argc == 3 ? argv[2] : ctx->config->rules_dir;
   if ((argc == 2 || argc == 3) && g_strcmp0 (argv[1], "check") == 0)
-    return rules_check (argc == 3 ? argv[2] : ctx->config->rules_dir);
-  fprintf (stderr, "usage: madoguchi rules check [DIR]\n");
+    return rules_check (dir);
+  if ((argc == 2 || argc == 3) && g_strcmp0 (argv[1], "list") == 0)
+    return rules_list (dir);
+  fprintf (stderr, "usage: madoguchi rules check|list [DIR]\n");
   return EX_USAGE;
 }

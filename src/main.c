@@ -57,7 +57,7 @@ static const Command commands[] = {
   { "merge", cmd_merge, CMD_OPERATOR, "merge one ticket into another" },
   { "incident", cmd_incident, CMD_OPERATOR,
     "group reports into incidents: new, add, remove, show, list" },
-  { "rules", cmd_rules, CMD_OPERATOR, "check the rule files" },
+  { "rules", cmd_rules, CMD_OPERATOR, "check or list the rule files" },
   { "outbox", cmd_outbox, CMD_OPERATOR,
     "acknowledgements not sent yet (list), send them (flush)" },
   { "stats", cmd_stats, CMD_OPERATOR,

@@ -60,6 +60,20 @@ contains "$out" "$((count + 1)) rules," "the broken rule is not counted, the oth
 contains "$out" "note: rule words (zz-local.rules) has no literal" \
   "a rule run on every text is named"
 
+# rules list: every rule, its pattern as PCRE2 gets it ({defines} expanded).
+list=$("$MADOGUCHI" rules list "$TEST_HOME/rules")
+is $? 0 "rules list exits 0"
+is "$(printf '%s\n' "$list" | wc -l)" "$((count + 2))" "rules list prints every rule, broken ones too"
+contains "$list" "$(printf 'zz-local.rules\tbroken\tipv4\t(?<addr>[0-9')" \
+  "as file, name, kind and pattern"
+ipv4=$(printf '%s\n' "$list" | awk -F'\t' '$1 == "extract.rules" && $2 == "ipv4" { print $4 }')
+contains "$ipv4" '(?<addr>[0-9]{0,2}[0-9]' "with its {defines} expanded"
+is "$(printf '%s\n' "$ipv4" | grep -c '{ipv4}\|{octet}\|{dot}')" 0 "none left unexpanded"
+is "$(printf '%s\n' "$list" | awk -F'\t' '$2 == "scan-many-ports" { print $3 " " $4 }')" \
+  "classify -" "a rule without a pattern shows -"
+"$MADOGUCHI" rules list /nonexistent > /dev/null 2>&1
+ok $([ $? -ne 0 ]; echo $?) "rules list of a missing folder fails"
+
 # A broken rule never stops intake: the rest still apply.
 printf '[madoguchi]\nrules_dir = %s\n' "$TEST_HOME/rules" > "$TEST_HOME/rules.conf"
 sed 's/^Message-ID: .*/Message-ID: <broken-rules@example.net>/' \
