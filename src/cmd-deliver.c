@@ -94,7 +94,7 @@ static gboolean
 deliver_file (Context *ctx, SpoolEntry *entry)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = context_open_store (ctx, &error);
+  Store *store = context_open_store (ctx, &error);
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
   Intake intake = { ctx->config, rules, store, "deliver", TRUE };
   IntakeResult result = { 0 };
@@ -113,6 +113,7 @@ deliver_file (Context *ctx, SpoolEntry *entry)
               "%s", entry->id, error->message);
   filed = result.filed.number[0] != '\0';
   intake_result_clear (&result);
+  store_close_detached (store);
   return filed;
 }
 

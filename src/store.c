@@ -18,14 +18,22 @@
  * because the first connection of every process reads it whole to
  * rebuild its index.  The checkpoint never waits: while another
  * connection reads or writes it gives up at once and a later close does
- * it.  A long-running process (import) still checkpoints as SQLite does
- * by default, every 1000 pages.
+ * it.  A delivery leaves it to a detached process of its own
+ * (store_close_detached), which tries again for a moment: the MTA waits
+ * for the delivery's exit, and the checkpoint's copying and two syncs
+ * were what made one delivery in four the slowest (the p95).  A
+ * long-running process (import) still checkpoints as SQLite does by
+ * default, every 1000 pages.
  */
 #include "madoguchi/store.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store-db.h"
 
@@ -40,6 +48,15 @@ G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
  * phase: opening plus closing cost least between 1 and 2 MiB; the p95
  * of 200 deliveries was lowest at 1 MiB against 2 and 4, bench/README). */
 #define WAL_TRUNCATE_BYTES (1024 * 1024)
+/* A delivery's detached process emptying the WAL tries this often, this
+ * far apart, while other processes use the database: the next delivery
+ * is usually done with it within a few tries; a long reader (an export)
+ * makes it give up after a second, leaving the WAL to a later delivery.
+ * It is killed if still there after WAL_EMPTIER_SECONDS (it holds the
+ * lock that keeps a second one from starting). */
+#define WAL_TRIES 200
+#define WAL_RETRY_US 5000
+#define WAL_EMPTIER_SECONDS 30
 
 static const char SQL_NEXT_NUMBER[] =
   "INSERT INTO counter (year, last) VALUES (:year, 1) "
@@ -290,6 +307,17 @@ store_vfs_register (gpointer unused)
   return GINT_TO_POINTER (sqlite3_vfs_register (&store_vfs, 0) == SQLITE_OK);
 }
 
+/* The VFS to open the database with: ours, or SQLite's default should
+ * ours not register. */
+static const char *
+store_vfs_name (void)
+{
+  static GOnce vfs_once = G_ONCE_INIT;
+
+  return GPOINTER_TO_INT (g_once (&vfs_once, store_vfs_register, NULL))
+         ? "madoguchi" : NULL;
+}
+
 static void
 finalize_statement (gpointer stmt)
 {
@@ -302,16 +330,12 @@ store_open (const char *path, int busy_timeout, GError **error)
   g_autoptr (Store) store = g_new0 (Store, 1);
   int rc;
 
-  static GOnce vfs_once = G_ONCE_INIT;
-  gboolean own_vfs = GPOINTER_TO_INT (g_once (&vfs_once, store_vfs_register,
-                                              NULL));
-
   store->path = g_strdup (path);
   store->cached = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          finalize_statement);
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                        | SQLITE_OPEN_NOFOLLOW, own_vfs ? "madoguchi" : NULL);
+                        | SQLITE_OPEN_NOFOLLOW, store_vfs_name ());
   if (rc != SQLITE_OK)
     {
       store_db_error (error, store->db, rc, path);
@@ -331,18 +355,104 @@ store_open (const char *path, int busy_timeout, GError **error)
   return g_steal_pointer (&store);
 }
 
-/* Empties the WAL once it has grown; see the top of the file. */
-static void
-truncate_wal (Store *store)
+/* Whether the WAL has grown past the size it is emptied at. */
+static gboolean
+wal_due (const char *path)
 {
-  g_autofree char *wal = g_strconcat (store->path, "-wal", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   GStatBuf st;
 
-  if (g_stat (wal, &st) != 0 || st.st_size < WAL_TRUNCATE_BYTES)
-    return;
-  sqlite3_busy_timeout (store->db, 0);
-  sqlite3_wal_checkpoint_v2 (store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                             NULL, NULL);
+  return g_stat (wal, &st) == 0 && st.st_size >= WAL_TRUNCATE_BYTES;
+}
+
+/* Empties the WAL if no other connection is using it, else gives up at
+ * once (SQLITE_BUSY): it never waits for another connection. */
+static int
+truncate_wal (sqlite3 *db)
+{
+  sqlite3_busy_timeout (db, 0);
+  return sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                    NULL, NULL);
+}
+
+/* Opens path on a connection of its own and empties its WAL, making up
+ * to tries attempts WAL_RETRY_US apart while others use it. */
+static void
+truncate_wal_at (const char *path, guint tries)
+{
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE
+                       | SQLITE_OPEN_NOFOLLOW, store_vfs_name ()) == SQLITE_OK)
+    {
+      sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+      /* A connection knows of the WAL only once it has read. */
+      sqlite3_exec (db, "PRAGMA user_version", NULL, NULL, NULL);
+      for (guint i = 1; truncate_wal (db) == SQLITE_BUSY && i < tries; i++)
+        g_usleep (WAL_RETRY_US);
+    }
+  sqlite3_close_v2 (db);
+}
+
+/*
+ * Forks a process detached from ours: in a session of its own, holding
+ * no descriptor of ours but keep (standard input, output and error are
+ * /dev/null), so that an MTA reading our output or signalling our
+ * process group does not wait for it or stop it; killed by SIGALRM
+ * after WAL_EMPTIER_SECONDS.  Our process is about to exit and does not
+ * wait for it: init adopts it and reaps it.  Returns 1 in the detached
+ * process, 0 in ours, -1 if it could not be made.
+ */
+static int
+fork_detached (int keep)
+{
+  pid_t pid = fork ();
+  int null;
+
+  if (pid < 0)
+    return -1;
+  if (pid > 0)
+    return 0;
+  setsid ();
+  signal (SIGALRM, SIG_DFL);   /* not the deliver watchdog's handler */
+  alarm (WAL_EMPTIER_SECONDS);
+  null = open ("/dev/null", O_RDWR);
+  if (null < 0 || dup2 (null, STDIN_FILENO) < 0
+      || dup2 (null, STDOUT_FILENO) < 0 || dup2 (null, STDERR_FILENO) < 0)
+    _exit (0);
+  if (keep > STDERR_FILENO + 1)
+    close_range (STDERR_FILENO + 1, keep - 1, 0);
+  close_range (MAX (keep, STDERR_FILENO) + 1, ~0U, 0);
+  return 1;
+}
+
+/*
+ * A descriptor of the database at path holding the lock of its one
+ * detached WAL emptier, or -1 when another process holds it (or the file
+ * cannot be opened).  flock(2): SQLite's fcntl(2) locks do not see it.
+ * But closing any descriptor of the file drops every fcntl lock the
+ * process holds on it: it is closed only when no connection is open.
+ */
+static int
+lock_wal_emptier (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+store_free (Store *store)
+{
+  g_hash_table_destroy (store->cached);
+  sqlite3_close_v2 (store->db);
+  g_free (store->path);
+  g_free (store);
 }
 
 void
@@ -350,11 +460,37 @@ store_close (Store *store)
 {
   if (store == NULL)
     return;
-  truncate_wal (store);
-  g_hash_table_destroy (store->cached);
-  sqlite3_close_v2 (store->db);
-  g_free (store->path);
-  g_free (store);
+  if (wal_due (store->path))
+    truncate_wal (store->db);
+  store_free (store);
+}
+
+void
+store_close_detached (Store *store)
+{
+  g_autofree char *path = NULL;
+  int lock;
+
+  if (store == NULL)
+    return;
+  if (wal_due (store->path))
+    path = g_strdup (store->path);
+  /* Closed first: a connection must not be used across fork(). */
+  store_free (store);
+  if (path == NULL || (lock = lock_wal_emptier (path)) < 0)
+    return;   /* not due, or another process is emptying it */
+  switch (fork_detached (lock))
+    {
+    case 1:   /* the lock is held until this process exits */
+      truncate_wal_at (path, WAL_TRIES);
+      _exit (0);
+    case -1:
+      truncate_wal_at (path, 1);   /* not detached: never waiting */
+      break;
+    default:
+      break;
+    }
+  close (lock);
 }
 
 /* The ticket number a duplicate of this message was filed under. */

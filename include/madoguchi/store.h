@@ -34,6 +34,9 @@ typedef struct Store Store;
  */
 Store *store_open (const char *path, int busy_timeout, GError **error);
 void store_close (Store *store);
+/* As store_close, but a WAL due to be emptied is emptied by a detached
+ * process: for a delivery, whose MTA waits for it to exit. */
+void store_close_detached (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
 /*

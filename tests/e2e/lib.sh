@@ -73,9 +73,16 @@ count_tickets() {
   "$MADOGUCHI" list --all --json | grep -o '"number":' | wc -l | tr -d ' '
 }
 
+# sqlite DB SQL...: the sqlite3 CLI, waiting as madoguchi's commands do
+# while another process holds a lock (a delivery, or the detached process
+# emptying the WAL after one) instead of failing at once.
+sqlite() {
+  sqlite3 -cmd ".timeout 10000" "$@"
+}
+
 # sql QUERY: run a query on the test database (sqlite3 CLI).
 sql() {
-  sqlite3 "$MADOGUCHI_HOME/madoguchi.db" "$1"
+  sqlite "$MADOGUCHI_HOME/madoguchi.db" "$1"
 }
 
 # files_in DIR: the number of files in DIR.

@@ -92,6 +92,21 @@ contains "$(sql "SELECT flags FROM message WHERE subject LIKE '%broken MIME%'")"
 is $? 1 "show of an unknown ticket exits 1"
 contains "$(cat "$TEST_HOME/err")" "no ticket 1999-000999" "and says which"
 
+# The WAL past a megabyte is emptied by a process the delivery leaves
+# behind, detached: the MTA reading the delivery's output sees it end
+# with the delivery, and soon after the WAL is empty.
+{ sed '/^$/q' "$TEST_DATA_DIR/plain-english.eml" | sed 's/^Message-ID: .*/Message-ID: <wal@example.net>/'
+  i=0; while [ $i -lt 20000 ]; do
+    echo "Jun 20 22:17:07 db3 sshd[53011]: Connection closed by 192.0.2.1 port 22"
+    i=$((i + 1)); done; } > "$TEST_HOME/wal.eml"
+out=$("$MADOGUCHI" deliver < "$TEST_HOME/wal.eml" 2>&1)
+is "$?:$out" "0:" "a delivery that fills the WAL exits 0, its output closed"
+wal_empty() { [ "$(stat -c %s "$MADOGUCHI_HOME/madoguchi.db-wal" 2>/dev/null)" = 0 ]; }
+wait_until 10 wal_empty
+ok $? "and the WAL is emptied after it"
+is "$(sql "SELECT COUNT(*) FROM message WHERE message_id = 'wal@example.net'")" 1 \
+  "with the message filed"
+
 # Files are private.
 is "$(stat -c %a "$MADOGUCHI_HOME/madoguchi.db")" 600 "the database is mode 0600"
 is "$(stat -c %a "$MADOGUCHI_HOME/spool/new")" 700 "the spool is mode 0700"

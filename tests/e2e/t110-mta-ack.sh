@@ -426,7 +426,7 @@ have_sqlite=
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=1
 # sql QUERY: as the delivery user, on the main database.
 sql() {
-  as_user sqlite3 "$MADOGUCHI_HOME/madoguchi.db" "$1"
+  as_user sqlite3 -cmd ".timeout 10000" "$MADOGUCHI_HOME/madoguchi.db" "$1"
 }
 
 # resync: the counters from what really happened, so that one failed

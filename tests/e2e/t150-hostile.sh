@@ -65,7 +65,7 @@ expect_flags() {
 
 # db QUERY: a query on the current case's database.
 db() {
-  sqlite3 "$MADOGUCHI_HOME/madoguchi.db" "$1" 2>&1
+  sqlite "$MADOGUCHI_HOME/madoguchi.db" "$1" 2>&1
 }
 
 run_case() {

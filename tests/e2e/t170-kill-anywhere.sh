@@ -152,7 +152,7 @@ setup_in_store_file() {
 
 # rows: how many times the message is filed, in $home.
 rows() {
-  sqlite3 "$home/madoguchi.db" \
+  sqlite "$home/madoguchi.db" \
     "SELECT COUNT(*) FROM message WHERE message_id = 'k-kill@example.net'"
 }
 in_spool() {
@@ -207,10 +207,10 @@ kill_at() {
   # The MTA retries: the delivery was killed, it did not exit 0.
   MADOGUCHI_HOME="$home" "$MADOGUCHI" deliver < "$MSG"
   is $? 0 "$name: the MTA's retry exits 0"
-  is "$(rows) $(sqlite3 "$home/madoguchi.db" "SELECT COUNT(*) FROM ticket")" \
+  is "$(rows) $(sqlite "$home/madoguchi.db" "SELECT COUNT(*) FROM ticket")" \
     "1 2" "$name: after the retry, filed exactly once (one ticket for it)"
-  is "$(sqlite3 "$home/madoguchi.db" "PRAGMA integrity_check" 2>&1; \
-        sqlite3 "$home/madoguchi.db" \
+  is "$(sqlite "$home/madoguchi.db" "PRAGMA integrity_check" 2>&1; \
+        sqlite "$home/madoguchi.db" \
           "INSERT INTO message_fts (message_fts) VALUES ('integrity-check')" 2>&1)" \
     ok "$name: the database and its full-text index are intact"
 }

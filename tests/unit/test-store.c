@@ -2,11 +2,14 @@
  * test-store.c - the SQLite store: schema, numbering, filing, dedup,
  * lookups, and the raw bytes kept verbatim.
  */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "madoguchi/store.h"
 
@@ -243,6 +246,8 @@ count_rows (const char *path, const char *sql)
   int n;
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  /* A detached process emptying the WAL may still hold a lock. */
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==,
                    SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -470,6 +475,79 @@ test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
   g_string_free (raw, TRUE);
 }
 
+/* A delivery leaves emptying the WAL to a detached process
+ * (store_close_detached returns without waiting for it): soon after,
+ * the WAL is empty and every ticket is in the database.  A WAL not yet
+ * due is left alone. */
+static void
+test_wal_truncated_detached (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
+                               "Message-ID: <detached@x>\n\n");
+  gint64 before;
+
+  while (raw->len < 1300 * 1024)
+    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
+                     "closed by 192.0.2.1 port 22 [preauth]\n");
+  file_raw (f, raw->str, raw->len, 1700000000);
+  g_clear_pointer (&f->store, store_close_detached);
+  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)   /* 10 s at most */
+    g_usleep (10000);
+  g_assert_cmpint (wal_size (f), ==, 0);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   1);
+
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *small = report (2);
+
+    file_raw (f, small, strlen (small), 1700000002);
+  }
+  before = wal_size (f);
+  g_assert_cmpint (before, >, 0);
+  g_clear_pointer (&f->store, store_close_detached);
+  g_assert_cmpint (wal_size (f), ==, before);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   2);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_string_free (raw, TRUE);
+}
+
+/* One detached process empties the WAL at a time: while one holds its
+ * lock (flock on the database file) a close starts none, and the WAL
+ * stays until a close after the lock is gone. */
+static void
+test_wal_one_emptier (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
+                               "Message-ID: <one@x>\n\n");
+  int lock = open (f->path, O_RDONLY);
+
+  while (raw->len < 1300 * 1024)
+    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
+                     "closed by 192.0.2.1 port 22 [preauth]\n");
+  file_raw (f, raw->str, raw->len, 1700000000);
+  g_assert_cmpint (flock (lock, LOCK_EX), ==, 0);
+  g_clear_pointer (&f->store, store_close_detached);
+  g_usleep (200000);   /* time enough for one to have done it */
+  g_assert_cmpint (wal_size (f), >, 1024 * 1024);
+  close (lock);   /* no connection of this process is open */
+
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&f->store, store_close_detached);
+  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)   /* 10 s at most */
+    g_usleep (10000);
+  g_assert_cmpint (wal_size (f), ==, 0);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_string_free (raw, TRUE);
+}
+
 typedef struct {
   const char *input;
   const char *canonical;
@@ -545,6 +623,8 @@ main (int argc, char **argv)
   ADD ("/store/migrate-from-1", test_migrate_from_1);
   ADD ("/store/wal-kept-then-truncated", test_wal_kept_then_truncated);
   ADD ("/store/wal-truncate-never-waits", test_wal_truncate_never_waits);
+  ADD ("/store/wal-truncated-detached", test_wal_truncated_detached);
+  ADD ("/store/wal-one-emptier", test_wal_one_emptier);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
