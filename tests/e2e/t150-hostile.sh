@@ -213,7 +213,7 @@ for c in $(hostile_cases); do
   # generated inputs are not needed once checked (KEEP_TEST_HOME keeps
   # them for a look).
   if [ -z "${KEEP_TEST_HOME:-}" ] && [ -n "$c" ] && [ -d "$TEST_HOME/cases/$c" ]; then
-    rm -rf "${TEST_HOME:?}/cases/${c:?}"
+    remove_home "${TEST_HOME:?}/cases/${c:?}"
   fi
 done
 

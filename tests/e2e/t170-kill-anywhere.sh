@@ -166,7 +166,7 @@ in_spool() {
 kill_at() {
   name=$1
   home="$TEST_HOME/k-$name"
-  rm -rf "$home"
+  remove_home "$home"
   cp -a "$TEMPLATE" "$home"
   out="$TEST_HOME/k-$name.out"
   gdb_deliver "$home" "$TEST_HOME/setup" "$out"
@@ -289,7 +289,7 @@ fi
 # its entry in spool/new/ (empty if it is not there).
 spooled_then_killed() {
   home="$TEST_HOME/k-$1"
-  rm -rf "$home"
+  remove_home "$home"
   cp -a "$TEMPLATE" "$home"
   printf 'break message_parse_raw\n' > "$TEST_HOME/setup"
   gdb_deliver "$home" "$TEST_HOME/setup" "$TEST_HOME/k-$1.out"
@@ -326,7 +326,7 @@ fi
 # A message that cannot be filed stays in spool/new/, and deliver exits 0
 # only after syncing spool/new/: then it survives a power cut.
 home="$TEST_HOME/k-unfiled"
-rm -rf "$home"
+remove_home "$home"
 cp -a "$TEMPLATE" "$home"
 mv "$home/madoguchi.db" "$home/db.saved"
 mkdir "$home/madoguchi.db"
