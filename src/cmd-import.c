@@ -270,7 +270,8 @@ show_progress (const Tally *t, guint done, guint total)
   fflush (stderr);
 }
 
-static void
+/* Counts the result and reports a failure; returns ok. */
+static gboolean
 count_result (Tally *t, gboolean ok, const IntakeResult *r, const char *id,
               const GError *error)
 {
@@ -283,6 +284,7 @@ count_result (Tally *t, gboolean ok, const IntakeResult *r, const char *id,
     t->duplicates++;
   else
     t->filed++;
+  return ok;
 }
 
 /* Commits the batch with the source's progress, and opens the next. */
@@ -318,6 +320,11 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
                           : -1;
   guint next = start > 0 ? (guint) start : 0;
   guint stored = next;
+  /* The messages filed before the first that failed: what is recorded
+   * as done, so that the import run again tries that one again (those
+   * after it that were filed are then found already filed). */
+  guint done = next;
+  gboolean failed = FALSE;
 
   if (start < 0 || !store_batch_begin (intake->store, error))
     return FALSE;
@@ -332,22 +339,25 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
         submit (pool, messages, path, next);
       ready = wait_prepared (pipe, stored);
       if (ready->prepared == NULL)
-        count_result (t, FALSE, &r, ready->id, ready->error);
+        failed |= !count_result (t, FALSE, &r, ready->id, ready->error);
       else
-        count_result (t, intake_store (intake, ready->prepared, &r, &local),
-                      &r, ready->id, local);
+        failed |= !count_result (t, intake_store (intake, ready->prepared,
+                                                  &r, &local),
+                                 &r, ready->id, local);
       intake_result_clear (&r);
       ready_free (ready);
       stored++;
+      if (!failed)
+        done = stored;
       if (stored % IMPORT_BATCH == 0)
         {
-          if (!checkpoint (intake->store, source, stored, TRUE, error))
+          if (!checkpoint (intake->store, source, done, TRUE, error))
             return FALSE;
           show_progress (t, stored, messages->len);
         }
     }
   show_progress (t, stored, messages->len);
-  return checkpoint (intake->store, source, stored, FALSE, error);
+  return checkpoint (intake->store, source, done, FALSE, error);
 }
 
 static void

@@ -89,4 +89,37 @@ is "$(sql "SELECT count(*) FROM outbox")" "$((acks_before + 1))" \
 "$MADOGUCHI" import "$TEST_HOME/missing" > /dev/null 2>&1
 ok $([ $? -ne 0 ]; echo $?) "a source that does not exist is an error"
 
+# A message that cannot be read is reported and counted failed (exit
+# 75), and the import's recorded progress stops before it: run again
+# once it can be read, it is filed, and what followed it is recognised.
+# Root works as the data directory's owner (nobody here), who cannot
+# read a file of mode 000.
+if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
+  chmod 0711 "$TEST_HOME"
+  home=$TEST_HOME/nobody
+  mkdir -p "$home"
+  chown nobody "$home"
+  um=$TEST_HOME/unreadable
+  mkdir -p "$um/cur" "$um/new" "$um/tmp"
+  report ur1 "readable one" 51 > "$um/cur/1.host"
+  report ur2 "unreadable for a while" 52 > "$um/cur/2.host"
+  report ur3 "readable three" 53 > "$um/cur/3.host"
+  chmod -R a+rX "$um"
+  chmod 000 "$um/cur/2.host"
+  out=$(MADOGUCHI_HOME=$home "$MADOGUCHI" import "$um" 2>&1)
+  is $? 75 "an import with a message it cannot read exits 75"
+  contains "$out" "2 filed, 0 already filed, 1 failed, 0 skipped" \
+    "the others are filed"
+  contains "$out" "$um/cur/2.host" "the unreadable file is named"
+  chmod 644 "$um/cur/2.host"
+  out=$(MADOGUCHI_HOME=$home "$MADOGUCHI" import "$um" 2>&1)
+  is $? 0 "run again once it can be read, it exits 0"
+  contains "$out" "1 filed, 1 already filed, 0 failed, 1 skipped" \
+    "the failed message is filed, the one after it recognised"
+  is "$(MADOGUCHI_HOME=$home "$MADOGUCHI" list --all --json | grep -o '"number":' | wc -l | tr -d ' ')" \
+    3 "a ticket each"
+else
+  ok 0 "an unreadable message # SKIP needs root and a nobody user"
+fi
+
 done_testing
