@@ -386,6 +386,31 @@ wal_size (Fixture *f)
 }
 
 
+/* Files a report of a 1.3 MB log: the WAL passes the megabyte at which
+ * it is emptied. */
+static void
+file_long_log (Fixture *f, const char *message_id)
+{
+  g_autoptr (GString) raw = g_string_new (NULL);
+
+  g_string_printf (raw, "From: r@example.net\nSubject: long log\n"
+                   "Message-ID: <%s>\n\n", message_id);
+  while (raw->len < 1300 * 1024)
+    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
+                     "closed by 192.0.2.1 port 22 [preauth]\n");
+  file_raw (f, raw->str, raw->len, 1700000000);
+}
+
+/* Waits for a detached process to empty the WAL: its size, 0 unless ten
+ * seconds were not enough. */
+static gint64
+wal_size_once_emptied (Fixture *f)
+{
+  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)
+    g_usleep (10000);
+  return wal_size (f);
+}
+
 /* Each delivery is a process: closing keeps the WAL (no checkpoint, no
  * unlink) and a close that finds it grown past a megabyte empties it.
  * Whatever the WAL holds is the database's: another connection sees
@@ -443,18 +468,13 @@ static void
 test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
-                               "Message-ID: <long@x>\n\n");
   sqlite3 *reader = NULL;
   sqlite3_stmt *stmt = NULL;
 
   store_close (f->store);
   f->store = store_open (f->path, 3600 * 1000, &error);   /* an hour */
   g_assert_no_error (error);
-  while (raw->len < 1300 * 1024)
-    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
-                     "closed by 192.0.2.1 port 22 [preauth]\n");
-  file_raw (f, raw->str, raw->len, 1700000000);
+  file_long_log (f, "long@x");
   g_assert_cmpint (sqlite3_open (f->path, &reader), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (reader, "BEGIN", NULL, NULL, NULL), ==,
                    SQLITE_OK);
@@ -472,7 +492,6 @@ test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
   sqlite3_close (reader);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
-  g_string_free (raw, TRUE);
 }
 
 /* A delivery leaves emptying the WAL to a detached process
@@ -483,18 +502,11 @@ static void
 test_wal_truncated_detached (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
-                               "Message-ID: <detached@x>\n\n");
   gint64 before;
 
-  while (raw->len < 1300 * 1024)
-    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
-                     "closed by 192.0.2.1 port 22 [preauth]\n");
-  file_raw (f, raw->str, raw->len, 1700000000);
+  file_long_log (f, "detached@x");
   g_clear_pointer (&f->store, store_close_detached);
-  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)   /* 10 s at most */
-    g_usleep (10000);
-  g_assert_cmpint (wal_size (f), ==, 0);
+  g_assert_cmpint (wal_size_once_emptied (f), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
                    1);
 
@@ -513,7 +525,6 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
                    2);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
-  g_string_free (raw, TRUE);
 }
 
 /* One detached process empties the WAL at a time: while one holds its
@@ -523,14 +534,9 @@ static void
 test_wal_one_emptier (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  GString *raw = g_string_new ("From: r@example.net\nSubject: long log\n"
-                               "Message-ID: <one@x>\n\n");
   int lock = open (f->path, O_RDONLY);
 
-  while (raw->len < 1300 * 1024)
-    g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
-                     "closed by 192.0.2.1 port 22 [preauth]\n");
-  file_raw (f, raw->str, raw->len, 1700000000);
+  file_long_log (f, "one@x");
   g_assert_cmpint (flock (lock, LOCK_EX), ==, 0);
   g_clear_pointer (&f->store, store_close_detached);
   g_usleep (200000);   /* time enough for one to have done it */
@@ -540,12 +546,9 @@ test_wal_one_emptier (Fixture *f, gconstpointer data)
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
   g_clear_pointer (&f->store, store_close_detached);
-  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)   /* 10 s at most */
-    g_usleep (10000);
-  g_assert_cmpint (wal_size (f), ==, 0);
+  g_assert_cmpint (wal_size_once_emptied (f), ==, 0);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
-  g_string_free (raw, TRUE);
 }
 
 typedef struct {
