@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -375,6 +376,23 @@ truncate_wal (sqlite3 *db)
                                     NULL, NULL);
 }
 
+/* truncate_wal on a connection that has not read yet: it knows of the
+ * WAL only once it has, and the read itself may find the database busy
+ * (another process rebuilding the WAL's index). */
+static int
+truncate_wal_fresh (sqlite3 *db)
+{
+  int log = -1;
+  int rc;
+
+  sqlite3_busy_timeout (db, 0);
+  rc = sqlite3_exec (db, "PRAGMA user_version", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                    &log, NULL);
+  return rc == SQLITE_OK && log < 0 ? SQLITE_BUSY : rc;
+}
+
 /* Opens path on a connection of its own and empties its WAL, making up
  * to tries attempts WAL_RETRY_US apart while others use it. */
 static void
@@ -383,15 +401,27 @@ truncate_wal_at (const char *path, guint tries)
   sqlite3 *db = NULL;
 
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE
-                       | SQLITE_OPEN_NOFOLLOW, store_vfs_name ()) == SQLITE_OK)
-    {
-      sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-      /* A connection knows of the WAL only once it has read. */
-      sqlite3_exec (db, "PRAGMA user_version", NULL, NULL, NULL);
-      for (guint i = 1; truncate_wal (db) == SQLITE_BUSY && i < tries; i++)
-        g_usleep (WAL_RETRY_US);
-    }
-  sqlite3_close_v2 (db);
+                       | SQLITE_OPEN_NOFOLLOW, store_vfs_name ()) == SQLITE_OK
+      && sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+                            NULL) == SQLITE_OK)
+    for (guint i = 1; truncate_wal_fresh (db) == SQLITE_BUSY && i < tries;
+         i++)
+      g_usleep (WAL_RETRY_US);
+  sqlite3_close (db);
+}
+
+/* Points standard input, output and error at /dev/null and closes every
+ * other descriptor but keep (> 2); whether all went well. */
+static gboolean
+keep_only (int keep)
+{
+  int null = open ("/dev/null", O_RDWR);
+
+  return null >= 0 && dup2 (null, STDIN_FILENO) >= 0
+         && dup2 (null, STDOUT_FILENO) >= 0 && dup2 (null, STDERR_FILENO) >= 0
+         && (keep == STDERR_FILENO + 1
+             || close_range (STDERR_FILENO + 1, keep - 1, 0) == 0)
+         && close_range (keep + 1, ~0U, 0) == 0;
 }
 
 /*
@@ -400,44 +430,45 @@ truncate_wal_at (const char *path, guint tries)
  * /dev/null), so that an MTA reading our output or signalling our
  * process group does not wait for it or stop it; killed by SIGALRM
  * after WAL_EMPTIER_SECONDS.  Our process is about to exit and does not
- * wait for it: init adopts it and reaps it.  Returns 1 in the detached
- * process, 0 in ours, -1 if it could not be made.
+ * wait for it: init adopts it and reaps it.  It must not log: syslog's
+ * descriptor is closed.  Returns 1 in the detached process, 0 in ours,
+ * -1 if it could not be made.
  */
 static int
 fork_detached (int keep)
 {
   pid_t pid = fork ();
-  int null;
+  sigset_t alarm_set;
 
-  if (pid < 0)
-    return -1;
-  if (pid > 0)
-    return 0;
-  setsid ();
-  signal (SIGALRM, SIG_DFL);   /* not the deliver watchdog's handler */
+  if (pid != 0)
+    return pid > 0 ? 0 : -1;
+  closelog ();   /* glibc's, opened by log.c: not closed behind its back */
+  sigemptyset (&alarm_set);
+  sigaddset (&alarm_set, SIGALRM);
+  if (setsid () < 0 || !keep_only (keep)
+      || signal (SIGALRM, SIG_DFL) == SIG_ERR   /* not deliver's watchdog */
+      || sigprocmask (SIG_UNBLOCK, &alarm_set, NULL) != 0)
+    _exit (1);
   alarm (WAL_EMPTIER_SECONDS);
-  null = open ("/dev/null", O_RDWR);
-  if (null < 0 || dup2 (null, STDIN_FILENO) < 0
-      || dup2 (null, STDOUT_FILENO) < 0 || dup2 (null, STDERR_FILENO) < 0)
-    _exit (0);
-  if (keep > STDERR_FILENO + 1)
-    close_range (STDERR_FILENO + 1, keep - 1, 0);
-  close_range (MAX (keep, STDERR_FILENO) + 1, ~0U, 0);
   return 1;
 }
 
 /*
- * A descriptor of the database at path holding the lock of its one
- * detached WAL emptier, or -1 when another process holds it (or the file
- * cannot be opened).  flock(2): SQLite's fcntl(2) locks do not see it.
- * But closing any descriptor of the file drops every fcntl lock the
- * process holds on it: it is closed only when no connection is open.
+ * A descriptor (> 2) of the database at path holding the lock of its
+ * one detached WAL emptier, or -1 when another process holds it (or the
+ * file cannot be opened).  flock(2): SQLite's fcntl(2) locks do not see
+ * it.  But closing any descriptor of the file drops every fcntl lock
+ * the process holds on it: it is closed only when no connection is open.
  */
 static int
 lock_wal_emptier (const char *path)
 {
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int opened = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = opened >= 0 ? fcntl (opened, F_DUPFD_CLOEXEC,
+                                STDERR_FILENO + 1) : -1;
 
+  if (opened >= 0)
+    close (opened);
   if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
     {
       close (fd);
@@ -446,13 +477,20 @@ lock_wal_emptier (const char *path)
   return fd;
 }
 
-static void
+/* Frees the store; whether its connection is closed for good (a
+ * statement someone still holds keeps it open until finalized). */
+static gboolean
 store_free (Store *store)
 {
+  gboolean closed;
+
   g_hash_table_destroy (store->cached);
-  sqlite3_close_v2 (store->db);
+  closed = sqlite3_close (store->db) == SQLITE_OK;
+  if (!closed)
+    sqlite3_close_v2 (store->db);
   g_free (store->path);
   g_free (store);
+  return closed;
 }
 
 void
@@ -465,20 +503,15 @@ store_close (Store *store)
   store_free (store);
 }
 
-void
-store_close_detached (Store *store)
+/* In a detached process, empties the WAL of path unless another such
+ * process is at it; see the top of the file. */
+static void
+empty_wal_detached (const char *path)
 {
-  g_autofree char *path = NULL;
-  int lock;
+  int lock = lock_wal_emptier (path);
 
-  if (store == NULL)
+  if (lock < 0)
     return;
-  if (wal_due (store->path))
-    path = g_strdup (store->path);
-  /* Closed first: a connection must not be used across fork(). */
-  store_free (store);
-  if (path == NULL || (lock = lock_wal_emptier (path)) < 0)
-    return;   /* not due, or another process is emptying it */
   switch (fork_detached (lock))
     {
     case 1:   /* the lock is held until this process exits */
@@ -491,6 +524,21 @@ store_close_detached (Store *store)
       break;
     }
   close (lock);
+}
+
+void
+store_close_detached (Store *store)
+{
+  g_autofree char *path = NULL;
+
+  if (store == NULL)
+    return;
+  if (wal_due (store->path))
+    path = g_strdup (store->path);
+  /* A connection must not be open across fork(): not even one a
+   * forgotten statement keeps alive. */
+  if (store_free (store) && path != NULL)
+    empty_wal_detached (path);
 }
 
 /* The ticket number a duplicate of this message was filed under. */

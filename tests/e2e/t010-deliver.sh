@@ -93,17 +93,30 @@ is $? 1 "show of an unknown ticket exits 1"
 contains "$(cat "$TEST_HOME/err")" "no ticket 1999-000999" "and says which"
 
 # The WAL past a megabyte is emptied by a process the delivery leaves
-# behind, detached: the MTA reading the delivery's output sees it end
-# with the delivery, and soon after the WAL is empty.
+# behind, detached: the delivery returns, its output closed, while that
+# process still works (a reader holding its snapshot makes it try
+# again), and once the reader is gone the WAL is empty.
 { sed '/^$/q' "$TEST_DATA_DIR/plain-english.eml" | sed 's/^Message-ID: .*/Message-ID: <wal@example.net>/'
   i=0; while [ $i -lt 20000 ]; do
     echo "Jun 20 22:17:07 db3 sshd[53011]: Connection closed by 192.0.2.1 port 22"
     i=$((i + 1)); done; } > "$TEST_HOME/wal.eml"
+mkfifo "$TEST_HOME/reader.in"
+sqlite3 "$MADOGUCHI_HOME/madoguchi.db" < "$TEST_HOME/reader.in" > /dev/null &
+reader=$!
+exec 9> "$TEST_HOME/reader.in"
+printf 'BEGIN;\nSELECT count(*) FROM ticket;\n.shell touch %s\n' \
+  "$TEST_HOME/reading" >&9
+wait_until 10 test -e "$TEST_HOME/reading"
+ok $? "a reader holds its snapshot"
 out=$("$MADOGUCHI" deliver < "$TEST_HOME/wal.eml" 2>&1)
 is "$?:$out" "0:" "a delivery that fills the WAL exits 0, its output closed"
+flock -n "$MADOGUCHI_HOME/madoguchi.db" true
+ok $([ $? -ne 0 ]; echo $?) "while the process emptying the WAL still runs"
+exec 9>&-
+wait "$reader"
 wal_empty() { [ "$(stat -c %s "$MADOGUCHI_HOME/madoguchi.db-wal" 2>/dev/null)" = 0 ]; }
 wait_until 10 wal_empty
-ok $? "and the WAL is emptied after it"
+ok $? "once the reader is gone, it empties the WAL"
 is "$(sql "SELECT COUNT(*) FROM message WHERE message_id = 'wal@example.net'")" 1 \
   "with the message filed"
 

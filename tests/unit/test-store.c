@@ -2,12 +2,14 @@
  * test-store.c - the SQLite store: schema, numbering, filing, dedup,
  * lookups, and the raw bytes kept verbatim.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,14 +403,25 @@ file_long_log (Fixture *f, const char *message_id)
   file_raw (f, raw->str, raw->len, 1700000000);
 }
 
-/* Waits for a detached process to empty the WAL: its size, 0 unless ten
- * seconds were not enough. */
-static gint64
-wal_size_once_emptied (Fixture *f)
+/* Waits for the process store_close_detached started (a child of the
+ * test's, which no longer exits): it must exit 0, having emptied the
+ * WAL; an AddressSanitizer report of its own would make it exit 1. */
+static void
+wait_emptier (Fixture *f)
 {
-  for (int i = 0; i < 1000 && wal_size (f) != 0; i++)
-    g_usleep (10000);
-  return wal_size (f);
+  int status = -1;
+
+  g_assert_cmpint (waitpid (-1, &status, 0), >, 0);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_cmpint (wal_size (f), ==, 0);
+}
+
+/* Whether store_close_detached started no process. */
+static gboolean
+no_emptier (void)
+{
+  return waitpid (-1, NULL, WNOHANG) == -1 && errno == ECHILD;
 }
 
 /* Each delivery is a process: closing keeps the WAL (no checkpoint, no
@@ -494,10 +507,10 @@ test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
-/* A delivery leaves emptying the WAL to a detached process
- * (store_close_detached returns without waiting for it): soon after,
- * the WAL is empty and every ticket is in the database.  A WAL not yet
- * due is left alone. */
+/* A delivery leaves emptying the WAL to a process it starts
+ * (store_close_detached returns without waiting for it), which empties
+ * it and exits 0; every ticket is in the database.  A WAL not yet due
+ * starts none. */
 static void
 test_wal_truncated_detached (Fixture *f, gconstpointer data)
 {
@@ -506,7 +519,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
 
   file_long_log (f, "detached@x");
   g_clear_pointer (&f->store, store_close_detached);
-  g_assert_cmpint (wal_size_once_emptied (f), ==, 0);
+  wait_emptier (f);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
                    1);
 
@@ -520,6 +533,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
   before = wal_size (f);
   g_assert_cmpint (before, >, 0);
   g_clear_pointer (&f->store, store_close_detached);
+  g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), ==, before);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
                    2);
@@ -528,8 +542,8 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
 }
 
 /* One detached process empties the WAL at a time: while one holds its
- * lock (flock on the database file) a close starts none, and the WAL
- * stays until a close after the lock is gone. */
+ * lock (flock on the database file) a close starts none and the WAL
+ * stays; a close after the lock is gone starts one. */
 static void
 test_wal_one_emptier (Fixture *f, gconstpointer data)
 {
@@ -539,14 +553,14 @@ test_wal_one_emptier (Fixture *f, gconstpointer data)
   file_long_log (f, "one@x");
   g_assert_cmpint (flock (lock, LOCK_EX), ==, 0);
   g_clear_pointer (&f->store, store_close_detached);
-  g_usleep (200000);   /* time enough for one to have done it */
+  g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), >, 1024 * 1024);
   close (lock);   /* no connection of this process is open */
 
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
   g_clear_pointer (&f->store, store_close_detached);
-  g_assert_cmpint (wal_size_once_emptied (f), ==, 0);
+  wait_emptier (f);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
 }
