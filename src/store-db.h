@@ -16,6 +16,8 @@ struct Store {
   char *path;
   gboolean batch;         /* inside store_batch_begin: savepoints only */
   GHashTable *cached;     /* SQL text -> its statement, see store_cached */
+  gint64 busy_timeout_us;
+  gint64 busy_since;
 };
 
 /* A statement of the connection's cache (store_cached): released, not

@@ -319,6 +319,28 @@ store_vfs_name (void)
          ? "madoguchi" : NULL;
 }
 
+/*
+ * The busy handler: sleeps that start at 100 us and double up to 4 ms,
+ * until busy_timeout has passed since the first.  SQLite's own (that of
+ * sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25 ms and on, while
+ * the locks deliveries wait for are held a few milliseconds: with two in
+ * flight they overslept (300 kit reports, four rounds: 79-84 msg/s
+ * against 72-76, p95 37-42 ms against 43-69).
+ */
+static int
+wait_while_busy (gpointer data, int count)
+{
+  Store *store = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (count == 0)
+    store->busy_since = now;
+  if (now - store->busy_since >= store->busy_timeout_us)
+    return 0;
+  g_usleep (MIN (100 << MIN (count, 6), 4000));
+  return 1;
+}
+
 static void
 finalize_statement (gpointer stmt)
 {
@@ -342,7 +364,8 @@ store_open (const char *path, int busy_timeout, GError **error)
       store_db_error (error, store->db, rc, path);
       return NULL;
     }
-  sqlite3_busy_timeout (store->db, busy_timeout);
+  store->busy_timeout_us = (gint64) busy_timeout * 1000;
+  sqlite3_busy_handler (store->db, wait_while_busy, store);
   sqlite3_extended_result_codes (store->db, 0);
   sqlite3_db_config (store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   if (!store_exec (store, "PRAGMA journal_mode = WAL", error)

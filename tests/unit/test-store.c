@@ -565,6 +565,57 @@ test_wal_one_emptier (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+static gpointer
+commit_later (gpointer db)
+{
+  g_usleep (50000);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  return NULL;
+}
+
+/* While another connection holds the write lock a filing waits: it goes
+ * on once the lock is released (here 50 ms later), and once busy_timeout
+ * has passed it gives up with STORE_ERROR_BUSY, not a hang. */
+static void
+test_busy_waits_then_gives_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = report (1);
+  g_autofree char *second = report (2);
+  g_autoptr (Message) m = message_parse (second, strlen (second), &limits);
+  g_autoptr (GBytes) bytes = g_bytes_new (second, strlen (second));
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
+  StoreDelivery d = {
+    .spool_id = "spool-id", .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp", .received = 1700000002,
+    .size = (gint64) strlen (second), .raw = in_memory, .message = m,
+    .who = "test",
+  };
+  StoreFiled filed = { 0 };
+  sqlite3 *other = NULL;
+  GThread *thread;
+
+  g_assert_cmpint (sqlite3_open (f->path, &other), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  thread = g_thread_new ("commit", commit_later, other);
+  file_raw (f, first, strlen (first), 1700000001);   /* busy_timeout 1 s */
+  g_thread_join (thread);
+
+  store_close (f->store);
+  f->store = store_open (f->path, 200, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  g_assert_false (store_file (f->store, &d, &filed, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_BUSY);
+  sqlite3_exec (other, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close (other);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
+                   1);
+}
+
 typedef struct {
   const char *input;
   const char *canonical;
@@ -642,6 +693,7 @@ main (int argc, char **argv)
   ADD ("/store/wal-truncate-never-waits", test_wal_truncate_never_waits);
   ADD ("/store/wal-truncated-detached", test_wal_truncated_detached);
   ADD ("/store/wal-one-emptier", test_wal_one_emptier);
+  ADD ("/store/busy-waits-then-gives-up", test_busy_waits_then_gives_up);
   ADD ("/store/duplicate", test_duplicate);
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
