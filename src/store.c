@@ -390,29 +390,29 @@ wal_due (const char *path)
 }
 
 /* Empties the WAL if no other connection is using it, else gives up at
- * once (SQLITE_BUSY): it never waits for another connection. */
+ * once (SQLITE_BUSY): it never waits for another connection.  *log (if
+ * log is not NULL) is the WAL's frames, -1 when the connection knows of
+ * no WAL. */
 static int
-truncate_wal (sqlite3 *db)
+truncate_wal (sqlite3 *db, int *log)
 {
   sqlite3_busy_timeout (db, 0);
   return sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                    NULL, NULL);
+                                    log, NULL);
 }
 
 /* truncate_wal on a connection that has not read yet: it knows of the
  * WAL only once it has, and the read itself may find the database busy
- * (another process rebuilding the WAL's index). */
+ * (another process rebuilding the WAL's index; a new connection has no
+ * busy handler, so the read fails at once). */
 static int
 truncate_wal_fresh (sqlite3 *db)
 {
   int log = -1;
-  int rc;
+  int rc = sqlite3_exec (db, "PRAGMA user_version", NULL, NULL, NULL);
 
-  sqlite3_busy_timeout (db, 0);
-  rc = sqlite3_exec (db, "PRAGMA user_version", NULL, NULL, NULL);
   if (rc == SQLITE_OK)
-    rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                    &log, NULL);
+    rc = truncate_wal (db, &log);
   return rc == SQLITE_OK && log < 0 ? SQLITE_BUSY : rc;
 }
 
@@ -522,7 +522,7 @@ store_close (Store *store)
   if (store == NULL)
     return;
   if (wal_due (store->path))
-    truncate_wal (store->db);
+    truncate_wal (store->db, NULL);
   store_free (store);
 }
 
