@@ -71,7 +71,7 @@ config() {
 # ($work/home, left for the caller to read); appends "seconds RSS-KB" to
 # $work/times; sets rc.
 deliver_once() {
-  bench_remove "${home:?}"
+  remove_home "${home:?}"
   MADOGUCHI_CONFIG=$work/$1.conf MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
   # shellcheck disable=SC2002 # on a pipe, as the MTA hands it over
   if cat "$2" | MADOGUCHI_CONFIG=$work/$1.conf MADOGUCHI_HOME=$home \
@@ -109,7 +109,7 @@ row() {
   rss=$(awk '$2 > m { m = $2 } END { printf "%.1f", m / 1024 }' "$work/times")
   printf '%-22s %6s  %-34s %7s %5s  %s\n' "$1" "$mb" "$secs" "$rss" "$rc" "$flags"
   [ "$rc" = 0 ] || sed 's/^/    /' "$work/err" | tail -n 3
-  bench_remove "${home:?}"
+  remove_home "${home:?}"
 }
 
 header() {

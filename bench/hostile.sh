@@ -16,7 +16,7 @@ MADOGUCHI=${MADOGUCHI:-$root/build/madoguchi}
 [ -x "$MADOGUCHI" ] || { echo "bench: $MADOGUCHI not built" >&2; exit 1; }
 BENCH_ALL=1   # every case, the 1 MB of unclosed encoded-words too
 . "$root/tests/e2e/hostile-lib.sh"
-. "$root/bench/lib.sh"   # bench_remove
+. "$root/tests/e2e/remove-home.sh"
 if [ "${1:-}" = --list ]; then
   hostile_cases
   exit 0
@@ -31,7 +31,7 @@ case $work in
   */madoguchi-bench.*) ;;
   *) echo "bench: bad scratch directory '$work'" >&2; exit 1 ;;
 esac
-trap 'bench_remove "$work"' EXIT
+trap 'remove_home "$work"' EXIT
 trap 'exit 130' INT TERM
 printf '[madoguchi]\n' > "$work/empty.conf"
 MADOGUCHI_CONFIG=$work/empty.conf
@@ -55,5 +55,5 @@ for c in "$@"; do
   [ "$status" = ok ] && [ "${tickets:-0}" != 1 ] && status=unfiled
   flags=$(hostile_flags "$work/$c")
   printf '%-26s | %9s | %11s | %-8s | %s\n' "$c" "$h_secs" "$h_rss" "$status" "${flags:--}"
-  bench_remove "${work:?}/${c:?}"
+  remove_home "${work:?}/${c:?}"
 done

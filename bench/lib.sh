@@ -16,19 +16,14 @@ bench_start() {
     exit 1
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
-  trap 'bench_remove "${work:?}"' EXIT
+  trap 'remove_home "${work:?}"' EXIT
   trap 'exit 130' INT TERM
   printf '[madoguchi]\n' > "$work/empty.conf"
   MADOGUCHI_CONFIG=$work/empty.conf
   export MADOGUCHI_CONFIG
 }
 
-# bench_remove DIR: rm -rf DIR, once no process a delivery left behind is
-# still emptying a WAL in it (it holds a flock on madoguchi.db, README).
-bench_remove() {
-  find "$1" -name madoguchi.db -exec flock {} true \; 2>/dev/null || :
-  rm -rf "$1"
-}
+. tests/e2e/remove-home.sh   # remove_home; every user is at the top
 
 # bench_title TEXT: the first line of a report: TEXT and the machine.
 bench_title() {

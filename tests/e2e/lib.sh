@@ -22,12 +22,7 @@ printf '[madoguchi]\n' > "$TEST_HOME/empty.conf"
 MADOGUCHI_CONFIG="$TEST_HOME/empty.conf"
 export MADOGUCHI_CONFIG
 
-# remove_home DIR: rm -rf DIR, once no process a delivery left behind is
-# still emptying a WAL in it (it holds a flock on madoguchi.db, README).
-remove_home() {
-  find "$1" -name madoguchi.db -exec flock {} true \; 2>/dev/null || :
-  rm -rf "$1"
-}
+. "$(dirname "$0")/remove-home.sh"   # remove_home
 
 cleanup() {
   if [ -z "${KEEP_TEST_HOME:-}" ]; then
