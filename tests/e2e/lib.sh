@@ -92,6 +92,14 @@ files_in() {
   find "$1" -type f 2>/dev/null | wc -l | tr -d ' '
 }
 
+# skip_all WHY: the test cannot run here (a prerequisite is missing).
+# Exit 77, which CTest reports as skipped (SKIP_RETURN_CODE), never 0:
+# a test that did nothing must not read as passed.
+skip_all() {
+  echo "1..0 # SKIP $1"
+  exit 77
+}
+
 done_testing() {
   echo "1..$test_count"
   [ "$test_failed" -eq 0 ]

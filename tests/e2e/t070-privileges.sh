@@ -5,8 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv > /dev/null; then
-  echo "1..0 # SKIP needs root and setpriv"
-  exit 0
+  skip_all "needs root and setpriv"
 fi
 chmod 0711 "$TEST_HOME"
 mkdir -p "$MADOGUCHI_HOME"

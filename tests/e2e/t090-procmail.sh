@@ -29,8 +29,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v procmail >/dev/null 2>&1; then
-  echo "1..0 # SKIP procmail is not installed"
-  exit 0
+  skip_all "procmail is not installed"
 fi
 
 export MADOGUCHI

@@ -29,14 +29,12 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "${FAILSHIM:-}" ] || [ ! -f "$FAILSHIM" ]; then
-  echo "1..0 # SKIP FAILSHIM is not set to the built failshim.so"
-  exit 0
+  skip_all "FAILSHIM is not set to the built failshim.so"
 fi
 # The shim's malloc bypasses a sanitizer's allocator, and a sanitizer
 # runtime refuses to come after a preloaded library.
 if ldd "$MADOGUCHI" 2>/dev/null | grep -q -e libasan -e libubsan; then
-  echo "1..0 # SKIP madoguchi is built with sanitizers"
-  exit 0
+  skip_all "madoguchi is built with sanitizers"
 fi
 
 CAP=${FAULT_CAP:-40}

@@ -18,8 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v gdb > /dev/null 2>&1; then
-  echo "1..0 # SKIP gdb is not installed"
-  exit 0
+  skip_all "gdb is not installed"
 fi
 unset DEBUGINFOD_URLS
 
@@ -72,8 +71,7 @@ gdb_deliver "$TEST_HOME/check" "$TEST_HOME/setup" "$TEST_HOME/check.out"
 if ! grep -q '^KILLPOINT' "$TEST_HOME/check.out"; then
   echo "# gdb could not stop madoguchi:"
   sed 's/^/#   /' "$TEST_HOME/check.out" | tail -5
-  echo "1..0 # SKIP gdb cannot debug here (ptrace not permitted?)"
-  exit 0
+  skip_all "gdb cannot debug here (ptrace not permitted?)"
 fi
 is "$warm_status" 0 "the template home files a first report"
 
