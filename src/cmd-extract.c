@@ -58,10 +58,7 @@ cmd_extract (Context *ctx, int argc, char **argv)
     extract_print_json (message, rows, x);
   else
     {
-      printf ("Subject: %s\nFrom:    %s\nDate:    %s\n",
-              message->subject ? message->subject : "",
-              message->from ? message->from : "",
-              message->date ? message->date : "");
+      print_headers (message->subject, message->from, message->date);
       print_evidence (rows, x->timestamps, x->excerpts);
       if (x->dropped > 0 || x->timestamps_dropped > 0 || x->limit_hit)
         printf ("\n(limits hit: %u indicators, %u event times dropped)\n",

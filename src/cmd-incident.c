@@ -30,9 +30,10 @@ incident_list (Store *store, const char *incident)
       if (g_strcmp0 (current, r->incident) != 0)
         {
           g_autofree char *created = output_time (r->created);
+          g_autofree char *title = output_safe (r->title);
 
           printf ("%s%s  %s  %s\n", i ? "\n" : "", r->incident, created,
-                  r->title);
+                  title);
           current = r->incident;
         }
       if (r->number == NULL)

@@ -20,10 +20,12 @@ outbox_list (Store *store, gboolean all)
     {
       const StoreOutbox *e = entries->pdata[i];
       g_autofree char *created = output_time (e->created);
+      g_autofree char *to = output_safe (e->recipient);
+      g_autofree char *why = output_safe (e->last_error);
 
       printf ("%-6" G_GINT64_FORMAT " %-11s %-16s %-7s %d  %s%s%s\n", e->id,
-              e->number, created, e->state, e->attempts, e->recipient,
-              e->last_error ? "  " : "", e->last_error ? e->last_error : "");
+              e->number, created, e->state, e->attempts, to,
+              e->last_error ? "  " : "", why);
     }
   return EX_OK;
 }
@@ -46,9 +48,11 @@ outbox_flush (Context *ctx, Store *store, gboolean stale)
         sent++;
       else if (local != NULL)
         {
+          g_autofree char *to = output_safe (e->recipient);
+          g_autofree char *why = output_safe (local->message);
+
           failed++;
-          fprintf (stderr, "madoguchi: %s to %s: %s\n", e->number,
-                   e->recipient, local->message);
+          fprintf (stderr, "madoguchi: %s to %s: %s\n", e->number, to, why);
         }
     }
   printf ("%u sent, %u failed\n", sent, failed);

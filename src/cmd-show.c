@@ -21,19 +21,54 @@ show_field (const char *label, const char *value)
   printf ("%-11s %s\n", label, line->str);
 }
 
+/* ` "NAME"`, with NAME safe for the terminal and its quotes escaped, so
+ * that a name cannot close the quotes and write the rest of the line. */
+static void
+show_part_name (GString *line, const char *filename)
+{
+  g_autofree char *safe = output_safe (filename);
+
+  g_string_append (line, " \"");
+  for (const char *p = safe; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (line, '\\');
+      g_string_append_c (line, *p);
+    }
+  g_string_append_c (line, '"');
+}
+
 static void
 show_parts (const StoreMessage *m)
 {
+  g_autoptr (GString) line = g_string_new (NULL);
+
   for (guint i = 0; i < m->parts->len; i++)
     {
       const MessagePart *p = m->parts->pdata[i];
 
-      printf ("  %*s%s%s%s%s%s, %" G_GINT64_FORMAT " bytes%s\n",
-              (int) p->depth * 2, "", p->content_type,
-              p->charset ? "; charset=" : "", p->charset ? p->charset : "",
-              p->filename ? " \"" : "", p->filename ? p->filename : "",
-              p->size, p->forwarded ? " (forwarded)" : "");
+      g_string_printf (line, "  %*s", (int) p->depth * 2, "");
+      output_append_safe (line, p->content_type, -1, OUTPUT_ONE_LINE);
+      if (p->charset != NULL)
+        {
+          g_string_append (line, "; charset=");
+          output_append_safe (line, p->charset, -1, OUTPUT_ONE_LINE);
+        }
+      if (p->filename != NULL)
+        show_part_name (line, p->filename);
+      printf ("%s, %" G_GINT64_FORMAT " bytes%s\n", line->str, p->size,
+              p->forwarded ? " (forwarded)" : "");
     }
+}
+
+/* The message's text, lines kept, made safe for the terminal. */
+static void
+show_body (const char *text)
+{
+  g_autoptr (GString) safe = g_string_new (NULL);
+
+  output_append_safe (safe, text, -1, OUTPUT_LINES);
+  printf ("\n%s\n", safe->str);
 }
 
 static void
@@ -68,7 +103,7 @@ show_message (const StoreMessage *m, guint index)
       printf ("Parts:\n");
       show_parts (m);
     }
-  printf ("\n%s\n", m->text);
+  show_body (m->text);
 }
 
 typedef struct {
@@ -150,10 +185,11 @@ show_outgoing (const Story *story)
     {
       const StoreOutbox *o = story->outbox->pdata[i];
       g_autofree char *when = output_time (o->created);
+      g_autofree char *to = output_safe (o->recipient);
+      g_autofree char *why = output_safe (o->last_error);
 
-      printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, o->recipient,
-              o->state, o->last_error ? " - " : "",
-              o->last_error ? o->last_error : "");
+      printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, to, o->state,
+              o->last_error ? " - " : "", why);
     }
 }
 
@@ -169,13 +205,15 @@ show_related (const Story *story)
     {
       const StoreRelated *r = story->related->pdata[i];
       g_autoptr (GString) subject = g_string_new (NULL);
+      g_autofree char *theirs = output_safe (r->theirs);
+      g_autofree char *mine = output_safe (r->mine);
 
       output_cell (subject, r->subject, 50, FALSE);
       if (r->exact)
         printf ("  %-11s  shares %s (%" G_GINT64_FORMAT " reports)",
-                r->number, r->theirs, r->mentions);
+                r->number, theirs, r->mentions);
       else
-        printf ("  %-11s  %s, near %s", r->number, r->theirs, r->mine);
+        printf ("  %-11s  %s, near %s", r->number, theirs, mine);
       printf ("%s%s  %s\n", r->incident ? "  in " : "",
               r->incident ? r->incident : "", subject->str);
       if (suggest == NULL && r->incident != NULL)
@@ -194,12 +232,13 @@ show_history (const Story *story)
     {
       const StoreEvent *e = story->events->pdata[i];
       g_autofree char *when = output_time (e->at);
+      g_autofree char *who = output_safe (e->who);
+      g_autofree char *old = output_safe (e->old_value);
       g_autoptr (GString) change = g_string_new (NULL);
 
       output_cell (change, e->new_value ? e->new_value : "", 70, FALSE);
-      printf ("  %s  %-10s %-10s %s%s%s\n", when, e->who, e->what,
-              e->old_value ? e->old_value : "", e->old_value ? " -> " : "",
-              change->str);
+      printf ("  %s  %-10s %-10s %s%s%s\n", when, who, e->what, old,
+              e->old_value ? " -> " : "", change->str);
     }
 }
 

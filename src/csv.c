@@ -1,10 +1,13 @@
 /*
  * csv.c - CSV fields and records (RFC 4180 quoting, LF record ends) with
- * a guard against spreadsheet formulas in reporters' text.
+ * a guard against spreadsheet formulas in reporters' text, and controls
+ * made visible as output_append_safe() shows them on a terminal.
  */
 #include "madoguchi/csv.h"
 
 #include <string.h>
+
+#include "madoguchi/output.h"
 
 void
 csv_init (CsvRecord *record)
@@ -31,10 +34,17 @@ csv_separate (CsvRecord *record)
 void
 csv_text (CsvRecord *record, const char *value)
 {
-  const char *text = value ? value : "";
-  gboolean formula = *text != '\0' && strchr ("=+-@\t\r", *text) != NULL;
-  gboolean quote = formula || strpbrk (text, ",\"\r\n") != NULL;
+  g_autoptr (GString) safe = g_string_new (NULL);
+  const char *text;
+  gboolean formula;
+  gboolean quote;
 
+  /* Exports are read with cat and less as often as with a spreadsheet:
+   * controls and bidi characters are shown, as on a terminal. */
+  output_append_safe (safe, value, -1, OUTPUT_LINES);
+  text = safe->str;
+  formula = *text != '\0' && strchr ("=+-@\t", *text) != NULL;
+  quote = formula || strpbrk (text, ",\"\n") != NULL;
   csv_separate (record);
   if (!quote)
     {

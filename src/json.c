@@ -1,8 +1,15 @@
 /*
  * json.c - write JSON without a JSON library (GLib has none, and the
  * dependency set is fixed).  Output only; madoguchi never parses JSON.
+ * Strings come out as valid UTF-8 with every control and bidi character
+ * escaped: --json is read by scripts and, as often, by eyes through
+ * less or a terminal.
  */
 #include "madoguchi/json.h"
+
+#include <string.h>
+
+#include "madoguchi/output.h"
 
 void
 json_init (JsonWriter *w)
@@ -73,11 +80,38 @@ json_end_array (JsonWriter *w)
   json_close (w, ']');
 }
 
+/*
+ * Appends the character at p (not ASCII) and returns its length: as it
+ * is, or as \uXXXX when it is a control or bidi character (the same set
+ * as a terminal's, output_is_control()) or a line or paragraph separator
+ * (JavaScript's string literals end there).  A byte that is not valid
+ * UTF-8 cannot be in JSON at all: it becomes U+FFFD, and the raw bytes
+ * stay in the store as evidence.
+ */
+static gsize
+json_quote_char (GString *out, const char *p, const char *end)
+{
+  gunichar c = g_utf8_get_char_validated (p, end - p);
+
+  if (c >= (gunichar) -2)
+    {
+      g_string_append (out, "\\ufffd");
+      return 1;
+    }
+  if (output_is_control (c) || c == 0x2028 || c == 0x2029)
+    g_string_append_printf (out, "\\u%04x", c);
+  else
+    g_string_append_len (out, p, g_utf8_skip[(guchar) *p]);
+  return g_utf8_skip[(guchar) *p];
+}
+
 static void
 json_quote (GString *out, const char *s)
 {
+  const char *end = s + strlen (s);
+
   g_string_append_c (out, '"');
-  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+  for (const char *p = s; p < end; p++)
     {
       switch (*p)
         {
@@ -87,10 +121,12 @@ json_quote (GString *out, const char *s)
         case '\r': g_string_append (out, "\\r"); break;
         case '\t': g_string_append (out, "\\t"); break;
         default:
-          if (*p < 0x20 || *p == 0x7F)
-            g_string_append_printf (out, "\\u%04x", *p);
+          if ((guchar) *p >= 0x80)
+            p += json_quote_char (out, p, end) - 1;
+          else if (*p < 0x20 || *p == 0x7F)
+            g_string_append_printf (out, "\\u%04x", (guchar) *p);
           else
-            g_string_append_c (out, (char) *p);
+            g_string_append_c (out, *p);
         }
     }
   g_string_append_c (out, '"');

@@ -2,6 +2,8 @@
  * print.c - the evidence of a ticket or of a dry run, for people and for
  * scripts.  Addresses come first, with their scope, ports and the event
  * times seen on their lines; then the times; then the log excerpts.
+ * Every text from the mail goes to the terminal through output.h's
+ * output_cell() or output_safe().
  */
 #include "madoguchi/print.h"
 
@@ -82,6 +84,17 @@ print_excerpt (const Excerpt *e)
       output_cell (line, lines[i], 160, FALSE);
       printf ("    %s\n", line->str);
     }
+}
+
+void
+print_headers (const char *subject, const char *from, const char *date)
+{
+  g_autofree char *safe_subject = output_safe (subject);
+  g_autofree char *safe_from = output_safe (from);
+  g_autofree char *safe_date = output_safe (date);
+
+  printf ("Subject: %s\nFrom:    %s\nDate:    %s\n", safe_subject,
+          safe_from, safe_date);
 }
 
 void
@@ -201,9 +214,10 @@ print_classification (const char *category, const char *set_by,
     {
       const FormField *f = form->pdata[i];
       g_autoptr (GString) value = g_string_new (NULL);
+      g_autofree char *name = output_safe (f->name);
 
       output_cell (value, f->value, 100, FALSE);
-      printf ("%-11s %s: %s\n", i == 0 ? "Form" : "", f->name, value->str);
+      printf ("%-11s %s: %s\n", i == 0 ? "Form" : "", name, value->str);
     }
 }
 

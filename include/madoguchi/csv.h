@@ -24,8 +24,10 @@ void csv_clear (CsvRecord *record);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsvRecord, csv_clear)
 
 /*
- * Appends a text field; NULL is an empty field.  Text that begins with
- * = + - @, a tab or a CR gets a leading apostrophe (OWASP's advice
+ * Appends a text field; NULL is an empty field.  Control and bidi
+ * characters and invalid UTF-8 are shown as output_append_safe() shows
+ * them (OUTPUT_LINES: newlines and tabs kept; a CR is "^M").  Text that
+ * begins with = + - @ or a tab gets a leading apostrophe (OWASP's advice
  * against CSV injection), so that a spreadsheet shows it instead of
  * evaluating it.
  */

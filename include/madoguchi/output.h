@@ -1,20 +1,59 @@
 /*
- * output.h - text for operators' terminals: column widths that count East
- * Asian wide characters as two cells, padding and cutting to a width,
- * and times in the operator's local zone.
+ * output.h - text for operators' terminals: mail made safe to show,
+ * column widths that count East Asian wide characters as two cells,
+ * padding and cutting to a width, and times in the operator's local
+ * zone.
+ *
+ * Every text that came in a message (or from a reporter at all) goes to
+ * a terminal through output_append_safe(), directly or through
+ * output_safe() or output_cell(): nothing else in madoguchi decides what
+ * a terminal may see.
  */
 #ifndef MADOGUCHI_OUTPUT_H
 #define MADOGUCHI_OUTPUT_H
 
 #include <glib.h>
 
-/* Terminal cells the UTF-8 text takes (wide: 2, combining: 0). */
+/* What output_append_safe() does with line breaks and tabs. */
+typedef enum {
+  OUTPUT_ONE_LINE,   /* newline and tab become a space: one field */
+  OUTPUT_LINES,      /* newline and tab kept: a message's text */
+} OutputLines;
+
+/*
+ * Whether c is a character that a terminal (or a text viewer) acts on
+ * instead of showing: C0 controls, DEL, C1 controls (U+0080-U+009F) and
+ * the bidirectional marks, embeddings, overrides and isolates (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what an
+ * operator reads.  Newline and tab are controls too: callers that keep
+ * them test for them first.  Shared with the JSON writer, so that both
+ * agree on what is dangerous.
+ */
+gboolean output_is_control (gunichar c);
+
+/*
+ * Appends text (len bytes, or up to its NUL when len < 0; NULL appends
+ * nothing) to out as it can safely reach a terminal, always valid UTF-8:
+ * a C0 control or DEL in caret notation (ESC "^[", CR "^M", DEL "^?"),
+ * any other character of output_is_control() as "<U+202E>", and each
+ * byte that is not part of valid UTF-8 as "\x9B".  Everything else,
+ * Japanese included, is copied unchanged.  lines says what becomes of
+ * newlines and tabs.
+ */
+void output_append_safe (GString *out, const char *text, gssize len,
+                         OutputLines lines);
+
+/* (transfer full) text made safe on one line (OUTPUT_ONE_LINE); ""
+ * for NULL. */
+char *output_safe (const char *text);
+
+/* Terminal cells text takes once made safe on one line (wide: 2,
+ * combining: 0, "^[": 2). */
 gsize output_width (const char *text);
 
 /*
- * Appends text to out, cut (with "…") to at most width cells and padded
- * with spaces to exactly width when pad.  Control characters are shown
- * as spaces so that mail cannot move an operator's cursor.
+ * Appends text to out made safe on one line, cut (with "…") to at most
+ * width cells and padded with spaces to exactly width when pad.
  */
 void output_cell (GString *out, const char *text, gsize width, gboolean pad);
 

@@ -4,11 +4,14 @@
  * Each case drives a writer and compares the whole text, so that a stray
  * comma or a missing escape fails.  Escaped strings are also checked to
  * be valid UTF-8 with no raw control character, which is what a JSON
- * parser on the other end of --json needs.
+ * parser on the other end of --json needs; C1 controls and bidi
+ * characters are escaped too, for the operator who reads it in a
+ * terminal.
  */
 #include <string.h>
 
 #include "madoguchi/json.h"
+#include "madoguchi/output.h"
 
 typedef void (*JsonBuild) (JsonWriter *w);
 
@@ -137,6 +140,34 @@ build_utf8 (JsonWriter *w)
   json_end_object (w);
 }
 
+/* Controls beyond ASCII and bidi characters: escaped, so that a JSON
+ * document read in a terminal is as safe as the table. */
+static void
+build_unicode_escapes (JsonWriter *w)
+{
+  json_begin_array (w);
+  json_string (w, "\xC2\x80|\xC2\x9B" "2J|\xC2\x9F|\xC2\xA0");
+  json_string (w, "a\xE2\x80\xAE" "fdp.exe");
+  json_string (w, "\xD8\x9C\xE2\x80\x8E\xE2\x80\x8F\xE2\x80\xAA\xE2\x81\xA6"
+               "\xE2\x81\xA9");
+  json_string (w, "\xE2\x80\xA8\xE2\x80\xA9");
+  json_string (w, "\xE2\x80\x8D\xE2\x80\xAF");
+  json_end_array (w);
+}
+
+/* Bytes that are not UTF-8 cannot be in JSON: U+FFFD, one per byte. */
+static void
+build_invalid_utf8 (JsonWriter *w)
+{
+  json_begin_array (w);
+  json_string (w, "\x9B[2J");
+  json_string (w, "caf\xE9");
+  json_string (w, "a\xE6\x97");
+  json_string (w, "\xC0\x80\xED\xA0\x80");
+  json_string (w, "\xE6\x97\xA5\xFF");
+  json_end_array (w);
+}
+
 static const JsonCase json_cases[] = {
   { "/json/empty/object", build_empty_object, "{}" },
   { "/json/empty/array", build_empty_array, "[]" },
@@ -152,6 +183,13 @@ static const JsonCase json_cases[] = {
     "[\"say \\\"hi\\\"\",\"C:\\\\temp\\\\x\",\"a\\nb\\rc\\td\","
     "\"\\u0001\\u001f\\u007f\",\"\\u001b[31m\",\"\"]" },
   { "/json/escape/key", build_escaped_key, "{\"k\\\"\\\\\\n\":\"v\"}" },
+  { "/json/escape/unicode", build_unicode_escapes,
+    "[\"\\u0080|\\u009b2J|\\u009f|\xC2\xA0\",\"a\\u202efdp.exe\","
+    "\"\\u061c\\u200e\\u200f\\u202a\\u2066\\u2069\",\"\\u2028\\u2029\","
+    "\"\xE2\x80\x8D\xE2\x80\xAF\"]" },
+  { "/json/escape/invalid-utf8", build_invalid_utf8,
+    "[\"\\ufffd[2J\",\"caf\\ufffd\",\"a\\ufffd\\ufffd\","
+    "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\",\"\xE6\x97\xA5\\ufffd\"]" },
   { "/json/utf8/passthrough", build_utf8,
     "{\"件名\":\"不正アクセス ①㈱ ～ é €\"}" },
 };
@@ -205,6 +243,40 @@ test_json_all_ascii (void)
   g_assert_nonnull (strstr (text, "\\u007f"));
 }
 
+/* Random byte strings, heavy in escapes, C1, bidi and broken UTF-8:
+ * always valid UTF-8 out, with no control or bidi character left raw. */
+static void
+test_json_random (void)
+{
+  static const guchar alphabet[] = {
+    0x01, 0x07, 0x0A, 0x1B, 0x22, 0x5C, 0x7F, 'a', 0x80, 0x9B, 0xC2, 0xC0,
+    0xD8, 0x9C, 0xE2, 0x80, 0x81, 0xAE, 0xA6, 0xA8, 0xE6, 0x97, 0xFF,
+  };
+
+  for (int i = 0; i < 20000; i++)
+    {
+      char bytes[24];
+      gsize len = (gsize) g_test_rand_int_range (0, sizeof bytes);
+      JsonWriter w;
+      g_autofree char *text = NULL;
+
+      for (gsize j = 0; j < len; j++)
+        bytes[j] = (char) alphabet[g_test_rand_int_range (0, sizeof alphabet)];
+      bytes[len] = '\0';
+      json_init (&w);
+      json_string (&w, bytes);
+      text = json_finish (&w);
+      g_assert_true (g_utf8_validate (text, -1, NULL));
+      for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+        {
+          gunichar c = g_utf8_get_char (p);
+
+          g_assert_false (output_is_control (c) || c == 0x2028
+                          || c == 0x2029);
+        }
+    }
+}
+
 /* A second writer after json_finish starts clean. */
 static void
 test_json_reuse (void)
@@ -230,6 +302,7 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (json_cases); i++)
     g_test_add_data_func (json_cases[i].path, &json_cases[i], test_json);
   g_test_add_func ("/json/escape/all-ascii", test_json_all_ascii);
+  g_test_add_func ("/json/escape/random", test_json_random);
   g_test_add_func ("/json/reuse", test_json_reuse);
   return g_test_run ();
 }
