@@ -275,12 +275,13 @@ test_safe_random (void)
   for (int i = 0; i < 20000; i++)
     {
       guchar bytes[24];
-      gsize len = (gsize) g_test_rand_int_range (0, sizeof bytes);
+      gsize len = (gsize) g_test_rand_int_range (0, sizeof bytes);   /* < 24 */
       OutputLines lines = i % 2 ? OUTPUT_LINES : OUTPUT_ONE_LINE;
       g_autoptr (GString) out = g_string_new (NULL);
 
       for (gsize j = 0; j < len; j++)
         bytes[j] = alphabet[g_test_rand_int_range (0, sizeof alphabet)];
+      bytes[len] = '\0';   /* for first_control() below, past len */
       output_append_safe (out, (const char *) bytes, (gssize) len, lines);
       g_assert_true (g_utf8_validate (out->str, (gssize) out->len, NULL));
       g_assert_cmpuint (strlen (out->str), ==, out->len);
