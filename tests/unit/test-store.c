@@ -363,7 +363,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 5);
+                               "pragma_user_version"), ==, 6);
   g_assert_cmpint (count_rows (f->path, "SELECT v FROM message_fts_config "
                                "WHERE k = 'automerge'"), ==, 16);
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
