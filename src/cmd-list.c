@@ -109,11 +109,14 @@ list_table (GPtrArray *tickets)
     {
       const StoreTicket *t = tickets->pdata[i];
       g_autofree char *created = output_time (t->created);
+      /* "resolved*": a reply waits for an operator (not reopened). */
+      g_autofree char *status = g_strconcat (t->status, t->reply_waiting
+                                                        ? "*" : "", NULL);
 
       g_string_truncate (line, 0);
       g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ",
                               t->number, created,
-                              status_colour (t->status, colour), t->status,
+                              status_colour (t->status, colour), status,
                               colour ? "\033[0m" : "", t->category);
       output_cell (line, t->owner ? t->owner : "-", 10, TRUE);
       g_string_append (line, "  ");

@@ -180,6 +180,23 @@ intake_prepare (const Config *config, const RuleSet *rules, Raw *raw,
   return g_steal_pointer (&p);
 }
 
+/* The acknowledgement's part of a delivery: to whom, and the limits. */
+static void
+set_ack (const Config *config, const ReplyDecision *decision,
+         StoreDelivery *d)
+{
+  d->ack_recipient = decision->send ? decision->recipient : NULL;
+  d->ack_reason = decision->reason;
+  d->ack_sender = decision->sender;
+  d->ack_domain = decision->domain;
+  d->rate_hour = (int) config->ack_rate_hour;
+  d->rate_day = (int) config->ack_rate_day;
+  d->rate_sender_hour = (int) config->ack_rate_sender_hour;
+  d->rate_sender_day = (int) config->ack_rate_sender_day;
+  d->rate_domain_hour = (int) config->ack_rate_domain_hour;
+  d->rate_domain_day = (int) config->ack_rate_domain_day;
+}
+
 gboolean
 intake_store (const Intake *intake, const IntakePrepared *p,
               IntakeResult *result, GError **error)
@@ -202,6 +219,7 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   d.who = intake->who;
   d.tag_prefix = config->tag;
   d.automatic = message_is_automatic (p->message);
+  d.dmarc_failed = reply_dmarc_failed (config, p->message);
   if (intake->acknowledge)
     reply_decide (config, p->message, p->sender, &decision);
   else
@@ -209,10 +227,7 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   reply = (ReplyContext) { config, p->message, decision.recipient,
                            p->classification ? p->classification->category
                                              : "other", p->received };
-  d.ack_recipient = decision.send ? decision.recipient : NULL;
-  d.ack_reason = decision.reason;
-  d.rate_hour = (int) config->ack_rate_hour;
-  d.rate_day = (int) config->ack_rate_day;
+  set_ack (config, &decision, &d);
   d.reply_func = build_reply;
   d.reply_data = &reply;
   ok = store_file (intake->store, &d, &result->filed, error);

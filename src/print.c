@@ -258,6 +258,7 @@ print_ticket_json (JsonWriter *w, const StoreTicket *t)
   json_member_string (w, "number", t->number);
   print_json_time (w, "created", t->created);
   json_member_string (w, "status", t->status);
+  json_member_bool (w, "reply_waiting", t->reply_waiting);
   json_member_string (w, "category", t->category);
   json_member_string (w, "owner", t->owner);
   json_member_string (w, "reporter", t->reporter ? t->reporter

@@ -7,10 +7,18 @@
  * OTRS marks its own replies auto-generated).  The reply never carries
  * the report's body or attachments: an auto-reply must not be a spam
  * reflector.  Only the subject, cleaned and shortened, is quoted.
+ *
+ * Nor must it be a way to mail someone else: whoever writes a report
+ * chooses its From and Reply-To, so a Reply-To outside From's
+ * registrable domain is passed over for From (libpsl, the Public Suffix
+ * List: "example.co.jp", not "co.jp"), the store limits replies per
+ * sender and per recipient domain as well as per address, and what the
+ * reply copies from the report (subject, references) is bounded.
  */
 #include "madoguchi/reply.h"
 
 #include <gmime/gmime.h>
+#include <libpsl.h>
 #include <string.h>
 
 #include "madoguchi/charset.h"
@@ -23,12 +31,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
 
 #define ADDRESS_MAX 254           /* RFC 5321 path limit */
 #define SUBJECT_QUOTED_MAX 60     /* characters of the report's subject */
+/* A Message-ID longer than this is not copied into our headers (RFC
+ * 5322 allows 998 characters a line; real ones are under 100). */
+#define MESSAGE_ID_MAX 250
 
 void
 reply_decision_clear (ReplyDecision *d)
 {
   g_clear_pointer (&d->reason, g_free);
   g_clear_pointer (&d->recipient, g_free);
+  g_clear_pointer (&d->sender, g_free);
+  g_clear_pointer (&d->domain, g_free);
 }
 
 /* Local parts that belong to machines, not to people who read replies. */
@@ -97,8 +110,8 @@ has_list_header (const Message *m)
 
 /* "dmarc=fail" in an Authentication-Results header of our own MTA (the
  * only one whose word counts: anyone can write such a header). */
-static gboolean
-dmarc_failed (const Config *config, const Message *m)
+gboolean
+reply_dmarc_failed (const Config *config, const Message *m)
 {
   gsize id_len = strlen (config->authserv_id);
 
@@ -161,9 +174,61 @@ suppression (const Config *config, const Message *m, const char *envelope)
     return "a delivery, disposition or feedback report";
   if (loop_header_names_us (config, m))
     return "our own loop header (X-Loop)";
-  if (dmarc_failed (config, m))
+  if (reply_dmarc_failed (config, m))
     return "DMARC failed at our MTA: the sender may be forged";
   return NULL;
+}
+
+/* The Public Suffix List: built into libpsl, else the system's copy
+ * (NULL when neither is there: then domains are compared whole). */
+static gpointer
+load_psl (gpointer unused)
+{
+  const psl_ctx_t *psl = psl_builtin ();
+
+  return (gpointer) (psl != NULL ? psl : psl_latest (NULL));
+}
+
+char *
+reply_registrable_domain (const char *address)
+{
+  static GOnce once = G_ONCE_INIT;
+  const psl_ctx_t *psl = g_once (&once, load_psl, NULL);
+  const char *at = address ? strrchr (address, '@') : NULL;
+  g_autofree char *domain = NULL;
+  const char *registrable;
+
+  if (at == NULL || at[1] == '\0' || !g_utf8_validate (at + 1, -1, NULL))
+    return NULL;
+  domain = g_utf8_strdown (at + 1, -1);
+  registrable = psl ? psl_registrable_domain (psl, domain) : NULL;
+  return g_strdup (registrable ? registrable : domain);
+}
+
+/* Whether two addresses are in the same registrable domain. */
+static gboolean
+same_domain (const char *a, const char *b)
+{
+  g_autofree char *da = reply_registrable_domain (a);
+  g_autofree char *db = reply_registrable_domain (b);
+
+  return da != NULL && db != NULL && strcmp (da, db) == 0;
+}
+
+/* Where the acknowledgement goes, or NULL with *why: Reply-To when it is
+ * one mailbox in From's registrable domain, else From. */
+static char *
+reply_address (const Message *m, const char *from, const char **why)
+{
+  const char *reply_to = message_header_raw (m, "Reply-To");
+  g_autofree char *to = reply_to ? single_mailbox (reply_to) : NULL;
+
+  *why = "no single valid reply address";
+  if (from == NULL || (reply_to != NULL && to == NULL))
+    return NULL;
+  if (to != NULL && same_domain (to, from))
+    return g_steal_pointer (&to);
+  return g_strdup (from);
 }
 
 void
@@ -173,7 +238,7 @@ reply_decide (const Config *config, const Message *m,
   const char *why = config->acknowledge ? suppression (config, m,
                                                        envelope_from)
                                         : "acknowledgements are off";
-  const char *reply_to = message_header_raw (m, "Reply-To");
+  g_autofree char *from = NULL;
 
   d->send = FALSE;
   if (why != NULL)
@@ -181,10 +246,10 @@ reply_decide (const Config *config, const Message *m,
       d->reason = g_strdup (why);
       return;
     }
-  d->recipient = single_mailbox (reply_to ? reply_to
-                                          : message_header_raw (m, "From"));
+  from = single_mailbox (message_header_raw (m, "From"));
+  d->recipient = reply_address (m, from, &why);
   if (d->recipient == NULL)
-    d->reason = g_strdup ("no single valid reply address");
+    d->reason = g_strdup (why);
   else if (g_ascii_strcasecmp (d->recipient, config->team_address) == 0)
     d->reason = g_strdup ("the sender is our own address");
   else if (automated_address (d->recipient))
@@ -193,6 +258,8 @@ reply_decide (const Config *config, const Message *m,
     {
       d->send = TRUE;
       d->reason = g_strdup ("acknowledged");
+      d->sender = g_ascii_strdown (from, -1);
+      d->domain = reply_registrable_domain (d->recipient);
       return;
     }
   g_clear_pointer (&d->recipient, g_free);
@@ -368,29 +435,53 @@ body_part (const Config *config, const char *body)
   return GMIME_OBJECT (part);
 }
 
+/* Whether id (without <>) may go into our headers as it is. */
+static gboolean
+usable_message_id (const char *id)
+{
+  gsize len = id ? strlen (id) : 0;
+
+  if (len == 0 || len > MESSAGE_ID_MAX)
+    return FALSE;
+  for (const guchar *p = (const guchar *) id; *p != '\0'; p++)
+    if (*p <= ' ' || *p >= 0x7F || *p == '<' || *p == '>')
+      return FALSE;
+  return TRUE;
+}
+
+/* In-Reply-To the report, and References: the report's last
+ * REPLY_REFERENCES_KEPT references and its own Message-ID.  Enough to
+ * thread the reply for the reporter; the rest of a long chain is theirs
+ * (RFC 5322 3.6.4 lets a reply trim References), and copying it whole
+ * made a 20,000-ID References a megabyte of acknowledgement. */
 static void
 set_threading (GMimeMessage *msg, const Message *m)
 {
-  g_autofree char *id = m->message_id ? g_strdup_printf ("<%s>",
-                                                         m->message_id)
-                                      : NULL;
-  GString *refs = g_string_new (NULL);
   g_auto (GStrv) old = m->references ? g_strsplit (m->references, " ", -1)
                                      : NULL;
+  GPtrArray *kept = g_ptr_array_new ();
+  g_autofree char *id = NULL;
+  GString *refs;
 
-  if (id == NULL)
+  if (!usable_message_id (m->message_id))
     {
-      g_string_free (refs, TRUE);
+      g_ptr_array_free (kept, TRUE);
       return;
     }
-  for (guint i = 0; old != NULL && old[i] != NULL; i++)
-    if (*old[i] != '\0')
-      g_string_append_printf (refs, "<%s> ", old[i]);
+  for (int i = old ? (int) g_strv_length (old) - 1 : -1;
+       i >= 0 && kept->len < REPLY_REFERENCES_KEPT; i--)
+    if (usable_message_id (old[i]) && strcmp (old[i], m->message_id) != 0)
+      g_ptr_array_add (kept, old[i]);
+  refs = g_string_new (NULL);
+  for (guint i = kept->len; i > 0; i--)
+    g_string_append_printf (refs, "<%s> ", (char *) kept->pdata[i - 1]);
+  id = g_strdup_printf ("<%s>", m->message_id);
   g_string_append (refs, id);
   g_mime_object_set_header (GMIME_OBJECT (msg), "In-Reply-To", id, NULL);
   g_mime_object_set_header (GMIME_OBJECT (msg), "References", refs->str,
                             NULL);
   g_string_free (refs, TRUE);
+  g_ptr_array_free (kept, TRUE);
 }
 
 static void
@@ -440,5 +531,14 @@ reply_build (const Config *config, const Message *m, const ReplyTicket *t,
   part = body_part (config, body);
   g_mime_message_set_mime_part (msg, part);
   text = g_mime_object_to_string (GMIME_OBJECT (msg), NULL);
+  if (strlen (text) > REPLY_MAX_BYTES)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "the acknowledgement would be %zu bytes (at most %d)",
+                   strlen (text), REPLY_MAX_BYTES);
+      g_free (text);
+      g_clear_pointer (message_id, g_free);
+      return NULL;
+    }
   return g_bytes_new_take (text, strlen (text));
 }

@@ -20,10 +20,14 @@ static const Field field_owner = {
   "UPDATE ticket SET owner = :value, updated = :now WHERE id = :ticket",
 };
 
+/* A reply waiting for an operator (store.c) is part of the old value,
+ * so that setting the status a ticket has clears it, on the record. */
 static const Field field_status = {
   "status",
-  "SELECT id, status FROM ticket WHERE number = :number",
-  "UPDATE ticket SET status = :value, updated = :now WHERE id = :ticket",
+  "SELECT id, status || CASE WHEN reply_waiting THEN ' (reply waiting)' "
+  "ELSE '' END FROM ticket WHERE number = :number",
+  "UPDATE ticket SET status = :value, reply_waiting = 0, updated = :now "
+  "WHERE id = :ticket",
 };
 
 static const Field field_category = {

@@ -30,7 +30,8 @@ typedef sqlite3_stmt StoreCached;
   "SELECT id, number, created, status, category, category_by, owner, " \
   "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
   "incident WHERE incident.id = incident_id), updated, (SELECT m.number " \
-  "FROM ticket m WHERE m.id = ticket.merged_into) FROM ticket "
+  "FROM ticket m WHERE m.id = ticket.merged_into), reply_waiting " \
+  "FROM ticket "
 
 /* A ticket's messages, oldest first, as store_message_from_row reads
  * them. */
@@ -127,14 +128,17 @@ gboolean store_find_thread (Store *store, const StoreDelivery *d,
                             StoreThread *thread, GError **error);
 
 /* Whether a new ticket's acknowledgement may go to d->ack_recipient:
- * not bounced before, within the rate limits.  Sets filed->ack. */
+ * not bounced before, within the rate limits per recipient, per report
+ * sender and per recipient domain.  Sets filed->ack. */
 gboolean store_ack_allowed (Store *store, const StoreDelivery *d,
                             StoreFiled *filed, GError **error);
 
-/* Queues an acknowledgement; sets filed->outbox_id. */
-gboolean store_outbox_add (Store *store, gint64 ticket, gint64 message,
-                           const char *recipient, const char *message_id,
-                           GBytes *raw, StoreFiled *filed, GError **error);
+/* Queues the acknowledgement of d (to d->ack_recipient, counted for
+ * d->ack_sender and d->ack_domain); sets filed->outbox_id. */
+gboolean store_outbox_add (Store *store, const StoreDelivery *d,
+                           gint64 ticket, gint64 message,
+                           const char *message_id, GBytes *raw,
+                           StoreFiled *filed, GError **error);
 
 /* Records that acknowledgements to outbox entry's recipient bounce. */
 gboolean store_mark_undeliverable (Store *store, gint64 outbox,

@@ -7,19 +7,33 @@
  * our tag with its keyed check (so that nobody can post into a ticket by
  * guessing its number) or a Message-ID we stored or sent, and a sender
  * who took part in the ticket.  Anything less makes a new ticket that
- * records what it claimed, for an operator to judge.
+ * records what it claimed, for an operator to judge.  A Message-ID is
+ * weak evidence (anyone copied on a report knows it, and a From is easy
+ * to forge): it never reopens a ticket (store.c), and a message whose
+ * From our MTA found forged (DMARC) is threaded by a valid tag only.
+ *
+ * The check is the first 32 bits of an HMAC-SHA256 of the number, keyed
+ * by the database's tag_secret: guessing it takes 2^31 tries on average,
+ * each a mail.  It was 16 bits up to schema 5; the tags of the tickets
+ * filed then (up to the setting tag_short_last) are honoured with their
+ * 4 digits, since their reporters have them, and no others.
  */
 #include <string.h>
 #include <time.h>
 
 #include "store-db.h"
 
-#define TAG_CHECK_LEN 4
+#define TAG_CHECK_LEN 8          /* hex digits: 32 bits */
+#define TAG_CHECK_OLD_LEN 4      /* tickets filed before schema 6 */
 #define HOUR 3600
 #define DAY (24 * HOUR)
 
 static const char SQL_SECRET[] =
   "SELECT value FROM setting WHERE name = 'tag_secret'";
+
+static const char SQL_SHORT_TAG_TICKET[] =
+  "SELECT 1 FROM ticket WHERE number = :number AND id <= (SELECT CAST "
+  "(value AS INTEGER) FROM setting WHERE name = 'tag_short_last')";
 
 static const char SQL_TICKET_BY_NUMBER[] =
   "SELECT id, status FROM ticket WHERE number = :number";
@@ -43,14 +57,23 @@ static const char SQL_PARTICIPANT[] =
 static const char SQL_UNDELIVERABLE[] =
   "SELECT 1 FROM undeliverable WHERE address = :addr COLLATE NOCASE";
 
-static const char SQL_RECENT_ACKS[] =
-  "SELECT COUNT(*) FROM outbox WHERE recipient = :addr COLLATE NOCASE "
+/* The acknowledgements since a time: to an address, for a report
+ * sender, to a domain (both stored lower-case). */
+static const char SQL_RECENT_TO[] =
+  "SELECT COUNT(*) FROM outbox WHERE recipient = :key COLLATE NOCASE "
+  "AND created > :since";
+
+static const char SQL_RECENT_FOR[] =
+  "SELECT COUNT(*) FROM outbox WHERE sender = :key AND created > :since";
+
+static const char SQL_RECENT_DOMAIN[] =
+  "SELECT COUNT(*) FROM outbox WHERE recipient_domain = :key "
   "AND created > :since";
 
 static const char SQL_OUTBOX_INSERT[] =
   "INSERT INTO outbox (ticket_id, reply_to, message_id, recipient, "
-  "created, raw) VALUES (:ticket, :message, :message_id, :recipient, "
-  ":now, :raw)";
+  "sender, recipient_domain, created, raw) VALUES (:ticket, :message, "
+  ":message_id, :recipient, :sender, :domain, :now, :raw)";
 
 static const char SQL_MARK_UNDELIVERABLE[] =
   "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
@@ -120,7 +143,7 @@ subject_tag (const char *subject, const char *prefix, Tag *tag)
 {
   g_autoptr (GRegex) re = g_regex_new (
     "\\[([A-Za-z0-9-]{1,16})\\s*#\\s*(\\d{4})-(\\d{1,9})"
-    "(?:/([0-9A-Fa-f]{4}))?\\]", 0, 0, NULL);
+    "(?:/([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4}))?\\]", 0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
 
   if (subject == NULL || !g_regex_match (re, subject, 0, &match))
@@ -146,18 +169,39 @@ subject_tag (const char *subject, const char *prefix, Tag *tag)
   return TRUE;
 }
 
-/* Whether the tag's check is the one we would write for its number. */
+/* Whether a 4-digit check may stand for the ticket numbered number: it
+ * was filed when checks had 16 bits. */
+static gboolean
+short_check_allowed (Store *store, const char *number, gboolean *allowed,
+                     GError **error)
+{
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_SHORT_TAG_TICKET,
+                                               error);
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":number", number);
+  return query_exists (store, stmt, allowed, error);
+}
+
+/* Whether the tag's check is the one we would write for its number: all
+ * TAG_CHECK_LEN digits, or TAG_CHECK_OLD_LEN for an old ticket. */
 static gboolean
 tag_check_valid (Store *store, const Tag *tag, gboolean *valid,
                  GError **error)
 {
   g_autofree char *ours = store_tag (store, tag->prefix, tag->number, error);
   const char *slash = ours ? strrchr (ours, '/') : NULL;
+  gsize len = tag->check ? strlen (tag->check) : 0;
+  gboolean allowed = len == TAG_CHECK_LEN;
 
+  *valid = FALSE;
   if (ours == NULL)
     return FALSE;
-  *valid = tag->check != NULL && *tag->check != '\0'
-           && g_ascii_strncasecmp (slash + 1, tag->check, TAG_CHECK_LEN) == 0;
+  if (len == TAG_CHECK_OLD_LEN
+      && !short_check_allowed (store, tag->number, &allowed, error))
+    return FALSE;
+  *valid = allowed && g_ascii_strncasecmp (slash + 1, tag->check, len) == 0;
   return TRUE;
 }
 
@@ -335,7 +379,7 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
   gboolean participant = FALSE;
 
   thread->how = "new";
-  if (is_delivery_report (m))
+  if (is_delivery_report (m) && !d->dmarc_failed)
     {
       if (!bounced_ack (store, m, thread, error))
         return FALSE;
@@ -349,6 +393,12 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
     return FALSE;
   if (thread->ticket == 0)
     return TRUE;
+  if (d->dmarc_failed)
+    {
+      thread->claimed = g_strdup_printf ("a reply in ticket %s, but DMARC "
+                                         "failed at our MTA", thread->number);
+      return TRUE;
+    }
   if (!is_participant (store, thread->ticket, m->from_addr, &participant,
                        error))
     return FALSE;
@@ -362,20 +412,78 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
 }
 
 static gboolean
-count_recent (Store *store, const char *addr, gint64 since, gint64 *count,
-              GError **error)
+count_recent (Store *store, const char *sql, const char *key, gint64 since,
+              gint64 *count, GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_RECENT_ACKS, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
   int rc;
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, ":addr", addr);
+  store_bind_text (stmt, ":key", key);
   store_bind_int (stmt, ":since", since);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
     return store_db_error (error, store->db, rc, "cannot count replies");
   *count = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/* One rate limit: acknowledgements per key and hour, and per day. */
+typedef struct {
+  const char *sql;
+  const char *key;        /* NULL: not limited */
+  int hour;
+  int day;
+  const char *what;       /* for the reason: "rate limit%s (...)" */
+} AckLimit;
+
+/* A sliding window over the outbox itself: the acknowledgements of the
+ * last hour and of the last day that l counts.  Sets *over. */
+static gboolean
+over_limit (Store *store, const AckLimit *l, gint64 now, gboolean *over,
+            GError **error)
+{
+  gint64 hour = 0, day = 0;
+
+  *over = FALSE;
+  if (l->key == NULL)
+    return TRUE;
+  if (!count_recent (store, l->sql, l->key, now - HOUR, &hour, error)
+      || !count_recent (store, l->sql, l->key, now - DAY, &day, error))
+    return FALSE;
+  *over = hour >= l->hour || day >= l->day;
+  return TRUE;
+}
+
+/* The rate limits d is within; sets filed->ack to the first it is not. */
+static gboolean
+within_limits (Store *store, const StoreDelivery *d, StoreFiled *filed,
+               gboolean *within, GError **error)
+{
+  /* Per address (a reporter), per report sender (one From aiming
+   * replies at many addresses), per domain (many addresses at one). */
+  const AckLimit limits[] = {
+    { SQL_RECENT_TO, d->ack_recipient, d->rate_hour, d->rate_day, "" },
+    { SQL_RECENT_FOR, d->ack_sender, d->rate_sender_hour,
+      d->rate_sender_day, " per sender" },
+    { SQL_RECENT_DOMAIN, d->ack_domain, d->rate_domain_hour,
+      d->rate_domain_day, " per domain" },
+  };
+  gint64 now = (gint64) time (NULL);
+  gboolean over = FALSE;
+
+  *within = TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (limits) && !over; i++)
+    {
+      if (!over_limit (store, &limits[i], now, &over, error))
+        return FALSE;
+      if (over)
+        g_snprintf (filed->ack, sizeof filed->ack, "rate limit%s (%d per "
+                    "hour, %d per day)", limits[i].what, limits[i].hour,
+                    limits[i].day);
+    }
+  *within = !over;
   return TRUE;
 }
 
@@ -385,9 +493,7 @@ store_ack_allowed (Store *store, const StoreDelivery *d, StoreFiled *filed,
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_UNDELIVERABLE,
                                                error);
-  gint64 now = (gint64) time (NULL);
-  gint64 hour = 0, day = 0;
-  gboolean bounced = FALSE;
+  gboolean bounced = FALSE, within = FALSE;
 
   g_strlcpy (filed->ack, d->ack_reason ? d->ack_reason : "not acknowledged",
              sizeof filed->ack);
@@ -396,26 +502,24 @@ store_ack_allowed (Store *store, const StoreDelivery *d, StoreFiled *filed,
   if (stmt == NULL)
     return FALSE;
   store_bind_text (stmt, ":addr", d->ack_recipient);
-  /* A sliding window over the outbox itself: the last hour's and the
-   * last day's acknowledgements to this address. */
-  if (!query_exists (store, stmt, &bounced, error)
-      || !count_recent (store, d->ack_recipient, now - HOUR, &hour, error)
-      || !count_recent (store, d->ack_recipient, now - DAY, &day, error))
+  if (!query_exists (store, stmt, &bounced, error))
     return FALSE;
   if (bounced)
-    g_strlcpy (filed->ack, "our acknowledgements to this address bounced",
-               sizeof filed->ack);
-  else if (hour >= d->rate_hour || day >= d->rate_day)
-    g_snprintf (filed->ack, sizeof filed->ack, "rate limit (%d per hour, "
-                "%d per day)", d->rate_hour, d->rate_day);
-  else
+    {
+      g_strlcpy (filed->ack, "our acknowledgements to this address bounced",
+                 sizeof filed->ack);
+      return TRUE;
+    }
+  if (!within_limits (store, d, filed, &within, error))
+    return FALSE;
+  if (within)
     g_strlcpy (filed->ack, "acknowledged", sizeof filed->ack);
   return TRUE;
 }
 
 gboolean
-store_outbox_add (Store *store, gint64 ticket, gint64 message,
-                  const char *recipient, const char *message_id, GBytes *raw,
+store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
+                  gint64 message, const char *message_id, GBytes *raw,
                   StoreFiled *filed, GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_OUTBOX_INSERT,
@@ -428,7 +532,9 @@ store_outbox_add (Store *store, gint64 ticket, gint64 message,
   store_bind_int (stmt, ":ticket", ticket);
   store_bind_int (stmt, ":message", message);
   store_bind_text (stmt, ":message_id", message_id);
-  store_bind_text (stmt, ":recipient", recipient);
+  store_bind_text (stmt, ":recipient", d->ack_recipient);
+  store_bind_text (stmt, ":sender", d->ack_sender);
+  store_bind_text (stmt, ":domain", d->ack_domain);
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   sqlite3_bind_blob64 (stmt, store_param (stmt, ":raw"), data, len,
                        SQLITE_STATIC);

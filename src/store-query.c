@@ -138,6 +138,7 @@ store_ticket_from_row (sqlite3_stmt *stmt)
   t->incident = store_column_text (stmt, 11);
   t->updated = sqlite3_column_int64 (stmt, 12);
   t->merged_into = store_column_text (stmt, 13);
+  t->reply_waiting = sqlite3_column_int (stmt, 14) != 0;
   return t;
 }
 
@@ -283,8 +284,8 @@ char *
 store_parse_number (const char *text)
 {
   g_autoptr (GRegex) re = g_regex_new (
-    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})(?:/[0-9a-fA-F]{4})?\\]?$", 0, 0,
-    NULL);
+    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})"
+    "(?:/[0-9a-fA-F]{8}|/[0-9a-fA-F]{4})?\\]?$", 0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *year = NULL;
   g_autofree char *seq = NULL;

@@ -40,7 +40,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -116,8 +116,13 @@ static const char SQL_RAW_INSERT[] =
   ":seq, :bytes)";
 
 static const char SQL_REOPEN[] =
-  "UPDATE ticket SET status = 'open', updated = :now WHERE id = :ticket "
-  "AND status = 'resolved' RETURNING 1";
+  "UPDATE ticket SET status = 'open', reply_waiting = 0, updated = :now "
+  "WHERE id = :ticket AND status = 'resolved' RETURNING 1";
+
+static const char SQL_REPLY_WAITING[] =
+  "UPDATE ticket SET reply_waiting = 1, updated = :now WHERE id = :ticket "
+  "AND status IN ('resolved', 'rejected') AND NOT reply_waiting "
+  "RETURNING status";
 
 static const char SQL_INDICATOR_INSERT[] =
   "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
@@ -231,6 +236,36 @@ migrate_to_5 (Store *store, GError **error)
   return store_exec (store, SQL_FTS_AUTOMERGE, error);
 }
 
+/*
+ * Version 5 -> 6, against acknowledgements aimed at third parties and
+ * forged follow-ups (issue 16): each acknowledgement records the report's
+ * From and its recipient's domain, which have rate limits of their own;
+ * a ticket can show that a reply waits for an operator; and tags get a
+ * 32-bit check, while the tickets filed so far (up to tag_short_last)
+ * keep honouring the 16-bit one their reporters were sent.  The domain
+ * of the acknowledgements already sent is their whole domain: those rows
+ * only count for a day.
+ */
+static const char SQL_ACK_LIMITS[] =
+  "ALTER TABLE outbox ADD COLUMN sender TEXT;"
+  "ALTER TABLE outbox ADD COLUMN recipient_domain TEXT;"
+  "UPDATE outbox SET sender = lower ((SELECT from_addr FROM message "
+  "  WHERE message.id = outbox.reply_to)),"
+  "  recipient_domain = lower (substr (recipient, instr (recipient, '@')"
+  "  + 1));"
+  "CREATE INDEX outbox_sender ON outbox (sender, created);"
+  "CREATE INDEX outbox_domain ON outbox (recipient_domain, created);"
+  "ALTER TABLE ticket ADD COLUMN reply_waiting INTEGER NOT NULL DEFAULT 0;"
+  "INSERT INTO setting (name, value) SELECT 'tag_short_last', "
+  "  COALESCE (max (id), 0) FROM ticket;"
+  "PRAGMA user_version = 6";
+
+static gboolean
+migrate_to_6 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_ACK_LIMITS, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -257,6 +292,7 @@ store_migrate (Store *store, GError **error)
       || (version < 3 && !migrate_to_3 (store, error))
       || (version < 4 && !migrate_to_4 (store, error))
       || (version < 5 && !migrate_to_5 (store, error))
+      || (version < 6 && !migrate_to_6 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -995,15 +1031,25 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
              || store_event (store, ticket, d->received, d->who, "claimed",
                              NULL, thread->claimed, error))
          && (reply == NULL
-             || store_outbox_add (store, ticket, message, d->ack_recipient,
-                                  reply_id, reply, filed, error));
+             || store_outbox_add (store, d, ticket, message, reply_id,
+                                  reply, filed, error));
 }
 
-/* A resolved ticket is open again when its reporter writes. */
+/*
+ * A closed ticket that a reply joins.  Only a reply with our tag (its
+ * keyed check) reopens it: one that joined by a Message-ID it quotes may
+ * come from anyone who was copied on the report and forged its From, so
+ * it leaves the status alone and marks the ticket as waiting for an
+ * operator (reply_waiting, until its status is next set), with an event
+ * that says why.  sql is SQL_REOPEN or SQL_REPLY_WAITING.
+ */
 static gboolean
-reopen (Store *store, const StoreDelivery *d, gint64 ticket, GError **error)
+reply_to_closed (Store *store, const StoreDelivery *d, gint64 ticket,
+                 const char *sql, GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_REOPEN, error);
+  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
+  gboolean reopen = sql == SQL_REOPEN;
+  g_autofree char *status = NULL;
   int rc;
 
   if (stmt == NULL)
@@ -1015,9 +1061,15 @@ reopen (Store *store, const StoreDelivery *d, gint64 ticket, GError **error)
     return TRUE;
   if (rc != SQLITE_ROW)
     return store_db_error (error, store->db, rc, "cannot reopen");
+  status = reopen ? NULL : store_column_text (stmt, 0);
+  sqlite3_step (stmt);   /* to its end: the UPDATE is done */
   sqlite3_reset (stmt);
-  return store_event (store, ticket, d->received, d->who, "status",
-                      "resolved", "open", error);
+  if (reopen)
+    return store_event (store, ticket, d->received, d->who, "status",
+                        "resolved", "open", error);
+  return store_event (store, ticket, d->received, d->who, "waiting",
+                      status, "a reply without the tag: not reopened",
+                      error);
 }
 
 static gboolean
@@ -1025,8 +1077,9 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
                StoreFiled *filed, GError **error)
 {
   gint64 message;
-  gboolean noise = strcmp (thread->how, "tag") != 0
-                   && strcmp (thread->how, "reference") != 0;
+  const char *closed = strcmp (thread->how, "tag") == 0 ? SQL_REOPEN
+                       : strcmp (thread->how, "reference") == 0
+                       ? SQL_REPLY_WAITING : NULL;
 
   g_strlcpy (filed->number, thread->number, sizeof filed->number);
   g_snprintf (filed->ack, sizeof filed->ack, "a follow-up: no "
@@ -1040,7 +1093,8 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
          && (thread->bounced == 0
              || store_mark_undeliverable (store, thread->bounced,
                                           thread->ticket, error))
-         && (noise || reopen (store, d, thread->ticket, error));
+         && (closed == NULL
+             || reply_to_closed (store, d, thread->ticket, closed, error));
 }
 
 static gboolean

@@ -47,6 +47,10 @@ typedef struct {
   char *ack_charset;        /* utf-8, iso-2022-jp */
   gint64 ack_rate_hour;     /* acknowledgements per address per hour */
   gint64 ack_rate_day;      /*   and per day */
+  gint64 ack_rate_sender_hour;  /* per report sender (From) per hour */
+  gint64 ack_rate_sender_day;
+  gint64 ack_rate_domain_hour;  /* per recipient's registrable domain */
+  gint64 ack_rate_domain_day;
   char *sendmail_command;   /* "" : write to the local outbox Maildir */
   char *authserv_id;        /* our MTA's Authentication-Results id, or "" */
 } Config;

@@ -16,22 +16,29 @@ typedef struct {
   gboolean send;
   char *reason;         /* why not (or "acknowledged") */
   char *recipient;      /* addr-spec, when send */
+  char *sender;         /* the report's From addr-spec, when send */
+  char *domain;         /* recipient's registrable domain, when send */
 } ReplyDecision;
 
 void reply_decision_clear (ReplyDecision *decision);
 
 /*
  * Decides from the message alone (the store adds follow-ups and the rate
- * limit): null or automated senders, Auto-Submitted, X-Autoreply,
+ * limits): null or automated senders, Auto-Submitted, X-Autoreply,
  * Precedence, List-*, reports, our loop header, our own address, an
- * unusable reply address, a DMARC failure seen by our own MTA.
+ * unusable reply address, a DMARC failure seen by our own MTA.  The
+ * recipient is Reply-To only when it is in From's registrable domain,
+ * else From: a Reply-To elsewhere is how an acknowledgement is aimed at
+ * a third party.
  */
 void reply_decide (const Config *config, const Message *message,
                    const char *envelope_from, ReplyDecision *decision);
 
+#define REPLY_REFERENCES_KEPT 3
+
 typedef struct {
   const char *number;       /* "2026-000123" */
-  const char *tag;          /* "[IR #2026-000123/7f3a]" */
+  const char *tag;          /* "[IR #2026-000123/7f3a09c2]" */
   const char *category;
   gint64 received;
 } ReplyTicket;
@@ -40,11 +47,32 @@ typedef struct {
  * Builds the acknowledgement of message for ticket, to recipient.
  * Returns (transfer full) its bytes (CRLF-free, as sendmail wants them)
  * and its Message-ID in *message_id, or NULL with error set when the
- * templates cannot be read.
+ * templates cannot be read or the reply would weigh more than
+ * REPLY_MAX_BYTES.  Nothing of the report is copied unbounded: its
+ * subject is cut to 60 characters, and References carries its
+ * Message-ID and at most the REPLY_REFERENCES_KEPT before it.
  */
 GBytes *reply_build (const Config *config, const Message *message,
                      const ReplyTicket *ticket, const char *recipient,
                      char **message_id, GError **error);
+
+/* Whether our own MTA (authserv_id) wrote dmarc=fail in an
+ * Authentication-Results header of message: its From may be forged.
+ * FALSE when authserv_id is empty. */
+gboolean reply_dmarc_failed (const Config *config, const Message *message);
+
+/*
+ * (transfer full) the registrable domain of address's domain (the part
+ * after the last '@'), lower-cased, by the Public Suffix List:
+ * "a.b.example.co.jp" -> "example.co.jp".  A domain that is itself a
+ * public suffix, or that the list does not know, is returned whole.
+ * NULL when address has no domain.
+ */
+char *reply_registrable_domain (const char *address);
+
+/* The most an acknowledgement may weigh, headers and body: a template
+ * that makes a larger one is refused (reply_build fails). */
+#define REPLY_MAX_BYTES (64 * 1024)
 
 /* "ja", "en" or "bilingual": the language of the acknowledgement. */
 const char *reply_language (const Config *config, const Message *message);

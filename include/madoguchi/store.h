@@ -64,10 +64,18 @@ typedef struct {
   /* Threading and the acknowledgement: */
   const char *tag_prefix;      /* "IR": our tags are [IR #2026-000123/abcd] */
   gboolean automatic;          /* an auto-reply or a report: noise */
+  gboolean dmarc_failed;       /* our MTA saw dmarc=fail: only a valid
+                                * tag threads it */
   const char *ack_recipient;   /* NULL: no acknowledgement, because: */
   const char *ack_reason;
+  const char *ack_sender;      /* the report's From, for its rate */
+  const char *ack_domain;      /* the recipient's registrable domain */
   int rate_hour;               /* acknowledgements per address and hour */
   int rate_day;
+  int rate_sender_hour;        /* per report sender (From) */
+  int rate_sender_day;
+  int rate_domain_hour;        /* per recipient domain */
+  int rate_domain_day;
   StoreReplyFunc reply_func;
   gpointer reply_data;
 } StoreDelivery;
@@ -122,6 +130,9 @@ typedef struct {
   char *reporter_name;
   char *subject;
   char *merged_into;           /* the ticket it was merged into, or NULL */
+  gboolean reply_waiting;      /* a reply joined it after it was closed
+                                * and no operator has changed its status
+                                * since (it was not reopened) */
 } StoreTicket;
 
 typedef struct {
@@ -176,7 +187,7 @@ GPtrArray *store_list_tickets (Store *store, const StoreFilter *filter,
 
 /*
  * Finds a ticket by number: "2026-000123", "2026-123", "#2026-123",
- * "[IR #2026-000123]" or "[IR #2026-000123/7f3a]".
+ * "[IR #2026-000123]" or "[IR #2026-000123/7f3a09c2]".
  * Returns (transfer full) it, or NULL with
  * STORE_ERROR_NOT_FOUND.
  */
@@ -281,7 +292,9 @@ GPtrArray *store_incident_list (Store *store, const char *incident,
 gboolean store_comment (Store *store, const char *number, const char *text,
                         const char *who, GError **error);
 
-/* The tag of a ticket, with its keyed check: "[IR #2026-000123/7f3a]". */
+/* The tag of a ticket, with its keyed check: "[IR #2026-000123/7f3a09c2]"
+ * (32 bits of an HMAC; tickets filed before schema 6 had 16, and their
+ * 4-digit tags are still honoured). */
 char *store_tag (Store *store, const char *prefix, const char *number,
                  GError **error);
 

@@ -495,10 +495,10 @@ contains "$(header "$ack" From)" "<info@cert.example.test>" \
   "From: the team address"
 is "$(header "$ack" To)" reporter@reporter.example.test "To: the reporter"
 subject=$(header "$ack" Subject)
-tag=$(printf '%s\n' "$subject" | grep -o '\[IR #[0-9]\{4\}-[0-9]\{6\}/[0-9a-f]\{4\}\]' | head -1)
+tag=$(printf '%s\n' "$subject" | grep -o '\[IR #[0-9]\{4\}-[0-9]\{6\}/[0-9a-f]\{8\}\]' | head -1)
 case $tag in
   "[IR #${n1:-none}/"*) ok 0 "Subject carries the ticket tag $tag" ;;
-  *) ok 1 "Subject carries the ticket tag [IR #${n1:-none}/XXXX]"
+  *) ok 1 "Subject carries the ticket tag [IR #${n1:-none}/XXXXXXXX]"
      echo "#   Subject: $subject" ;;
 esac
 is "$subject" "Re: $tag Port scan from 192.0.2.45" \
@@ -536,7 +536,7 @@ printf '%s\n' "$raw_subject" | LC_ALL=C grep -q '^[ -~]*$'
 ok $? "the raw Subject is 7-bit (encoded-words)"
 contains "$raw_subject" "=?" "the raw Subject has encoded-words"
 ja_subject=$(decode_words "$raw_subject")
-ja_tag=$(printf '%s\n' "$ja_subject" | grep -o '\[IR #[0-9]\{4\}-[0-9]\{6\}/[0-9a-f]\{4\}\]' | head -1)
+ja_tag=$(printf '%s\n' "$ja_subject" | grep -o '\[IR #[0-9]\{4\}-[0-9]\{6\}/[0-9a-f]\{8\}\]' | head -1)
 is "$ja_subject" "Re: $ja_tag 【報告】ポートスキャンについて" \
   "the encoded Subject decodes to Re: TAG and the Japanese subject"
 case $ja_tag in

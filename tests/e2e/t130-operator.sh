@@ -374,8 +374,8 @@ ok $rc "show exits 0"
 show_text=$out
 tagP=$(printf '%s\n' "$show_text" | sed -n 's/^Ticket *\(\[.*\]\)$/\1/p')
 case "$tagP" in
-  "[IR #$P/"[0-9a-f][0-9a-f][0-9a-f][0-9a-f]"]") ok 0 "show: the tag has a 4-hex check: $tagP" ;;
-  *) ok 1 "show: the tag has a 4-hex check: '$tagP'" ;;
+  "[IR #$P/"[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"]") ok 0 "show: the tag has an 8-hex check: $tagP" ;;
+  *) ok 1 "show: the tag has an 8-hex check: '$tagP'" ;;
 esac
 ack=$(grep -l "IR #$P/" "$OUTBOX"/* 2>/dev/null | sed -n 1p)
 if [ -n "$ack" ]; then
@@ -515,7 +515,7 @@ A=$R
 B=$P
 tagA=$("$MADOGUCHI" show "$A" | sed -n 's/^Ticket *\(\[.*\]\)$/\1/p')
 case "$tagA" in
-  "[IR #$A/"[0-9a-f][0-9a-f][0-9a-f][0-9a-f]"]") ok 0 "the tag of $A: $tagA" ;;
+  "[IR #$A/"[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"]") ok 0 "the tag of $A: $tagA" ;;
   *) ok 1 "the tag of $A: '$tagA'" ;;
 esac
 ackA=$(grep -l "IR #$A/" "$OUTBOX"/* 2>/dev/null | sed -n 1p)

@@ -73,6 +73,36 @@ report (int n)
                           "body %d\n", n, n, n, n);
 }
 
+/* Files raw as a delivery to a team whose tags are [IR #...]. */
+static StoreFiled
+file_tagged (Fixture *f, const char *raw, gint64 received)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Message) m = message_parse (raw, strlen (raw), &limits);
+  g_autoptr (GBytes) bytes = g_bytes_new (raw, strlen (raw));
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
+  StoreDelivery d = {
+    .spool_id = "spool-id", .envelope_from = "r1@example.net",
+    .envelope_to = "info@example.jp", .received = received,
+    .size = (gint64) strlen (raw), .raw = in_memory, .message = m,
+    .who = "test", .tag_prefix = "IR",
+  };
+  StoreFiled filed = { 0 };
+
+  g_assert_true (store_file (f->store, &d, &filed, &error));
+  g_assert_no_error (error);
+  return filed;
+}
+
+/* A reply of r1@example.net with subject and extra headers. */
+static char *
+reply_mail (int n, const char *subject, const char *headers)
+{
+  return g_strdup_printf ("From: Reporter <r1@example.net>\n"
+                          "Subject: %s\nMessage-ID: <reply%d@x>\n%s\n"
+                          "more %d\n", subject, n, headers, n);
+}
+
 static int
 year_of (gint64 t)
 {
@@ -202,6 +232,109 @@ test_reopen_and_newer_schema (Fixture *f, gconstpointer data)
   g_assert_null (store_open (f->path, 1000, &error));
   g_assert_error (error, STORE_ERROR, STORE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "newer"));
+}
+
+static int count_rows (const char *path, const char *sql);
+extern const unsigned char store_schema_sql[];
+
+/* The tag of a new ticket carries 32 bits of check: its first 16 alone
+ * (what a tag had before) do not lead into the ticket, all 32 do. */
+static void
+test_tag_check_32_bits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *r1 = report (1);
+  StoreFiled a = file_tagged (f, r1, 1795600000);
+  g_autofree char *tag = store_tag (f->store, "IR", a.number, &error);
+  const char *check = tag ? strrchr (tag, '/') + 1 : "";
+  g_autofree char *short_tag = g_strdup_printf ("Re: [IR #%s/%.4s] x",
+                                                a.number, check);
+  g_autofree char *long_tag = g_strdup_printf ("Re: %s x", tag);
+  g_autofree char *m1 = reply_mail (1, short_tag, "");
+  g_autofree char *m2 = reply_mail (2, long_tag, "");
+  StoreFiled b, c;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (check), ==, 8 + 1);   /* and the ']' */
+  b = file_tagged (f, m1, 1795600100);
+  c = file_tagged (f, m2, 1795600200);
+  g_assert_false (b.followup);
+  g_assert_cmpstr (b.number, !=, a.number);
+  g_assert_true (c.followup);
+  g_assert_cmpstr (c.number, ==, a.number);
+  g_assert_cmpstr (c.thread, ==, "tag");
+}
+
+/* A ticket filed before schema 6 keeps honouring its 4-digit tag. */
+static void
+test_tag_check_old_16_bits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tag = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *m1 = NULL;
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+  sqlite3 *db = NULL;
+  StoreFiled b;
+
+  g_clear_pointer (&f->store, store_close);
+  g_unlink (f->path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
+                                 NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 1; "
+                                 "INSERT INTO ticket (id, number, year, seq, "
+                                 "created, updated, status) VALUES (1, "
+                                 "'2025-000001', 2025, 1, 0, 0, 'resolved'); "
+                                 "INSERT INTO message (id, ticket_id, "
+                                 "received, size, dedup_key, raw, from_addr) "
+                                 "VALUES (1, 1, 0, 5, 'old', X'00', "
+                                 "'r1@example.net')", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_close (db);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  tag = store_tag (f->store, "IR", "2025-000001", &error);
+  subject = g_strdup_printf ("Re: [IR #2025-000001/%.4s] x",
+                             strrchr (tag, '/') + 1);
+  m1 = reply_mail (1, subject, "");
+  b = file_tagged (f, m1, 1795600100);
+  g_assert_true (b.followup);
+  g_assert_cmpstr (b.number, ==, "2025-000001");
+  g_assert_cmpint (count_rows (f->path, "SELECT status = 'open' FROM ticket "
+                               "WHERE id = 1"), ==, 1);
+}
+
+/* A reply that joins by the Message-ID it answers (no tag) does not
+ * reopen a resolved ticket: anyone copied on the report knows that ID
+ * and can forge the reporter's From.  It marks the ticket instead. */
+static void
+test_reply_without_tag_no_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *r1 = report (1);
+  g_autofree char *m1 = reply_mail (1, "more", "In-Reply-To: <m1@x>\n");
+  StoreFiled a = file_tagged (f, r1, 1795600000);
+  StoreFiled b;
+
+  g_assert_true (store_set_status (f->store, a.number, "resolved", "op",
+                                   &error));
+  g_assert_no_error (error);
+  b = file_tagged (f, m1, 1795600100);
+  g_assert_true (b.followup);
+  g_assert_cmpstr (b.thread, ==, "reference");
+  g_assert_cmpint (count_rows (f->path, "SELECT COUNT(*) FROM ticket WHERE "
+                               "status = 'resolved'"), ==, 1);
+  g_assert_cmpint (count_rows (f->path, "SELECT status = 'resolved' AND "
+                               "reply_waiting FROM ticket"), ==, 1);
+  /* Setting the status, even the one it has, is the operator's answer. */
+  g_assert_true (store_set_status (f->store, a.number, "resolved", "op",
+                                   &error));
+  g_assert_cmpint (count_rows (f->path, "SELECT reply_waiting FROM ticket"),
+                   ==, 0);
 }
 
 static guint
@@ -363,7 +496,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 5);
+                               "pragma_user_version"), ==, 6);
   g_assert_cmpint (count_rows (f->path, "SELECT v FROM message_fts_config "
                                "WHERE k = 'automerge'"), ==, 16);
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
@@ -700,6 +833,10 @@ main (int argc, char **argv)
   ADD ("/store/raw-verbatim", test_raw_verbatim);
   ADD ("/store/raw-from-file", test_raw_from_file);
   ADD ("/store/schema/newer", test_reopen_and_newer_schema);
+  ADD ("/store/tag/check-32-bits", test_tag_check_32_bits);
+  ADD ("/store/tag/check-old-16-bits", test_tag_check_old_16_bits);
+  ADD ("/store/followup/no-reopen-without-tag",
+       test_reply_without_tag_no_reopen);
 #undef ADD
   for (gsize i = 0; i < G_N_ELEMENTS (number_cases); i++)
     {
