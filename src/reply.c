@@ -9,16 +9,22 @@
  * reflector.  Only the subject, cleaned and shortened, is quoted.
  *
  * Nor must it be a way to mail someone else: whoever writes a report
- * chooses its From and Reply-To, so a Reply-To outside From's
- * registrable domain is passed over for From (libpsl, the Public Suffix
- * List: "example.co.jp", not "co.jp"), the store limits replies per
- * sender and per recipient domain as well as per address, and what the
- * reply copies from the report (subject, references) is bounded.
+ * chooses its From and Reply-To, so a Reply-To outside From's domain
+ * (the same domain, or one of them below the other) is passed over for
+ * From, the store limits replies per sender and per recipient domain as
+ * well as per address, and what the reply copies from the report
+ * (subject, references) is bounded.
+ *
+ * XXX: "the same domain or below" is stricter than the registrable
+ * domain (a Reply-To at support.example.co.jp from sales.example.co.jp
+ * is passed over for From), and the per-domain limit counts
+ * a.example.org and b.example.org apart.  The Public Suffix List
+ * (libpsl) would do both right; it is not among the project's
+ * dependencies, and is a decision for the owners (issue 16's note).
  */
 #include "madoguchi/reply.h"
 
 #include <gmime/gmime.h>
-#include <libpsl.h>
 #include <string.h>
 
 #include "madoguchi/charset.h"
@@ -179,44 +185,42 @@ suppression (const Config *config, const Message *m, const char *envelope)
   return NULL;
 }
 
-/* The Public Suffix List: built into libpsl, else the system's copy
- * (NULL when neither is there: then domains are compared whole). */
-static gpointer
-load_psl (gpointer unused)
-{
-  const psl_ctx_t *psl = psl_builtin ();
-
-  return (gpointer) (psl != NULL ? psl : psl_latest (NULL));
-}
-
 char *
-reply_registrable_domain (const char *address)
+reply_domain (const char *address)
 {
-  static GOnce once = G_ONCE_INIT;
-  const psl_ctx_t *psl = g_once (&once, load_psl, NULL);
   const char *at = address ? strrchr (address, '@') : NULL;
-  g_autofree char *domain = NULL;
-  const char *registrable;
 
   if (at == NULL || at[1] == '\0' || !g_utf8_validate (at + 1, -1, NULL))
     return NULL;
-  domain = g_utf8_strdown (at + 1, -1);
-  registrable = psl ? psl_registrable_domain (psl, domain) : NULL;
-  return g_strdup (registrable ? registrable : domain);
+  return g_utf8_strdown (at + 1, -1);
 }
 
-/* Whether two addresses are in the same registrable domain. */
+/* Whether b's domain is a's or below it ("mail.example.org" is below
+ * "example.org"; "badexample.org" is not). */
+static gboolean
+domain_within (const char *a, const char *b)
+{
+  gsize la = strlen (a);
+  gsize lb = strlen (b);
+
+  return la == lb ? strcmp (a, b) == 0
+                  : lb > la && b[lb - la - 1] == '.'
+                      && strcmp (b + lb - la, a) == 0;
+}
+
+/* Whether two addresses are in one domain, or one's below the other's. */
 static gboolean
 same_domain (const char *a, const char *b)
 {
-  g_autofree char *da = reply_registrable_domain (a);
-  g_autofree char *db = reply_registrable_domain (b);
+  g_autofree char *da = reply_domain (a);
+  g_autofree char *db = reply_domain (b);
 
-  return da != NULL && db != NULL && strcmp (da, db) == 0;
+  return da != NULL && db != NULL
+         && (domain_within (da, db) || domain_within (db, da));
 }
 
 /* Where the acknowledgement goes, or NULL with *why: Reply-To when it is
- * one mailbox in From's registrable domain, else From. */
+ * one mailbox in From's domain (or above or below it), else From. */
 static char *
 reply_address (const Message *m, const char *from, const char **why)
 {
@@ -259,7 +263,7 @@ reply_decide (const Config *config, const Message *m,
       d->send = TRUE;
       d->reason = g_strdup ("acknowledged");
       d->sender = g_ascii_strdown (from, -1);
-      d->domain = reply_registrable_domain (d->recipient);
+      d->domain = reply_domain (d->recipient);
       return;
     }
   g_clear_pointer (&d->recipient, g_free);

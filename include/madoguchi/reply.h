@@ -17,7 +17,7 @@ typedef struct {
   char *reason;         /* why not (or "acknowledged") */
   char *recipient;      /* addr-spec, when send */
   char *sender;         /* the report's From addr-spec, when send */
-  char *domain;         /* recipient's registrable domain, when send */
+  char *domain;         /* recipient's domain, when send */
 } ReplyDecision;
 
 void reply_decision_clear (ReplyDecision *decision);
@@ -27,8 +27,8 @@ void reply_decision_clear (ReplyDecision *decision);
  * limits): null or automated senders, Auto-Submitted, X-Autoreply,
  * Precedence, List-*, reports, our loop header, our own address, an
  * unusable reply address, a DMARC failure seen by our own MTA.  The
- * recipient is Reply-To only when it is in From's registrable domain,
- * else From: a Reply-To elsewhere is how an acknowledgement is aimed at
+ * recipient is Reply-To only when it is in From's domain (or one of the
+ * two is below the other), else From: a Reply-To elsewhere is how an acknowledgement is aimed at
  * a third party.
  */
 void reply_decide (const Config *config, const Message *message,
@@ -62,13 +62,10 @@ GBytes *reply_build (const Config *config, const Message *message,
 gboolean reply_dmarc_failed (const Config *config, const Message *message);
 
 /*
- * (transfer full) the registrable domain of address's domain (the part
- * after the last '@'), lower-cased, by the Public Suffix List:
- * "a.b.example.co.jp" -> "example.co.jp".  A domain that is itself a
- * public suffix, or that the list does not know, is returned whole.
- * NULL when address has no domain.
+ * (transfer full) address's domain (the part after the last '@'),
+ * lower-cased, or NULL when it has none.
  */
-char *reply_registrable_domain (const char *address);
+char *reply_domain (const char *address);
 
 /* The most an acknowledgement may weigh, headers and body: a template
  * that makes a larger one is refused (reply_build fails). */

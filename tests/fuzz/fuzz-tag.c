@@ -3,8 +3,8 @@
  * store_parse_number on the input ("[IR #2026-000123/7f3a09c2]", the
  * old "[IR #2026-000123/7f3a]", "2026-123" ...), charset_decode_header on
  * the same bytes (RFC 2047 words, raw 8-bit text, folding), and
- * reply_registrable_domain on them as an address (the Public Suffix
- * List lookup that decides where an acknowledgement may go).  Both take a C string, so the input is
+ * reply_domain on them as an address (the domain that decides where an
+ * acknowledgement may go).  Both take a C string, so the input is
  * copied with a terminating NUL and cut at its first NUL, as a header
  * value or an argument would be.
  */
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree char *text = g_strndup ((const char *) data, size);
   g_autofree char *number = store_parse_number (text);
   g_autofree char *decoded = charset_decode_header (text);
-  g_autofree char *domain = reply_registrable_domain (text);
+  g_autofree char *domain = reply_domain (text);
 
   /* The promise of charset.h: valid UTF-8, one line, no controls. */
   if (!g_utf8_validate (decoded, -1, NULL))
