@@ -1,6 +1,7 @@
 /*
  * main.c - madoguchi's entry point: global options, the table of
- * subcommands, and the exit-code contract.
+ * subcommands, what each may find or create in the data directory, and
+ * the exit-code contract.
  *
  * `deliver` is run by an MTA, which bounces a report on any exit code but
  * 0 and 75 (EX_TEMPFAIL).  A bounced report is a lost report, so for
@@ -42,7 +43,8 @@ typedef struct {
 static const Command commands[] = {
   { "deliver", cmd_deliver, CMD_MTA | CMD_DATA | CMD_CREATE_DB,
     "file one message from standard input (run by the MTA)" },
-  { "init", cmd_init, CMD_DATA | CMD_CREATE_DIR, "create the database and the spool" },
+  { "init", cmd_init, CMD_DATA | CMD_CREATE_DIR,
+    "create the database and the spool" },
   { "import", cmd_import, CMD_DATA,
     "file a backlog: mbox files, Maildirs, folders of messages" },
   { "list", cmd_list, CMD_DATA, "list tickets, newest first" },
@@ -322,12 +324,17 @@ check_data_dir (const Command *cmd, Context *ctx, GError **error)
   if (!(cmd->mode & CMD_DATA))
     return TRUE;
   if (stat (dir, &st) != 0)
-    return ctx->create_store = missing_data_dir (cmd, dir, errno, error);
+    {
+      ctx->create_store = missing_data_dir (cmd, dir, errno, error);
+      return ctx->create_store;
+    }
   if (!path_missing (db))
     return TRUE;
-  if ((cmd->mode & CMD_CREATE_DIR)
-      || ((cmd->mode & CMD_CREATE_DB) && st.st_uid == geteuid ()))
-    return ctx->create_store = TRUE;
+  ctx->create_store = (cmd->mode & CMD_CREATE_DIR)
+                      || ((cmd->mode & CMD_CREATE_DB)
+                          && st.st_uid == geteuid ());
+  if (ctx->create_store)
+    return TRUE;
   if (!(cmd->mode & CMD_CREATE_DB))
     return no_database (dir, error);
   owner = user_name (st.st_uid);
