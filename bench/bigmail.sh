@@ -72,10 +72,10 @@ config() {
 # $work/times; sets rc.
 deliver_once() {
   remove_home "${home:?}"
-  MADOGUCHI_CONFIG=$work/$1.conf MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
+  bench_init "$home"
   # shellcheck disable=SC2002 # on a pipe, as the MTA hands it over
   if cat "$2" | MADOGUCHI_CONFIG=$work/$1.conf MADOGUCHI_HOME=$home \
-       /usr/bin/time -f '%e %M' -o "$work/time" ./build/madoguchi deliver 2> "$work/err"; then
+       /usr/bin/time -f '%e %M' -o "$work/time" "$MADOGUCHI" deliver 2> "$work/err"; then
     rc=0
   else
     rc=$?
@@ -93,9 +93,9 @@ row() {
     deliver_once "$2" "$3"
     [ "$rc" = 0 ] || break
   done
-  number=$(MADOGUCHI_CONFIG=$work/$2.conf MADOGUCHI_HOME=$home ./build/madoguchi list | awk 'NR == 2 { print $1 }')
+  number=$(MADOGUCHI_CONFIG=$work/$2.conf MADOGUCHI_HOME=$home "$MADOGUCHI" list | awk 'NR == 2 { print $1 }')
   if [ -n "$number" ]; then
-    line=$(MADOGUCHI_CONFIG=$work/$2.conf MADOGUCHI_HOME=$home ./build/madoguchi show "$number" | grep -m 1 '^--- message')
+    line=$(MADOGUCHI_CONFIG=$work/$2.conf MADOGUCHI_HOME=$home "$MADOGUCHI" show "$number" | grep -m 1 '^--- message')
     case $line in
       *", flags: "*) flags=${line##*, flags: } ;;
       *) flags=- ;;

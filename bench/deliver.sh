@@ -20,13 +20,13 @@ n=${1:-300}
 bench_start compare.sh
 MADOGUCHI_HOME=$work/home
 export MADOGUCHI_HOME
-./build/madoguchi init > /dev/null
+bench_init "$MADOGUCHI_HOME"
 
 bench_title "deliver vs the floor: $n reports"
 rc=0
 # OUTDIR: the kit's driver, floor, reports and floor database, all in
 # $work (compare.sh's default is a shared /tmp/madoguchi-bench).
-OUTDIR=$work/kit bash "$KIT/compare.sh" -n "$n" -- "$PWD/build/madoguchi" deliver \
+OUTDIR=$work/kit bash "$KIT/compare.sh" -n "$n" -- "$MADOGUCHI" deliver \
   > "$work/compare.txt" 2> "$work/compare.err" || rc=$?
 cat "$work/compare.txt"
 if [ "$rc" != 0 ]; then
@@ -46,4 +46,4 @@ sed 's/= */=/g' "$work/compare.txt" | awk '
     if (fm > 0) printf "median ratio candidate/floor = %.2f\n", cm / fm
     if (fp > 0) printf "p95 ratio candidate/floor = %.2f (target <= 1.5)\n", cp / fp
   }'
-echo "tickets filed: $(./build/madoguchi list --all | tail -n +2 | wc -l)"
+echo "tickets filed: $("$MADOGUCHI" list --all | tail -n +2 | wc -l)"

@@ -12,17 +12,16 @@
 # text could reach against rg's one pattern.  A benchmark: it prints
 # figures and asserts nothing.
 #
-# Needs a built madoguchi (build/madoguchi), python3 and ripgrep (rg).
+# Needs a built madoguchi (build/madoguchi), python3, ripgrep (rg) and
+# the kit's gen_log.py: GEN_LOG, else in KIT (default ../shared/bench).
 set -eu
 cd "$(dirname "$0")/.."
 size=${1:-20}
-work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-. bench/lib.sh   # bench_stats
-
-command -v rg > /dev/null || { echo "bench: ripgrep (rg) is needed: apt-get install ripgrep" >&2; exit 1; }
-gen=${GEN_LOG:-../shared/bench/gen_log.py}   # the shared benchmark kit's generator
-[ -f "$gen" ] || { echo "bench: $gen not found (set GEN_LOG)" >&2; exit 1; }
+. bench/lib.sh
+command -v rg > /dev/null || bench_skip "ripgrep (rg) is needed: apt-get install ripgrep"
+gen=${GEN_LOG:-$KIT/gen_log.py}   # the shared benchmark kit's generator
+[ -f "$gen" ] || bench_skip "$gen not found (set GEN_LOG or KIT)"
+bench_start "" time
 python3 "$gen" "$work/log" "$size" 1
 {
   printf 'From: noc@example.net\nTo: info@cert.example.jp\nSubject: logs\n'
@@ -51,13 +50,13 @@ wall() {
 : > "$work/rg"
 : > "$work/ratio"
 for i in $(seq "${RUNS:-3}"); do
-  ours=$(wall ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml")
+  ours=$(wall "$MADOGUCHI" -c "$work/bench.conf" extract "$work/report.eml")
   rg=$(wall rg -o '(?:[0-9]{1,3}\.){3}[0-9]{1,3}' "$work/log")
   awk -v m="$mb" -v s="$ours" 'BEGIN { print m / s }' >> "$work/ours"
   awk -v m="$mb" -v s="$rg" 'BEGIN { print m / s }' >> "$work/rg"
   awk -v a="$ours" -v b="$rg" 'BEGIN { print b / a }' >> "$work/ratio"
 done
-rss=$(/usr/bin/time -f %M ./build/madoguchi -c "$work/bench.conf" extract "$work/report.eml" 2>&1 >/dev/null | tail -1)
+rss=$(/usr/bin/time -f %M "$MADOGUCHI" -c "$work/bench.conf" extract "$work/report.eml" 2>&1 >/dev/null | tail -1)
 echo "log: $mb MB ($(wc -l < "$work/log") lines), as a base64 attachment; ${RUNS:-3} runs each"
 echo "madoguchi extract (all default rules), MB/s: $(bench_stats < "$work/ours")"
 echo "rg -o IPv4 (one pattern), MB/s:             $(bench_stats < "$work/rg")"
@@ -65,7 +64,7 @@ echo "ratio (madoguchi / ripgrep speed, target >= 0.5): $(bench_stats < "$work/r
 echo "madoguchi peak RSS: $rss KB"
 
 # PCRE2 alone: every extraction rule over the log, one pass each.
-./build/madoguchi -c "$work/bench.conf" rules list \
+"$MADOGUCHI" -c "$work/bench.conf" rules list \
   | awk -F'\t' '$3 !~ /^(classify|negation|formfield)$/' > "$work/rules"
 tab=$(printf '\t')
 # rg_found ARGS...: rg, where finding nothing (status 1) is no error

@@ -44,15 +44,15 @@ for kind in maildir mbox; do
   for i in $(seq "${RUNS:-3}"); do
     home=$work/home-$kind
     rm -rf "$home"
-    MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
+    bench_init "$home"
     rc=0
     MADOGUCHI_HOME=$home /usr/bin/time -f '%e %U %S %M' -o "$work/time-$kind" \
-      ./build/madoguchi import "$src" > "$work/out-$kind" 2> "$work/err-$kind" || rc=$?
+      "$MADOGUCHI" import "$src" > "$work/out-$kind" 2> "$work/err-$kind" || rc=$?
     [ "$rc" = 0 ] || { echo "$kind: exit $rc:"; tail -n 5 "$work/err-$kind" | sed 's/^/    /'; }
     tail -n 1 "$work/time-$kind" >> "$work/runs-$kind"
   done
   echo "$kind ($size KB), the last run: $(cat "$work/out-$kind")"
-  tickets=$(MADOGUCHI_HOME=$home ./build/madoguchi list --all | tail -n +2 | wc -l)
+  tickets=$(MADOGUCHI_HOME=$home "$MADOGUCHI" list --all | tail -n +2 | wc -l)
   echo "  reports/s (target >= 2000): $(awk -v n="$n" '$1 > 0 { print n / $1 }' "$work/runs-$kind" | bench_stats)"
   echo "  CPU (user+sys)/wall (2.00 = both cores): $(awk '$1 > 0 { print ($2 + $3) / $1 }' "$work/runs-$kind" | bench_stats)"
   awk -v t="$tickets" '$4 > m { m = $4 } END { printf "  peak RSS %.1f MB  tickets %d (the last run)\n", m / 1024, t }' "$work/runs-$kind"

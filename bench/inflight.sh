@@ -26,10 +26,10 @@ python3 "$KIT/gen_msgs.py" "$work/msgs" "$n"
 bench_title "deliveries in flight: $n reports"
 for j in 1 2; do
   home=$work/home-j$j
-  MADOGUCHI_HOME=$home ./build/madoguchi init > /dev/null
+  bench_init "$home"
   rc=0
   MADOGUCHI_HOME=$home "$work/kit/driver" -j "$j" -n "$n" "$work/msgs" -- \
-    "$PWD/build/madoguchi" -v deliver > "$work/out-j$j" 2> "$work/err-j$j" || rc=$?
+    "$MADOGUCHI" -v deliver > "$work/out-j$j" 2> "$work/err-j$j" || rc=$?
   cat "$work/out-j$j"
   busy=$(grep -ciE 'busy|locked' "$work/err-j$j" || true)
   kept=$(grep -ci 'still in the spool\|kept in the spool' "$work/err-j$j" || true)

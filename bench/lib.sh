@@ -1,19 +1,29 @@
-# bench/lib.sh - sourced by the benchmarks that use the delivery kit.
+# bench/lib.sh - sourced by the benchmarks, from the top of the tree.
 #
-# bench_start FILE [time]: stops with a clear message unless the kit
-# (KIT, default ../shared/bench from the top of the tree) has FILE,
-# build/madoguchi is built, and (with "time") /usr/bin/time is there;
-# then makes the scratch directory $work, removed on exit, and points
-# MADOGUCHI_CONFIG at an empty file there: the defaults, whatever /etc
-# says.
+# MADOGUCHI: the binary the benchmarks run (default build/madoguchi; the
+# bench/smoke CTest entry points it at its own build's).
+#
+# bench_start [FILE] [time]: stops with a clear message unless the kit
+# (KIT, default ../shared/bench from the top of the tree) has FILE (no
+# FILE, ""), the binary is built, and (with "time") /usr/bin/time is
+# there; then makes the scratch directory $work, removed on exit, and
+# points MADOGUCHI_CONFIG at an empty file there: the defaults, whatever
+# /etc says.  A missing prerequisite exits 77, as a skipped test does.
 KIT=${KIT:-../shared/bench}
+MADOGUCHI=${MADOGUCHI:-$PWD/build/madoguchi}
+
+# bench_skip WHAT: stop, saying that WHAT is needed, with exit 77.
+bench_skip() {
+  echo "bench: $1" >&2
+  exit 77
+}
 
 bench_start() {
-  [ -f "$KIT/$1" ] || { echo "bench: the benchmark kit is not in $KIT (set KIT)" >&2; exit 1; }
-  [ -x build/madoguchi ] || { echo "bench: build/madoguchi is not built" >&2; exit 1; }
+  [ -z "${1:-}" ] || [ -f "$KIT/$1" ] \
+    || bench_skip "the benchmark kit is not in $KIT (set KIT)"
+  [ -x "$MADOGUCHI" ] || { echo "bench: $MADOGUCHI is not built" >&2; exit 1; }
   if [ "${2:-}" = time ] && [ ! -x /usr/bin/time ]; then
-    echo "bench: /usr/bin/time is needed: apt-get install time" >&2
-    exit 1
+    bench_skip "/usr/bin/time is needed: apt-get install time"
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
   trap 'remove_home "${work:?}"' EXIT
@@ -21,6 +31,13 @@ bench_start() {
   printf '[madoguchi]\n' > "$work/empty.conf"
   MADOGUCHI_CONFIG=$work/empty.conf
   export MADOGUCHI_CONFIG
+}
+
+# bench_init DIR: a fresh data directory DIR with its database (only init
+# creates one, and root only in a directory that exists: README).
+bench_init() {
+  mkdir -p -m 0700 "$1"
+  MADOGUCHI_HOME=$1 "$MADOGUCHI" init > /dev/null
 }
 
 . tests/e2e/remove-home.sh   # remove_home; every user is at the top

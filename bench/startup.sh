@@ -25,19 +25,20 @@ set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_start gen_msgs.py
+command -v valgrind > /dev/null || bench_skip "valgrind is needed: apt-get install valgrind"
 python3 "$KIT/gen_msgs.py" "$work/msgs" 2
 report=$work/msgs/msg-00001.eml   # msg-00000 is the warm-up
 
 # prepare DIR: a data directory with one report filed (the rules cache written)
 prepare() {
-  MADOGUCHI_HOME=$1 ./build/madoguchi init > /dev/null
-  MADOGUCHI_HOME=$1 ./build/madoguchi deliver < "$work/msgs/msg-00000.eml"
+  bench_init "$1"
+  MADOGUCHI_HOME=$1 "$MADOGUCHI" deliver < "$work/msgs/msg-00000.eml"
   [ -f "$1/rules.cache" ] || echo "bench: no $1/rules.cache after the warm-up" >&2
 }
 # profile DIR NAME: deliver the report under callgrind, annotate to NAME.txt
 profile() {
   MADOGUCHI_HOME=$1 valgrind --tool=callgrind --callgrind-out-file="$work/$2.out" \
-    ./build/madoguchi deliver < "$report" 2> "$work/$2.log" \
+    "$MADOGUCHI" deliver < "$report" 2> "$work/$2.log" \
     || { echo "bench: the $2 delivery failed:" >&2; cat "$work/$2.log" >&2; exit 1; }
   callgrind_annotate --inclusive=yes --auto=no --threshold=100 "$work/$2.out" > "$work/$2.txt"
 }
@@ -87,7 +88,7 @@ if command -v perf > /dev/null; then
   python3 "$KIT/gen_msgs.py" "$work/more" 7
   best=
   for i in 2 3 4 5 6; do
-    t=$(MADOGUCHI_HOME=$work/warm perf stat -x, -e task-clock ./build/madoguchi deliver \
+    t=$(MADOGUCHI_HOME=$work/warm perf stat -x, -e task-clock "$MADOGUCHI" deliver \
           < "$work/more/msg-0000$i.eml" 2>&1 > /dev/null | awk -F, '/task-clock/ { print $1 }')
     case $t in ''|*[!0-9.]*) best=; break ;; esac
     if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi

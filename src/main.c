@@ -1,6 +1,7 @@
 /*
  * main.c - madoguchi's entry point: global options, the table of
- * subcommands, and the exit-code contract.
+ * subcommands, what each may find or create in the data directory, and
+ * the exit-code contract.
  *
  * `deliver` is run by an MTA, which bounces a report on any exit code but
  * 0 and 75 (EX_TEMPFAIL).  A bounced report is a lost report, so for
@@ -26,6 +27,10 @@
 typedef enum {
   CMD_OPERATOR = 0,
   CMD_MTA = 1 << 0,      /* run by an MTA: syslog, and tempfail on trouble */
+  CMD_DATA = 1 << 1,     /* works on the database: it must be there... */
+  CMD_CREATE_DB = 1 << 2,   /* ...or is created, in a data directory that
+                             * exists and belongs to the user */
+  CMD_CREATE_DIR = 1 << 3,  /* ...or is created, data directory and all */
 } CommandMode;
 
 typedef struct {
@@ -36,50 +41,70 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-  { "deliver", cmd_deliver, CMD_MTA,
+  { "deliver", cmd_deliver, CMD_MTA | CMD_DATA | CMD_CREATE_DB,
     "file one message from standard input (run by the MTA)" },
-  { "init", cmd_init, CMD_OPERATOR, "create the database and the spool" },
-  { "import", cmd_import, CMD_OPERATOR,
+  { "init", cmd_init, CMD_DATA | CMD_CREATE_DIR,
+    "create the database and the spool" },
+  { "import", cmd_import, CMD_DATA,
     "file a backlog: mbox files, Maildirs, folders of messages" },
-  { "list", cmd_list, CMD_OPERATOR, "list tickets, newest first" },
-  { "show", cmd_show, CMD_OPERATOR, "show one ticket and its messages" },
-  { "spool", cmd_spool, CMD_OPERATOR,
+  { "list", cmd_list, CMD_DATA, "list tickets, newest first" },
+  { "show", cmd_show, CMD_DATA, "show one ticket and its messages" },
+  { "spool", cmd_spool, CMD_DATA,
     "file what waits in the spool (run), list it, retry failed entries" },
   { "extract", cmd_extract, CMD_OPERATOR,
     "show what would be extracted from one message (a dry run)" },
   { "classify", cmd_classify, CMD_OPERATOR,
     "show the category one message would get, and why (a dry run)" },
-  { "set", cmd_set, CMD_OPERATOR,
+  { "set", cmd_set, CMD_DATA,
     "change a ticket's --status or --category" },
-  { "assign", cmd_assign, CMD_OPERATOR,
+  { "assign", cmd_assign, CMD_DATA,
     "give a ticket to an operator (--owner) or nobody (--unassign)" },
-  { "comment", cmd_comment, CMD_OPERATOR, "add an internal note" },
-  { "merge", cmd_merge, CMD_OPERATOR, "merge one ticket into another" },
-  { "incident", cmd_incident, CMD_OPERATOR,
+  { "comment", cmd_comment, CMD_DATA, "add an internal note" },
+  { "merge", cmd_merge, CMD_DATA, "merge one ticket into another" },
+  { "incident", cmd_incident, CMD_DATA,
     "group reports into incidents: new, add, remove, show, list" },
   { "rules", cmd_rules, CMD_OPERATOR, "check or list the rule files" },
-  { "outbox", cmd_outbox, CMD_OPERATOR,
+  { "outbox", cmd_outbox, CMD_DATA,
     "acknowledgements not sent yet (list), send them (flush)" },
-  { "stats", cmd_stats, CMD_OPERATOR,
+  { "stats", cmd_stats, CMD_DATA,
     "reports and incidents per month, top sources, response times" },
-  { "export", cmd_export, CMD_OPERATOR,
+  { "export", cmd_export, CMD_DATA,
     "write out tickets as JSON Lines or CSV" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
 };
+
+/* The error for a data directory without a database. */
+static gboolean
+no_database (const char *data_dir, GError **error)
+{
+  g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+               "no database in %s (check MADOGUCHI_HOME and data_dir); "
+               "'madoguchi init' creates one", data_dir);
+  return FALSE;
+}
+
+/* Whether path is missing (and not merely unreadable: the store's open
+ * then says why). */
+static gboolean
+path_missing (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) != 0 && errno == ENOENT;
+}
 
 Store *
 context_open_store (Context *ctx, GError **error)
 {
   g_autofree char *path = config_db_path (ctx->config);
 
-  if (g_mkdir_with_parents (ctx->config->data_dir, 0700) != 0)
+  /* Checked before (check_data_dir); checked again here so that nothing
+   * but init and deliver ever creates a database, whatever the path to
+   * this call. */
+  if (!ctx->create_store && path_missing (path))
     {
-      int errsv = errno;
-
-      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
-                   "cannot create %s: %s", ctx->config->data_dir,
-                   g_strerror (errsv));
+      no_database (ctx->config->data_dir, error);
       return NULL;
     }
   return store_open (path, (int) ctx->config->busy_timeout, error);
@@ -241,16 +266,112 @@ drop_to_data_owner (const Config *config, GError **error)
   return TRUE;
 }
 
+/* The login of uid, for messages; else its number. */
+static char *
+user_name (uid_t uid)
+{
+  struct passwd *pw = getpwuid (uid);
+
+  return pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u",
+                                                        (unsigned) uid);
+}
+
+/* check_data_dir's verdict on a data directory that stat cannot find. */
+static gboolean
+missing_data_dir (const Command *cmd, const char *dir, int errsv,
+                  GError **error)
+{
+  if (errsv != ENOENT)
+    g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                 "cannot use the data directory %s: %s", dir,
+                 g_strerror (errsv));
+  else if (geteuid () == 0)
+    g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                 "no data directory %s, and root does not create it: it "
+                 "must belong to the service user, the user the MTA runs "
+                 "'madoguchi deliver' as; create it with 'install -d -o "
+                 "SERVICE-USER -m 0700 %s', then run 'madoguchi init'",
+                 dir, dir);
+  else if (cmd->mode & CMD_CREATE_DIR)
+    return TRUE;
+  else
+    g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                 "no data directory %s (check MADOGUCHI_HOME and "
+                 "data_dir); 'madoguchi init' creates it", dir);
+  return FALSE;
+}
+
+/*
+ * Whether cmd may go on with the data directory as it is, and whether it
+ * may create the database there.  Root never creates the data directory:
+ * a root-owned one locks the service user out for good, and only whoever
+ * installs madoguchi knows who that user is.  A command finds the
+ * database, or stops: a typo in MADOGUCHI_HOME must not leave an empty
+ * database for an operator to look into, nor spool reports where nobody
+ * looks.  init creates it; so does deliver, that a first delivery needs
+ * no init, but only in a data directory of its own user (after
+ * drop_to_data_owner, root's is its owner's) for root's reason.
+ */
+static gboolean
+check_data_dir (const Command *cmd, Context *ctx, GError **error)
+{
+  const char *dir = ctx->config->data_dir;
+  g_autofree char *db = config_db_path (ctx->config);
+  g_autofree char *owner = NULL;
+  g_autofree char *self = NULL;
+  struct stat st;
+
+  if (!(cmd->mode & CMD_DATA))
+    return TRUE;
+  if (stat (dir, &st) != 0)
+    {
+      ctx->create_store = missing_data_dir (cmd, dir, errno, error);
+      return ctx->create_store;
+    }
+  if (!path_missing (db))
+    return TRUE;
+  ctx->create_store = (cmd->mode & CMD_CREATE_DIR)
+                      || ((cmd->mode & CMD_CREATE_DB)
+                          && st.st_uid == geteuid ());
+  if (ctx->create_store)
+    return TRUE;
+  if (!(cmd->mode & CMD_CREATE_DB))
+    return no_database (dir, error);
+  owner = user_name (st.st_uid);
+  self = user_name (geteuid ());
+  g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+               "no database in %s, and deliver creates one only in a data "
+               "directory of its own: this one belongs to %s, and deliver "
+               "runs as %s; make %s its owner, or create the database with "
+               "'madoguchi init'", dir, owner, self, self);
+  return FALSE;
+}
+
+/* Whether a subcommand's arguments ask for its usage, which needs no data
+ * directory (GOption's help options). */
+static gboolean
+asks_for_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "-?") == 0
+        || g_str_has_prefix (argv[i], "--help"))
+      return TRUE;
+  return FALSE;
+}
+
 static int
 run (const Command *cmd, const char *config_path, gboolean verbose,
      int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  Context ctx = { NULL, verbose };
+  Context ctx = { NULL, verbose, FALSE };
   int status;
 
   ctx.config = config_load (config_path, &error);
-  if (ctx.config != NULL && !drop_to_data_owner (ctx.config, &error))
+  if (ctx.config != NULL
+      && (!drop_to_data_owner (ctx.config, &error)
+          || (!asks_for_help (argc, argv)
+              && !check_data_dir (cmd, &ctx, &error))))
     g_clear_pointer (&ctx.config, config_free);
   if (ctx.config == NULL)
     {

@@ -17,9 +17,11 @@
 typedef struct {
   Config *config;
   gboolean verbose;
+  gboolean create_store;   /* init, or deliver in its own data directory */
 } Context;
 
-/* Opens the database of ctx, creating it when needed. */
+/* Opens the database of ctx; creates it only when ctx->create_store, and
+ * otherwise fails (CONFIG_ERROR) if it is missing. */
 Store *context_open_store (Context *ctx, GError **error);
 
 /* The sysexits code for an error (notmuch's status_to_exit). */

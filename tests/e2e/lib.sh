@@ -16,6 +16,9 @@ test_failed=0
 TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-test.XXXXXX")
 MADOGUCHI_HOME="$TEST_HOME/home"
 export MADOGUCHI_HOME
+# The data directory exists, as an installation's does (README): only
+# `init` creates one, and never as root.
+mkdir -m 0700 "$MADOGUCHI_HOME"
 unset MADOGUCHI_CONFIG SENDER RECIPIENT ORIGINAL_RECIPIENT
 # Never read the system's config file: tests run on their own settings.
 printf '[madoguchi]\n' > "$TEST_HOME/empty.conf"

@@ -16,6 +16,7 @@ is "$(cat "$TEST_HOME/err")" "madoguchi: temporary failure, please retry" "stder
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$TEST_HOME/small" \
    && mount -t tmpfs -o size=512k tmpfs "$TEST_HOME/small" 2>/dev/null; then
   trap 'umount "$TEST_HOME/small" 2>/dev/null; cleanup' EXIT
+  mkdir "$TEST_HOME/small/home"
   # A 2 MB message on a 512 KB file system: ENOSPC while writing.
   head -c 1500000 /dev/urandom | base64 > "$TEST_HOME/big.txt"
   { sed '/^$/q' "$msg"; cat "$TEST_HOME/big.txt"; } > "$TEST_HOME/big.eml"
@@ -44,6 +45,10 @@ is "$(files_in "$MADOGUCHI_HOME/spool/new")" 1 "the message waits in spool/new"
 is $? 75 "spool run exits 75 while the database is unusable"
 is "$(files_in "$MADOGUCHI_HOME/spool/new")" 1 "and keeps the message"
 rmdir "$MADOGUCHI_HOME/madoguchi.db"
+"$MADOGUCHI" spool run > /dev/null 2> "$TEST_HOME/err"
+is $? 78 "spool run with no database at all: exit 78 (EX_CONFIG)"
+contains "$(cat "$TEST_HOME/err")" "madoguchi init" "and it says to run init"
+"$MADOGUCHI" init > /dev/null
 "$MADOGUCHI" spool run > "$TEST_HOME/out"
 is $? 0 "spool run files it once the database is back"
 contains "$(cat "$TEST_HOME/out")" "filed as" "and says so"

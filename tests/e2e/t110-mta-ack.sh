@@ -740,7 +740,7 @@ if command -v procmail >/dev/null 2>&1; then
   PM=$TEST_HOME/pm
   PM_HOME=$PM/home
   PM_CONF=$PM/madoguchi.conf
-  mkdir -p "$PM"
+  mkdir -p "$PM_HOME"
   cat > "$PM_CONF" <<EOF
 [madoguchi]
 team_address = info@cert.example.test

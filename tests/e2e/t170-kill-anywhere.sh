@@ -35,6 +35,7 @@ make_message() {
 
 # A home with one ticket, copied for every kill: each starts from the same
 # state, so that the probe's sqlite3_step counts hold for all of them.
+mkdir -m 0700 "$TEMPLATE"
 MADOGUCHI_HOME="$TEMPLATE" "$MADOGUCHI" init > /dev/null
 make_message "$TEST_HOME/warm.eml" warm
 MADOGUCHI_HOME="$TEMPLATE" "$MADOGUCHI" deliver < "$TEST_HOME/warm.eml"

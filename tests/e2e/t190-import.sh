@@ -99,6 +99,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
   home=$TEST_HOME/nobody
   mkdir -p "$home"
   chown nobody "$home"
+  MADOGUCHI_HOME=$home "$MADOGUCHI" init > /dev/null
   um=$TEST_HOME/unreadable
   mkdir -p "$um/cur" "$um/new" "$um/tmp"
   report ur1 "readable one" 51 > "$um/cur/1.host"
