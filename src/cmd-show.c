@@ -28,11 +28,12 @@ show_parts (const StoreMessage *m)
     {
       const MessagePart *p = m->parts->pdata[i];
 
-      printf ("  %*s%s%s%s%s%s, %" G_GINT64_FORMAT " bytes%s\n",
+      printf ("  %*s%s%s%s%s%s%s, %" G_GINT64_FORMAT " bytes%s\n",
               (int) p->depth * 2, "", p->content_type,
               p->charset ? "; charset=" : "", p->charset ? p->charset : "",
               p->filename ? " \"" : "", p->filename ? p->filename : "",
-              p->size, p->forwarded ? " (forwarded)" : "");
+              p->filename ? "\"" : "", p->size,
+              p->forwarded ? " (forwarded)" : "");
     }
 }
 
