@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "charset-private.h"
+
 typedef enum {
   JIS_ASCII,
   JIS_KANJI,
@@ -155,7 +157,8 @@ static char *
 iconv_to_utf8_cut (const char *charset, const char *data, gsize len,
                    gsize *bad, gboolean *cut)
 {
-  GIConv cd = g_iconv_open ("UTF-8", charset);
+  const char *label = charset_iconv_resolve (charset, &data, &len);
+  GIConv cd = charset_iconv_get (label);
   GString *out;
   char buf[4096];
   char *in = (char *) data;
@@ -190,7 +193,6 @@ iconv_to_utf8_cut (const char *charset, const char *data, gsize len,
           g_iconv (cd, NULL, NULL, NULL, NULL);
         }
     }
-  g_iconv_close (cd);
   return g_string_free (out, FALSE);
 }
 
@@ -436,6 +438,7 @@ is_wide_charset (const char *label)
 {
   static const char *const prefixes[] = {
     "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
+    "unicode", "csunicode",
   };
 
   for (gsize i = 0; label != NULL && i < G_N_ELEMENTS (prefixes); i++)
@@ -481,6 +484,9 @@ typedef struct {
   char *charset;        /* of the bytes pending, or NULL */
   GByteArray *bytes;    /* decoded encoded-word bytes not yet converted */
   GString *out;
+  guint runs;           /* runs of encoded-words that may still start */
+  guint64 opens_end;    /* charset_iconv_opens () that ends decoding */
+  gboolean spent;       /* the rest was kept as it came */
 } HeaderDecoder;
 
 /* Converts what adjacent encoded-words of one charset accumulated. */
@@ -597,14 +603,32 @@ skip_space (const char *p)
   return n;
 }
 
+/*
+ * Whether the budget lets an encoded-word in charset be decoded.  One
+ * that continues the pending run always may: the run is converted once,
+ * in time linear in its bytes.  A new run (the pending one converted
+ * first) needs a run left, and the converters opened so far within the
+ * budget: a converter not kept open costs a gconv module's load and
+ * unload, and a header can name a new charset every 20 bytes.
+ */
+static gboolean
+header_may_decode (HeaderDecoder *d, const char *charset)
+{
+  if (d->charset != NULL && g_ascii_strcasecmp (d->charset, charset) == 0)
+    return TRUE;
+  header_flush (d);
+  return d->runs > 0 && charset_iconv_opens () < d->opens_end;
+}
+
 static void
 header_word (HeaderDecoder *d, char *charset, char encoding,
              const char *text, gsize len)
 {
-  if (d->charset != NULL && g_ascii_strcasecmp (d->charset, charset) != 0)
-    header_flush (d);
   if (d->charset == NULL)
-    d->charset = g_strdup (charset);
+    {
+      d->charset = g_strdup (charset);
+      d->runs--;
+    }
   if (encoding == 'B')
     decode_b (text, len, d->bytes);
   else
@@ -624,12 +648,10 @@ sanitize_line (GString *s)
   return g_strstrip (text);
 }
 
-char *
-charset_decode_header (const char *raw)
+static void
+header_decode (HeaderDecoder *d, const char *raw)
 {
-  HeaderDecoder d = { NULL, g_byte_array_new (), g_string_new (NULL) };
   const char *p = raw;
-  char *result;
 
   while (*p != '\0')
     {
@@ -639,9 +661,17 @@ charset_decode_header (const char *raw)
       gsize text_len;
       gsize n = encoded_word (p, &charset, &encoding, &text, &text_len);
 
+      if (n > 0 && !header_may_decode (d, charset))
+        {
+          /* Past the budget the rest stays as it came: still all there,
+           * only not decoded. */
+          header_plain (d, p, strlen (p));
+          d->spent = TRUE;
+          return;
+        }
       if (n > 0)
         {
-          header_word (&d, charset, encoding, text, text_len);
+          header_word (d, charset, encoding, text, text_len);
           p += n;
           /* Space between two encoded-words is not part of the text. */
           if (is_encoded_word (p + skip_space (p)))
@@ -650,14 +680,80 @@ charset_decode_header (const char *raw)
         }
       next = strstr (p + 1, "=?");
       n = next ? (gsize) (next - p) : strlen (p);
-      header_plain (&d, p, n);
+      header_plain (d, p, n);
       p += n;
     }
-  header_flush (&d);
+  header_flush (d);
+}
+
+char *
+charset_decode_header_budget (const char *raw, CharsetBudget *budget)
+{
+  guint runs = MIN (budget->runs, CHARSET_HEADER_RUNS_MAX);
+  guint64 opens = charset_iconv_opens ();
+  HeaderDecoder d = {
+    NULL, g_byte_array_new (), g_string_new (NULL), runs,
+    opens + MIN (budget->opens, CHARSET_HEADER_OPENS_MAX), FALSE,
+  };
+  char *result;
+
+  header_decode (&d, raw);
+  opens = charset_iconv_opens () - opens;
+  budget->runs -= runs - d.runs;
+  budget->opens -= (guint) MIN (budget->opens, opens);
+  budget->exhausted |= d.spent;
   result = sanitize_line (d.out);
   g_string_free (d.out, TRUE);
   g_byte_array_unref (d.bytes);
   return result;
+}
+
+char *
+charset_decode_header (const char *raw)
+{
+  CharsetBudget budget = {
+    CHARSET_HEADER_RUNS_MAX, CHARSET_HEADER_OPENS_MAX, FALSE,
+  };
+
+  return charset_decode_header_budget (raw, &budget);
+}
+
+/* The charset of an encoded-word starting at p ("=?" seen), into buf;
+ * FALSE when it is none. */
+static gboolean
+preload_label (const char *p, const char *end, char *buf, gsize size)
+{
+  gsize n = 0;
+
+  for (p += 2; p < end && *p != '?' && *p != '*'; p++)
+    {
+      if (n + 1 >= size || *p == '\n' || *p == ' ')
+        return FALSE;
+      buf[n++] = *p;
+    }
+  buf[n] = '\0';
+  return p < end && n > 0;
+}
+
+void
+charset_preload (const char *data, gsize len,
+                 const char *(*iconv_name) (const char *))
+{
+  const char *end = data + len;
+  const char *p = data;
+  char label[72];
+
+  while (end - p >= 2 && (p = memchr (p, '=', (gsize) (end - p - 1))) != NULL)
+    {
+      if (p[1] == '?' && preload_label (p, end, label, sizeof label))
+        {
+          charset_iconv_pin (label);
+          charset_iconv_pin (charset_canonical (label));
+          if (iconv_name != NULL)
+            charset_iconv_pin (iconv_name (label));
+        }
+      p++;
+    }
 }
 
 gsize

@@ -25,10 +25,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 
 #define MESSAGE_HEADERS_MAX 1000
+/* Encoded-word decoding all the headers of one message may take (see
+ * CharsetBudget); CHARSET_HEADER_*_MAX bound each header within it. */
+#define MESSAGE_DECODE_RUNS 20000
+#define MESSAGE_DECODE_OPENS 64
 
 static const char *const message_flag_names[] = {
   "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
-  "parts-limit", "charset", "text-limit", "no-headers",
+  "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
 };
 
 typedef struct {
@@ -118,35 +122,131 @@ parser_warning (gint64 offset, GMimeParserWarning code, const char *item,
 
 /* The raw value of header name in object, decoded; NULL when absent. */
 static char *
-header_decoded (GMimeObject *object, const char *name)
+header_decoded (GMimeObject *object, const char *name, CharsetBudget *budget)
 {
   GMimeHeaderList *list = g_mime_object_get_header_list (object);
   GMimeHeader *header = g_mime_header_list_get_header (list, name);
   const char *raw = header ? g_mime_header_get_raw_value (header) : NULL;
 
-  return raw ? charset_decode_header (raw) : NULL;
+  return raw ? charset_decode_header_budget (raw, budget) : NULL;
 }
 
-/* Message-ids of a header as "a@b c@d", or NULL. */
-static char *
-header_message_ids (GMimeObject *object, GMimeParserOptions *options,
-                    const char *name)
-{
-  g_autofree char *value = header_decoded (object, name);
-  GMimeReferences *refs;
-  GString *ids;
+/*
+ * Message-ids are read here from the raw header (RFC 5322, section
+ * 3.6.4), never RFC 2047-decoded (no encoded-word may be in one) and not
+ * taken from GMime, which keeps the spaces of "<a b@c>" in the id.  A
+ * decoded "<a=?utf-8?Q?=0D=0ABcc:...?=@x>" was a line break and a Bcc in
+ * the acknowledgement's In-Reply-To (issue 16).  An id is kept only as
+ * id-left "@" id-right in visible ASCII without "<", ">" or a space, so
+ * that it can go back out in a header as it is.
+ */
 
-  if (value == NULL)
-    return NULL;
-  refs = g_mime_references_parse (options, value);
-  if (refs == NULL)
-    return NULL;
-  ids = g_string_new (NULL);
-  for (int i = 0; i < g_mime_references_length (refs); i++)
-    g_string_append_printf (ids, "%s%s", i ? " " : "",
-                            g_mime_references_get_message_id (refs, i));
-  g_mime_references_free (refs);
+/* atext (RFC 5322, section 3.2.3) or ".": dot-atom-text, loosely. */
+static gboolean
+is_id_char (char c)
+{
+  return g_ascii_isalnum (c)
+         || (c != '\0' && strchr ("!#$%&'*+-/=?^_`{|}~.", c) != NULL);
+}
+
+/* The length of the id-left (or id-right, when right) at p, 0 if none:
+ * dot-atom-text, or a quoted string (a domain literal) without spaces,
+ * backslashes or angle brackets. */
+static gsize
+id_part (const char *p, gboolean right)
+{
+  char close = right ? ']' : '"';
+  gsize n = 0;
+
+  if (*p == (right ? '[' : '"'))
+    {
+      for (n = 1; p[n] > 0x20 && p[n] < 0x7F && p[n] != close; n++)
+        if (strchr ("\\<>[\"", p[n]) != NULL)
+          return 0;
+      return p[n] == close ? n + 1 : 0;
+    }
+  while (is_id_char (p[n]))
+    n++;
+  return n;
+}
+
+/* The length of the msg-id at p ("<" seen) with its brackets, 0 if p
+ * starts none. */
+static gsize
+msg_id_at (const char *p)
+{
+  gsize left = id_part (p + 1, FALSE);
+  gsize right;
+
+  if (left == 0 || p[1 + left] != '@')
+    return 0;
+  right = id_part (p + 2 + left, TRUE);
+  if (right == 0 || p[2 + left + right] != '>')
+    return 0;
+  return 3 + left + right;
+}
+
+/* Past the comment at p ("(" seen): comments nest, and hold
+ * quoted-pairs. */
+static const char *
+skip_comment (const char *p)
+{
+  int depth = 0;
+
+  for (; *p != '\0'; p++)
+    if (*p == '\\' && p[1] != '\0')
+      p++;
+    else if (*p == '(')
+      depth++;
+    else if (*p == ')' && --depth == 0)
+      return p + 1;
+  return p;
+}
+
+/* The msg-ids of raw as "a@b c@d", at most max of them; NULL when none.
+ * Comments, and whatever is not a msg-id (old mailers wrote "Your
+ * message of ..." in In-Reply-To), are skipped. */
+static char *
+message_ids (const char *raw, guint max)
+{
+  GString *ids = g_string_new (NULL);
+  guint count = 0;
+  const char *p = raw;
+
+  while (*p != '\0' && count < max)
+    {
+      gsize n = *p == '<' ? msg_id_at (p) : 0;
+
+      if (*p == '(')
+        p = skip_comment (p);
+      else if (n == 0)
+        p++;
+      else
+        {
+          g_string_append_printf (ids, "%s%.*s", count ? " " : "",
+                                  (int) (n - 2), p + 1);
+          count++;
+          p += n;
+        }
+    }
   return g_string_free (ids, ids->len == 0);
+}
+
+/* The Message-ID of raw: its first msg-id, or a bare id-left "@"
+ * id-right, which some mailers write without the brackets. */
+static char *
+message_id_of (const char *raw)
+{
+  g_autofree char *trimmed = NULL;
+  g_autofree char *bare = NULL;
+  char *id = message_ids (raw, 1);
+
+  if (id != NULL || strchr (raw, '<') != NULL)
+    return id;
+  trimmed = g_strstrip (g_strdup (raw));
+  bare = g_strdup_printf ("<%s>", trimmed);
+  return msg_id_at (bare) == strlen (bare) ? g_steal_pointer (&trimmed)
+                                           : NULL;
 }
 
 /* The raw (undecoded) value of header name, or NULL. */
@@ -187,7 +287,8 @@ header_first_addr (GMimeObject *object, GMimeParserOptions *options,
 static char *
 return_path_addr (GMimeObject *object, GMimeParserOptions *options)
 {
-  g_autofree char *value = header_decoded (object, "Return-Path");
+  const char *raw = header_raw (object, "Return-Path");
+  g_autofree char *value = raw ? g_strstrip (g_strdup (raw)) : NULL;
 
   if (value == NULL)
     return NULL;
@@ -254,7 +355,8 @@ message_header (const Message *message, const char *name)
 
 /* Every outer header, decoded, up to a sane count. */
 static void
-message_read_all_headers (Message *m, GMimeObject *object)
+message_read_all_headers (Message *m, GMimeObject *object,
+                          CharsetBudget *budget)
 {
   GMimeHeaderList *list = g_mime_object_get_header_list (object);
   int count = MIN (g_mime_header_list_get_count (list), MESSAGE_HEADERS_MAX);
@@ -266,9 +368,18 @@ message_read_all_headers (Message *m, GMimeObject *object)
 
       h->name = g_strdup (g_mime_header_get_name (header));
       h->raw = g_strdup (g_mime_header_get_raw_value (header));
-      h->value = charset_decode_header (h->raw);
+      h->value = charset_decode_header_budget (h->raw, budget);
       g_ptr_array_add (m->headers, h);
     }
+}
+
+/* The message-ids of header name, parsed from its raw value. */
+static char *
+header_message_ids (GMimeObject *object, const char *name)
+{
+  const char *raw = header_raw (object, name);
+
+  return raw ? message_ids (raw, G_MAXUINT) : NULL;
 }
 
 static void
@@ -277,23 +388,26 @@ message_read_headers (Message *m, GMimeMessage *mime,
 {
   GMimeObject *object = GMIME_OBJECT (mime);
   GDateTime *date = g_mime_message_get_date (mime);
-  const char *id = g_mime_message_get_message_id (mime);
+  const char *id = header_raw (object, "Message-ID");
+  CharsetBudget budget = { MESSAGE_DECODE_RUNS, MESSAGE_DECODE_OPENS, 0 };
 
-  m->message_id = id && *id ? charset_decode_header (id) : NULL;
-  m->in_reply_to = header_message_ids (object, options, "In-Reply-To");
-  m->references = header_message_ids (object, options, "References");
-  m->from = header_decoded (object, "From");
+  m->message_id = id ? message_id_of (id) : NULL;
+  m->in_reply_to = header_message_ids (object, "In-Reply-To");
+  m->references = header_message_ids (object, "References");
+  m->from = header_decoded (object, "From", &budget);
   m->from_addr = header_first_addr (object, options, "From");
-  m->reply_to = header_decoded (object, "Reply-To");
-  m->to = header_decoded (object, "To");
-  m->cc = header_decoded (object, "Cc");
-  m->subject = header_decoded (object, "Subject");
-  m->date = header_decoded (object, "Date");
+  m->reply_to = header_decoded (object, "Reply-To", &budget);
+  m->to = header_decoded (object, "To", &budget);
+  m->cc = header_decoded (object, "Cc", &budget);
+  m->subject = header_decoded (object, "Subject", &budget);
+  m->date = header_decoded (object, "Date", &budget);
   m->date_utc = date ? g_date_time_to_unix (date) : 0;
   m->date_offset = date ? (int) (g_date_time_get_utc_offset (date)
                                  / G_USEC_PER_SEC) : 0;
   m->return_path = return_path_addr (object, options);
-  message_read_all_headers (m, object);
+  message_read_all_headers (m, object, &budget);
+  if (budget.exhausted)
+    m->flags |= MESSAGE_FLAG_DECODE_LIMIT;
   if (m->from == NULL && m->date == NULL && m->message_id == NULL)
     m->flags |= MESSAGE_FLAG_NO_HEADERS;
 }
@@ -822,6 +936,17 @@ raw_stream (const Raw *raw, gsize skip, GError **error)
   return stream;
 }
 
+/* GMime decodes headers as it parses, opening and closing a converter
+ * for each encoded-word: their gconv modules must be loaded already.
+ * (A read error here shows again when GMime reads.) */
+static gboolean
+preload_chunk (const char *data, gsize len, gpointer user_data,
+               GError **error)
+{
+  charset_preload (data, len, g_mime_charset_iconv_name);
+  return TRUE;
+}
+
 /* GMime reads CRLF and LF line ends alike; decoded text loses its CRs
  * later. */
 static GMimeMessage *
@@ -924,7 +1049,10 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
       return NULL;
     }
   else
-    mime = parse_mime (stream, options);
+    {
+      raw_foreach_chunk (raw, skip, preload_chunk, NULL, NULL);
+      mime = parse_mime (stream, options);
+    }
   if (mime != NULL)
     {
       message_read_headers (m, mime, options);

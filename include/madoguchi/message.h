@@ -24,6 +24,7 @@ typedef enum {
   MESSAGE_FLAG_CHARSET = 1 << 6,     /* a charset was missing or wrong */
   MESSAGE_FLAG_TEXT_LIMIT = 1 << 7,  /* a part's text was cut */
   MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
+  MESSAGE_FLAG_DECODE_LIMIT = 1 << 9, /* encoded-words kept undecoded */
 } MessageFlags;
 
 /* Flag names, in bit order, for storage and display. */

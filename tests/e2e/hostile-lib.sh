@@ -497,3 +497,39 @@ hostile_run() {
 hostile_flags() {
   sqlite3 "$1/home/madoguchi.db" "SELECT flags FROM message" 2>/dev/null
 }
+
+# --- issue 16, items 3 and 8: encoded-words (self-contained block) --------
+# charset-cycle: a Subject of h_cycle encoded-words whose charset changes
+# at every word (iso-2022-jp, shift_jis, euc-jp, utf-7, utf-32), each
+# "あ" in ISO-2022-JP bytes: 270,000 of them (7.4 MB) took 47.5 s, a gconv
+# module loaded and unloaded per word.  msgid-injection: encoded-words
+# inside Message-ID, In-Reply-To and References, and an attachment name
+# with a path in it.  Run by the block at the end of t150-hostile.sh.
+h_cycle=270000
+
+hostile_charset_cycle() {
+  hostile_head charset-cycle | sed '/^Subject:/d; /^$/d'
+  printf 'Subject:'
+  awk -v n="$h_cycle" 'BEGIN {
+    split("iso-2022-jp shift_jis euc-jp utf-7 utf-32", cs, " ")
+    for (i = 0; i < n; i++)
+      printf " =?%s?B?GyRCJCIbKEI=?=%s", cs[i % 5 + 1], (i % 4 == 3) ? "\n" : ""
+    printf "\n\nport scan from 192.0.2.14\n"
+  }'
+}
+
+hostile_msgid_injection() {
+  printf 'From: Hostile Tester <hostile@example.net>\n'
+  printf 'To: info@cert.example.jp\n'
+  printf 'Subject: hostile msgid-injection\n'
+  printf 'Date: Thu, 26 Nov 2026 10:00:00 +0900\n'
+  printf 'Message-ID: <a=?utf-8?Q?=0D=0ABcc=3A_victim2=40evil.example?=@x.example>\n'
+  printf 'In-Reply-To: <r1@x.example> =?utf-8?Q?=0D=0ABcc:_victim3@evil.example?=\n'
+  printf 'References: <r0@x.example> <c =?utf-8?Q?=0D=0ABcc:_v4@evil.example?= d@x.example>\n'
+  printf 'MIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary="m"\n\n'
+  printf -- '--m\nContent-Type: text/plain\n\nport scan from 192.0.2.15\n'
+  printf -- '--m\nContent-Type: application/octet-stream; name="../../../../../tmp/x"\n'
+  printf 'Content-Disposition: attachment; filename="../../../../../tmp/x"\n\n'
+  printf '12345\n--m--\n'
+}

@@ -217,4 +217,51 @@ for c in $(hostile_cases); do
   fi
 done
 
+# --- issue 16, items 3 and 8: encoded-words (self-contained block) --------
+# charset-cycle (hostile-lib.sh): filed, flagged decode-limit, the start of
+# its Subject decoded and the rest kept as it came.  msgid-injection: ids
+# are kept only where they are msg-ids, literally (never RFC 2047-decoded),
+# the acknowledgement's In-Reply-To is a clean <id> and no Bcc reaches it,
+# and show closes the quotes of an attachment name.
+hostile_is_asan && h_cycle=27000
+
+check_charset_cycle() {
+  case ",$flags," in
+    *,decode-limit,*) ok 0 "charset-cycle: flagged decode-limit" ;;
+    *) ok 1 "charset-cycle: flagged decode-limit" ;;
+  esac
+  is "$(db "SELECT substr(subject, 1, 1) FROM message")" "あ" \
+    "charset-cycle: the first encoded-word is decoded"
+  contains "$(db "SELECT substr(subject, -100) FROM message")" \
+    "=?utf-32?B?GyRCJCIbKEI=?=" \
+    "charset-cycle: the rest of the Subject is kept as it came"
+}
+
+check_msgid_injection() {
+  id='a=?utf-8?Q?=0D=0ABcc=3A_victim2=40evil.example?=@x.example'
+  is "$(db "SELECT message_id FROM message")" "$id" \
+    "msgid-injection: the Message-ID is kept literally, not decoded"
+  is "$(db "SELECT in_reply_to || '|' || refs FROM message")" \
+    "r1@x.example|r0@x.example" \
+    "msgid-injection: In-Reply-To and References keep only msg-ids"
+  ack=$(cat "$MADOGUCHI_HOME"/outbox/new/* 2>/dev/null | tr -d '\r')
+  is "$(printf '%s\n' "$ack" | grep '^In-Reply-To:')" "In-Reply-To: <$id>" \
+    "msgid-injection: the acknowledgement's In-Reply-To is a clean <id>"
+  if printf '%s\n' "$ack" | grep -qi '^bcc:'; then
+    ok 1 "msgid-injection: no Bcc line in the acknowledgement"
+  else
+    ok 0 "msgid-injection: no Bcc line in the acknowledgement"
+  fi
+  contains "$("$MADOGUCHI" show "$(db "SELECT number FROM ticket")")" \
+    '"../../../../../tmp/x", 5 bytes' \
+    "msgid-injection: show closes the quotes of an attachment name"
+}
+
+for c in charset-cycle msgid-injection; do
+  run_case "$c"
+  if [ -z "${KEEP_TEST_HOME:-}" ] && [ -d "$TEST_HOME/cases/$c" ]; then
+    remove_home "${TEST_HOME:?}/cases/${c:?}"
+  fi
+done
+
 done_testing

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "madoguchi/charset.h"
+/* White box: how many converters a thread opened. */
+#include "../../src/charset-private.h"
 
 #define FFFD "\xEF\xBF\xBD"
 
@@ -438,6 +440,218 @@ test_has_bytes (gconstpointer data)
   g_assert_cmpint (memmem (c->data, len, c->seq, n) != NULL, ==, c->found);
 }
 
+/*
+ * Converters are kept open per thread and reused (issue 16: opening and
+ * closing one per encoded-word cost 0.18 ms a word).  A kept converter
+ * must read as a fresh one would: the shift state of UTF-7 and
+ * ISO-2022-KR is reset, and the byte order a UTF-16 or UTF-32 mark set
+ * does not carry over to the next text.  Each sequence runs in a thread
+ * of its own, so that it starts with no converter open.
+ */
+typedef struct {
+  const char *charset;
+  const char *data;
+  gsize len;
+  const char *expected;
+} ReuseStep;
+
+/* "a" as UTF-16 and UTF-32 in the host's order, which glibc assumes
+ * when there is no byte-order mark. */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+#define HOST16_A "a\0"
+#define HOST32_A "a\0\0\0"
+#else
+#define HOST16_A "\0a"
+#define HOST32_A "\0\0\0a"
+#endif
+
+static const ReuseStep reuse_steps[] = {
+  { "UTF-7", "+AGEAYg", 7, "ab" },         /* ends inside base64 */
+  { "UTF-7", "c+-d", 4, "c+d" },
+  { "ISO-2022-KR", "\033$)C\016!!", 7, "\xE3\x80\x80" },   /* SO left on */
+  { "ISO-2022-KR", "\033$)Cxy", 6, "xy" },
+  { "utf-16", "\xFE\xFF\0b", 4, "b" },     /* big-endian mark */
+  { "utf-16", HOST16_A, 2, "a" },          /* no mark: the host's order */
+  { "UTF16", "\xFF\xFE" "c\0", 4, "c" },
+  { "unicode", "\xFE\xFF\0d", 4, "d" },
+  { "utf-16", HOST16_A, 2, "a" },
+  { "utf-32", "\0\0\xFE\xFF\0\0\0e", 8, "e" },
+  { "utf-32", HOST32_A, 4, "a" },
+};
+
+static gpointer
+reuse_thread (gpointer data)
+{
+  guint64 opened;
+
+  (void) data;
+  for (int round = 0; round < 2; round++)
+    {
+      opened = charset_iconv_opens ();
+      for (gsize i = 0; i < G_N_ELEMENTS (reuse_steps); i++)
+        {
+          const ReuseStep *c = &reuse_steps[i];
+          g_autofree char *text = charset_to_utf8 (c->charset, c->data,
+                                                   c->len, NULL);
+
+          g_assert_cmpstr (text, ==, c->expected);
+        }
+    }
+  /* The second round opened nothing: every converter was kept. */
+  g_assert_cmpuint (charset_iconv_opens () - opened, ==, 0);
+  return NULL;
+}
+
+static void
+test_reuse (void)
+{
+  g_thread_join (g_thread_new ("reuse", reuse_thread, NULL));
+}
+
+/* The reproduction of issue 16, smaller: words cycling through five
+ * charsets open each converter once, not once a word. */
+static char *
+cycling_header (int words)
+{
+  static const char *const labels[] = {
+    "iso-2022-jp", "shift_jis", "euc-jp", "utf-7", "utf-32",
+  };
+  GString *raw = g_string_new (NULL);
+
+  for (int i = 0; i < words; i++)
+    g_string_append_printf (raw, "=?%s?B?GyRCJCIbKEI=?=%s", labels[i % 5],
+                            i % 4 == 3 ? "\r\n " : " ");
+  return g_string_free (raw, FALSE);
+}
+
+static gpointer
+cycle_thread (gpointer data)
+{
+  g_autofree char *raw = cycling_header (GPOINTER_TO_INT (data));
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  guint64 start = charset_iconv_opens ();
+
+  first = charset_decode_header (raw);
+  g_assert_cmpuint (charset_iconv_opens () - start, <=, 10);
+  start = charset_iconv_opens ();
+  second = charset_decode_header (raw);
+  g_assert_cmpuint (charset_iconv_opens () - start, ==, 0);
+  g_assert_cmpstr (first, ==, second);
+  g_assert_true (g_str_has_prefix (first, "\xE3\x81\x82"));  /* あ */
+  return NULL;
+}
+
+static void
+test_cycle_opens (void)
+{
+  g_thread_join (g_thread_new ("cycle", cycle_thread,
+                               GINT_TO_POINTER (500)));
+}
+
+/* The budget: runs past it are kept as they came, one safe line. */
+static void
+test_budget_runs (void)
+{
+  g_autofree char *raw = g_strdup ("=?utf-8?Q?a?= =?iso-8859-1?Q?b?= "
+                                   "=?utf-8?Q?c?= =?iso-8859-1?Q?d?=");
+  CharsetBudget budget = { 3, 100, FALSE };
+  g_autofree char *text = charset_decode_header_budget (raw, &budget);
+
+  g_assert_cmpstr (text, ==, "abc=?iso-8859-1?Q?d?=");
+  g_assert_cmpuint (budget.runs, ==, 0);
+  g_assert_true (budget.exhausted);
+}
+
+/* Adjacent words of one charset are one run, however many. */
+static void
+test_budget_one_run (void)
+{
+  g_autoptr (GString) raw = g_string_new (NULL);
+  CharsetBudget budget = { 1, 100, FALSE };
+  g_autofree char *text = NULL;
+
+  for (int i = 0; i < 10000; i++)
+    g_string_append (raw, "=?UTF-8?Q?a?= ");
+  text = charset_decode_header_budget (raw->str, &budget);
+  g_assert_cmpuint (strlen (text), ==, 10000);
+  g_assert_false (budget.exhausted);
+}
+
+/* The per-header cap holds within a larger budget, and charset_decode_
+ * header has it: the issue's header keeps all its bytes, one line. */
+static void
+test_budget_header_cap (void)
+{
+  g_autofree char *raw = cycling_header (3 * CHARSET_HEADER_RUNS_MAX);
+  g_autofree char *plain = charset_decode_header (raw);
+  CharsetBudget budget = { G_MAXUINT, G_MAXUINT, FALSE };
+  g_autofree char *text = charset_decode_header_budget (raw, &budget);
+
+  g_assert_cmpstr (text, ==, plain);
+  g_assert_true (budget.exhausted);
+  g_assert_cmpuint (budget.runs, ==, G_MAXUINT - CHARSET_HEADER_RUNS_MAX);
+  assert_one_safe_line (text);
+  g_assert_nonnull (strstr (text, "=?utf-32?B?GyRCJCIbKEI=?="));
+}
+
+/* No converter may be opened: a charset not yet open stays encoded. */
+static gpointer
+opens_thread (gpointer data)
+{
+  CharsetBudget budget = { 100, 0, FALSE };
+  g_autofree char *text = charset_decode_header_budget (
+    "x =?koi8-r?Q?a?=", &budget);
+
+  (void) data;
+  g_assert_cmpstr (text, ==, "x =?koi8-r?Q?a?=");
+  g_assert_true (budget.exhausted);
+  return NULL;
+}
+
+static void
+test_budget_opens (void)
+{
+  g_thread_join (g_thread_new ("opens", opens_thread, NULL));
+}
+
+/* Labels that are no charset name are never handed to iconv (which
+ * would read "UTF-8//IGNORE" and "UTF-8!" as UTF-8, each a converter
+ * of its own); the text is guessed instead. */
+static void
+test_label_plain (void)
+{
+  static const char *const labels[] = {
+    "UTF-8//IGNORE", "utf-8!", "utf 8", "",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      CharsetResult result;
+      g_autofree char *text = charset_to_utf8 (labels[i], "\xE6\x97\xA5",
+                                               3, &result);
+
+      g_assert_cmpstr (text, ==, "日");
+      g_assert_true (result & CHARSET_GUESSED || *labels[i] == '\0');
+      g_assert_true (charset_iconv_get (labels[i]) == (GIConv) -1);
+    }
+}
+
+/* Preloading reads every encoded-word's label and never fails. */
+static void
+test_preload (void)
+{
+  static const char data[] = "Subject: =?koi8-r?Q?a?= =?x-bogus?B?YQ==?= "
+                             "=?=?utf-8?= =?\n=?utf-8*en?Q?a?= =?";
+
+  charset_preload (data, sizeof data - 1, NULL);
+  charset_preload (data, 3, NULL);
+  charset_preload ("", 0, NULL);
+  charset_iconv_pin ("KOI8-R");
+  charset_iconv_pin ("no-such-charset");
+  charset_iconv_pin (NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -458,5 +672,13 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (large_cases); i++)
     g_test_add_data_func (large_cases[i].path, &large_cases[i],
                           test_header_large);
+  g_test_add_func ("/charset/cache/reuse", test_reuse);
+  g_test_add_func ("/charset/cache/cycle-opens", test_cycle_opens);
+  g_test_add_func ("/charset/cache/label-plain", test_label_plain);
+  g_test_add_func ("/charset/cache/preload", test_preload);
+  g_test_add_func ("/charset/budget/runs", test_budget_runs);
+  g_test_add_func ("/charset/budget/one-run", test_budget_one_run);
+  g_test_add_func ("/charset/budget/header-cap", test_budget_header_cap);
+  g_test_add_func ("/charset/budget/opens", test_budget_opens);
   return g_test_run ();
 }
