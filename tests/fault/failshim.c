@@ -59,6 +59,11 @@
  * would finalize the untouched statement, see SQLITE_OK and report a
  * COMMIT that never ran as a success; the wrapper returns the error.
  *
+ * With SQLite linked into madoguchi (MADOGUCHI_STATIC_DEPS, the default)
+ * the program's calls never reach the shim: sqlite3_step then counts
+ * nothing, and FAIL_SQL never fires.  Failing SQLite's writes instead
+ * (FAIL_CALL=pwrite FAIL_PATH=madoguchi.db-wal) works with both builds.
+ *
  * malloc is forwarded to __libc_malloc, so no dlsym is needed for it (and
  * dlsym's own allocations cannot recurse into the shim).
  */
