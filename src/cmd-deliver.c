@@ -89,7 +89,12 @@ deliver_recipient (const char *option)
   return recipient ? recipient : g_getenv ("RECIPIENT");
 }
 
-/* Files the spooled entry; whether it is in the database now. */
+/*
+ * Files the spooled entry; whether it is in the database now.  Only a
+ * committed filing says so: one that rolled back (a full disk failing
+ * the COMMIT, or an INSERT after the ticket was numbered) leaves the
+ * message to the spool, which the caller must then sync before exit 0.
+ */
 static gboolean
 deliver_file (Context *ctx, SpoolEntry *entry)
 {
@@ -98,23 +103,24 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
   Intake intake = { ctx->config, rules, store, "deliver", TRUE };
   IntakeResult result = { 0 };
-  gboolean filed;
+  gboolean done = store != NULL
+                  && intake_file (&intake, entry, &result, &error);
+  gboolean in_store = intake_result_in_store (&result);
 
-  if (store != NULL && intake_file (&intake, entry, &result, &error))
+  if (done)
     log_info ("%s: %s %s size=%" G_GINT64_FORMAT "%s%s", entry->id,
               result.filed.duplicate ? "duplicate of" : "filed as",
               result.filed.number, entry->size,
               *result.flags ? " flags=" : "", result.flags);
-  else if (result.filed.number[0] != '\0')
+  else if (in_store)
     log_warn ("%s: filed as %s but still in the spool: %s", entry->id,
               result.filed.number, error->message);
   else
     log_warn ("%s: not filed, kept in the spool for 'madoguchi spool run': "
               "%s", entry->id, error->message);
-  filed = result.filed.number[0] != '\0';
   intake_result_clear (&result);
   store_close_detached (store);
-  return filed;
+  return in_store;
 }
 
 int

@@ -21,6 +21,13 @@ intake_result_clear (IntakeResult *result)
   g_clear_pointer (&result->flags, g_free);
 }
 
+gboolean
+intake_result_in_store (const IntakeResult *result)
+{
+  /* store_file hands a number back only with its COMMIT's success. */
+  return result->filed.number[0] != '\0';
+}
+
 static gint64
 spool_time (const SpoolEntry *entry)
 {

@@ -1114,6 +1114,14 @@ file_message (Store *store, const StoreDelivery *d, StoreFiled *filed,
   return ok;
 }
 
+/*
+ * The filing works on a StoreFiled of its own and hands it over only once
+ * the COMMIT has succeeded: a ticket number is taken, and the follow-up's
+ * copied, long before that, and a COMMIT or INSERT that fails after it
+ * (a full disk) rolls the number back.  A caller that took a number seen
+ * in a failed filing for "filed" told the MTA a report was safe that was
+ * neither in the database nor synced in the spool.
+ */
 gboolean
 store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
             GError **error)
@@ -1124,17 +1132,20 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
   const char *commit = store->batch ? "RELEASE file" : "COMMIT";
   const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
                                       : "ROLLBACK";
+  StoreFiled work = { 0 };
 
+  *filed = (StoreFiled) { 0 };
   if (!store_run_cached (store, begin, error))
     return FALSE;
-  if (!find_duplicate (store, delivery->message->dedup_key, filed, error)
-      || (!filed->duplicate && !file_message (store, delivery, filed, error))
+  if (!find_duplicate (store, delivery->message->dedup_key, &work, error)
+      || (!work.duplicate && !file_message (store, delivery, &work, error))
       || (!store->batch && !index_messages (store, INDEX_BACKLOG, error))
       || !store_run_cached (store, commit, error))
     {
       store_exec (store, rollback, NULL);
       return FALSE;
     }
+  *filed = work;
   return TRUE;
 }
 

@@ -16,11 +16,20 @@
 #include "madoguchi/store.h"
 
 typedef struct {
-  StoreFiled filed;
+  StoreFiled filed;     /* what the store committed (store_file): no
+                         * number unless the message is in the store */
   char *flags;          /* the message's flags, "" when clean */
 } IntakeResult;
 
 void intake_result_clear (IntakeResult *result);
+
+/*
+ * Whether result's message is in the store: its filing committed, even
+ * when intake_file failed afterwards (the entry could not leave the
+ * spool).  FALSE after a filing that rolled back, whatever it numbered:
+ * then only the spool holds the message.
+ */
+gboolean intake_result_in_store (const IntakeResult *result);
 
 typedef struct {
   const Config *config;
@@ -74,7 +83,8 @@ gboolean intake_store (const Intake *intake, const IntakePrepared *prepared,
 /*
  * Files entry (a file in spool/new/) into the store and removes it from
  * the spool.  On error the entry is left where it is, untouched, and
- * error says why.
+ * error says why; intake_result_in_store (result) then tells a message
+ * that was filed all the same from one that was not.
  */
 gboolean intake_file (const Intake *intake, SpoolEntry *entry,
                       IntakeResult *result, GError **error);

@@ -80,6 +80,7 @@ typedef struct {
   gpointer reply_data;
 } StoreDelivery;
 
+/* What store_file filed (all of it zero until its commit succeeded). */
 typedef struct {
   char number[32];             /* "2026-000123" */
   gboolean duplicate;          /* already filed: nothing was written */
@@ -93,6 +94,12 @@ typedef struct {
  * Files a delivery in one transaction: a new ticket with the next number
  * of the year, the message, its parts and a "created" event; or nothing
  * at all when a message with the same dedup key is already filed.
+ *
+ * Returns TRUE only once that transaction has committed, and only then
+ * fills *filed: a number there is a ticket the message is in.  On error
+ * *filed is cleared (no number, no outbox entry), whatever was numbered
+ * inside the transaction that rolled back.  In a batch the message is a
+ * savepoint, and its number is final once store_batch_commit succeeds.
  */
 gboolean store_file (Store *store, const StoreDelivery *delivery,
                      StoreFiled *filed, GError **error);

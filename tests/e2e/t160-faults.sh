@@ -10,7 +10,10 @@
 #                 no ticket: the MTA keeps it and retries
 #   filed         exit 0, filed as exactly one ticket (perhaps also still
 #                 in spool/new, which spool run recognises and removes)
-#   spooled       exit 0, not filed, waiting in spool/new for spool run
+#   spooled       exit 0, not filed, waiting in spool/new for spool run,
+#                 the file and spool/new fsynced first (the shim's
+#                 FAIL_SYNC_FILE says): exit 0 is a promise that the
+#                 report survives a power cut
 #   abort-before  killed by g_error()/abort() (SIGTRAP or SIGABRT: GLib
 #                 aborts on an allocation failure by design) before the
 #                 spool commit: nothing in spool/new, no ticket; the MTA
@@ -22,6 +25,12 @@
 # (the MTA would bounce) or another signal.  Then spool run files every
 # spooled message exactly once, and an MTA retry of every message that
 # did not exit 0 never makes a second ticket.
+#
+# Then the filings that fail after the ticket number was taken (issue 16),
+# aimed with the shim's FAIL_PATH (and FAIL_SQL where SQLite is a shared
+# library): a failing COMMIT and a failing INSERT, for a new ticket and
+# for a follow-up.  Each must exit 0 with no ticket row and the report
+# synced in spool/new, and spool run must file it exactly once.
 #
 # Environment: FAILSHIM (the shim, from ctest), FAULT_CAP (calls tried per
 # function, default 40; sqlite3_step gets twice as many: it is the filing
@@ -44,6 +53,7 @@ MSGS="$TEST_HOME/msgs"
 CASES="$TEST_HOME/cases"        # fn n id rc outcome errno hit...
 VIOLATIONS="$TEST_HOME/violations"
 HIT="$TEST_HOME/hit"
+SYNCS="$TEST_HOME/syncs"        # what the shim saw fsynced
 COUNTS="$TEST_HOME/counts"
 mkdir -p "$MSGS"
 : > "$CASES"
@@ -69,6 +79,15 @@ rows() {
 # spooled_in SUB ID: how many files of spool/SUB hold the message.
 spooled_in() {
   grep -rlF -e "<f-$2@example.net>" "$SPOOL/$1" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# synced ID: whether the spool file holding the message and spool/new
+# were both fsynced in the last delivery (the shim's FAIL_SYNC_FILE).
+synced() {
+  f=$(grep -rlF -e "<f-$1@example.net>" "$SPOOL/new" 2>/dev/null | head -n 1)
+  [ -n "$f" ] && [ -s "$SYNCS" ] \
+    && grep -qxF "$(readlink -f "$f")" "$SYNCS" \
+    && grep -qxF "$(readlink -f "$SPOOL/new")" "$SYNCS"
 }
 
 # A warm-up delivery creates the database's WAL and the outbox, so that
@@ -132,10 +151,10 @@ for fn in $FUNCS; do
     id="$fn-$n"
     make_message "$id"
     if [ $((n % 2)) -eq 1 ]; then err=EIO; else err=ENOSPC; fi
-    rm -f "$HIT"
+    rm -f "$HIT" "$SYNCS"
     LD_PRELOAD="$FAILSHIM" FAIL_CALL="$fn" FAIL_AT="$n" FAIL_ERRNO="$err" \
-      FAIL_HIT_FILE="$HIT" "$MADOGUCHI" deliver < "$MSGS/$id.eml" \
-      2> "$TEST_HOME/stderr"
+      FAIL_HIT_FILE="$HIT" FAIL_SYNC_FILE="$SYNCS" \
+      "$MADOGUCHI" deliver < "$MSGS/$id.eml" 2> "$TEST_HOME/stderr"
     rc=$?
     hit=$(head -n 1 "$HIT" 2>/dev/null | cut -d' ' -f3)
     [ -n "$hit" ] || hit=missed
@@ -156,8 +175,10 @@ for fn in $FUNCS; do
       0)
         if [ "$filed" -eq 1 ]; then
           outcome=filed
-        elif [ "$filed" -eq 0 ] && [ "$in_new" -eq 1 ]; then
+        elif [ "$filed" -eq 0 ] && [ "$in_new" -eq 1 ] && synced "$id"; then
           outcome=spooled
+        elif [ "$filed" -eq 0 ] && [ "$in_new" -eq 1 ]; then
+          outcome=bad; violation "$what: exit 0, in spool/new but never synced"
         elif [ "$filed" -eq 0 ]; then
           outcome=bad; violation "$what: exit 0 and the report is lost"
         else
@@ -268,6 +289,107 @@ leftover=$(files_in "$SPOOL/tmp")
 before=$(awk '$5 == "abort-before"' "$CASES" | wc -l | tr -d ' ')
 ok "$([ "$leftover" -le "$before" ]; echo $?)" \
   "spool/tmp holds only what aborts left ($leftover files, $before aborts before the commit)"
+
+# Issue 16: filings that fail after the ticket number was taken.  The old
+# deliver took the number in its result for "filed", skipped the spool's
+# fsyncs and exited 0 with the report neither committed nor durable.  The
+# faults are real ones: the first write to the WAL fails with ENOSPC or
+# EIO.  SQLite writes a transaction's pages there at COMMIT, or earlier
+# when they overflow its page cache, as a report of a few megabytes does
+# while its message is inserted.  Where SQLite is a shared library the
+# shim also fails the statements themselves (FAIL_SQL).
+#
+# make_big ID: a report with a 3 MB log in it.
+make_big() {
+  make_message "$1"
+  awk 'BEGIN { for (i = 0; i < 35000; i++)
+    printf "2026-11-24 03:%02d:%02d sshd[%d]: Failed password for root " \
+      "from 192.0.2.%d port %d ssh2\n", i % 60, i % 60, 1000 + i, i % 250,
+      40000 + i % 20000 }' >> "$MSGS/$1.eml"
+}
+
+# make_reply ID TO: a reply of TO's reporter to TO's report (a follow-up);
+# with a third argument, with the 3 MB log in it.
+make_reply() {
+  sed -e "s/^Message-ID: .*/Message-ID: <f-$1@example.net>\\
+In-Reply-To: <f-$2@example.net>/" \
+      -e "s/^From: .*/From: Reporter $2 <rep-$2@example.net>/" \
+      -e "s/^Return-Path: .*/Return-Path: <rep-$2@example.net>/" \
+      -e "s/^Subject: /Subject: Re: /" \
+      "$TEST_DATA_DIR/plain-english.eml" > "$MSGS/$1.eml"
+  [ $# -lt 3 ] || awk 'BEGIN { for (i = 0; i < 35000; i++)
+    printf "2026-11-24 04:%02d:%02d sshd[%d]: Invalid user admin " \
+      "from 192.0.2.%d port %d\n", i % 60, i % 60, 1000 + i, i % 250,
+      40000 + i % 20000 }' >> "$MSGS/$1.eml"
+}
+
+# after_number ID WHAT ERRNO SHIM-SETTINGS...: deliver message ID (-v: the
+# log on stderr) with the shim set so; the log must name WHAT as what
+# failed.
+after_number() {
+  id=$1
+  what=$2
+  err=$3
+  shift 3
+  rm -f "$HIT" "$SYNCS"
+  tickets=$(sql "SELECT COUNT(*) FROM ticket")
+  env LD_PRELOAD="$FAILSHIM" FAIL_AT=1 FAIL_ERRNO="$err" FAIL_HIT_FILE="$HIT" \
+    FAIL_SYNC_FILE="$SYNCS" "$@" \
+    "$MADOGUCHI" -v deliver < "$MSGS/$id.eml" 2> "$TEST_HOME/stderr"
+  is $? 0 "$id: exit 0 (the report is the desk's now)"
+  ok "$([ -s "$HIT" ]; echo $?)" "$id: the shim injected the fault"
+  contains "$(cat "$TEST_HOME/stderr")" "$what" "$id: and $what failed"
+  is "$(rows "$id")" 0 "$id: the message is not in the database"
+  is "$(sql "SELECT COUNT(*) FROM ticket")" "$tickets" "$id: no ticket row"
+  is "$(spooled_in new "$id")" 1 "$id: the report waits in spool/new"
+  ok "$(synced "$id"; echo $?)" \
+    "$id: the spool file and spool/new were fsynced before exit 0"
+  after_ids="$after_ids $id"
+}
+
+echo "# filings that fail after the ticket number was taken"
+after_ids=""
+tickets_before=$(sql "SELECT COUNT(*) FROM ticket")
+WAL="FAIL_CALL=pwrite FAIL_PATH=madoguchi.db-wal"
+make_message commit-new
+after_number commit-new "COMMIT: " ENOSPC $WAL
+make_big insert-new
+after_number insert-new "cannot insert " EIO $WAL
+make_reply commit-followup warm
+after_number commit-followup "COMMIT: " EIO $WAL
+make_reply insert-followup warm big
+after_number insert-followup "cannot insert " ENOSPC $WAL
+new_tickets=2
+followups=2
+if [ "$(count sqlite3_step)" -gt 0 ]; then
+  STEP=FAIL_CALL=sqlite3_step
+  make_message step-commit-new
+  after_number step-commit-new "COMMIT: " ENOSPC $STEP FAIL_SQL=COMMIT
+  make_message step-insert-new
+  after_number step-insert-new "cannot insert message: " EIO $STEP \
+    "FAIL_SQL=INSERT INTO message ("
+  make_reply step-insert-followup warm
+  after_number step-insert-followup "cannot insert message: " ENOSPC $STEP \
+    "FAIL_SQL=INSERT INTO message ("
+  new_tickets=4
+  followups=3
+else
+  echo "# SQLite is linked into madoguchi (MADOGUCHI_STATIC_DEPS): the shim"
+  echo "# cannot fail its statements, only the writes under them"
+fi
+
+"$MADOGUCHI" spool run > "$TEST_HOME/run.out" 2> "$TEST_HOME/run.err"
+is $? 0 "spool run files them"
+for id in $after_ids; do
+  is "$(rows "$id")" 1 "$id: filed exactly once by spool run"
+done
+warm_ticket=$(sql "SELECT ticket_id FROM message WHERE message_id = 'f-warm@example.net'")
+is "$(sql "SELECT COUNT(*) FROM message WHERE ticket_id = $warm_ticket AND message_id LIKE 'f-%followup@example.net'")" \
+  "$followups" "the follow-ups joined their ticket"
+is "$(sql "SELECT COUNT(*) FROM ticket")" $((tickets_before + new_tickets)) \
+  "one new ticket for each new report"
+is "$(files_in "$SPOOL/new")" 0 "spool/new is empty again"
+is "$(sql "PRAGMA integrity_check")" ok "the database is still intact"
 
 if [ -s "$VIOLATIONS" ]; then
   echo "# violations:"

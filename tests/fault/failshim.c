@@ -19,6 +19,20 @@
  *                        call of NAME (that call included), written as
  *                        "mark:NAME COUNT" lines: with FAIL_MARK=rename,
  *                        where the spool commit falls in each sequence
+ *   FAIL_SQL=PREFIX      count (and fail) only the sqlite3_step calls of
+ *                        statements whose SQL begins with PREFIX, e.g.
+ *                        "COMMIT" or "INSERT INTO message (": FAIL_AT=1
+ *                        then fails the first such statement, wherever
+ *                        it falls in the sequence
+ *   FAIL_PATH=SUFFIX     count (and fail) only the calls about a path that
+ *                        ends with SUFFIX (for a call on a descriptor, the
+ *                        path it is open on), e.g. "madoguchi.db-wal":
+ *                        FAIL_CALL=pwrite FAIL_AT=1 then fails the first
+ *                        write to the WAL; calls about no path (malloc,
+ *                        sqlite3_step) are then never counted
+ *   FAIL_SYNC_FILE=PATH  append to PATH, for every fsync and fdatasync
+ *                        that succeeds, the path its descriptor is open
+ *                        on (one line each): what was made durable
  *
  * Only calls made after main() starts are counted (the hook is
  * __libc_start_main), so the dynamic loader and library constructors
@@ -44,6 +58,11 @@
  * fault real SQLite cannot produce.  sqlite3_exec is wrapped too: it
  * would finalize the untouched statement, see SQLITE_OK and report a
  * COMMIT that never ran as a success; the wrapper returns the error.
+ *
+ * With SQLite linked into madoguchi (MADOGUCHI_STATIC_DEPS, the default)
+ * the program's calls never reach the shim: sqlite3_step then counts
+ * nothing, and FAIL_SQL never fires.  Failing SQLite's writes instead
+ * (FAIL_CALL=pwrite FAIL_PATH=madoguchi.db-wal) works with both builds.
  *
  * malloc is forwarded to __libc_malloc, so no dlsym is needed for it (and
  * dlsym's own allocations cannot recurse into the shim).
@@ -90,6 +109,9 @@ static int configured;
 static const char *home;
 static size_t home_len;
 static const char *hit_file;
+static const char *sync_file;
+static const char *fail_sql;
+static const char *fail_path;
 
 /* sqlite3_exec nesting: did a fault fire inside this level? */
 #define EXEC_DEPTH_MAX 32
@@ -186,6 +208,13 @@ configure (void)
   while (home_len > 1 && home[home_len - 1] == '/')
     home_len--;
   hit_file = getenv ("FAIL_HIT_FILE");
+  sync_file = getenv ("FAIL_SYNC_FILE");
+  fail_sql = getenv ("FAIL_SQL");
+  if (fail_sql != NULL && *fail_sql == '\0')
+    fail_sql = NULL;
+  fail_path = getenv ("FAIL_PATH");
+  if (fail_path != NULL && *fail_path == '\0')
+    fail_path = NULL;
   configured = 1;
 }
 
@@ -224,6 +253,46 @@ report_hit (int which, unsigned long n, void *caller, const char *what)
   raw_write_file (hit_file, line, pos, 1);
 }
 
+/* The path fd is open on, from /proc; 0 when it cannot be read. */
+static int
+fd_path (int fd, char *path, size_t size)
+{
+  char link[64];
+  size_t pos = append_str (link, 0, sizeof link, "/proc/self/fd/");
+  long len;
+
+  append_ulong (link, pos, sizeof link, (unsigned long) fd);
+  len = syscall (SYS_readlink, link, path, size - 1);
+  if (len <= 0)
+    return 0;
+  path[len] = '\0';
+  return 1;
+}
+
+static int
+ends_with (const char *s, const char *suffix)
+{
+  size_t len = s ? strlen (s) : 0;
+  size_t suffix_len = strlen (suffix);
+
+  return s != NULL && len >= suffix_len
+         && strcmp (s + len - suffix_len, suffix) == 0;
+}
+
+/* Records in FAIL_SYNC_FILE that fd was synced. */
+static void
+report_sync (int fd)
+{
+  char path[1024];
+  size_t len;
+
+  if (sync_file == NULL || !started || !fd_path (fd, path, sizeof path - 1))
+    return;
+  len = strlen (path);
+  path[len++] = '\n';
+  raw_write_file (sync_file, path, len, 1);
+}
+
 /* Counts one call; true when this is the one to fail.  what: the path
  * the call is about, for the hit record (NULL: none, or see fd). */
 static int
@@ -234,6 +303,14 @@ should_fail_on (int which, void *caller, const char *what, int fd)
 
   if (!started || finished)
     return 0;
+  if (fail_path != NULL)
+    {
+      if (what == NULL && fd >= 0
+          && fd_path (fd, target_path, sizeof target_path))
+        what = target_path;
+      if (!ends_with (what, fail_path))
+        return 0;
+    }
   n = __atomic_add_fetch (&counts[which], 1, __ATOMIC_RELAXED);
   if (which == mark && !marked)
     {
@@ -245,20 +322,8 @@ should_fail_on (int which, void *caller, const char *what, int fd)
   if (which == F_SQLITE3_STEP && exec_depth > 0
       && exec_depth <= EXEC_DEPTH_MAX)
     exec_faulted[exec_depth - 1] = 1;
-  if (what == NULL && fd >= 0)
-    {
-      char link[64];
-      size_t pos = append_str (link, 0, sizeof link, "/proc/self/fd/");
-      long len;
-
-      append_ulong (link, pos, sizeof link, (unsigned long) fd);
-      len = syscall (SYS_readlink, link, target_path, sizeof target_path - 1);
-      if (len > 0)
-        {
-          target_path[len] = '\0';
-          what = target_path;
-        }
-    }
+  if (what == NULL && fd >= 0 && fd_path (fd, target_path, sizeof target_path))
+    what = target_path;
   report_hit (which, n, caller, what);
   return 1;
 }
@@ -493,7 +558,10 @@ fsync (int fd)
       errno = fail_errno;
       return -1;
     }
-  return real_fsync (fd);
+  if (real_fsync (fd) != 0)
+    return -1;
+  report_sync (fd);
+  return 0;
 }
 
 SHIM_API int
@@ -507,7 +575,10 @@ fdatasync (int fd)
       errno = fail_errno;
       return -1;
     }
-  return real_fdatasync (fd);
+  if (real_fdatasync (fd) != 0)
+    return -1;
+  report_sync (fd);
+  return 0;
 }
 
 SHIM_API int
@@ -591,6 +662,24 @@ step_counts (void *caller, void *real_step)
   return info.dli_sname != NULL && strcmp (info.dli_sname, "sqlite3_exec") == 0;
 }
 
+/* Is stmt one of the statements FAIL_SQL selects (all, without it)? */
+static int
+step_selected (void *stmt)
+{
+  typedef const char *(*sql_fn) (void *);
+  const char *sql;
+  REAL (sql_fn, sqlite3_sql);
+
+  if (fail_sql == NULL)
+    return 1;
+  sql = real_sqlite3_sql (stmt);
+  if (sql == NULL)
+    return 0;
+  while (*sql == ' ' || *sql == '\t' || *sql == '\n')
+    sql++;
+  return strncmp (sql, fail_sql, strlen (fail_sql)) == 0;
+}
+
 SHIM_API int
 sqlite3_step (void *stmt)
 {
@@ -600,6 +689,7 @@ sqlite3_step (void *stmt)
   if (started && !finished
       && step_counts (__builtin_return_address (0),
                       (void *) real_sqlite3_step)
+      && step_selected (stmt)
       && should_fail (F_SQLITE3_STEP, __builtin_return_address (0)))
     return fail_errno == ENOSPC ? SHIM_SQLITE_FULL : SHIM_SQLITE_IOERR;
   return real_sqlite3_step (stmt);

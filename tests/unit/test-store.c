@@ -392,6 +392,99 @@ count_rows (const char *path, const char *sql)
   return n;
 }
 
+/* Files raw as file_raw does, expecting the filing to fail because of
+ * why; returns what store_file left in a result that held a stale
+ * number before. */
+static StoreFiled
+file_raw_failing (Fixture *f, const char *raw, gint64 received,
+                  const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  gsize len = strlen (raw);
+  g_autoptr (Message) m = message_parse (raw, len, &limits);
+  g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
+  StoreDelivery d = {
+    .spool_id = "spool-id", .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp", .received = received,
+    .size = (gint64) len, .raw = in_memory, .message = m, .who = "test",
+  };
+  StoreFiled filed = { .number = "stale", .outbox_id = 7 };
+
+  g_assert_false (store_file (f->store, &d, &filed, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, why));
+  return filed;
+}
+
+/* Another connection's DDL: a fault the store meets as a real one. */
+static void
+exec_other (Fixture *f, const char *sql)
+{
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* Faults after the ticket is numbered: the message's INSERT fails, or the
+ * COMMIT (where a deferred foreign key is checked). */
+static const char FAIL_INSERT[] =
+  "CREATE TRIGGER fail BEFORE INSERT ON message "
+  "BEGIN SELECT RAISE (ABORT, 'injected'); END";
+static const char FAIL_COMMIT[] =
+  "CREATE TABLE fail_commit (ticket INTEGER REFERENCES ticket (id) "
+  "DEFERRABLE INITIALLY DEFERRED); CREATE TRIGGER fail AFTER INSERT ON "
+  "message BEGIN INSERT INTO fail_commit VALUES (-1); END";
+
+/* Files raw with fault in place: it fails because of why, and hands back
+ * nothing it numbered or queued. */
+static void
+assert_fails_unnumbered (Fixture *f, const char *raw, const char *fault,
+                         const char *why)
+{
+  StoreFiled failed;
+
+  exec_other (f, fault);
+  failed = file_raw_failing (f, raw, 1795600060, why);
+  g_assert_cmpstr (failed.number, ==, "");
+  g_assert_false (failed.followup || failed.duplicate);
+  g_assert_cmpint (failed.outbox_id, ==, 0);
+  exec_other (f, "DROP TRIGGER fail; DROP TABLE IF EXISTS fail_commit");
+}
+
+/*
+ * A filing that fails after the ticket was numbered hands back no number,
+ * for a new ticket and for a follow-up; the number is given again.
+ */
+static void
+test_failed_filing_no_number (Fixture *f, gconstpointer data)
+{
+  gint64 now = 1795600000;
+  g_autofree char *r1 = report (1);
+  g_autofree char *r2 = report (2);
+  g_autofree char *reply = g_strdup ("From: Reporter <r1@example.net>\n"
+                                     "Subject: Re: report 1\n"
+                                     "Message-ID: <m1-reply@x>\n"
+                                     "In-Reply-To: <m1@x>\n\nmore\n");
+  g_autofree char *expected = g_strdup_printf ("%d-000002", year_of (now));
+  StoreFiled a = file_raw (f, r1, strlen (r1), now);
+  StoreFiled b;
+
+  assert_fails_unnumbered (f, r2, FAIL_INSERT, "cannot insert message");
+  assert_fails_unnumbered (f, r2, FAIL_COMMIT, "COMMIT");
+  assert_fails_unnumbered (f, reply, FAIL_INSERT, "cannot insert message");
+  assert_fails_unnumbered (f, reply, FAIL_COMMIT, "COMMIT");
+  g_assert_cmpint (count_rows (f->path, "SELECT COUNT(*) FROM ticket"), ==, 1);
+  g_assert_cmpint (count_rows (f->path, "SELECT COUNT(*) FROM message"), ==, 1);
+  b = file_raw (f, r2, strlen (r2), now + 60);
+  g_assert_cmpstr (b.number, ==, expected);
+  b = file_raw (f, reply, strlen (reply), now + 120);
+  g_assert_true (b.followup);
+  g_assert_cmpstr (b.number, ==, a.number);
+}
+
 /* How many messages the full-text index holds. */
 static gint64
 indexed_messages (Fixture *f)
@@ -828,6 +921,7 @@ main (int argc, char **argv)
   ADD ("/store/wal-one-emptier", test_wal_one_emptier);
   ADD ("/store/busy-waits-then-gives-up", test_busy_waits_then_gives_up);
   ADD ("/store/duplicate", test_duplicate);
+  ADD ("/store/failed-filing-no-number", test_failed_filing_no_number);
   ADD ("/store/list-and-get", test_list_and_get);
   ADD ("/store/not-found", test_not_found);
   ADD ("/store/raw-verbatim", test_raw_verbatim);
