@@ -71,6 +71,25 @@ show_body (const char *text)
   printf ("\n%s\n", safe->str);
 }
 
+/* "PGP: encrypted, decrypted, signature good by FINGERPRINT", and why
+ * what failed failed. */
+static void
+show_pgp (const StoreMessage *m)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  if (m->encryption != NULL)
+    g_string_append_printf (line, "encrypted, %s", m->encryption);
+  if (m->signature != NULL)
+    g_string_append_printf (line, "%ssignature %s%s%s", line->len ? ", " : "",
+                            m->signature, m->signer ? " by " : "",
+                            m->signer ? m->signer : "");
+  if (m->pgp_problem != NULL)
+    g_string_append_printf (line, "%s%s", line->len ? "; " : "",
+                            m->pgp_problem);
+  show_field ("PGP:", line->str);
+}
+
 static void
 show_message (const StoreMessage *m, guint index)
 {
@@ -86,6 +105,7 @@ show_message (const StoreMessage *m, guint index)
   show_field ("Message-ID:", m->message_id);
   show_field ("Thread:", m->thread);
   show_field ("Reply:", m->ack);
+  show_pgp (m);
   if (m->envelope_from != NULL)
     show_field ("Envelope:", *m->envelope_from ? m->envelope_from
                                                : "<> (a bounce)");
@@ -286,6 +306,10 @@ json_message (JsonWriter *w, const StoreMessage *m)
   json_member_string (w, "ack", m->ack);
   json_member_int (w, "indicators_dropped", m->indicators_dropped);
   json_member_int (w, "timestamps_dropped", m->timestamps_dropped);
+  json_member_string (w, "encryption", m->encryption);
+  json_member_string (w, "signature", m->signature);
+  json_member_string (w, "signer", m->signer);
+  json_member_string (w, "pgp_problem", m->pgp_problem);
   json_key (w, "parts");
   json_begin_array (w);
   for (guint i = 0; i < m->parts->len; i++)

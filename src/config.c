@@ -81,6 +81,7 @@ static const ConfigKey config_keys[] = {
     FIELD (ack_rate_domain_day) },
   { "sendmail_command", KEY_STRING, "", 0, 0, FIELD (sendmail_command) },
   { "authserv_id", KEY_STRING, "", 0, 0, FIELD (authserv_id) },
+  { "gnupg_home", KEY_STRING, "", 0, 0, FIELD (gnupg_home) },
 };
 
 static const ConfigKey *

@@ -41,10 +41,18 @@ MessageLimits
 intake_limits (const Config *config)
 {
   MessageLimits limits = {
-    (guint) config->max_mime_depth, (guint) config->max_mime_parts,
-    (gsize) config->max_part_text,
+    .max_depth = (guint) config->max_mime_depth,
+    .max_parts = (guint) config->max_mime_parts,
+    .max_part_text = (gsize) config->max_part_text,
+    .pgp = config->gnupg_home[0] != '\0',
+    .max_decrypted = (gsize) config->max_message_size,
   };
 
+  /* GPGME finds the keyring by GNUPGHOME.  Set here, before a message is
+   * parsed: its dedup thread may be running later, and setenv must not
+   * race a getenv. */
+  if (limits.pgp)
+    g_setenv ("GNUPGHOME", config->gnupg_home, TRUE);
   return limits;
 }
 

@@ -15,14 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gmime-autoptr.h"
 #include "madoguchi/charset.h"
 #include "madoguchi/sha256.h"
+#include "message-pgp.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 
 #define MESSAGE_HEADERS_MAX 1000
 /* Encoded-word decoding all the headers of one message may take (see
@@ -33,6 +30,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 static const char *const message_flag_names[] = {
   "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
   "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
+  "undecrypted",
 };
 
 typedef struct {
@@ -90,6 +88,9 @@ message_free (Message *message)
   g_ptr_array_unref (message->headers);
   g_ptr_array_unref (message->parts);
   g_free (message->dedup_key);
+  g_free (message->pgp.signature);
+  g_free (message->pgp.signer);
+  g_free (message->pgp.problem);
   g_free (message);
 }
 
@@ -679,6 +680,8 @@ walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
                           bytes);
   if (!text || !content_is_text (mp->content_type, bytes))
     return;
+  if (!pgp_inline (bytes, walk->limits, &walk->message->pgp))
+    walk->message->flags |= MESSAGE_FLAG_UNDECRYPTED;
   mp->text = part_text (walk, mp, bytes);
 }
 
@@ -716,6 +719,25 @@ walk_forwarded_headers (Walk *walk, GMimeMessage *inner, guint depth)
   g_ptr_array_add (walk->message->parts, mp);
 }
 
+static void walk_object (Walk *walk, GMimeObject *object, guint depth,
+                         gboolean forwarded);
+
+/* PGP/MIME: the decrypted part is walked in the encrypted one's place. */
+static void
+walk_encrypted (Walk *walk, GMimeMultipartEncrypted *part, guint depth,
+                gboolean forwarded)
+{
+  g_autoptr (GMimeObject) plain = pgp_decrypt_multipart (
+    part, walk->limits, &walk->message->pgp);
+
+  if (plain == NULL)
+    {
+      walk->message->flags |= MESSAGE_FLAG_UNDECRYPTED;
+      return;
+    }
+  walk_object (walk, plain, depth + 1, forwarded);
+}
+
 static void
 walk_object (Walk *walk, GMimeObject *object, guint depth,
              gboolean forwarded)
@@ -735,10 +757,16 @@ walk_object (Walk *walk, GMimeObject *object, guint depth,
       return;
     }
   mp = part_new (walk, object, depth, forwarded);
-  if (GMIME_IS_MULTIPART (object))
+  if (GMIME_IS_MULTIPART_ENCRYPTED (object))
+    walk_encrypted (walk, GMIME_MULTIPART_ENCRYPTED (object), depth,
+                    forwarded);
+  else if (GMIME_IS_MULTIPART (object))
     {
       GMimeMultipart *multi = GMIME_MULTIPART (object);
 
+      if (GMIME_IS_MULTIPART_SIGNED (object))
+        pgp_verify_multipart (GMIME_MULTIPART_SIGNED (object),
+                              &walk->message->pgp);
       for (int i = 0; i < g_mime_multipart_get_count (multi); i++)
         walk_object (walk, g_mime_multipart_get_part (multi, i), depth + 1,
                      forwarded);
@@ -1064,6 +1092,8 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   else if (raw_size (raw) > skip)
     unparsed_part (&walk, raw, skip);
   g_mime_parser_options_free (options);
+  m->pgp.decrypted = m->pgp.encrypted
+                     && !(m->flags & MESSAGE_FLAG_UNDECRYPTED);
   m->dedup_key = finish_dedup (m, hashing, &job);
   if (m->dedup_key == NULL)
     {

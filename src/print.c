@@ -265,4 +265,7 @@ print_ticket_json (JsonWriter *w, const StoreTicket *t)
                                                  : t->reporter_name);
   json_member_string (w, "subject", t->subject);
   json_member_string (w, "incident", t->incident);
+  json_member_string (w, "encryption", t->encryption);
+  json_member_string (w, "signature", t->signature);
+  json_member_string (w, "signer", t->signer);
 }

@@ -24,21 +24,28 @@ struct Store {
  * finalized, when its g_autoptr goes out of scope. */
 typedef sqlite3_stmt StoreCached;
 
+/* A column of the ticket's report (its first message). */
+#define SQL_REPORT_COLUMN(column) \
+  "(SELECT r." column " FROM message r WHERE r.ticket_id = ticket.id " \
+  "ORDER BY r.id LIMIT 1)"
+
 /* A ticket's columns as store_ticket_from_row reads them, FROM ticket:
  * each query adds its WHERE. */
 #define SQL_TICKET_COLUMNS \
   "SELECT id, number, created, status, category, category_by, owner, " \
   "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
   "incident WHERE incident.id = incident_id), updated, (SELECT m.number " \
-  "FROM ticket m WHERE m.id = ticket.merged_into), reply_waiting " \
-  "FROM ticket "
+  "FROM ticket m WHERE m.id = ticket.merged_into), reply_waiting, " \
+  SQL_REPORT_COLUMN ("encryption") ", " SQL_REPORT_COLUMN ("signature") \
+  ", " SQL_REPORT_COLUMN ("signer") " FROM ticket "
 
 /* A ticket's messages, oldest first, as store_message_from_row reads
  * them. */
 #define SQL_MESSAGE_LIST \
   "SELECT id, direction, received, envelope_from, message_id, from_hdr, " \
   "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, " \
-  "thread, indicators_dropped, timestamps_dropped, from_addr FROM message " \
+  "thread, indicators_dropped, timestamps_dropped, from_addr, encryption, " \
+  "signature, signer, pgp_problem FROM message " \
   "WHERE ticket_id = :ticket ORDER BY received, id"
 
 /* A ticket's indicators summed over its messages, addresses first, then

@@ -92,6 +92,9 @@ store_ticket_free (StoreTicket *t)
   g_free (t->reporter_name);
   g_free (t->subject);
   g_free (t->merged_into);
+  g_free (t->encryption);
+  g_free (t->signature);
+  g_free (t->signer);
   g_free (t);
 }
 
@@ -114,6 +117,10 @@ store_message_free (StoreMessage *m)
   g_free (m->ack);
   g_free (m->thread);
   g_free (m->text);
+  g_free (m->encryption);
+  g_free (m->signature);
+  g_free (m->signer);
+  g_free (m->pgp_problem);
   if (m->parts)
     g_ptr_array_unref (m->parts);
   g_free (m);
@@ -139,6 +146,9 @@ store_ticket_from_row (sqlite3_stmt *stmt)
   t->updated = sqlite3_column_int64 (stmt, 12);
   t->merged_into = store_column_text (stmt, 13);
   t->reply_waiting = sqlite3_column_int (stmt, 14) != 0;
+  t->encryption = store_column_text (stmt, 15);
+  t->signature = store_column_text (stmt, 16);
+  t->signer = store_column_text (stmt, 17);
   return t;
 }
 
@@ -361,6 +371,10 @@ store_message_from_row (sqlite3_stmt *stmt)
   m->indicators_dropped = sqlite3_column_int64 (stmt, 16);
   m->timestamps_dropped = sqlite3_column_int64 (stmt, 17);
   m->from_addr = store_column_text (stmt, 18);
+  m->encryption = store_column_text (stmt, 19);
+  m->signature = store_column_text (stmt, 20);
+  m->signer = store_column_text (stmt, 21);
+  m->pgp_problem = store_column_text (stmt, 22);
   return m;
 }
 

@@ -40,7 +40,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -105,11 +105,13 @@ static const char SQL_MESSAGE_INSERT[] =
   "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
   "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
   "dedup_key, text, indicators_dropped, timestamps_dropped, category, "
-  "scores, ack, thread) VALUES (:ticket, :received, :spool_id, "
+  "scores, ack, thread, encryption, signature, signer, pgp_problem) "
+  "VALUES (:ticket, :received, :spool_id, "
   ":envelope_from, :envelope_to, :message_id, :in_reply_to, :refs, :from, "
   ":from_addr, :reply_to, :to, :cc, :subject, :date, :date_utc, :size, "
   ":flags, :dedup_key, :text, :dropped, :times_dropped, :category, "
-  ":scores, :ack, :thread)";
+  ":scores, :ack, :thread, :encryption, :signature, :signer, "
+  ":pgp_problem)";
 
 static const char SQL_RAW_INSERT[] =
   "INSERT INTO message_raw (message_id, seq, bytes) VALUES (:message, "
@@ -266,6 +268,21 @@ migrate_to_6 (Store *store, GError **error)
   return store_exec (store, SQL_ACK_LIMITS, error);
 }
 
+/* Version 6 -> 7: what OpenPGP a message carried and what came of it. */
+static const char SQL_PGP[] =
+  "ALTER TABLE message ADD COLUMN encryption TEXT;"   /* NULL, 'decrypted',
+                                                       * 'undecrypted' */
+  "ALTER TABLE message ADD COLUMN signature TEXT;"    /* NULL: unsigned */
+  "ALTER TABLE message ADD COLUMN signer TEXT;"       /* key fingerprint */
+  "ALTER TABLE message ADD COLUMN pgp_problem TEXT;"
+  "PRAGMA user_version = 7";
+
+static gboolean
+migrate_to_7 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_PGP, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -293,6 +310,7 @@ store_migrate (Store *store, GError **error)
       || (version < 4 && !migrate_to_4 (store, error))
       || (version < 5 && !migrate_to_5 (store, error))
       || (version < 6 && !migrate_to_6 (store, error))
+      || (version < 7 && !migrate_to_7 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -697,6 +715,12 @@ bind_message_headers (sqlite3_stmt *stmt, const Message *m)
   store_bind_text (stmt, ":date", m->date);
   if (m->date_utc != 0)
     store_bind_int (stmt, ":date_utc", m->date_utc);
+  if (m->pgp.encrypted)
+    store_bind_text (stmt, ":encryption",
+                     m->pgp.decrypted ? "decrypted" : "undecrypted");
+  store_bind_text (stmt, ":signature", m->pgp.signature);
+  store_bind_text (stmt, ":signer", m->pgp.signer);
+  store_bind_text (stmt, ":pgp_problem", m->pgp.problem);
 }
 
 /* "scan=6 intrusion=4": the non-zero totals, for the record. */

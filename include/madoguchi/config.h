@@ -53,6 +53,7 @@ typedef struct {
   gint64 ack_rate_domain_day;
   char *sendmail_command;   /* "" : write to the local outbox Maildir */
   char *authserv_id;        /* our MTA's Authentication-Results id, or "" */
+  char *gnupg_home;         /* the team's GnuPG home, or "": PGP off */
 } Config;
 
 /*

@@ -25,6 +25,7 @@ typedef enum {
   MESSAGE_FLAG_TEXT_LIMIT = 1 << 7,  /* a part's text was cut */
   MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
   MESSAGE_FLAG_DECODE_LIMIT = 1 << 9, /* encoded-words kept undecoded */
+  MESSAGE_FLAG_UNDECRYPTED = 1 << 10, /* PGP-encrypted, not decrypted */
 } MessageFlags;
 
 /* Flag names, in bit order, for storage and display. */
@@ -48,8 +49,20 @@ typedef struct {
 
 void message_part_free (MessagePart *part);
 
+/* What OpenPGP the message carried (PGP/MIME or inline), and what came of
+ * it.  All zero for a message without any. */
+typedef struct {
+  gboolean encrypted;   /* some of it was encrypted */
+  gboolean decrypted;   /* and all of that was decrypted */
+  char *signature;      /* "good", "bad", "unknown-key", "expired",
+                         * "revoked" or "error"; NULL: not signed */
+  char *signer;         /* the signing key's fingerprint, or NULL */
+  char *problem;        /* why decrypting or verifying failed, or NULL */
+} MessagePgp;
+
 typedef struct {
   MessageFlags flags;
+  MessagePgp pgp;
   char *mbox_sender;    /* sender of a leading "From " line, or NULL */
   char *message_id;     /* without angle brackets, or NULL */
   char *in_reply_to;    /* message-ids, space separated, or NULL */
@@ -73,6 +86,8 @@ typedef struct {
   guint max_depth;
   guint max_parts;
   gsize max_part_text;
+  gboolean pgp;         /* decrypt and verify (the keyring is GNUPGHOME) */
+  gsize max_decrypted;  /* bytes one decryption may produce */
 } MessageLimits;
 
 /* Call once before message_parse (it initialises GMime). */

@@ -140,6 +140,9 @@ typedef struct {
   gboolean reply_waiting;      /* a reply joined it after it was closed
                                 * and no operator has changed its status
                                 * since (it was not reopened) */
+  char *encryption;            /* of the report (the first message): */
+  char *signature;             /* as in StoreMessage */
+  char *signer;
 } StoreTicket;
 
 typedef struct {
@@ -164,6 +167,10 @@ typedef struct {
                                 * when not read (export) */
   gint64 indicators_dropped;   /* evidence past the caps, not kept */
   gint64 timestamps_dropped;
+  char *encryption;            /* NULL, "decrypted" or "undecrypted" */
+  char *signature;             /* NULL (unsigned), "good", "bad", ... */
+  char *signer;                /* the signing key's fingerprint */
+  char *pgp_problem;           /* why it was not decrypted or verified */
 } StoreMessage;
 
 void store_ticket_free (StoreTicket *ticket);

@@ -43,7 +43,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   g_autofree char *tlds_path = NULL;
   g_autofree char *mail = NULL;
   gsize len;
-  MessageLimits limits = { 32, 1000, 8 * 1024 * 1024 };
+  MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 * 1024 * 1024 };
 
   fuzz_glib_setup ();
   message_init ();

@@ -13,7 +13,7 @@
 #include "madoguchi/charset.h"
 #include "madoguchi/message.h"
 
-static const MessageLimits default_limits = { 32, 1000, 8 * 1024 * 1024 };
+static const MessageLimits default_limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 * 1024 * 1024 };
 
 static char *
 read_data (const char *name, gsize *len)
@@ -363,7 +363,7 @@ big_report (gboolean crlf, gboolean mbox, gboolean nul)
 static void
 test_file_same_as_memory (void)
 {
-  const MessageLimits small_text = { 32, 1000, 100 * 1024 };
+  const MessageLimits small_text = { .max_depth = 32, .max_parts = 1000, .max_part_text = 100 * 1024 };
   const MessageLimits *limits[] = { &default_limits, &small_text };
 
   for (int variant = 0; variant < 8; variant++)
@@ -576,7 +576,7 @@ test_parts_limit (void)
                             "part %d.\n", i);
   g_string_append (s, "--sep--\n");
   text = g_string_free (s, FALSE);
-  m = parse_string (text, &(MessageLimits) { 32, 1000, 1024 * 1024 });
+  m = parse_string (text, &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 1024 * 1024 });
   g_assert_cmpint (m->flags & MESSAGE_FLAG_PARTS_LIMIT, !=, 0);
   g_assert_cmpuint (m->parts->len, <=, 1000);
   g_assert_cmpuint (m->parts->len, >, 500);
@@ -603,7 +603,7 @@ test_parts_limit_forwarded (void)
   for (guint max_parts = 1; max_parts <= 20; max_parts++)
     {
       g_autoptr (Message) m = parse_string (
-        text, &(MessageLimits) { 32, max_parts, 1024 * 1024 });
+        text, &(MessageLimits) { .max_depth = 32, .max_parts = max_parts, .max_part_text = 1024 * 1024 });
 
       g_test_message ("max_parts %u: %u parts", max_parts, m->parts->len);
       g_assert_cmpint (m->flags & MESSAGE_FLAG_PARTS_LIMIT, !=, 0);
@@ -621,10 +621,10 @@ test_text_limit (void)
   g_autoptr (Message) m = parse_string (
     "From: a@example.com\nSubject: long\n\n"
     "0123456789abcdefghij KEEP-OUT\n",
-    &(MessageLimits) { 32, 1000, 16 });
+    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
   g_autoptr (Message) fits = parse_string (
     "From: a@example.com\nSubject: short\n\n0123456789abcde\n",
-    &(MessageLimits) { 32, 1000, 16 });
+    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
   const MessagePart *part;
 
   g_assert_cmpint (m->flags & MESSAGE_FLAG_TEXT_LIMIT, !=, 0);
@@ -646,7 +646,7 @@ test_text_limit_utf8 (void)
     "Content-Type: text/plain; charset=utf-8\n"
     "Content-Transfer-Encoding: 8bit\n\n"
     "日本語\n",
-    &(MessageLimits) { 32, 1000, 8 });
+    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 });
   const MessagePart *part;
 
   g_assert_cmpint (m->flags & MESSAGE_FLAG_TEXT_LIMIT, !=, 0);

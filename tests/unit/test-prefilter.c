@@ -270,7 +270,7 @@ corpus_texts (void)
 {
   static const char *const dirs[] = { "", "classify" };
   GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
-  MessageLimits limits = { 20, 1000, 1 << 20 };
+  MessageLimits limits = { .max_depth = 20, .max_parts = 1000, .max_part_text = 1 << 20 };
   g_autofree char *log = NULL;
   g_auto (GStrv) lines = NULL;
 

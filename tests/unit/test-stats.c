@@ -216,7 +216,7 @@ typedef struct {
   sqlite3 *db;               /* a second connection, to plant rows */
 } Fixture;
 
-static const MessageLimits limits = { 32, 1000, 1 << 20 };
+static const MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 1 << 20 };
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)

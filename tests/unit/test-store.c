@@ -21,7 +21,7 @@ typedef struct {
   Store *store;
 } Fixture;
 
-static const MessageLimits limits = { 32, 1000, 4 << 20 };
+static const MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 4 << 20 };
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -589,7 +589,10 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 6);
+                               "pragma_user_version"), ==, 7);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
+                               "WHERE id = 1 AND encryption IS NULL "
+                               "AND signature IS NULL"), ==, 1);
   g_assert_cmpint (count_rows (f->path, "SELECT v FROM message_fts_config "
                                "WHERE k = 'automerge'"), ==, 16);
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
