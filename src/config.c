@@ -82,6 +82,7 @@ static const ConfigKey config_keys[] = {
   { "sendmail_command", KEY_STRING, "", 0, 0, FIELD (sendmail_command) },
   { "authserv_id", KEY_STRING, "", 0, 0, FIELD (authserv_id) },
   { "gnupg_home", KEY_STRING, "", 0, 0, FIELD (gnupg_home) },
+  { "pgp_sign", KEY_BOOL, "false", 0, 1, FIELD (pgp_sign) },
 };
 
 static const ConfigKey *

@@ -54,6 +54,7 @@ typedef struct {
   char *sendmail_command;   /* "" : write to the local outbox Maildir */
   char *authserv_id;        /* our MTA's Authentication-Results id, or "" */
   char *gnupg_home;         /* the team's GnuPG home, or "": PGP off */
+  gboolean pgp_sign;        /* sign what madoguchi sends */
 } Config;
 
 /*

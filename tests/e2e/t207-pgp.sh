@@ -203,7 +203,53 @@ is "$(field many encryption)" decrypted "10,000 recipients: decrypted"
 has_ip many 198.51.100.19
 ok $? "10,000 recipients: the address is evidence"
 
-# 10. PGP off (no gnupg_home): filed, flagged, and said why.
+# 10. pgp_sign: the acknowledgement is PGP/MIME signed by the team's key.
+# It is checked as a reporter would: filed by a madoguchi whose keyring
+# (the reporter's) holds the team's public key.  Every report here comes
+# from one reporter: the rate limits are lifted.
+LIFT='ack_rate_hour = 1000\nack_rate_sender_hour = 1000\n'
+TEAM_FPR=$(fpr "$TEAM" info@localhost)
+printf "[madoguchi]\ngnupg_home = %s\npgp_sign = true\n$LIFT" "$TEAM" \
+  > "$TEST_HOME/sign.conf"
+MADOGUCHI_CONFIG=$TEST_HOME/sign.conf
+export MADOGUCHI_CONFIG
+{ headers ack-me ack-me 'text/plain; charset=utf-8'
+  printf 'Scans from 198.51.100.20.\n'; } > "$TEST_HOME/ack-me.eml"
+file_it ack-me
+ack=$(grep -l 'ack-me@example.org' "$MADOGUCHI_HOME"/outbox/new/* 2>/dev/null | head -1)
+[ -n "$ack" ]
+ok $? "pgp_sign: the acknowledgement is in the outbox"
+grep -qi '^Content-Type: multipart/signed' "$ack" \
+  && grep -qi 'protocol="application/pgp-signature"' "$ack"
+ok $? "pgp_sign: it is multipart/signed, protocol application/pgp-signature"
+REPORTER_HOME=$TEST_HOME/reporter-home
+mkdir -p "$REPORTER_HOME"
+printf '[madoguchi]\ngnupg_home = %s\nacknowledge = false\n' "$REP" \
+  > "$TEST_HOME/reporter.conf"
+MADOGUCHI_CONFIG=$TEST_HOME/reporter.conf MADOGUCHI_HOME=$REPORTER_HOME \
+  "$MADOGUCHI" init >/dev/null
+MADOGUCHI_CONFIG=$TEST_HOME/reporter.conf MADOGUCHI_HOME=$REPORTER_HOME \
+  "$MADOGUCHI" show --json "$(MADOGUCHI_CONFIG=$TEST_HOME/reporter.conf \
+     MADOGUCHI_HOME=$REPORTER_HOME sh -c '"$1" deliver < "$2" && "$1" list --all --json' \
+     sh "$MADOGUCHI" "$ack" | sed -n 's/.*"number":"\([^"]*\)".*/\1/p' | head -1)" \
+  > "$TEST_HOME/ack-seen.json"
+is "$(field ack-seen signature)" good "pgp_sign: the reporter finds the signature good"
+is "$(field ack-seen signer)" "$TEAM_FPR" "pgp_sign: signed by the team's key"
+
+# pgp_sign without a usable key: not sent unsigned, the reason recorded.
+printf "[madoguchi]\ngnupg_home = %s\npgp_sign = true\n$LIFT" "$TEAM" \
+  > "$TEST_HOME/nokey.conf"
+printf 'team_address = nokey@localhost\n' >> "$TEST_HOME/nokey.conf"
+MADOGUCHI_CONFIG=$TEST_HOME/nokey.conf
+{ headers no-key no-key 'text/plain; charset=utf-8'
+  printf 'Scans from 198.51.100.21.\n'; } > "$TEST_HOME/no-key.eml"
+file_it no-key
+contains "$(field no-key ack)" "cannot sign" \
+  "pgp_sign without the team's key: not sent, and said why"
+grep -l 'no-key@example.org' "$MADOGUCHI_HOME"/outbox/new/* >/dev/null 2>&1
+is $? 1 "pgp_sign without the team's key: nothing unsigned went out"
+
+# 11. PGP off (no gnupg_home): filed, flagged, and said why.
 printf '[madoguchi]\n' > "$TEST_HOME/off.conf"
 MADOGUCHI_CONFIG=$TEST_HOME/off.conf
 encrypted off off "$TEST_HOME/c1.asc"
