@@ -40,44 +40,6 @@ typedef struct {
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
 } Classify;
 
-void
-classify_reason_free (ClassifyReason *r)
-{
-  g_free (r->rule);
-  g_free (r->where);
-  g_free (r->matched);
-  g_free (r);
-}
-
-void
-classify_form_field_free (FormField *f)
-{
-  g_free (f->name);
-  g_free (f->value);
-  g_free (f);
-}
-
-void
-classify_free (Classification *c)
-{
-  if (c == NULL)
-    return;
-  g_ptr_array_unref (c->reasons);
-  g_ptr_array_unref (c->form);
-  g_free (c);
-}
-
-int
-classify_category_index (const char *category)
-{
-  const char *const *names = rules_categories ();
-
-  for (int i = 0; names[i] != NULL; i++)
-    if (g_strcmp0 (names[i], category) == 0)
-      return i;
-  return -1;
-}
-
 /* text, ready for the rules (one prefilter pass per text for all, and
  * none for a text extraction has read already). */
 static RuleText *
@@ -343,7 +305,7 @@ add_reason (Classify *c, const Rule *rule, const char *where,
   r->matched = g_strdelimit (g_strndup (matched, (gsize) (end - matched)),
                              "\r\n\t", ' ');
   g_ptr_array_add (c->result->reasons, r);
-  c->result->scores[classify_category_index (rule->category)] += rule->weight;
+  c->result->scores[report_category_index (rule->category)] += rule->weight;
 }
 
 /* Counts rule's matches that no negation cancels, up to min_count;
@@ -522,11 +484,11 @@ compare_reasons (gconstpointer a, gconstpointer b)
 static void
 decide (Classification *result, int min_score)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
   int best = -1;
   gboolean tie = FALSE;
 
-  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
     {
       if (best < 0 || result->scores[i] > result->scores[best])
         {
@@ -551,9 +513,9 @@ classify_run (const RuleSet *rules, const Message *message,
 
   c.result = g_new0 (Classification, 1);
   c.result->reasons = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) classify_reason_free);
+    (GDestroyNotify) report_reason_free);
   c.result->form = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) classify_form_field_free);
+    (GDestroyNotify) report_form_field_free);
   c.md = rules_match_data_new (32);
   c.negation_md = rules_match_data_new (8);
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,

@@ -12,7 +12,7 @@
 static void
 classify_print_json (const Classification *c)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
   JsonWriter w;
   g_autofree char *text = NULL;
 
@@ -21,7 +21,7 @@ classify_print_json (const Classification *c)
   json_member_string (&w, "category", c->category);
   json_key (&w, "scores");
   json_begin_object (&w);
-  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
     {
       json_key (&w, names[i]);
       json_int (&w, c->scores[i]);
@@ -36,12 +36,12 @@ classify_print_json (const Classification *c)
 static void
 classify_print (const Classification *c)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
 
   print_classification (c->category, "rules", c->category, c->reasons,
                         c->form);
   printf ("%-11s", "Scores");
-  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
     printf (" %s=%d", names[i], c->scores[i]);
   printf ("\n");
 }

@@ -89,6 +89,16 @@ deliver_recipient (const char *option)
   return recipient ? recipient : g_getenv ("RECIPIENT");
 }
 
+/* In the detached process that empties the WAL after us: it must not
+ * share our syslog connection (its descriptors are closed), nor run our
+ * watchdog's handler (the store's own alarm kills it when it overstays). */
+static gboolean
+forget_deliver (void)
+{
+  log_close ();
+  return signal (SIGALRM, SIG_DFL) != SIG_ERR;
+}
+
 /*
  * Files the spooled entry; whether it is in the database now.  Only a
  * committed filing says so: one that rolled back (a full disk failing
@@ -119,7 +129,7 @@ deliver_file (Context *ctx, SpoolEntry *entry)
     log_warn ("%s: not filed, kept in the spool for 'madoguchi spool run': "
               "%s", entry->id, error->message);
   intake_result_clear (&result);
-  store_close_detached (store);
+  store_close_detached (store, forget_deliver);
   return in_store;
 }
 

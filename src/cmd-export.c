@@ -158,7 +158,7 @@ check_options (const char *format, const char *category, const char *status)
 {
   if (g_strcmp0 (format, "jsonl") != 0 && g_strcmp0 (format, "csv") != 0)
     fprintf (stderr, "madoguchi export: --format is jsonl or csv\n");
-  else if (category != NULL && classify_category_index (category) < 0)
+  else if (category != NULL && report_category_index (category) < 0)
     fprintf (stderr, "madoguchi export: \"%s\" is not a category (dos, "
              "ddos, spoofing, abuse, intrusion, scan, other)\n", category);
   else if (status != NULL && !g_strv_contains (statuses, status))

@@ -260,7 +260,7 @@ cmd_list (Context *ctx, int argc, char **argv)
       || !one_of (o.format, (const char *[]) { "table", "json", "csv", NULL })
       || !one_of (o.status, (const char *[]) { "new", "open", "stalled",
                                                "resolved", "rejected", NULL })
-      || (o.category && classify_category_index (o.category) < 0)
+      || (o.category && report_category_index (o.category) < 0)
       || !one_of (o.sort, (const char *[]) { "created", "number", "updated",
                                              NULL }))
     {

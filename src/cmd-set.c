@@ -34,7 +34,7 @@ cmd_set (Context *ctx, int argc, char **argv)
                       "Changes a ticket.", entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2 || (category == NULL && status == NULL)
-      || (category != NULL && classify_category_index (category) < 0)
+      || (category != NULL && report_category_index (category) < 0)
       || (status != NULL && !g_strv_contains (statuses, status)))
     {
       fprintf (stderr, "usage: madoguchi set NUMBER [--status new|open|"

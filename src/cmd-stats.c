@@ -68,10 +68,10 @@ last_month (const Stats *s)
 static void
 table_month (const StatsMonth *m)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
 
   printf ("%-7s", m->month);
-  for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
+  for (int c = 0; c < REPORT_CATEGORIES; c++)
     printf ("  %*" G_GINT64_FORMAT, (int) MAX (strlen (names[c]), 5),
             m->counts[c]);
   printf ("  %5" G_GINT64_FORMAT "\n", m->total);
@@ -80,10 +80,10 @@ table_month (const StatsMonth *m)
 static void
 table_counts (const char *title, const StatsTable *table)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
 
   printf ("%s\n\n%-7s", title, "MONTH");
-  for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
+  for (int c = 0; c < REPORT_CATEGORIES; c++)
     printf ("  %*s", (int) MAX (strlen (names[c]), 5), names[c]);
   printf ("  %5s\n", "total");
   for (guint i = 0; i < table->months->len; i++)
@@ -165,8 +165,8 @@ csv_counts (CsvRecord *r, const char *name, const StatsTable *table)
       const StatsMonth *m = i < table->months->len ? table->months->pdata[i]
                                                    : &table->totals;
 
-      for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
-        csv_number (r, name, m->month, rules_categories ()[c], m->counts[c]);
+      for (int c = 0; c < REPORT_CATEGORIES; c++)
+        csv_number (r, name, m->month, report_categories ()[c], m->counts[c]);
       csv_number (r, name, m->month, "total", m->total);
     }
 }
@@ -219,9 +219,9 @@ json_counts (JsonWriter *w, const StatsMonth *m)
 {
   json_begin_object (w);
   json_member_string (w, "month", m->month);
-  for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
+  for (int c = 0; c < REPORT_CATEGORIES; c++)
     {
-      json_key (w, rules_categories ()[c]);
+      json_key (w, report_categories ()[c]);
       json_int (w, m->counts[c]);
     }
   json_member_int (w, "total", m->total);
@@ -282,8 +282,8 @@ json_period (JsonWriter *w, const Stats *s)
   json_member_string (w, "until", until);
   json_key (w, "categories");
   json_begin_array (w);
-  for (int c = 0; c < CLASSIFY_CATEGORIES; c++)
-    json_string (w, rules_categories ()[c]);
+  for (int c = 0; c < REPORT_CATEGORIES; c++)
+    json_string (w, report_categories ()[c]);
   json_end_array (w);
   json_table (w, &s->reports);
   json_key (w, "incidents");

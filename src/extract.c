@@ -89,33 +89,6 @@ indicator_free (gpointer data)
   g_free (ind);
 }
 
-void
-extract_timestamp_free (Timestamp *t)
-{
-  g_free (t->original);
-  g_free (t->rule);
-  g_free (t);
-}
-
-void
-extract_excerpt_free (Excerpt *e)
-{
-  g_free (e->text);
-  g_free (e);
-}
-
-void
-extract_free (Extraction *x)
-{
-  if (x == NULL)
-    return;
-  g_ptr_array_unref (x->indicators);
-  g_ptr_array_unref (x->timestamps);
-  g_ptr_array_unref (x->excerpts);
-  g_hash_table_unref (x->rule_texts);
-  g_free (x);
-}
-
 RuleText *
 extract_rule_text (const Extraction *x, const char *text, gsize len)
 {
@@ -879,9 +852,9 @@ work_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->result = g_new0 (Extraction, 1);
   s->result->indicators = g_ptr_array_new_with_free_func (indicator_free);
   s->result->timestamps = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) extract_timestamp_free);
+    (GDestroyNotify) report_timestamp_free);
   s->result->excerpts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) extract_excerpt_free);
+    (GDestroyNotify) report_excerpt_free);
   s->result->rule_texts = g_hash_table_new_full (
     g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -939,7 +912,7 @@ half_clear (Scan *h)
 {
   work_clear (h);
   g_array_unref (h->creators);
-  extract_free (h->result);
+  report_extraction_free (h->result);
 }
 
 static gpointer
@@ -1266,12 +1239,12 @@ cap_timestamps (Scan *s)
     if (g_hash_table_contains (kept, all->pdata[i]))
       all->pdata[n++] = all->pdata[i];
     else
-      extract_timestamp_free (all->pdata[i]);
+      report_timestamp_free (all->pdata[i]);
   s->result->timestamps_dropped = all->len - n;
   /* Their elements are moved or freed already: only shorten. */
   g_ptr_array_set_free_func (all, NULL);
   g_ptr_array_set_size (all, n);
-  g_ptr_array_set_free_func (all, (GDestroyNotify) extract_timestamp_free);
+  g_ptr_array_set_free_func (all, (GDestroyNotify) report_timestamp_free);
 }
 
 /* Marks the indicators named as sources. */
@@ -1419,13 +1392,3 @@ extract_run (const RuleSet *rules, const Message *message,
   return scan_finish (&s);
 }
 
-char *
-extract_ports_string (const GArray *ports)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < ports->len; i++)
-    g_string_append_printf (s, "%s%u", i ? "," : "",
-                            g_array_index (ports, guint16, i));
-  return g_string_free (s, s->len == 0);
-}

@@ -150,9 +150,9 @@ intake_prepared_free (IntakePrepared *p)
   if (p == NULL)
     return;
   raw_unref (p->raw);
-  message_free (p->message);
-  extract_free (p->extraction);
-  classify_free (p->classification);
+  report_message_free (p->message);
+  report_extraction_free (p->extraction);
+  report_classification_free (p->classification);
   g_free (p->source_id);
   g_free (p->sender);
   g_free (p->recipient);
@@ -219,6 +219,7 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   const Config *config = intake->config;
   StoreDelivery d = { 0 };
   ReplyDecision decision = { 0 };
+  g_auto (GStrv) returned = message_returned_ids (p->message);
   ReplyContext reply;
   gboolean ok;
 
@@ -234,6 +235,8 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   d.who = intake->who;
   d.tag_prefix = config->tag;
   d.automatic = message_is_automatic (p->message);
+  d.delivery_report = message_is_delivery_report (p->message);
+  d.returned_ids = (const char *const *) returned;
   d.dmarc_failed = reply_dmarc_failed (config, p->message);
   if (intake->acknowledge)
     reply_decide (config, p->message, p->sender, &decision);
@@ -248,7 +251,7 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   ok = store_file (intake->store, &d, &result->filed, error);
   reply_decision_clear (&decision);
   if (ok)
-    result->flags = message_flags_to_string (p->message->flags);
+    result->flags = report_flags_to_string (p->message->flags);
   return ok;
 }
 

@@ -48,6 +48,12 @@ log_open (LogSink sink, gboolean verbose)
   g_log_set_writer_func (log_glib_writer, NULL, NULL);
 }
 
+void
+log_close (void)
+{
+  closelog ();
+}
+
 static void G_GNUC_PRINTF (3, 0)
 log_write (int priority, const char *label, const char *fmt, va_list ap)
 {

@@ -27,12 +27,6 @@
 #define MESSAGE_DECODE_RUNS 20000
 #define MESSAGE_DECODE_OPENS 64
 
-static const char *const message_flag_names[] = {
-  "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
-  "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
-  "undecrypted",
-};
-
 typedef struct {
   Message *message;
   const MessageLimits *limits;
@@ -42,56 +36,6 @@ void
 message_init (void)
 {
   g_mime_init ();
-}
-
-char *
-message_flags_to_string (MessageFlags flags)
-{
-  GString *s = g_string_new (NULL);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (message_flag_names); i++)
-    if (flags & (1u << i))
-      g_string_append_printf (s, "%s%s", s->len ? "," : "",
-                              message_flag_names[i]);
-  return g_string_free (s, FALSE);
-}
-
-void
-message_part_free (MessagePart *part)
-{
-  if (part == NULL)
-    return;
-  g_free (part->content_type);
-  g_free (part->filename);
-  g_free (part->charset);
-  g_free (part->text);
-  g_free (part);
-}
-
-void
-message_free (Message *message)
-{
-  if (message == NULL)
-    return;
-  g_free (message->mbox_sender);
-  g_free (message->message_id);
-  g_free (message->in_reply_to);
-  g_free (message->references);
-  g_free (message->from);
-  g_free (message->from_addr);
-  g_free (message->reply_to);
-  g_free (message->to);
-  g_free (message->cc);
-  g_free (message->subject);
-  g_free (message->date);
-  g_free (message->return_path);
-  g_ptr_array_unref (message->headers);
-  g_ptr_array_unref (message->parts);
-  g_free (message->dedup_key);
-  g_free (message->pgp.signature);
-  g_free (message->pgp.signer);
-  g_free (message->pgp.problem);
-  g_free (message);
 }
 
 static void
@@ -298,15 +242,6 @@ return_path_addr (GMimeObject *object, GMimeParserOptions *options)
   return header_first_addr (object, options, "Return-Path");
 }
 
-static void
-message_header_free (MessageHeader *h)
-{
-  g_free (h->name);
-  g_free (h->raw);
-  g_free (h->value);
-  g_free (h);
-}
-
 static const MessageHeader *
 find_header (const Message *message, const char *name)
 {
@@ -344,6 +279,55 @@ message_is_automatic (const Message *m)
     }
   return message_header (m, "X-Autoreply") != NULL
          || message_header (m, "X-Autorespond") != NULL;
+}
+
+gboolean
+message_is_delivery_report (const Message *m)
+{
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      const MessagePart *p = m->parts->pdata[i];
+
+      if (strcmp (p->content_type, "message/delivery-status") == 0
+          || strcmp (p->content_type, "message/global-delivery-status") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The Message-ID in one part's text of returned headers, or NULL. */
+static char *
+returned_id (const MessagePart *p)
+{
+  const char *id = p->text ? strcasestr (p->text, "\nMessage-ID:") : NULL;
+  const char *end;
+
+  if (id == NULL || g_strcmp0 (p->content_type, "text/rfc822-headers") != 0)
+    return NULL;
+  id = strchr (id, '<');
+  end = id ? strchr (id, '>') : NULL;
+  return end ? g_strndup (id + 1, (gsize) (end - id - 1)) : NULL;
+}
+
+char **
+message_returned_ids (const Message *m)
+{
+  GPtrArray *ids = g_ptr_array_new ();
+
+  for (guint i = 0; i < m->parts->len; i++)
+    {
+      char *id = returned_id (m->parts->pdata[i]);
+
+      if (id != NULL)
+        g_ptr_array_add (ids, id);
+    }
+  if (ids->len == 0)
+    {
+      g_ptr_array_free (ids, TRUE);
+      return NULL;
+    }
+  g_ptr_array_add (ids, NULL);
+  return (char **) g_ptr_array_free (ids, FALSE);
 }
 
 const char *
@@ -1063,9 +1047,9 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   GThread *hashing = NULL;
 
   m->headers = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) message_header_free);
+    (GDestroyNotify) report_header_free);
   m->parts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) message_part_free);
+    (GDestroyNotify) report_part_free);
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);
   if (nul_in_line)
     m->flags |= MESSAGE_FLAG_NUL_BYTES;
@@ -1101,24 +1085,6 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
       return NULL;
     }
   return g_steal_pointer (&m);
-}
-
-char *
-message_text (const Message *message)
-{
-  GString *text = g_string_new (NULL);
-
-  for (guint i = 0; i < message->parts->len; i++)
-    {
-      const MessagePart *part = message->parts->pdata[i];
-
-      if (part->text == NULL)
-        continue;
-      if (text->len > 0)
-        g_string_append_c (text, '\n');
-      g_string_append (text, part->text);
-    }
-  return g_string_free (text, FALSE);
 }
 
 Message *

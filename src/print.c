@@ -27,7 +27,7 @@ print_indicator_rows (const Extraction *x)
       row->scope = g_strdup (ind->scope);
       row->own = ind->own;
       row->count = ind->count;
-      row->ports = extract_ports_string (ind->ports);
+      row->ports = report_ports_string (ind->ports);
       row->first_seen = ind->first_seen;
       row->last_seen = ind->last_seen;
       row->context = g_strdup (ind->context);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "madoguchi/keyfile.h"
+#include "madoguchi/report.h"
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
@@ -34,10 +35,6 @@ static const char *const rule_keys[] = {
   "field", NULL,
 };
 
-static const char *const categories[] = {
-  "dos", "ddos", "spoofing", "abuse", "intrusion", "scan", "other", NULL,
-};
-
 static const char *const where_names[] = {
   "subject", "body", "attachment", "forwarded", "log", "header", "part",
   "form",
@@ -52,12 +49,6 @@ static const char *const group_names[] = {
 static const char *const metric_names[] = {
   "", "distinct_ports", "addresses", "log_lines",
 };
-
-const char *const *
-rules_categories (void)
-{
-  return categories;
-}
 
 const char *
 rules_kind_name (RuleKind kind)
@@ -389,7 +380,7 @@ rule_read_classify (Loader *l, Rule *rule, const char *group)
   g_autofree char *category = rule_value (l, group, "category");
   g_autofree char *negatable = rule_value (l, group, "negatable");
 
-  if (category == NULL || !g_strv_contains (categories, category))
+  if (category == NULL || report_category_index (category) < 0)
     return rule_fail (l, group, "category", "category must be one of dos, "
                       "ddos, spoofing, abuse, intrusion, scan, other");
   if (negatable != NULL && strcmp (negatable, "true") != 0

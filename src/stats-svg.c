@@ -15,7 +15,6 @@
 
 #include <string.h>
 
-#include "madoguchi/rules.h"
 
 #define TOP 64            /* title and subtitle */
 #define LEFT 72           /* tick labels and the y axis label */
@@ -28,9 +27,9 @@
 #define MIN_LABEL_H 14    /* a segment this tall shows its count */
 
 /* Okabe and Ito's palette, which colour-blind readers can tell apart;
- * in rules_categories () order: dos ddos spoofing abuse intrusion scan
+ * in report_categories () order: dos ddos spoofing abuse intrusion scan
  * other. */
-static const char *const colors[CLASSIFY_CATEGORIES] = {
+static const char *const colors[REPORT_CATEGORIES] = {
   "#D55E00", "#E69F00", "#CC79A7", "#F0E442", "#0072B2", "#56B4E9",
   "#999999",
 };
@@ -135,7 +134,7 @@ chart_axes (Chart *c)
 static void
 chart_segment (Chart *c, const StatsMonth *m, int cat, int x, gint64 below)
 {
-  const char *name = rules_categories ()[cat];
+  const char *name = report_categories ()[cat];
   int y0 = y_of (c, below);
   int y1 = y_of (c, below + m->counts[cat]);
   g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT,
@@ -163,7 +162,7 @@ chart_bar (Chart *c, const StatsMonth *m, guint i)
     label_y);
   gint64 below = 0;
 
-  for (int cat = 0; cat < CLASSIFY_CATEGORIES; cat++)
+  for (int cat = 0; cat < REPORT_CATEGORIES; cat++)
     {
       if (m->counts[cat] == 0)
         continue;
@@ -182,12 +181,12 @@ chart_legend (Chart *c)
 {
   int x = LEFT + (int) MAX (c->stats->reports.months->len, 1) * SLOT + 24;
 
-  for (int cat = CLASSIFY_CATEGORIES - 1; cat >= 0; cat--)
+  for (int cat = REPORT_CATEGORIES - 1; cat >= 0; cat--)
     {
       /* Top to bottom as the segments are stacked. */
-      int y = TOP + (CLASSIFY_CATEGORIES - 1 - cat) * 22;
+      int y = TOP + (REPORT_CATEGORIES - 1 - cat) * 22;
       g_autofree char *label = g_strdup_printf (
-        "%s (%" G_GINT64_FORMAT ")", rules_categories ()[cat],
+        "%s (%" G_GINT64_FORMAT ")", report_categories ()[cat],
         c->stats->reports.totals.counts[cat]);
 
       g_string_append_printf (c->out, "<rect x=\"%d\" y=\"%d\" width=\"14\" "

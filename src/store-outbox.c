@@ -276,30 +276,22 @@ ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
   return TRUE;
 }
 
-/* A delivery report about one of our acknowledgements: the Message-ID
- * in the returned headers (text/rfc822-headers or message/rfc822). */
+/* A delivery report about one of our acknowledgements: one of the
+ * Message-IDs it returns is one we sent. */
 static gboolean
-bounced_ack (Store *store, const Message *m, StoreThread *thread,
+bounced_ack (Store *store, const StoreDelivery *d, StoreThread *thread,
              GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store,
                                                SQL_OUTBOX_BY_MESSAGE_ID,
                                                error);
 
-  for (guint i = 0; stmt != NULL && i < m->parts->len; i++)
+  for (gsize i = 0; stmt != NULL && d->returned_ids != NULL
+                    && d->returned_ids[i] != NULL; i++)
     {
-      const MessagePart *p = m->parts->pdata[i];
-      const char *id = p->text ? strcasestr (p->text, "\nMessage-ID:") : NULL;
-      g_autofree char *value = NULL;
       int rc;
 
-      if (id == NULL || g_strcmp0 (p->content_type, "text/rfc822-headers"))
-        continue;
-      id = strchr (id, '<');
-      if (id == NULL || strchr (id, '>') == NULL)
-        continue;
-      value = g_strndup (id + 1, (gsize) (strchr (id, '>') - id - 1));
-      store_bind_text (stmt, ":id", value);
+      store_bind_text (stmt, ":id", d->returned_ids[i]);
       rc = sqlite3_step (stmt);
       if (rc == SQLITE_ROW)
         {
@@ -315,20 +307,6 @@ bounced_ack (Store *store, const Message *m, StoreThread *thread,
       sqlite3_reset (stmt);
     }
   return stmt != NULL;
-}
-
-static gboolean
-is_delivery_report (const Message *m)
-{
-  for (guint i = 0; i < m->parts->len; i++)
-    {
-      const MessagePart *p = m->parts->pdata[i];
-
-      if (strcmp (p->content_type, "message/delivery-status") == 0
-          || strcmp (p->content_type, "message/global-delivery-status") == 0)
-        return TRUE;
-    }
-  return FALSE;
 }
 
 /* By our tag: joins when the check holds and the sender took part. */
@@ -379,9 +357,9 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
   gboolean participant = FALSE;
 
   thread->how = "new";
-  if (is_delivery_report (m) && !d->dmarc_failed)
+  if (d->delivery_report && !d->dmarc_failed)
     {
-      if (!bounced_ack (store, m, thread, error))
+      if (!bounced_ack (store, d, thread, error))
         return FALSE;
       thread->join = thread->ticket != 0;
       thread->how = thread->join ? "bounce" : "new";

@@ -387,7 +387,7 @@ message_parts (Store *store, gint64 message_id, GError **error)
     return NULL;
   store_bind_int (stmt, ":message", message_id);
   return store_collect_rows (store, stmt, part_from_row,
-                       (GDestroyNotify) message_part_free, error);
+                       (GDestroyNotify) report_part_free, error);
 }
 
 GPtrArray *
@@ -511,7 +511,7 @@ store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_TIMESTAMP_LIST, ticket_id,
                       timestamp_from_row,
-                      (GDestroyNotify) extract_timestamp_free, error);
+                      (GDestroyNotify) report_timestamp_free, error);
 }
 
 GPtrArray *
@@ -519,19 +519,19 @@ store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id,
                             excerpt_from_row,
-                      (GDestroyNotify) extract_excerpt_free, error);
+                      (GDestroyNotify) report_excerpt_free, error);
 }
 
 static gpointer
 reason_from_row (sqlite3_stmt *stmt)
 {
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
-  const char *const *names = rules_categories ();
-  int index = classify_category_index ((const char *)
+  const char *const *names = report_categories ();
+  int index = report_category_index ((const char *)
                                        sqlite3_column_text (stmt, 1));
 
   r->rule = store_column_text (stmt, 0);
-  r->category = names[index < 0 ? CLASSIFY_CATEGORIES - 1 : index];
+  r->category = names[index < 0 ? REPORT_CATEGORIES - 1 : index];
   r->score = sqlite3_column_int (stmt, 2);
   r->where = store_column_text (stmt, 3);
   r->matched = store_column_text (stmt, 4);
@@ -552,14 +552,14 @@ GPtrArray *
 store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_REASON_LIST, ticket_id, reason_from_row,
-                      (GDestroyNotify) classify_reason_free, error);
+                      (GDestroyNotify) report_reason_free, error);
 }
 
 GPtrArray *
 store_ticket_form (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
-                      (GDestroyNotify) classify_form_field_free, error);
+                      (GDestroyNotify) report_form_field_free, error);
 }
 
 static const char SQL_EVENT_LIST[] =

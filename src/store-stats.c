@@ -125,10 +125,10 @@ static void
 month_add (StatsTable *table, StatsMonth *m, const char *category,
            gint64 count)
 {
-  int c = classify_category_index (category);
+  int c = report_category_index (category);
 
   if (c < 0)
-    c = CLASSIFY_CATEGORIES - 1;   /* "other" */
+    c = REPORT_CATEGORIES - 1;   /* "other" */
   m->counts[c] += count;
   m->total += count;
   table->totals.counts[c] += count;

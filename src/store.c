@@ -32,7 +32,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -507,23 +506,23 @@ keep_only (int keep)
  * /dev/null), so that an MTA reading our output or signalling our
  * process group does not wait for it or stop it; killed by SIGALRM
  * after WAL_EMPTIER_SECONDS.  Our process is about to exit and does not
- * wait for it: init adopts it and reaps it.  It must not log: syslog's
- * descriptor is closed.  Returns 1 in the detached process, 0 in ours,
- * -1 if it could not be made.
+ * wait for it: init adopts it and reaps it.  It must not log: the
+ * caller's setup closes what it opened (syslog) before its descriptors
+ * are closed, and resets what would stop the kill (a SIGALRM handler).
+ * Returns 1 in the detached process, 0 in ours, -1 if it could not be
+ * made.
  */
 static int
-fork_detached (int keep)
+fork_detached (int keep, StoreChildSetup setup)
 {
   pid_t pid = fork ();
   sigset_t alarm_set;
 
   if (pid != 0)
     return pid > 0 ? 0 : -1;
-  closelog ();   /* glibc's, opened by log.c: not closed behind its back */
   sigemptyset (&alarm_set);
   sigaddset (&alarm_set, SIGALRM);
-  if (setsid () < 0 || !keep_only (keep)
-      || signal (SIGALRM, SIG_DFL) == SIG_ERR   /* not deliver's watchdog */
+  if ((setup != NULL && !setup ()) || setsid () < 0 || !keep_only (keep)
       || sigprocmask (SIG_UNBLOCK, &alarm_set, NULL) != 0)
     _exit (1);
   alarm (WAL_EMPTIER_SECONDS);
@@ -583,13 +582,13 @@ store_close (Store *store)
 /* In a detached process, empties the WAL of path unless another such
  * process is at it; see the top of the file. */
 static void
-empty_wal_detached (const char *path)
+empty_wal_detached (const char *path, StoreChildSetup setup)
 {
   int lock = lock_wal_emptier (path);
 
   if (lock < 0)
     return;
-  switch (fork_detached (lock))
+  switch (fork_detached (lock, setup))
     {
     case 1:   /* the lock is held until this process exits */
       truncate_wal_at (path, WAL_TRIES);
@@ -604,7 +603,7 @@ empty_wal_detached (const char *path)
 }
 
 void
-store_close_detached (Store *store)
+store_close_detached (Store *store, StoreChildSetup setup)
 {
   g_autofree char *path = NULL;
 
@@ -615,7 +614,7 @@ store_close_detached (Store *store)
   /* A connection must not be open across fork(): not even one a
    * forgotten statement keeps alive. */
   if (store_free (store) && path != NULL)
-    empty_wal_detached (path);
+    empty_wal_detached (path, setup);
 }
 
 /* The ticket number a duplicate of this message was filed under. */
@@ -727,13 +726,13 @@ bind_message_headers (sqlite3_stmt *stmt, const Message *m)
 static char *
 scores_text (const Classification *c)
 {
-  const char *const *names = rules_categories ();
+  const char *const *names = report_categories ();
   GString *s;
 
   if (c == NULL)
     return NULL;
   s = g_string_new (NULL);
-  for (int i = 0; i < CLASSIFY_CATEGORIES; i++)
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
     if (c->scores[i] != 0)
       g_string_append_printf (s, "%s%s=%d", s->len ? " " : "", names[i],
                               c->scores[i]);
@@ -782,9 +781,9 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_MESSAGE_INSERT,
                                                error);
-  g_autofree char *flags = message_flags_to_string (d->message->flags);
+  g_autofree char *flags = report_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
-  g_autofree char *text = message_text (d->message);
+  g_autofree char *text = report_message_text (d->message);
   gint64 id;
 
   if (stmt == NULL)
@@ -888,7 +887,7 @@ static void
 bind_indicator (sqlite3_stmt *stmt, gconstpointer row, guint index)
 {
   const Indicator *ind = row;
-  g_autofree char *ports = extract_ports_string (ind->ports);
+  g_autofree char *ports = report_ports_string (ind->ports);
 
   store_bind_text (stmt, ":kind", ind->kind);
   store_bind_text (stmt, ":value", ind->value);

@@ -12,29 +12,10 @@
 
 #include "madoguchi/extract.h"
 #include "madoguchi/message.h"
+#include "madoguchi/report.h"
 #include "madoguchi/rules.h"
 
-#define CLASSIFY_CATEGORIES 7
 
-typedef struct {
-  char *rule;
-  const char *category;
-  int score;
-  char *where;          /* "subject", "body", "log", "form:incident_type"... */
-  char *matched;        /* the text that matched, shortened */
-} ClassifyReason;
-
-typedef struct {
-  char *name;           /* reporter_name, organization, incident_type ... */
-  char *value;
-} FormField;
-
-typedef struct {
-  const char *category;             /* the decision */
-  int scores[CLASSIFY_CATEGORIES];  /* per rules_categories () */
-  GPtrArray *reasons;               /* of ClassifyReason, best first */
-  GPtrArray *form;                  /* of FormField; empty if not a form */
-} Classification;
 
 typedef struct {
   int min_score;        /* below this the report is "other" */
@@ -44,12 +25,6 @@ typedef struct {
 Classification *classify_run (const RuleSet *rules, const Message *message,
                               const Extraction *extraction,
                               const ClassifyOptions *options);
-void classify_free (Classification *classification);
-void classify_reason_free (ClassifyReason *reason);
-void classify_form_field_free (FormField *field);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Classification, classify_free)
 
-/* The index of category in rules_categories (), or -1. */
-int classify_category_index (const char *category);
 
 #endif

@@ -19,6 +19,10 @@ typedef enum {
 /* Choose the sink; call once, early.  verbose enables log_debug. */
 void log_open (LogSink sink, gboolean verbose);
 
+/* Closes the syslog connection, if open: for a child about to close its
+ * descriptors, which must not close syslog's behind glibc's back. */
+void log_close (void);
+
 /* Each keeps errno unchanged, so a caller may log and then use it. */
 void log_info (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 void log_warn (const char *fmt, ...) G_GNUC_PRINTF (1, 2);

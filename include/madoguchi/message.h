@@ -13,74 +13,8 @@
 #include <glib.h>
 
 #include "madoguchi/raw.h"
+#include "madoguchi/report.h"
 
-typedef enum {
-  MESSAGE_FLAG_TRUNCATED = 1 << 0,   /* bigger than max_message_size */
-  MESSAGE_FLAG_MALFORMED = 1 << 1,   /* GMime could not build a message */
-  MESSAGE_FLAG_NUL_BYTES = 1 << 2,
-  MESSAGE_FLAG_EMPTY = 1 << 3,
-  MESSAGE_FLAG_DEPTH_LIMIT = 1 << 4, /* parts nested deeper were skipped */
-  MESSAGE_FLAG_PARTS_LIMIT = 1 << 5, /* parts past the count were skipped */
-  MESSAGE_FLAG_CHARSET = 1 << 6,     /* a charset was missing or wrong */
-  MESSAGE_FLAG_TEXT_LIMIT = 1 << 7,  /* a part's text was cut */
-  MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
-  MESSAGE_FLAG_DECODE_LIMIT = 1 << 9, /* encoded-words kept undecoded */
-  MESSAGE_FLAG_UNDECRYPTED = 1 << 10, /* PGP-encrypted, not decrypted */
-} MessageFlags;
-
-/* Flag names, in bit order, for storage and display. */
-char *message_flags_to_string (MessageFlags flags);
-
-typedef struct {
-  guint depth;          /* 0 for the top-level body */
-  char *content_type;   /* "type/subtype", lower case */
-  char *filename;       /* decoded, or NULL */
-  char *charset;        /* as declared, or NULL */
-  gint64 size;          /* decoded bytes */
-  gboolean forwarded;   /* inside a message/rfc822 part */
-  char *text;           /* UTF-8 text, or NULL when the part is not text */
-} MessagePart;
-
-typedef struct {
-  char *name;
-  char *raw;            /* as written (folded, encoded) */
-  char *value;          /* decoded, one line */
-} MessageHeader;
-
-void message_part_free (MessagePart *part);
-
-/* What OpenPGP the message carried (PGP/MIME or inline), and what came of
- * it.  All zero for a message without any. */
-typedef struct {
-  gboolean encrypted;   /* some of it was encrypted */
-  gboolean decrypted;   /* and all of that was decrypted */
-  char *signature;      /* "good", "bad", "unknown-key", "expired",
-                         * "revoked" or "error"; NULL: not signed */
-  char *signer;         /* the signing key's fingerprint, or NULL */
-  char *problem;        /* why decrypting or verifying failed, or NULL */
-} MessagePgp;
-
-typedef struct {
-  MessageFlags flags;
-  MessagePgp pgp;
-  char *mbox_sender;    /* sender of a leading "From " line, or NULL */
-  char *message_id;     /* without angle brackets, or NULL */
-  char *in_reply_to;    /* message-ids, space separated, or NULL */
-  char *references;     /* message-ids, space separated, or NULL */
-  char *from;           /* decoded display form, or NULL */
-  char *from_addr;      /* addr-spec of the first From mailbox, or NULL */
-  char *reply_to;
-  char *to;
-  char *cc;
-  char *subject;
-  char *date;           /* the Date header, decoded, or NULL */
-  gint64 date_utc;      /* seconds since the epoch; 0 when unknown */
-  int date_offset;      /* the Date's zone, seconds east of UTC */
-  char *return_path;    /* addr-spec, "" for <>, or NULL */
-  GPtrArray *headers;   /* of MessageHeader: the outer headers, in order */
-  GPtrArray *parts;     /* of MessagePart */
-  char *dedup_key;      /* hex SHA-256 identifying this message */
-} Message;
 
 typedef struct {
   guint max_depth;
@@ -109,13 +43,6 @@ Message *message_parse (const char *data, gsize len,
 Message *message_parse_raw (const Raw *raw, const MessageLimits *limits,
                             GError **error);
 
-/*
- * (transfer full) the text of all textual parts, in order, a newline
- * between two: the message's text as filed.  Made when asked for, not
- * kept: while its evidence is extracted, a big report's text is in
- * memory once (in its part), not twice.
- */
-char *message_text (const Message *message);
 
 /* The decoded value of the first header called name (any case). */
 const char *message_header (const Message *message, const char *name);
@@ -127,7 +54,16 @@ const char *message_header_raw (const Message *message, const char *name);
  * "no", X-Autoreply, X-Autorespond. */
 gboolean message_is_automatic (const Message *message);
 
-void message_free (Message *message);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Message, message_free)
+/* A delivery status notification (message/delivery-status or its
+ * global form): a bounce. */
+gboolean message_is_delivery_report (const Message *message);
+
+/*
+ * (transfer full) the Message-IDs (without angle brackets) of the mail a
+ * bounce returns, from its text/rfc822-headers parts, or NULL when there
+ * are none.
+ */
+char **message_returned_ids (const Message *message);
+
 
 #endif

@@ -217,9 +217,6 @@ int rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
  */
 gboolean rules_text_lines_only (RuleText *t, const Rule *rule);
 
-/* The categories, NULL-terminated: dos ddos spoofing abuse intrusion
- * scan other. */
-const char *const *rules_categories (void);
 
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);

@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "madoguchi/classify.h"
+#include "madoguchi/report.h"
 #include "madoguchi/store.h"
 
 /* The period of a report: [since, until), Unix seconds. */
@@ -26,7 +26,7 @@ typedef struct {
 /* One row of the monthly table. */
 typedef struct {
   char *month;                          /* "2026-11", local time */
-  gint64 counts[CLASSIFY_CATEGORIES];   /* per rules_categories () */
+  gint64 counts[REPORT_CATEGORIES];   /* per report_categories () */
   gint64 total;
 } StatsMonth;
 

@@ -10,9 +10,8 @@
 
 #include <glib.h>
 
-#include "madoguchi/classify.h"
-#include "madoguchi/extract.h"
-#include "madoguchi/message.h"
+#include "madoguchi/raw.h"
+#include "madoguchi/report.h"
 
 #define STORE_ERROR (store_error_quark ())
 GQuark store_error_quark (void);
@@ -34,9 +33,17 @@ typedef struct Store Store;
  */
 Store *store_open (const char *path, int busy_timeout, GError **error);
 void store_close (Store *store);
+/*
+ * What a detached child must undo of its parent's set-up before it runs
+ * (a syslog connection, a watchdog's signal handler): called first in
+ * the child; FALSE when it could not, and the child then exits.
+ */
+typedef gboolean (*StoreChildSetup) (void);
+
 /* As store_close, but a WAL due to be emptied is emptied by a detached
- * process: for a delivery, whose MTA waits for it to exit. */
-void store_close_detached (Store *store);
+ * process: for a delivery, whose MTA waits for it to exit.  setup (or
+ * NULL) is the caller's, as above. */
+void store_close_detached (Store *store, StoreChildSetup setup);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
 /*
@@ -64,12 +71,15 @@ typedef struct {
   /* Threading and the acknowledgement: */
   const char *tag_prefix;      /* "IR": our tags are [IR #2026-000123/abcd] */
   gboolean automatic;          /* an auto-reply or a report: noise */
+  gboolean delivery_report;    /* a DSN (message/delivery-status) */
+  const char *const *returned_ids;   /* the Message-IDs of the mail it
+                                      * returns, NULL-terminated, or NULL */
   gboolean dmarc_failed;       /* our MTA saw dmarc=fail: only a valid
                                 * tag threads it */
   const char *ack_recipient;   /* NULL: no acknowledgement, because: */
   const char *ack_reason;
   const char *ack_sender;      /* the report's From, for its rate */
-  const char *ack_domain;      /* the recipient's registrable domain */
+  const char *ack_domain;      /* the recipient's domain */
   int rate_hour;               /* acknowledgements per address and hour */
   int rate_day;
   int rate_sender_hour;        /* per report sender (From) */

@@ -65,7 +65,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 static void
 poke_message (const Message *message)
 {
-  g_free (message_flags_to_string (message->flags));
+  g_free (report_flags_to_string (message->flags));
   (void) message_header (message, "subject");
   (void) message_header_raw (message, "Received");
   (void) message_is_automatic (message);
@@ -121,7 +121,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       const Indicator *ind = extraction->indicators->pdata[i];
 
-      g_free (extract_ports_string (ind->ports));
+      g_free (report_ports_string (ind->ports));
     }
   classification = classify_run (rules, message, extraction,
                                  &classify_options);

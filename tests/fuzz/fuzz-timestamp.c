@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       ExtractOptions options = { references[i].time, references[i].offset,
                                  10000, 1 << 20, NULL, FALSE, 10000 };
 
-      extract_free (extract_run (shipped, m, &options));
+      report_extraction_free (extract_run (shipped, m, &options));
     }
   return 0;
 }

@@ -204,7 +204,7 @@ test_ports (void)
   const Indicator *a = x->indicators->pdata[0];
   const Indicator *b = x->indicators->pdata[1];
 
-  g_autofree char *ports = extract_ports_string (a->ports);
+  g_autofree char *ports = report_ports_string (a->ports);
 
   g_assert_cmpstr (a->value, ==, "192.0.2.1");
   g_assert_true (g_strcmp0 (ports, "51234,8080") == 0
@@ -560,8 +560,8 @@ extract_long (const char *text, guint max_indicators, gboolean single)
 static void
 assert_same_indicator (const Indicator *a, const Indicator *b)
 {
-  g_autofree char *ports_a = extract_ports_string (a->ports);
-  g_autofree char *ports_b = extract_ports_string (b->ports);
+  g_autofree char *ports_a = report_ports_string (a->ports);
+  g_autofree char *ports_b = report_ports_string (b->ports);
 
   g_assert_cmpstr (a->kind, ==, b->kind);
   g_assert_cmpstr (a->value, ==, b->value);

@@ -46,7 +46,7 @@ parse_string (const char *text, const MessageLimits *limits)
 static const char *
 text_of (const Message *m)
 {
-  char *text = message_text (m);
+  char *text = report_message_text (m);
 
   g_test_queue_free (text);
   return text;
@@ -76,7 +76,7 @@ message_field (const Message *m, const char *field)
   if (strcmp (field, "subject") == 0)
     return g_strdup (m->subject);
   if (strcmp (field, "text") == 0)
-    return message_text (m);
+    return report_message_text (m);
   if (strcmp (field, "from") == 0)
     return g_strdup (m->from);
   if (strcmp (field, "message_id") == 0)
@@ -166,7 +166,7 @@ static void
 test_empty (void)
 {
   g_autoptr (Message) m = parse_data ("empty.eml");
-  g_autofree char *text = message_text (m);
+  g_autofree char *text = report_message_text (m);
 
   g_assert_cmpstr (text, ==, "");
   g_assert_cmpuint (m->parts->len, ==, 0);
@@ -187,10 +187,10 @@ test_headers_only (void)
 static void
 test_flags_to_string (void)
 {
-  g_autofree char *none = message_flags_to_string (0);
-  g_autofree char *two = message_flags_to_string (MESSAGE_FLAG_EMPTY
+  g_autofree char *none = report_flags_to_string (0);
+  g_autofree char *two = report_flags_to_string (MESSAGE_FLAG_EMPTY
                                                   | MESSAGE_FLAG_NUL_BYTES);
-  g_autofree char *last = message_flags_to_string (MESSAGE_FLAG_NO_HEADERS);
+  g_autofree char *last = report_flags_to_string (MESSAGE_FLAG_NO_HEADERS);
 
   g_assert_cmpstr (none, ==, "");
   g_assert_cmpstr (two, ==, "nul-bytes,empty");
@@ -894,7 +894,7 @@ test_decode_limit (void)
   g_assert_cmpuint (strspn (m->subject, "ab"), ==, CHARSET_HEADER_RUNS_MAX);
   g_assert_true (g_str_has_prefix (m->subject + CHARSET_HEADER_RUNS_MAX,
                                    "=?utf-8?Q?a?="));
-  flags = message_flags_to_string (m->flags);
+  flags = report_flags_to_string (m->flags);
   g_assert_nonnull (strstr (flags, "decode-limit"));
 }
 

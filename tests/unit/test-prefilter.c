@@ -293,7 +293,7 @@ corpus_texts (void)
             continue;
           g_assert_true (g_file_get_contents (file, &data, &len, NULL));
           m = message_parse (data, len, &limits);
-          g_ptr_array_add (texts, message_text (m));
+          g_ptr_array_add (texts, report_message_text (m));
           g_ptr_array_add (texts, g_strdup (m->subject ? m->subject : ""));
         }
     }

@@ -11,6 +11,9 @@
 
 #include "madoguchi/csv.h"
 #include "madoguchi/export.h"
+#include "madoguchi/classify.h"
+#include "madoguchi/extract.h"
+#include "madoguchi/message.h"
 #include "madoguchi/stats.h"
 
 #define NOW G_GINT64_CONSTANT (1795672204)   /* 2026-11-26 14:50 JST */

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "madoguchi/classify.h"
+#include "madoguchi/extract.h"
+#include "madoguchi/message.h"
 #include "madoguchi/store.h"
 
 typedef struct {
@@ -632,6 +635,13 @@ file_long_log (Fixture *f, const char *message_id)
   file_raw (f, raw->str, raw->len, 1700000000);
 }
 
+/* store_close_detached as a delivery would, without its syslog. */
+static void
+close_detached (Store *store)
+{
+  store_close_detached (store, NULL);
+}
+
 /* Waits for the process store_close_detached started (a child of the
  * test's, which no longer exits): it must exit 0, having emptied the
  * WAL; an AddressSanitizer report of its own would make it exit 1. */
@@ -747,7 +757,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
   gint64 before;
 
   file_long_log (f, "detached@x");
-  g_clear_pointer (&f->store, store_close_detached);
+  g_clear_pointer (&f->store, close_detached);
   wait_emptier (f);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
                    1);
@@ -761,7 +771,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
   }
   before = wal_size (f);
   g_assert_cmpint (before, >, 0);
-  g_clear_pointer (&f->store, store_close_detached);
+  g_clear_pointer (&f->store, close_detached);
   g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), ==, before);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
@@ -781,14 +791,14 @@ test_wal_one_emptier (Fixture *f, gconstpointer data)
 
   file_long_log (f, "one@x");
   g_assert_cmpint (flock (lock, LOCK_EX), ==, 0);
-  g_clear_pointer (&f->store, store_close_detached);
+  g_clear_pointer (&f->store, close_detached);
   g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), >, 1024 * 1024);
   close (lock);   /* no connection of this process is open */
 
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
-  g_clear_pointer (&f->store, store_close_detached);
+  g_clear_pointer (&f->store, close_detached);
   wait_emptier (f);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
