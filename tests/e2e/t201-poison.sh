@@ -15,7 +15,7 @@ dir=$(dirname "$0")
 . "$dir/lib.sh"
 . "$dir/hostile-lib.sh"
 
-command -v sqlite3 > /dev/null || { echo "1..0 # SKIP no sqlite3"; exit 77; }
+command -v sqlite3 > /dev/null || skip_all "no sqlite3"
 
 printf '[madoguchi]\ndeliver_timeout = 5\nmax_part_text = 64M\n' \
   > "$TEST_HOME/poison.conf"
