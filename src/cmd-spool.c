@@ -75,8 +75,14 @@ spool_run_child (SpoolRun *run, const char *id)
   Store *store;
   Intake intake;
   gboolean ok = FALSE;
+  sigset_t alrm;
 
+  /* Whatever the caller left (cron or an MTA may pass SIGALRM ignored
+   * or blocked), the watchdog must fire. */
   signal (SIGALRM, SIG_DFL);
+  sigemptyset (&alrm);
+  sigaddset (&alrm, SIGALRM);
+  sigprocmask (SIG_UNBLOCK, &alrm, NULL);
   alarm ((unsigned) run->ctx->config->deliver_timeout);
   store = context_open_store (run->ctx, &error);
   if (store == NULL)
