@@ -994,7 +994,7 @@ scan_limits (Message *m, const Raw *raw, gsize skip,
 {
   MimeScanLimits l = {
     limits->max_parts, MESSAGE_HEADER_FIELDS, MESSAGE_HEADER_SIZE,
-    MIME_SCAN_FIELD_WORDS,
+    MIME_SCAN_FIELD_WORDS, MIME_SCAN_FIELD_LINES,
   };
   MimeScan *scan = mime_scan_raw (raw, skip, &l, error);
 

@@ -48,6 +48,7 @@ typedef struct {
   gsize header_bytes;     /* kept, all blocks */
   /* the field being read */
   guint field_words;
+  guint field_lines;
   gboolean in_word;
   int name_at;            /* chars of "content-type" matched; -1 none */
   gboolean content_type;
@@ -181,6 +182,7 @@ static void
 field_start (ScanState *st)
 {
   st->field_words = 0;
+  st->field_lines = 0;
   st->in_word = FALSE;
   st->name_at = 0;
   st->content_type = FALSE;
@@ -202,6 +204,13 @@ line_decide (ScanState *st, char f)
       drop_at (st, st->line_off);
       return;
     }
+  if (fold && st->field_lines >= st->limits->max_field_lines)
+    {
+      st->scan->headers_cut = TRUE;
+      st->drop_field = TRUE;
+      drop_at (st, st->line_off);
+      return;
+    }
   if (!fold && (st->scan->fields >= st->limits->max_fields
                 || st->header_bytes >= st->limits->max_header_size))
     {
@@ -216,6 +225,7 @@ line_decide (ScanState *st, char f)
       st->scan->fields++;
       field_start (st);
     }
+  st->field_lines++;
   st->in_word = FALSE;
   st->phase = LINE_HEADER;
 }
