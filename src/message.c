@@ -17,6 +17,7 @@
 
 #include "gmime-autoptr.h"
 #include "madoguchi/charset.h"
+#include "madoguchi/mime-scan.h"
 #include "madoguchi/sha256.h"
 #include "message-pgp.h"
 
@@ -959,6 +960,53 @@ preload_chunk (const char *data, gsize len, gpointer user_data,
   return TRUE;
 }
 
+/*
+ * Header limits, fixed: real mail, even a forwarded bounce storm, stays
+ * far below them; past them GMime would cost hundreds of MB (mime-scan.h).
+ */
+#define MESSAGE_HEADER_FIELDS 10000
+#define MESSAGE_HEADER_SIZE (2 * 1024 * 1024)
+
+/*
+ * What of the message GMime may see: all of it, unless the scan found
+ * more than the limits, which it would build whole before the walk
+ * could stop (mime-scan.h).  Flags what is left out.
+ */
+static MimeScan *
+scan_limits (Message *m, const Raw *raw, gsize skip,
+             const MessageLimits *limits, GError **error)
+{
+  MimeScanLimits l = {
+    limits->max_parts, MESSAGE_HEADER_FIELDS, MESSAGE_HEADER_SIZE,
+    MIME_SCAN_FIELD_WORDS, MIME_SCAN_FIELD_LINES,
+  };
+  MimeScan *scan = mime_scan_raw (raw, skip, &l, error);
+
+  if (scan != NULL && scan->parts_cut)
+    m->flags |= MESSAGE_FLAG_PARTS_LIMIT;
+  if (scan != NULL && scan->headers_cut)
+    m->flags |= MESSAGE_FLAG_HEADER_LIMIT;
+  return scan;
+}
+
+/* (transfer full) the ranges of stream (raw from skip on) in one. */
+static GMimeStream *
+ranges_stream (GMimeStream *stream, const MimeScan *scan, gsize skip)
+{
+  GMimeStream *cat = g_mime_stream_cat_new ();
+
+  for (guint i = 0; i < scan->ranges->len; i++)
+    {
+      const MimeScanRange *r = &g_array_index (scan->ranges, MimeScanRange, i);
+      g_autoptr (GMimeStream) sub = g_mime_stream_substream (
+        stream, stream->bound_start + (gint64) (r->from - skip),
+        stream->bound_start + (gint64) (r->to - skip));
+
+      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), sub);
+    }
+  return cat;
+}
+
 /* GMime reads CRLF and LF line ends alike; decoded text loses its CRs
  * later. */
 static GMimeMessage *
@@ -969,6 +1017,20 @@ parse_mime (GMimeStream *stream, GMimeParserOptions *options)
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   g_mime_parser_set_persist_stream (parser, TRUE);
   return g_mime_parser_construct_message (parser, options);
+}
+
+/* Parses what the scan gives GMime of stream (raw from skip on). */
+static GMimeMessage *
+parse_within (const Raw *raw, gsize skip, GMimeStream *stream,
+              const MimeScan *scan, GMimeParserOptions *options)
+{
+  g_autoptr (GMimeStream) part = NULL;
+
+  raw_foreach_chunk (raw, skip, preload_chunk, NULL, NULL);
+  if (scan->ranges == NULL)
+    return parse_mime (stream, options);
+  part = ranges_stream (stream, scan, skip);
+  return parse_mime (part, options);
 }
 
 /* How far a leading "From " line is looked for its end: a longer one is
@@ -1040,6 +1102,7 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   GMimeParserOptions *options = g_mime_parser_options_new ();
   g_autoptr (GMimeMessage) mime = NULL;
   g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (MimeScan) scan = NULL;
   Walk walk = { m, limits };
   gboolean nul_in_line = FALSE;
   gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
@@ -1055,16 +1118,14 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
     m->flags |= MESSAGE_FLAG_NUL_BYTES;
   if (raw_size (raw) == skip)
     m->flags |= MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NO_HEADERS;
-  else if ((stream = raw_stream (raw, skip, error)) == NULL)
+  else if ((scan = scan_limits (m, raw, skip, limits, error)) == NULL
+           || (stream = raw_stream (raw, skip, error)) == NULL)
     {
       g_mime_parser_options_free (options);
       return NULL;
     }
   else
-    {
-      raw_foreach_chunk (raw, skip, preload_chunk, NULL, NULL);
-      mime = parse_mime (stream, options);
-    }
+    mime = parse_within (raw, skip, stream, scan, options);
   if (mime != NULL)
     {
       message_read_headers (m, mime, options);

@@ -21,7 +21,7 @@ report_categories (void)
 static const char *const flag_names[] = {
   "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
   "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
-  "undecrypted",
+  "undecrypted", "header-limit",
 };
 
 char *

@@ -23,6 +23,8 @@ typedef enum {
   MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
   MESSAGE_FLAG_DECODE_LIMIT = 1 << 9, /* encoded-words kept undecoded */
   MESSAGE_FLAG_UNDECRYPTED = 1 << 10, /* PGP-encrypted, not decrypted */
+  MESSAGE_FLAG_HEADER_LIMIT = 1 << 11, /* header lines past the limits
+                                        * were not parsed */
 } MessageFlags;
 
 /* Flag names, in bit order, for storage and display. */

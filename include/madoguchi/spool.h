@@ -5,7 +5,9 @@
  * directory fsync'ed; only then is it ours (and only then may deliver
  * exit 0).  A filed message is removed (or moved to cur/); one that could
  * not be filed waits in new/ for `madoguchi spool run`; one that can never
- * be read goes to failed/.
+ * be read goes to failed/; one whose processing killed its process
+ * (an abort, the OOM killer, the watchdog) SPOOL_MAX_ATTEMPTS times goes
+ * to quarantine/, and its record in attempts/ says why.
  *
  * A spool file is one envelope line of our own followed by the message
  * exactly as the MTA handed it:
@@ -82,8 +84,48 @@ gboolean spool_done (const char *dir, SpoolEntry *entry, gboolean keep,
 /* The message can never be filed as it is: move it to failed/. */
 gboolean spool_fail (const char *dir, SpoolEntry *entry, GError **error);
 
-/* Moves failed/ID back to new/ for another try. */
+/* Moves failed/ID or quarantine/ID back to new/ for another try (a
+ * quarantined one with its attempts forgotten). */
 gboolean spool_retry (const char *dir, const char *id, GError **error);
+
+/*
+ * Poison entries.  Attempts are counted per content (the SHA-256 of the
+ * message bytes), not per entry: every copy an MTA retry spools of a
+ * message that kills its process is the same poison, and once one copy
+ * is quarantined the others are removed as they come (their bytes are
+ * the quarantined copy's).  A record is a small key file,
+ * attempts/DIGEST, replaced atomically (rename), so that it survives the
+ * death of the process that writes it; it is not synced (a power cut
+ * costs at most an attempt).
+ */
+#define SPOOL_MAX_ATTEMPTS 3
+
+typedef struct {
+  guint attempts;       /* processings that did not come back */
+  char *reason;         /* how the last one ended, or NULL */
+  char *quarantined;    /* the ID in quarantine/, or NULL */
+  guint copies;         /* copies removed since it was quarantined */
+} SpoolAttempts;
+
+void spool_attempts_clear (SpoolAttempts *a);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SpoolAttempts, spool_attempts_clear)
+
+/* (transfer full) the hex SHA-256 of entry's message bytes. */
+char *spool_entry_digest (const SpoolEntry *entry, GError **error);
+
+/* Reads the record of digest into a (all zero when there is none). */
+void spool_attempts_load (const char *dir, const char *digest,
+                          SpoolAttempts *a);
+
+gboolean spool_attempts_save (const char *dir, const char *digest,
+                              const SpoolAttempts *a, GError **error);
+
+/* Forgets digest's record (the content was filed, or is retried). */
+void spool_attempts_forget (const char *dir, const char *digest);
+
+/* Moves entry to quarantine/ (see spool_attempts_save for the why). */
+gboolean spool_quarantine (const char *dir, SpoolEntry *entry,
+                           GError **error);
 
 /* (transfer full) sorted names in dir/sub ("new", "failed", ...). */
 GPtrArray *spool_list (const char *dir, const char *sub, GError **error);

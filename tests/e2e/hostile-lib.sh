@@ -16,7 +16,8 @@
 # hostile_cases lists them all.
 HOSTILE_BASE_CASES="deep-multipart deep-rfc822 many-parts long-subject ip-tokens
 many-times bad-utf8 bogus-charsets empty-boundary headers-only from-line-only
-base64-100m gzip-bomb many-headers encoded-words nul-everywhere"
+base64-100m gzip-bomb many-headers encoded-words nul-everywhere
+parts-3m folded-2m headers-500k"
 
 # Sizes.  hostile_asan_shrink divides the slow ones for sanitizer builds.
 h_depth=10000          # nesting levels (multipart, message/rfc822)
@@ -30,6 +31,12 @@ h_zeros_mib=200        # MiB of zeros gzipped into gzip-bomb
 h_headers=50000        # header fields of many-headers
 h_ewords=100000        # encoded-words in one header of encoded-words
 h_charsets=500         # parts with an unknown charset (max_mime_parts 1000)
+# The bombs GMime would build whole before max_mime_parts applied (issue
+# 16): 3.8 GB, 510 MB and 334 MB before the pass that bounds them; these
+# stay the same under ASan (cheap once bounded).
+h_bomb_parts=3000000   # empty parts of parts-3m (15 MB)
+h_bomb_folds=2000000   # folded lines of one 10 MB Subject (folded-2m)
+h_bomb_headers=500000  # header fields of headers-500k
 
 # hostile_is_asan: true when $MADOGUCHI is built with AddressSanitizer
 # (or ASAN_OPTIONS says the caller expects it).
@@ -374,6 +381,34 @@ hostile_encoded_words() {
   }'
 }
 
+# The issue's one-liner: 3 M empty parts, no From, Date or Message-ID.
+hostile_parts_3m() {
+  printf 'Subject: p\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary=x\n\n'
+  awk -v n="$h_bomb_parts" 'BEGIN {
+    for (i = 0; i < n; i++) printf "--x\n\n"
+    printf "--x--\n"
+  }'
+}
+
+# One Subject of 10 MB, folded 2 M times (a word of 3 letters a line).
+hostile_folded_2m() {
+  hostile_head folded-2m | sed '/^Subject:/d; /^$/d'
+  printf 'Subject: folded'
+  awk -v n="$h_bomb_folds" 'BEGIN {
+    for (i = 0; i < n; i++) printf "\n abc"
+    printf "\n\nA 10 MB Subject above, folded %d times.\n", n
+  }'
+}
+
+hostile_headers_500k() {
+  hostile_head headers-500k | sed '/^$/d'
+  awk -v n="$h_bomb_headers" 'BEGIN {
+    for (i = 0; i < n; i++) printf "X-H%d: v\n", i
+    printf "\nHalf a million header fields above: 192.0.2.13\n"
+  }'
+}
+
 # NUL bytes in header names and values, in boundaries, in every body.
 hostile_nul_everywhere() {
   printf 'From~: Nul~Tester <hostile@example.net>~\n'
@@ -424,6 +459,14 @@ hostile_many_times() {
 # hostile_streamed CASE: true when CASE is piped, never stored.
 hostile_streamed() {
   [ "$1" = base64-100m ]
+}
+
+# hostile_bomb CASE: true for the cases that must stay within 128 MB.
+hostile_bomb() {
+  case $1 in
+    parts-3m|folded-2m|headers-500k) return 0 ;;
+  esac
+  return 1
 }
 
 # hostile_big CASE: true for the cases that may need much memory.

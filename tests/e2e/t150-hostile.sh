@@ -13,7 +13,10 @@
 #   - deliver exits 0 within 60 s (30 s for the redos-* cases, which
 #     normally take under 1 s): `timeout` stops it, and a hang fails;
 #   - memory is bounded with `ulimit -v` (skipped under ASan, whose
-#     shadow memory reserves terabytes of address space);
+#     shadow memory reserves terabytes of address space); the bombs
+#     GMime used to build whole (parts-3m, folded-2m, headers-500k: 3.8
+#     GB, 510 MB, 334 MB) get 128 MiB of address space, so that a build
+#     of the whole tree aborts instead of being filed;
 #   - exactly one ticket is filed, and nothing is left in the spool.
 #     Every case here can be filed: none is expected to stay in
 #     spool/new.  When filing fails anyway, a second assertion says
@@ -37,10 +40,12 @@ redos_limit_s=30    # the redos-* cases take well under 1 s each; 30 s
                     # keeps a run with several hangs within ctest's 300 s
 vlimit_big=1572864  # KB of address space (ulimit -v) for the big cases
 vlimit=786432       #   and for the others
+vlimit_bomb=131072  #   and for the bombs: 128 MiB
 if hostile_is_asan; then
   # ASan: no ulimit -v, and smaller volumes (see hostile_asan_shrink).
   vlimit_big=
   vlimit=
+  vlimit_bomb=
   hostile_asan_shrink
   echo "# AddressSanitizer build: no ulimit -v, volumes shrunk"
 fi
@@ -51,7 +56,8 @@ fi
 expect_flags() {
   case $1 in
     deep-multipart|deep-rfc822) echo depth-limit ;;
-    many-parts) echo parts-limit ;;
+    many-parts|parts-3m) echo parts-limit ;;
+    folded-2m|headers-500k) echo header-limit ;;
     ip-tokens)                               # 14 MB > max_part_text 8M
       [ "$h_size" -gt 8388608 ] && echo text-limit ;;  # (not under ASan)
     bad-utf8|bogus-charsets) echo charset ;;
@@ -73,6 +79,7 @@ run_case() {
   cdir=$TEST_HOME/cases/$c
   v=$vlimit
   hostile_big "$c" && v=$vlimit_big
+  hostile_bomb "$c" && v=$vlimit_bomb
   s=$limit_s
   case $c in redos-*) s=$redos_limit_s ;; esac
   hostile_run "$c" "$cdir" "$v" "$s"
@@ -203,6 +210,35 @@ check_encoded_words() {
 check_many_headers() {
   is "$(db "SELECT subject FROM message")" "hostile many-headers" \
     "many-headers: the Subject is found among them"
+}
+
+# The bombs are filed degraded: GMime is given what is within the
+# limits (mime-scan.h), the rest stays in the raw bytes only.
+check_parts_3m() {
+  is "$(db "SELECT subject FROM message")" p \
+    "parts-3m: the headers are read"
+}
+
+check_folded_2m() {
+  subject=$(db "SELECT substr(subject, 1, 30) || ' ' || length(subject) FROM message")
+  case $subject in
+    folded*abc*abc*abc*) ok 0 "folded-2m: the Subject's first words are kept" ;;
+    *) ok 1 "folded-2m: the Subject's first words are kept"; echo "#   got: $subject" ;;
+  esac
+  n=${subject##* }
+  [ "$n" -lt 2000000 ] && [ "$n" -gt 100000 ]
+  ok $? "folded-2m: the Subject is cut, not dropped (length $n)"
+  contains "$(db "SELECT text FROM message")" "folded 2000000 times" \
+    "folded-2m: the body after the cut header is read"
+}
+
+check_headers_500k() {
+  is "$(db "SELECT subject FROM message")" "hostile headers-500k" \
+    "headers-500k: the Subject (before the limit) is found"
+  contains "$(db "SELECT text FROM message")" "192.0.2.13" \
+    "headers-500k: the body after the left-out headers is read"
+  is "$(db "SELECT COUNT(*) FROM indicator WHERE value = '192.0.2.13'")" 1 \
+    "headers-500k: its evidence is extracted"
 }
 
 # --- run ------------------------------------------------------------------

@@ -243,6 +243,53 @@ test_keep_moves_to_cur (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_files (f->dir, "new"), ==, 0);
 }
 
+/* Two copies of one message (an MTA retry) share one record of
+ * attempts; a record survives as written; retry of a quarantined entry
+ * forgets it. */
+static void
+test_attempts_and_quarantine (Fixture *f, gconstpointer data)
+{
+  static const char msg[] = "Subject: poison\n\nbody\n";
+  g_autoptr (GError) error = NULL;
+  int fd1 = input_fd (msg, sizeof msg - 1);
+  int fd2 = input_fd (msg, sizeof msg - 1);
+  g_autoptr (SpoolEntry) one = spool_receive (f->dir, fd1, "a@example.net",
+                                              NULL, 1024, 0, &error);
+  g_autoptr (SpoolEntry) two = spool_receive (f->dir, fd2, NULL, NULL,
+                                              1024, 0, &error);
+  g_autofree char *d1 = spool_entry_digest (one, &error);
+  g_autofree char *d2 = spool_entry_digest (two, &error);
+  g_auto (SpoolAttempts) a = { 0 };
+  g_auto (SpoolAttempts) b = { 0 };
+
+  close (fd1);
+  close (fd2);
+  g_assert_no_error (error);
+  g_assert_cmpstr (d1, ==, d2);   /* the envelope line is not hashed */
+  spool_attempts_load (f->dir, d1, &a);
+  g_assert_cmpuint (a.attempts, ==, 0);
+  g_assert_null (a.reason);
+  a.attempts = 3;
+  a.reason = g_strdup ("killed by signal 6 (Aborted)\nsecond line");
+  a.quarantined = g_strdup (one->id);
+  a.copies = 2;
+  g_assert_true (spool_attempts_save (f->dir, d1, &a, &error));
+  spool_attempts_load (f->dir, d2, &b);
+  g_assert_cmpuint (b.attempts, ==, 3);
+  g_assert_cmpuint (b.copies, ==, 2);
+  g_assert_cmpstr (b.reason, ==, a.reason);
+  g_assert_cmpstr (b.quarantined, ==, one->id);
+
+  g_assert_true (spool_quarantine (f->dir, one, &error));
+  g_assert_cmpuint (count_files (f->dir, "quarantine"), ==, 1);
+  g_assert_cmpuint (count_files (f->dir, "new"), ==, 1);
+  g_assert_true (spool_retry (f->dir, one->id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files (f->dir, "quarantine"), ==, 0);
+  g_assert_cmpuint (count_files (f->dir, "new"), ==, 2);
+  g_assert_cmpuint (count_files (f->dir, "attempts"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -257,6 +304,7 @@ main (int argc, char **argv)
   ADD ("/spool/failed/length-checked", test_length_checked);
   ADD ("/spool/tmp/clean", test_clean_tmp);
   ADD ("/spool/done/keep", test_keep_moves_to_cur);
+  ADD ("/spool/poison/attempts-and-quarantine", test_attempts_and_quarantine);
 #undef ADD
   return g_test_run ();
 }
