@@ -17,7 +17,8 @@
 #include "madoguchi/rules.h"
 
 typedef struct {
-  char *kind;          /* ipv4 ipv6 cidr range url domain email */
+  char *kind;          /* ipv4 ipv6 cidr range url domain email, and
+                        * sha256 (a binary member of an archive) */
   char *value;         /* normalised: RFC 5952 IPv6, refanged names */
   gboolean has_ip;
   guint8 ip[16];       /* first address, IPv4 as ::ffff:a.b.c.d */
@@ -62,6 +63,9 @@ typedef struct {
    * its RuleText, for classify to reuse instead of reading the text
    * again; they point into the message, valid while it lives. */
   GHashTable *rule_texts;
+  /* Report types of the CSV feeds (file name, type column), lower case,
+   * distinct, for classify's "where = feed". */
+  GPtrArray *feed_types;
 } Extraction;
 
 typedef struct {

@@ -26,6 +26,14 @@ typedef enum {
   MESSAGE_FLAG_NO_HEADERS = 1 << 8,  /* no From, Date or Message-ID */
   MESSAGE_FLAG_DECODE_LIMIT = 1 << 9, /* encoded-words kept undecoded */
   MESSAGE_FLAG_UNDECRYPTED = 1 << 10, /* PGP-encrypted, not decrypted */
+  /* Archives: the rest of their members were skipped past a limit
+   * (max_archive_bytes, max_archive_members, max_archive_ratio), or a
+   * member could not be read (no password fitted; damaged, truncated). */
+  MESSAGE_FLAG_ARCHIVE_BYTES = 1 << 11,
+  MESSAGE_FLAG_ARCHIVE_MEMBERS = 1 << 12,
+  MESSAGE_FLAG_ARCHIVE_RATIO = 1 << 13,
+  MESSAGE_FLAG_ARCHIVE_ENCRYPTED = 1 << 14,
+  MESSAGE_FLAG_ARCHIVE_DAMAGED = 1 << 15,
 } MessageFlags;
 
 /* Flag names, in bit order, for storage and display. */
@@ -39,6 +47,9 @@ typedef struct {
   gint64 size;          /* decoded bytes */
   gboolean forwarded;   /* inside a message/rfc822 part */
   char *text;           /* UTF-8 text, or NULL when the part is not text */
+  gboolean member;      /* a member of an archive (filename: its path in
+                         * it, only data; depth: below the archive) */
+  char *sha256;         /* a binary member's hex SHA-256, or NULL */
 } MessagePart;
 
 typedef struct {
@@ -88,6 +99,13 @@ typedef struct {
   gsize max_part_text;
   gboolean pgp;         /* decrypt and verify (the keyring is GNUPGHOME) */
   gsize max_decrypted;  /* bytes one decryption may produce */
+  /* Archives attached: expanded bytes of all of them (0: 256 MiB),
+   * members (0: 1000), expanded bytes per byte (0: no ratio guard) and
+   * the passwords tried on encrypted members (NULL: none). */
+  guint64 max_archive_bytes;
+  guint max_archive_members;
+  guint max_archive_ratio;
+  const char *archive_passwords;   /* separated by commas */
 } MessageLimits;
 
 /* Call once before message_parse (it initialises GMime). */
