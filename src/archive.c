@@ -40,7 +40,10 @@ struct Level {
   const char *name;            /* of the archive itself, or NULL */
   const guint8 *pending;       /* read ahead while sniffing: served first */
   gsize pending_len;
-  guint8 block[BLOCK];
+  /* libarchive reads its input from in (which must stay as it is until
+   * the next read) while members are read out into out. */
+  guint8 in[BLOCK];
+  guint8 out[BLOCK];
 };
 
 typedef struct {
@@ -142,12 +145,12 @@ level_read (struct archive *a, void *data, const void **buf)
       lv->pending_len = 0;
       return n;
     }
-  *buf = lv->block;
+  *buf = lv->in;
   if (lv->parent != NULL)
-    n = member_read (lv->parent, lv->block, BLOCK);
+    n = member_read (lv->parent, lv->in, BLOCK);
   else
     {
-      n = lv->input->read (lv->input->data, lv->block, BLOCK);
+      n = lv->input->read (lv->input->data, lv->in, BLOCK);
       if (n > 0)
         lv->budget->input += (guint64) n;
     }
@@ -250,7 +253,7 @@ member_fill (Member *m, gsize want)
 {
   while (m->head->len < want)
     {
-      guint8 *buf = m->lv->block;
+      guint8 *buf = m->lv->out;
       gssize n = member_read (m->lv, buf, MIN (BLOCK, want - m->head->len));
 
       if (n <= 0)
@@ -270,7 +273,7 @@ member_drain (Member *m)
 {
   for (;;)
     {
-      gssize n = member_read (m->lv, m->lv->block, BLOCK);
+      gssize n = member_read (m->lv, m->lv->out, BLOCK);
 
       if (n <= 0)
         {
@@ -278,7 +281,7 @@ member_drain (Member *m)
           return;
         }
       if (m->sum != NULL)
-        sha256_update (m->sum, m->lv->block, (gsize) n);
+        sha256_update (m->sum, m->lv->out, (gsize) n);
       m->size += n;
     }
 }
