@@ -302,10 +302,9 @@ iso_form (const char *value)
   if (s->len == 10)
     g_string_append (s, "T00:00:00");
   if (g_str_has_suffix (s->str, " UTC") || g_str_has_suffix (s->str, " GMT"))
-    g_string_overwrite (s, s->len - 4, "Z\0\0\0");
+    g_string_append_c (g_string_truncate (s, s->len - 4), 'Z');
   else if (g_str_has_suffix (s->str, "UTC"))
-    g_string_overwrite (s, s->len - 3, "Z\0\0");
-  g_string_truncate (s, strlen (s->str));
+    g_string_append_c (g_string_truncate (s, s->len - 3), 'Z');
   if (s->len > 6 && s->str[s->len - 6] == ' '
       && strchr ("+-", s->str[s->len - 5]) != NULL)
     g_string_erase (s, (gssize) s->len - 6, 1);
