@@ -759,6 +759,7 @@ walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
   g_autoptr (GMimeStream) decoded = NULL;
   MemberWalk mw = { walk, mp };
   ArchiveInput input = { archive_input_read, NULL, mp->filename };
+  guint64 before = walk->archive.input;
   gboolean walked;
   char buf[16384];
   ssize_t n;
@@ -769,9 +770,8 @@ walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
   decoded = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
   input.data = decoded;
   walk->archive.max_depth = walk->limits->max_depth - mp->depth;
-  walk->archive.input = 0;
   walked = archive_walk (&input, &walk->archive, on_member, &mw);
-  mp->size = (gint64) walk->archive.input;
+  mp->size = (gint64) (walk->archive.input - before);
   /* What the walk left unread (past a limit) still counts in the size. */
   while (walked && (n = archive_input_read (decoded, buf, sizeof buf)) > 0)
     mp->size += n;

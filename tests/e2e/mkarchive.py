@@ -4,7 +4,7 @@ CSV feed to standard output, made from text at run time (no binary blob
 is kept in the tree).  Used by t206-archives.sh and bench/archive.sh.
 
 Kinds: zip-feed, targz, gz, bz2, xz, zst, tarxz, nested, bomb, many,
-traversal, encrypted PASSWORD, truncated, csv-edge NAME, cr-only,
+traversal, encrypted PASSWORD, two, truncated, csv-edge NAME, cr-only,
 feed-plain MB, feed-zip MB.
 """
 import base64
@@ -180,6 +180,12 @@ def main():
                           ("ctl\x1b[31m.log", b"ctl\n")]))]
     elif kind == "encrypted":
         parts = [(z, "sample.zip", encrypted(arg))]
+    elif kind == "two":
+        # 9 MiB that do not compress, then a small archive: the ratio is
+        # of all the message's archives, not of the last one alone
+        parts = [(z, "big.zip", zip_of([("noise.bin", os.urandom(9 << 20))],
+                                        zipfile.ZIP_STORED)),
+                 (z, "small.zip", zip_of([("a.log", log("198.51.100.70"))]))]
     elif kind == "truncated":
         whole = zip_of([("a.log", log("198.51.100.60")),
                         ("b.log", os.urandom(200000))],

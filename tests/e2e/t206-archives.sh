@@ -67,6 +67,12 @@ ok $? "without the ratio guard it is read only to max_archive_bytes"
 is "$(sql "SELECT size FROM part WHERE filename = 'report.zip'")" 1062006 \
   "the archive part has its decoded size"
 
+# Two archives: the ratio is of all of them.
+mail two
+deliver "$TEST_HOME/two.eml"
+is "$(flags two)" "" "a small archive after a big one is no bomb"
+contains "$(json_of two)" '"value":"198.51.100.70"' "and is read"
+
 # 10,000 members: the rest past max_archive_members is skipped.
 mail many
 deliver "$TEST_HOME/many.eml"
