@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/archive.sh - archives attached to reports (issue 19 targets):
-#   bomb     a report whose zip expands to 1 GiB of zeros, piped into
+#   bomb     a report whose zip expands to 1 GiB of zeros (BOMB_MIB MiB,
+#            default 1024), piped into
 #            `madoguchi deliver`: filed and flagged in <= 10 s with
 #            <= 96 MB peak RSS; with the default guards (the ratio stops
 #            it) and without the ratio guard (max_archive_bytes, 256M,
@@ -15,19 +16,16 @@
 # are made by tests/e2e/mkarchive.py.  A benchmark: it prints figures,
 # asserts nothing.
 #
-# Needs a built madoguchi, python3 and /usr/bin/time (apt-get install
-# time).
+# Needs a built madoguchi (MADOGUCHI), python3 and /usr/bin/time
+# (apt-get install time); not the kit.
 set -eu
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 feed_mb=${FEED_MB:-20}
-[ -x build/madoguchi ] || { echo "bench: build/madoguchi is not built" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed: apt-get install time" >&2; exit 1; }
-. tests/e2e/remove-home.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/madoguchi-bench.XXXXXX")
-trap 'remove_home "${work:?}"' EXIT
-trap 'exit 130' INT TERM
-. bench/lib.sh   # bench_title, bench_stats (bench_start is not needed)
+bomb_mib=${BOMB_MIB:-1024}
+. bench/lib.sh
+command -v python3 > /dev/null || bench_skip "python3 is needed"
+bench_start "" time
 mk=tests/e2e/mkarchive.py
 
 printf '[madoguchi]\n' > "$work/defaults.conf"
@@ -46,6 +44,7 @@ run() {
   i=0
   while [ "$i" -lt "$runs" ]; do
     rm -rf "$work/home"
+    MADOGUCHI_CONFIG=$conf bench_init "$work/home"
     MADOGUCHI_HOME=$work/home MADOGUCHI_CONFIG=$conf \
       /usr/bin/time -f '%e %M' -o "$work/time" "$@" > /dev/null
     read -r wall kb < "$work/time"
@@ -62,13 +61,13 @@ flags() {
 }
 
 bench_title "archive.sh: $runs runs"
-python3 "$mk" bomb > "$work/bomb.eml"
-echo "bomb: $(wc -c < "$work/bomb.eml") bytes of mail, 1 GiB expanded"
+python3 "$mk" bomb "$bomb_mib" > "$work/bomb.eml"
+echo "bomb: $(wc -c < "$work/bomb.eml") bytes of mail, $bomb_mib MiB expanded"
 run "bomb, defaults" "$work/defaults.conf" \
-  sh -c 'exec build/madoguchi deliver < "$1"' sh "$work/bomb.eml"
+  sh -c 'exec "$0" deliver < "$1"' "$MADOGUCHI" "$work/bomb.eml"
 echo "  flags: $(flags)"
 run "bomb, no ratio guard" "$work/noratio.conf" \
-  sh -c 'exec build/madoguchi deliver < "$1"' sh "$work/bomb.eml"
+  sh -c 'exec "$0" deliver < "$1"' "$MADOGUCHI" "$work/bomb.eml"
 echo "  flags: $(flags)"
 
 python3 "$mk" feed-plain "$feed_mb" > "$work/plain.eml"
@@ -76,10 +75,10 @@ python3 "$mk" feed-zip "$feed_mb" > "$work/zip.eml"
 echo "feed: ${feed_mb} MiB of CSV; mail $(wc -c < "$work/plain.eml") bytes" \
   "plain, $(wc -c < "$work/zip.eml") bytes zipped"
 plain=$(run "feed, plain text" "$work/feed.conf" \
-  build/madoguchi extract "$work/plain.eml")
+  "$MADOGUCHI" extract "$work/plain.eml")
 echo "$plain"
 zipped=$(run "feed, zipped" "$work/feed.conf" \
-  build/madoguchi extract "$work/zip.eml")
+  "$MADOGUCHI" extract "$work/zip.eml")
 echo "$zipped"
 p=$(printf '%s\n' "$plain" | sed -n 's/.*median \([0-9.]*\).*/\1/p')
 z=$(printf '%s\n' "$zipped" | sed -n 's/.*median \([0-9.]*\).*/\1/p')

@@ -3,8 +3,8 @@
 CSV feed to standard output, made from text at run time (no binary blob
 is kept in the tree).  Used by t206-archives.sh and bench/archive.sh.
 
-Kinds: zip-feed, targz, gz, bz2, xz, zst, tarxz, nested, bomb, many,
-traversal, encrypted PASSWORD, two, truncated, csv-edge NAME, cr-only,
+Kinds: zip-feed, targz, gz, bz2, xz, zst, tarxz, nested,
+bomb [MIB], many, traversal, encrypted PASSWORD, two, truncated, csv-edge NAME, cr-only,
 feed-plain MB, feed-zip MB.
 """
 import base64
@@ -77,14 +77,15 @@ def feed_csv(rows, start=1):
     return "".join(lines).encode()
 
 
-def bomb(gib=1):
-    """A zip of one member of gib GiB of zeros, deflated: each MiB is
-    compressed once and repeated (a full flush makes the blocks alike)."""
+def bomb(mib_count=1024):
+    """A zip of one member of mib_count MiB of zeros, deflated: each MiB
+    is compressed once and repeated (a full flush makes the blocks
+    alike)."""
     mib = bytes(1 << 20)
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)
     tail = c.flush(zlib.Z_FINISH)
-    count = gib * 1024
+    count = mib_count
     crc = 0
     for _ in range(count):
         crc = zlib.crc32(mib, crc)
@@ -165,7 +166,7 @@ def main():
         middle = tar_of([("inner.zip", inner)], "w:gz")
         parts = [(z, "outer.zip", zip_of([("middle.tar.gz", middle)]))]
     elif kind == "bomb":
-        parts = [(z, "report.zip", bomb())]
+        parts = [(z, "report.zip", bomb(int(arg or 1024)))]
     elif kind == "many":
         parts = [(z, "many.zip",
                   zip_of([(f"m{i:05d}.txt", b"x\n") for i in range(10000)]
