@@ -21,6 +21,7 @@ export KIT MADOGUCHI
 # tiny SCRIPT: the command line that runs bench/SCRIPT at a tiny size.
 tiny() {
   case $1 in
+    archive.sh) echo "env RUNS=1 BOMB_MIB=16 FEED_MB=0.2 sh bench/archive.sh" ;;
     bigmail.sh) echo "env SIZE_MB=1 RUNS=1 sh bench/bigmail.sh" ;;
     deliver.sh) echo "sh bench/deliver.sh 4" ;;
     extract.sh) echo "env RUNS=1 sh bench/extract.sh 1" ;;

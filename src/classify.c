@@ -38,6 +38,7 @@ typedef struct {
   GHashTable *texts;       /* text -> its RuleText, made once */
   GHashTable *capped;      /* text -> GString of its first bytes */
   GHashTable *unquoted;    /* body text -> the same without quoted lines */
+  char *feed_types;        /* the CSV feeds' report types, a line each */
 } Classify;
 
 /* text, ready for the rules (one prefilter pass per text for all, and
@@ -250,6 +251,8 @@ rule_sources (Classify *c, const Rule *rule)
   if (rule->where & RULE_WHERE_HEADER)
     add_source (c, sources, "header", message_header (c->message,
                                                    rule->where_arg));
+  if ((rule->where & RULE_WHERE_FEED) && c->feed_types != NULL)
+    add_source (c, sources, "feed", c->feed_types);
   for (guint i = 0; (rule->where & RULE_WHERE_FORM)
                     && i < c->result->form->len; i++)
     {
@@ -504,6 +507,22 @@ decide (Classification *result, int min_score)
   g_ptr_array_sort (result->reasons, compare_reasons);
 }
 
+/* "scan_ssh\nsinkhole": what "where = feed" rules match; NULL if none. */
+static char *
+feed_types_text (const Extraction *extraction)
+{
+  GString *text;
+
+  if (extraction == NULL || extraction->feed_types == NULL
+      || extraction->feed_types->len == 0)
+    return NULL;
+  text = g_string_new (NULL);
+  for (guint i = 0; i < extraction->feed_types->len; i++)
+    g_string_append_printf (text, "%s\n",
+                            (char *) extraction->feed_types->pdata[i]);
+  return g_string_free (text, FALSE);
+}
+
 Classification *
 classify_run (const RuleSet *rules, const Message *message,
               const Extraction *extraction, const ClassifyOptions *options)
@@ -526,6 +545,7 @@ classify_run (const RuleSet *rules, const Message *message,
                                     string_free);
   c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       string_free);
+  c.feed_types = feed_types_text (extraction);
   read_form (&c);
   for (guint i = 0; i < rules->rules->len; i++)
     {
@@ -541,5 +561,6 @@ classify_run (const RuleSet *rules, const Message *message,
   g_hash_table_unref (c.texts);
   g_hash_table_unref (c.unquoted);
   g_hash_table_unref (c.capped);
+  g_free (c.feed_types);
   return c.result;
 }

@@ -317,6 +317,7 @@ json_message (JsonWriter *w, const StoreMessage *m)
       const MessagePart *p = m->parts->pdata[i];
 
       json_begin_object (w);
+      json_member_int (w, "depth", p->depth);
       json_member_string (w, "content_type", p->content_type);
       json_member_string (w, "filename", p->filename);
       json_member_string (w, "charset", p->charset);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "madoguchi/charset.h"
+#include "madoguchi/feed.h"
 #include "madoguchi/timestamp.h"
 
 #define EXCERPT_TEXT_MAX (2 * 1024 * 1024)
@@ -73,6 +74,8 @@ typedef struct {
   GArray *times;          /* Hit */
   guint8 *log_line;       /* per line: a logline rule matched there */
   GPtrArray *sources;     /* addresses named as the source */
+  const MessagePart *feed_part;   /* the current source's part, to be
+                                   * read as a CSV feed if it is one */
 } Scan;
 
 static void
@@ -857,6 +860,7 @@ work_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
     (GDestroyNotify) report_excerpt_free);
   s->result->rule_texts = g_hash_table_new_full (
     g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
+  s->result->feed_types = g_ptr_array_new_with_free_func (g_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->md = rules_match_data_new (64);
   for (int f = 0; f < FAMILY_COUNT; f++)
@@ -1147,6 +1151,147 @@ release_rule_text (Scan *s)
   s->rule_text = NULL;
 }
 
+/* A report type of a CSV feed, kept once (and at most FEED_TYPES_MAX). */
+#define FEED_TYPES_MAX 32
+
+static void
+feed_note_type (Scan *s, const char *type)
+{
+  GPtrArray *types = s->result->feed_types;
+  g_autofree char *lower = NULL;
+
+  if (type == NULL || types->len >= FEED_TYPES_MAX)
+    return;
+  lower = g_utf8_make_valid (type, MIN (strlen (type), 128));
+  g_strdelimit (lower, "\n\r", ' ');
+  for (guint i = 0; i < types->len; i++)
+    if (g_ascii_strcasecmp (types->pdata[i], lower) == 0)
+      return;
+  g_ptr_array_add (types, g_ascii_strdown (lower, -1));
+}
+
+/* A feed's time column is its event time: what the timestamp rules made
+ * of its rows (in the report's zone, where the column may say UTC) goes. */
+static void
+drop_row_times (Scan *s)
+{
+  GPtrArray *all = s->result->timestamps;
+  guint n = 0;
+  guint k = 0;
+
+  for (guint i = 0; i < s->times->len; i++)
+    if (g_array_index (s->times, Hit, i).line < 2)
+      g_array_index (s->times, Hit, k++) = g_array_index (s->times, Hit, i);
+  g_array_set_size (s->times, k);
+  g_ptr_array_set_free_func (all, NULL);
+  for (guint i = 0; i < all->len; i++)
+    {
+      Timestamp *t = all->pdata[i];
+
+      if (t->part == s->part && t->line >= 2)
+        report_timestamp_free (t);
+      else
+        all->pdata[n++] = t;
+    }
+  g_ptr_array_set_size (all, n);
+  g_ptr_array_set_free_func (all, (GDestroyNotify) report_timestamp_free);
+}
+
+/* The row's address; counted here only if no rule found it. */
+static Indicator *
+feed_indicator (Scan *s, const char *text, gsize offset)
+{
+  g_autofree char *clean = address_refang (text, strlen (text));
+  g_autofree char *key = NULL;
+  AddressMatch a = { 0 };
+  Indicator *ind;
+
+  if (!address_parse (clean, a.ip, &a.mapped))
+    return NULL;
+  a.kind = address_is_v4 (a.ip) && !a.mapped ? "ipv4" : "ipv6";
+  a.value = address_format (a.ip, a.mapped);
+  memcpy (a.ip_end, a.ip, 16);
+  key = g_strconcat (a.kind, " ", a.value, NULL);
+  ind = g_hash_table_lookup (s->by_key, key);
+  if (ind == NULL || ind->count == 0)
+    address_count (s, &a, offset);
+  ind = g_hash_table_lookup (s->by_key, key);
+  g_free (a.value);
+  return ind;
+}
+
+static void
+feed_time_of (Scan *s, const Feed *feed, const FeedRow *row)
+{
+  const char *value = row->fields[FEED_TIME];
+  Timestamp *t;
+  gint64 utc;
+  gboolean assumed;
+
+  if (value == NULL || row->line > s->line_starts->len
+      || !feed_time (feed, value, s->ref.offset, &utc, &assumed))
+    return;
+  t = g_new0 (Timestamp, 1);
+  t->utc = utc;
+  t->original = g_utf8_make_valid (value, MIN (strlen (value), 64));
+  t->rule = g_strconcat ("feed:", feed_column_name (feed, FEED_TIME), NULL);
+  t->zone_assumed = assumed;
+  t->part = s->part;
+  t->line = row->line;
+  t->order = order_of (s, row->offset);
+  g_ptr_array_add (s->result->timestamps, t);
+  g_array_append_val (s->times, ((Hit) { row->offset, row->line, NULL, 0,
+                                         utc }));
+}
+
+/* One row: its lines an excerpt, its address the report's source, with
+ * the row's port and event time. */
+static void
+feed_row (Scan *s, const Feed *feed, const FeedRow *row)
+{
+  const char *port = row->fields[FEED_PORT];
+  Indicator *ind;
+  gint64 number;
+
+  for (guint l = row->line; l <= row->last_line
+                            && l <= s->line_starts->len; l++)
+    s->log_line[l - 1] = 1;
+  feed_note_type (s, row->fields[FEED_TYPE]);
+  feed_time_of (s, feed, row);
+  if (row->fields[FEED_ADDRESS] == NULL
+      || (ind = feed_indicator (s, row->fields[FEED_ADDRESS],
+                                row->offset)) == NULL)
+    return;
+  ind->role = "source";
+  if (port != NULL && g_ascii_string_to_signed (port, 10, 1, 65535, &number,
+                                                NULL))
+    indicator_add_port (ind, (guint16) number);
+}
+
+/*
+ * The current source read as a CSV feed, if it is one: each row's
+ * address, port and time (its own zone, else as feed_time says) and the
+ * rows as an excerpt under their header; the feed's report type (file
+ * name, type column) for classify.
+ */
+static void
+scan_feed (Scan *s)
+{
+  g_autoptr (Feed) feed = feed_open (s->text, s->len, s->feed_part->filename);
+  FeedRow row;
+
+  if (feed == NULL)
+    return;
+  feed_note_type (s, feed_type (feed));
+  if (feed_column_name (feed, FEED_TIME) != NULL)
+    drop_row_times (s);
+  s->log_line[0] = 1;
+  while (feed_next (feed, &row))
+    feed_row (s, feed, &row);
+  g_array_sort (s->addresses, compare_hits);
+  g_array_sort (s->times, compare_hits);
+}
+
 static void
 scan_source (Scan *s, const char *text, gsize len, guint part)
 {
@@ -1166,6 +1311,8 @@ scan_source (Scan *s, const char *text, gsize len, guint part)
   g_array_sort (s->addresses, compare_hits);
   g_array_sort (s->ports, compare_hits);
   g_array_sort (s->times, compare_hits);
+  if (s->feed_part != NULL)
+    scan_feed (s);
   attach_ports (s);
   attach_times (s);
   if (part != SUBJECT_PART)
@@ -1363,6 +1510,22 @@ forwarded_relay (const char *headers)
   return NULL;
 }
 
+/* A binary member of an archive (never written anywhere) is evidence by
+ * its SHA-256, with its name and size as the context. */
+static void
+member_hash (Scan *s, const MessagePart *part)
+{
+  Indicator *ind = indicator_get (s, "sha256", part->sha256, 0);
+
+  if (ind == NULL)
+    return;
+  ind->count++;
+  if (ind->context == NULL)
+    ind->context = g_strdup_printf ("%s, %" G_GINT64_FORMAT " bytes",
+                                    part->filename ? part->filename : "",
+                                    part->size);
+}
+
 Extraction *
 extract_run (const RuleSet *rules, const Message *message,
              const ExtractOptions *options)
@@ -1378,8 +1541,12 @@ extract_run (const RuleSet *rules, const Message *message,
     {
       const MessagePart *part = message->parts->pdata[i];
 
+      if (part->sha256 != NULL)
+        member_hash (&s, part);
+      s.feed_part = part;
       if (part->text != NULL && budget > 0)
         scan_budgeted (&s, part->text, strlen (part->text), i, &budget);
+      s.feed_part = NULL;
       if (part->text != NULL
           && g_strcmp0 (part->content_type, "text/rfc822-headers") == 0)
         {

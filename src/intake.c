@@ -46,6 +46,10 @@ intake_limits (const Config *config)
     .max_part_text = (gsize) config->max_part_text,
     .pgp = config->gnupg_home[0] != '\0',
     .max_decrypted = (gsize) config->max_message_size,
+    .max_archive_bytes = (guint64) config->max_archive_bytes,
+    .max_archive_members = (guint) config->max_archive_members,
+    .max_archive_ratio = (guint) config->max_archive_ratio,
+    .archive_passwords = config->archive_passwords,
   };
 
   /* GPGME finds the keyring by GNUPGHOME.  Set here, before a message is

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gmime-autoptr.h"
+#include "madoguchi/archive.h"
 #include "madoguchi/charset.h"
 #include "madoguchi/mime-scan.h"
 #include "madoguchi/sha256.h"
@@ -31,6 +32,8 @@
 typedef struct {
   Message *message;
   const MessageLimits *limits;
+  ArchiveBudget archive;   /* shared by all the archives of the message */
+  char **passwords;        /* the archive passwords, split */
 } Walk;
 
 void
@@ -596,7 +599,8 @@ part_decode (GMimePart *part, gsize keep, GByteArray *kept)
   return size;
 }
 
-/* Removes carriage returns in place: decoded parts keep CRLF line ends. */
+/* Line ends to LF in place: decoded parts keep CRLF line ends, and old
+ * Mac mailers wrote CR alone. */
 static void
 strip_cr (char *text)
 {
@@ -605,6 +609,8 @@ strip_cr (char *text)
   for (const char *p = text; *p != '\0'; p++)
     if (*p != '\r')
       *out++ = *p;
+    else if (p[1] != '\n')
+      *out++ = '\n';
   *out = '\0';
 }
 
@@ -655,12 +661,116 @@ part_new (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
   return mp;
 }
 
+/* Where the members of an archive part go: after it, one level down. */
+typedef struct {
+  Walk *walk;
+  const MessagePart *archive;
+} MemberWalk;
+
+/* A member of an archive is a part of its own; text is text as for any
+ * attachment, a binary member only its name, size and SHA-256. */
+static void
+on_member (const ArchiveMember *am, gpointer data)
+{
+  MemberWalk *mw = data;
+  Walk *walk = mw->walk;
+  MessagePart *mp;
+  GByteArray head = { (guint8 *) am->head, (guint) am->head_len };
+
+  if (walk->message->parts->len >= walk->limits->max_parts)
+    {
+      walk->message->flags |= MESSAGE_FLAG_PARTS_LIMIT;
+      return;
+    }
+  mp = g_new0 (MessagePart, 1);
+  mp->depth = mw->archive->depth + 1 + am->depth;
+  mp->forwarded = mw->archive->forwarded;
+  mp->content_type = g_strdup (am->content_type);
+  mp->filename = g_strdup (am->name);
+  mp->size = am->size;
+  mp->member = TRUE;
+  mp->sha256 = g_strdup (am->sha256);
+  g_ptr_array_add (walk->message->parts, mp);
+  if (am->text)
+    mp->text = part_text (walk, mp, &head);
+}
+
+/* archive.c's input: the part's decoded bytes, as GMime decodes them. */
+static gssize
+archive_input_read (gpointer data, void *buf, gsize len)
+{
+  GMimeStream *stream = data;
+  ssize_t n = 0;
+
+  /* A filter may yield nothing for a read before its end. */
+  while (n == 0 && !g_mime_stream_eos (stream))
+    n = g_mime_stream_read (stream, buf, len);
+  return n;
+}
+
+static void
+archive_flags (Walk *walk)
+{
+  static const struct {
+    ArchiveProblems problem;
+    MessageFlags flag;
+  } map[] = {
+    { ARCHIVE_PROBLEM_BYTES, MESSAGE_FLAG_ARCHIVE_BYTES },
+    { ARCHIVE_PROBLEM_MEMBERS, MESSAGE_FLAG_ARCHIVE_MEMBERS },
+    { ARCHIVE_PROBLEM_RATIO, MESSAGE_FLAG_ARCHIVE_RATIO },
+    { ARCHIVE_PROBLEM_ENCRYPTED, MESSAGE_FLAG_ARCHIVE_ENCRYPTED },
+    { ARCHIVE_PROBLEM_DAMAGED, MESSAGE_FLAG_ARCHIVE_DAMAGED },
+    { ARCHIVE_PROBLEM_DEPTH, MESSAGE_FLAG_DEPTH_LIMIT },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (map); i++)
+    if (walk->archive.problems & map[i].problem)
+      walk->message->flags |= map[i].flag;
+}
+
+/*
+ * A part that is an archive (by its bytes, whatever its type says):
+ * its members become parts, read as the part is decoded (archive.c).
+ * FALSE when it is no archive; the part is then read as any other.
+ */
+static gboolean
+walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
+{
+  GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
+  GMimeStream *content = wrapper ? g_mime_data_wrapper_get_stream (wrapper)
+                                 : NULL;
+  g_autoptr (GMimeStream) decoded = NULL;
+  MemberWalk mw = { walk, mp };
+  ArchiveInput input = { archive_input_read, NULL, mp->filename };
+  guint64 before = walk->archive.input;
+  gboolean walked;
+  char buf[16384];
+  ssize_t n;
+
+  if (content == NULL || mp->depth >= walk->limits->max_depth)
+    return FALSE;
+  g_mime_stream_reset (content);
+  decoded = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
+  input.data = decoded;
+  walk->archive.max_depth = walk->limits->max_depth - mp->depth;
+  walked = archive_walk (&input, &walk->archive, on_member, &mw);
+  mp->size = (gint64) (walk->archive.input - before);
+  /* What the walk left unread (past a limit) still counts in the size. */
+  while (walked && (n = archive_input_read (decoded, buf, sizeof buf)) > 0)
+    mp->size += n;
+  g_mime_stream_reset (content);
+  archive_flags (walk);
+  return walked;
+}
+
 static void
 walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   gboolean text = may_be_text (mp->content_type, mp->filename);
 
+  if (!text && walk_archive (walk, part, mp))
+    return;
   mp->size = part_decode (part, text ? walk->limits->max_part_text : 0,
                           bytes);
   if (!text || !content_is_text (mp->content_type, bytes))
@@ -906,6 +1016,40 @@ byte_array_release (GByteArray *array)
   g_byte_array_free (array, FALSE);
 }
 
+/* Whether the message's lines end in CR alone (old Mac mailers), which
+ * GMime does not read as line ends: a CR and no LF at its start. */
+static gboolean
+raw_cr_only (const Raw *raw, gsize skip)
+{
+  char head[4096];
+  gsize n = MIN (raw_size (raw) - skip, sizeof head);
+
+  if (n == 0 || !raw_read (raw, skip, head, n, NULL))
+    return FALSE;
+  return memchr (head, '\r', n) != NULL && memchr (head, '\n', n) == NULL;
+}
+
+/* A copy of the message with each lone CR made a LF, for GMime to parse
+ * (the raw bytes, the evidence, stay as they came). */
+static GMimeStream *
+cr_stream (const Raw *raw, gsize skip, GError **error)
+{
+  gsize len = raw_size (raw) - skip;
+  GByteArray *bytes = g_byte_array_sized_new ((guint) len);
+
+  g_byte_array_set_size (bytes, (guint) len);
+  if (!raw_read (raw, skip, (char *) bytes->data, len, error))
+    {
+      g_byte_array_unref (bytes);
+      return NULL;
+    }
+  for (gsize i = 0; i < len; i++)
+    if (bytes->data[i] == '\r' && (i + 1 == len || bytes->data[i + 1] != '\n'))
+      bytes->data[i] = '\n';
+  /* The stream owns the copy. */
+  return g_mime_stream_mem_new_with_byte_array (bytes);
+}
+
 /*
  * A stream on the message after skip bytes, for GMime to parse with its
  * parts kept as windows on it (persist_stream) rather than copies.  In
@@ -922,6 +1066,8 @@ raw_stream (const Raw *raw, gsize skip, GError **error)
   goffset offset;
   int fd;
 
+  if (raw_cr_only (raw, skip))
+    return cr_stream (raw, skip, error);
   if (bytes == NULL)
     {
       /* The stream closes a descriptor of its own; its reads move the
@@ -1083,6 +1229,30 @@ unparsed_part (Walk *walk, const Raw *raw, gsize skip)
   g_ptr_array_add (walk->message->parts, mp);
 }
 
+#define ARCHIVE_BYTES_DEFAULT (G_GUINT64_CONSTANT (256) * 1024 * 1024)
+#define ARCHIVE_MEMBERS_DEFAULT 1000
+
+static void
+walk_budget_init (Walk *walk)
+{
+  const MessageLimits *l = walk->limits;
+
+  walk->archive.max_bytes = l->max_archive_bytes ? l->max_archive_bytes
+                                                 : ARCHIVE_BYTES_DEFAULT;
+  walk->archive.max_members = l->max_archive_members
+                              ? l->max_archive_members
+                              : ARCHIVE_MEMBERS_DEFAULT;
+  walk->archive.max_ratio = l->max_archive_ratio;
+  walk->archive.max_text = l->max_part_text;
+  if (l->archive_passwords != NULL)
+    {
+      walk->passwords = g_strsplit (l->archive_passwords, ",", -1);
+      for (char **p = walk->passwords; *p != NULL; p++)
+        g_strstrip (*p);
+    }
+  walk->archive.passwords = (const char *const *) walk->passwords;
+}
+
 /* The dedup key, and NUL bytes flagged; NULL when raw cannot be read. */
 static char *
 finish_dedup (Message *m, GThread *hashing, DedupJob *job)
@@ -1103,7 +1273,8 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   g_autoptr (GMimeMessage) mime = NULL;
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (MimeScan) scan = NULL;
-  Walk walk = { m, limits };
+  g_auto (GStrv) passwords = NULL;
+  Walk walk = { m, limits, { 0 }, NULL };
   gboolean nul_in_line = FALSE;
   gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
   DedupJob job = { raw, skip, NULL, FALSE, NULL };
@@ -1113,6 +1284,8 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
     (GDestroyNotify) report_header_free);
   m->parts = g_ptr_array_new_with_free_func (
     (GDestroyNotify) report_part_free);
+  walk_budget_init (&walk);
+  passwords = walk.passwords;
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);
   if (nul_in_line)
     m->flags |= MESSAGE_FLAG_NUL_BYTES;

@@ -21,7 +21,8 @@ report_categories (void)
 static const char *const flag_names[] = {
   "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
   "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
-  "undecrypted", "header-limit",
+  "undecrypted", "header-limit", "archive-bytes", "archive-members",
+  "archive-ratio", "archive-encrypted", "archive-damaged",
 };
 
 char *
@@ -45,6 +46,7 @@ report_part_free (MessagePart *part)
   g_free (part->filename);
   g_free (part->charset);
   g_free (part->text);
+  g_free (part->sha256);
   g_free (part);
 }
 
@@ -126,6 +128,7 @@ report_extraction_free (Extraction *x)
   g_ptr_array_unref (x->timestamps);
   g_ptr_array_unref (x->excerpts);
   g_hash_table_unref (x->rule_texts);
+  g_ptr_array_unref (x->feed_types);
   g_free (x);
 }
 

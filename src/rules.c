@@ -37,8 +37,11 @@ static const char *const rule_keys[] = {
 
 static const char *const where_names[] = {
   "subject", "body", "attachment", "forwarded", "log", "header", "part",
-  "form",
+  "form", "feed",
 };
+/* where_names[WHERE_ARG_FIRST .. WHERE_ARG_LAST] take an argument. */
+#define WHERE_ARG_FIRST 5
+#define WHERE_ARG_LAST 7
 
 /* By RuleGroup. */
 static const char *const group_names[] = {
@@ -323,11 +326,13 @@ rule_read_where (Loader *l, Rule *rule, const char *group)
         if (strcmp (items[i], where_names[j]) == 0)
           break;
       if (j == G_N_ELEMENTS (where_names)
-          || (j >= 5) != (colon != NULL && colon[1] != '\0')
+          || (j >= WHERE_ARG_FIRST && j <= WHERE_ARG_LAST)
+             != (colon != NULL && colon[1] != '\0')
           || (colon != NULL && rule->where_arg != NULL))
         return rule_fail (l, group, "where", "where: \"%s\" is not one of "
                           "subject, body, attachment, forwarded, log, "
-                          "header:NAME, part:TYPE, form:FIELD", items[i]);
+                          "header:NAME, part:TYPE, form:FIELD, feed",
+                          items[i]);
       rule->where |= 1u << j;
       if (colon != NULL)
         rule->where_arg = g_ascii_strdown (colon + 1, -1);

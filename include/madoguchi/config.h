@@ -33,6 +33,10 @@ typedef struct {
   gint64 max_mime_depth;
   gint64 max_mime_parts;
   gint64 max_part_text;     /* bytes of decoded text kept per part */
+  gint64 max_archive_bytes;   /* expanded bytes of a message's archives */
+  gint64 max_archive_members; /*   their members */
+  gint64 max_archive_ratio;   /*   expanded bytes per byte; 0: no guard */
+  char *archive_passwords;    /* tried on encrypted members, ", " apart */
   gint64 deliver_timeout;   /* seconds before the deliver watchdog fires */
   gint64 busy_timeout;      /* milliseconds to wait for a database lock */
   gint64 min_free_space;    /* bytes the spool file system must keep free */

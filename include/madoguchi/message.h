@@ -22,6 +22,13 @@ typedef struct {
   gsize max_part_text;
   gboolean pgp;         /* decrypt and verify (the keyring is GNUPGHOME) */
   gsize max_decrypted;  /* bytes one decryption may produce */
+  /* Archives attached: expanded bytes of all of them (0: 256 MiB),
+   * members (0: 1000), expanded bytes per byte (0: no ratio guard) and
+   * the passwords tried on encrypted members (NULL: none). */
+  guint64 max_archive_bytes;
+  guint max_archive_members;
+  guint max_archive_ratio;
+  const char *archive_passwords;   /* separated by commas */
 } MessageLimits;
 
 /* Call once before message_parse (it initialises GMime). */

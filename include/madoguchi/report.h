@@ -25,6 +25,14 @@ typedef enum {
   MESSAGE_FLAG_UNDECRYPTED = 1 << 10, /* PGP-encrypted, not decrypted */
   MESSAGE_FLAG_HEADER_LIMIT = 1 << 11, /* header lines past the limits
                                         * were not parsed */
+  /* Archives: the rest of their members were skipped past a limit
+   * (max_archive_bytes, max_archive_members, max_archive_ratio), or a
+   * member could not be read (no password fitted; damaged, truncated). */
+  MESSAGE_FLAG_ARCHIVE_BYTES = 1 << 12,
+  MESSAGE_FLAG_ARCHIVE_MEMBERS = 1 << 13,
+  MESSAGE_FLAG_ARCHIVE_RATIO = 1 << 14,
+  MESSAGE_FLAG_ARCHIVE_ENCRYPTED = 1 << 15,
+  MESSAGE_FLAG_ARCHIVE_DAMAGED = 1 << 16,
 } MessageFlags;
 
 /* Flag names, in bit order, for storage and display. */
@@ -38,6 +46,9 @@ typedef struct {
   gint64 size;          /* decoded bytes */
   gboolean forwarded;   /* inside a message/rfc822 part */
   char *text;           /* UTF-8 text, or NULL when the part is not text */
+  gboolean member;      /* a member of an archive (filename: its path in
+                         * it, only data; depth: below the archive) */
+  char *sha256;         /* a binary member's hex SHA-256, or NULL */
 } MessagePart;
 
 typedef struct {
@@ -94,7 +105,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Message, report_message_free)
 char *report_message_text (const Message *message);
 
 typedef struct {
-  char *kind;          /* ipv4 ipv6 cidr range url domain email */
+  char *kind;          /* ipv4 ipv6 cidr range url domain email, and
+                        * sha256 (a binary member of an archive) */
   char *value;         /* normalised: RFC 5952 IPv6, refanged names */
   gboolean has_ip;
   guint8 ip[16];       /* first address, IPv4 as ::ffff:a.b.c.d */
@@ -139,6 +151,9 @@ typedef struct {
    * its RuleText, for classify to reuse instead of reading the text
    * again; they point into the message, valid while it lives. */
   GHashTable *rule_texts;
+  /* Report types of the CSV feeds (file name, type column), lower case,
+   * distinct, for classify's "where = feed". */
+  GPtrArray *feed_types;
 } Extraction;
 
 void report_timestamp_free (Timestamp *timestamp);

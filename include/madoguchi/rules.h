@@ -58,6 +58,7 @@ typedef enum {
   RULE_WHERE_HEADER = 1 << 5,      /* the header named by where_arg */
   RULE_WHERE_PART = 1 << 6,        /* parts of the type named by where_arg */
   RULE_WHERE_FORM = 1 << 7,        /* the form field named by where_arg */
+  RULE_WHERE_FEED = 1 << 8,        /* report types of CSV feeds, a line each */
 } RuleWhere;
 
 /* The named groups extraction reads (see rules/extract.rules). */
