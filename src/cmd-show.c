@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/store-notify.h"
 #include "madoguchi/json.h"
 #include "madoguchi/output.h"
 #include "madoguchi/print.h"
@@ -137,6 +138,7 @@ typedef struct {
   GPtrArray *events;
   GPtrArray *outbox;
   GPtrArray *related;
+  GPtrArray *notifications;
   char *tag;
 } Story;
 
@@ -153,6 +155,7 @@ story_clear (Story *story)
   g_clear_pointer (&story->events, g_ptr_array_unref);
   g_clear_pointer (&story->outbox, g_ptr_array_unref);
   g_clear_pointer (&story->related, g_ptr_array_unref);
+  g_clear_pointer (&story->notifications, g_ptr_array_unref);
   g_clear_pointer (&story->tag, g_free);
 }
 
@@ -195,7 +198,12 @@ story_read (Store *store, const Config *config, const char *number,
   if (story->outbox == NULL)
     return FALSE;
   story->related = store_ticket_related (store, story->ticket->id, error);
-  return story->related != NULL;
+  if (story->related == NULL)
+    return FALSE;
+  story->notifications = store_ticket_notifications (store,
+                                                     story->ticket->id,
+                                                     error);
+  return story->notifications != NULL;
 }
 
 static void
@@ -211,6 +219,47 @@ show_outgoing (const Story *story)
       printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, to, o->state,
               o->last_error ? " - " : "", why);
     }
+}
+
+static void
+show_notifications (const Story *story)
+{
+  for (guint i = 0; i < story->notifications->len; i++)
+    {
+      const StoreNotification *n = story->notifications->pdata[i];
+      g_autofree char *when = output_time (n->created);
+      g_autofree char *to = output_safe (n->email);
+
+      printf ("\n--- notified %s, %s, about %s: %s\n", to, when,
+              n->addresses, n->status);
+    }
+}
+
+static void
+show_json_notifications (JsonWriter *w, GPtrArray *list)
+{
+  json_key (w, "notifications");
+  json_begin_array (w);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const StoreNotification *n = list->pdata[i];
+      g_autofree char *created = output_time_iso (n->created);
+      g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
+      g_autofree char *answered = n->answered ? output_time_iso (n->answered)
+                                              : NULL;
+
+      json_begin_object (w);
+      json_member_string (w, "contact", n->contact);
+      json_member_string (w, "email", n->email);
+      json_member_string (w, "addresses", n->addresses);
+      json_member_string (w, "message_id", n->message_id);
+      json_member_string (w, "status", n->status);
+      json_member_string (w, "created", created);
+      json_member_string (w, "sent", sent);
+      json_member_string (w, "answered", answered);
+      json_end_object (w);
+    }
+  json_end_array (w);
 }
 
 static void
@@ -283,6 +332,7 @@ show_text (const Config *config, const Story *story)
   for (guint i = 0; i < messages->len; i++)
     show_message (messages->pdata[i], i + 1);
   show_outgoing (story);
+  show_notifications (story);
   show_history (story);
 }
 
@@ -390,6 +440,7 @@ show_json (const Story *story)
   print_evidence_json (&w, story->indicators, story->timestamps,
                        story->excerpts);
   show_json_related (&w, story->related);
+  show_json_notifications (&w, story->notifications);
   show_json_history (&w, story->events);
   json_key (&w, "messages");
   json_begin_array (&w);

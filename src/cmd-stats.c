@@ -119,6 +119,8 @@ print_table (const Stats *s)
   table_counts ("\nIncidents per month and category (the tickets of an "
                 "incident count once,\nin the month and category of the "
                 "first; a ticket in no incident is one)", &s->incidents);
+  table_counts ("\nNotifications to the sites per month (by the category "
+                "of their ticket)", &s->notifications);
   printf ("\nAcknowledgements of incoming messages\n\n"
           "  sent        %7" G_GINT64_FORMAT "\n"
           "  suppressed  %7" G_GINT64_FORMAT "\n", s->ack_sent,
@@ -215,7 +217,7 @@ print_csv (const Stats *s)
 }
 
 static void
-json_counts (JsonWriter *w, const StatsMonth *m)
+json_counts (JsonWriter *w, const StatsMonth *m, const StatsMonth *beside)
 {
   json_begin_object (w);
   json_member_string (w, "month", m->month);
@@ -225,6 +227,8 @@ json_counts (JsonWriter *w, const StatsMonth *m)
       json_int (w, m->counts[c]);
     }
   json_member_int (w, "total", m->total);
+  if (beside != NULL)
+    json_member_int (w, "notifications", beside->total);
   json_end_object (w);
 }
 
@@ -248,17 +252,19 @@ json_sources (JsonWriter *w, const char *key, const char *label,
   json_end_array (w);
 }
 
-/* "months": [...], "totals": {...} */
+/* "months": [...], "totals": {...}; with beside, each month and the
+ * totals also carry beside's total as "notifications". */
 static void
-json_table (JsonWriter *w, const StatsTable *table)
+json_table (JsonWriter *w, const StatsTable *table, const StatsTable *beside)
 {
   json_key (w, "months");
   json_begin_array (w);
   for (guint i = 0; i < table->months->len; i++)
-    json_counts (w, table->months->pdata[i]);
+    json_counts (w, table->months->pdata[i],
+                 beside ? beside->months->pdata[i] : NULL);
   json_end_array (w);
   json_key (w, "totals");
-  json_counts (w, &table->totals);
+  json_counts (w, &table->totals, beside ? &beside->totals : NULL);
 }
 
 /* A count of seconds, or null when there is none. */
@@ -285,10 +291,14 @@ json_period (JsonWriter *w, const Stats *s)
   for (int c = 0; c < REPORT_CATEGORIES; c++)
     json_string (w, report_categories ()[c]);
   json_end_array (w);
-  json_table (w, &s->reports);
+  json_table (w, &s->reports, &s->notifications);
   json_key (w, "incidents");
   json_begin_object (w);
-  json_table (w, &s->incidents);
+  json_table (w, &s->incidents, NULL);
+  json_end_object (w);
+  json_key (w, "notifications");
+  json_begin_object (w);
+  json_table (w, &s->notifications, NULL);
   json_end_object (w);
 }
 

@@ -91,6 +91,10 @@ static const ConfigKey config_keys[] = {
   { "authserv_id", KEY_STRING, "", 0, 0, FIELD (authserv_id) },
   { "gnupg_home", KEY_STRING, "", 0, 0, FIELD (gnupg_home) },
   { "pgp_sign", KEY_BOOL, "false", 0, 1, FIELD (pgp_sign) },
+  { "tlp", KEY_STRING, "AMBER", 0, 0, FIELD (tlp) },
+  { "auto_notify", KEY_BOOL, "false", 0, 1, FIELD (auto_notify) },
+  { "auto_notify_categories", KEY_STRING, "", 0, 0,
+    FIELD (auto_notify_categories) },
 };
 
 static const ConfigKey *
@@ -227,27 +231,54 @@ config_new_defaults (void)
   return config;
 }
 
+/* Whether text is a list of categories (DESIGN.md's keys). */
+static gboolean
+config_check_categories (const char *text)
+{
+  static const char *const known[] = { "dos", "ddos", "spoofing", "abuse",
+                                       "intrusion", "scan", "other", NULL };
+  g_auto (GStrv) items = g_strsplit_set (text, ", \t", -1);
+
+  for (guint i = 0; items[i] != NULL; i++)
+    if (*items[i] != '\0' && !g_strv_contains (known, items[i]))
+      return FALSE;
+  return TRUE;
+}
+
 /* Keys whose value is one of a few words. */
 static gboolean
-config_check_choices (const Config *config, const char *file,
+config_check_choices (Config *config, const char *file,
                       const char *text, GError **error)
 {
   static const char *const languages[] = { "auto", "ja", "en", "bilingual",
                                             NULL };
   static const char *const charsets[] = { "utf-8", "iso-2022-jp", NULL };
+  /* FIRST TLP 2.0 */
+  static const char *const tlps[] = { "CLEAR", "GREEN", "AMBER",
+                                      "AMBER+STRICT", "RED", NULL };
   const char *key = NULL;
+  const char *expected = NULL;
+  char *up = g_ascii_strup (config->tlp, -1);
 
+  g_free (config->tlp);
+  config->tlp = up;
+  if (g_str_has_prefix (up, "TLP:"))
+    memmove (up, up + 4, strlen (up + 4) + 1);
   if (!g_strv_contains (languages, config->ack_language))
-    key = "ack_language";
+    key = "ack_language", expected = "auto, ja, en or bilingual";
   else if (!g_strv_contains (charsets, config->ack_charset))
-    key = "ack_charset";
+    key = "ack_charset", expected = "utf-8 or iso-2022-jp";
+  else if (!g_strv_contains (tlps, config->tlp))
+    key = "tlp", expected = "CLEAR, GREEN, AMBER, AMBER+STRICT or RED";
+  else if (!config_check_categories (config->auto_notify_categories))
+    key = "auto_notify_categories",
+    expected = "categories (dos, ddos, spoofing, abuse, intrusion, scan, "
+               "other) separated by commas";
   if (key == NULL)
     return TRUE;
   g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                "%s:%d: bad value for %s: expected %s", file,
-               keyfile_line (text, CONFIG_GROUP, key), key,
-               key[4] == 'l' ? "auto, ja, en or bilingual"
-                             : "utf-8 or iso-2022-jp");
+               keyfile_line (text, CONFIG_GROUP, key), key, expected);
   return FALSE;
 }
 

@@ -7,6 +7,8 @@
  * and not filed twice.
  */
 #include "madoguchi/intake.h"
+#include "madoguchi/intake-notify.h"
+#include "madoguchi/notify.h"
 
 #include <time.h>
 
@@ -259,6 +261,45 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   return ok;
 }
 
+/*
+ * auto_notify: a new ticket of a listed category notifies its sites,
+ * after its own commit and in transactions of their own.  The report is
+ * filed whatever comes of it; a failure is logged for an operator to
+ * run `madoguchi notify` (teams that pass feeds on to network owners).
+ */
+static void
+auto_notify (const Intake *intake, const IntakePrepared *p, const char *id,
+             const IntakeResult *result)
+{
+  NotifyOptions opt = { .automatic = TRUE, .who = intake->who };
+  g_autoptr (NotifyReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *category = p->classification ? p->classification->category
+                                           : "other";
+
+  if (result->filed.followup || result->filed.duplicate
+      || *result->filed.number == '\0'
+      || !intake_notify_wanted (intake->config, category))
+    return;
+  report = intake_notify (intake->config, intake->store,
+                          result->filed.number, &opt, &error);
+  if (report == NULL)
+    {
+      if (!g_error_matches (error, NOTIFY_ERROR, NOTIFY_ERROR_NO_ADDRESSES))
+        log_warn ("%s: ticket %s not notified: %s", id,
+                  result->filed.number, error->message);
+      return;
+    }
+  for (guint i = 0; i < report->outcomes->len; i++)
+    {
+      const NotifyOutcome *o = report->outcomes->pdata[i];
+
+      log_info ("%s: ticket %s: notification to %s about %s: %s%s%s", id,
+                report->number, o->email, o->addresses, o->status,
+                o->why ? ": " : "", o->why ? o->why : "");
+    }
+}
+
 gboolean
 intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
              GError **error)
@@ -278,5 +319,6 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   if (prepared == NULL || !intake_store (intake, prepared, result, error))
     return FALSE;
   send_queued (config, intake->store, entry->id, result);
+  auto_notify (intake, prepared, entry->id, result);
   return spool_done (spool_dir, entry, config->keep_spool, error);
 }

@@ -72,6 +72,12 @@ static const Command commands[] = {
     "write out tickets as JSON Lines or CSV" },
   { "config", cmd_config, CMD_OPERATOR,
     "print the effective configuration" },
+  { "contacts", cmd_contacts, CMD_DATA,
+    "the sites to notify: import a CSV, list, lookup, remove" },
+  { "notify", cmd_notify, CMD_DATA,
+    "tell the sites involved in a ticket (their evidence only)" },
+  { "notifications", cmd_notifications, CMD_DATA,
+    "notifications sent, and those still awaiting an answer" },
 };
 
 /* The error for a data directory without a database. */
@@ -201,7 +207,7 @@ usage (FILE *out)
   fprintf (out, "usage: madoguchi [-c FILE] [-v] COMMAND [ARGS...]\n\n"
                 "commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\n'madoguchi COMMAND --help' describes each command.\n");
 }
 

@@ -14,10 +14,11 @@
 #include "madoguchi/spool.h"
 
 /* sendmail -i -f <> -- RECIPIENT: no dot-ending, a null envelope sender
- * (RFC 3834: replies to an auto-reply go nowhere), no header parsing. */
+ * (RFC 3834: replies to an auto-reply go nowhere), no header parsing.
+ * A notification has the team's address as envelope sender instead. */
 static gboolean
 send_sendmail (const Config *config, GBytes *raw, const char *recipient,
-               GError **error)
+               const char *envelope, GError **error)
 {
   g_auto (GStrv) command = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
@@ -28,7 +29,8 @@ send_sendmail (const Config *config, GBytes *raw, const char *recipient,
   if (!g_shell_parse_argv (config->sendmail_command, NULL, &command, error))
     return FALSE;
   g_strv_builder_addv (builder, (const char **) command);
-  g_strv_builder_add_many (builder, "-i", "-f", "<>", "--", recipient, NULL);
+  g_strv_builder_add_many (builder, "-i", "-f", envelope ? envelope : "<>",
+                           "--", recipient, NULL);
   argv = g_strv_builder_end (builder);
   proc = g_subprocess_newv ((const char *const *) argv,
                             G_SUBPROCESS_FLAGS_STDIN_PIPE
@@ -66,12 +68,16 @@ outbox_send (const Config *config, Store *store, gint64 id, gboolean stale,
   g_autoptr (GBytes) raw = store_outbox_claim (store, id, stale, &recipient,
                                                error);
   g_autoptr (GError) failure = NULL;
+  g_autofree char *envelope = NULL;
   gboolean sent;
 
   if (raw == NULL)
     return FALSE;
+  /* A notification's bounce must come back; an acknowledgement's never
+   * (RFC 3834): the outbox entry says which it is. */
+  envelope = store_outbox_envelope (store, id, NULL);
   sent = *config->sendmail_command != '\0'
-         ? send_sendmail (config, raw, recipient, &failure)
+         ? send_sendmail (config, raw, recipient, envelope, &failure)
          : send_maildir (config, raw, &failure);
   if (!store_outbox_finish (store, id, sent,
                             failure ? failure->message : NULL, error))

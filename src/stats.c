@@ -49,6 +49,8 @@ stats_free (Stats *stats)
     return;
   g_clear_pointer (&stats->reports.months, g_ptr_array_unref);
   g_clear_pointer (&stats->incidents.months, g_ptr_array_unref);
+  g_clear_pointer (&stats->notifications.months, g_ptr_array_unref);
+  g_free (stats->notifications.totals.month);
   g_free (stats->reports.totals.month);
   g_free (stats->incidents.totals.month);
   g_clear_pointer (&stats->ack_reasons, g_ptr_array_unref);

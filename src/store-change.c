@@ -170,6 +170,7 @@ static const char *const SQL_MERGE_MOVES[] = {
   "UPDATE reason SET ticket_id = :into WHERE ticket_id = :from",
   "UPDATE form_field SET ticket_id = :into WHERE ticket_id = :from",
   "UPDATE outbox SET ticket_id = :into WHERE ticket_id = :from",
+  "UPDATE notification SET ticket_id = :into WHERE ticket_id = :from",
   "UPDATE event SET ticket_id = :into WHERE ticket_id = :from",
   "UPDATE ticket SET merged_into = :into, updated = :now WHERE id = :from",
 };

@@ -147,6 +147,13 @@ gboolean store_outbox_add (Store *store, const StoreDelivery *d,
                            const char *message_id, GBytes *raw,
                            StoreFiled *filed, GError **error);
 
+/* Marks the notifications a follow-up answers: bounced (the outbox
+ * entry a bounce names), or replied (a reply by tag or reference that
+ * names one or comes from its site's domain). */
+gboolean store_notification_answered (Store *store, const StoreDelivery *d,
+                                      const StoreThread *thread,
+                                      GError **error);
+
 /* Records that acknowledgements to outbox entry's recipient bounce. */
 gboolean store_mark_undeliverable (Store *store, gint64 outbox,
                                    gint64 ticket, GError **error);

@@ -52,7 +52,12 @@ static const char SQL_PARTICIPANT[] =
   "SELECT 1 FROM message WHERE ticket_id = :ticket AND "
   "(from_addr = :addr COLLATE NOCASE OR envelope_from = :addr COLLATE NOCASE) "
   "UNION ALL SELECT 1 FROM outbox WHERE ticket_id = :ticket AND "
-  "recipient = :addr COLLATE NOCASE LIMIT 1";
+  "recipient = :addr COLLATE NOCASE "
+  /* A notified site answers from its abuse desk's domain, not always
+   * from the address we wrote to (abuse@ -> noc@). */
+  "UNION ALL SELECT 1 FROM notification WHERE ticket_id = :ticket AND "
+  "lower (substr (email, instr (email, '@'))) = "
+  "lower (substr (:addr, instr (:addr, '@'))) LIMIT 1";
 
 static const char SQL_UNDELIVERABLE[] =
   "SELECT 1 FROM undeliverable WHERE address = :addr COLLATE NOCASE";
@@ -551,6 +556,27 @@ static const char SQL_OUTBOX_FINISH[] =
   "UPDATE outbox SET state = :state, last_error = :why, "
   "sent = CASE WHEN :state = 'sent' THEN :now END WHERE id = :id";
 
+static const char SQL_NOTIFICATION_SENT[] =
+  "UPDATE notification SET status = 'sent', sent = :now "
+  "WHERE outbox_id = :id AND status = 'queued'";
+
+static const char SQL_OUTBOX_ENVELOPE[] =
+  "SELECT envelope_from FROM outbox WHERE id = :id";
+
+/* A bounce of a notification (the outbox entry it names). */
+static const char SQL_NOTIFICATION_BOUNCED[] =
+  "UPDATE notification SET status = 'bounced', answered = :now "
+  "WHERE outbox_id = :outbox";
+
+/* A reply of a notified site: one that names the notification's
+ * Message-ID, or comes from its address or domain. */
+static const char SQL_NOTIFICATION_REPLIED[] =
+  "UPDATE notification SET status = 'replied', answered = :now "
+  "WHERE ticket_id = :ticket AND status IN ('queued', 'sent') AND "
+  "(instr (:refs, '<' || message_id || '>') > 0 OR "
+  "lower (substr (email, instr (email, '@'))) = "
+  "lower (substr (:addr, instr (:addr, '@'))))";
+
 void
 store_outbox_free (StoreOutbox *e)
 {
@@ -632,5 +658,73 @@ store_outbox_finish (Store *store, gint64 id, gboolean sent, const char *why,
   store_bind_text (stmt, ":why", why);
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   store_bind_int (stmt, ":id", id);
+  if (!store_step (store, stmt, "cannot record the send", error))
+    return FALSE;
+  if (!sent)
+    return TRUE;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  stmt = store_prepare (store, SQL_NOTIFICATION_SENT, error);
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":now", (gint64) time (NULL));
+  store_bind_int (stmt, ":id", id);
   return store_step (store, stmt, "cannot record the send", error);
+}
+
+char *
+store_outbox_envelope (Store *store, gint64 id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_ENVELOPE,
+                                                 error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":id", id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  return store_column_text (stmt, 0);
+}
+
+/* "<a> <b> <c>" of two space-separated lists of Message-IDs. */
+static char *
+bracketed_ids (const char *first, const char *second)
+{
+  g_autofree char *all = g_strjoin (" ", first ? first : "",
+                                    second ? second : "", NULL);
+  g_auto (GStrv) ids = g_strsplit (all, " ", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (*ids[i] != '\0')
+      g_string_append_printf (out, "<%s> ", ids[i]);
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+store_notification_answered (Store *store, const StoreDelivery *d,
+                             const StoreThread *thread, GError **error)
+{
+  const Message *m = d->message;
+  gboolean bounce = thread->bounced != 0;
+  g_autoptr (StoreCached) stmt = NULL;
+  g_autofree char *refs = NULL;
+
+  if (!bounce && strcmp (thread->how, "tag") != 0
+      && strcmp (thread->how, "reference") != 0)
+    return TRUE;   /* an auto-reply answers nothing */
+  stmt = store_cached (store, bounce ? SQL_NOTIFICATION_BOUNCED
+                                     : SQL_NOTIFICATION_REPLIED, error);
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_int (stmt, ":now", d->received);
+  if (bounce)
+    store_bind_int (stmt, ":outbox", thread->bounced);
+  else
+    {
+      refs = bracketed_ids (m->in_reply_to, m->references);
+      store_bind_int (stmt, ":ticket", thread->ticket);
+      store_bind_text (stmt, ":refs", refs);
+      store_bind_text (stmt, ":addr", m->from_addr ? m->from_addr : "");
+    }
+  return store_step (store, stmt, "cannot mark the notification", error);
 }

@@ -41,6 +41,15 @@ static const char SQL_STATS_INCIDENTS[] =
   "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
   "WHERE nth = 1 GROUP BY month, category";
 
+/* Notifications to the sites, by the month they were made and the
+ * category of their ticket (the seed's "notifications" beside
+ * "reports"). */
+static const char SQL_STATS_NOTIFICATIONS[] =
+  "SELECT strftime ('%Y-%m', n.created, 'unixepoch', 'localtime') AS month, "
+  "t.category, COUNT(*) FROM notification n JOIN ticket t "
+  "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "
+  "GROUP BY month, t.category";
+
 /* Incoming messages by the acknowledgement decision filed with them. */
 static const char SQL_STATS_ACKS[] =
   "SELECT COALESCE(ack, '') AS decision, COUNT(*) FROM message "
@@ -298,6 +307,8 @@ read_all (Store *store, Stats *stats, guint top, GError **error)
                    error)
       || !read_table (store, SQL_STATS_INCIDENTS, &stats->range,
                       &stats->incidents, error)
+      || !read_table (store, SQL_STATS_NOTIFICATIONS, &stats->range,
+                      &stats->notifications, error)
       || !read_acks (store, stats, error))
     return FALSE;
   stats->sources = read_sources (store, &stats->range, top, FALSE, error);

@@ -39,7 +39,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -282,6 +282,53 @@ migrate_to_7 (Store *store, GError **error)
   return store_exec (store, SQL_PGP, error);
 }
 
+/*
+ * Version 7 -> 8: the sites to notify (contact) and what was sent to
+ * them (notification), issue 21.  A contact's match is kept as written
+ * after normalising (a prefix without host bits, a range, AS64496, a
+ * lower-case domain); a network also as its first and last address in
+ * the 16-byte form, and span, the bits it leaves free (0 for one
+ * address), so that the most specific match is the first by span.
+ * Notifications go out through the outbox, from the team's address as
+ * envelope sender (acknowledgements keep the null one): a bounce must
+ * come back to mark it.
+ */
+static const char SQL_NOTIFY[] =
+  "CREATE TABLE contact ("
+  "  id INTEGER PRIMARY KEY,"
+  "  match TEXT NOT NULL UNIQUE,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('network', 'asn', 'domain')),"
+  "  ip_first BLOB, ip_last BLOB, span INTEGER,"
+  "  asn INTEGER, domain TEXT,"
+  "  name TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',"
+  "  language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('ja', 'en')),"
+  "  pgp TEXT, zone TEXT, updated INTEGER NOT NULL);"
+  "CREATE INDEX contact_ip ON contact (ip_first, ip_last);"
+  "CREATE INDEX contact_domain ON contact (domain);"
+  "CREATE TABLE notification ("
+  "  id INTEGER PRIMARY KEY,"
+  "  ticket_id INTEGER NOT NULL REFERENCES ticket (id),"
+  "  contact TEXT,"                       /* its match; NULL: --to */
+  "  email TEXT NOT NULL,"
+  "  addresses TEXT NOT NULL,"            /* sorted, comma-separated */
+  "  outbox_id INTEGER REFERENCES outbox (id),"
+  "  message_id TEXT NOT NULL,"
+  "  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', "
+  "    'sent', 'replied', 'bounced')),"
+  "  created INTEGER NOT NULL, sent INTEGER, answered INTEGER,"
+  "  who TEXT);"
+  "CREATE INDEX notification_ticket ON notification (ticket_id);"
+  "CREATE INDEX notification_created ON notification (created);"
+  "CREATE INDEX notification_outbox ON notification (outbox_id);"
+  "ALTER TABLE outbox ADD COLUMN envelope_from TEXT;"
+  "PRAGMA user_version = 8";
+
+static gboolean
+migrate_to_8 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_NOTIFY, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -310,6 +357,7 @@ store_migrate (Store *store, GError **error)
       || (version < 5 && !migrate_to_5 (store, error))
       || (version < 6 && !migrate_to_6 (store, error))
       || (version < 7 && !migrate_to_7 (store, error))
+      || (version < 8 && !migrate_to_8 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -1116,6 +1164,7 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
          && (thread->bounced == 0
              || store_mark_undeliverable (store, thread->bounced,
                                           thread->ticket, error))
+         && store_notification_answered (store, d, thread, error)
          && (closed == NULL
              || reply_to_closed (store, d, thread->ticket, closed, error));
 }

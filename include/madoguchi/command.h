@@ -69,5 +69,8 @@ int cmd_comment (Context *ctx, int argc, char **argv);
 int cmd_merge (Context *ctx, int argc, char **argv);
 int cmd_import (Context *ctx, int argc, char **argv);
 int cmd_incident (Context *ctx, int argc, char **argv);
+int cmd_contacts (Context *ctx, int argc, char **argv);
+int cmd_notify (Context *ctx, int argc, char **argv);
+int cmd_notifications (Context *ctx, int argc, char **argv);
 
 #endif

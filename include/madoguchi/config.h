@@ -59,6 +59,9 @@ typedef struct {
   char *authserv_id;        /* our MTA's Authentication-Results id, or "" */
   char *gnupg_home;         /* the team's GnuPG home, or "": PGP off */
   gboolean pgp_sign;        /* sign what madoguchi sends */
+  char *tlp;                /* FIRST TLP 2.0 label of notifications */
+  gboolean auto_notify;     /* deliver notifies the sites by itself */
+  char *auto_notify_categories;   /* of those categories ("": any) */
 } Config;
 
 /*

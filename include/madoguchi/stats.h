@@ -53,6 +53,8 @@ typedef struct {
   StatsRange range;
   StatsTable reports;       /* tickets, by the month they came in */
   StatsTable incidents;     /* tickets grouped by incident: see below */
+  StatsTable notifications; /* notifications made, by month and the
+                             * category of their ticket */
   gint64 ack_sent;          /* incoming messages acknowledged */
   gint64 ack_suppressed;    /* ... and not */
   GPtrArray *ack_reasons;   /* of StatsReason, most frequent first */

@@ -348,7 +348,13 @@ GPtrArray *store_outbox_list (Store *store, gboolean all, GError **error);
 GBytes *store_outbox_claim (Store *store, gint64 id, gboolean stale,
                             char **recipient, GError **error);
 
-/* Records the end of a send: sent, or failed with why. */
+/* (transfer full) the envelope sender of an outbox entry: NULL for the
+ * null sender (acknowledgements), the team's address for notifications
+ * (their bounces must come back). */
+char *store_outbox_envelope (Store *store, gint64 id, GError **error);
+
+/* Records the end of a send: sent, or failed with why (a notification
+ * sent becomes "sent"). */
 gboolean store_outbox_finish (Store *store, gint64 id, gboolean sent,
                               const char *why, GError **error);
 

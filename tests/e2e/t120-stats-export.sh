@@ -32,7 +32,7 @@ is "$(echo "$reports_line" | awk '{ print $NF }')" "$tickets" \
 is "$(echo "$incidents_line" | awk '{ print $NF }')" "$tickets" \
   "table: without incidents, every ticket is one"
 months=$(grep -c '^[0-9][0-9][0-9][0-9]-[0-9][0-9] ' "$TEST_HOME/stats.txt")
-is "$months" 24 "table: the last 12 months by default, in both tables"
+is "$months" 36 "table: the last 12 months by default, in the three tables (reports, incidents, notifications)"
 col=2
 for cat in $categories; do
   is "$(echo "$reports_line" | awk -v c=$col '{ print $c }')" \
@@ -106,7 +106,7 @@ else
   esac
 fi
 json=$(cat "$TEST_HOME/stats.json")
-contains "$json" "\"total\":$reports}],\"totals\"" \
+contains "$json" "\"total\":$reports,\"notifications\":0}],\"totals\"" \
   "json: the reports total leaves out the merged ticket"
 contains "$json" "\"total\":$incidents}}," \
   "json: the incidents total counts an incident once"

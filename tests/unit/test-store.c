@@ -592,7 +592,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 7);
+                               "pragma_user_version"), ==, 8);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
                                "WHERE id = 1 AND encryption IS NULL "
                                "AND signature IS NULL"), ==, 1);
