@@ -314,9 +314,9 @@ store_ticket_notifications (Store *store, gint64 ticket_id, GError **error)
 GPtrArray *
 store_notifications_awaiting (Store *store, gint64 before, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (
-    store, SQL_NOTIFICATION_AWAITING, error);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
+  stmt = store_prepare (store, SQL_NOTIFICATION_AWAITING, error);
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":before", before);

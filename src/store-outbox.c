@@ -712,8 +712,10 @@ store_notification_answered (Store *store, const StoreDelivery *d,
   if (!bounce && strcmp (thread->how, "tag") != 0
       && strcmp (thread->how, "reference") != 0)
     return TRUE;   /* an auto-reply answers nothing */
-  stmt = store_cached (store, bounce ? SQL_NOTIFICATION_BOUNCED
-                                     : SQL_NOTIFICATION_REPLIED, error);
+  if (bounce)
+    stmt = store_cached (store, SQL_NOTIFICATION_BOUNCED, error);
+  else
+    stmt = store_cached (store, SQL_NOTIFICATION_REPLIED, error);
   if (stmt == NULL)
     return FALSE;
   store_bind_int (stmt, ":now", d->received);
