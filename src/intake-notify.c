@@ -471,6 +471,7 @@ site_build (Job *j, const Site *s, NotifyOutcome *o, GError **error)
   letter.addresses = addresses;
   letter.lines = lines;
   letter.automatic = j->opt->automatic;
+  letter.pgp = s->contact ? s->contact->pgp : NULL;
   return notify_build (j->config, &letter, &o->message_id, &o->text, error);
 }
 

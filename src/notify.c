@@ -15,12 +15,12 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "gmime-autoptr.h"
 #include "madoguchi/address.h"
+#include "reply-pgp.h"
 
 G_DEFINE_QUARK (madoguchi-notify-error-quark, notify_error)
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
 
 #define NOTIFY_MAX_BYTES (256 * 1024)
 #define REDACTED "[redacted]"
@@ -332,7 +332,8 @@ notify_build (const Config *config, const NotifyLetter *l,
   g_autofree char *template = read_template (config, l->language, error);
   g_autofree char *filled = NULL;
   g_autoptr (GMimeMessage) msg = NULL;
-  g_autoptr (GMimeTextPart) part = NULL;
+  g_autoptr (GMimeObject) part = NULL;
+  GMimeTextPart *text;
   const char *at = strrchr (config->team_address, '@');
   char *nl;
   GBytes *bytes;
@@ -346,14 +347,20 @@ notify_build (const Config *config, const NotifyLetter *l,
   *message_id = g_mime_utils_generate_message_id (at ? at + 1 : "localhost");
   msg = new_message (config, l, g_strstrip (filled + strlen ("Subject: ")),
                      *message_id);
-  part = g_mime_text_part_new_with_subtype ("plain");
-  g_mime_text_part_set_text (part, nl ? g_strchug (nl + 1) : "");
-  g_mime_text_part_set_charset (part, "UTF-8");
+  text = g_mime_text_part_new_with_subtype ("plain");
+  part = GMIME_OBJECT (text);
+  g_mime_text_part_set_text (text, nl ? g_strchug (nl + 1) : "");
+  g_mime_text_part_set_charset (text, "UTF-8");
   g_mime_part_set_content_encoding (
-    GMIME_PART (part), g_str_is_ascii (nl ? nl + 1 : "")
+    GMIME_PART (text), g_str_is_ascii (nl ? nl + 1 : "")
                        ? GMIME_CONTENT_ENCODING_7BIT
                        : GMIME_CONTENT_ENCODING_BASE64);
-  g_mime_message_set_mime_part (msg, GMIME_OBJECT (part));
+  if (!reply_pgp_protect (config, &part, l->pgp, error))
+    {
+      g_clear_pointer (message_id, g_free);
+      return NULL;
+    }
+  g_mime_message_set_mime_part (msg, part);
   bytes = to_bytes (msg, error);
   if (bytes == NULL)
     g_clear_pointer (message_id, g_free);

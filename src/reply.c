@@ -27,14 +27,10 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "gmime-autoptr.h"
 #include "madoguchi/charset.h"
+#include "reply-pgp.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeCryptoContext, g_object_unref)
 
 #define ADDRESS_MAX 254           /* RFC 5321 path limit */
 #define SUBJECT_QUOTED_MAX 60     /* characters of the report's subject */
@@ -511,43 +507,6 @@ set_headers (GMimeMessage *msg, const Config *config, const char *recipient,
   g_mime_object_set_header (obj, "X-Loop", config->team_address, NULL);
 }
 
-/*
- * With pgp_sign, the body becomes a PGP/MIME signed part (RFC 3156,
- * multipart/signed, protocol application/pgp-signature) by the team's
- * key, found by team_address in gnupg_home.  A reply that cannot be
- * signed is not sent unsigned: the team promised signed mail, and a
- * reporter who checks would take an unsigned one for a forgery.  The
- * reason is recorded with the ticket instead.
- */
-static gboolean
-sign_part (const Config *config, GMimeObject **part, GError **error)
-{
-  g_autoptr (GMimeCryptoContext) ctx = NULL;
-  GMimeMultipartSigned *signed_part;
-
-  if (config->gnupg_home[0] == '\0')
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "cannot sign: pgp_sign is on but gnupg_home is empty");
-      return FALSE;
-    }
-  g_setenv ("GNUPGHOME", config->gnupg_home, TRUE);
-  ctx = g_mime_crypto_context_new ("application/pgp-signature");
-  signed_part = ctx ? g_mime_multipart_signed_sign (ctx, *part,
-                                                    config->team_address,
-                                                    error)
-                    : NULL;
-  if (signed_part == NULL)
-    {
-      g_prefix_error (error, "cannot sign with %s's key: ",
-                      config->team_address);
-      return FALSE;
-    }
-  g_object_unref (*part);
-  *part = GMIME_OBJECT (signed_part);
-  return TRUE;
-}
-
 GBytes *
 reply_build (const Config *config, const Message *m, const ReplyTicket *t,
              const char *recipient, char **message_id, GError **error)
@@ -571,7 +530,7 @@ reply_build (const Config *config, const Message *m, const ReplyTicket *t,
   set_headers (msg, config, recipient, subject, *message_id);
   set_threading (msg, m);
   part = body_part (config, body);
-  if (config->pgp_sign && !sign_part (config, &part, error))
+  if (config->pgp_sign && !reply_pgp_protect (config, &part, NULL, error))
     {
       g_clear_pointer (message_id, g_free);
       return NULL;

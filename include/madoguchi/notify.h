@@ -42,6 +42,7 @@ typedef struct {
   GPtrArray *addresses;    /* of NotifyAddress */
   GPtrArray *lines;        /* of char *: its evidence, already redacted */
   gboolean automatic;      /* sent by deliver (auto_notify) */
+  const char *pgp;         /* the site's key fingerprint, or NULL */
 } NotifyLetter;
 
 /*

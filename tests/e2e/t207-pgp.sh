@@ -249,7 +249,44 @@ contains "$(field no-key ack)" "cannot sign" \
 grep -l 'no-key@example.org' "$MADOGUCHI_HOME"/outbox/new/* >/dev/null 2>&1
 is $? 1 "pgp_sign without the team's key: nothing unsigned went out"
 
-# 11. PGP off (no gnupg_home): filed, flagged, and said why.
+# 11. A notification to a site whose key is in the team's keyring is
+# encrypted to it (and signed in the same OpenPGP message); to a site
+# whose key is not, it is only signed (multipart/signed).
+OTHER_FPR=$(fpr "$OTHER" other@example.net)
+g "$TEAM" --import "$TEST_HOME/other.pub"
+g "$OTHER" --import "$TEST_HOME/team.pub"
+MADOGUCHI_CONFIG=$TEST_HOME/sign.conf
+export MADOGUCHI_CONFIG
+printf 'match,name,email,language,pgp\n%s,%s,%s,%s,%s\n%s,%s,%s,%s,%s\n' \
+  198.51.100.0/28 "Other Net" other@example.net en "$OTHER_FPR" \
+  203.0.113.0/24 "Keyless Net" keyless@example.com en \
+  0000000000000000000000000000000000000000 > "$TEST_HOME/contacts.csv"
+"$MADOGUCHI" contacts import "$TEST_HOME/contacts.csv" >/dev/null
+ok $? "contacts with PGP fingerprints imported"
+{ headers site site 'text/plain; charset=utf-8'
+  printf 'Scans from 198.51.100.5 and 203.0.113.9 at 2026-12-01 10:00:00 UTC.\n'
+} > "$TEST_HOME/site.eml"
+file_it site
+"$MADOGUCHI" notify "$n" >/dev/null
+ok $? "notify: sent"
+enc=$(grep -l '^To: .*other@example.net' "$MADOGUCHI_HOME"/outbox/new/* | head -1)
+grep -qi '^Content-Type: multipart/encrypted' "$enc" \
+  && grep -qi 'protocol="application/pgp-encrypted"' "$enc"
+ok $? "notify: to a site whose key the team has, multipart/encrypted"
+sed -n '/-----BEGIN PGP MESSAGE-----/,/-----END PGP MESSAGE-----/p' "$enc" \
+  | g "$OTHER" --status-file "$TEST_HOME/site.status" --decrypt \
+  > "$TEST_HOME/site.plain"
+grep -q '198.51.100.5' "$TEST_HOME/site.plain"
+ok $? "notify: the site decrypts it and reads its address"
+grep -q "GOODSIG" "$TEST_HOME/site.status"
+ok $? "notify: signed with the encryption (pgp_sign), and the signature good"
+! grep -q '198.51.100.5' "$enc"
+ok $? "notify: the evidence is not in the clear"
+plain=$(grep -l '^To: .*keyless@example.com' "$MADOGUCHI_HOME"/outbox/new/* | head -1)
+grep -qi '^Content-Type: multipart/signed' "$plain"
+ok $? "notify: to a site whose key the team lacks, signed, not encrypted"
+
+# 12. PGP off (no gnupg_home): filed, flagged, and said why.
 printf '[madoguchi]\n' > "$TEST_HOME/off.conf"
 MADOGUCHI_CONFIG=$TEST_HOME/off.conf
 encrypted off off "$TEST_HOME/c1.asc"
