@@ -31,8 +31,8 @@ typedef struct {
   const Message *message;
   const Extraction *extraction;
   Classification *result;
-  pcre2_match_data *md;
-  pcre2_match_data *negation_md;   /* its own: a negation check must not
+  RuleMatch *md;
+  RuleMatch *negation_md;   /* its own: a negation check must not
                                     * overwrite the match being judged */
   GHashTable *negations;   /* text -> GArray of Span, computed once */
   GHashTable *texts;       /* text -> its RuleText, made once */
@@ -72,22 +72,22 @@ negations_of (Classify *c, const char *text)
   if (spans != NULL)
     return spans;
   spans = g_array_new (FALSE, FALSE, sizeof (Span));
-  for (guint i = 0; i < c->rules->rules->len; i++)
+  for (guint i = 0; i < rules_count (c->rules); i++)
     {
-      const Rule *rule = c->rules->rules->pdata[i];
+      const Rule *rule = rules_nth (c->rules, i);
       gsize offset = 0;
 
-      if (rule->kind != RULE_KIND_NEGATION)
+      if (rules_info (rule)->kind != RULE_KIND_NEGATION)
         continue;
       while (offset <= len
              && rules_text_match (rule_text (c, text), rule, offset,
-                                  c->negation_md) > 0)
+                                  c->negation_md) == RULES_MATCH)
         {
-          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->negation_md);
-          Span span = { ov[0], ov[1] };
+          Span span = { rules_match_start (c->negation_md),
+                        rules_match_end (c->negation_md) };
 
           g_array_append_val (spans, span);
-          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+          offset = span.end > span.start ? span.end : span.start + 1;
         }
     }
   g_hash_table_insert (c->negations, (gpointer) text, spans);
@@ -211,26 +211,27 @@ unquoted (Classify *c, const char *text)
 static void
 add_part_sources (Classify *c, const Rule *rule, GArray *sources)
 {
+  const RuleInfo *info = rules_info (rule);
   for (guint i = 0; i < c->message->parts->len; i++)
     {
       const MessagePart *p = c->message->parts->pdata[i];
 
       if (p->text == NULL)
         continue;
-      if ((rule->where & RULE_WHERE_PART)
-          && g_strcmp0 (p->content_type, rule->where_arg) == 0)
+      if ((info->where & RULE_WHERE_PART)
+          && g_strcmp0 (p->content_type, info->where_arg) == 0)
         add_source (c, sources, p->content_type, p->text);
       else if (p->forwarded)
         {
-          if (rule->where & RULE_WHERE_FORWARDED)
+          if (info->where & RULE_WHERE_FORWARDED)
             add_source (c, sources, "forwarded", p->text);
         }
       else if (part_is_attachment (p))
         {
-          if (rule->where & RULE_WHERE_ATTACHMENT)
+          if (info->where & RULE_WHERE_ATTACHMENT)
             add_source (c, sources, "attachment", p->text);
         }
-      else if (rule->where & RULE_WHERE_BODY)
+      else if (info->where & RULE_WHERE_BODY)
         add_source (c, sources, "body", unquoted (c, p->text));
     }
 }
@@ -239,26 +240,27 @@ add_part_sources (Classify *c, const Rule *rule, GArray *sources)
 static GArray *
 rule_sources (Classify *c, const Rule *rule)
 {
+  const RuleInfo *info = rules_info (rule);
   GArray *sources = g_array_new (FALSE, FALSE, sizeof (Source));
 
-  if (rule->where & RULE_WHERE_SUBJECT)
+  if (info->where & RULE_WHERE_SUBJECT)
     add_source (c, sources, "subject", c->message->subject);
   add_part_sources (c, rule, sources);
-  for (guint i = 0; (rule->where & RULE_WHERE_LOG)
+  for (guint i = 0; (info->where & RULE_WHERE_LOG)
                     && i < c->extraction->excerpts->len; i++)
     add_source (c, sources, "log",
                 ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
-  if (rule->where & RULE_WHERE_HEADER)
+  if (info->where & RULE_WHERE_HEADER)
     add_source (c, sources, "header", message_header (c->message,
-                                                   rule->where_arg));
-  if ((rule->where & RULE_WHERE_FEED) && c->feed_types != NULL)
+                                                   info->where_arg));
+  if ((info->where & RULE_WHERE_FEED) && c->feed_types != NULL)
     add_source (c, sources, "feed", c->feed_types);
-  for (guint i = 0; (rule->where & RULE_WHERE_FORM)
+  for (guint i = 0; (info->where & RULE_WHERE_FORM)
                     && i < c->result->form->len; i++)
     {
       const FormField *f = c->result->form->pdata[i];
 
-      if (strcmp (f->name, rule->where_arg) == 0)
+      if (strcmp (f->name, info->where_arg) == 0)
         add_source (c, sources, "form", f->value);
     }
   return sources;
@@ -297,18 +299,19 @@ static void
 add_reason (Classify *c, const Rule *rule, const char *where,
             const char *matched, gsize len)
 {
+  const RuleInfo *info = rules_info (rule);
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
   /* Cut on a character boundary and keep it one line. */
   const char *end = matched + charset_utf8_cut (matched, len, MATCHED_MAX);
 
-  r->rule = g_strdup (rule->name);
-  r->category = rule->category;
-  r->score = rule->weight;
+  r->rule = g_strdup (info->name);
+  r->category = info->category;
+  r->score = info->weight;
   r->where = g_strdup (where);
   r->matched = g_strdelimit (g_strndup (matched, (gsize) (end - matched)),
                              "\r\n\t", ' ');
   g_ptr_array_add (c->result->reasons, r);
-  c->result->scores[report_category_index (rule->category)] += rule->weight;
+  c->result->scores[report_category_index (info->category)] += info->weight;
 }
 
 /* Counts rule's matches that no negation cancels, up to min_count;
@@ -317,28 +320,30 @@ static int
 count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
                gsize *first_start, gsize *first_len)
 {
+  const RuleInfo *info = rules_info (rule);
   int count = 0;
 
-  for (guint i = 0; i < sources->len && count < rule->min_count; i++)
+  for (guint i = 0; i < sources->len && count < info->min_count; i++)
     {
       const Source *s = &g_array_index (sources, Source, i);
       gsize len = strlen (s->text);
       gsize offset = 0;
 
-      while (count < rule->min_count && offset <= len
+      while (count < info->min_count && offset <= len
              && rules_text_match (rule_text (c, s->text), rule, offset,
-                                  c->md) > 0)
+                                  c->md) == RULES_MATCH)
         {
-          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
+          gsize start = rules_match_start (c->md);
+          gsize end = rules_match_end (c->md);
 
-          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-          if (rule->negatable && negated (c, s->text, ov[0], ov[1]))
+          offset = end > start ? end : start + 1;
+          if (info->negatable && negated (c, s->text, start, end))
             continue;
           if (count++ == 0)
             {
               *first = *s;
-              *first_start = ov[0];
-              *first_len = ov[1] - ov[0];
+              *first_start = start;
+              *first_len = end - start;
             }
         }
     }
@@ -348,23 +353,24 @@ count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
 static void
 apply_rule (Classify *c, const Rule *rule)
 {
+  const RuleInfo *info = rules_info (rule);
   g_autoptr (GArray) sources = NULL;
   Source first = { NULL, NULL };
   gsize start = 0, len = 0;
   g_autofree char *condition = NULL;
 
-  if (rule->metric != RULE_METRIC_NONE
-      && metric_value (c, rule->metric) < rule->threshold)
+  if (info->metric != RULE_METRIC_NONE
+      && metric_value (c, info->metric) < info->threshold)
     return;
-  if (rule->pattern == NULL)
+  if (info->pattern == NULL)
     {
       condition = g_strdup_printf ("%" G_GINT64_FORMAT " or more",
-                                   rule->threshold);
+                                   info->threshold);
       add_reason (c, rule, "evidence", condition, strlen (condition));
       return;
     }
   sources = rule_sources (c, rule);
-  if (count_matches (c, rule, sources, &first, &start, &len) < rule->min_count)
+  if (count_matches (c, rule, sources, &first, &start, &len) < info->min_count)
     return;
   add_reason (c, rule, first.where, first.text + start, len);
 }
@@ -391,22 +397,22 @@ find_labels (Classify *c, const char *text)
   GArray *labels = g_array_new (FALSE, FALSE, sizeof (Label));
   gsize len = strlen (text);
 
-  for (guint i = 0; i < c->rules->rules->len; i++)
+  for (guint i = 0; i < rules_count (c->rules); i++)
     {
-      const Rule *rule = c->rules->rules->pdata[i];
+      const Rule *rule = rules_nth (c->rules, i);
       gsize offset = 0;
 
-      if (rule->kind != RULE_KIND_FORMFIELD)
+      if (rules_info (rule)->kind != RULE_KIND_FORMFIELD)
         continue;
       while (offset <= len
              && rules_text_match (rule_text (c, text), rule, offset,
-                                  c->md) > 0)
+                                  c->md) == RULES_MATCH)
         {
-          PCRE2_SIZE *ov = pcre2_get_ovector_pointer (c->md);
-          Label label = { ov[0], ov[1], rule->field };
+          Label label = { rules_match_start (c->md), rules_match_end (c->md),
+                          rules_info (rule)->field };
 
           g_array_append_val (labels, label);
-          offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+          offset = label.end > label.start ? label.end : label.start + 1;
         }
     }
   g_array_sort (labels, compare_labels);
@@ -535,8 +541,8 @@ classify_run (const RuleSet *rules, const Message *message,
     (GDestroyNotify) report_reason_free);
   c.result->form = g_ptr_array_new_with_free_func (
     (GDestroyNotify) report_form_field_free);
-  c.md = rules_match_data_new (32);
-  c.negation_md = rules_match_data_new (8);
+  c.md = rules_match_new ();
+  c.negation_md = rules_match_new ();
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_array_unref);
   c.texts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
@@ -547,16 +553,16 @@ classify_run (const RuleSet *rules, const Message *message,
                                       string_free);
   c.feed_types = feed_types_text (extraction);
   read_form (&c);
-  for (guint i = 0; i < rules->rules->len; i++)
+  for (guint i = 0; i < rules_count (rules); i++)
     {
-      const Rule *rule = rules->rules->pdata[i];
+      const Rule *rule = rules_nth (rules, i);
 
-      if (rule->kind == RULE_KIND_CLASSIFY)
+      if (rules_info (rule)->kind == RULE_KIND_CLASSIFY)
         apply_rule (&c, rule);
     }
   decide (c.result, options->min_score);
-  pcre2_match_data_free (c.md);
-  pcre2_match_data_free (c.negation_md);
+  rules_match_free (c.md);
+  rules_match_free (c.negation_md);
   g_hash_table_unref (c.negations);
   g_hash_table_unref (c.texts);
   g_hash_table_unref (c.unquoted);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "madoguchi/command.h"
-#include "madoguchi/prefilter.h"
 #include "madoguchi/rules.h"
 
 static guint
@@ -16,8 +15,8 @@ working_rules (const RuleSet *set)
 {
   guint n = 0;
 
-  for (guint i = 0; i < set->rules->len; i++)
-    n += !((const Rule *) set->rules->pdata[i])->broken;
+  for (guint i = 0; i < rules_count (set); i++)
+    n += !rules_broken (rules_nth (set, i));
   return n;
 }
 
@@ -26,16 +25,15 @@ working_rules (const RuleSet *set)
 static void
 print_unfiltered (const RuleSet *set)
 {
-  for (guint i = 0; i < set->rules->len; i++)
+  for (guint i = 0; i < rules_count (set); i++)
     {
-      const Rule *rule = set->rules->pdata[i];
-      gboolean line_local;
+      const Rule *rule = rules_nth (set, i);
+      const RuleInfo *info = rules_info (rule);
 
-      if (rule->pattern != NULL && !rule->broken
-          && prefilter_pattern_literals (set->prefilter, rule->index,
-                                         &line_local) == NULL)
+      if (info->pattern != NULL && !rules_broken (rule)
+          && rules_runs_on_every_text (set, rule))
         printf ("note: rule %s (%s) has no literal that every match holds: "
-                "it is run on every text\n", rule->name, rule->file);
+                "it is run on every text\n", info->name, info->file);
     }
 }
 
@@ -44,13 +42,15 @@ rules_check (const char *dir)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = rules_load (dir, &error);
+  const GPtrArray *problems;
 
   if (set == NULL)
     return command_fail (error);
   rules_compile_all (set);
-  for (guint i = 0; i < set->problems->len; i++)
+  problems = rules_problems (set);
+  for (guint i = 0; i < problems->len; i++)
     {
-      const RuleProblem *p = set->problems->pdata[i];
+      const RuleProblem *p = problems->pdata[i];
 
       printf ("%s/%s:%d: %s%s%s\n", dir, p->file, p->line,
               p->rule ? "rule " : "", p->rule ? p->rule : "",
@@ -59,9 +59,9 @@ rules_check (const char *dir)
     }
   print_unfiltered (set);
   printf ("%s: %u rules, %u top-level domains, %u problem%s\n", dir,
-          working_rules (set), set->tlds->len,
-          set->problems->len, set->problems->len == 1 ? "" : "s");
-  return set->problems->len ? EX_DATAERR : EX_OK;
+          working_rules (set), rules_tld_count (set),
+          problems->len, problems->len == 1 ? "" : "s");
+  return problems->len ? EX_DATAERR : EX_OK;
 }
 
 /* One line a rule: file, name, kind and pattern, tab-separated; the
@@ -74,13 +74,13 @@ rules_list (const char *dir)
 
   if (set == NULL)
     return command_fail (error);
-  for (guint i = 0; i < set->rules->len; i++)
+  for (guint i = 0; i < rules_count (set); i++)
     {
-      const Rule *rule = set->rules->pdata[i];
+      const RuleInfo *info = rules_info (rules_nth (set, i));
 
-      printf ("%s\t%s\t%s\t%s\n", rule->file, rule->name,
-              rules_kind_name (rule->kind),
-              rule->pattern != NULL ? rule->pattern : "-");
+      printf ("%s\t%s\t%s\t%s\n", info->file, info->name,
+              rules_kind_name (info->kind),
+              info->pattern != NULL ? info->pattern : "-");
     }
   return EX_OK;
 }

@@ -51,7 +51,7 @@ typedef struct {
   TimeReference ref;
   Extraction *result;
   GHashTable *by_key;     /* "kind value" -> Indicator */
-  pcre2_match_data *md;
+  RuleMatch *md;
   gsize excerpt_bytes;
   guint source;           /* sources scanned so far */
   guint rule_index;       /* the rule running now */
@@ -314,17 +314,18 @@ static gboolean
 address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
                   gboolean *mapped, gint64 *port)
 {
+  const RuleInfo *info = rules_info (rule);
   g_autofree char *addr = NULL;
   char *colon;
 
   if (!group_text (s, rule, RULE_GROUP_ADDR, &addr))
     return FALSE;
-  if (rule->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
+  if (info->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
     return FALSE;   /* "::" in prose is punctuation, not an address */
   if (address_parse (addr, ip, mapped))
-    return rule->kind == RULE_KIND_IPV4 || !address_is_v4 (ip) || *mapped;
+    return info->kind == RULE_KIND_IPV4 || !address_is_v4 (ip) || *mapped;
   colon = strrchr (addr, ':');
-  if (rule->kind != RULE_KIND_IPV6 || colon == NULL
+  if (info->kind != RULE_KIND_IPV6 || colon == NULL
       || strspn (colon + 1, "0123456789") != 5 || colon[6] != '\0')
     return FALSE;
   *colon = '\0';
@@ -416,7 +417,8 @@ address_count (Scan *s, AddressMatch *a, gsize start)
 static void
 on_address (Scan *s, const Rule *rule, gsize start, gsize end)
 {
-  AddressMatch a = { .kind = rule->kind == RULE_KIND_IPV6 ? "ipv6" : "ipv4" };
+  const RuleInfo *info = rules_info (rule);
+  AddressMatch a = { .kind = info->kind == RULE_KIND_IPV6 ? "ipv6" : "ipv4" };
 
   if (!address_of_match (s, rule, a.ip, &a.mapped, &a.port)
       || !claim_span (s, FAMILY_ADDRESS, start, end))
@@ -445,13 +447,14 @@ known_tld (const Scan *s, const char *name)
 static gboolean
 looks_like_file (const Rule *rule, const char *name)
 {
+  const RuleInfo *info = rules_info (rule);
   const char *dot = strchr (name, '.');
 
-  if (rule->file_extensions == NULL || dot == NULL
+  if (info->file_extensions == NULL || dot == NULL
       || strchr (dot + 1, '.') != NULL)
     return FALSE;
-  for (guint i = 0; rule->file_extensions[i] != NULL; i++)
-    if (g_ascii_strcasecmp (dot + 1, rule->file_extensions[i]) == 0)
+  for (guint i = 0; info->file_extensions[i] != NULL; i++)
+    if (g_ascii_strcasecmp (dot + 1, info->file_extensions[i]) == 0)
       return TRUE;
   return FALSE;
 }
@@ -487,11 +490,12 @@ trim_url (char *url)
 static void
 on_name (Scan *s, const Rule *rule, gsize start, gsize end)
 {
+  const RuleInfo *info = rules_info (rule);
   g_autofree char *value = address_refang (s->text + start, end - start);
   const char *host = value;
   Indicator *ind;
 
-  if (rule->kind == RULE_KIND_URL)
+  if (info->kind == RULE_KIND_URL)
     trim_url (value);
   else
     {
@@ -501,12 +505,12 @@ on_name (Scan *s, const Rule *rule, gsize start, gsize end)
       value = lower;
       host = strchr (value, '@') ? strchr (value, '@') + 1 : value;
       if (!known_tld (s, host)
-          || (rule->kind == RULE_KIND_DOMAIN && looks_like_file (rule, host)))
+          || (info->kind == RULE_KIND_DOMAIN && looks_like_file (rule, host)))
         return;
     }
   if (strlen (value) < 4 || !claim_span (s, FAMILY_NAME, start, end))
     return;
-  ind = indicator_get (s, rules_kind_name (rule->kind), value, start);
+  ind = indicator_get (s, rules_kind_name (info->kind), value, start);
   if (ind != NULL)
     indicator_seen (s, ind, start);
 }
@@ -524,6 +528,7 @@ on_port (Scan *s, const Rule *rule, gsize start)
 static void
 on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
 {
+  const RuleInfo *info = rules_info (rule);
   Timestamp *t;
   gint64 utc;
   gboolean assumed;
@@ -534,7 +539,7 @@ on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
   t = g_new0 (Timestamp, 1);
   t->utc = utc;
   t->original = g_strndup (s->text + start, end - start);
-  t->rule = g_strdup (rule->name);
+  t->rule = g_strdup (info->name);
   t->zone_assumed = assumed;
   t->part = s->part;
   t->line = line_of (s, start);
@@ -561,7 +566,8 @@ on_source (Scan *s, const Rule *rule)
 static void
 on_match (Scan *s, const Rule *rule, gsize start, gsize end)
 {
-  switch (rule->kind)
+  const RuleInfo *info = rules_info (rule);
+  switch (info->kind)
     {
     case RULE_KIND_IPV4:
     case RULE_KIND_IPV6:
@@ -599,22 +605,23 @@ scan_rule (Scan *s, const Rule *rule)
 
   while (offset <= s->end)
     {
-      int rc = rules_text_match_until (s->rule_text, rule, offset, s->end,
-                                       s->md);
-      PCRE2_SIZE *ov = pcre2_get_ovector_pointer (s->md);
+      RulesResult rc = rules_text_match_until (s->rule_text, rule, offset,
+                                               s->end, s->md);
+      gsize start = rules_match_start (s->md);
+      gsize end = rules_match_end (s->md);
 
-      if (rc == PCRE2_ERROR_NOMATCH)
+      if (rc == RULES_NO_MATCH)
         return;
-      if (rc < 0)
+      if (rc == RULES_LIMIT)
         {
           /* A match or depth limit: this rule stops here, others go on. */
           s->result->limit_hit = TRUE;
           return;
         }
-      on_match (s, rule, ov[0], ov[1]);
-      offset = ov[1];
-      if (ov[1] == ov[0])   /* empty match: step one UTF-8 character */
-        offset = (gsize) (g_utf8_next_char (s->text + ov[0]) - s->text);
+      on_match (s, rule, start, end);
+      offset = end;
+      if (end == start)   /* empty match: step one UTF-8 character */
+        offset = (gsize) (g_utf8_next_char (s->text + start) - s->text);
     }
 }
 
@@ -810,8 +817,9 @@ fold_fullwidth (const char *text, gsize len, gsize *out_len)
 static gboolean
 rule_to_run (const Scan *s, const Rule *rule)
 {
+  const RuleInfo *info = rules_info (rule);
   /* Not evidence (classify.c runs these), or no match possible. */
-  return rule->kind < RULE_KIND_CLASSIFY
+  return info->kind < RULE_KIND_CLASSIFY
          && rules_text_candidate (s->rule_text, rule);
 }
 
@@ -827,9 +835,9 @@ typedef enum {
 static void
 scan_rules (Scan *s, RulesToRun which)
 {
-  for (guint i = 0; i < s->rules->rules->len; i++)
+  for (guint i = 0; i < rules_count (s->rules); i++)
     {
-      const Rule *rule = s->rules->rules->pdata[i];
+      const Rule *rule = rules_nth (s->rules, i);
 
       if (!rule_to_run (s, rule)
           || (which != RULES_ALL
@@ -862,7 +870,7 @@ work_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
     g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
   s->result->feed_types = g_ptr_array_new_with_free_func (g_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  s->md = rules_match_data_new (64);
+  s->md = rules_match_new ();
   for (int f = 0; f < FAMILY_COUNT; f++)
     {
       s->spans[f] = g_array_new (FALSE, FALSE, sizeof (Span));
@@ -878,7 +886,7 @@ static void
 work_clear (Scan *s)
 {
   g_hash_table_unref (s->by_key);
-  pcre2_match_data_free (s->md);
+  rules_match_free (s->md);
   for (int f = 0; f < FAMILY_COUNT; f++)
     {
       g_array_unref (s->spans[f]);
@@ -931,7 +939,8 @@ half_thread (gpointer data)
 static gboolean
 runs_apart (const Rule *rule)
 {
-  return rule->kind == RULE_KIND_SOURCE || rule->kind == RULE_KIND_LOGLINE;
+  const RuleInfo *info = rules_info (rule);
+  return info->kind == RULE_KIND_SOURCE || info->kind == RULE_KIND_LOGLINE;
 }
 
 /*
@@ -947,16 +956,18 @@ can_split (Scan *s)
   gboolean can = TRUE;
   guint address_rules[RULE_KIND_CLASSIFY] = { 0 };
 
-  for (guint i = 0; i < s->rules->rules->len; i++)
+  for (guint i = 0; i < rules_count (s->rules); i++)
     {
-      const Rule *rule = s->rules->rules->pdata[i];
+      const Rule *rule = rules_nth (s->rules, i);
+      RuleKind kind;
 
       if (!rule_to_run (s, rule))
         continue;
       if (!rules_text_lines_only (s->rule_text, rule) && !runs_apart (rule))
         can = FALSE;
-      if ((rule->kind == RULE_KIND_IPV4 || rule->kind == RULE_KIND_IPV6)
-          && address_rules[rule->kind]++ > 0)
+      kind = rules_info (rule)->kind;
+      if ((kind == RULE_KIND_IPV4 || kind == RULE_KIND_IPV6)
+          && address_rules[kind]++ > 0)
         can = FALSE;
     }
   return can;

@@ -65,7 +65,7 @@ intake_limits (const Config *config)
 static void
 log_rule_problem (const RuleSet *rules, const RuleProblem *p)
 {
-  log_warn ("%s/%s:%d: %s%s%s (see 'madoguchi rules check')", rules->dir,
+  log_warn ("%s/%s:%d: %s%s%s (see 'madoguchi rules check')", rules_dir (rules),
             p->file, p->line, p->rule ? p->rule : "", p->rule ? ": " : "",
             p->message);
 }
@@ -82,9 +82,9 @@ intake_load_rules (const Config *config)
       log_warn ("%s; extracting nothing", error->message);
       return NULL;
     }
-  for (guint i = 0; i < rules->problems->len; i++)
-    log_rule_problem (rules, rules->problems->pdata[i]);
-  rules->on_problem = log_rule_problem;
+  for (guint i = 0; i < rules_problems (rules)->len; i++)
+    log_rule_problem (rules, rules_problems (rules)->pdata[i]);
+  rules_set_on_problem (rules, log_rule_problem);
   return rules;
 }
 

@@ -116,7 +116,8 @@ hash_bytes (const guint8 *p, gsize len)
 static void
 put_code (GByteArray *out, const Rule *r)
 {
-  const pcre2_code *code = r->pattern != NULL && !r->broken ? r->code : NULL;
+  const pcre2_code *code = r->info.pattern != NULL && !r->broken
+                            ? r->code : NULL;
   guint8 *bytes = NULL;
   PCRE2_SIZE len = 0;
 
@@ -141,26 +142,27 @@ put_rule (GByteArray *out, const RuleSet *set, const Rule *r)
   const GPtrArray *literals = NULL;
   gboolean line_local = FALSE;
 
-  if (r->pattern != NULL)
+  if (r->info.pattern != NULL)
     literals = prefilter_pattern_literals (set->prefilter, r->index,
                                            &line_local);
-  put_str (out, r->name);
-  put_str (out, r->file);
-  put_u64 (out, r->kind);
-  put_str (out, r->pattern);
-  put_u64 (out, (guint64) r->zone_fixed);
-  put_u64 (out, (guint64) r->zone_offset);
-  put_strv (out, (const char *const *) r->file_extensions,
-            r->file_extensions ? g_strv_length (r->file_extensions) : 0);
-  put_str (out, r->category);
-  put_u64 (out, (guint64) r->weight);
-  put_u64 (out, r->where);
-  put_str (out, r->where_arg);
-  put_u64 (out, (guint64) r->negatable);
-  put_u64 (out, (guint64) r->min_count);
-  put_u64 (out, r->metric);
-  put_u64 (out, (guint64) r->threshold);
-  put_str (out, r->field);
+  put_str (out, r->info.name);
+  put_str (out, r->info.file);
+  put_u64 (out, r->info.kind);
+  put_str (out, r->info.pattern);
+  put_u64 (out, (guint64) r->info.zone_fixed);
+  put_u64 (out, (guint64) r->info.zone_offset);
+  put_strv (out, (const char *const *) r->info.file_extensions,
+            r->info.file_extensions
+            ? g_strv_length (r->info.file_extensions) : 0);
+  put_str (out, r->info.category);
+  put_u64 (out, (guint64) r->info.weight);
+  put_u64 (out, r->info.where);
+  put_str (out, r->info.where_arg);
+  put_u64 (out, (guint64) r->info.negatable);
+  put_u64 (out, (guint64) r->info.min_count);
+  put_u64 (out, r->info.metric);
+  put_u64 (out, (guint64) r->info.threshold);
+  put_str (out, r->info.field);
   put_strv (out, literals ? (const char *const *) literals->pdata : NULL,
             literals ? literals->len : 0);
   put_u64 (out, (guint64) line_local);
@@ -344,27 +346,27 @@ get_rule (Reader *rd, RuleSet *set)
   /* The strings stay in the mapped file (a rule's are never changed):
    * no copy made now, none freed at exit. */
   r->borrowed = TRUE;
-  r->name = (char *) get_view (rd);
-  r->file = (char *) get_view (rd);
-  r->kind = (RuleKind) get_u64 (rd);
-  r->pattern = (char *) get_view (rd);
-  r->zone_fixed = (gboolean) get_u64 (rd);
-  r->zone_offset = (int) get_u64 (rd);
-  r->file_extensions = get_strv (rd);
-  r->category = (char *) get_view (rd);
-  r->weight = (int) get_u64 (rd);
-  r->where = (guint) get_u64 (rd);
-  r->where_arg = (char *) get_view (rd);
-  r->negatable = (gboolean) get_u64 (rd);
-  r->min_count = (int) get_u64 (rd);
-  r->metric = (RuleMetric) get_u64 (rd);
-  r->threshold = (gint64) get_u64 (rd);
-  r->field = (char *) get_view (rd);
+  r->info.name = (char *) get_view (rd);
+  r->info.file = (char *) get_view (rd);
+  r->info.kind = (RuleKind) get_u64 (rd);
+  r->info.pattern = (char *) get_view (rd);
+  r->info.zone_fixed = (gboolean) get_u64 (rd);
+  r->info.zone_offset = (int) get_u64 (rd);
+  r->info.file_extensions = get_strv (rd);
+  r->info.category = (char *) get_view (rd);
+  r->info.weight = (int) get_u64 (rd);
+  r->info.where = (guint) get_u64 (rd);
+  r->info.where_arg = (char *) get_view (rd);
+  r->info.negatable = (gboolean) get_u64 (rd);
+  r->info.min_count = (int) get_u64 (rd);
+  r->info.metric = (RuleMetric) get_u64 (rd);
+  r->info.threshold = (gint64) get_u64 (rd);
+  r->info.field = (char *) get_view (rd);
   literals = get_list (rd);
-  rd->bad = rd->bad || r->name == NULL || r->file == NULL
-            || r->kind > RULE_KIND_FORMFIELD
-            || r->metric > RULE_METRIC_LOG_LINES;
-  if (r->pattern != NULL)
+  rd->bad = rd->bad || r->info.name == NULL || r->info.file == NULL
+            || r->info.kind > RULE_KIND_FORMFIELD
+            || r->info.metric > RULE_METRIC_LOG_LINES;
+  if (r->info.pattern != NULL)
     r->index = prefilter_add_literals (set->prefilter, literals,
                                        (gboolean) get_u64 (rd));
   else

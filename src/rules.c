@@ -1,5 +1,6 @@
 /*
- * rules.c - load, check and compile the rule files of rules/.
+ * rules.c - load and check the rule files of rules/ (compiling and
+ * matching are rules-match.c's).
  *
  * Loading never fails because of one bad rule: the rule is skipped and a
  * RuleProblem (file, line, rule, PCRE2's message and offset) is kept, for
@@ -21,7 +22,6 @@ G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
 #define RULES_MATCH_LIMIT 1000000
 #define RULES_DEPTH_LIMIT 10000
 #define RULES_HEAP_LIMIT (20 * 1024)   /* KiB */
-#define JIT_MIN_BYTES 512   /* see rule_code */
 
 static const char *const kind_names[] = {
   "ipv4", "ipv6", "url", "email", "domain", "port", "timestamp", "logline",
@@ -43,12 +43,6 @@ static const char *const where_names[] = {
 #define WHERE_ARG_FIRST 5
 #define WHERE_ARG_LAST 7
 
-/* By RuleGroup. */
-static const char *const group_names[] = {
-  "addr", "prefix", "end", "port", "epoch", "year", "reiwa", "month", "mon",
-  "day", "hour", "minute", "second", "ampm", "zone",
-};
-
 static const char *const metric_names[] = {
   "", "distinct_ports", "addresses", "log_lines",
 };
@@ -67,16 +61,16 @@ rules_rule_free (gpointer data)
   pcre2_code_free (rule->code);
   pcre2_code_free (rule->ascii_code);
   if (rule->borrowed)
-    g_free (rule->file_extensions);   /* the array only */
+    g_free (rule->info.file_extensions);   /* the array only */
   else
     {
-      g_free (rule->name);
-      g_free (rule->file);
-      g_free (rule->pattern);
-      g_strfreev (rule->file_extensions);
-      g_free (rule->category);
-      g_free (rule->where_arg);
-      g_free (rule->field);
+      g_free (rule->info.name);
+      g_free (rule->info.file);
+      g_free (rule->info.pattern);
+      g_strfreev (rule->info.file_extensions);
+      g_free (rule->info.category);
+      g_free (rule->info.where_arg);
+      g_free (rule->info.field);
     }
   g_free (rule);
 }
@@ -111,9 +105,9 @@ rules_free (RuleSet *set)
   g_free (set);
 }
 
-static void G_GNUC_PRINTF (5, 6)
-add_problem (RuleSet *set, const char *file, int line, const char *rule,
-             const char *fmt, ...)
+void
+rules_add_problem (RuleSet *set, const char *file, int line,
+                   const char *rule, const char *fmt, ...)
 {
   RuleProblem *p = g_new0 (RuleProblem, 1);
   va_list ap;
@@ -245,9 +239,9 @@ load_defines (Loader *l)
       char *value = expand_defines (raw, l->defines, &missing);
 
       if (value == NULL)
-        add_problem (l->set, l->file, keyfile_line (l->text, "define",
-                                                    keys[i]), NULL,
-                     "define %s uses undefined {%s}", keys[i], missing);
+        rules_add_problem (l->set, l->file,
+                           keyfile_line (l->text, "define", keys[i]), NULL,
+                           "define %s uses undefined {%s}", keys[i], missing);
       else
         g_hash_table_insert (l->defines, g_strdup (keys[i]), value);
     }
@@ -261,16 +255,17 @@ rule_check_keys (Loader *l, const char *group, const char *name)
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     if (!g_strv_contains (rule_keys, keys[i]))
       {
-        add_problem (l->set, l->file, keyfile_line (l->text, group, keys[i]),
-                     name, "unknown key \"%s\"", keys[i]);
+        rules_add_problem (l->set, l->file,
+                           keyfile_line (l->text, group, keys[i]), name,
+                           "unknown key \"%s\"", keys[i]);
         return FALSE;
       }
   if (!g_key_file_has_key (l->kf, group, "kind", NULL)
       || (!g_key_file_has_key (l->kf, group, "pattern", NULL)
           && !g_key_file_has_key (l->kf, group, "condition", NULL)))
     {
-      add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
-                   "needs kind and pattern (or a condition)");
+      rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
+                         name, "needs kind and pattern (or a condition)");
       return FALSE;
     }
   return TRUE;
@@ -295,8 +290,8 @@ rule_fail (Loader *l, const char *group, const char *key, const char *fmt,
   va_start (ap, fmt);
   message = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  add_problem (l->set, l->file, keyfile_line (l->text, group, key),
-               group + strlen ("rule "), "%s", message);
+  rules_add_problem (l->set, l->file, keyfile_line (l->text, group, key),
+                     group + strlen ("rule "), "%s", message);
   return FALSE;
 }
 
@@ -307,11 +302,11 @@ rule_read_where (Loader *l, Rule *rule, const char *group)
   g_autofree char *text = rule_value (l, group, "where");
   g_auto (GStrv) items = NULL;
 
-  rule->where = RULE_WHERE_SUBJECT | RULE_WHERE_BODY | RULE_WHERE_ATTACHMENT
-                | RULE_WHERE_FORWARDED;
+  rule->info.where = RULE_WHERE_SUBJECT | RULE_WHERE_BODY
+                     | RULE_WHERE_ATTACHMENT | RULE_WHERE_FORWARDED;
   if (text == NULL)
     return TRUE;
-  rule->where = 0;
+  rule->info.where = 0;
   items = g_strsplit_set (text, ", ", -1);
   for (gsize i = 0; items[i] != NULL; i++)
     {
@@ -328,14 +323,14 @@ rule_read_where (Loader *l, Rule *rule, const char *group)
       if (j == G_N_ELEMENTS (where_names)
           || (j >= WHERE_ARG_FIRST && j <= WHERE_ARG_LAST)
              != (colon != NULL && colon[1] != '\0')
-          || (colon != NULL && rule->where_arg != NULL))
+          || (colon != NULL && rule->info.where_arg != NULL))
         return rule_fail (l, group, "where", "where: \"%s\" is not one of "
                           "subject, body, attachment, forwarded, log, "
                           "header:NAME, part:TYPE, form:FIELD, feed",
                           items[i]);
-      rule->where |= 1u << j;
+      rule->info.where |= 1u << j;
       if (colon != NULL)
-        rule->where_arg = g_ascii_strdown (colon + 1, -1);
+        rule->info.where_arg = g_ascii_strdown (colon + 1, -1);
     }
   return TRUE;
 }
@@ -351,12 +346,12 @@ rule_read_condition (Loader *l, Rule *rule, const char *group)
     return TRUE;
   words = g_strsplit_set (text, " \t", -1);
   if (g_strv_length (words) == 3 && strcmp (words[1], ">=") == 0
-      && g_ascii_string_to_signed (words[2], 10, 0, G_MAXINT, &rule->threshold,
-                                   NULL))
+      && g_ascii_string_to_signed (words[2], 10, 0, G_MAXINT,
+                                   &rule->info.threshold, NULL))
     for (gsize i = 1; i < G_N_ELEMENTS (metric_names); i++)
       if (strcmp (words[0], metric_names[i]) == 0)
         {
-          rule->metric = (RuleMetric) i;
+          rule->info.metric = (RuleMetric) i;
           return TRUE;
         }
   return rule_fail (l, group, "condition", "condition must be METRIC >= N "
@@ -391,35 +386,12 @@ rule_read_classify (Loader *l, Rule *rule, const char *group)
   if (negatable != NULL && strcmp (negatable, "true") != 0
       && strcmp (negatable, "false") != 0)
     return rule_fail (l, group, "negatable", "negatable is true or false");
-  rule->category = g_steal_pointer (&category);
-  rule->negatable = g_strcmp0 (negatable, "false") != 0;
-  return rule_read_int (l, group, "weight", -1000, 1, &rule->weight)
-         && rule_read_int (l, group, "min_count", 1, 1, &rule->min_count)
+  rule->info.category = g_steal_pointer (&category);
+  rule->info.negatable = g_strcmp0 (negatable, "false") != 0;
+  return rule_read_int (l, group, "weight", -1000, 1, &rule->info.weight)
+         && rule_read_int (l, group, "min_count", 1, 1, &rule->info.min_count)
          && rule_read_where (l, rule, group)
          && rule_read_condition (l, rule, group);
-}
-
-static gboolean
-has_group (const pcre2_code *code, const char *name)
-{
-  return pcre2_substring_number_from_name (code, (PCRE2_SPTR) name) > 0;
-}
-
-/* What a timestamp pattern must capture for a time to be computed. */
-static const char *
-timestamp_missing_group (const pcre2_code *code)
-{
-  if (has_group (code, "epoch"))
-    return NULL;
-  if (!has_group (code, "month") && !has_group (code, "mon"))
-    return "month or mon";
-  if (!has_group (code, "day"))
-    return "day";
-  if (!has_group (code, "hour"))
-    return "hour";
-  if (!has_group (code, "minute"))
-    return "minute";
-  return NULL;
 }
 
 /* The rule's pattern with its {defines} expanded, or NULL (a problem). */
@@ -431,8 +403,9 @@ rule_pattern (Loader *l, const char *group, const char *name)
   char *pattern = expand_defines (raw, l->defines, &missing);
 
   if (pattern == NULL)
-    add_problem (l->set, l->file, keyfile_line (l->text, group, "pattern"),
-                 name, "undefined {%s}", missing);
+    rules_add_problem (l->set, l->file,
+                       keyfile_line (l->text, group, "pattern"), name,
+                       "undefined {%s}", missing);
   return pattern;
 }
 
@@ -445,19 +418,21 @@ rule_read_options (Loader *l, Rule *rule, const char *group)
                                                 "file_extensions", NULL);
   if (zone != NULL && g_strcmp0 (g_strstrip (zone), "report") != 0)
     {
-      rule->zone_fixed = rules_parse_zone (zone, strlen (zone),
-                                           &rule->zone_offset);
-      if (!rule->zone_fixed)
+      rule->info.zone_fixed = rules_parse_zone (zone, strlen (zone),
+                                           &rule->info.zone_offset);
+      if (!rule->info.zone_fixed)
         {
-          add_problem (l->set, l->file,
-                       keyfile_line (l->text, group, "assume_zone"),
-                       rule->name, "assume_zone must be report, a zone "
-                       "name or an offset like +0900, not \"%s\"", zone);
+          rules_add_problem (l->set, l->file,
+                             keyfile_line (l->text, group, "assume_zone"),
+                             rule->info.name,
+                             "assume_zone must be report, a zone name or an "
+                             "offset like +0900, not \"%s\"",
+                             zone);
           return FALSE;
         }
     }
   if (exts != NULL)
-    rule->file_extensions = g_strsplit_set (g_strstrip (exts), "; ,", -1);
+    rule->info.file_extensions = g_strsplit_set (g_strstrip (exts), "; ,", -1);
   return TRUE;
 }
 
@@ -465,13 +440,13 @@ rule_read_options (Loader *l, Rule *rule, const char *group)
 static gboolean
 rule_read_kind_options (Loader *l, Rule *rule, const char *group)
 {
-  switch (rule->kind)
+  switch (rule->info.kind)
     {
     case RULE_KIND_CLASSIFY:
       return rule_read_classify (l, rule, group);
     case RULE_KIND_FORMFIELD:
-      rule->field = rule_value (l, group, "field");
-      if (rule->field == NULL)
+      rule->info.field = rule_value (l, group, "field");
+      if (rule->info.field == NULL)
         return rule_fail (l, group, "kind", "a formfield needs a field");
       return TRUE;
     default:
@@ -490,24 +465,24 @@ load_rule (Loader *l, const char *group)
     return;
   if (g_hash_table_contains (l->names, name))
     {
-      add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
-                   "a rule of this name already exists; this one is "
-                   "ignored");
+      rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
+                         name, "a rule of this name already exists; this "
+                         "one is ignored");
       return;
     }
   rule = g_new0 (Rule, 1);
-  rule->name = g_strdup (name);
-  rule->file = g_strdup (l->file);
+  rule->info.name = g_strdup (name);
+  rule->info.file = g_strdup (l->file);
   kind = g_key_file_get_value (l->kf, group, "kind", NULL);
-  if (!rule_kind_parse (g_strstrip (kind), &rule->kind))
-    add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
-                 name, "unknown kind \"%s\"", kind);
+  if (!rule_kind_parse (g_strstrip (kind), &rule->info.kind))
+    rules_add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
+                       name, "unknown kind \"%s\"", kind);
   else if (g_key_file_has_key (l->kf, group, "pattern", NULL))
-    rule->pattern = rule_pattern (l, group, name);
-  else if (rule->kind != RULE_KIND_CLASSIFY)
-    add_problem (l->set, l->file, keyfile_line (l->text, group, NULL), name,
-                 "needs a pattern");
-  if ((rule->pattern == NULL && rule->kind != RULE_KIND_CLASSIFY)
+    rule->info.pattern = rule_pattern (l, group, name);
+  else if (rule->info.kind != RULE_KIND_CLASSIFY)
+    rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
+                       name, "needs a pattern");
+  if ((rule->info.pattern == NULL && rule->info.kind != RULE_KIND_CLASSIFY)
       || !rule_read_options (l, rule, group)
       || !rule_read_kind_options (l, rule, group))
     {
@@ -515,8 +490,8 @@ load_rule (Loader *l, const char *group)
       return;
     }
   g_hash_table_add (l->names, g_strdup (name));
-  if (rule->pattern != NULL)
-    rule->index = prefilter_add (l->set->prefilter, rule->pattern);
+  if (rule->info.pattern != NULL)
+    rule->index = prefilter_add (l->set->prefilter, rule->info.pattern);
   g_ptr_array_add (l->set->rules, rule);
 }
 
@@ -545,8 +520,9 @@ check_duplicate_groups (RuleSet *set, const char *name, const char *text,
       if (g_hash_table_contains (seen, line + 1)
           && g_str_has_prefix (line + 1, "rule "))
         {
-          add_problem (set, name, i + 1, line + 6, "a rule of this name "
-                       "already exists; both copies are ignored");
+          rules_add_problem (set, name, i + 1, line + 6,
+                             "a rule of this name "
+                             "already exists; both copies are ignored");
           g_hash_table_add (duplicates, g_strdup (line + 1));
         }
       g_hash_table_add (seen, g_strdup (line + 1));
@@ -569,7 +545,7 @@ load_file (RuleSet *set, const char *dir, const char *name,
   if (!g_file_get_contents (path, &text, NULL, &error)
       || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &error))
     {
-      add_problem (set, name, 0, NULL, "%s", error->message);
+      rules_add_problem (set, name, 0, NULL, "%s", error->message);
       return;
     }
   l.text = text;
@@ -582,9 +558,9 @@ load_file (RuleSet *set, const char *dir, const char *name,
     else if (g_str_has_prefix (groups[i], "rule ") && groups[i][5] != '\0')
       load_rule (&l, groups[i]);
     else if (strcmp (groups[i], "define") != 0)
-      add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
-                   "unknown group [%s] (expected [define] or [rule NAME])",
-                   groups[i]);
+      rules_add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
+                         "unknown group [%s] (expected [define] or "
+                         "[rule NAME])", groups[i]);
 }
 
 static gint
@@ -627,6 +603,62 @@ rules_set_tlds (RuleSet *set, char *text)
   g_ptr_array_set_size (tlds, kept);
 }
 
+guint
+rules_count (const RuleSet *set)
+{
+  return set->rules->len;
+}
+
+const Rule *
+rules_nth (const RuleSet *set, guint i)
+{
+  return set->rules->pdata[i];
+}
+
+const RuleInfo *
+rules_info (const Rule *rule)
+{
+  return &rule->info;
+}
+
+gboolean
+rules_broken (const Rule *rule)
+{
+  return g_atomic_int_get (&((Rule *) rule)->broken);
+}
+
+const GPtrArray *
+rules_problems (const RuleSet *set)
+{
+  return set->problems;
+}
+
+void
+rules_set_utf_only (RuleSet *set, gboolean utf_only)
+{
+  set->utf_only = utf_only;
+}
+
+const char *
+rules_dir (const RuleSet *set)
+{
+  return set->dir;
+}
+
+guint
+rules_tld_count (const RuleSet *set)
+{
+  return set->tlds->len;
+}
+
+void
+rules_set_on_problem (RuleSet *set,
+                      void (*on_problem) (const RuleSet *set,
+                                          const RuleProblem *problem))
+{
+  set->on_problem = on_problem;
+}
+
 gboolean
 rules_known_tld (const RuleSet *set, const char *tld)
 {
@@ -645,8 +677,8 @@ load_tlds (RuleSet *set, const char *dir)
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     {
-      add_problem (set, "tlds", 0, NULL, "missing: domain names will not "
-                   "be extracted");
+      rules_add_problem (set, "tlds", 0, NULL,
+                         "missing: domain names will not " "be extracted");
       return;
     }
   tlds = g_string_new (NULL);
@@ -726,399 +758,3 @@ rules_load (const char *dir, GError **error)
   return set;
 }
 
-/* Where a problem found after loading lies: the pattern's line, read
- * again from the file (problems are rare; loading skips line numbers). */
-static int
-pattern_line (const RuleSet *set, const Rule *rule)
-{
-  g_autofree char *path = g_build_filename (set->dir, rule->file, NULL);
-  g_autofree char *text = NULL;
-  g_autofree char *group = g_strconcat ("rule ", rule->name, NULL);
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  return keyfile_line (text, group, "pattern");
-}
-
-static void G_GNUC_PRINTF (3, 4)
-rule_broken (RuleSet *set, Rule *rule, const char *fmt, ...)
-{
-  g_autofree char *message = NULL;
-  va_list ap;
-
-  va_start (ap, fmt);
-  message = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  add_problem (set, rule->file, pattern_line (set, rule), rule->name, "%s",
-               message);
-  if (set->on_problem != NULL)
-    set->on_problem (set, set->problems->pdata[set->problems->len - 1]);
-  g_atomic_int_set (&rule->broken, TRUE);
-}
-
-/* Publishes rule's code, its groups' numbers first (readers take the
- * code, then the numbers).  Only evidence is read by group: the other
- * kinds are spared the look-ups, a delivery compiling dozens of them. */
-static void
-rule_publish (Rule *rule, pcre2_code *code)
-{
-  G_STATIC_ASSERT (G_N_ELEMENTS (group_names) == RULE_GROUP_COUNT);
-
-  for (int g = 0; rule->kind < RULE_KIND_CLASSIFY && g < RULE_GROUP_COUNT;
-       g++)
-    rule->group[g] = pcre2_substring_number_from_name (
-      code, (PCRE2_SPTR) group_names[g]);
-  g_atomic_pointer_set (&rule->code, code);
-}
-
-/*
- * Compiles rule's pattern, under set->lock: from the cache's compiled
- * form when there is one, else from its text.
- */
-static void
-rule_compile (RuleSet *set, Rule *rule)
-{
-  int code_error;
-  PCRE2_SIZE offset;
-  pcre2_code *code = rules_decode_serialized (rule);
-  PCRE2_UCHAR message[256];
-  const char *missing;
-
-  if (code != NULL)
-    {
-      rule_publish (rule, code);
-      return;
-    }
-  code = pcre2_compile ((PCRE2_SPTR) rule->pattern, PCRE2_ZERO_TERMINATED,
-                        PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
-                        NULL);
-  if (code == NULL && code_error == PCRE2_ERROR_HEAP_FAILED)
-    g_error ("rules: out of memory");   /* not the rule's fault */
-  if (code == NULL)
-    {
-      pcre2_get_error_message (code_error, message, sizeof message);
-      rule_broken (set, rule, "pattern error at offset %zu: %s",
-                   (size_t) offset, (const char *) message);
-      return;
-    }
-  missing = rule->kind == RULE_KIND_TIMESTAMP
-            ? timestamp_missing_group (code) : NULL;
-  if (missing != NULL)
-    {
-      pcre2_code_free (code);
-      rule_broken (set, rule, "a timestamp pattern needs a (?<%s>...) group",
-                   missing);
-      return;
-    }
-  rule_publish (rule, code);
-}
-
-/*
- * Compiles rule's code to machine code, under set->lock.  Another thread
- * may be running the interpreted code: a copy is compiled and published,
- * and the old code kept until the set is freed.
- */
-static void
-rule_jit (RuleSet *set, Rule *rule)
-{
-  pcre2_code *copy = pcre2_code_copy (rule->code);
-
-  if (copy == NULL)
-    g_error ("rules: out of memory");   /* as g_malloc would */
-  pcre2_jit_compile (copy, PCRE2_JIT_COMPLETE);
-  g_ptr_array_add (set->retired, rule->code);
-  g_atomic_pointer_set (&rule->code, copy);
-  g_atomic_int_set (&rule->jit, TRUE);
-}
-
-/*
- * The rule's code for searching bytes of text, compiled on first use;
- * NULL when broken.  Compiling to machine code costs as much as
- * interpreting a few hundred bytes (50-200 us a pattern, measured on the
- * default rules), and most rules of a report search a line or two: the
- * code is interpreted until a search of JIT_MIN_BYTES or more comes.
- * Threads share a set: code is published only once complete.
- */
-static const pcre2_code *
-rule_code (const RuleSet *set, const Rule *rule, gsize bytes)
-{
-  Rule *r = (Rule *) rule;
-  const pcre2_code *code = g_atomic_pointer_get (&r->code);
-
-  if ((code != NULL && (bytes < JIT_MIN_BYTES || g_atomic_int_get (&r->jit)))
-      || g_atomic_int_get (&r->broken))
-    return code;
-  g_mutex_lock ((GMutex *) &set->lock);
-  if (r->code == NULL && !r->broken)
-    rule_compile ((RuleSet *) set, r);
-  if (r->code != NULL && !r->jit && bytes >= JIT_MIN_BYTES)
-    rule_jit ((RuleSet *) set, r);
-  g_mutex_unlock ((GMutex *) &set->lock);
-  return r->code;
-}
-
-/* Texts this long that hold only ASCII are searched with codes compiled
- * without UTF: on ASCII every construct of a pattern matches as it does
- * under UTF (what differs is only how non-ASCII characters match), and
- * PCRE2's JIT runs the rules a third to two thirds faster (IPv6 709 ->
- * 252 ms, IPv4 333 -> 96 ms on a 20 MB log).  Compiling the second code
- * costs tens of microseconds: worth it only on long texts. */
-#define ASCII_CODE_MIN (1024 * 1024)
-
-static gboolean
-is_ascii (const char *text, gsize len)
-{
-  guint64 any = 0;
-  gsize i = 0;
-
-  for (; i + 8 <= len; i += 8)
-    {
-      guint64 word;
-
-      memcpy (&word, text + i, 8);
-      any |= word;
-    }
-  for (; i < len; i++)
-    any |= (guint8) text[i];
-  return (any & G_GUINT64_CONSTANT (0x8080808080808080)) == 0;
-}
-
-/* Compiles rule's ASCII code, under set->lock; a pattern that is not
- * ASCII itself (its literals would be read as Latin-1) has none. */
-static void
-rule_compile_ascii (Rule *rule)
-{
-  int code_error;
-  PCRE2_SIZE offset;
-  pcre2_code *code = NULL;
-
-  if (is_ascii (rule->pattern, strlen (rule->pattern)))
-    code = pcre2_compile ((PCRE2_SPTR) rule->pattern, PCRE2_ZERO_TERMINATED,
-                          PCRE2_MULTILINE, &code_error, &offset, NULL);
-  if (code == NULL)
-    {
-      g_atomic_int_set (&rule->ascii_none, TRUE);
-      return;
-    }
-  pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
-  g_atomic_pointer_set (&rule->ascii_code, code);
-}
-
-/* The code to search a long ASCII text with: the ASCII one when the rule
- * has one, else its own. */
-static const pcre2_code *
-rule_ascii_code (const RuleSet *set, const Rule *rule)
-{
-  Rule *r = (Rule *) rule;
-  const pcre2_code *code = g_atomic_pointer_get (&r->ascii_code);
-
-  if (code != NULL)
-    return code;
-  /* Its own code first (not JIT-compiled: only its group numbers are
-   * wanted): a broken pattern stays broken, and reported. */
-  if (rule_code (set, rule, 0) == NULL)
-    return NULL;
-  if (!g_atomic_int_get (&r->ascii_none))
-    {
-      g_mutex_lock ((GMutex *) &set->lock);
-      if (r->ascii_code == NULL && !r->ascii_none)
-        rule_compile_ascii (r);
-      g_mutex_unlock ((GMutex *) &set->lock);
-    }
-  return r->ascii_code != NULL ? r->ascii_code
-                               : rule_code (set, rule, JIT_MIN_BYTES);
-}
-
-guint
-rules_compile_all (RuleSet *set)
-{
-  guint before = set->problems->len;
-
-  for (guint i = 0; i < set->rules->len; i++)
-    {
-      const Rule *rule = set->rules->pdata[i];
-
-      if (rule->pattern != NULL)
-        rule_code (set, rule, 0);
-    }
-  return set->problems->len - before;
-}
-
-struct RuleText {
-  const RuleSet *set;
-  const char *text;
-  gsize len;
-  PrefilterHits *hits;
-  gboolean ascii;          /* long and all ASCII: the ASCII codes run */
-};
-
-RuleText *
-rules_text_new (const RuleSet *set, const char *text, gsize len)
-{
-  RuleText *t = g_new (RuleText, 1);
-
-  t->set = set;
-  t->text = text;
-  t->len = len;
-  t->hits = prefilter_scan (set->prefilter, text, len);
-  t->ascii = len >= ASCII_CODE_MIN && !set->utf_only && is_ascii (text, len);
-  return t;
-}
-
-void
-rules_text_free (RuleText *t)
-{
-  if (t == NULL)
-    return;
-  prefilter_hits_free (t->hits);
-  g_free (t);
-}
-
-gboolean
-rules_text_is (const RuleText *t, const char *text, gsize len)
-{
-  return t->text == text && t->len == len;
-}
-
-gboolean
-rules_text_candidate (const RuleText *t, const Rule *rule)
-{
-  return rule->pattern != NULL
-         && prefilter_hits_candidate (t->hits, rule->index);
-}
-
-/* The first span that ends after offset (spans are in text order). */
-static guint
-span_after (const GArray *spans, gsize offset)
-{
-  guint lo = 0, hi = spans->len;
-
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (spans, PrefilterSpan, mid).end <= offset)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  return lo;
-}
-
-/* Searches subject with code: the part of rules_match past compiling. */
-static int
-code_match (const RuleSet *set, const pcre2_code *code, const char *subject,
-            gsize len, gsize offset, pcre2_match_data *match)
-{
-  if (code == NULL)
-    return PCRE2_ERROR_NOMATCH;
-  /* Subjects are valid UTF-8 (message.c guarantees it): skip the check,
-   * which would otherwise rescan the whole text at every call. */
-  return pcre2_match (code, (PCRE2_SPTR) subject, len, offset,
-                      PCRE2_NO_UTF_CHECK, match, set->match_context);
-}
-
-/* The bytes of spans from offset on, counted up to at most limit (a
- * rule searching many lines is called once per match: never sum them
- * all each time). */
-static gsize
-span_bytes (const GArray *spans, guint first, gsize offset, gsize limit)
-{
-  gsize bytes = 0;
-
-  for (guint i = first; i < spans->len && bytes < limit; i++)
-    {
-      const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
-
-      bytes += span->end - MAX (offset, span->start);
-    }
-  return bytes;
-}
-
-int
-rules_text_match (RuleText *t, const Rule *rule, gsize offset,
-                  pcre2_match_data *match)
-{
-  return rules_text_match_until (t, rule, offset, t->len, match);
-}
-
-int
-rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
-                        gsize end, pcre2_match_data *match)
-{
-  const GArray *spans;
-  const pcre2_code *code;
-  guint first;
-
-  if (!rules_text_candidate (t, rule))
-    return PCRE2_ERROR_NOMATCH;
-  spans = prefilter_hits_spans (t->hits, rule->index);
-  if (spans == NULL)
-    return t->ascii ? code_match (t->set, rule_ascii_code (t->set, rule),
-                                  t->text, end, offset, match)
-                    : rules_match (t->set, rule, t->text, end, offset, match);
-  /* The rule cannot match across a line end: search only its lines,
-   * each as if it were the whole subject (look-behinds still see what
-   * lies before). */
-  first = span_after (spans, offset);
-  /* Once it is machine code, the bytes to search no longer matter. */
-  code = t->ascii ? rule_ascii_code (t->set, rule)
-         : rule_code (t->set, rule,
-                      g_atomic_int_get (&rule->jit)
-                      ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
-  for (guint i = first; i < spans->len; i++)
-    {
-      const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
-      int rc;
-
-      if (span->start >= end)
-        break;
-      rc = code_match (t->set, code, t->text, MIN (span->end, end),
-                       MAX (offset, span->start), match);
-      if (rc != PCRE2_ERROR_NOMATCH)
-        return rc;
-    }
-  if (offset == end && spans->len > 0
-      && g_array_index (spans, PrefilterSpan, spans->len - 1).end == end)
-    return code_match (t->set, code, t->text, end, offset, match);
-  return PCRE2_ERROR_NOMATCH;
-}
-
-gboolean
-rules_text_lines_only (RuleText *t, const Rule *rule)
-{
-  return prefilter_hits_spans (t->hits, rule->index) != NULL;
-}
-
-pcre2_match_data *
-rules_match_data_new (guint32 pairs)
-{
-  pcre2_match_data *md = pcre2_match_data_create (pairs, NULL);
-
-  if (md == NULL)
-    g_error ("rules: out of memory");   /* as g_malloc would */
-  return md;
-}
-
-int
-rules_match (const RuleSet *set, const Rule *rule, const char *subject,
-             gsize len, gsize offset, pcre2_match_data *match)
-{
-  return code_match (set, rule_code (set, rule, len - MIN (offset, len)),
-                     subject, len, offset, match);
-}
-
-gboolean
-rules_group (const Rule *rule, pcre2_match_data *md, const char *subject,
-             RuleGroup group, const char **start, gsize *len)
-{
-  int n = rule->group[group];
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
-
-  if (n <= 0 || (guint32) n >= pcre2_get_ovector_count (md)
-      || ov[2 * n] == PCRE2_UNSET)
-    return FALSE;
-  *start = subject + ov[2 * n];
-  *len = ov[2 * n + 1] - ov[2 * n];
-  return *len > 0;
-}

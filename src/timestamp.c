@@ -28,7 +28,7 @@ timestamp_days_from_civil (int year, int month, int day)
 
 /* Named group name of the match, as a slice of subject. */
 static gboolean
-group (const Rule *rule, pcre2_match_data *md, const char *subject,
+group (const Rule *rule, const RuleMatch *md, const char *subject,
        RuleGroup name, Slice *out)
 {
   return rules_group (rule, md, subject, name, &out->text, &out->len);
@@ -36,7 +36,7 @@ group (const Rule *rule, pcre2_match_data *md, const char *subject,
 
 /* A group of ASCII digits as a number; FALSE if absent or not digits. */
 static gboolean
-group_int (const Rule *rule, pcre2_match_data *md, const char *subject,
+group_int (const Rule *rule, const RuleMatch *md, const char *subject,
            RuleGroup name, gint64 *value)
 {
   Slice s;
@@ -72,7 +72,7 @@ typedef struct {
 } Fields;
 
 static gboolean
-read_date (const Rule *rule, pcre2_match_data *md, const char *subject,
+read_date (const Rule *rule, const RuleMatch *md, const char *subject,
            Fields *f)
 {
   Slice mon;
@@ -87,7 +87,7 @@ read_date (const Rule *rule, pcre2_match_data *md, const char *subject,
 }
 
 static gboolean
-read_clock (const Rule *rule, pcre2_match_data *md, const char *subject,
+read_clock (const Rule *rule, const RuleMatch *md, const char *subject,
             Fields *f)
 {
   Slice ampm;
@@ -123,17 +123,18 @@ fields_to_utc (const Fields *f, int offset)
 
 /* The zone: written, else the rule's, else the report's (assumed). */
 static gboolean
-read_zone (const Rule *rule, pcre2_match_data *md, const char *subject,
+read_zone (const Rule *rule, const RuleMatch *md, const char *subject,
            const TimeReference *ref, int *offset, gboolean *assumed)
 {
+  const RuleInfo *info = rules_info (rule);
   Slice zone;
 
   *assumed = FALSE;
   if (group (rule, md, subject, RULE_GROUP_ZONE, &zone))
     return rules_parse_zone (zone.text, zone.len, offset);
-  if (rule->zone_fixed)
+  if (info->zone_fixed)
     {
-      *offset = rule->zone_offset;
+      *offset = info->zone_offset;
       return TRUE;
     }
   *offset = ref->offset;
@@ -155,7 +156,7 @@ reference_year (const TimeReference *ref)
 
 gboolean
 timestamp_from_match (const Rule *rule, const char *subject,
-                      pcre2_match_data *md, const TimeReference *ref,
+                      const RuleMatch *md, const TimeReference *ref,
                       gint64 *utc, gboolean *assumed)
 {
   Fields f = { 0 };

@@ -20,14 +20,13 @@
  * process that files one report pays for the rules that report needs.
  * Values are taken raw: a backslash is the regex's, not GKeyFile's.  A
  * broken rule is skipped and recorded as a problem; it never stops
- * intake.  Only this module and extract.c see PCRE2.
+ * intake.  Only the rules module (src/rules*.c) sees PCRE2: the others
+ * match through RuleText and RuleMatch below.
  */
 #ifndef MADOGUCHI_RULES_H
 #define MADOGUCHI_RULES_H
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <glib.h>
-#include <pcre2.h>
 
 #define RULES_ERROR (rules_error_quark ())
 GQuark rules_error_quark (void);
@@ -89,29 +88,14 @@ typedef enum {
   RULE_METRIC_LOG_LINES,        /* lines in log excerpts */
 } RuleMetric;
 
+/* What a rule file says of one rule: plain data, read by extract.c and
+ * classify.c.  How the rule is compiled and run is the rules module's
+ * own (src/rules-private.h). */
 typedef struct {
   char *name;
   char *file;              /* base name of the rule file */
   RuleKind kind;
   char *pattern;           /* {defines} expanded; NULL: a condition only */
-  guint index;             /* the pattern's number in the prefilter */
-  gboolean borrowed;       /* its strings lie in the set's cache file */
-  pcre2_code *code;        /* compiled on first use, or NULL */
-  gint jit;                /* code is compiled to machine code as well */
-  /* The compiled pattern as the cache holds it (pcre2_serialize), inside
-   * the set's mapped cache file; NULL when loaded from the rule files. */
-  const guint8 *serialized;
-  gsize serialized_len;
-  guint64 serialized_hash;
-  gint broken;             /* the pattern failed to compile */
-  /* For long ASCII texts: the pattern compiled without UTF (same
-   * matches on ASCII, JIT code a third to two thirds faster), made on
-   * first use; NULL until then, or when it cannot be (ascii_none). */
-  pcre2_code *ascii_code;
-  gint ascii_none;
-  /* The number of each RuleGroup in code (<= 0: none), set before code
-   * is: looking a name up at every match cost as much as reading it. */
-  int group[RULE_GROUP_COUNT];
   gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
   int zone_offset;         /* its offset, seconds east of UTC */
   GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
@@ -126,7 +110,7 @@ typedef struct {
   gint64 threshold;
   /* formfield: */
   char *field;
-} Rule;
+} RuleInfo;
 
 typedef struct {
   char *file;
@@ -135,25 +119,10 @@ typedef struct {
   char *message;
 } RuleProblem;
 
+/* Both opaque: the compiled patterns, the scanning database, the cache
+ * and the locks are the rules module's (src/rules-private.h). */
+typedef struct Rule Rule;
 typedef struct RuleSet RuleSet;
-
-struct RuleSet {
-  char *dir;
-  GPtrArray *rules;        /* of Rule, in file name then file order */
-  GPtrArray *problems;     /* of RuleProblem */
-  GPtrArray *tlds;         /* lower-case top-level domains, sorted, each
-                            * once; they point into tld_text */
-  char *tld_text;
-  pcre2_match_context *match_context;
-  struct Prefilter *prefilter;
-  GMutex lock;             /* taken to compile */
-  GPtrArray *retired;      /* codes replaced by a JIT-compiled copy */
-  gboolean utf_only;       /* never the ASCII codes (to compare, in tests) */
-  GMappedFile *cache;      /* the cache file it was read from, or NULL */
-  /* Called with each problem found after loading (a pattern that does
-   * not compile), or NULL. */
-  void (*on_problem) (const RuleSet *set, const RuleProblem *problem);
-};
 
 /*
  * Loads every NAME.rules file of dir and dir/tlds.  Problems in rules are
@@ -176,11 +145,56 @@ void rules_free (RuleSet *set);
 gboolean rules_known_tld (const RuleSet *set, const char *tld);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleSet, rules_free)
 
+/* The set's rules, in file name then file order: rules_count of them,
+ * numbered from 0 (transfer none). */
+guint rules_count (const RuleSet *set);
+const Rule *rules_nth (const RuleSet *set, guint i);
+/* What the rule file says of rule (transfer none). */
+const RuleInfo *rules_info (const Rule *rule);
+/* Whether rule's pattern failed to compile. */
+gboolean rules_broken (const Rule *rule);
+/* The problems found so far, of RuleProblem (transfer none). */
+const GPtrArray *rules_problems (const RuleSet *set);
+/* Whether long ASCII texts are searched as any other (never with the
+ * patterns compiled without UTF): to compare the two, in tests. */
+void rules_set_utf_only (RuleSet *set, gboolean utf_only);
+/* The rule directory the set was loaded from (transfer none). */
+const char *rules_dir (const RuleSet *set);
+/* The number of known top-level domains. */
+guint rules_tld_count (const RuleSet *set);
+/* Calls on_problem with each problem found after loading (a pattern that
+ * does not compile), or no one when NULL. */
+void rules_set_on_problem (RuleSet *set,
+                           void (*on_problem) (const RuleSet *set,
+                                               const RuleProblem *problem));
+
 /*
  * Compiles every pattern now, as `rules check` must, instead of on first
  * use.  Returns the number of problems it found.
  */
 guint rules_compile_all (RuleSet *set);
+
+/*
+ * What one search found: the span of the match and its groups.  Made
+ * once and reused for many searches (aborts when out of memory, as
+ * g_malloc does).
+ */
+typedef struct RuleMatch RuleMatch;
+
+RuleMatch *rules_match_new (void);
+void rules_match_free (RuleMatch *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuleMatch, rules_match_free)
+
+/* The bytes of the last match, start .. end of the subject. */
+gsize rules_match_start (const RuleMatch *m);
+gsize rules_match_end (const RuleMatch *m);
+
+/* What a search returns. */
+typedef enum {
+  RULES_LIMIT = -1,        /* a match, depth or heap limit was hit */
+  RULES_NO_MATCH = 0,      /* also for a broken rule */
+  RULES_MATCH = 1,
+} RulesResult;
 
 /*
  * A text made ready for the rules: one pass over it (prefilter.h) finds
@@ -202,13 +216,14 @@ gboolean rules_text_candidate (const RuleText *t, const Rule *rule);
  * The first match of rule in the text at or after offset, found like
  * rules_match, without searching where the rule cannot match.
  */
-int rules_text_match (RuleText *t, const Rule *rule, gsize offset,
-                      pcre2_match_data *match);
+RulesResult rules_text_match (RuleText *t, const Rule *rule, gsize offset,
+                              RuleMatch *match);
 
 /* The same within the text's first `end` bytes (a rule that can match
  * across lines sees no further than end either). */
-int rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
-                            gsize end, pcre2_match_data *match);
+RulesResult rules_text_match_until (RuleText *t, const Rule *rule,
+                                    gsize offset, gsize end,
+                                    RuleMatch *match);
 
 /*
  * Whether rule (a candidate) can only match within a line, so that its
@@ -218,29 +233,28 @@ int rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
  */
 gboolean rules_text_lines_only (RuleText *t, const Rule *rule);
 
+/* Whether rule has no literal every match holds, so that it is run on
+ * every text. */
+gboolean rules_runs_on_every_text (const RuleSet *set, const Rule *rule);
+
 
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);
 
-/* Match data for pairs groups; aborts when out of memory, as g_malloc
- * does (the message stays spooled, or the MTA delivers it again). */
-pcre2_match_data *rules_match_data_new (guint32 pairs);
-
 /*
  * Matches rule against subject (UTF-8, len bytes) from offset, under the
- * set's limits.  Returns pcre2_match's result: > 0 on a match,
- * PCRE2_ERROR_NOMATCH (also for a broken rule), or another negative code
- * (a limit was hit).  Safe to call from several threads on one set.
+ * set's limits.  Safe to call from several threads on one set.
  */
-int rules_match (const RuleSet *set, const Rule *rule, const char *subject,
-                 gsize len, gsize offset, pcre2_match_data *match);
+RulesResult rules_match (const RuleSet *set, const Rule *rule,
+                         const char *subject, gsize len, gsize offset,
+                         RuleMatch *match);
 
 /*
- * The text of the named group of the last match in md (of rule, on
+ * The text of the named group of the last match in m (of rule, on
  * subject).  FALSE when the pattern has no such group or it is unset or
  * empty.
  */
-gboolean rules_group (const Rule *rule, pcre2_match_data *md,
+gboolean rules_group (const Rule *rule, const RuleMatch *m,
                       const char *subject, RuleGroup group,
                       const char **start, gsize *len);
 

@@ -24,7 +24,7 @@ typedef struct {
  * Returns FALSE when the fields do not make a real time.
  */
 gboolean timestamp_from_match (const Rule *rule, const char *subject,
-                               pcre2_match_data *md,
+                               const RuleMatch *md,
                                const TimeReference *ref, gint64 *utc,
                                gboolean *assumed);
 

@@ -43,7 +43,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   fuzz_glib_setup ();
   message_init ();
   rules = rules_load (MADOGUCHI_SOURCE_DIR "/rules", &error);
-  if (rules == NULL || rules->problems->len > 0)
+  if (rules == NULL || rules_problems (rules)->len > 0)
     {
       g_printerr ("fuzz-message: the shipped rules do not load\n");
       abort ();

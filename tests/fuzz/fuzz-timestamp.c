@@ -37,7 +37,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 
   fuzz_glib_setup ();
   shipped = rules_load (MADOGUCHI_SOURCE_DIR "/rules", &error);
-  if (shipped == NULL || shipped->problems->len > 0)
+  if (shipped == NULL || rules_problems (shipped)->len > 0)
     {
       g_printerr ("fuzz-timestamp: the shipped rules do not load\n");
       abort ();

@@ -656,9 +656,9 @@ test_ascii_same (void)
     if (g_str_is_ascii (lines[i]))
       g_string_append_printf (ascii, "%s\n", lines[i]);
   g_assert_cmpuint (ascii->len, >=, 1024 * 1024);
-  rules->utf_only = TRUE;
+  rules_set_utf_only (rules, TRUE);
   utf = extract_long (ascii->str, 10000, TRUE);
-  rules->utf_only = FALSE;
+  rules_set_utf_only (rules, FALSE);
   fast = extract_long (ascii->str, 10000, TRUE);
   g_assert_cmpuint (utf->indicators->len, >, 300);
   assert_same_extraction (utf, fast);
@@ -726,7 +726,7 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
   rules = rules_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (rules->problems->len, ==, 0);
+  g_assert_cmpuint (rules_problems (rules)->len, ==, 0);
   add_corpus_tests ();
   for (gsize i = 0; i < G_N_ELEMENTS (indicator_cases); i++)
     {

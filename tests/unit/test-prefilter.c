@@ -10,7 +10,6 @@
  */
 #include <string.h>
 
-#include "madoguchi/message.h"
 #include "madoguchi/prefilter.h"
 #include "madoguchi/rules.h"
 
@@ -263,128 +262,6 @@ test_scan_long_literals (void)
   g_assert_cmpstr (s1, ==, "2-18 20-36");
 }
 
-/* Every text of the corpus: the message texts and subjects, and the
- * log lines. */
-static GPtrArray *
-corpus_texts (void)
-{
-  static const char *const dirs[] = { "", "classify" };
-  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
-  MessageLimits limits = { .max_depth = 20, .max_parts = 1000, .max_part_text = 1 << 20 };
-  g_autofree char *log = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  message_init ();
-  for (gsize d = 0; d < G_N_ELEMENTS (dirs); d++)
-    {
-      g_autofree char *path = g_build_filename (TEST_DATA_DIR, dirs[d], NULL);
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      g_assert_nonnull (dir);
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *file = g_build_filename (path, name, NULL);
-          g_autofree char *data = NULL;
-          gsize len;
-          g_autoptr (Message) m = NULL;
-
-          if (!g_str_has_suffix (name, ".eml"))
-            continue;
-          g_assert_true (g_file_get_contents (file, &data, &len, NULL));
-          m = message_parse (data, len, &limits);
-          g_ptr_array_add (texts, report_message_text (m));
-          g_ptr_array_add (texts, g_strdup (m->subject ? m->subject : ""));
-        }
-    }
-  g_assert_true (g_file_get_contents (TEST_DATA_DIR "/loglines.tsv", &log,
-                                      NULL, NULL));
-  lines = g_strsplit (log, "\n", -1);
-  for (int i = 0; lines[i] != NULL; i++)
-    g_ptr_array_add (texts, g_strdup (lines[i]));
-  return texts;
-}
-
-/* The matches of rule in text, "start-end ...": over the whole text, or
- * only where the scan says. */
-static char *
-matches_of (const RuleSet *set, const Rule *rule, RuleText *t,
-            const char *text, pcre2_match_data *md)
-{
-  GString *out = g_string_new (NULL);
-  gsize len = strlen (text);
-  gsize offset = 0;
-
-  while (offset <= len)
-    {
-      int rc = t ? rules_text_match (t, rule, offset, md)
-                 : rules_match (set, rule, text, len, offset, md);
-      PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
-
-      if (rc <= 0)
-        break;
-      g_string_append_printf (out, "%zu-%zu ", (size_t) ov[0],
-                              (size_t) ov[1]);
-      offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-    }
-  return g_string_free (out, FALSE);
-}
-
-static void
-test_sound_on_corpus (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RuleSet) set = rules_load (TEST_DATA_DIR "/../../rules", &error);
-  g_autoptr (GPtrArray) texts = corpus_texts ();
-  pcre2_match_data *md = pcre2_match_data_create (64, NULL);
-  guint ruled_out = 0, matched = 0, line_local = 0;
-  GString *all = g_string_new (NULL);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (texts->len, >, 300);
-  for (guint i = 0; i < set->rules->len; i++)
-    {
-      const Rule *rule = set->rules->pdata[i];
-      gboolean local = FALSE;
-      g_autoptr (GPtrArray) literals = NULL;
-
-      if (rule->pattern != NULL)
-        literals = prefilter_literals (rule->pattern, &local);
-      line_local += local;
-    }
-  /* Everything at once too: many lines, so that spans matter. */
-  for (guint t = 0; t < texts->len; t++)
-    g_string_append_printf (all, "%s\n", (const char *) texts->pdata[t]);
-  g_ptr_array_add (texts, g_string_free (all, FALSE));
-  for (guint t = 0; t < texts->len; t++)
-    {
-      const char *text = texts->pdata[t];
-      g_autoptr (RuleText) rt = rules_text_new (set, text, strlen (text));
-
-      for (guint i = 0; i < set->rules->len; i++)
-        {
-          const Rule *rule = set->rules->pdata[i];
-          g_autofree char *whole = NULL, *scanned = NULL;
-
-          if (rule->pattern == NULL)
-            continue;
-          whole = matches_of (set, rule, NULL, text, md);
-          scanned = matches_of (set, rule, rt, text, md);
-          if (strcmp (whole, scanned) != 0)
-            g_error ("rule %s on text %u: matches %s, but %s where the scan "
-                     "says", rule->name, t, whole, scanned);
-          matched += *whole != '\0';
-          ruled_out += !rules_text_candidate (rt, rule);
-        }
-    }
-  g_test_message ("%u rule-text pairs matched, %u ruled out, %u rules "
-                  "searched line by line", matched, ruled_out, line_local);
-  g_assert_cmpuint (line_local, >, 10);
-  g_assert_cmpuint (matched, >, 1000);
-  g_assert_cmpuint (ruled_out, >, texts->len * set->rules->len / 2);
-  pcre2_match_data_free (md);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -399,6 +276,5 @@ main (int argc, char **argv)
   g_test_add_func ("/prefilter/scan-short-literals", test_scan_short_literals);
   g_test_add_func ("/prefilter/scan-long-literals", test_scan_long_literals);
   g_test_add_func ("/prefilter/hostile-patterns", test_hostile_patterns);
-  g_test_add_func ("/prefilter/sound-on-corpus", test_sound_on_corpus);
   return g_test_run ();
 }

@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "madoguchi/prefilter.h"
+#include "madoguchi/message.h"
+#include "madoguchi/report.h"
 #include "madoguchi/rules.h"
+#include "../../src/rules-private.h"
 
 typedef struct {
   char *dir;
@@ -123,7 +126,7 @@ test_broken (Fixture *f, gconstpointer data)
   g_assert_cmpuint (rules_compile_all (set), ==, 2);
   working = working_rules (set);
   g_assert_cmpuint (working->len, ==, 1);
-  g_assert_cmpstr (((Rule *) working->pdata[0])->name, ==, "fine");
+  g_assert_cmpstr (((Rule *) working->pdata[0])->info.name, ==, "fine");
 
   p = problem_for (set, "unbalanced");
   g_assert_nonnull (p);
@@ -202,10 +205,10 @@ test_match_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = NULL;
-  pcre2_match_data *md = pcre2_match_data_create (8, NULL);
+  g_autoptr (RuleMatch) md = rules_match_new ();
   GString *subject = g_string_new (NULL);
   gint64 start;
-  int rc;
+  RulesResult rc;
 
   write_file (f, "bomb.rules",
               "[rule bomb]\nkind = url\npattern = ^(a+)+$\n");
@@ -216,10 +219,8 @@ test_match_limit (Fixture *f, gconstpointer data)
   start = g_get_monotonic_time ();
   rc = rules_match (set, set->rules->pdata[0], subject->str, subject->len, 0,
                     md);
-  g_assert_cmpint (rc, <, 0);
-  g_assert_cmpint (rc, !=, PCRE2_ERROR_NOMATCH);
+  g_assert_cmpint (rc, ==, RULES_LIMIT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
-  pcre2_match_data_free (md);
   g_string_free (subject, TRUE);
 }
 
@@ -239,7 +240,7 @@ test_broken_on_first_use (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = NULL;
-  pcre2_match_data *md = pcre2_match_data_create (8, NULL);
+  g_autoptr (RuleMatch) md = rules_match_new ();
   const char *text = "abc zzz";
   guint at_load;
 
@@ -253,15 +254,14 @@ test_broken_on_first_use (Fixture *f, gconstpointer data)
   for (int i = 0; i < 2; i++)
     g_assert_cmpint (rules_match (set, set->rules->pdata[0], text,
                                   strlen (text), 0, md), ==,
-                     PCRE2_ERROR_NOMATCH);
+                     RULES_NO_MATCH);
   g_assert_cmpint (rules_match (set, set->rules->pdata[1], text,
-                                strlen (text), 0, md), >, 0);
+                                strlen (text), 0, md), ==, RULES_MATCH);
   g_assert_cmpuint (problems_seen, ==, 1);
   g_assert_cmpuint (set->problems->len, ==, at_load + 1);
   g_assert_cmpint (problem_for (set, "bad")->line, ==, 3);
   g_assert_nonnull (strstr (problem_for (set, "bad")->message,
                             "missing closing parenthesis"));
-  pcre2_match_data_free (md);
 }
 
 /* Candidates: a rule whose literal is not in the text is not one; a
@@ -299,17 +299,19 @@ describe (const RuleSet *set)
       const Rule *r = set->rules->pdata[i];
       g_autoptr (GPtrArray) literals = NULL;
       gboolean line_local = FALSE;
-      g_autofree char *exts = r->file_extensions
-                              ? g_strjoinv (";", r->file_extensions) : NULL;
+      const RuleInfo *ri = &r->info;
+      g_autofree char *exts = ri->file_extensions
+                              ? g_strjoinv (";", ri->file_extensions) : NULL;
 
-      if (r->pattern != NULL)
-        literals = prefilter_literals (r->pattern, &line_local);
+      if (r->info.pattern != NULL)
+        literals = prefilter_literals (r->info.pattern, &line_local);
       g_string_append_printf (out, "%s %s %d %s %d %d %s %s %d %u %s %d %d "
-                              "%d %" G_GINT64_FORMAT " %s %u %d\n", r->name,
-                              r->file, r->kind, r->pattern, r->zone_fixed,
-                              r->zone_offset, exts, r->category, r->weight,
-                              r->where, r->where_arg, r->negatable,
-                              r->min_count, r->metric, r->threshold, r->field,
+                              "%d %" G_GINT64_FORMAT " %s %u %d\n", ri->name,
+                              ri->file, ri->kind, ri->pattern, ri->zone_fixed,
+                              ri->zone_offset, exts, ri->category, ri->weight,
+                              ri->where, ri->where_arg, ri->negatable,
+                              ri->min_count, ri->metric, ri->threshold,
+                              ri->field,
                               literals ? literals->len : 0, line_local);
     }
   for (guint i = 0; i < set->problems->len; i++)
@@ -352,7 +354,7 @@ test_cache (Fixture *f, gconstpointer data)
   write_file (f, "tlds", "com\n");
   g_clear_pointer (&first, rules_free);
   first = rules_load_cached (f->dir, cache, &error);
-  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->pattern, ==, "abc");
+  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->info.pattern, ==, "abc");
   /* The cache is what is read while the files stay as they were. */
   g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
   g_assert_nonnull (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11));
@@ -362,10 +364,11 @@ test_cache (Fixture *f, gconstpointer data)
   g_clear_pointer (&contents, g_free);
   g_clear_pointer (&first, rules_free);
   first = rules_load_cached (f->dir, cache, &error);
-  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->pattern, ==, "xyz");
+  g_assert_cmpstr (((Rule *) first->rules->pdata[0])->info.pattern, ==, "xyz");
   write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abcd\n");
   edited = rules_load_cached (f->dir, cache, &error);
-  g_assert_cmpstr (((Rule *) edited->rules->pdata[0])->pattern, ==, "abcd");
+  g_assert_cmpstr (((Rule *) edited->rules->pdata[0])->info.pattern, ==,
+                   "abcd");
   /* Cut short, then garbage: ignored, and written anew. */
   g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
   g_assert_true (g_file_set_contents (cache, contents, (gssize) len - 9,
@@ -383,12 +386,11 @@ test_cache (Fixture *f, gconstpointer data)
 static int
 match_start (const RuleSet *set, const Rule *rule, const char *text)
 {
-  pcre2_match_data *md = rules_match_data_new (1);
+  g_autoptr (RuleMatch) md = rules_match_new ();
   int start = -1;
 
-  if (rules_match (set, rule, text, strlen (text), 0, md) > 0)
-    start = (int) pcre2_get_ovector_pointer (md)[0];
-  pcre2_match_data_free (md);
+  if (rules_match (set, rule, text, strlen (text), 0, md) == RULES_MATCH)
+    start = (int) rules_match_start (md);
   return start;
 }
 
@@ -438,7 +440,7 @@ test_cache_compiled (Fixture *f, gconstpointer data)
   cached = rules_load_cached (f->dir, cache, &error);
   g_assert_cmpuint (cached->problems->len, ==, 1);
   rule = cached->rules->pdata[0];
-  g_assert_cmpstr (rule->pattern, ==, "xyz");
+  g_assert_cmpstr (rule->info.pattern, ==, "xyz");
   g_assert_nonnull (rule->serialized);
   g_assert_cmpint (match_start (cached, rule, "xyz abc"), ==, 4);
   /* One byte of the byte code changed. */
@@ -524,6 +526,122 @@ test_zone (gconstpointer data)
     g_assert_cmpint (offset, ==, c->offset);
 }
 
+/* Every text of the corpus: the message texts and subjects, and the
+ * log lines. */
+static GPtrArray *
+corpus_texts (void)
+{
+  static const char *const dirs[] = { "", "classify" };
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  MessageLimits limits = { .max_depth = 20, .max_parts = 1000, .max_part_text = 1 << 20 };
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  message_init ();
+  for (gsize d = 0; d < G_N_ELEMENTS (dirs); d++)
+    {
+      g_autofree char *path = g_build_filename (TEST_DATA_DIR, dirs[d], NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      g_assert_nonnull (dir);
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (path, name, NULL);
+          g_autofree char *data = NULL;
+          gsize len;
+          g_autoptr (Message) m = NULL;
+
+          if (!g_str_has_suffix (name, ".eml"))
+            continue;
+          g_assert_true (g_file_get_contents (file, &data, &len, NULL));
+          m = message_parse (data, len, &limits);
+          g_ptr_array_add (texts, report_message_text (m));
+          g_ptr_array_add (texts, g_strdup (m->subject ? m->subject : ""));
+        }
+    }
+  g_assert_true (g_file_get_contents (TEST_DATA_DIR "/loglines.tsv", &log,
+                                      NULL, NULL));
+  lines = g_strsplit (log, "\n", -1);
+  for (int i = 0; lines[i] != NULL; i++)
+    g_ptr_array_add (texts, g_strdup (lines[i]));
+  return texts;
+}
+
+/* The matches of rule in text, "start-end ...": over the whole text, or
+ * only where the scan says.
+ *
+ * The property that matters is soundness: searching only where the scan
+ * says a rule may match finds exactly the matches that searching the
+ * whole text finds.  It is checked with every shipped rule on every text
+ * of the test corpus (the samples, the labelled reports, the log lines
+ * one by one and all together); and the scan must also rule something
+ * out, or it would be sound by doing nothing. */
+static char *
+matches_of (const RuleSet *set, const Rule *rule, RuleText *t,
+            const char *text, RuleMatch *md)
+{
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (text);
+  gsize offset = 0;
+
+  while (offset <= len)
+    {
+      RulesResult rc = t ? rules_text_match (t, rule, offset, md)
+                         : rules_match (set, rule, text, len, offset, md);
+      gsize start = rules_match_start (md), end = rules_match_end (md);
+
+      if (rc != RULES_MATCH)
+        break;
+      g_string_append_printf (out, "%zu-%zu ", (size_t) start, (size_t) end);
+      offset = end > start ? end : start + 1;
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_sound_on_corpus (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = rules_load (TEST_DATA_DIR "/../../rules", &error);
+  g_autoptr (GPtrArray) texts = corpus_texts ();
+  g_autoptr (RuleMatch) md = rules_match_new ();
+  guint ruled_out = 0, matched = 0;
+  GString *all = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (texts->len, >, 300);
+  /* Everything at once too: many lines, so that spans matter. */
+  for (guint t = 0; t < texts->len; t++)
+    g_string_append_printf (all, "%s\n", (const char *) texts->pdata[t]);
+  g_ptr_array_add (texts, g_string_free (all, FALSE));
+  for (guint t = 0; t < texts->len; t++)
+    {
+      const char *text = texts->pdata[t];
+      g_autoptr (RuleText) rt = rules_text_new (set, text, strlen (text));
+
+      for (guint i = 0; i < rules_count (set); i++)
+        {
+          const Rule *rule = rules_nth (set, i);
+          g_autofree char *whole = NULL, *scanned = NULL;
+
+          if (rules_info (rule)->pattern == NULL)
+            continue;
+          whole = matches_of (set, rule, NULL, text, md);
+          scanned = matches_of (set, rule, rt, text, md);
+          if (strcmp (whole, scanned) != 0)
+            g_error ("rule %s on text %u: matches %s, but %s where the scan "
+                     "says", rules_info (rule)->name, t, whole, scanned);
+          matched += *whole != '\0';
+          ruled_out += !rules_text_candidate (rt, rule);
+        }
+    }
+  g_test_message ("%u rule-text pairs matched, %u ruled out", matched,
+                  ruled_out);
+  g_assert_cmpuint (matched, >, 1000);
+  g_assert_cmpuint (ruled_out, >, texts->len * rules_count (set) / 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -548,6 +666,7 @@ main (int argc, char **argv)
               test_cache_unwritable, fixture_teardown);
   g_test_add_func ("/rules/missing-dir", test_missing_dir);
   g_test_add_func ("/rules/shipped", test_shipped_rules);
+  g_test_add_func ("/rules/sound-on-corpus", test_sound_on_corpus);
   for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/rules/zone/%s",
