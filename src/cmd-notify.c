@@ -18,6 +18,7 @@
 #include "madoguchi/json.h"
 #include "madoguchi/notify.h"
 #include "madoguchi/output.h"
+#include "madoguchi/print.h"
 #include "madoguchi/store-notify.h"
 
 static int
@@ -184,27 +185,6 @@ cmd_notify (Context *ctx, int argc, char **argv)
 }
 
 static void
-notification_json (JsonWriter *w, const StoreNotification *n)
-{
-  g_autofree char *created = output_time_iso (n->created);
-  g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
-  g_autofree char *answered = n->answered ? output_time_iso (n->answered)
-                                          : NULL;
-
-  json_begin_object (w);
-  json_member_string (w, "ticket", n->number);
-  json_member_string (w, "contact", n->contact);
-  json_member_string (w, "email", n->email);
-  json_member_string (w, "addresses", n->addresses);
-  json_member_string (w, "message_id", n->message_id);
-  json_member_string (w, "status", n->status);
-  json_member_string (w, "created", created);
-  json_member_string (w, "sent", sent);
-  json_member_string (w, "answered", answered);
-  json_end_object (w);
-}
-
-static void
 notify_print_list (GPtrArray *list, gboolean json)
 {
   JsonWriter w;
@@ -226,7 +206,7 @@ notify_print_list (GPtrArray *list, gboolean json)
   json_init (&w);
   json_begin_array (&w);
   for (guint i = 0; i < list->len; i++)
-    notification_json (&w, list->pdata[i]);
+    print_notification_json (&w, list->pdata[i]);
   json_end_array (&w);
   text = json_finish (&w);
   printf ("%s\n", text);

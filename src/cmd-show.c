@@ -241,24 +241,7 @@ show_json_notifications (JsonWriter *w, GPtrArray *list)
   json_key (w, "notifications");
   json_begin_array (w);
   for (guint i = 0; i < list->len; i++)
-    {
-      const StoreNotification *n = list->pdata[i];
-      g_autofree char *created = output_time_iso (n->created);
-      g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
-      g_autofree char *answered = n->answered ? output_time_iso (n->answered)
-                                              : NULL;
-
-      json_begin_object (w);
-      json_member_string (w, "contact", n->contact);
-      json_member_string (w, "email", n->email);
-      json_member_string (w, "addresses", n->addresses);
-      json_member_string (w, "message_id", n->message_id);
-      json_member_string (w, "status", n->status);
-      json_member_string (w, "created", created);
-      json_member_string (w, "sent", sent);
-      json_member_string (w, "answered", answered);
-      json_end_object (w);
-    }
+    print_notification_json (w, list->pdata[i]);
   json_end_array (w);
 }
 

@@ -17,6 +17,7 @@
 
 #include "gmime-autoptr.h"
 #include "madoguchi/address.h"
+#include "madoguchi/template.h"
 #include "reply-pgp.h"
 
 G_DEFINE_QUARK (madoguchi-notify-error-quark, notify_error)
@@ -259,35 +260,27 @@ fill (const char *text, const Config *config, const NotifyLetter *l)
   g_autofree char *tlp = g_strdup_printf ("TLP:%s", config->tlp);
   g_autofree char *table = address_table (l);
   g_autofree char *evidence = evidence_text (l);
-  const char *names[] = { "{tlp}", "{tag}", "{number}", "{category}",
+  const char *const names[] = { "{tlp}", "{tag}", "{number}", "{category}",
                           "{contact_name}", "{team_name}", "{team_address}",
                           "{addresses}", "{evidence}", "{zone}" };
-  const char *values[] = { tlp, l->tag, l->number, l->category,
+  const char *const values[] = { tlp, l->tag, l->number, l->category,
                            *l->name ? l->name : l->recipient,
                            config->team_name, config->team_address, table,
                            evidence, l->zone };
-  GString *out = g_string_new (text);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    g_string_replace (out, names[i], values[i], 0);
-  return g_string_free (out, FALSE);
+  return template_fill (text, names, values, G_N_ELEMENTS (names));
 }
 
+/* The notification's template, whose first line is its Subject. */
 static char *
 read_template (const Config *config, const char *language, GError **error)
 {
-  g_autofree char *name = g_strdup_printf ("notify-%s.txt", language);
-  g_autofree char *path = g_build_filename (config->rules_dir, name, NULL);
-  char *text = NULL;
+  char *text = template_read (config->rules_dir, "notify", language, error);
 
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  if (g_utf8_validate (text, -1, NULL) && g_str_has_prefix (text,
-                                                             "Subject: "))
+  if (text == NULL || g_str_has_prefix (text, "Subject: "))
     return text;
   g_free (text);
   g_set_error (error, NOTIFY_ERROR, NOTIFY_ERROR_TEMPLATE,
-               "%s: not UTF-8, or no \"Subject: \" first line", path);
+               "notify-%s.txt: no \"Subject: \" first line", language);
   return NULL;
 }
 

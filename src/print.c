@@ -269,3 +269,24 @@ print_ticket_json (JsonWriter *w, const StoreTicket *t)
   json_member_string (w, "signature", t->signature);
   json_member_string (w, "signer", t->signer);
 }
+
+void
+print_notification_json (JsonWriter *w, const StoreNotification *n)
+{
+  g_autofree char *created = output_time_iso (n->created);
+  g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
+  g_autofree char *answered = n->answered ? output_time_iso (n->answered)
+                                          : NULL;
+
+  json_begin_object (w);
+  json_member_string (w, "ticket", n->number);
+  json_member_string (w, "contact", n->contact);
+  json_member_string (w, "email", n->email);
+  json_member_string (w, "addresses", n->addresses);
+  json_member_string (w, "message_id", n->message_id);
+  json_member_string (w, "status", n->status);
+  json_member_string (w, "created", created);
+  json_member_string (w, "sent", sent);
+  json_member_string (w, "answered", answered);
+  json_end_object (w);
+}

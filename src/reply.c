@@ -29,6 +29,7 @@
 
 #include "gmime-autoptr.h"
 #include "madoguchi/charset.h"
+#include "madoguchi/template.h"
 #include "reply-pgp.h"
 
 
@@ -371,35 +372,12 @@ fill_template (const char *text, const Config *config,
   g_autoptr (GDateTime) received = g_date_time_new_from_unix_local (
     t->received);
   g_autofree char *when = g_date_time_format (received, "%Y-%m-%d %H:%M %z");
-  const char *names[] = { "{number}", "{tag}", "{received}", "{subject}",
+  const char *const names[] = { "{number}", "{tag}", "{received}", "{subject}",
                           "{team_name}", "{team_address}", "{category}" };
-  const char *values[] = { t->number, t->tag, when, subject,
+  const char *const values[] = { t->number, t->tag, when, subject,
                            config->team_name, config->team_address,
                            t->category };
-  GString *out = g_string_new (text);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    g_string_replace (out, names[i], values[i], 0);
-  return g_string_free (out, FALSE);
-}
-
-static char *
-read_template (const Config *config, const char *language, GError **error)
-{
-  g_autofree char *name = g_strdup_printf ("ack-%s.txt", language);
-  g_autofree char *path = g_build_filename (config->rules_dir, name, NULL);
-  char *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_free (text);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: not UTF-8", path);
-      return NULL;
-    }
-  return text;
+  return template_fill (text, names, values, G_N_ELEMENTS (names));
 }
 
 /* A text/plain part of body, in ISO-2022-JP when asked and possible
@@ -512,7 +490,8 @@ reply_build (const Config *config, const Message *m, const ReplyTicket *t,
              const char *recipient, char **message_id, GError **error)
 {
   const char *language = reply_language (config, m);
-  g_autofree char *template = read_template (config, language, error);
+  g_autofree char *template = template_read (config->rules_dir, "ack",
+                                              language, error);
   g_autofree char *quoted = quoted_subject (m);
   g_autofree char *body = NULL;
   g_autofree char *subject = NULL;

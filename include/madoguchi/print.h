@@ -10,6 +10,7 @@
 #include "madoguchi/extract.h"
 #include "madoguchi/json.h"
 #include "madoguchi/store.h"
+#include "madoguchi/store-notify.h"
 
 /* (transfer full) StoreIndicator rows of an extraction, as show has them. */
 GPtrArray *print_indicator_rows (const Extraction *extraction);
@@ -29,6 +30,10 @@ void print_json_time (JsonWriter *w, const char *key, gint64 t);
 /* The members every ticket's JSON has: number, created, status,
  * category, owner, reporter, subject, incident. */
 void print_ticket_json (JsonWriter *w, const StoreTicket *t);
+
+/* One notification as a JSON object: its ticket, contact, email,
+ * addresses, Message-ID, status and times. */
+void print_notification_json (JsonWriter *w, const StoreNotification *n);
 
 /* The category with its scores' reasons (ClassifyReason) and the form
  * fields (FormField) of a report. */

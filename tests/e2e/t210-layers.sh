@@ -1,7 +1,7 @@
 #!/bin/sh
 # The house's layers and doors (DESIGN.md, HACKING), checked on the
 # sources' #include lines:
-#   Base      config log report raw address contact keyfile sha256
+#   Base      config log report raw address contact template keyfile sha256
 #             charset json csv output: GLib only, nothing above
 #   Store     store* stats export: Base and Store
 #   Pipeline  spool mime-scan message* rules* timestamp extract classify
@@ -21,7 +21,7 @@ layer_of() {   # a module's name (src/x.c, src/x-y.c, include/madoguchi/x.h)
   name=$(basename "$1")
   name=${name%.*}
   case $name in
-    config|log|report|raw|address|contact|keyfile|sha256|charset|charset-*|json|csv|output|schema)
+    config|log|report|raw|address|contact|template|keyfile|sha256|charset|charset-*|json|csv|output|schema)
       echo base ;;
     store|store-*|stats|stats-*|export) echo store ;;
     spool|mime-scan|message|message-*|gmime-autoptr|rules|rules-*|prefilter|timestamp|extract|extract-*|classify|reply|reply-*|outbox|notify|archive|feed|intake|intake-*)
