@@ -143,14 +143,14 @@ cmd_deliver (Context *ctx, int argc, char **argv)
       "envelope sender (\"\" or \"<>\" for a bounce)", "SENDER" },
     { "recipient", 'a', 0, G_OPTION_ARG_STRING, &recipient,
       "envelope recipient", "RECIPIENT" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (SpoolEntry) entry = NULL;
   g_autofree char *spool_dir = config_spool_dir (ctx->config);
 
   deliver_arm_watchdog (ctx->config->deliver_timeout);
-  if (!command_parse ("deliver", "", "Reads one message from standard "
+  if (!context_parse (ctx, "", "Reads one message from standard "
                       "input and files it as a ticket.", entries, &argc,
                       &argv))
     return EX_TEMPFAIL;

@@ -563,7 +563,7 @@ is "$(header "$TEST_HOME/sent/2.msg" In-Reply-To 2>/dev/null)" "<tr2@test.exampl
 "$MADOGUCHI" outbox flush > /dev/null
 ok $? "a second outbox flush exits 0"
 is "$(captures)" 2 "a second outbox flush sends nothing more"
-is "$("$MADOGUCHI" outbox list)" "" "outbox list is empty"
+is "$("$MADOGUCHI" outbox list | tail -n +2)" "" "outbox list is empty (its header only)"
 use_config
 
 # --- 7. languages and charsets ----------------------------------------

@@ -217,7 +217,7 @@ is "$("$MADOGUCHI" export --since "$tomorrow" | wc -l | tr -d ' ')" 0 \
 "$MADOGUCHI" export --format csv > "$TEST_HOME/export.csv"
 ok $? "export --format csv exits 0"
 is "$(head -n 1 "$TEST_HOME/export.csv")" \
-  "number,created,status,category,reporter,subject,indicators" \
+  "number,created,status,category,owner,reporter,subject,indicators" \
   "export csv: the header"
 if have python3; then
   rows=$(python3 -c 'import csv, sys

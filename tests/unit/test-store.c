@@ -376,6 +376,31 @@ test_search_index (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
 }
 
+/* Search folds full-width letters and digits (NFKC) in what it is asked
+ * and in what it searches, waiting messages and indexed ones alike. */
+static void
+test_search_fold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *raw = "From: r@example.net\nSubject: =?UTF-8?B?"
+                    "77yk772P77yzIGF0dGFjaw==?=\nMessage-ID: <w@x>\n"
+                    "Content-Type: text/plain; charset=UTF-8\n\n"
+                    "a DoS from 192.0.2.1\n";
+
+  /* Subject: "ＤｏＳ attack" (full-width letters). */
+  file_raw (f, raw, strlen (raw), 1700000000);
+  for (int indexed = 0; indexed < 2; indexed++)
+    {
+      g_assert_cmpuint (count_search (f, "ＤｏＳ"), ==, 1);
+      g_assert_cmpuint (count_search (f, "ＤｏＳ ａｔｔａｃｋ"), ==, 1);
+      g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
+      g_assert_cmpuint (count_search (f, "１９２.０.２.１"), ==, 1);
+      g_assert_cmpuint (count_search (f, "ＤｏＳ ｘ"), ==, 0);
+      g_assert_true (store_index_waiting (f->store, &error));
+      g_assert_no_error (error);
+    }
+}
+
 static int
 count_rows (const char *path, const char *sql)
 {
@@ -592,7 +617,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 8);
+                               "pragma_user_version"), ==, 9);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
                                "WHERE id = 1 AND encryption IS NULL "
                                "AND signature IS NULL"), ==, 1);
@@ -925,6 +950,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
+  ADD ("/store/search-fold", test_search_fold);
   ADD ("/store/search-index-limit", test_search_index_limit);
   ADD ("/store/search-waiting", test_search_waiting);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
