@@ -19,6 +19,7 @@ incident_table (GPtrArray *rows)
   /* "  NUMBER  STATUS  CATEGORY  " before the subject. */
   gsize subject = width ? MAX (width > 38 ? width - 38 : 0, 8) : 60;
 
+  printf ("%-13s  %-16s  %s\n", "INCIDENT", "CREATED", "TITLE");
   for (guint i = 0; i < rows->len; i++)
     {
       const StoreIncidentRow *r = rows->pdata[i];
@@ -29,8 +30,8 @@ incident_table (GPtrArray *rows)
           g_autofree char *created = output_time (r->created);
           g_autofree char *title = output_safe (r->title);
 
-          printf ("%s%s  %s  %s\n", i ? "\n" : "", r->incident, created,
-                  title);
+          printf ("%s%-13s  %-16s  %s\n", i ? "\n" : "", r->incident,
+                  created, title);
           current = r->incident;
         }
       if (r->number == NULL)

@@ -120,8 +120,13 @@ print_table (const Stats *s)
   table_counts ("\nNotifications to the sites per month (by the category "
                 "of their ticket)", &s->notifications);
   printf ("\nAcknowledgements of incoming messages\n\n"
-          "  sent        %7" G_GINT64_FORMAT "\n"
-          "  suppressed  %7" G_GINT64_FORMAT "\n", s->ack_sent,
+          "  acknowledged  %7" G_GINT64_FORMAT "\n"
+          "    sent        %7" G_GINT64_FORMAT "  (handed to sendmail)\n"
+          "    outboxed    %7" G_GINT64_FORMAT "  (in the outbox Maildir, "
+          "not sent)\n"
+          "    not sent    %7" G_GINT64_FORMAT "  (queued or failed)\n"
+          "  suppressed    %7" G_GINT64_FORMAT "\n", s->ack_sent,
+          s->ack_delivered, s->ack_outboxed, s->ack_pending,
           s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
     {
@@ -196,7 +201,13 @@ print_csv (const Stats *s)
   csv_end (&r, stdout);
   csv_counts (&r, "reports", &s->reports);
   csv_counts (&r, "incidents", &s->incidents);
-  csv_number (&r, "acknowledgements", "sent", "messages", s->ack_sent);
+  csv_number (&r, "acknowledgements", "acknowledged", "messages",
+              s->ack_sent);
+  csv_number (&r, "acknowledgements", "sent", "messages", s->ack_delivered);
+  csv_number (&r, "acknowledgements", "outboxed", "messages",
+              s->ack_outboxed);
+  csv_number (&r, "acknowledgements", "not sent", "messages",
+              s->ack_pending);
   csv_number (&r, "acknowledgements", "suppressed", "messages",
               s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
@@ -305,7 +316,10 @@ json_acks (JsonWriter *w, const Stats *s)
 {
   json_key (w, "acknowledgements");
   json_begin_object (w);
-  json_member_int (w, "sent", s->ack_sent);
+  json_member_int (w, "acknowledged", s->ack_sent);
+  json_member_int (w, "sent", s->ack_delivered);
+  json_member_int (w, "outboxed", s->ack_outboxed);
+  json_member_int (w, "not_sent", s->ack_pending);
   json_member_int (w, "suppressed", s->ack_suppressed);
   json_key (w, "reasons");
   json_begin_array (w);

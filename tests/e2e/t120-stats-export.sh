@@ -62,8 +62,9 @@ for cat in $categories; do
 done
 incoming="FROM message WHERE direction = 'in'"
 sent=$(sql "SELECT COUNT(*) $incoming AND ack = 'acknowledged'")
-is "$(grep '^acknowledgements,sent,' "$TEST_HOME/stats.csv" | cut -d, -f4)" \
-  "$sent" "csv: acknowledgements sent match the database"
+is "$(grep '^acknowledgements,acknowledged,' "$TEST_HOME/stats.csv" \
+      | cut -d, -f4)" \
+  "$sent" "csv: acknowledgements made match the database"
 suppressed=$(sql "SELECT COUNT(*) $incoming AND ack IS NOT 'acknowledged'")
 is "$(grep '^acknowledgements,suppressed,' "$TEST_HOME/stats.csv" \
       | cut -d, -f4)" \
