@@ -1192,10 +1192,26 @@ reply_to_closed (Store *store, const StoreDelivery *d, gint64 ticket,
                       error);
 }
 
+/*
+ * A bounce or an auto-reply that joins a ticket is kept, parts and all,
+ * but is no evidence: the addresses, host names and times in it are its
+ * MTA's and those of our own acknowledgement's headers.  Extracted and
+ * scored, they would add the bouncing MX to the ticket's sources and to
+ * stats' top sources, score other/spoofing (backscatter), and relate
+ * every ticket whose acknowledgement bounced through the same MX.
+ */
+static gboolean
+is_noise (const StoreThread *thread)
+{
+  return strcmp (thread->how, "bounce") == 0
+         || strcmp (thread->how, "auto-reply") == 0;
+}
+
 static gboolean
 file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
                StoreFiled *filed, GError **error)
 {
+  StoreDelivery quiet = *d;
   gint64 message;
   const char *closed = strcmp (thread->how, "tag") == 0 ? SQL_REOPEN
                        : strcmp (thread->how, "reference") == 0
@@ -1205,9 +1221,14 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
   g_snprintf (filed->ack, sizeof filed->ack, "a follow-up: no "
               "acknowledgement");
   filed->followup = TRUE;
+  if (is_noise (thread))
+    {
+      quiet.extraction = NULL;
+      quiet.classification = NULL;
+    }
   message = insert_message (store, d, thread->ticket, filed, error);
   return message != 0
-         && insert_details (store, d, thread->ticket, message, error)
+         && insert_details (store, &quiet, thread->ticket, message, error)
          && store_event (store, thread->ticket, d->received, d->who,
                          "follow-up", NULL, thread->how, error)
          && (thread->bounced == 0
