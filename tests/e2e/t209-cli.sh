@@ -180,9 +180,26 @@ contains "$out" '"sent":0,"outboxed":1' "stats: outboxed, not sent"
 
 printf 'From: Alice <alice@localhost>\nTo: info@localhost\nSubject: scan\nMessage-ID: <a1@localhost>\n\nscan from 198.51.100.7\n' \
   > "$TEST_HOME/localhost.eml"
-deliver "$TEST_HOME/localhost.eml"
+run -v deliver < "$TEST_HOME/localhost.eml"
+log=$err
 run outbox list --all
 contains "$out" alice@localhost "alice@localhost is acknowledged"
+
+# --- the log line of a delivery -------------------------------------------
+
+contains "$log" ", a new ticket, category " "log: a new ticket and its category"
+contains "$log" "message-id <a1@localhost>" "log: the Message-ID"
+contains "$log" "acknowledgement: in the outbox Maildir" \
+  "log: the acknowledgement's fate"
+ackid=$("$MADOGUCHI" outbox list --all --format csv | grep alice@localhost \
+        | cut -d, -f7)
+printf 'From: Alice <alice@localhost>\nTo: info@localhost\nSubject: Re: scan\nMessage-ID: <a2@localhost>\nIn-Reply-To: <%s>\n\nthanks\n' \
+  "$ackid" > "$TEST_HOME/followup.eml"
+run -v deliver < "$TEST_HOME/followup.eml"
+contains "$err" "a follow-up (reference)" "log: a follow-up and how it joined"
+contains "$err" "message-id <a2@localhost>" "log: its Message-ID"
+contains "$err" "acknowledgement: a follow-up: no acknowledgement" \
+  "log: no acknowledgement, and why"
 
 # --- full-width search --------------------------------------------------------
 
