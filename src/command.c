@@ -131,8 +131,11 @@ context_parse (Context *ctx, const char *args, const char *summary,
   if (g_option_context_parse (octx, argc, argv, &error)
       && resolve_format (ctx, &error))
     {
-      g_free (ctx->actor);
-      ctx->actor = ctx->as ? g_strdup (ctx->as) : command_invoking_user ();
+      /* Only for a command that records changes: deliver must not look
+       * up users (glibc's NSS crashes when an allocation fails inside
+       * getpwuid, which t160 does to deliver). */
+      if (ctx->shared & COMMAND_OPT_AS)
+        ctx->actor = ctx->as ? g_strdup (ctx->as) : command_invoking_user ();
       return TRUE;
     }
   fprintf (stderr, "madoguchi %s: %s\n", ctx->name, error->message);

@@ -384,9 +384,6 @@ run (const Command *cmd, const char *config_path, gboolean verbose,
       fprintf (stderr, "madoguchi: configuration error\n");
       return EX_TEMPFAIL;
     }
-  /* Before dropping to the data directory's owner, who is not the
-   * operator. */
-  ctx.actor = command_invoking_user ();
   status = run_with (cmd, &ctx, argc, argv);
   g_clear_pointer (&ctx.store, store_close);
   config_free (ctx.config);

@@ -41,8 +41,9 @@ typedef struct {
   gboolean json;           /* --json */
   OutputFormat format;     /* what --format and --json ask for */
   mode_t umask;            /* the caller's, before main's 077 */
-  char *actor;             /* who changes things: --as, else the invoking
-                            * user (command_invoking_user()) */
+  char *actor;             /* who changes things, for a command that takes
+                            * --as: --as, else the invoking user
+                            * (command_invoking_user()); else NULL */
 } Context;
 
 /*
