@@ -117,7 +117,7 @@ cmd_list (Context *ctx, int argc, char **argv)
     { "all", 'a', 0, G_OPTION_ARG_NONE, &o.all, "show every ticket", NULL },
     { "status", 's', 0, G_OPTION_ARG_STRING, &o.status,
       "new, open, stalled, resolved or rejected", "STATUS" },
-    { "category", 'c', 0, G_OPTION_ARG_STRING, &o.category,
+    { "category", 0, 0, G_OPTION_ARG_STRING, &o.category,
       "dos, ddos, spoofing, abuse, intrusion, scan or other", "CAT" },
     { "owner", 'o', 0, G_OPTION_ARG_STRING, &o.owner, "owned by NAME",
       "NAME" },

@@ -122,6 +122,11 @@ for cmd in $commands; do
   is "$rc" 64 "$cmd --json --format csv: exit 64"
 done
 
+# -c is the configuration file, globally; no command gives it another
+# meaning (list's --category has no short form).
+run list -c scan
+is "$rc" 64 "list -c: not an option of list"
+
 # --- bare numbers, tickets and incidents ------------------------------------
 
 run incident new "a scan" 1
