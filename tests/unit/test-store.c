@@ -520,6 +520,40 @@ indexed_messages (Fixture *f)
   return count_rows (f->path, "SELECT count(*) FROM message_fts_docsize");
 }
 
+/* Migration 8 rebuilds an index of version 7 (unfolded text) folded:
+ * a message indexed before it is found by its usual letters. */
+static void
+test_migrate_fold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *raw = "From: r@example.net\nSubject: =?UTF-8?B?"
+                    "77yk772P77yzIGF0dGFjaw==?=\nMessage-ID: <w@x>\n\n"
+                    "body\n";
+  sqlite3 *db = NULL;
+
+  file_raw (f, raw, strlen (raw), 1700000000);
+  g_assert_true (store_index_waiting (f->store, &error));
+  store_close (f->store);
+  /* As version 7 indexed it: the subject as it was. */
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO message_fts (message_fts) "
+                                 "VALUES ('delete-all'); INSERT INTO "
+                                 "message_fts (rowid, subject, text) SELECT "
+                                 "id, subject, text FROM message; ALTER TABLE "
+                                 "outbox DROP COLUMN via; PRAGMA user_version "
+                                 "= 7", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
+                               "pragma_user_version"), ==, 8);
+  g_assert_cmpint (indexed_messages (f), ==, 1);
+  g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM "
+                               "pragma_table_info ('outbox') WHERE name = "
+                               "'via'"), ==, 1);
+}
+
 /* Deliveries leave their messages to wait for the index, and index them
  * once 256 wait; store_index_waiting (spool run) indexes them whenever.
  * A search reads the ones still waiting whole, so every message is found
@@ -951,6 +985,7 @@ main (int argc, char **argv)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
   ADD ("/store/search-fold", test_search_fold);
+  ADD ("/store/migrate-fold", test_migrate_fold);
   ADD ("/store/search-index-limit", test_search_index_limit);
   ADD ("/store/search-waiting", test_search_waiting);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
