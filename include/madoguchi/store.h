@@ -330,7 +330,7 @@ typedef struct {
   char *state;                 /* queued sending sent failed */
   char *via;                   /* of a sent one: sendmail, maildir (the
                                 * outbox Maildir: not sent), or NULL
-                                * (before schema 8) */
+                                * (before schema 9) */
   gint64 created;
   int attempts;
   char *last_error;

@@ -520,7 +520,7 @@ indexed_messages (Fixture *f)
   return count_rows (f->path, "SELECT count(*) FROM message_fts_docsize");
 }
 
-/* Migration 8 rebuilds an index of version 7 (unfolded text) folded:
+/* Migration 9 rebuilds an index of version 8 (unfolded text) folded:
  * a message indexed before it is found by its usual letters. */
 static void
 test_migrate_fold (Fixture *f, gconstpointer data)
@@ -534,19 +534,19 @@ test_migrate_fold (Fixture *f, gconstpointer data)
   file_raw (f, raw, strlen (raw), 1700000000);
   g_assert_true (store_index_waiting (f->store, &error));
   store_close (f->store);
-  /* As version 7 indexed it: the subject as it was. */
+  /* As version 8 indexed it: the subject as it was. */
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "INSERT INTO message_fts (message_fts) "
                                  "VALUES ('delete-all'); INSERT INTO "
                                  "message_fts (rowid, subject, text) SELECT "
                                  "id, subject, text FROM message; ALTER TABLE "
                                  "outbox DROP COLUMN via; PRAGMA user_version "
-                                 "= 7", NULL, NULL, NULL), ==, SQLITE_OK);
+                                 "= 8", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 8);
+                               "pragma_user_version"), ==, 9);
   g_assert_cmpint (indexed_messages (f), ==, 1);
   g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM "
