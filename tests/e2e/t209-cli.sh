@@ -227,7 +227,13 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
   chown -R nobody "$MADOGUCHI_HOME"
   chmod 0711 "$TEST_HOME"
   mkdir -m 0700 "$TEST_HOME/root-only"
-  run stats --svg "$TEST_HOME/root-only/chart.svg"
+  # LeakSanitizer cannot stop the threads of a process that changed its
+  # user IDs (not dumpable): no leak check here in a sanitizer build.
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+    "$MADOGUCHI" stats --svg "$TEST_HOME/root-only/chart.svg" \
+    > /dev/null 2> "$TEST_HOME/err"
+  rc=$?
+  err=$(cat "$TEST_HOME/err")
   is "$rc" 0 "stats --svg as root into a root-owned directory: exit 0"
   is "$err" "" "... without a word on stderr"
   is "$(stat -c %U "$TEST_HOME/root-only/chart.svg" 2>&1)" root \
