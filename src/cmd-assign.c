@@ -10,21 +10,17 @@ int
 cmd_assign (Context *ctx, int argc, char **argv)
 {
   g_autofree char *owner = NULL;
-  g_autofree char *as = NULL;
   gboolean unassign = FALSE;
   const GOptionEntry entries[] = {
     { "owner", 'o', 0, G_OPTION_ARG_STRING, &owner, "the new owner",
       "NAME" },
     { "unassign", 0, 0, G_OPTION_ARG_NONE, &unassign, "owned by nobody",
       NULL },
-    { "as", 0, 0, G_OPTION_ARG_STRING, &as,
-      "the operator to record (default: your user name)", "NAME" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
 
-  if (!command_parse ("assign", "NUMBER --owner NAME | --unassign",
+  if (!context_parse (ctx, "NUMBER --owner NAME | --unassign",
                       "Gives a ticket to an operator.", entries, &argc,
                       &argv))
     return EX_USAGE;
@@ -35,10 +31,7 @@ cmd_assign (Context *ctx, int argc, char **argv)
                "--unassign\n");
       return EX_USAGE;
     }
-  store = context_open_store (ctx, &error);
-  if (store == NULL
-      || !store_set_owner (store, argv[1], owner,
-                           as ? as : g_get_user_name (), &error))
+  if (!store_set_owner (ctx->store, argv[1], owner, ctx->actor, &error))
     return command_fail (error);
   return EX_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/csv.h"
 #include "madoguchi/intake.h"
 #include "madoguchi/print.h"
 
@@ -46,27 +47,49 @@ classify_print (const Classification *c)
   printf ("\n");
 }
 
+/* --format csv: one row a category, with its score; the chosen one
+ * marked. */
+static void
+classify_print_csv (const Classification *c)
+{
+  const char *const *names = report_categories ();
+  g_auto (CsvRecord) r;
+
+  csv_init (&r);
+  csv_text (&r, "category");
+  csv_text (&r, "score");
+  csv_text (&r, "chosen");
+  csv_end (&r, stdout);
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
+    {
+      g_autofree char *score = g_strdup_printf ("%d", c->scores[i]);
+
+      csv_text (&r, names[i]);
+      csv_text (&r, score);
+      csv_text (&r, g_strcmp0 (names[i], c->category) == 0 ? "yes" : "no");
+      csv_end (&r, stdout);
+    }
+}
+
 int
 cmd_classify (Context *ctx, int argc, char **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
-    { NULL },
-  };
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) rules = NULL;
   g_autoptr (IntakePrepared) p = NULL;
 
-  if (!command_parse ("classify", "[FILE|-]", "Shows the category one "
+  if (!context_parse (ctx, "[FILE|-]", "Shows the category one "
                       "message would get, and why, without filing it.",
                       entries, &argc, &argv))
     return EX_USAGE;
   p = command_dry_run (ctx, argc > 1 ? argv[1] : "-", &rules, &error);
   if (p == NULL)
     return command_fail (error);
-  if (json)
+  if (ctx->format == OUTPUT_FORMAT_JSON)
     classify_print_json (p->classification);
+  else if (ctx->format == OUTPUT_FORMAT_CSV)
+    classify_print_csv (p->classification);
   else
     classify_print (p->classification);
   return EX_OK;

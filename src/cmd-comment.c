@@ -62,17 +62,13 @@ note_from_editor (const char *number, GError **error)
 int
 cmd_comment (Context *ctx, int argc, char **argv)
 {
-  g_autofree char *as = NULL;
   const GOptionEntry entries[] = {
-    { "as", 0, 0, G_OPTION_ARG_STRING, &as,
-      "the operator to record (default: your user name)", "NAME" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_autofree char *note = NULL;
 
-  if (!command_parse ("comment", "NUMBER [TEXT]", "Adds an internal note "
+  if (!context_parse (ctx, "NUMBER [TEXT]", "Adds an internal note "
                       "to a ticket (from TEXT, else $EDITOR).", entries,
                       &argc, &argv))
     return EX_USAGE;
@@ -89,10 +85,7 @@ cmd_comment (Context *ctx, int argc, char **argv)
       fprintf (stderr, "madoguchi comment: empty note, nothing added\n");
       return 1;
     }
-  store = context_open_store (ctx, &error);
-  if (store == NULL
-      || !store_comment (store, argv[1], note, as ? as : g_get_user_name (),
-                         &error))
+  if (!store_comment (ctx->store, argv[1], note, ctx->actor, &error))
     return command_fail (error);
   return EX_OK;
 }

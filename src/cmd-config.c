@@ -9,9 +9,9 @@
 int
 cmd_config (Context *ctx, int argc, char **argv)
 {
-  const GOptionEntry entries[] = { { NULL } };
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
 
-  if (!command_parse ("config", "", "Prints the effective configuration.",
+  if (!context_parse (ctx, "", "Prints the effective configuration.",
                       entries, &argc, &argv))
     return EX_USAGE;
   config_print (ctx->config, stdout);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/output.h"
 #include "madoguchi/intake.h"
 #include "madoguchi/log.h"
 #include "madoguchi/spool.h"
@@ -100,6 +101,33 @@ forget_deliver (void)
 }
 
 /*
+ * One line per delivery that says what became of it: a new ticket (and
+ * its category) or a follow-up (and how it joined), the Message-ID, and
+ * the acknowledgement's fate (sent, in the outbox Maildir, queued, or
+ * why none).  What comes from the mail is made one safe line and cut.
+ */
+static void
+log_filed (const SpoolEntry *entry, const IntakeResult *result)
+{
+  const StoreFiled *f = &result->filed;
+  g_autofree char *id = output_safe (result->message_id);
+  g_autofree char *ack = output_safe (f->ack);
+  g_autofree char *what = f->followup
+                          ? g_strdup_printf ("a follow-up (%s)", f->thread)
+                          : g_strdup_printf ("a new ticket, category %s",
+                                             result->category);
+
+  if (f->duplicate)
+    log_info ("%s: duplicate of %s size=%" G_GINT64_FORMAT, entry->id,
+              f->number, entry->size);
+  else
+    log_info ("%s: filed as %s, %s, message-id <%.200s>, acknowledgement: "
+              "%s; size=%" G_GINT64_FORMAT "%s%s", entry->id, f->number,
+              what, id ? id : "", ack, entry->size,
+              *result->flags ? " flags=" : "", result->flags);
+}
+
+/*
  * Files the spooled entry; whether it is in the database now.  Only a
  * committed filing says so: one that rolled back (a full disk failing
  * the COMMIT, or an INSERT after the ticket was numbered) leaves the
@@ -111,17 +139,15 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   g_autoptr (GError) error = NULL;
   Store *store = context_open_store (ctx, &error);
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
-  Intake intake = { ctx->config, rules, store, "deliver", TRUE };
+  Intake intake = { .config = ctx->config, .rules = rules, .store = store,
+                    .who = "deliver", .acknowledge = TRUE };
   IntakeResult result = { 0 };
   gboolean done = store != NULL
                   && intake_file (&intake, entry, &result, &error);
   gboolean in_store = intake_result_in_store (&result);
 
   if (done)
-    log_info ("%s: %s %s size=%" G_GINT64_FORMAT "%s%s", entry->id,
-              result.filed.duplicate ? "duplicate of" : "filed as",
-              result.filed.number, entry->size,
-              *result.flags ? " flags=" : "", result.flags);
+    log_filed (entry, &result);
   else if (in_store)
     log_warn ("%s: filed as %s but still in the spool: %s", entry->id,
               result.filed.number, error->message);
@@ -143,14 +169,14 @@ cmd_deliver (Context *ctx, int argc, char **argv)
       "envelope sender (\"\" or \"<>\" for a bounce)", "SENDER" },
     { "recipient", 'a', 0, G_OPTION_ARG_STRING, &recipient,
       "envelope recipient", "RECIPIENT" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (SpoolEntry) entry = NULL;
   g_autofree char *spool_dir = config_spool_dir (ctx->config);
 
   deliver_arm_watchdog (ctx->config->deliver_timeout);
-  if (!command_parse ("deliver", "", "Reads one message from standard "
+  if (!context_parse (ctx, "", "Reads one message from standard "
                       "input and files it as a ticket.", entries, &argc,
                       &argv))
     return EX_TEMPFAIL;

@@ -6,10 +6,11 @@
  * messages: its fields (its incident, and the ticket it was merged into,
  * by number), its messages with their decoded text, and its indicators.
  * A merged ticket is exported too, empty: its messages moved.
- * CSV is one row per ticket for a spreadsheet: number, created (ISO 8601
- * UTC), status, category, reporter, subject and the indicator values
- * joined by spaces.  Times are UTC: an export is read elsewhere, where
- * the operator's time zone means nothing.
+ * CSV is one row per ticket for a spreadsheet: list's columns (number,
+ * created in ISO 8601 UTC, status, category, owner, reporter, subject)
+ * and the indicator values joined by spaces.  Times are UTC: an export
+ * is read elsewhere, where the operator's time zone means nothing.  A
+ * table is list's, oldest first, for a look before exporting.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -127,6 +128,7 @@ write_csv (const ExportTicket *t, gpointer data, GError **error)
   csv_text (r, created);
   csv_text (r, ticket->status);
   csv_text (r, ticket->category);
+  csv_text (r, ticket->owner);
   csv_text (r, reporter_of (ticket));
   csv_text (r, ticket->subject);
   csv_text (r, values->str);
@@ -141,7 +143,8 @@ static gboolean
 export_csv (Store *store, ExportFilter *filter, GError **error)
 {
   static const char *const header[] = { "number", "created", "status",
-                                        "category", "reporter", "subject",
+                                        "category", "owner", "reporter",
+                                        "subject",
                                         "indicators", NULL };
   g_auto (CsvRecord) r = { 0 };
 
@@ -153,12 +156,28 @@ export_csv (Store *store, ExportFilter *filter, GError **error)
   return store_export (store, filter, write_csv, &r, error);
 }
 
+/* --format table: list's table of the same tickets, oldest first. */
 static gboolean
-check_options (const char *format, const char *category, const char *status)
+export_table (Store *store, const ExportFilter *filter, GError **error)
 {
-  if (g_strcmp0 (format, "jsonl") != 0 && g_strcmp0 (format, "csv") != 0)
-    fprintf (stderr, "madoguchi export: --format is jsonl or csv\n");
-  else if (category != NULL && report_category_index (category) < 0)
+  StoreFilter f = {
+    .since = filter->since,
+    .until = filter->until == G_MAXINT64 ? 0 : filter->until,
+    .category = filter->category, .status = filter->status,
+    .ascending = TRUE,
+  };
+  g_autoptr (GPtrArray) tickets = store_list_tickets (store, &f, error);
+
+  if (tickets == NULL)
+    return FALSE;
+  print_tickets (tickets, OUTPUT_FORMAT_TABLE);
+  return TRUE;
+}
+
+static gboolean
+check_options (const char *category, const char *status)
+{
+  if (category != NULL && report_category_index (category) < 0)
     fprintf (stderr, "madoguchi export: \"%s\" is not a category (dos, "
              "ddos, spoofing, abuse, intrusion, scan, other)\n", category);
   else if (status != NULL && !g_strv_contains (statuses, status))
@@ -170,18 +189,22 @@ check_options (const char *format, const char *category, const char *status)
 }
 
 static int
-run_export (Context *ctx, const char *format, ExportFilter *filter)
+run_export (Context *ctx, ExportFilter *filter)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = context_open_store (ctx, &error);
+  Store *store = ctx->store;
   gboolean ok;
 
-  if (store == NULL)
-    return command_fail (error);
   filter->messages = TRUE;
-  ok = strcmp (format, "csv") == 0
-       ? export_csv (store, filter, &error)
-       : store_export (store, filter, write_jsonl, NULL, &error);
+  /* JSON Lines unless another format was asked for. */
+  if (ctx->format_name == NULL && !ctx->json)
+    ctx->format = OUTPUT_FORMAT_JSON;
+  if (ctx->format == OUTPUT_FORMAT_CSV)
+    ok = export_csv (store, filter, &error);
+  else if (ctx->format == OUTPUT_FORMAT_TABLE)
+    ok = export_table (store, filter, &error);
+  else
+    ok = store_export (store, filter, write_jsonl, NULL, &error);
   if (ok && (fflush (stdout) != 0 || ferror (stdout)))
     {
       g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (errno),
@@ -202,7 +225,6 @@ cmd_export (Context *ctx, int argc, char **argv)
   g_autofree char *until = NULL;
   g_autofree char *category = NULL;
   g_autofree char *status = NULL;
-  g_autofree char *format = NULL;
   const GOptionEntry entries[] = {
     { "since", 0, 0, G_OPTION_ARG_STRING, &since,
       "created from DATE (2026-11-01 or 2026-11, local time) or AGE (30d, "
@@ -213,26 +235,25 @@ cmd_export (Context *ctx, int argc, char **argv)
       "only tickets of category CAT", "CAT" },
     { "status", 0, 0, G_OPTION_ARG_STRING, &status,
       "only tickets of status S (new open stalled resolved rejected)", "S" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
-      "jsonl (default: one JSON object per line) or csv", "FORMAT" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
   StatsRange range;
   ExportFilter filter = { 0 };
 
-  if (!command_parse ("export", "", "Writes out tickets, oldest first.",
+  if (!context_parse (ctx, "", "Writes out tickets, oldest first: JSON "
+                      "Lines (the default, --format json), CSV or a table.",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
     fprintf (stderr, "madoguchi export: unexpected argument \"%s\"\n",
              argv[1]);
-  if (argc != 1 || !check_options (format ? format : "jsonl", category,
-                                   status))
+  if (argc != 1 || !check_options (category, status))
     return EX_USAGE;
   if (!stats_parse_range (since, until, FALSE, &range, &error))
     return command_fail (error);
-  filter = (ExportFilter) { range.since, range.until, category, status,
-                            TRUE };
-  return run_export (ctx, format ? format : "jsonl", &filter);
+  filter = (ExportFilter) { .since = range.since, .until = range.until,
+                            .category = category, .status = status,
+                            .messages = TRUE };
+  return run_export (ctx, &filter);
 }

@@ -32,11 +32,7 @@ extract_print_json (const Message *m, GPtrArray *rows, const Extraction *x)
 int
 cmd_extract (Context *ctx, int argc, char **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
-    { NULL },
-  };
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) rules = NULL;
   g_autoptr (IntakePrepared) p = NULL;
@@ -44,7 +40,7 @@ cmd_extract (Context *ctx, int argc, char **argv)
   const Message *message;
   const Extraction *x;
 
-  if (!command_parse ("extract", "[FILE|-]", "Shows what would be extracted "
+  if (!context_parse (ctx, "[FILE|-]", "Shows what would be extracted "
                       "from one message, without filing it.", entries,
                       &argc, &argv))
     return EX_USAGE;
@@ -54,8 +50,10 @@ cmd_extract (Context *ctx, int argc, char **argv)
   message = p->message;
   x = p->extraction;
   rows = print_indicator_rows (x);
-  if (json)
+  if (ctx->format == OUTPUT_FORMAT_JSON)
     extract_print_json (message, rows, x);
+  else if (ctx->format == OUTPUT_FORMAT_CSV)
+    print_indicators_csv (NULL, rows);
   else
     {
       print_headers (message->subject, message->from, message->date);

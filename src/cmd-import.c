@@ -383,10 +383,10 @@ cmd_import (Context *ctx, int argc, char **argv)
       "acknowledge the reports too (as deliver would)", NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads,
       "parse with N threads (default: the number of cores)", "N" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
+  Store *store = ctx->store;
   g_autoptr (RuleSet) rules = NULL;
   Pipeline pipe = { 0 };
   Tally tally = { 0 };
@@ -394,7 +394,7 @@ cmd_import (Context *ctx, int argc, char **argv)
   Intake intake;
   int status = EX_OK;
 
-  if (!command_parse ("import", "PATH...", "Files a backlog: mbox files, "
+  if (!context_parse (ctx, "PATH...", "Files a backlog: mbox files, "
                       "Maildirs or folders of messages.", entries, &argc,
                       &argv))
     return EX_USAGE;
@@ -403,11 +403,9 @@ cmd_import (Context *ctx, int argc, char **argv)
       fprintf (stderr, "usage: madoguchi import [--ack] [-j N] PATH...\n");
       return EX_USAGE;
     }
-  store = context_open_store (ctx, &error);
-  if (store == NULL)
-    return command_fail (error);
   rules = intake_load_rules (ctx->config);
-  intake = (Intake) { ctx->config, rules, store, g_get_user_name (), ack };
+  intake = (Intake) { .config = ctx->config, .rules = rules,
+                     .store = store, .who = ctx->actor, .acknowledge = ack };
   pipe.config = ctx->config;
   pipe.rules = rules;
   g_mutex_init (&pipe.lock);

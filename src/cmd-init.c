@@ -12,13 +12,13 @@
 int
 cmd_init (Context *ctx, int argc, char **argv)
 {
-  const GOptionEntry entries[] = { { NULL } };
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *spool_dir = config_spool_dir (ctx->config);
   g_autofree char *db_path = config_db_path (ctx->config);
   g_autoptr (Store) store = NULL;
 
-  if (!command_parse ("init", "", "Creates the database and the spool.",
+  if (!context_parse (ctx, "", "Creates the database and the spool.",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (!spool_ensure (spool_dir, &error))

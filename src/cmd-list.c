@@ -6,19 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "madoguchi/address.h"
 #include "madoguchi/command.h"
-#include "madoguchi/csv.h"
 #include "madoguchi/stats.h"
-#include "madoguchi/json.h"
-#include "madoguchi/output.h"
 #include "madoguchi/print.h"
 
 typedef struct {
-  gboolean json;
-  char *format;
   gint limit;
   gboolean all;
   char *ip;
@@ -33,100 +27,6 @@ typedef struct {
   char *sort;
   gboolean ascending;
 } ListOptions;
-
-static const char *
-reporter_of (const StoreTicket *t)
-{
-  return t->reporter ? t->reporter : t->reporter_name;
-}
-
-static void
-list_json (GPtrArray *tickets)
-{
-  JsonWriter w;
-  g_autofree char *text = NULL;
-
-  json_init (&w);
-  json_begin_array (&w);
-  for (guint i = 0; i < tickets->len; i++)
-    {
-      json_begin_object (&w);
-      print_ticket_json (&w, tickets->pdata[i]);
-      json_end_object (&w);
-    }
-  json_end_array (&w);
-  text = json_finish (&w);
-  printf ("%s\n", text);
-}
-
-static void
-list_csv (GPtrArray *tickets)
-{
-  g_auto (CsvRecord) record;
-
-  csv_init (&record);
-  fputs ("number,created,status,category,owner,reporter,subject\n", stdout);
-  for (guint i = 0; i < tickets->len; i++)
-    {
-      const StoreTicket *t = tickets->pdata[i];
-      g_autofree char *created = output_time_iso (t->created);
-
-      csv_text (&record, t->number);
-      csv_text (&record, created);
-      csv_text (&record, t->status);
-      csv_text (&record, t->category);
-      csv_text (&record, t->owner);
-      csv_text (&record, reporter_of (t));
-      csv_text (&record, t->subject);
-      csv_end (&record, stdout);
-    }
-}
-
-/* ANSI colour for a status, on a terminal that wants colour. */
-static const char *
-status_colour (const char *status, gboolean colour)
-{
-  if (!colour)
-    return "";
-  if (strcmp (status, "new") == 0)
-    return "\033[1;31m";
-  if (strcmp (status, "open") == 0)
-    return "\033[33m";
-  if (strcmp (status, "resolved") == 0 || strcmp (status, "rejected") == 0)
-    return "\033[32m";
-  return "\033[36m";
-}
-
-static void
-list_table (GPtrArray *tickets)
-{
-  g_autoptr (GString) line = g_string_new (NULL);
-  gboolean colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
-
-  printf ("%-11s  %-16s  %-8s  %-9s  %-10s  %-24s  %s\n", "NUMBER",
-          "CREATED", "STATUS", "CATEGORY", "OWNER", "REPORTER", "SUBJECT");
-  for (guint i = 0; i < tickets->len; i++)
-    {
-      const StoreTicket *t = tickets->pdata[i];
-      g_autofree char *created = output_time (t->created);
-      /* "resolved*": a reply waits for an operator (not reopened). */
-      g_autofree char *status = g_strconcat (t->status, t->reply_waiting
-                                                        ? "*" : "", NULL);
-
-      g_string_truncate (line, 0);
-      g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ",
-                              t->number, created,
-                              status_colour (t->status, colour), status,
-                              colour ? "\033[0m" : "", t->category);
-      output_cell (line, t->owner ? t->owner : "-", 10, TRUE);
-      g_string_append (line, "  ");
-      output_cell (line, reporter_of (t) ? reporter_of (t) : "-", 24, TRUE);
-      g_string_append (line, "  ");
-      output_cell (line, *t->subject ? t->subject : "(no subject)", 60,
-                   FALSE);
-      printf ("%s\n", line->str);
-    }
-}
 
 static gboolean
 list_filter (const ListOptions *o, StoreFilter *f, GError **error)
@@ -168,7 +68,6 @@ list_filter (const ListOptions *o, StoreFilter *f, GError **error)
 static void
 list_options_clear (ListOptions *o)
 {
-  g_free (o->format);
   g_free (o->ip);
   g_free (o->status);
   g_free (o->category);
@@ -186,7 +85,6 @@ static int
 list_print (Context *ctx, const ListOptions *o)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_autoptr (GPtrArray) tickets = NULL;
   StoreFilter filter = { 0 };
 
@@ -195,17 +93,10 @@ list_print (Context *ctx, const ListOptions *o)
       fprintf (stderr, "madoguchi list: %s\n", error->message);
       return EX_USAGE;
     }
-  store = context_open_store (ctx, &error);
-  if (store != NULL)
-    tickets = store_list_tickets (store, &filter, &error);
+  tickets = store_list_tickets (ctx->store, &filter, &error);
   if (tickets == NULL)
     return command_fail (error);
-  if (o->json || g_strcmp0 (o->format, "json") == 0)
-    list_json (tickets);
-  else if (g_strcmp0 (o->format, "csv") == 0)
-    list_csv (tickets);
-  else
-    list_table (tickets);
+  print_tickets (tickets, ctx->format);
   return EX_OK;
 }
 
@@ -221,15 +112,12 @@ cmd_list (Context *ctx, int argc, char **argv)
 {
   g_auto (ListOptions) o = { .limit = 50 };
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "one JSON array", NULL },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
-      "table (default), json or csv", "FORMAT" },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &o.limit,
       "show at most N tickets (default 50)", "N" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &o.all, "show every ticket", NULL },
     { "status", 's', 0, G_OPTION_ARG_STRING, &o.status,
       "new, open, stalled, resolved or rejected", "STATUS" },
-    { "category", 'c', 0, G_OPTION_ARG_STRING, &o.category,
+    { "category", 0, 0, G_OPTION_ARG_STRING, &o.category,
       "dos, ddos, spoofing, abuse, intrusion, scan or other", "CAT" },
     { "owner", 'o', 0, G_OPTION_ARG_STRING, &o.owner, "owned by NAME",
       "NAME" },
@@ -250,14 +138,13 @@ cmd_list (Context *ctx, int argc, char **argv)
       "created (default), number or updated", "KEY" },
     { "ascending", 0, 0, G_OPTION_ARG_NONE, &o.ascending,
       "oldest first", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
 
-  if (!command_parse ("list", "", "Lists tickets, newest first.", entries,
+  if (!context_parse (ctx, "", "Lists tickets, newest first.", entries,
                       &argc, &argv))
     return EX_USAGE;
   if ((o.limit < 1 && !o.all) || argc > 1
-      || !one_of (o.format, (const char *[]) { "table", "json", "csv", NULL })
       || !one_of (o.status, (const char *[]) { "new", "open", "stalled",
                                                "resolved", "rejected", NULL })
       || (o.category && report_category_index (o.category) < 0)

@@ -10,16 +10,12 @@
 int
 cmd_merge (Context *ctx, int argc, char **argv)
 {
-  g_autofree char *as = NULL;
   const GOptionEntry entries[] = {
-    { "as", 0, 0, G_OPTION_ARG_STRING, &as,
-      "the operator to record (default: your user name)", "NAME" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
 
-  if (!command_parse ("merge", "NUMBER INTO", "Merges ticket NUMBER into "
+  if (!context_parse (ctx, "NUMBER INTO", "Merges ticket NUMBER into "
                       "ticket INTO.", entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 3)
@@ -27,10 +23,7 @@ cmd_merge (Context *ctx, int argc, char **argv)
       fprintf (stderr, "usage: madoguchi merge NUMBER INTO\n");
       return EX_USAGE;
     }
-  store = context_open_store (ctx, &error);
-  if (store == NULL
-      || !store_merge (store, argv[1], argv[2], as ? as : g_get_user_name (),
-                       &error))
+  if (!store_merge (ctx->store, argv[1], argv[2], ctx->actor, &error))
     return command_fail (error);
   return EX_OK;
 }

@@ -88,10 +88,10 @@ rules_list (const char *dir)
 int
 cmd_rules (Context *ctx, int argc, char **argv)
 {
-  const GOptionEntry entries[] = { { NULL } };
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   const char *dir;
 
-  if (!command_parse ("rules", "check|list [DIR]", "check: reports every "
+  if (!context_parse (ctx, "check|list [DIR]", "check: reports every "
                       "problem in the rule files of DIR (default: "
                       "rules_dir).\nlist: prints every rule: file, name, "
                       "kind and pattern with its {defines} expanded.",

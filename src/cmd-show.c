@@ -216,7 +216,8 @@ show_outgoing (const Story *story)
       g_autofree char *to = output_safe (o->recipient);
       g_autofree char *why = output_safe (o->last_error);
 
-      printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, to, o->state,
+      printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, to,
+              print_outbox_state (o),
               o->last_error ? " - " : "", why);
     }
 }
@@ -460,41 +461,47 @@ show_raw (Store *store, GPtrArray *messages, gint index)
   return fflush (stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
+/* --format csv: the ticket's evidence, one indicator a row. */
+static void
+show_csv (const Story *story)
+{
+  print_indicators_csv (story->ticket->number, story->indicators);
+}
+
 int
 cmd_show (Context *ctx, int argc, char **argv)
 {
-  gboolean json = FALSE;
   gboolean raw = FALSE;
   gint which = 1;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
     { "raw", 0, 0, G_OPTION_ARG_NONE, &raw,
       "print the message exactly as received", NULL },
     { "message", 'm', 0, G_OPTION_ARG_INT, &which,
       "with --raw: the Nth message of the ticket (default 1)", "N" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_auto (Story) story = { 0 };
 
-  if (!command_parse ("show", "NUMBER", "Shows one ticket.", entries, &argc,
+  if (!context_parse (ctx, "NUMBER", "Shows one ticket: as text, one JSON "
+                      "object, or its evidence as CSV.", entries, &argc,
                       &argv))
     return EX_USAGE;
   if (argc != 2)
     {
       fprintf (stderr,
-               "usage: madoguchi show [--json | --raw [-m N]] NUMBER\n");
+               "usage: madoguchi show [--format table|json|csv | --raw "
+               "[-m N]] NUMBER\n");
       return EX_USAGE;
     }
-  store = context_open_store (ctx, &error);
-  if (store == NULL
-      || !story_read (store, ctx->config, argv[1], &story, &error))
+  if (!story_read (ctx->store, ctx->config, argv[1], &story, &error))
     return command_fail (error);
   if (raw)
-    return show_raw (store, story.messages, which);
-  if (json)
+    return show_raw (ctx->store, story.messages, which);
+  if (ctx->format == OUTPUT_FORMAT_JSON)
     show_json (&story);
+  else if (ctx->format == OUTPUT_FORMAT_CSV)
+    show_csv (&story);
   else
     show_text (ctx->config, &story);
   return EX_OK;

@@ -24,8 +24,6 @@
 typedef struct {
   char *since;
   char *until;
-  char *format;
-  gboolean json;
   char *svg;
   gint top;
 } StatsOptions;
@@ -122,8 +120,13 @@ print_table (const Stats *s)
   table_counts ("\nNotifications to the sites per month (by the category "
                 "of their ticket)", &s->notifications);
   printf ("\nAcknowledgements of incoming messages\n\n"
-          "  sent        %7" G_GINT64_FORMAT "\n"
-          "  suppressed  %7" G_GINT64_FORMAT "\n", s->ack_sent,
+          "  acknowledged  %7" G_GINT64_FORMAT "\n"
+          "    sent        %7" G_GINT64_FORMAT "  (handed to sendmail)\n"
+          "    outboxed    %7" G_GINT64_FORMAT "  (in the outbox Maildir, "
+          "not sent)\n"
+          "    not sent    %7" G_GINT64_FORMAT "  (queued or failed)\n"
+          "  suppressed    %7" G_GINT64_FORMAT "\n", s->ack_sent,
+          s->ack_delivered, s->ack_outboxed, s->ack_pending,
           s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
     {
@@ -198,7 +201,13 @@ print_csv (const Stats *s)
   csv_end (&r, stdout);
   csv_counts (&r, "reports", &s->reports);
   csv_counts (&r, "incidents", &s->incidents);
-  csv_number (&r, "acknowledgements", "sent", "messages", s->ack_sent);
+  csv_number (&r, "acknowledgements", "acknowledged", "messages",
+              s->ack_sent);
+  csv_number (&r, "acknowledgements", "sent", "messages", s->ack_delivered);
+  csv_number (&r, "acknowledgements", "outboxed", "messages",
+              s->ack_outboxed);
+  csv_number (&r, "acknowledgements", "not sent", "messages",
+              s->ack_pending);
   csv_number (&r, "acknowledgements", "suppressed", "messages",
               s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
@@ -307,7 +316,10 @@ json_acks (JsonWriter *w, const Stats *s)
 {
   json_key (w, "acknowledgements");
   json_begin_object (w);
-  json_member_int (w, "sent", s->ack_sent);
+  json_member_int (w, "acknowledged", s->ack_sent);
+  json_member_int (w, "sent", s->ack_delivered);
+  json_member_int (w, "outboxed", s->ack_outboxed);
+  json_member_int (w, "not_sent", s->ack_pending);
   json_member_int (w, "suppressed", s->ack_suppressed);
   json_key (w, "reasons");
   json_begin_array (w);
@@ -351,25 +363,23 @@ print_json (const Stats *s)
 /* Temporary file, fsync, rename: a reader sees the old chart or the new
  * one, never a torn one (GLib does the O_EXCL temporary file). */
 static int
-write_svg (const Stats *s, const char *path)
+write_svg (Context *ctx, const Stats *s, const char *path)
 {
   g_autofree char *svg = stats_svg (s);
   g_autoptr (GError) error = NULL;
 
-  if (g_file_set_contents_full (path, svg, -1,
-                                G_FILE_SET_CONTENTS_CONSISTENT
-                                | G_FILE_SET_CONTENTS_DURABLE, 0644, &error))
+  if (command_write_file (ctx, path, svg, &error))
     return EX_OK;
   fprintf (stderr, "madoguchi stats: %s\n", error->message);
   return EX_CANTCREAT;
 }
 
 static int
-print_stats (const Stats *s, const StatsOptions *o)
+print_stats (Context *ctx, const Stats *s, const StatsOptions *o)
 {
-  if (o->json || g_strcmp0 (o->format, "json") == 0)
+  if (ctx->format == OUTPUT_FORMAT_JSON)
     print_json (s);
-  else if (g_strcmp0 (o->format, "csv") == 0)
+  else if (ctx->format == OUTPUT_FORMAT_CSV)
     print_csv (s);
   else
     print_table (s);
@@ -379,20 +389,13 @@ print_stats (const Stats *s, const StatsOptions *o)
                g_strerror (errno));
       return EX_IOERR;
     }
-  return o->svg ? write_svg (s, o->svg) : EX_OK;
+  return o->svg ? write_svg (ctx, s, o->svg) : EX_OK;
 }
 
 static gboolean
 check_options (const StatsOptions *o)
 {
-  static const char *const formats[] = { "table", "csv", "json", NULL };
-
-  if (o->format != NULL && !g_strv_contains (formats, o->format))
-    fprintf (stderr, "madoguchi stats: --format is table, csv or json\n");
-  else if (o->json && o->format != NULL && strcmp (o->format, "json") != 0)
-    fprintf (stderr, "madoguchi stats: --json and --format %s conflict\n",
-             o->format);
-  else if (o->top < 1 || o->top > 1000)
+  if (o->top < 1 || o->top > 1000)
     fprintf (stderr, "madoguchi stats: --top is 1 to 1000\n");
   else if (o->svg != NULL && *o->svg == '\0')
     fprintf (stderr, "madoguchi stats: --svg needs a file name\n");
@@ -406,7 +409,6 @@ stats_options_clear (StatsOptions *o)
 {
   g_free (o->since);
   g_free (o->until);
-  g_free (o->format);
   g_free (o->svg);
 }
 
@@ -422,21 +424,17 @@ cmd_stats (Context *ctx, int argc, char **argv)
       "default: 12 months back", "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &o.until,
       "through DATE (that day or month included), or up to AGE", "WHEN" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "one JSON document", NULL },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &o.format,
-      "table (default), csv or json", "FORMAT" },
     { "svg", 0, 0, G_OPTION_ARG_FILENAME, &o.svg,
       "also write a chart of the monthly reports to FILE", "FILE" },
     { "top", 0, 0, G_OPTION_ARG_INT, &o.top,
       "addresses and prefixes to show (default 10)", "N" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_autoptr (Stats) stats = NULL;
   StatsRange range;
 
-  if (!command_parse ("stats", "", "Prints the statistics of a period.",
+  if (!context_parse (ctx, "", "Prints the statistics of a period.",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
@@ -446,10 +444,8 @@ cmd_stats (Context *ctx, int argc, char **argv)
     return EX_USAGE;
   if (!stats_parse_range (o.since, o.until, TRUE, &range, &error))
     return command_fail (error);
-  store = context_open_store (ctx, &error);
-  if (store != NULL)
-    stats = store_stats (store, &range, (guint) o.top, &error);
+  stats = store_stats (ctx->store, &range, (guint) o.top, &error);
   if (stats == NULL)
     return command_fail (error);
-  return print_stats (stats, &o);
+  return print_stats (ctx, stats, &o);
 }

@@ -21,6 +21,8 @@ void
 intake_result_clear (IntakeResult *result)
 {
   g_clear_pointer (&result->flags, g_free);
+  g_clear_pointer (&result->category, g_free);
+  g_clear_pointer (&result->message_id, g_free);
 }
 
 gboolean
@@ -140,8 +142,12 @@ send_queued (const Config *config, Store *store, const char *id,
 
   if (result->filed.outbox_id == 0)
     return;
-  if (!outbox_send (config, store, result->filed.outbox_id, FALSE, &error)
-      && error != NULL)
+  if (outbox_send (config, store, result->filed.outbox_id, FALSE, &error))
+    /* What came of it, for the log: the outbox Maildir is not sent. */
+    g_strlcpy (result->filed.ack, *config->sendmail_command
+                                  ? "sent" : "in the outbox Maildir",
+               sizeof result->filed.ack);
+  else if (error != NULL)
     {
       log_warn ("%s: acknowledgement for %s queued, not sent: %s", id,
                 result->filed.number, error->message);
@@ -257,7 +263,11 @@ intake_store (const Intake *intake, const IntakePrepared *p,
   ok = store_file (intake->store, &d, &result->filed, error);
   reply_decision_clear (&decision);
   if (ok)
-    result->flags = report_flags_to_string (p->message->flags);
+    {
+      result->flags = report_flags_to_string (p->message->flags);
+      result->category = g_strdup (reply.category);
+      result->message_id = g_strdup (p->message->message_id);
+    }
   return ok;
 }
 

@@ -31,53 +31,89 @@ typedef enum {
   CMD_CREATE_DB = 1 << 2,   /* ...or is created, in a data directory that
                              * exists and belongs to the user */
   CMD_CREATE_DIR = 1 << 3,  /* ...or is created, data directory and all */
+  /* main opens the store for the command, which reads it or changes it.
+   * deliver and spool are CMD_DATA without either: they open it
+   * themselves, after the message is safe in the spool, so that a
+   * broken database does not bounce a report. */
+  CMD_READ = 1 << 4 | CMD_DATA,
+  CMD_WRITE = 1 << 5 | CMD_DATA,
+  /* As root, keeps root as the saved user ID when it works as the data
+   * directory's owner, to write a file of the caller's where the caller
+   * asked (command_write_file: stats --svg). */
+  CMD_CALLER_FILES = 1 << 6,
 } CommandMode;
 
 typedef struct {
   const char *name;
   int (*run) (Context *ctx, int argc, char **argv);
   CommandMode mode;
+  CommandOpt shared;     /* the shared options it takes (command.c) */
   const char *summary;
 } Command;
 
 static const Command commands[] = {
-  { "deliver", cmd_deliver, CMD_MTA | CMD_DATA | CMD_CREATE_DB,
-    "file one message from standard input (run by the MTA)" },
-  { "init", cmd_init, CMD_DATA | CMD_CREATE_DIR,
-    "create the database and the spool" },
-  { "import", cmd_import, CMD_DATA,
-    "file a backlog: mbox files, Maildirs, folders of messages" },
-  { "list", cmd_list, CMD_DATA, "list tickets, newest first" },
-  { "show", cmd_show, CMD_DATA, "show one ticket and its messages" },
-  { "spool", cmd_spool, CMD_DATA,
-    "file what waits in the spool (run), list it, retry failed entries" },
-  { "extract", cmd_extract, CMD_OPERATOR,
-    "show what would be extracted from one message (a dry run)" },
-  { "classify", cmd_classify, CMD_OPERATOR,
-    "show the category one message would get, and why (a dry run)" },
-  { "set", cmd_set, CMD_DATA,
-    "change a ticket's --status or --category" },
-  { "assign", cmd_assign, CMD_DATA,
-    "give a ticket to an operator (--owner) or nobody (--unassign)" },
-  { "comment", cmd_comment, CMD_DATA, "add an internal note" },
-  { "merge", cmd_merge, CMD_DATA, "merge one ticket into another" },
-  { "incident", cmd_incident, CMD_DATA,
-    "group reports into incidents: new, add, remove, show, list" },
-  { "rules", cmd_rules, CMD_OPERATOR, "check or list the rule files" },
-  { "outbox", cmd_outbox, CMD_DATA,
-    "acknowledgements not sent yet (list), send them (flush)" },
-  { "stats", cmd_stats, CMD_DATA,
-    "reports and incidents per month, top sources, response times" },
-  { "export", cmd_export, CMD_DATA,
-    "write out tickets as JSON Lines or CSV" },
-  { "config", cmd_config, CMD_OPERATOR,
-    "print the effective configuration" },
-  { "contacts", cmd_contacts, CMD_DATA,
-    "the sites to notify: import a CSV, list, lookup, remove" },
-  { "notify", cmd_notify, CMD_DATA,
-    "tell the sites involved in a ticket (their evidence only)" },
-  { "notifications", cmd_notifications, CMD_DATA,
-    "notifications sent, and those still awaiting an answer" },
+  { .name = "deliver", .run = cmd_deliver,
+    .mode = CMD_MTA | CMD_DATA | CMD_CREATE_DB,
+    .summary = "file one message from standard input (run by the MTA)" },
+  /* init opens the store itself, once the data directory is made. */
+  { .name = "init", .run = cmd_init,
+    .mode = CMD_DATA | CMD_CREATE_DIR,
+    .summary = "create the database and the spool" },
+  { .name = "import", .run = cmd_import, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS,
+    .summary = "file a backlog: mbox files, Maildirs, folders of messages" },
+  { .name = "list", .run = cmd_list, .mode = CMD_READ,
+    .shared = COMMAND_OPT_FORMAT, .summary = "list tickets, newest first" },
+  { .name = "show", .run = cmd_show, .mode = CMD_READ,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "show one ticket and its messages" },
+  { .name = "spool", .run = cmd_spool, .mode = CMD_DATA,
+    .summary = "file what waits in the spool (run), list it, retry failed "
+               "entries" },
+  { .name = "extract", .run = cmd_extract, .mode = CMD_OPERATOR,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "show what would be extracted from one message (a dry run)" },
+  { .name = "classify", .run = cmd_classify, .mode = CMD_OPERATOR,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "show the category one message would get, and why (a dry "
+               "run)" },
+  { .name = "set", .run = cmd_set, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS,
+    .summary = "change a ticket's --status or --category" },
+  { .name = "assign", .run = cmd_assign, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS,
+    .summary = "give a ticket to an operator (--owner) or nobody "
+               "(--unassign)" },
+  { .name = "comment", .run = cmd_comment, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS, .summary = "add an internal note" },
+  { .name = "merge", .run = cmd_merge, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS, .summary = "merge one ticket into another" },
+  { .name = "incident", .run = cmd_incident, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS | COMMAND_OPT_FORMAT,
+    .summary = "group reports into incidents: new, add, remove, show, "
+               "list" },
+  { .name = "rules", .run = cmd_rules, .mode = CMD_OPERATOR,
+    .summary = "check or list the rule files" },
+  { .name = "outbox", .run = cmd_outbox, .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "acknowledgements not sent yet (list), send them (flush)" },
+  { .name = "stats", .run = cmd_stats, .mode = CMD_READ | CMD_CALLER_FILES,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "reports and incidents per month, top sources, response "
+               "times" },
+  { .name = "export", .run = cmd_export, .mode = CMD_READ,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "write out tickets as JSON Lines, CSV or a table" },
+  { .name = "config", .run = cmd_config, .mode = CMD_OPERATOR,
+    .summary = "print the effective configuration" },
+  /* These three open the store themselves (and take --json of their own
+   * instead of the shared group): a step behind the others. */
+  { .name = "contacts", .run = cmd_contacts, .mode = CMD_DATA,
+    .summary = "the sites to notify: import a CSV, list, lookup, remove" },
+  { .name = "notify", .run = cmd_notify, .mode = CMD_DATA,
+    .summary = "tell the sites involved in a ticket (their evidence only)" },
+  { .name = "notifications", .run = cmd_notifications, .mode = CMD_DATA,
+    .summary = "notifications sent, and those still awaiting an answer" },
 };
 
 /* The error for a data directory without a database. */
@@ -116,99 +152,17 @@ context_open_store (Context *ctx, GError **error)
   return store_open (path, (int) ctx->config->busy_timeout, error);
 }
 
-int
-exit_status_from_error (const GError *error)
-{
-  if (error == NULL)
-    return EX_OK;
-  if (error->domain == CONFIG_ERROR)
-    return EX_CONFIG;
-  if (error->domain == SPOOL_ERROR)
-    return error->code == SPOOL_ERROR_NOSPACE ? EX_TEMPFAIL : EX_IOERR;
-  if (error->domain == STORE_ERROR && error->code == STORE_ERROR_BUSY)
-    return EX_TEMPFAIL;
-  /* Not found: 1, with the reason on one line (not a sysexits case). */
-  if (error->domain == STORE_ERROR && error->code == STORE_ERROR_NOT_FOUND)
-    return 1;
-  if (error->domain == STORE_ERROR)
-    return EX_IOERR;
-  if (error->domain == G_OPTION_ERROR)
-    return EX_USAGE;
-  /* An editor or other program that failed: a refused operation. */
-  if (error->domain == G_SPAWN_ERROR || error->domain == G_SPAWN_EXIT_ERROR)
-    return 1;
-  return EX_SOFTWARE;
-}
-
-int
-command_fail (const GError *error)
-{
-  fprintf (stderr, "madoguchi: %s\n", error->message);
-  return exit_status_from_error (error);
-}
-
-gboolean
-command_parse (const char *name, const char *args, const char *summary,
-               const GOptionEntry *entries, int *argc, char ***argv)
-{
-  g_autofree char *usage = g_strdup_printf ("%s %s", name, args);
-  g_autoptr (GOptionContext) octx = g_option_context_new (usage);
-  g_autoptr (GError) error = NULL;
-
-  g_option_context_set_summary (octx, summary);
-  g_option_context_add_main_entries (octx, entries, NULL);
-  if (g_option_context_parse (octx, argc, argv, &error))
-    return TRUE;
-  fprintf (stderr, "madoguchi %s: %s\n", name, error->message);
-  return FALSE;
-}
-
-Raw *
-command_read_input (const char *path, GError **error)
-{
-  g_autoptr (GIOChannel) in = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  char *data = NULL;
-  gsize len = 0;
-
-  if (g_strcmp0 (path, "-") != 0)
-    return raw_open (path, 0, error);
-  in = g_io_channel_unix_new (STDIN_FILENO);
-  g_io_channel_set_encoding (in, NULL, NULL);
-  if (g_io_channel_read_to_end (in, &data, &len, error) != G_IO_STATUS_NORMAL)
-    return NULL;
-  bytes = g_bytes_new_take (data, len);
-  return raw_new_bytes (bytes);
-}
-
-IntakePrepared *
-command_dry_run (Context *ctx, const char *path, RuleSet **rules,
-                 GError **error)
-{
-  g_autoptr (Raw) raw = command_read_input (path, error);
-  IntakeSource source = { "dry-run", NULL, NULL, 0, 0, 0 };
-
-  if (raw == NULL)
-    return NULL;
-  *rules = intake_load_rules (ctx->config);
-  if (*rules == NULL)
-    {
-      g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_READ,
-                   "%s: no rules to apply", ctx->config->rules_dir);
-      return NULL;
-    }
-  source.size = source.kept = (gint64) raw_size (raw);
-  return intake_prepare (ctx->config, *rules, raw, &source, error);
-}
-
 static void
 usage (FILE *out)
 {
-  fprintf (out, "usage: madoguchi [-c FILE] [-v] COMMAND [ARGS...]\n\n"
+  fprintf (out, "usage: madoguchi [--config FILE] [-v] COMMAND [ARGS...]\n"
+                "       madoguchi help [COMMAND]\n"
+                "       madoguchi --version\n\n"
                 "commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-13s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\n'madoguchi COMMAND --help' describes each command.\n");
+  fprintf (out, "\n'madoguchi help COMMAND' or 'madoguchi COMMAND --help' "
+                "describes each command.\n");
 }
 
 static const Command *
@@ -220,7 +174,8 @@ command_find (const char *name)
   return NULL;
 }
 
-/* Global options stop at the first word that is not one. */
+/* Global options stop at the first word that is not one; -1: a word
+ * that is none of them. */
 static int
 parse_globals (int argc, char **argv, const char **config_path,
                gboolean *verbose)
@@ -229,7 +184,8 @@ parse_globals (int argc, char **argv, const char **config_path,
 
   while (i < argc && argv[i][0] == '-')
     {
-      if (strcmp (argv[i], "-c") == 0 && i + 1 < argc)
+      if ((strcmp (argv[i], "-c") == 0 || strcmp (argv[i], "--config") == 0)
+          && i + 1 < argc)
         *config_path = argv[++i];
       else if (g_str_has_prefix (argv[i], "--config="))
         *config_path = argv[i] + strlen ("--config=");
@@ -247,20 +203,25 @@ parse_globals (int argc, char **argv, const char **config_path,
  * As root, work as the owner of the data directory.  Otherwise a root
  * `madoguchi list` would create the database's -wal and -shm files owned
  * by root, and every later delivery (as the service user) would fail to
- * open them.  Nothing madoguchi does needs root.
+ * open them.  Nothing madoguchi does needs root, but writing a file
+ * where root asked for it: keep_root keeps root as the saved user ID
+ * for that.
  */
 static gboolean
-drop_to_data_owner (const Config *config, GError **error)
+drop_to_data_owner (const Config *config, gboolean keep_root,
+                    GError **error)
 {
   struct stat st;
   struct passwd *pw;
+  uid_t saved;
 
   if (geteuid () != 0 || stat (config->data_dir, &st) != 0 || st.st_uid == 0)
     return TRUE;
   pw = getpwuid (st.st_uid);
-  if (setgid (st.st_gid) != 0
+  saved = keep_root ? 0 : st.st_uid;
+  if (setresgid (st.st_gid, st.st_gid, keep_root ? 0 : st.st_gid) != 0
       || initgroups (pw ? pw->pw_name : "nobody", st.st_gid) != 0
-      || setuid (st.st_uid) != 0)
+      || setresuid (st.st_uid, st.st_uid, saved) != 0)
     {
       int errsv = errno;
 
@@ -365,21 +326,28 @@ asks_for_help (int argc, char **argv)
   return FALSE;
 }
 
+/* Opens the store for a command whose table entry reads or writes it,
+ * once, for the command to use (notmuch's mode flags). */
+static gboolean
+open_store (const Command *cmd, Context *ctx, GError **error)
+{
+  if (!(cmd->mode & (CMD_READ & ~CMD_DATA))
+      && !(cmd->mode & (CMD_WRITE & ~CMD_DATA)))
+    return TRUE;
+  ctx->store = context_open_store (ctx, error);
+  return ctx->store != NULL;
+}
+
 static int
-run (const Command *cmd, const char *config_path, gboolean verbose,
-     int argc, char **argv)
+run_with (const Command *cmd, Context *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  Context ctx = { NULL, verbose, FALSE };
-  int status;
+  gboolean help = asks_for_help (argc, argv);
 
-  ctx.config = config_load (config_path, &error);
-  if (ctx.config != NULL
-      && (!drop_to_data_owner (ctx.config, &error)
-          || (!asks_for_help (argc, argv)
-              && !check_data_dir (cmd, &ctx, &error))))
-    g_clear_pointer (&ctx.config, config_free);
-  if (ctx.config == NULL)
+  if (!drop_to_data_owner (ctx->config, cmd->mode & CMD_CALLER_FILES,
+                           &error)
+      || (!help && !check_data_dir (cmd, ctx, &error))
+      || (!help && !open_store (cmd, ctx, &error)))
     {
       if (cmd->mode & CMD_MTA)
         {
@@ -389,9 +357,83 @@ run (const Command *cmd, const char *config_path, gboolean verbose,
         }
       return command_fail (error);
     }
-  status = cmd->run (&ctx, argc, argv);
+  return cmd->run (ctx, argc, argv);
+}
+
+static int
+run (const Command *cmd, const char *config_path, gboolean verbose,
+     int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  Context ctx = {
+    .verbose = verbose, .name = cmd->name, .shared = cmd->shared,
+  };
+  int status;
+
+  /* Reports are confidential: files 0600, folders 0700.  The caller's
+   * umask is kept for what the caller asked for (stats --svg). */
+  ctx.umask = umask (077);
+  ctx.config = config_load (config_path, &error);
+  if (ctx.config == NULL && asks_for_help (argc, argv))
+    ctx.config = config_new_defaults ();   /* help needs no config */
+  if (ctx.config == NULL)
+    {
+      if (!(cmd->mode & CMD_MTA))
+        return command_fail (error);
+      log_error ("%s", error->message);
+      fprintf (stderr, "madoguchi: configuration error\n");
+      return EX_TEMPFAIL;
+    }
+  status = run_with (cmd, &ctx, argc, argv);
+  g_clear_pointer (&ctx.store, store_close);
   config_free (ctx.config);
+  g_free (ctx.as);
+  g_free (ctx.format_name);
+  g_free (ctx.actor);
   return status;
+}
+
+/* `madoguchi help [COMMAND]`, `--help`, `--version`: on standard output,
+ * exit 0.  -1: none of them. */
+static int
+help_or_version (int argc, char **argv, int first)
+{
+  const char *word = first < argc ? argv[first] : NULL;
+  const Command *cmd;
+
+  if (g_strcmp0 (word, "--version") == 0 || g_strcmp0 (word, "-V") == 0)
+    {
+      printf ("madoguchi %s\n", MADOGUCHI_VERSION);
+      return EX_OK;
+    }
+  if (g_strcmp0 (word, "help") != 0 && g_strcmp0 (word, "--help") != 0
+      && g_strcmp0 (word, "-h") != 0)
+    return -1;
+  if (first + 1 >= argc)
+    {
+      usage (stdout);
+      return EX_OK;
+    }
+  cmd = command_find (argv[first + 1]);
+  if (cmd != NULL)
+    return -2;   /* the command's own --help */
+  fprintf (stderr, "madoguchi: unknown command \"%s\"\n", argv[first + 1]);
+  usage (stderr);
+  return EX_USAGE;
+}
+
+static int
+start (const Command *cmd, const char *config_path, gboolean verbose,
+       int argc, char **argv)
+{
+  g_autofree char *prgname = g_strconcat ("madoguchi ", cmd->name, NULL);
+
+  /* GOption's usage line: "madoguchi NAME [OPTION...] ARGS". */
+  g_set_prgname (prgname);
+  log_open ((cmd->mode & CMD_MTA) && !verbose ? LOG_SINK_SYSLOG
+                                              : LOG_SINK_STDERR, verbose);
+  message_init ();
+  return run (cmd, config_path, verbose, argc, argv);
 }
 
 int
@@ -401,6 +443,8 @@ main (int argc, char **argv)
   gboolean verbose = FALSE;
   const Command *cmd;
   int first;
+  int status;
+  char *help_argv[3] = { NULL, (char *) "--help", NULL };
 
   setlocale (LC_ALL, "");
   /* A big report's text, decoded bytes and matches are megabytes each,
@@ -409,27 +453,26 @@ main (int argc, char **argv)
    * and keeping every later one in a heap that never shrinks (the 50 MB
    * report's peak RSS 63 -> 57 MB). */
   mallopt (M_MMAP_THRESHOLD, 256 * 1024);
-  umask (077);   /* reports are confidential: files 0600, folders 0700 */
   first = parse_globals (argc, argv, &config_path, &verbose);
-  if (first < 0 || first >= argc)
+  if (first < 0)
+    first = 1;   /* the word is --help, --version or wrong */
+  status = help_or_version (argc, argv, first);
+  if (status == -2)
     {
-      usage (stderr);
-      return EX_USAGE;
+      help_argv[0] = argv[first + 1];
+      return start (command_find (help_argv[0]), config_path, verbose, 2,
+                    help_argv);
     }
-  if (strcmp (argv[first], "help") == 0 || strcmp (argv[first], "--help") == 0)
-    {
-      usage (stdout);
-      return EX_OK;
-    }
-  cmd = command_find (argv[first]);
+  if (status >= 0)
+    return status;
+  cmd = first < argc ? command_find (argv[first]) : NULL;
   if (cmd == NULL)
     {
-      fprintf (stderr, "madoguchi: unknown command \"%s\"\n", argv[first]);
+      if (first < argc && argv[first][0] != '-')
+        fprintf (stderr, "madoguchi: unknown command \"%s\"\n",
+                 argv[first]);
       usage (stderr);
       return EX_USAGE;
     }
-  log_open ((cmd->mode & CMD_MTA) && !verbose ? LOG_SINK_SYSLOG
-                                              : LOG_SINK_STDERR, verbose);
-  message_init ();
-  return run (cmd, config_path, verbose, argc - first, argv + first);
+  return start (cmd, config_path, verbose, argc - first, argv + first);
 }

@@ -69,6 +69,7 @@ outbox_send (const Config *config, Store *store, gint64 id, gboolean stale,
                                                error);
   g_autoptr (GError) failure = NULL;
   g_autofree char *envelope = NULL;
+  const char *via;
   gboolean sent;
 
   if (raw == NULL)
@@ -76,10 +77,11 @@ outbox_send (const Config *config, Store *store, gint64 id, gboolean stale,
   /* A notification's bounce must come back; an acknowledgement's never
    * (RFC 3834): the outbox entry says which it is. */
   envelope = store_outbox_envelope (store, id, NULL);
-  sent = *config->sendmail_command != '\0'
-         ? send_sendmail (config, raw, recipient, envelope, &failure)
-         : send_maildir (config, raw, &failure);
-  if (!store_outbox_finish (store, id, sent,
+  via = *config->sendmail_command != '\0' ? "sendmail" : "maildir";
+  sent = *via == 's' ? send_sendmail (config, raw, recipient, envelope,
+                                      &failure)
+                     : send_maildir (config, raw, &failure);
+  if (!store_outbox_finish (store, id, sent ? via : NULL,
                             failure ? failure->message : NULL, error))
     return FALSE;
   if (failure != NULL)

@@ -13,6 +13,8 @@
 #include "madoguchi/output.h"
 
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 gboolean
 output_is_control (gunichar c)
@@ -194,4 +196,20 @@ output_time_iso (gint64 unix_time)
   g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (unix_time);
 
   return t ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+gsize
+output_terminal_width (void)
+{
+  const char *columns = g_getenv ("COLUMNS");
+  guint64 n;
+  struct winsize ws;
+
+  if (columns != NULL
+      && g_ascii_string_to_unsigned (columns, 10, 1, 10000, &n, NULL))
+    return (gsize) n;
+  if (isatty (STDOUT_FILENO) && ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0
+      && ws.ws_col > 0)
+    return ws.ws_col;
+  return 0;
 }

@@ -8,6 +8,10 @@
 #include "madoguchi/print.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "madoguchi/csv.h"
 
 #include "madoguchi/output.h"
 
@@ -289,4 +293,176 @@ print_notification_json (JsonWriter *w, const StoreNotification *n)
   json_member_string (w, "sent", sent);
   json_member_string (w, "answered", answered);
   json_end_object (w);
+}
+
+static const char *
+reporter_of (const StoreTicket *t)
+{
+  return t->reporter ? t->reporter : t->reporter_name;
+}
+
+static void
+tickets_json (GPtrArray *tickets)
+{
+  JsonWriter w;
+  g_autofree char *text = NULL;
+
+  json_init (&w);
+  json_begin_array (&w);
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      json_begin_object (&w);
+      print_ticket_json (&w, tickets->pdata[i]);
+      json_end_object (&w);
+    }
+  json_end_array (&w);
+  text = json_finish (&w);
+  printf ("%s\n", text);
+}
+
+static void
+tickets_csv (GPtrArray *tickets)
+{
+  g_auto (CsvRecord) record;
+
+  csv_init (&record);
+  fputs ("number,created,status,category,owner,reporter,subject\n", stdout);
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      const StoreTicket *t = tickets->pdata[i];
+      g_autofree char *created = output_time_iso (t->created);
+
+      csv_text (&record, t->number);
+      csv_text (&record, created);
+      csv_text (&record, t->status);
+      csv_text (&record, t->category);
+      csv_text (&record, t->owner);
+      csv_text (&record, reporter_of (t));
+      csv_text (&record, t->subject);
+      csv_end (&record, stdout);
+    }
+}
+
+/* ANSI colour for a status, on a terminal that wants colour. */
+static const char *
+status_colour (const char *status, gboolean colour)
+{
+  if (!colour)
+    return "";
+  if (strcmp (status, "new") == 0)
+    return "\033[1;31m";
+  if (strcmp (status, "open") == 0)
+    return "\033[33m";
+  if (strcmp (status, "resolved") == 0 || strcmp (status, "rejected") == 0)
+    return "\033[32m";
+  return "\033[36m";
+}
+
+/* The widths of the table's last three columns, for a terminal of width
+ * columns (0: no limit). */
+static void
+tickets_widths (gsize width, gsize *owner, gsize *reporter, gsize *subject)
+{
+  /* NUMBER, CREATED, STATUS, CATEGORY and the gaps after them and
+   * between the last three. */
+  const gsize fixed = 11 + 16 + 8 + 9 + 6 * 2;
+  gsize room = width > fixed ? width - fixed : 0;
+
+  *owner = 10;
+  *reporter = 24;
+  *subject = 60;
+  if (width == 0)
+    return;
+  *owner = CLAMP (room / 6, 5, 10);
+  *reporter = CLAMP (room / 3, 8, 24);
+  *subject = MAX (room > *owner + *reporter ? room - *owner - *reporter : 0,
+                  8);
+}
+
+static void
+tickets_table (GPtrArray *tickets)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  gboolean colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
+  gsize owner, reporter, subject;
+
+  tickets_widths (output_terminal_width (), &owner, &reporter, &subject);
+  printf ("%-11s  %-16s  %-8s  %-9s  %-*s  %-*s  %s\n", "NUMBER", "CREATED",
+          "STATUS", "CATEGORY", (int) owner, "OWNER", (int) reporter,
+          "REPORTER", "SUBJECT");
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      const StoreTicket *t = tickets->pdata[i];
+      g_autofree char *created = output_time (t->created);
+      /* "resolved*": a reply waits for an operator (not reopened). */
+      g_autofree char *status = g_strconcat (t->status, t->reply_waiting
+                                                        ? "*" : "", NULL);
+
+      g_string_truncate (line, 0);
+      g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ",
+                              t->number, created,
+                              status_colour (t->status, colour), status,
+                              colour ? "\033[0m" : "", t->category);
+      output_cell (line, t->owner ? t->owner : "-", owner, TRUE);
+      g_string_append (line, "  ");
+      output_cell (line, reporter_of (t) ? reporter_of (t) : "-", reporter,
+                   TRUE);
+      g_string_append (line, "  ");
+      output_cell (line, *t->subject ? t->subject : "(no subject)", subject,
+                   FALSE);
+      printf ("%s\n", line->str);
+    }
+}
+
+void
+print_tickets (GPtrArray *tickets, OutputFormat format)
+{
+  if (format == OUTPUT_FORMAT_JSON)
+    tickets_json (tickets);
+  else if (format == OUTPUT_FORMAT_CSV)
+    tickets_csv (tickets);
+  else
+    tickets_table (tickets);
+}
+
+void
+print_indicators_csv (const char *number, GPtrArray *indicators)
+{
+  static const char *const header[] = {
+    "number", "kind", "value", "scope", "role", "count", "ports",
+    "first_seen", "last_seen", NULL,
+  };
+  g_auto (CsvRecord) r;
+
+  csv_init (&r);
+  for (gsize i = 0; header[i] != NULL; i++)
+    csv_text (&r, header[i]);
+  csv_end (&r, stdout);
+  for (guint i = 0; i < indicators->len; i++)
+    {
+      const StoreIndicator *ind = indicators->pdata[i];
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                ind->count);
+      g_autofree char *first = output_time_iso (ind->first_seen);
+      g_autofree char *last = output_time_iso (ind->last_seen);
+
+      csv_text (&r, number);
+      csv_text (&r, ind->kind);
+      csv_text (&r, ind->value);
+      csv_text (&r, ind->scope);
+      csv_text (&r, ind->role);
+      csv_text (&r, count);
+      csv_text (&r, ind->ports);
+      csv_text (&r, ind->first_seen ? first : NULL);
+      csv_text (&r, ind->last_seen ? last : NULL);
+      csv_end (&r, stdout);
+    }
+}
+
+const char *
+print_outbox_state (const StoreOutbox *e)
+{
+  if (g_strcmp0 (e->state, "sent") == 0 && g_strcmp0 (e->via, "maildir") == 0)
+    return "outboxed";
+  return e->state;
 }

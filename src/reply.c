@@ -73,6 +73,19 @@ automated_address (const char *address)
   return FALSE;
 }
 
+/* Whether domain can name a host: not empty, no empty label.  Dotless
+ * ones too (user@localhost, a team's own test address, is as
+ * deliverable as the MTA makes it); which characters reach the MTA is
+ * single_mailbox's business. */
+static gboolean
+valid_domain (const char *domain)
+{
+  gsize len = strlen (domain);
+
+  return len > 0 && domain[0] != '.' && domain[len - 1] != '.'
+         && strstr (domain, "..") == NULL;
+}
+
 /* The only mailbox of header value, if it is exactly one valid one. */
 static char *
 single_mailbox (const char *value)
@@ -92,7 +105,7 @@ single_mailbox (const char *value)
     return NULL;   /* group syntax: "undisclosed-recipients:;" */
   addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a));
   at = addr ? strrchr (addr, '@') : NULL;
-  if (at == NULL || at == addr || strchr (at, '.') == NULL
+  if (at == NULL || at == addr || !valid_domain (at + 1)
       || strlen (addr) > ADDRESS_MAX || strpbrk (addr, " \t\r\n<>,;\"") != NULL)
     return NULL;
   return g_strdup (addr);

@@ -20,6 +20,20 @@ struct Store {
   gint64 busy_since;
 };
 
+/*
+ * (transfer full) text as search sees it: NFKC-normalised, so that
+ * full-width letters and digits (ＤｏＳ, １９２) and half-width katakana
+ * find and are found as their usual forms.  Case is FTS5's trigram
+ * tokenizer's business.  NULL for NULL; text that is not UTF-8 is
+ * returned as it is.
+ */
+char *store_fold (const char *text);
+
+/* Registers store_fold() as the SQL function madoguchi_fold(text), which
+ * feeds the full-text index and the search of the messages not in it
+ * yet (store-query.c). */
+gboolean store_fold_register (sqlite3 *db);
+
 /* A statement of the connection's cache (store_cached): released, not
  * finalized, when its g_autoptr goes out of scope. */
 typedef sqlite3_stmt StoreCached;

@@ -544,7 +544,7 @@ store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
 
 static const char SQL_OUTBOX_LIST[] =
   "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
-  "o.attempts, o.last_error FROM outbox o JOIN ticket t ON t.id = "
+  "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON t.id = "
   "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
 
 static const char SQL_OUTBOX_CLAIM[] =
@@ -553,7 +553,7 @@ static const char SQL_OUTBOX_CLAIM[] =
   "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
 
 static const char SQL_OUTBOX_FINISH[] =
-  "UPDATE outbox SET state = :state, last_error = :why, "
+  "UPDATE outbox SET state = :state, last_error = :why, via = :via, "
   "sent = CASE WHEN :state = 'sent' THEN :now END WHERE id = :id";
 
 static const char SQL_NOTIFICATION_SENT[] =
@@ -584,6 +584,7 @@ store_outbox_free (StoreOutbox *e)
   g_free (e->recipient);
   g_free (e->message_id);
   g_free (e->state);
+  g_free (e->via);
   g_free (e->last_error);
   g_free (e);
 }
@@ -601,6 +602,7 @@ store_outbox_from_row (sqlite3_stmt *stmt)
   e->created = sqlite3_column_int64 (stmt, 5);
   e->attempts = sqlite3_column_int (stmt, 6);
   e->last_error = store_column_text (stmt, 7);
+  e->via = store_column_text (stmt, 8);
   return e;
 }
 
@@ -646,21 +648,22 @@ store_outbox_claim (Store *store, gint64 id, gboolean stale,
 }
 
 gboolean
-store_outbox_finish (Store *store, gint64 id, gboolean sent, const char *why,
-                     GError **error)
+store_outbox_finish (Store *store, gint64 id, const char *via,
+                     const char *why, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_FINISH,
                                                  error);
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, ":state", sent ? "sent" : "failed");
+  store_bind_text (stmt, ":state", via ? "sent" : "failed");
+  store_bind_text (stmt, ":via", via);
   store_bind_text (stmt, ":why", why);
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   store_bind_int (stmt, ":id", id);
   if (!store_step (store, stmt, "cannot record the send", error))
     return FALSE;
-  if (!sent)
+  if (via == NULL)
     return TRUE;
   g_clear_pointer (&stmt, sqlite3_finalize);
   stmt = store_prepare (store, SQL_NOTIFICATION_SENT, error);

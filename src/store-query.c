@@ -52,8 +52,9 @@ static const char SQL_EXCERPT_LIST[] =
   "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN " \
   "    length (:search) < 3 THEN 0 ELSE (SELECT COALESCE (max (id), 0) " \
   "    FROM message_fts_docsize) END) " \
-  "  AND (subject LIKE '%' || :search_like || '%' ESCAPE '\\' " \
-  "    OR text LIKE '%' || :search_like || '%' ESCAPE '\\'))) "
+  "  AND (madoguchi_fold (subject) LIKE '%' || :search_like || '%' " \
+  "    ESCAPE '\\' OR madoguchi_fold (text) LIKE '%' || :search_like " \
+  "    || '%' ESCAPE '\\'))) "
 
 /* One statement per order, so that each can walk its index and stop at
  * the limit (an ORDER BY expression would sort the whole table). */
@@ -170,6 +171,46 @@ like_literal (const char *text)
   return g_string_free (s, FALSE);
 }
 
+char *
+store_fold (const char *text)
+{
+  char *folded;
+
+  if (text == NULL)
+    return NULL;
+  /* ASCII is its own NFKC form: most reports are, in bulk. */
+  for (const char *p = text; (guchar) *p < 0x80; p++)
+    if (*p == '\0')
+      return g_strdup (text);
+  folded = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
+  return folded ? folded : g_strdup (text);
+}
+
+static void
+fold_function (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const char *text = (const char *) sqlite3_value_text (argv[0]);
+  char *folded;
+
+  g_assert (argc == 1);
+  if (text == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  folded = store_fold (text);
+  sqlite3_result_text (ctx, folded, -1, g_free);
+}
+
+gboolean
+store_fold_register (sqlite3 *db)
+{
+  return sqlite3_create_function_v2 (db, "madoguchi_fold", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                     NULL, fold_function, NULL, NULL,
+                                     NULL) == SQLITE_OK;
+}
+
 /* The search as one FTS5 phrase: quotes doubled, so that whatever the
  * operator types is text to find, never query syntax. */
 static char *
@@ -259,8 +300,9 @@ store_resolve_number (Store *store, const char *text, GError **error)
 GPtrArray *
 store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
-  g_autofree char *phrase = fts_phrase (filter->search);
-  g_autofree char *search_like = like_literal (filter->search);
+  g_autofree char *search = store_fold (filter->search);
+  g_autofree char *phrase = fts_phrase (search);
+  g_autofree char *search_like = like_literal (search);
   g_autofree char *reporter_like = like_literal (filter->reporter);
   int order = (g_strcmp0 (filter->sort, "number") == 0 ? 2
                : g_strcmp0 (filter->sort, "updated") == 0 ? 4 : 0)
@@ -282,7 +324,7 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":reporter", filter->reporter);
   store_bind_int (stmt, ":since", filter->since);
   store_bind_int (stmt, ":until", filter->until);
-  store_bind_text (stmt, ":search", filter->search);
+  store_bind_text (stmt, ":search", search);
   store_bind_text (stmt, ":search_like", search_like);
   store_bind_text (stmt, ":reporter_like", reporter_like);
   store_bind_text (stmt, ":phrase", phrase);
@@ -568,8 +610,8 @@ static const char SQL_EVENT_LIST[] =
 
 static const char SQL_TICKET_OUTBOX[] =
   "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
-  "o.attempts, o.last_error FROM outbox o JOIN ticket t ON t.id = "
-  "o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
+  "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON "
+  "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
 
 static const char SQL_TICKET_ADDRESSES[] =
   "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
@@ -747,6 +789,40 @@ incident_row_from_row (sqlite3_stmt *stmt)
   r->category = store_column_text (stmt, 5);
   r->subject = store_column_text (stmt, 6);
   return r;
+}
+
+static const char SQL_INCIDENT_RESOLVE[] =
+  "SELECT number FROM incident WHERE (:seq > 0 AND seq = :seq) "
+  "OR number = :number COLLATE NOCASE ORDER BY id LIMIT 3";
+
+char *
+store_resolve_incident (Store *store, const char *text, GError **error)
+{
+  gboolean bare = text[0] != '\0'
+                  && strspn (text, "0123456789") == strlen (text);
+  g_autofree char *number = g_ascii_strncasecmp (text, "INC-", 4) == 0
+                            ? g_strdup (text)
+                            : g_strconcat ("INC-", text, NULL);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INCIDENT_RESOLVE,
+                                                 error);
+  g_autoptr (GPtrArray) found = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":seq", bare ? g_ascii_strtoll (text, NULL, 10) : 0);
+  store_bind_text (stmt, ":number", bare ? NULL : number);
+  found = store_collect_rows (store, stmt, store_column_first, g_free,
+                              error);
+  if (found != NULL && found->len == 1)
+    return g_strdup (found->pdata[0]);
+  if (found != NULL)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
+                 found->len ? "incident %s is ambiguous: %s, %s%s"
+                            : "no incident %s", text,
+                 found->len ? (char *) found->pdata[0] : "",
+                 found->len ? (char *) found->pdata[1] : "",
+                 found->len > 2 ? ", ..." : "");
+  return NULL;
 }
 
 GPtrArray *

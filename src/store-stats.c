@@ -56,6 +56,14 @@ static const char SQL_STATS_ACKS[] =
   "WHERE direction = 'in' AND received >= :since AND received < :until "
   "GROUP BY decision ORDER BY COUNT(*) DESC, decision";
 
+/* The acknowledgements made in the period, by what came of them (the
+ * outbox's notifications have the team's envelope sender). */
+static const char SQL_STATS_ACK_FATES[] =
+  "SELECT CASE WHEN state = 'sent' AND via = 'maildir' THEN 1 "
+  "WHEN state = 'sent' THEN 0 ELSE 2 END AS fate, COUNT(*) FROM outbox "
+  "WHERE created >= :since AND created < :until "
+  "AND envelope_from IS NULL GROUP BY fate";   /* not notifications */
+
 /* Public addresses that reports name, by tickets and by reporters. */
 static const char SQL_STATS_SOURCES[] =
   "SELECT i.ip, COUNT(DISTINCT i.ticket_id), "
@@ -219,6 +227,24 @@ read_acks (Store *store, Stats *stats, GError **error)
   return TRUE;
 }
 
+static gboolean
+read_ack_fates (Store *store, Stats *stats, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_ACK_FATES,
+                                                 &stats->range, error);
+  gint64 *fates[] = { &stats->ack_delivered, &stats->ack_outboxed,
+                      &stats->ack_pending };
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    *fates[sqlite3_column_int (stmt, 0)] = sqlite3_column_int64 (stmt, 1);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  return store_db_error (error, store->db, rc, "cannot read the outbox");
+}
+
 /* A 16-byte address, or the key of a prefix, padded with zeros. */
 static StatsSource *
 source_from_row (sqlite3_stmt *stmt, gboolean prefix)
@@ -309,7 +335,8 @@ read_all (Store *store, Stats *stats, guint top, GError **error)
                       &stats->incidents, error)
       || !read_table (store, SQL_STATS_NOTIFICATIONS, &stats->range,
                       &stats->notifications, error)
-      || !read_acks (store, stats, error))
+      || !read_acks (store, stats, error)
+      || !read_ack_fates (store, stats, error))
     return FALSE;
   stats->sources = read_sources (store, &stats->range, top, FALSE, error);
   if (stats->sources == NULL)

@@ -39,7 +39,7 @@
 
 G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -90,11 +90,15 @@ static const char SQL_FORM_INSERT[] =
 /* The index holds the first 1 Mi characters of each message's text: a
  * report is found by what it says, and indexing all of a 50 MB log
  * attached would take seconds and a hundred megabytes (FTS5 builds each
- * message's trigrams in memory).  The text itself is kept whole. */
+ * message's trigrams in memory).  The text itself is kept whole.  It is
+ * indexed folded (store_fold: NFKC), as searches are. */
+#define SQL_INDEX_FROM \
+  "INSERT INTO message_fts (rowid, subject, text) " \
+  "SELECT id, madoguchi_fold (subject), " \
+  "madoguchi_fold (substr (text, 1, 1048576)) FROM message "
+
 static const char SQL_INDEX_MESSAGES[] =
-  "INSERT INTO message_fts (rowid, subject, text) "
-  "SELECT id, subject, substr (text, 1, 1048576) FROM message "
-  "WHERE id > " SQL_LAST_INDEXED;
+  SQL_INDEX_FROM "WHERE id > " SQL_LAST_INDEXED;
 
 static const char SQL_UNINDEXED[] =
   "SELECT COALESCE ((SELECT max (id) FROM message), 0) - " SQL_LAST_INDEXED;
@@ -329,6 +333,45 @@ migrate_to_8 (Store *store, GError **error)
   return store_exec (store, SQL_NOTIFY, error);
 }
 
+/*
+ * Version 8 -> 9: an acknowledgement records how it left (via: sendmail,
+ * or maildir, the outbox Maildir, where it is not sent yet); and the
+ * full-text index is rebuilt from folded text (store_fold), so that
+ * ＤｏＳ finds DoS.  The messages indexed before are indexed again, the
+ * others wait as before.
+ */
+static const char SQL_FOLD_REINDEX[] =
+  SQL_INDEX_FROM "WHERE id <= :last";
+
+static const char SQL_INDEXED[] = "SELECT " SQL_LAST_INDEXED;
+
+static const char SQL_OUTBOX_VIA_UNINDEX[] =
+  "ALTER TABLE outbox ADD COLUMN via TEXT;"
+  "INSERT INTO message_fts (message_fts) VALUES ('delete-all')";
+
+static gboolean
+migrate_to_9 (Store *store, GError **error)
+{
+  g_autoptr (sqlite3_stmt) last = store_prepare (store, SQL_INDEXED, error);
+  g_autoptr (sqlite3_stmt) reindex = NULL;
+  gint64 indexed;
+
+  if (last == NULL)
+    return FALSE;
+  if (sqlite3_step (last) != SQLITE_ROW)
+    return store_db_error (error, store->db, SQLITE_ERROR,
+                           "cannot read the index");
+  indexed = sqlite3_column_int64 (last, 0);
+  if (!store_exec (store, SQL_OUTBOX_VIA_UNINDEX, error))
+    return FALSE;
+  reindex = store_prepare (store, SQL_FOLD_REINDEX, error);
+  if (reindex == NULL)
+    return FALSE;
+  store_bind_int (reindex, ":last", indexed);
+  return store_step (store, reindex, "cannot rebuild the index", error)
+         && store_exec (store, "PRAGMA user_version = 9", error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -358,6 +401,7 @@ store_migrate (Store *store, GError **error)
       || (version < 6 && !migrate_to_6 (store, error))
       || (version < 7 && !migrate_to_7 (store, error))
       || (version < 8 && !migrate_to_8 (store, error))
+      || (version < 9 && !migrate_to_9 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -463,6 +507,11 @@ store_open (const char *path, int busy_timeout, GError **error)
   if (rc != SQLITE_OK)
     {
       store_db_error (error, store->db, rc, path);
+      return NULL;
+    }
+  if (!store_fold_register (store->db))
+    {
+      store_db_error (error, store->db, SQLITE_ERROR, path);
       return NULL;
     }
   store->busy_timeout_us = (gint64) busy_timeout * 1000;
@@ -1143,10 +1192,26 @@ reply_to_closed (Store *store, const StoreDelivery *d, gint64 ticket,
                       error);
 }
 
+/*
+ * A bounce or an auto-reply that joins a ticket is kept, parts and all,
+ * but is no evidence: the addresses, host names and times in it are its
+ * MTA's and those of our own acknowledgement's headers.  Extracted and
+ * scored, they would add the bouncing MX to the ticket's sources and to
+ * stats' top sources, score other/spoofing (backscatter), and relate
+ * every ticket whose acknowledgement bounced through the same MX.
+ */
+static gboolean
+is_noise (const StoreThread *thread)
+{
+  return strcmp (thread->how, "bounce") == 0
+         || strcmp (thread->how, "auto-reply") == 0;
+}
+
 static gboolean
 file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
                StoreFiled *filed, GError **error)
 {
+  StoreDelivery quiet = *d;
   gint64 message;
   const char *closed = strcmp (thread->how, "tag") == 0 ? SQL_REOPEN
                        : strcmp (thread->how, "reference") == 0
@@ -1156,9 +1221,14 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
   g_snprintf (filed->ack, sizeof filed->ack, "a follow-up: no "
               "acknowledgement");
   filed->followup = TRUE;
+  if (is_noise (thread))
+    {
+      quiet.extraction = NULL;
+      quiet.classification = NULL;
+    }
   message = insert_message (store, d, thread->ticket, filed, error);
   return message != 0
-         && insert_details (store, d, thread->ticket, message, error)
+         && insert_details (store, &quiet, thread->ticket, message, error)
          && store_event (store, thread->ticket, d->received, d->who,
                          "follow-up", NULL, thread->how, error)
          && (thread->bounced == 0

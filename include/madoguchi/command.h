@@ -2,23 +2,75 @@
  * command.h - what main() hands every subcommand, and the subcommands.
  *
  * Each subcommand is one src/cmd-NAME.c with its own GOptionEntry array;
- * it returns a <sysexits.h> code.
+ * it returns a <sysexits.h> code.  main.c's table says which shared
+ * options a command takes and whether it reads or writes the store; main
+ * opens the store once and hands it over in the Context.  The helpers
+ * are in command.c.
  */
 #ifndef MADOGUCHI_COMMAND_H
 #define MADOGUCHI_COMMAND_H
 
 #include <glib.h>
+#include <sys/types.h>
 #include <sysexits.h>
 
 #include "madoguchi/config.h"
 #include "madoguchi/intake.h"
+#include "madoguchi/output.h"
 #include "madoguchi/store.h"
+
+/* The shared options a command takes (main.c's table). */
+typedef enum {
+  COMMAND_OPT_AS = 1 << 0,       /* --as NAME: it records changes */
+  COMMAND_OPT_FORMAT = 1 << 1,   /* --format table|json|csv, --json */
+} CommandOpt;
 
 typedef struct {
   Config *config;
   gboolean verbose;
   gboolean create_store;   /* init, or deliver in its own data directory */
+  const char *name;        /* the command's name */
+  CommandOpt shared;       /* the shared options it takes */
+  /* (transfer none) the store, opened by main for a command that reads
+   * or writes it; NULL for the others and for deliver and spool, which
+   * open it themselves (after spooling) */
+  Store *store;
+  /* Set by context_parse(): */
+  char *as;                /* --as */
+  char *format_name;       /* --format */
+  gboolean json;           /* --json */
+  OutputFormat format;     /* what --format and --json ask for */
+  mode_t umask;            /* the caller's, before main's 077 */
+  char *actor;             /* who changes things, for a command that takes
+                            * --as: --as, else the invoking user
+                            * (command_invoking_user()); else NULL */
 } Context;
+
+/*
+ * Parses a subcommand's options, with the shared ones of ctx->shared
+ * (--as, --format, --json) added, and fills the Context's fields for
+ * them; on failure prints the reason and returns FALSE.  args is the
+ * usage after "madoguchi NAME [OPTION...]".
+ */
+gboolean context_parse (Context *ctx, const char *args, const char *summary,
+                        const GOptionEntry *entries, int *argc,
+                        char ***argv);
+
+/*
+ * Writes text to path for the person running madoguchi, not for the data
+ * directory's owner: with their umask (a chart is for sharing, not a
+ * report: 0644 under umask 022), and as root again when main dropped
+ * from root to the data directory's owner, so that root's chart lands
+ * in root's directory.  Temporary file, fsync, rename: a reader sees
+ * the old file or the new one.
+ */
+gboolean command_write_file (Context *ctx, const char *path,
+                             const char *text, GError **error);
+
+/* (transfer full) the person running madoguchi, for the audit trail:
+ * SUDO_USER under sudo, the login user under runuser or su, else the
+ * user. */
+char *command_invoking_user (void);
 
 /* Opens the database of ctx; creates it only when ctx->create_store, and
  * otherwise fails (CONFIG_ERROR) if it is missing. */
@@ -28,8 +80,9 @@ Store *context_open_store (Context *ctx, GError **error);
 int exit_status_from_error (const GError *error);
 
 /*
- * Parses a subcommand's options; on failure prints the reason and
- * returns FALSE.  argv[0] is the subcommand name.
+ * Parses a subcommand's options without the shared group (kept for
+ * commands that take none); on failure prints the reason and returns
+ * FALSE.  argv[0] is the subcommand name.
  */
 gboolean command_parse (const char *name, const char *args,
                         const char *summary, const GOptionEntry *entries,

@@ -19,6 +19,8 @@ typedef struct {
   StoreFiled filed;     /* what the store committed (store_file): no
                          * number unless the message is in the store */
   char *flags;          /* the message's flags, "" when clean */
+  char *category;       /* the rules' category of the message */
+  char *message_id;     /* its Message-ID, or NULL */
 } IntakeResult;
 
 void intake_result_clear (IntakeResult *result);

@@ -14,6 +14,22 @@
 
 #include <glib.h>
 
+/* What a command prints: --format table (default), json or csv. */
+typedef enum {
+  OUTPUT_FORMAT_TABLE,
+  OUTPUT_FORMAT_JSON,
+  OUTPUT_FORMAT_CSV,
+} OutputFormat;
+
+/*
+ * The columns a table may fill: $COLUMNS when it is a number (as the
+ * shell sets it, and as a user forces a width), else the width of the
+ * terminal on standard output; 0 (no limit: each column keeps its own
+ * maximum) when standard output is no terminal, so that a table piped
+ * to grep or a file loses nothing to an invented width.
+ */
+gsize output_terminal_width (void);
+
 /* What output_append_safe() does with line breaks and tabs. */
 typedef enum {
   OUTPUT_ONE_LINE,   /* newline and tab become a space: one field */

@@ -9,6 +9,7 @@
 
 #include "madoguchi/extract.h"
 #include "madoguchi/json.h"
+#include "madoguchi/output.h"
 #include "madoguchi/store.h"
 #include "madoguchi/store-notify.h"
 
@@ -26,6 +27,23 @@ void print_evidence (GPtrArray *indicators, GPtrArray *timestamps,
 
 /* key: an ISO 8601 UTC time, or null for none (0). */
 void print_json_time (JsonWriter *w, const char *key, gint64 t);
+
+/*
+ * Tickets (StoreTicket) as `list` prints them: an aligned table that fits
+ * output_terminal_width() (the subject, reporter and owner cut first),
+ * one JSON array, or CSV with a header (number, created, status,
+ * category, owner, reporter, subject).
+ */
+void print_tickets (GPtrArray *tickets, OutputFormat format);
+
+/* Indicators (StoreIndicator) as CSV with a header, one a row; number
+ * (NULL: a dry run's, none) in the first column. */
+void print_indicators_csv (const char *number, GPtrArray *indicators);
+
+/* An acknowledgement's state as operators read it: "sent" only for what
+ * went to sendmail; one written to the outbox Maildir (sendmail_command
+ * empty) waits there for whoever collects it, and is "outboxed". */
+const char *print_outbox_state (const StoreOutbox *e);
 
 /* The members every ticket's JSON has: number, created, status,
  * category, owner, reporter, subject, incident. */

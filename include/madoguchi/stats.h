@@ -57,6 +57,10 @@ typedef struct {
                              * category of their ticket */
   gint64 ack_sent;          /* incoming messages acknowledged */
   gint64 ack_suppressed;    /* ... and not */
+  /* What came of the acknowledgements made in the period: */
+  gint64 ack_delivered;     /* handed to sendmail */
+  gint64 ack_outboxed;      /* written to the outbox Maildir only */
+  gint64 ack_pending;       /* queued, sending or failed */
   GPtrArray *ack_reasons;   /* of StatsReason, most frequent first */
   GPtrArray *sources;       /* of StatsSource, addresses, top first */
   GPtrArray *prefixes;      /* of StatsSource, /24 and /48, top first */

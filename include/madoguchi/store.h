@@ -328,6 +328,9 @@ typedef struct {
   char *recipient;
   char *message_id;
   char *state;                 /* queued sending sent failed */
+  char *via;                   /* of a sent one: sendmail, maildir (the
+                                * outbox Maildir: not sent), or NULL
+                                * (before schema 9) */
   gint64 created;
   int attempts;
   char *last_error;
@@ -353,9 +356,10 @@ GBytes *store_outbox_claim (Store *store, gint64 id, gboolean stale,
  * (their bounces must come back). */
 char *store_outbox_envelope (Store *store, gint64 id, GError **error);
 
-/* Records the end of a send: sent, or failed with why (a notification
- * sent becomes "sent"). */
-gboolean store_outbox_finish (Store *store, gint64 id, gboolean sent,
+/* Records the end of a send: sent by via ("sendmail", or "maildir": only
+ * written to the outbox Maildir), or failed (via NULL) with why (a
+ * notification sent becomes "sent"). */
+gboolean store_outbox_finish (Store *store, gint64 id, const char *via,
                               const char *why, GError **error);
 
 typedef struct {
@@ -404,6 +408,15 @@ GBytes *store_message_raw (Store *store, gint64 message_id, GError **error);
  * ticket has it; a merged ticket's number leads to where it was merged.
  */
 char *store_resolve_number (Store *store, const char *text, GError **error);
+
+/*
+ * (transfer full) the number of the incident text names, as tickets are
+ * named: INC-2026-0001 (any case), 2026-0001, or the bare sequence "1"
+ * when only one incident has it.  STORE_ERROR_NOT_FOUND when none (or,
+ * for a bare sequence, several) do.
+ */
+char *store_resolve_incident (Store *store, const char *text,
+                              GError **error);
 
 /* Canonical "YYYY-NNNNNN" of a ticket number as typed; NULL if not one. */
 char *store_parse_number (const char *text);

@@ -413,7 +413,7 @@ acks_to() {
 }
 
 acks_total() {
-  "$MADOGUCHI" outbox list --all | wc -l | tr -d ' '
+  "$MADOGUCHI" outbox list --all | tail -n +2 | wc -l | tr -d ' '
 }
 
 # log_has FIXED-STRING: the maillog has a line with it (postlogd writes

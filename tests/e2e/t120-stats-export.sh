@@ -62,8 +62,9 @@ for cat in $categories; do
 done
 incoming="FROM message WHERE direction = 'in'"
 sent=$(sql "SELECT COUNT(*) $incoming AND ack = 'acknowledged'")
-is "$(grep '^acknowledgements,sent,' "$TEST_HOME/stats.csv" | cut -d, -f4)" \
-  "$sent" "csv: acknowledgements sent match the database"
+is "$(grep '^acknowledgements,acknowledged,' "$TEST_HOME/stats.csv" \
+      | cut -d, -f4)" \
+  "$sent" "csv: acknowledgements made match the database"
 suppressed=$(sql "SELECT COUNT(*) $incoming AND ack IS NOT 'acknowledged'")
 is "$(grep '^acknowledgements,suppressed,' "$TEST_HOME/stats.csv" \
       | cut -d, -f4)" \
@@ -217,7 +218,7 @@ is "$("$MADOGUCHI" export --since "$tomorrow" | wc -l | tr -d ' ')" 0 \
 "$MADOGUCHI" export --format csv > "$TEST_HOME/export.csv"
 ok $? "export --format csv exits 0"
 is "$(head -n 1 "$TEST_HOME/export.csv")" \
-  "number,created,status,category,reporter,subject,indicators" \
+  "number,created,status,category,owner,reporter,subject,indicators" \
   "export csv: the header"
 if have python3; then
   rows=$(python3 -c 'import csv, sys

@@ -376,6 +376,31 @@ test_search_index (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_search (f, "report 7"), ==, 1);
 }
 
+/* Search folds full-width letters and digits (NFKC) in what it is asked
+ * and in what it searches, waiting messages and indexed ones alike. */
+static void
+test_search_fold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *raw = "From: r@example.net\nSubject: =?UTF-8?B?"
+                    "77yk772P77yzIGF0dGFjaw==?=\nMessage-ID: <w@x>\n"
+                    "Content-Type: text/plain; charset=UTF-8\n\n"
+                    "a DoS from 192.0.2.1\n";
+
+  /* Subject: "ＤｏＳ attack" (full-width letters). */
+  file_raw (f, raw, strlen (raw), 1700000000);
+  for (int indexed = 0; indexed < 2; indexed++)
+    {
+      g_assert_cmpuint (count_search (f, "ＤｏＳ"), ==, 1);
+      g_assert_cmpuint (count_search (f, "ＤｏＳ ａｔｔａｃｋ"), ==, 1);
+      g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
+      g_assert_cmpuint (count_search (f, "１９２.０.２.１"), ==, 1);
+      g_assert_cmpuint (count_search (f, "ＤｏＳ ｘ"), ==, 0);
+      g_assert_true (store_index_waiting (f->store, &error));
+      g_assert_no_error (error);
+    }
+}
+
 static int
 count_rows (const char *path, const char *sql)
 {
@@ -495,6 +520,40 @@ indexed_messages (Fixture *f)
   return count_rows (f->path, "SELECT count(*) FROM message_fts_docsize");
 }
 
+/* Migration 9 rebuilds an index of version 8 (unfolded text) folded:
+ * a message indexed before it is found by its usual letters. */
+static void
+test_migrate_fold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *raw = "From: r@example.net\nSubject: =?UTF-8?B?"
+                    "77yk772P77yzIGF0dGFjaw==?=\nMessage-ID: <w@x>\n\n"
+                    "body\n";
+  sqlite3 *db = NULL;
+
+  file_raw (f, raw, strlen (raw), 1700000000);
+  g_assert_true (store_index_waiting (f->store, &error));
+  store_close (f->store);
+  /* As version 8 indexed it: the subject as it was. */
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO message_fts (message_fts) "
+                                 "VALUES ('delete-all'); INSERT INTO "
+                                 "message_fts (rowid, subject, text) SELECT "
+                                 "id, subject, text FROM message; ALTER TABLE "
+                                 "outbox DROP COLUMN via; PRAGMA user_version "
+                                 "= 8", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
+                               "pragma_user_version"), ==, 9);
+  g_assert_cmpint (indexed_messages (f), ==, 1);
+  g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM "
+                               "pragma_table_info ('outbox') WHERE name = "
+                               "'via'"), ==, 1);
+}
+
 /* Deliveries leave their messages to wait for the index, and index them
  * once 256 wait; store_index_waiting (spool run) indexes them whenever.
  * A search reads the ones still waiting whole, so every message is found
@@ -592,7 +651,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 8);
+                               "pragma_user_version"), ==, 9);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
                                "WHERE id = 1 AND encryption IS NULL "
                                "AND signature IS NULL"), ==, 1);
@@ -925,6 +984,8 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
+  ADD ("/store/search-fold", test_search_fold);
+  ADD ("/store/migrate-fold", test_migrate_fold);
   ADD ("/store/search-index-limit", test_search_index_limit);
   ADD ("/store/search-waiting", test_search_waiting);
   ADD ("/store/migrate-from-1", test_migrate_from_1);
