@@ -16,8 +16,9 @@ mkdir -p "$TEST_HOME"
   printf 'Subject: times\nDate: Thu, 26 Nov 2026 10:00:00 +0900\n\n'
   grep -v '^#' "$corpus" | cut -f2
 } > "$mail"
+out=$("$MADOGUCHI" extract --json "$mail")
 # One event time per line, as "LINE UTC", the first one of each line.
-got=$("$MADOGUCHI" extract --json "$mail" | tr '{' '\n' \
+got=$(printf '%s\n' "$out" | tr '{' '\n' \
       | sed -n 's/^"utc":"\([^"]*\)".*"line":\([0-9]*\)}.*/\2 \1/p' \
       | sort -n -k1,1 -s | awk '!seen[$1]++')
 
@@ -28,4 +29,13 @@ while IFS="$tab" read -r form line want; do
   have=$(printf '%s\n' "$got" | sed -n "s/^$n //p")
   is "$have" "$want" "$form: $line"
 done < "$TEST_HOME/rows"
+
+# Every line is log evidence, whether its time leads it or follows a
+# level, a host or a bracket: one excerpt runs from the first line to
+# the line before the prose (full-names), another from after it.
+prose=$(grep -n '^full-names' "$TEST_HOME/rows" | cut -d: -f1)
+contains "$out" "\"first_line\":1,\"last_line\":$((prose - 1))," \
+  "lines 1-$((prose - 1)) are one excerpt"
+contains "$out" "\"first_line\":$((prose + 1)),\"last_line\":$n," \
+  "lines $((prose + 1))-$n are one excerpt"
 done_testing
