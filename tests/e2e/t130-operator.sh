@@ -88,13 +88,21 @@ live_count() {
 # text_count TEXT: tickets (not merged away) with TEXT in a subject or
 # body, found without FTS: the oracle for --search.  Case-insensitive
 # for ASCII, like the trigram tokenizer.
+# Search folds compatibility forms (NFKC: full-width （ is (, ㈱ is (株)),
+# which SQL cannot: the oracle reads the rows and folds them in Python.
 text_count() {
-  s=$(q "$1")
-  sql "SELECT COUNT(DISTINCT t.id) FROM ticket t
-       JOIN message m ON m.ticket_id = t.id
-       WHERE t.merged_into IS NULL
-       AND (instr(lower(coalesce(m.subject, '')), lower($s)) > 0
-            OR instr(lower(m.text), lower($s)) > 0)"
+  python3 - "$MADOGUCHI_HOME/madoguchi.db" "$1" <<'PY'
+import sqlite3, sys, unicodedata
+def fold(s):
+    return unicodedata.normalize("NFKC", s or "").lower()
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=30)
+needle = fold(sys.argv[2])
+found = {t for t, subject, text in db.execute(
+             "SELECT t.id, m.subject, m.text FROM ticket t JOIN message m"
+             " ON m.ticket_id = t.id WHERE t.merged_into IS NULL")
+         if needle in fold(subject) or needle in fold(text)}
+print(len(found))
+PY
 }
 
 # v4 ADDRESS-HEX: an IPv4 address (8 hex digits) as the database's
