@@ -212,11 +212,15 @@ static gboolean
 valid_email (const char *email)
 {
   const char *at = strrchr (email, '@');
+  g_autofree char *domain = NULL;
 
-  return *email == '\0'
-         || (at != NULL && at != email && contact_parse_domain (at + 1)
-             && strpbrk (email, " \t<>,;\"()") == NULL
-             && strlen (email) <= 254);
+  if (*email == '\0')
+    return TRUE;
+  if (at == NULL || at == email)
+    return FALSE;
+  domain = contact_parse_domain (at + 1);
+  return domain != NULL && strpbrk (email, " \t<>,;\"()") == NULL
+         && strlen (email) <= 254;
 }
 
 /* Fills c from a data row, or says what is wrong with it. */
