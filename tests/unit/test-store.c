@@ -238,7 +238,34 @@ test_reopen_and_newer_schema (Fixture *f, gconstpointer data)
 }
 
 static int count_rows (const char *path, const char *sql);
+
+/* The schema as first released, embedded in the library. */
 extern const unsigned char store_schema_sql[];
+
+/* Replaces the fixture's store by a version 1 database holding the rows
+ * that rows_sql inserts, and opens it (which migrates it). */
+static void
+reopen_as_version_1 (Fixture *f, const char *rows_sql)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+  g_autofree char *sql = g_strconcat ("PRAGMA user_version = 1; ", rows_sql,
+                                      NULL);
+  sqlite3 *db = NULL;
+
+  g_clear_pointer (&f->store, store_close);
+  g_unlink (f->path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
+                                 NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->store = store_open (f->path, 1000, &error);
+  g_assert_no_error (error);
+}
 
 /* The tag of a new ticket carries 32 bits of check: its first 16 alone
  * (what a tag had before) do not lead into the ticket, all 32 do. */
@@ -614,9 +641,6 @@ test_search_index_limit (Fixture *f, gconstpointer data)
   g_string_free (raw, TRUE);
 }
 
-/* The schema as first released, embedded in the library. */
-extern const unsigned char store_schema_sql[];
-
 /* A version 1 database (a trigger fed the index; a message's bytes in
  * message.raw) is migrated: the trigger goes, the bytes move to
  * message_raw, and messages filed after are indexed (once: a second
@@ -626,28 +650,13 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *first = report (1), *second = report (2);
-  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
   g_autoptr (GBytes) old = NULL;
-  sqlite3 *db = NULL;
 
-  g_clear_pointer (&f->store, store_close);
-  g_unlink (f->path);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
-                                 NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 1; "
-                                 "INSERT INTO ticket (id, number, year, seq, "
-                                 "created, updated) VALUES (1, '2025-000001',"
-                                 " 2025, 1, 0, 0); INSERT INTO message (id, "
-                                 "ticket_id, received, size, dedup_key, raw) "
-                                 "VALUES (1, 1, 0, 5, 'old', X'6f6c640a00')",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
-  f->store = store_open (f->path, 1000, &error);
-  g_assert_no_error (error);
+  reopen_as_version_1 (f, "INSERT INTO ticket (id, number, year, seq, "
+                       "created, updated) VALUES (1, '2025-000001', 2025, 1, "
+                       "0, 0); INSERT INTO message (id, ticket_id, received, "
+                       "size, dedup_key, raw) VALUES (1, 1, 0, 5, 'old', "
+                       "X'6f6c640a00')");
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
                                "WHERE type = 'trigger'"), ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
