@@ -303,30 +303,13 @@ test_tag_check_old_16_bits (Fixture *f, gconstpointer data)
   g_autofree char *tag = NULL;
   g_autofree char *subject = NULL;
   g_autofree char *m1 = NULL;
-  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
-  sqlite3 *db = NULL;
   StoreFiled b;
 
-  g_clear_pointer (&f->store, store_close);
-  g_unlink (f->path);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
-                                 NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 1; "
-                                 "INSERT INTO ticket (id, number, year, seq, "
-                                 "created, updated, status) VALUES (1, "
-                                 "'2025-000001', 2025, 1, 0, 0, 'resolved'); "
-                                 "INSERT INTO message (id, ticket_id, "
-                                 "received, size, dedup_key, raw, from_addr) "
-                                 "VALUES (1, 1, 0, 5, 'old', X'00', "
-                                 "'r1@example.net')", NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-  sqlite3_close (db);
-  f->store = store_open (f->path, 1000, &error);
-  g_assert_no_error (error);
+  reopen_as_version_1 (f, "INSERT INTO ticket (id, number, year, seq, "
+                       "created, updated, status) VALUES (1, '2025-000001', "
+                       "2025, 1, 0, 0, 'resolved'); INSERT INTO message (id, "
+                       "ticket_id, received, size, dedup_key, raw, from_addr) "
+                       "VALUES (1, 1, 0, 5, 'old', X'00', 'r1@example.net')");
   tag = store_tag (f->store, "IR", "2025-000001", &error);
   subject = g_strdup_printf ("Re: [IR #2025-000001/%.4s] x",
                              strrchr (tag, '/') + 1);
