@@ -9,21 +9,23 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-static const guint8 v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                      0xff, 0xff };
+static const guint8 v4_prefix[12]
+    = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 char *
 address_refang (const char *text, gsize len)
 {
-  static const struct {
+  static const struct
+  {
     const char *from;
     const char *to;
   } fangs[] = {
-    { "[.]", "." }, { "(.)", "." }, { "{.}", "." }, { "[dot]", "." },
-    { "(dot)", "." }, { "[:]", ":" }, { "[://]", "://" }, { "[:/]", ":/" },
-    { " [at] ", "@" }, { " (at) ", "@" }, { "[at]", "@" }, { "(at)", "@" },
+    { "[.]", "." },     { "(.)", "." },     { "{.}", "." },
+    { "[dot]", "." },   { "(dot)", "." },   { "[:]", ":" },
+    { "[://]", "://" }, { "[:/]", ":/" },   { " [at] ", "@" },
+    { " (at) ", "@" },  { "[at]", "@" },    { "(at)", "@" },
     { "hxxp", "http" }, { "hXXp", "http" }, { "h**p", "http" },
-    { "fxp", "ftp" }, { "HXXP", "HTTP" },
+    { "fxp", "ftp" },   { "HXXP", "HTTP" },
   };
   GString *out;
   gsize i = 0;
@@ -47,8 +49,8 @@ address_refang (const char *text, gsize len)
         {
           gsize n = strlen (fangs[j].from);
 
-          if (n <= len - i && g_ascii_strncasecmp (text + i, fangs[j].from,
-                                                   n) == 0)
+          if (n <= len - i
+              && g_ascii_strncasecmp (text + i, fangs[j].from, n) == 0)
             {
               g_string_append (out, fangs[j].to);
               i += n;
@@ -140,24 +142,25 @@ address_format (const guint8 ip[16], gboolean as_ipv6)
   return g_strndup (buf, (gsize) (p - buf));
 }
 
-typedef struct {
+typedef struct
+{
   const char *network;
   const char *scope;
 } ScopeRange;
 
 /* Most specific first; the first containing range names the scope. */
 static const ScopeRange scope_ranges[] = {
-  { "192.0.2.0/24", "documentation" }, { "198.51.100.0/24", "documentation" },
+  { "192.0.2.0/24", "documentation" },   { "198.51.100.0/24", "documentation" },
   { "203.0.113.0/24", "documentation" }, { "2001:db8::/32", "documentation" },
-  { "10.0.0.0/8", "private" }, { "172.16.0.0/12", "private" },
-  { "192.168.0.0/16", "private" }, { "fc00::/7", "private" },
-  { "127.0.0.0/8", "loopback" }, { "::1/128", "loopback" },
-  { "169.254.0.0/16", "link-local" }, { "fe80::/10", "link-local" },
-  { "224.0.0.0/4", "multicast" }, { "ff00::/8", "multicast" },
-  { "0.0.0.0/8", "reserved" }, { "100.64.0.0/10", "reserved" },
-  { "192.0.0.0/24", "reserved" }, { "198.18.0.0/15", "reserved" },
-  { "240.0.0.0/4", "reserved" }, { "::/128", "reserved" },
-  { "::ffff:0:0/96", "global" }, { "2000::/3", "global" },
+  { "10.0.0.0/8", "private" },           { "172.16.0.0/12", "private" },
+  { "192.168.0.0/16", "private" },       { "fc00::/7", "private" },
+  { "127.0.0.0/8", "loopback" },         { "::1/128", "loopback" },
+  { "169.254.0.0/16", "link-local" },    { "fe80::/10", "link-local" },
+  { "224.0.0.0/4", "multicast" },        { "ff00::/8", "multicast" },
+  { "0.0.0.0/8", "reserved" },           { "100.64.0.0/10", "reserved" },
+  { "192.0.0.0/24", "reserved" },        { "198.18.0.0/15", "reserved" },
+  { "240.0.0.0/4", "reserved" },         { "::/128", "reserved" },
+  { "::ffff:0:0/96", "global" },         { "2000::/3", "global" },
 };
 
 const char *
@@ -193,8 +196,8 @@ address_parse_network (const char *text, Network *network)
   max = address_is_v4 (network->net) && !mapped ? 32 : 128;
   if (parts[1] == NULL)
     bits = max;
-  else if (!g_ascii_string_to_signed (g_strstrip (parts[1]), 10, 0, max,
-                                      &bits, NULL))
+  else if (!g_ascii_string_to_signed (g_strstrip (parts[1]), 10, 0, max, &bits,
+                                      NULL))
     return FALSE;
   network->prefix = (guint) bits + (128 - max);
   return TRUE;

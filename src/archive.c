@@ -29,16 +29,17 @@
 
 typedef struct Level Level;
 
-struct Level {
+struct Level
+{
   struct archive *a;
-  const ArchiveInput *input;   /* the outermost level only */
-  Level *parent;               /* else: read from the parent's member */
+  const ArchiveInput *input; /* the outermost level only */
+  Level *parent;             /* else: read from the parent's member */
   ArchiveBudget *budget;
   ArchiveMemberFunc func;
   gpointer data;
   guint depth;
-  const char *name;            /* of the archive itself, or NULL */
-  const guint8 *pending;       /* read ahead while sniffing: served first */
+  const char *name;      /* of the archive itself, or NULL */
+  const guint8 *pending; /* read ahead while sniffing: served first */
   gsize pending_len;
   /* libarchive reads its input from in (which must stay as it is until
    * the next read) while members are read out into out. */
@@ -46,7 +47,8 @@ struct Level {
   guint8 out[BLOCK];
 };
 
-typedef struct {
+typedef struct
+{
   const char *magic;
   gsize len;
   gsize at;
@@ -193,8 +195,8 @@ uncompressed_name (const char *name)
     if (g_str_has_suffix (name, compressed_suffixes[i])
         && strlen (name) > strlen (compressed_suffixes[i]))
       {
-        char *base = g_strndup (name, strlen (name)
-                                        - strlen (compressed_suffixes[i]));
+        char *base
+            = g_strndup (name, strlen (name) - strlen (compressed_suffixes[i]));
 
         /* foo.tgz holds foo.tar */
         if (strcmp (compressed_suffixes[i], ".tgz") == 0)
@@ -228,22 +230,23 @@ member_name (Level *lv, struct archive_entry *entry)
   len = strlen (clean);
   if (len > NAME_MAX_BYTES)
     {
-      const char *end = g_utf8_find_prev_char (clean, clean + NAME_MAX_BYTES
-                                                        + 1);
+      const char *end
+          = g_utf8_find_prev_char (clean, clean + NAME_MAX_BYTES + 1);
 
       clean[end != NULL ? end - clean : 0] = '\0';
     }
   return clean;
 }
 
-typedef struct {
+typedef struct
+{
   Level *lv;
   struct archive_entry *entry;
   char *name;
   GByteArray *head;
-  Sha256 *sum;          /* NULL while only sniffing, and for text */
+  Sha256 *sum; /* NULL while only sniffing, and for text */
   gint64 size;
-  int error;            /* the libarchive code that ended the read, or 0 */
+  int error; /* the libarchive code that ended the read, or 0 */
 } Member;
 
 /* Reads into m->head until it holds want bytes or the member ends;
@@ -324,12 +327,12 @@ static void
 member_container (Member *m, const Magic *magic)
 {
   Level *lv = m->lv;
-  ArchiveMember am = { m->name, lv->depth, 0, magic->type, FALSE, NULL, 0,
-                       TRUE, FALSE, NULL };
+  ArchiveMember am = { m->name, lv->depth, 0,    magic->type, FALSE,
+                       NULL,    0,         TRUE, FALSE,       NULL };
   Level *child = g_new0 (Level, 1);
 
-  am.size = archive_entry_size_is_set (m->entry)
-            ? archive_entry_size (m->entry) : m->size;
+  am.size = archive_entry_size_is_set (m->entry) ? archive_entry_size (m->entry)
+                                                 : m->size;
   lv->func (&am, lv->data);
   level_init (child, lv->budget, lv->func, lv->data);
   child->parent = lv;
@@ -350,8 +353,8 @@ member_problem (Member *m)
   if (m->error == 0)
     return;
   m->lv->budget->problems |= archive_entry_is_encrypted (m->entry)
-                             ? ARCHIVE_PROBLEM_ENCRYPTED
-                             : ARCHIVE_PROBLEM_DAMAGED;
+                                 ? ARCHIVE_PROBLEM_ENCRYPTED
+                                 : ARCHIVE_PROBLEM_DAMAGED;
 }
 
 /* A plain member: its head kept if text, every byte hashed if not. */
@@ -362,8 +365,8 @@ member_plain (Member *m, const Magic *magic)
   gboolean text = m->error == 0 && magic == NULL && looks_like_text (m->head);
   g_autoptr (Sha256) sum = sha256_new (FALSE);
   g_autofree char *hex = NULL;
-  ArchiveMember am = { m->name, m->lv->depth, 0, NULL, text, NULL, 0,
-                       FALSE, FALSE, NULL };
+  ArchiveMember am
+      = { m->name, m->lv->depth, 0, NULL, text, NULL, 0, FALSE, FALSE, NULL };
 
   if (text)
     member_fill (m, b->max_text);
@@ -379,8 +382,8 @@ member_plain (Member *m, const Magic *magic)
   if (!text && !am.unread)
     am.sha256 = hex = sha256_hex (sum);
   am.content_type = magic != NULL ? magic->type
-                    : text ? text_type (m->name)
-                    : "application/octet-stream";
+                    : text        ? text_type (m->name)
+                                  : "application/octet-stream";
   am.size = m->size;
   am.head = text ? m->head->data : NULL;
   am.head_len = text ? MIN (m->head->len, b->max_text) : 0;
@@ -391,8 +394,8 @@ member_plain (Member *m, const Magic *magic)
 static gboolean
 member_walk (Level *lv, struct archive_entry *entry)
 {
-  Member m = { lv, entry, member_name (lv, entry), g_byte_array_new (),
-               NULL, 0, 0 };
+  Member m
+      = { lv, entry, member_name (lv, entry), g_byte_array_new (), NULL, 0, 0 };
   const Magic *magic;
 
   member_fill (&m, SNIFF);

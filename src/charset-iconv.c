@@ -47,13 +47,15 @@
 #define PIN_LABELS_MAX 4096
 #define PINS_MAX 512
 
-typedef struct {
+typedef struct
+{
   char *charset;
-  GIConv cd;            /* (GIConv) -1: iconv does not know charset */
+  GIConv cd; /* (GIConv) -1: iconv does not know charset */
 } Converter;
 
-typedef struct {
-  Converter slots[CHARSET_ICONV_CACHE_MAX];   /* most recently used first */
+typedef struct
+{
+  Converter slots[CHARSET_ICONV_CACHE_MAX]; /* most recently used first */
   guint len;
   guint64 opens;
 } ConverterCache;
@@ -103,7 +105,7 @@ label_is_plain (const char *charset)
   return len > 0 && len <= LABEL_MAX
          && strspn (charset, "abcdefghijklmnopqrstuvwxyz"
                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
-              == len;
+                == len;
 }
 
 GIConv
@@ -127,11 +129,11 @@ charset_iconv_get (const char *charset)
       found.cd = g_iconv_open ("UTF-8", charset);
       cache->opens++;
       if (found.cd != (GIConv) -1)
-        charset_iconv_pin (charset);   /* closing it will not unload */
+        charset_iconv_pin (charset); /* closing it will not unload */
       if (cache->len < CHARSET_ICONV_CACHE_MAX)
         i = cache->len++;
       else
-        converter_close (&cache->slots[--i]);   /* the least recently used */
+        converter_close (&cache->slots[--i]); /* the least recently used */
     }
   memmove (cache->slots + 1, cache->slots, i * sizeof cache->slots[0]);
   cache->slots[0] = found;
@@ -152,7 +154,8 @@ static const char *
 marked_order (guint width, const char **data, gsize *len)
 {
   static const char *const names[2][2] = {
-    { "UTF-16BE", "UTF-16LE" }, { "UTF-32BE", "UTF-32LE" },
+    { "UTF-16BE", "UTF-16LE" },
+    { "UTF-32BE", "UTF-32LE" },
   };
   const char *le = width == 2 ? "\xFF\xFE" : "\xFF\xFE\0\0";
   const char *be = width == 2 ? "\xFE\xFF" : "\0\0\xFE\xFF";
@@ -173,12 +176,13 @@ marked_order (guint width, const char **data, gsize *len)
 const char *
 charset_iconv_resolve (const char *charset, const char **data, gsize *len)
 {
-  static const struct {
+  static const struct
+  {
     const char *label;
     guint width;
   } marked[] = {
-    { "utf-16", 2 }, { "utf16", 2 }, { "unicode", 2 }, { "csunicode", 2 },
-    { "utf-32", 4 }, { "utf32", 4 },
+    { "utf-16", 2 },    { "utf16", 2 },  { "unicode", 2 },
+    { "csunicode", 2 }, { "utf-32", 4 }, { "utf32", 4 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (marked); i++)
@@ -188,8 +192,8 @@ charset_iconv_resolve (const char *charset, const char **data, gsize *len)
 }
 
 static GMutex pin_lock;
-static GHashTable *pin_labels;   /* lower-case label -> TRUE if known */
-static GHashTable *pins;         /* module's charset name -> iconv_t */
+static GHashTable *pin_labels; /* lower-case label -> TRUE if known */
+static GHashTable *pins;       /* module's charset name -> iconv_t */
 
 /* The charset name of cd's module, which all its aliases share. */
 static const char *
@@ -237,8 +241,8 @@ charset_iconv_pin (const char *charset)
   g_mutex_lock (&pin_lock);
   if (pin_labels == NULL)
     {
-      pin_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          NULL);
+      pin_labels
+          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     }
   if (g_hash_table_size (pin_labels) < PIN_LABELS_MAX

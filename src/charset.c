@@ -17,11 +17,12 @@
 
 #include "charset-private.h"
 
-typedef enum {
+typedef enum
+{
   JIS_ASCII,
   JIS_KANJI,
   JIS_KANA,
-  JIS_UNSUPPORTED,   /* JIS X 0212 and other sets CP932 cannot show */
+  JIS_UNSUPPORTED, /* JIS X 0212 and other sets CP932 cannot show */
 } JisState;
 
 /* JIS X 0208 row/cell bytes (0x21..0x7E each) to the Shift_JIS pair. */
@@ -42,17 +43,18 @@ jis_to_sjis (guchar c1, guchar c2, GByteArray *out)
 static gsize
 jis_escape (const guchar *p, gsize len, JisState *state)
 {
-  static const struct {
+  static const struct
+  {
     const char *seq;
     JisState state;
   } escapes[] = {
-    { "\033(B", JIS_ASCII }, { "\033(J", JIS_ASCII },
-    { "\033(H", JIS_ASCII }, { "\033(I", JIS_KANA },
-    { "\033$B", JIS_KANJI }, { "\033$@", JIS_KANJI },
+    { "\033(B", JIS_ASCII },       { "\033(J", JIS_ASCII },
+    { "\033(H", JIS_ASCII },       { "\033(I", JIS_KANA },
+    { "\033$B", JIS_KANJI },       { "\033$@", JIS_KANJI },
     { "\033&@\033$B", JIS_KANJI }, { "\033$(B", JIS_KANJI },
-    { "\033$(Q", JIS_KANJI }, { "\033$(D", JIS_UNSUPPORTED },
+    { "\033$(Q", JIS_KANJI },      { "\033$(D", JIS_UNSUPPORTED },
     { "\033$A", JIS_UNSUPPORTED }, { "\033$(C", JIS_UNSUPPORTED },
-    { "\033.A", JIS_ASCII }, { "\033.F", JIS_ASCII },
+    { "\033.A", JIS_ASCII },       { "\033.F", JIS_ASCII },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (escapes); i++)
@@ -100,7 +102,7 @@ jis_char (const guchar *p, gsize len, JisState state, GByteArray *out)
   if (state == JIS_KANJI)
     jis_to_sjis (c, p[1], out);
   else
-    g_byte_array_append (out, (const guchar *) "\x81\x48", 2);  /* ？ */
+    g_byte_array_append (out, (const guchar *) "\x81\x48", 2); /* ？ */
   return 2;
 }
 
@@ -116,7 +118,7 @@ iso2022jp_to_cp932 (const guchar *p, gsize len)
     {
       gsize n = p[i] == 0x1B ? jis_escape (p + i, len - i, &state) : 0;
 
-      if (n == 0 && p[i] == 0x0E)   /* SO: katakana, as CP50221 allows */
+      if (n == 0 && p[i] == 0x0E) /* SO: katakana, as CP50221 allows */
         {
           saved = state;
           state = JIS_KANA;
@@ -154,8 +156,8 @@ append_converted (GString *out, const char *buf, gsize len)
  * one U+FFFD but does not count: the text is what its label says.
  */
 static char *
-iconv_to_utf8_cut (const char *charset, const char *data, gsize len,
-                   gsize *bad, gboolean *cut)
+iconv_to_utf8_cut (const char *charset, const char *data, gsize len, gsize *bad,
+                   gboolean *cut)
 {
   const char *label = charset_iconv_resolve (charset, &data, &len);
   GIConv cd = charset_iconv_get (label);
@@ -213,8 +215,7 @@ static gboolean
 has_c1 (const char *text)
 {
   for (const char *p = text; *p != '\0'; p++)
-    if ((guchar) p[0] == 0xC2 && (guchar) p[1] >= 0x80
-        && (guchar) p[1] <= 0x9F)
+    if ((guchar) p[0] == 0xC2 && (guchar) p[1] >= 0x80 && (guchar) p[1] <= 0x9F)
       return TRUE;
   return FALSE;
 }
@@ -257,11 +258,10 @@ looks_iso2022jp (const char *data, gsize len)
 static char *
 decode_iso2022jp (const char *data, gsize len, gsize *bad, gboolean *cut)
 {
-  g_autoptr (GByteArray) sjis =
-    iso2022jp_to_cp932 ((const guchar *) data, len);
+  g_autoptr (GByteArray) sjis = iso2022jp_to_cp932 ((const guchar *) data, len);
 
-  return iconv_to_utf8_cut ("CP932", (const char *) sjis->data, sjis->len,
-                            bad, cut);
+  return iconv_to_utf8_cut ("CP932", (const char *) sjis->data, sjis->len, bad,
+                            cut);
 }
 
 static gsize
@@ -301,7 +301,8 @@ guess_to_utf8 (const char *data, gsize len, gboolean single_byte)
   euc_bad += euc != NULL && has_c1 (euc);
   if (sjis_bad == 0 && euc_bad == 0)
     return count_halfwidth_kana (euc) < count_halfwidth_kana (sjis)
-           ? g_steal_pointer (&euc) : g_steal_pointer (&sjis);
+               ? g_steal_pointer (&euc)
+               : g_steal_pointer (&sjis);
   if (sjis_bad == 0)
     return g_steal_pointer (&sjis);
   if (euc_bad == 0)
@@ -319,18 +320,29 @@ guess_to_utf8 (const char *data, gsize len, gboolean single_byte)
 static const char *
 charset_canonical (const char *label)
 {
-  static const struct {
+  static const struct
+  {
     const char *label;
     const char *iconv;
   } aliases[] = {
-    { "shift_jis", "CP932" }, { "shift-jis", "CP932" },
-    { "sjis", "CP932" }, { "x-sjis", "CP932" }, { "ms_kanji", "CP932" },
-    { "csshiftjis", "CP932" }, { "windows-31j", "CP932" },
-    { "cp932", "CP932" }, { "ms932", "CP932" }, { "x-ms-cp932", "CP932" },
-    { "euc-jp", "EUC-JP-MS" }, { "x-euc-jp", "EUC-JP-MS" },
-    { "eucjp", "EUC-JP-MS" }, { "cseucpkdfmtjapanese", "EUC-JP-MS" },
-    { "iso-8859-1", "WINDOWS-1252" }, { "latin1", "WINDOWS-1252" },
-    { "us-ascii", "WINDOWS-1252" }, { "ascii", "WINDOWS-1252" },
+    { "shift_jis", "CP932" },
+    { "shift-jis", "CP932" },
+    { "sjis", "CP932" },
+    { "x-sjis", "CP932" },
+    { "ms_kanji", "CP932" },
+    { "csshiftjis", "CP932" },
+    { "windows-31j", "CP932" },
+    { "cp932", "CP932" },
+    { "ms932", "CP932" },
+    { "x-ms-cp932", "CP932" },
+    { "euc-jp", "EUC-JP-MS" },
+    { "x-euc-jp", "EUC-JP-MS" },
+    { "eucjp", "EUC-JP-MS" },
+    { "cseucpkdfmtjapanese", "EUC-JP-MS" },
+    { "iso-8859-1", "WINDOWS-1252" },
+    { "latin1", "WINDOWS-1252" },
+    { "us-ascii", "WINDOWS-1252" },
+    { "ascii", "WINDOWS-1252" },
     { "utf8", "UTF-8" },
   };
 
@@ -386,8 +398,7 @@ convert_declared (const char *label, const char *data, gsize len,
       return guess_to_utf8 (data, len, TRUE);
     }
   else
-    text = iconv_to_utf8_cut (charset_canonical (label), data, len, &bad,
-                              &cut);
+    text = iconv_to_utf8_cut (charset_canonical (label), data, len, &bad, &cut);
   if (cut)
     *result |= CHARSET_LOSSY;
   if (text != NULL && bad == 0)
@@ -437,8 +448,8 @@ static gboolean
 is_wide_charset (const char *label)
 {
   static const char *const prefixes[] = {
-    "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
-    "unicode", "csunicode",
+    "utf-16", "utf16", "utf-32", "utf32",   "ucs-2",
+    "ucs2",   "ucs-4", "ucs4",   "unicode", "csunicode",
   };
 
   for (gsize i = 0; label != NULL && i < G_N_ELEMENTS (prefixes); i++)
@@ -476,17 +487,18 @@ charset_to_utf8 (const char *charset, const char *data, gsize len,
       *result |= CHARSET_LOSSY;
     }
   if (strchr (text, 0x1A) != NULL)
-    *result |= CHARSET_LOSSY;   /* NUL bytes or characters, now visible */
+    *result |= CHARSET_LOSSY; /* NUL bytes or characters, now visible */
   return show_substitutes (text);
 }
 
-typedef struct {
-  char *charset;        /* of the bytes pending, or NULL */
-  GByteArray *bytes;    /* decoded encoded-word bytes not yet converted */
+typedef struct
+{
+  char *charset;     /* of the bytes pending, or NULL */
+  GByteArray *bytes; /* decoded encoded-word bytes not yet converted */
   GString *out;
-  guint runs;           /* runs of encoded-words that may still start */
-  guint64 opens_end;    /* charset_iconv_opens () that ends decoding */
-  gboolean spent;       /* the rest was kept as it came */
+  guint runs;        /* runs of encoded-words that may still start */
+  guint64 opens_end; /* charset_iconv_opens () that ends decoding */
+  gboolean spent;    /* the rest was kept as it came */
 } HeaderDecoder;
 
 /* Converts what adjacent encoded-words of one charset accumulated. */
@@ -533,9 +545,9 @@ decode_b (const char *text, gsize len, GByteArray *out)
 
   /* Encoded data is at most 3/4 of its base64 text, plus slack. */
   g_byte_array_set_size (out, (guint) (start + len * 3 / 4 + 3));
-  out->len = (guint) (start + g_base64_decode_step (text, len,
-                                                    out->data + start,
-                                                    &state, &save));
+  out->len = (guint) (start
+                      + g_base64_decode_step (text, len, out->data + start,
+                                              &state, &save));
 }
 
 /*
@@ -543,8 +555,8 @@ decode_b (const char *text, gsize len, GByteArray *out)
  * the parts; the charset loses an RFC 2231 "*language" suffix.
  */
 static gsize
-encoded_word (const char *p, char **charset, char *encoding,
-              const char **text, gsize *text_len)
+encoded_word (const char *p, char **charset, char *encoding, const char **text,
+              gsize *text_len)
 {
   const char *q1, *q2, *end;
 
@@ -621,8 +633,8 @@ header_may_decode (HeaderDecoder *d, const char *charset)
 }
 
 static void
-header_word (HeaderDecoder *d, char *charset, char encoding,
-             const char *text, gsize len)
+header_word (HeaderDecoder *d, char *charset, char encoding, const char *text,
+             gsize len)
 {
   if (d->charset == NULL)
     {
@@ -692,8 +704,12 @@ charset_decode_header_budget (const char *raw, CharsetBudget *budget)
   guint runs = MIN (budget->runs, CHARSET_HEADER_RUNS_MAX);
   guint64 opens = charset_iconv_opens ();
   HeaderDecoder d = {
-    NULL, g_byte_array_new (), g_string_new (NULL), runs,
-    opens + MIN (budget->opens, CHARSET_HEADER_OPENS_MAX), FALSE,
+    NULL,
+    g_byte_array_new (),
+    g_string_new (NULL),
+    runs,
+    opens + MIN (budget->opens, CHARSET_HEADER_OPENS_MAX),
+    FALSE,
   };
   char *result;
 
@@ -712,7 +728,9 @@ char *
 charset_decode_header (const char *raw)
 {
   CharsetBudget budget = {
-    CHARSET_HEADER_RUNS_MAX, CHARSET_HEADER_OPENS_MAX, FALSE,
+    CHARSET_HEADER_RUNS_MAX,
+    CHARSET_HEADER_OPENS_MAX,
+    FALSE,
   };
 
   return charset_decode_header_budget (raw, &budget);
@@ -737,7 +755,7 @@ preload_label (const char *p, const char *end, char *buf, gsize size)
 
 void
 charset_preload (const char *data, gsize len,
-                 const char *(*iconv_name) (const char *))
+                 const char *(*iconv_name) (const char *) )
 {
   const char *end = data + len;
   const char *p = data;

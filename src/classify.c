@@ -15,30 +15,32 @@
 
 #include "madoguchi/charset.h"
 
-#define NEGATION_BEFORE 48   /* bytes a negation may stand before a match */
-#define NEGATION_AFTER 24    /*   or after it (Japanese negates after) */
+#define NEGATION_BEFORE 48 /* bytes a negation may stand before a match */
+#define NEGATION_AFTER 24  /*   or after it (Japanese negates after) */
 #define MATCHED_MAX 80
-#define CLASSIFY_TEXT_MAX (512 * 1024)   /* bytes of each text searched */
-#define FORM_MIN_FIELDS 3    /* labels that make a report a form */
+#define CLASSIFY_TEXT_MAX (512 * 1024) /* bytes of each text searched */
+#define FORM_MIN_FIELDS 3              /* labels that make a report a form */
 
-typedef struct {
+typedef struct
+{
   gsize start;
   gsize end;
 } Span;
 
-typedef struct {
+typedef struct
+{
   const RuleSet *rules;
   const Message *message;
   const Extraction *extraction;
   Classification *result;
   RuleMatch *md;
-  RuleMatch *negation_md;   /* its own: a negation check must not
-                                    * overwrite the match being judged */
-  GHashTable *negations;   /* text -> GArray of Span, computed once */
-  GHashTable *texts;       /* text -> its RuleText, made once */
-  GHashTable *capped;      /* text -> GString of its first bytes */
-  GHashTable *unquoted;    /* body text -> the same without quoted lines */
-  char *feed_types;        /* the CSV feeds' report types, a line each */
+  RuleMatch *negation_md; /* its own: a negation check must not
+                           * overwrite the match being judged */
+  GHashTable *negations;  /* text -> GArray of Span, computed once */
+  GHashTable *texts;      /* text -> its RuleText, made once */
+  GHashTable *capped;     /* text -> GString of its first bytes */
+  GHashTable *unquoted;   /* body text -> the same without quoted lines */
+  char *feed_types;       /* the CSV feeds' report types, a line each */
 } Classify;
 
 /* text, ready for the rules (one prefilter pass per text for all, and
@@ -52,8 +54,8 @@ rule_text (Classify *c, const char *text)
     {
       gsize len = strlen (text);
 
-      t = c->extraction != NULL
-          ? extract_rule_text (c->extraction, text, len) : NULL;
+      t = c->extraction != NULL ? extract_rule_text (c->extraction, text, len)
+                                : NULL;
       if (t != NULL)
         return t;
       t = rules_text_new (c->rules, text, len);
@@ -81,7 +83,8 @@ negations_of (Classify *c, const char *text)
         continue;
       while (offset <= len
              && rules_text_match (rule_text (c, text), rule, offset,
-                                  c->negation_md) == RULES_MATCH)
+                                  c->negation_md)
+                    == RULES_MATCH)
         {
           Span span = { rules_match_start (c->negation_md),
                         rules_match_end (c->negation_md) };
@@ -119,8 +122,9 @@ negated (Classify *c, const char *text, gsize start, gsize end)
   return FALSE;
 }
 
-typedef struct {
-  const char *where;     /* for the reason */
+typedef struct
+{
+  const char *where; /* for the reason */
   const char *text;
 } Source;
 
@@ -155,15 +159,14 @@ capped (Classify *c, const char *text)
   out = g_hash_table_lookup (c->capped, text);
   if (out != NULL)
     return out->str;
-  out = g_string_new_len (text, (gssize) charset_utf8_cut (
-    text, len, CLASSIFY_TEXT_MAX));
+  out = g_string_new_len (
+      text, (gssize) charset_utf8_cut (text, len, CLASSIFY_TEXT_MAX));
   g_hash_table_insert (c->capped, (gpointer) text, out);
   return out->str;
 }
 
 static void
-add_source (Classify *c, GArray *sources, const char *where,
-            const char *text)
+add_source (Classify *c, GArray *sources, const char *where, const char *text)
 {
   Source s = { where, NULL };
 
@@ -186,8 +189,7 @@ unquoted (Classify *c, const char *text)
 
   /* A text without quotes maps to NULL: looked for once, not by every
    * rule (that strstr was a tenth of an import's time). */
-  if (g_hash_table_lookup_extended (c->unquoted, text, NULL,
-                                    (gpointer *) &out))
+  if (g_hash_table_lookup_extended (c->unquoted, text, NULL, (gpointer *) &out))
     return out != NULL ? out->str : text;
   if (strstr (text, "\n>") == NULL && text[0] != '>')
     {
@@ -246,17 +248,17 @@ rule_sources (Classify *c, const Rule *rule)
   if (info->where & RULE_WHERE_SUBJECT)
     add_source (c, sources, "subject", c->message->subject);
   add_part_sources (c, rule, sources);
-  for (guint i = 0; (info->where & RULE_WHERE_LOG)
-                    && i < c->extraction->excerpts->len; i++)
+  for (guint i = 0;
+       (info->where & RULE_WHERE_LOG) && i < c->extraction->excerpts->len; i++)
     add_source (c, sources, "log",
                 ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
   if (info->where & RULE_WHERE_HEADER)
-    add_source (c, sources, "header", message_header (c->message,
-                                                   info->where_arg));
+    add_source (c, sources, "header",
+                message_header (c->message, info->where_arg));
   if ((info->where & RULE_WHERE_FEED) && c->feed_types != NULL)
     add_source (c, sources, "feed", c->feed_types);
-  for (guint i = 0; (info->where & RULE_WHERE_FORM)
-                    && i < c->result->form->len; i++)
+  for (guint i = 0; (info->where & RULE_WHERE_FORM) && i < c->result->form->len;
+       i++)
     {
       const FormField *f = c->result->form->pdata[i];
 
@@ -273,8 +275,8 @@ metric_value (const Classify *c, RuleMetric metric)
   const Extraction *x = c->extraction;
   gint64 value = 0;
 
-  for (guint i = 0; metric != RULE_METRIC_LOG_LINES
-                    && i < x->indicators->len; i++)
+  for (guint i = 0; metric != RULE_METRIC_LOG_LINES && i < x->indicators->len;
+       i++)
     {
       const Indicator *ind = x->indicators->pdata[i];
 
@@ -285,8 +287,8 @@ metric_value (const Classify *c, RuleMetric metric)
       else if (metric == RULE_METRIC_DISTINCT_PORTS)
         value = MAX (value, (gint64) ind->ports->len);
     }
-  for (guint i = 0; metric == RULE_METRIC_LOG_LINES
-                    && i < x->excerpts->len; i++)
+  for (guint i = 0; metric == RULE_METRIC_LOG_LINES && i < x->excerpts->len;
+       i++)
     {
       const Excerpt *e = x->excerpts->pdata[i];
 
@@ -330,8 +332,8 @@ count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
       gsize offset = 0;
 
       while (count < info->min_count && offset <= len
-             && rules_text_match (rule_text (c, s->text), rule, offset,
-                                  c->md) == RULES_MATCH)
+             && rules_text_match (rule_text (c, s->text), rule, offset, c->md)
+                    == RULES_MATCH)
         {
           gsize start = rules_match_start (c->md);
           gsize end = rules_match_end (c->md);
@@ -364,8 +366,8 @@ apply_rule (Classify *c, const Rule *rule)
     return;
   if (info->pattern == NULL)
     {
-      condition = g_strdup_printf ("%" G_GINT64_FORMAT " or more",
-                                   info->threshold);
+      condition
+          = g_strdup_printf ("%" G_GINT64_FORMAT " or more", info->threshold);
       add_reason (c, rule, "evidence", condition, strlen (condition));
       return;
     }
@@ -375,7 +377,8 @@ apply_rule (Classify *c, const Rule *rule)
   add_reason (c, rule, first.where, first.text + start, len);
 }
 
-typedef struct {
+typedef struct
+{
   gsize start;
   gsize end;
   const char *field;
@@ -405,8 +408,8 @@ find_labels (Classify *c, const char *text)
       if (rules_info (rule)->kind != RULE_KIND_FORMFIELD)
         continue;
       while (offset <= len
-             && rules_text_match (rule_text (c, text), rule, offset,
-                                  c->md) == RULES_MATCH)
+             && rules_text_match (rule_text (c, text), rule, offset, c->md)
+                    == RULES_MATCH)
         {
           Label label = { rules_match_start (c->md), rules_match_end (c->md),
                           rules_info (rule)->field };
@@ -435,8 +438,8 @@ label_value (const char *text, gsize start, gsize end, const char *field)
 {
   g_autofree char *value = g_strstrip (g_strndup (text + start, end - start));
   g_auto (GStrv) lines = NULL;
-  gboolean multi_line = g_strcmp0 (field, "observed") == 0
-                        || g_strcmp0 (field, "logs") == 0;
+  gboolean multi_line
+      = g_strcmp0 (field, "observed") == 0 || g_strcmp0 (field, "logs") == 0;
 
   if (multi_line)
     return g_steal_pointer (&value);
@@ -469,8 +472,8 @@ read_form (Classify *c)
         {
           const Label *l = &g_array_index (labels, Label, j);
           gsize stop = j + 1 < labels->len
-                       ? g_array_index (labels, Label, j + 1).start
-                       : strlen (p->text);
+                           ? g_array_index (labels, Label, j + 1).start
+                           : strlen (p->text);
           FormField *f = g_new0 (FormField, 1);
 
           f->name = g_strdup (l->field);
@@ -533,14 +536,13 @@ Classification *
 classify_run (const RuleSet *rules, const Message *message,
               const Extraction *extraction, const ClassifyOptions *options)
 {
-  Classify c = { .rules = rules, .message = message,
-                 .extraction = extraction };
+  Classify c = { .rules = rules, .message = message, .extraction = extraction };
 
   c.result = g_new0 (Classification, 1);
-  c.result->reasons = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_reason_free);
+  c.result->reasons
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) report_reason_free);
   c.result->form = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_form_field_free);
+      (GDestroyNotify) report_form_field_free);
   c.md = rules_match_new ();
   c.negation_md = rules_match_new ();
   c.negations = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,

@@ -39,8 +39,7 @@ classify_print (const Classification *c)
 {
   const char *const *names = report_categories ();
 
-  print_classification (c->category, "rules", c->category, c->reasons,
-                        c->form);
+  print_classification (c->category, "rules", c->category, c->reasons, c->form);
   printf ("%-11s", "Scores");
   for (int i = 0; i < REPORT_CATEGORIES; i++)
     printf (" %s=%d", names[i], c->scores[i]);
@@ -79,7 +78,8 @@ cmd_classify (Context *ctx, int argc, char **argv)
   g_autoptr (RuleSet) rules = NULL;
   g_autoptr (IntakePrepared) p = NULL;
 
-  if (!context_parse (ctx, "[FILE|-]", "Shows the category one "
+  if (!context_parse (ctx, "[FILE|-]",
+                      "Shows the category one "
                       "message would get, and why, without filing it.",
                       entries, &argc, &argv))
     return EX_USAGE;

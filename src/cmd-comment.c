@@ -27,16 +27,17 @@ strip_instructions (const char *text)
 static char *
 note_from_editor (const char *number, GError **error)
 {
-  const char *editor = g_getenv ("VISUAL") ? g_getenv ("VISUAL")
-                                           : g_getenv ("EDITOR");
+  const char *editor
+      = g_getenv ("VISUAL") ? g_getenv ("VISUAL") : g_getenv ("EDITOR");
   g_autofree char *path = NULL;
   g_auto (GStrv) words = NULL;
   g_auto (GStrv) argv = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   g_autofree char *text = NULL;
   g_autofree char *help = g_strdup_printf (
-    "\n# Write the note on ticket %s above.  Lines starting with '#' are "
-    "ignored;\n# an empty note changes nothing.\n", number);
+      "\n# Write the note on ticket %s above.  Lines starting with '#' are "
+      "ignored;\n# an empty note changes nothing.\n",
+      number);
   int fd = g_file_open_tmp ("madoguchi-note-XXXXXX", &path, error);
   int status = 0;
   gboolean ok;
@@ -50,9 +51,9 @@ note_from_editor (const char *number, GError **error)
   g_strv_builder_addv (builder, (const char **) words);
   g_strv_builder_add (builder, path);
   argv = g_strv_builder_end (builder);
-  ok = g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH
-                     | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
-                     &status, error)
+  ok = g_spawn_sync (NULL, argv, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL,
+                     NULL, NULL, NULL, &status, error)
        && g_spawn_check_wait_status (status, error)
        && g_file_get_contents (path, &text, NULL, error);
   g_unlink (path);
@@ -68,9 +69,10 @@ cmd_comment (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *note = NULL;
 
-  if (!context_parse (ctx, "NUMBER [TEXT]", "Adds an internal note "
-                      "to a ticket (from TEXT, else $EDITOR).", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, "NUMBER [TEXT]",
+                      "Adds an internal note "
+                      "to a ticket (from TEXT, else $EDITOR).",
+                      entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2 && argc != 3)
     {

@@ -47,8 +47,8 @@ contacts_import (Context *ctx, const char *path)
   if (store == NULL
       || !store_contacts_import (store, contacts, &added, &updated, &error))
     return contacts_fail (error);
-  printf ("%u contacts imported (%u new, %u updated)\n", contacts->len,
-          added, updated);
+  printf ("%u contacts imported (%u new, %u updated)\n", contacts->len, added,
+          updated);
   return EX_OK;
 }
 
@@ -73,8 +73,8 @@ contact_line (const Contact *c)
   g_autofree char *email = output_safe (c->email);
 
   printf ("%-32s %-24s %-32s %s%s%s\n", c->match, name,
-          *c->email ? email : "(no email)", c->language,
-          c->pgp ? "  pgp " : "", c->pgp ? c->pgp : "");
+          *c->email ? email : "(no email)", c->language, c->pgp ? "  pgp " : "",
+          c->pgp ? c->pgp : "");
 }
 
 static int
@@ -86,8 +86,7 @@ contacts_list (Context *ctx, gboolean json)
   JsonWriter w;
   g_autofree char *text = NULL;
 
-  if (store == NULL
-      || (list = store_contacts_list (store, &error)) == NULL)
+  if (store == NULL || (list = store_contacts_list (store, &error)) == NULL)
     return contacts_fail (error);
   if (!json)
     {
@@ -169,8 +168,10 @@ cmd_contacts (Context *ctx, int argc, char **argv)
   };
   const char *sub;
 
-  if (!command_parse ("contacts", "import FILE | list | lookup WHAT | "
-                      "remove MATCH", "The sites the team notifies: a "
+  if (!command_parse ("contacts",
+                      "import FILE | list | lookup WHAT | "
+                      "remove MATCH",
+                      "The sites the team notifies: a "
                       "CSV with the header match,name,email,language,pgp.",
                       entries, &argc, &argv))
     return EX_USAGE;

@@ -56,7 +56,7 @@ deliver_hold_entry (const char *spool_dir, const SpoolEntry *entry,
     close (deliver_entry_fd);
   if (deliver_new_fd >= 0)
     close (deliver_new_fd);
-  deliver_entry_fd = deliver_new_fd = -1;   /* nothing left to sync */
+  deliver_entry_fd = deliver_new_fd = -1; /* nothing left to sync */
   return spool_sync (spool_dir, entry, error);
 }
 
@@ -112,18 +112,18 @@ log_filed (const SpoolEntry *entry, const IntakeResult *result)
   const StoreFiled *f = &result->filed;
   g_autofree char *id = output_safe (result->message_id);
   g_autofree char *ack = output_safe (f->ack);
-  g_autofree char *what = f->followup
-                          ? g_strdup_printf ("a follow-up (%s)", f->thread)
-                          : g_strdup_printf ("a new ticket, category %s",
-                                             result->category);
+  g_autofree char *what
+      = f->followup
+            ? g_strdup_printf ("a follow-up (%s)", f->thread)
+            : g_strdup_printf ("a new ticket, category %s", result->category);
 
   if (f->duplicate)
     log_info ("%s: duplicate of %s size=%" G_GINT64_FORMAT, entry->id,
               f->number, entry->size);
   else
     log_info ("%s: filed as %s, %s, message-id <%.200s>, acknowledgement: "
-              "%s; size=%" G_GINT64_FORMAT "%s%s", entry->id, f->number,
-              what, id ? id : "", ack, entry->size,
+              "%s; size=%" G_GINT64_FORMAT "%s%s",
+              entry->id, f->number, what, id ? id : "", ack, entry->size,
               *result->flags ? " flags=" : "", result->flags);
 }
 
@@ -139,11 +139,14 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   g_autoptr (GError) error = NULL;
   Store *store = context_open_store (ctx, &error);
   g_autoptr (RuleSet) rules = intake_load_rules (ctx->config);
-  Intake intake = { .config = ctx->config, .rules = rules, .store = store,
-                    .who = "deliver", .acknowledge = TRUE };
+  Intake intake = { .config = ctx->config,
+                    .rules = rules,
+                    .store = store,
+                    .who = "deliver",
+                    .acknowledge = TRUE };
   IntakeResult result = { 0 };
-  gboolean done = store != NULL
-                  && intake_file (&intake, entry, &result, &error);
+  gboolean done
+      = store != NULL && intake_file (&intake, entry, &result, &error);
   gboolean in_store = intake_result_in_store (&result);
 
   if (done)
@@ -153,7 +156,8 @@ deliver_file (Context *ctx, SpoolEntry *entry)
               result.filed.number, error->message);
   else
     log_warn ("%s: not filed, kept in the spool for 'madoguchi spool run': "
-              "%s", entry->id, error->message);
+              "%s",
+              entry->id, error->message);
   intake_result_clear (&result);
   store_close_detached (store, forget_deliver);
   return in_store;
@@ -176,9 +180,10 @@ cmd_deliver (Context *ctx, int argc, char **argv)
   g_autofree char *spool_dir = config_spool_dir (ctx->config);
 
   deliver_arm_watchdog (ctx->config->deliver_timeout);
-  if (!context_parse (ctx, "", "Reads one message from standard "
-                      "input and files it as a ticket.", entries, &argc,
-                      &argv))
+  if (!context_parse (ctx, "",
+                      "Reads one message from standard "
+                      "input and files it as a ticket.",
+                      entries, &argc, &argv))
     return EX_TEMPFAIL;
   if (spool_ensure (spool_dir, &error))
     entry = spool_receive (spool_dir, STDIN_FILENO, deliver_sender (sender),
@@ -188,7 +193,7 @@ cmd_deliver (Context *ctx, int argc, char **argv)
   if (entry == NULL || !deliver_hold_entry (spool_dir, entry, &error))
     {
       if (entry != NULL)
-        unlink (entry->path);   /* not known to be durable: the MTA retries */
+        unlink (entry->path); /* not known to be durable: the MTA retries */
       log_error ("cannot spool message: %s", error->message);
       fprintf (stderr, "madoguchi: temporary failure, please retry\n");
       return EX_TEMPFAIL;

@@ -25,8 +25,8 @@
 #include "madoguchi/stats.h"
 
 /* As in schema.sql's CHECK. */
-static const char *const statuses[] = { "new", "open", "stalled", "resolved",
-                                        "rejected", NULL };
+static const char *const statuses[]
+    = { "new", "open", "stalled", "resolved", "rejected", NULL };
 
 static const char *
 reporter_of (const StoreTicket *t)
@@ -142,17 +142,16 @@ write_csv (const ExportTicket *t, gpointer data, GError **error)
 static gboolean
 export_csv (Store *store, ExportFilter *filter, GError **error)
 {
-  static const char *const header[] = { "number", "created", "status",
-                                        "category", "owner", "reporter",
-                                        "subject",
-                                        "indicators", NULL };
+  static const char *const header[]
+      = { "number",   "created", "status",     "category", "owner",
+          "reporter", "subject", "indicators", NULL };
   g_auto (CsvRecord) r = { 0 };
 
   csv_init (&r);
   for (gsize i = 0; header[i] != NULL; i++)
     csv_text (&r, header[i]);
   csv_end (&r, stdout);
-  filter->messages = FALSE;   /* their text is not in the CSV: skip it */
+  filter->messages = FALSE; /* their text is not in the CSV: skip it */
   return store_export (store, filter, write_csv, &r, error);
 }
 
@@ -163,7 +162,8 @@ export_table (Store *store, const ExportFilter *filter, GError **error)
   StoreFilter f = {
     .since = filter->since,
     .until = filter->until == G_MAXINT64 ? 0 : filter->until,
-    .category = filter->category, .status = filter->status,
+    .category = filter->category,
+    .status = filter->status,
     .ascending = TRUE,
   };
   g_autoptr (GPtrArray) tickets = store_list_tickets (store, &f, error);
@@ -178,11 +178,15 @@ static gboolean
 check_options (const char *category, const char *status)
 {
   if (category != NULL && report_category_index (category) < 0)
-    fprintf (stderr, "madoguchi export: \"%s\" is not a category (dos, "
-             "ddos, spoofing, abuse, intrusion, scan, other)\n", category);
+    fprintf (stderr,
+             "madoguchi export: \"%s\" is not a category (dos, "
+             "ddos, spoofing, abuse, intrusion, scan, other)\n",
+             category);
   else if (status != NULL && !g_strv_contains (statuses, status))
-    fprintf (stderr, "madoguchi export: \"%s\" is not a status (new, open, "
-             "stalled, resolved, rejected)\n", status);
+    fprintf (stderr,
+             "madoguchi export: \"%s\" is not a status (new, open, "
+             "stalled, resolved, rejected)\n",
+             status);
   else
     return TRUE;
   return FALSE;
@@ -228,7 +232,8 @@ cmd_export (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "since", 0, 0, G_OPTION_ARG_STRING, &since,
       "created from DATE (2026-11-01 or 2026-11, local time) or AGE (30d, "
-      "12h, 2w); default: the first ticket", "WHEN" },
+      "12h, 2w); default: the first ticket",
+      "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until,
       "through DATE (that day or month included), or up to AGE", "WHEN" },
     { "category", 0, 0, G_OPTION_ARG_STRING, &category,
@@ -241,19 +246,21 @@ cmd_export (Context *ctx, int argc, char **argv)
   StatsRange range;
   ExportFilter filter = { 0 };
 
-  if (!context_parse (ctx, "", "Writes out tickets, oldest first: JSON "
+  if (!context_parse (ctx, "",
+                      "Writes out tickets, oldest first: JSON "
                       "Lines (the default, --format json), CSV or a table.",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
-    fprintf (stderr, "madoguchi export: unexpected argument \"%s\"\n",
-             argv[1]);
+    fprintf (stderr, "madoguchi export: unexpected argument \"%s\"\n", argv[1]);
   if (argc != 1 || !check_options (category, status))
     return EX_USAGE;
   if (!stats_parse_range (since, until, FALSE, &range, &error))
     return command_fail (error);
-  filter = (ExportFilter) { .since = range.since, .until = range.until,
-                            .category = category, .status = status,
-                            .messages = TRUE };
+  filter = (ExportFilter){ .since = range.since,
+                           .until = range.until,
+                           .category = category,
+                           .status = status,
+                           .messages = TRUE };
   return run_export (ctx, &filter);
 }

@@ -15,45 +15,50 @@
 #include "madoguchi/command.h"
 #include "madoguchi/intake.h"
 
-#define IMPORT_BATCH 500     /* messages per transaction */
-#define IMPORT_WINDOW 64     /* messages prepared ahead of the store */
+#define IMPORT_BATCH 500 /* messages per transaction */
+#define IMPORT_WINDOW 64 /* messages prepared ahead of the store */
 
 /* One message of a source: a piece of a mapped mbox, or a file of its
  * own, read only when its turn comes (a Maildir of 70,000 messages
  * mapped at once passed the kernel's 65,530 mappings a process). */
-typedef struct {
+typedef struct
+{
   GBytes *bytes;
   char *path;
 } Item;
 
-typedef struct {
+typedef struct
+{
   guint seq;
   Item item;
   char *id;
 } Job;
 
 /* A job done: the message prepared, or why it could not be read. */
-typedef struct {
+typedef struct
+{
   IntakePrepared *prepared;
   GError *error;
   char *id;
 } Ready;
 
-typedef struct {
+typedef struct
+{
   const Config *config;
   const RuleSet *rules;
   GMutex lock;
   GCond ready;
-  GHashTable *prepared;     /* seq -> IntakePrepared */
+  GHashTable *prepared; /* seq -> IntakePrepared */
 } Pipeline;
 
-typedef struct {
+typedef struct
+{
   guint filed;
   guint duplicates;
   guint failed;
   guint skipped;
-  gint64 started;           /* monotonic microseconds */
-  gboolean progress;        /* a progress line on a terminal */
+  gint64 started;    /* monotonic microseconds */
+  gboolean progress; /* a progress line on a terminal */
 } Tally;
 
 static void
@@ -86,17 +91,17 @@ prepare_job (gpointer data, gpointer user_data)
   Pipeline *pipe = user_data;
   Ready *r = g_new0 (Ready, 1);
   g_autoptr (Raw) raw = job->item.bytes != NULL
-                        ? raw_new_bytes (job->item.bytes)
-                        : raw_open (job->item.path, 0, &r->error);
+                            ? raw_new_bytes (job->item.bytes)
+                            : raw_open (job->item.path, 0, &r->error);
 
   if (raw != NULL)
     {
-      IntakeSource source = { job->id, NULL, NULL, 0,
-                              (gint64) raw_size (raw),
-                              (gint64) raw_size (raw) };
+      IntakeSource source = {
+        job->id, NULL, NULL, 0, (gint64) raw_size (raw), (gint64) raw_size (raw)
+      };
 
-      r->prepared = intake_prepare (pipe->config, pipe->rules, raw, &source,
-                                    &r->error);
+      r->prepared
+          = intake_prepare (pipe->config, pipe->rules, raw, &source, &r->error);
     }
   r->id = g_steal_pointer (&job->id);
   g_mutex_lock (&pipe->lock);
@@ -113,9 +118,8 @@ wait_prepared (Pipeline *pipe, guint seq)
   Ready *r;
 
   g_mutex_lock (&pipe->lock);
-  while (!g_hash_table_steal_extended (pipe->prepared,
-                                       GUINT_TO_POINTER (seq), NULL,
-                                       (gpointer *) &r))
+  while (!g_hash_table_steal_extended (pipe->prepared, GUINT_TO_POINTER (seq),
+                                       NULL, (gpointer *) &r))
     g_cond_wait (&pipe->ready, &pipe->lock);
   g_mutex_unlock (&pipe->lock);
   return r;
@@ -213,8 +217,8 @@ add_file (GPtrArray *messages, const char *path)
 static GPtrArray *
 read_source (const char *path, GError **error)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) item_free);
+  GPtrArray *messages
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
   g_autoptr (GPtrArray) maildir = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *cur = g_build_filename (path, "cur", NULL);
@@ -316,8 +320,8 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
 {
   g_autofree char *source = g_canonicalize_filename (path, NULL);
   g_autoptr (GPtrArray) messages = read_source (path, error);
-  gint64 start = messages ? store_import_done (intake->store, source, error)
-                          : -1;
+  gint64 start
+      = messages ? store_import_done (intake->store, source, error) : -1;
   guint next = start > 0 ? (guint) start : 0;
   guint stored = next;
   /* The messages filed before the first that failed: what is recorded
@@ -341,9 +345,9 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
       if (ready->prepared == NULL)
         failed |= !count_result (t, FALSE, &r, ready->id, ready->error);
       else
-        failed |= !count_result (t, intake_store (intake, ready->prepared,
-                                                  &r, &local),
-                                 &r, ready->id, local);
+        failed |= !count_result (
+            t, intake_store (intake, ready->prepared, &r, &local), &r,
+            ready->id, local);
       intake_result_clear (&r);
       ready_free (ready);
       stored++;
@@ -369,8 +373,9 @@ print_summary (const Tally *t)
   if (t->progress)
     fputc ('\n', stderr);
   printf ("%u filed, %u already filed, %u failed, %u skipped (done before); "
-          "%.1f s, %.0f messages/s\n", t->filed, t->duplicates, t->failed,
-          t->skipped, seconds, seconds > 0 ? done / seconds : 0.0);
+          "%.1f s, %.0f messages/s\n",
+          t->filed, t->duplicates, t->failed, t->skipped, seconds,
+          seconds > 0 ? done / seconds : 0.0);
 }
 
 int
@@ -394,9 +399,10 @@ cmd_import (Context *ctx, int argc, char **argv)
   Intake intake;
   int status = EX_OK;
 
-  if (!context_parse (ctx, "PATH...", "Files a backlog: mbox files, "
-                      "Maildirs or folders of messages.", entries, &argc,
-                      &argv))
+  if (!context_parse (ctx, "PATH...",
+                      "Files a backlog: mbox files, "
+                      "Maildirs or folders of messages.",
+                      entries, &argc, &argv))
     return EX_USAGE;
   if (argc < 2 || threads < 1 || threads > 64)
     {
@@ -404,8 +410,11 @@ cmd_import (Context *ctx, int argc, char **argv)
       return EX_USAGE;
     }
   rules = intake_load_rules (ctx->config);
-  intake = (Intake) { .config = ctx->config, .rules = rules,
-                     .store = store, .who = ctx->actor, .acknowledge = ack };
+  intake = (Intake){ .config = ctx->config,
+                     .rules = rules,
+                     .store = store,
+                     .who = ctx->actor,
+                     .acknowledge = ack };
   pipe.config = ctx->config;
   pipe.rules = rules;
   g_mutex_init (&pipe.lock);

@@ -30,15 +30,15 @@ incident_table (GPtrArray *rows)
           g_autofree char *created = output_time (r->created);
           g_autofree char *title = output_safe (r->title);
 
-          printf ("%s%-13s  %-16s  %s\n", i ? "\n" : "", r->incident,
-                  created, title);
+          printf ("%s%-13s  %-16s  %s\n", i ? "\n" : "", r->incident, created,
+                  title);
           current = r->incident;
         }
       if (r->number == NULL)
         continue;
       output_cell (line, r->subject, subject, FALSE);
-      printf ("  %-11s  %-8s  %-9s  %s\n", r->number, r->status,
-              r->category, line->str);
+      printf ("  %-11s  %-8s  %-9s  %s\n", r->number, r->status, r->category,
+              line->str);
     }
 }
 
@@ -97,8 +97,7 @@ incident_csv (GPtrArray *rows)
   g_auto (CsvRecord) rec;
 
   csv_init (&rec);
-  fputs ("incident,created,title,number,status,category,subject\n",
-         stdout);
+  fputs ("incident,created,title,number,status,category,subject\n", stdout);
   for (guint i = 0; i < rows->len; i++)
     {
       const StoreIncidentRow *r = rows->pdata[i];
@@ -119,10 +118,8 @@ static int
 incident_list (Context *ctx, const char *incident)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *number = incident
-                            ? store_resolve_incident (ctx->store, incident,
-                                                      &error)
-                            : NULL;
+  g_autofree char *number
+      = incident ? store_resolve_incident (ctx->store, incident, &error) : NULL;
   g_autoptr (GPtrArray) rows = NULL;
 
   if (incident != NULL && number == NULL)
@@ -148,7 +145,7 @@ incident_change (Store *store, int argc, char **argv, const char *who)
   if (g_strcmp0 (verb, "new") == 0)
     {
       g_autofree char *number = store_incident_new (
-        store, argv[2], (const char *const *) argv + 3, who, &error);
+          store, argv[2], (const char *const *) argv + 3, who, &error);
 
       if (number == NULL)
         return command_fail (error);
@@ -157,13 +154,12 @@ incident_change (Store *store, int argc, char **argv, const char *who)
     }
   if (g_strcmp0 (verb, "add") == 0 && argc >= 4)
     {
-      g_autofree char *incident = store_resolve_incident (store, argv[2],
-                                                          &error);
+      g_autofree char *incident
+          = store_resolve_incident (store, argv[2], &error);
 
       if (incident == NULL
           || !store_incident_add (store, incident,
-                                  (const char *const *) argv + 3, who,
-                                  &error))
+                                  (const char *const *) argv + 3, who, &error))
         return command_fail (error);
       return EX_OK;
     }
@@ -179,7 +175,8 @@ cmd_incident (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   const char *verb;
 
-  if (!context_parse (ctx, "new TITLE [NUMBER...] | add INCIDENT "
+  if (!context_parse (ctx,
+                      "new TITLE [NUMBER...] | add INCIDENT "
                       "NUMBER... | remove NUMBER... | show INCIDENT | list",
                       "Groups reports (tickets) into incidents.", entries,
                       &argc, &argv))
@@ -191,7 +188,8 @@ cmd_incident (Context *ctx, int argc, char **argv)
         || (g_strcmp0 (verb, "show") == 0 && argc == 3)
         || (g_strcmp0 (verb, "list") == 0 && argc == 2)))
     {
-      fprintf (stderr, "usage: madoguchi incident new TITLE [NUMBER...] | "
+      fprintf (stderr,
+               "usage: madoguchi incident new TITLE [NUMBER...] | "
                "add INCIDENT NUMBER... | remove NUMBER... | show INCIDENT | "
                "list\n");
       return EX_USAGE;

@@ -12,7 +12,8 @@
 #include "madoguchi/stats.h"
 #include "madoguchi/print.h"
 
-typedef struct {
+typedef struct
+{
   gint limit;
   gboolean all;
   char *ip;
@@ -50,7 +51,8 @@ list_filter (const ListOptions *o, StoreFilter *f, GError **error)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "\"%s\" is not a date (2026-11-01), a month (2026-11) "
-                   "or an age (7d, 12h)", o->since ? o->since : o->until);
+                   "or an age (7d, 12h)",
+                   o->since ? o->since : o->until);
       return FALSE;
     }
   f->limit = o->all ? 0 : (guint) o->limit;
@@ -119,10 +121,9 @@ cmd_list (Context *ctx, int argc, char **argv)
       "new, open, stalled, resolved or rejected", "STATUS" },
     { "category", 0, 0, G_OPTION_ARG_STRING, &o.category,
       "dos, ddos, spoofing, abuse, intrusion, scan or other", "CAT" },
-    { "owner", 'o', 0, G_OPTION_ARG_STRING, &o.owner, "owned by NAME",
-      "NAME" },
-    { "unassigned", 'u', 0, G_OPTION_ARG_NONE, &o.unassigned,
-      "owned by nobody", NULL },
+    { "owner", 'o', 0, G_OPTION_ARG_STRING, &o.owner, "owned by NAME", "NAME" },
+    { "unassigned", 'u', 0, G_OPTION_ARG_NONE, &o.unassigned, "owned by nobody",
+      NULL },
     { "reporter", 'r', 0, G_OPTION_ARG_STRING, &o.reporter,
       "reported from an address containing TEXT", "TEXT" },
     { "ip", 0, 0, G_OPTION_ARG_STRING, &o.ip,
@@ -130,26 +131,25 @@ cmd_list (Context *ctx, int argc, char **argv)
     { "search", 'S', 0, G_OPTION_ARG_STRING, &o.search,
       "with TEXT in a subject or body (Japanese too)", "TEXT" },
     { "since", 0, 0, G_OPTION_ARG_STRING, &o.since,
-      "created since DATE (2026-11-01), MONTH (2026-11) or AGE (7d)",
-      "WHEN" },
+      "created since DATE (2026-11-01), MONTH (2026-11) or AGE (7d)", "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &o.until,
       "created until WHEN (a date or month: its end included)", "WHEN" },
     { "sort", 0, 0, G_OPTION_ARG_STRING, &o.sort,
       "created (default), number or updated", "KEY" },
-    { "ascending", 0, 0, G_OPTION_ARG_NONE, &o.ascending,
-      "oldest first", NULL },
+    { "ascending", 0, 0, G_OPTION_ARG_NONE, &o.ascending, "oldest first",
+      NULL },
     G_OPTION_ENTRY_NULL,
   };
 
-  if (!context_parse (ctx, "", "Lists tickets, newest first.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, "", "Lists tickets, newest first.", entries, &argc,
+                      &argv))
     return EX_USAGE;
   if ((o.limit < 1 && !o.all) || argc > 1
-      || !one_of (o.status, (const char *[]) { "new", "open", "stalled",
-                                               "resolved", "rejected", NULL })
+      || !one_of (o.status, (const char *[]){ "new", "open", "stalled",
+                                              "resolved", "rejected", NULL })
       || (o.category && report_category_index (o.category) < 0)
-      || !one_of (o.sort, (const char *[]) { "created", "number", "updated",
-                                             NULL }))
+      || !one_of (o.sort,
+                  (const char *[]){ "created", "number", "updated", NULL }))
     {
       fprintf (stderr, "madoguchi list: bad arguments (see --help)\n");
       return EX_USAGE;

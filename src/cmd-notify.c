@@ -27,8 +27,7 @@ notify_fail (const GError *error)
   fprintf (stderr, "madoguchi notify: %s\n", error->message);
   if (error->domain == STORE_ERROR && error->code == STORE_ERROR_NOT_FOUND)
     return EX_NOINPUT;
-  if (error->domain == NOTIFY_ERROR
-      && error->code == NOTIFY_ERROR_NO_ADDRESSES)
+  if (error->domain == NOTIFY_ERROR && error->code == NOTIFY_ERROR_NO_ADDRESSES)
     return EX_DATAERR;
   if (error->domain == NOTIFY_ERROR || error->domain == G_FILE_ERROR)
     return EX_CONFIG;
@@ -94,8 +93,7 @@ report_text (const NotifyReport *r, gboolean dry_run)
               *o->email ? email : "-", o->contact ? o->contact : "--to",
               o->addresses, o->why ? ": " : "", o->why ? o->why : "");
       if (strcmp (o->status, "already notified") == 0)
-        printf ("  (Message-ID <%s>; --again sends it again)\n",
-                o->message_id);
+        printf ("  (Message-ID <%s>; --again sends it again)\n", o->message_id);
       if (dry_run && o->text != NULL)
         printf ("\n%s\n", o->text);
     }
@@ -118,14 +116,17 @@ report_status (const NotifyReport *r)
           || strcmp (o->status, "failed") == 0)
         status = EX_UNAVAILABLE;
       if (strcmp (o->status, "no email") == 0)
-        fprintf (stderr, "madoguchi notify: contact %s has no email "
+        fprintf (stderr,
+                 "madoguchi notify: contact %s has no email "
                  "address: not notified (--to ADDRESS names one)\n",
                  o->contact);
     }
   if (r->outcomes->len == 0)
-    fprintf (stderr, "madoguchi notify: %s: no contact answers for any of "
+    fprintf (stderr,
+             "madoguchi notify: %s: no contact answers for any of "
              "its addresses: nothing sent ('madoguchi contacts import', or "
-             "--to ADDRESS)\n", r->number);
+             "--to ADDRESS)\n",
+             r->number);
   return status;
 }
 
@@ -154,18 +155,20 @@ cmd_notify (Context *ctx, int argc, char **argv)
   g_autofree char *to_owned = NULL;
   g_autofree char *language_owned = NULL;
 
-  if (!command_parse ("notify", "NUMBER", "Notifies the sites involved in "
-                      "a ticket, each about its own addresses.", entries,
-                      &argc, &argv))
+  if (!command_parse ("notify", "NUMBER",
+                      "Notifies the sites involved in "
+                      "a ticket, each about its own addresses.",
+                      entries, &argc, &argv))
     return EX_USAGE;
   to_owned = to;
   language_owned = language;
-  if (argc != 2 || (language && strcmp (language, "ja") != 0
-                    && strcmp (language, "en") != 0)
+  if (argc != 2
+      || (language && strcmp (language, "ja") != 0
+          && strcmp (language, "en") != 0)
       || (to != NULL && strchr (to, '@') == NULL))
     {
       fprintf (stderr, "usage: madoguchi notify [--dry-run] [--to ADDRESS "
-               "[--language ja|en]] [--again] [--json] NUMBER\n");
+                       "[--language ja|en]] [--again] [--json] NUMBER\n");
       return EX_USAGE;
     }
   opt.to = to;
@@ -198,8 +201,8 @@ notify_print_list (GPtrArray *list, gboolean json)
           g_autofree char *when = output_time (n->created);
           g_autofree char *email = output_safe (n->email);
 
-          printf ("%-11s  %s  %-8s %s about %s\n", n->number, when,
-                  n->status, email, n->addresses);
+          printf ("%-11s  %s  %-8s %s about %s\n", n->number, when, n->status,
+                  email, n->addresses);
         }
       return;
     }
@@ -228,21 +231,21 @@ cmd_notifications (Context *ctx, int argc, char **argv)
   g_autoptr (GPtrArray) list = NULL;
   gint64 before;
 
-  if (!command_parse ("notifications", "", "Lists the notifications that "
-                      "still await an answer (queued or sent).", entries,
-                      &argc, &argv))
+  if (!command_parse ("notifications", "",
+                      "Lists the notifications that "
+                      "still await an answer (queued or sent).",
+                      entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1 || days < -1)
     {
       fprintf (stderr, "usage: madoguchi notifications [--unanswered DAYS] "
-               "[--json]\n");
+                       "[--json]\n");
       return EX_USAGE;
     }
   before = days > 0 ? (gint64) time (NULL) - (gint64) days * 86400 : 0;
   store = context_open_store (ctx, &error);
   if (store == NULL
-      || (list = store_notifications_awaiting (store, before, &error))
-         == NULL)
+      || (list = store_notifications_awaiting (store, before, &error)) == NULL)
     return command_fail (error);
   notify_print_list (list, json);
   return EX_OK;

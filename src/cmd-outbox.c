@@ -23,8 +23,8 @@ outbox_table (GPtrArray *entries)
       g_autofree char *to = output_safe (e->recipient);
       g_autofree char *why = output_safe (e->last_error);
 
-      printf ("%-6" G_GINT64_FORMAT " %-11s %-16s %-9s %-8d  %s%s%s\n",
-              e->id, e->number, created, print_outbox_state (e), e->attempts, to,
+      printf ("%-6" G_GINT64_FORMAT " %-11s %-16s %-9s %-8d  %s%s%s\n", e->id,
+              e->number, created, print_outbox_state (e), e->attempts, to,
               e->last_error ? "  " : "", why);
     }
 }
@@ -64,7 +64,8 @@ outbox_csv (GPtrArray *entries)
 
   csv_init (&r);
   fputs ("id,number,created,state,attempts,recipient,message_id,"
-         "last_error\n", stdout);
+         "last_error\n",
+         stdout);
   for (guint i = 0; i < entries->len; i++)
     {
       const StoreOutbox *e = entries->pdata[i];
@@ -88,8 +89,7 @@ static int
 outbox_list (Context *ctx, gboolean all)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) entries = store_outbox_list (ctx->store, all,
-                                                     &error);
+  g_autoptr (GPtrArray) entries = store_outbox_list (ctx->store, all, &error);
 
   if (entries == NULL)
     return command_fail (error);
@@ -140,15 +140,18 @@ cmd_outbox (Context *ctx, int argc, char **argv)
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "list: sent ones too", NULL },
     { "stale", 0, 0, G_OPTION_ARG_NONE, &stale,
       "flush: also resend those a crash left \"sending\" (check the mail "
-      "log first: they may have gone out)", NULL },
+      "log first: they may have gone out)",
+      NULL },
     G_OPTION_ENTRY_NULL,
   };
-  if (!context_parse (ctx, "list|flush", "list: acknowledgements not "
-                      "sent yet.\nflush: try to send them again.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, "list|flush",
+                      "list: acknowledgements not "
+                      "sent yet.\nflush: try to send them again.",
+                      entries, &argc, &argv))
     return EX_USAGE;
-  if (argc != 2 || (g_strcmp0 (argv[1], "list") != 0
-                    && g_strcmp0 (argv[1], "flush") != 0))
+  if (argc != 2
+      || (g_strcmp0 (argv[1], "list") != 0
+          && g_strcmp0 (argv[1], "flush") != 0))
     {
       fprintf (stderr, "usage: madoguchi outbox list|flush\n");
       return EX_USAGE;

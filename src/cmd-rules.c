@@ -33,7 +33,8 @@ print_unfiltered (const RuleSet *set)
       if (info->pattern != NULL && !rules_broken (rule)
           && rules_runs_on_every_text (set, rule))
         printf ("note: rule %s (%s) has no literal that every match holds: "
-                "it is run on every text\n", info->name, info->file);
+                "it is run on every text\n",
+                info->name, info->file);
     }
 }
 
@@ -59,8 +60,8 @@ rules_check (const char *dir)
     }
   print_unfiltered (set);
   printf ("%s: %u rules, %u top-level domains, %u problem%s\n", dir,
-          working_rules (set), rules_tld_count (set),
-          problems->len, problems->len == 1 ? "" : "s");
+          working_rules (set), rules_tld_count (set), problems->len,
+          problems->len == 1 ? "" : "s");
   return problems->len ? EX_DATAERR : EX_OK;
 }
 
@@ -91,7 +92,8 @@ cmd_rules (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   const char *dir;
 
-  if (!context_parse (ctx, "check|list [DIR]", "check: reports every "
+  if (!context_parse (ctx, "check|list [DIR]",
+                      "check: reports every "
                       "problem in the rule files of DIR (default: "
                       "rules_dir).\nlist: prints every rule: file, name, "
                       "kind and pattern with its {defines} expanded.",

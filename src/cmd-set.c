@@ -32,14 +32,14 @@ cmd_set (Context *ctx, int argc, char **argv)
       || (category != NULL && report_category_index (category) < 0)
       || (status != NULL && !g_strv_contains (statuses, status)))
     {
-      fprintf (stderr, "usage: madoguchi set NUMBER [--status new|open|"
+      fprintf (stderr,
+               "usage: madoguchi set NUMBER [--status new|open|"
                "stalled|resolved|rejected] [--category dos|ddos|spoofing|"
                "abuse|intrusion|scan|other]\n");
       return EX_USAGE;
     }
   if ((status != NULL
-       && !store_set_status (ctx->store, argv[1], status, ctx->actor,
-                             &error))
+       && !store_set_status (ctx->store, argv[1], status, ctx->actor, &error))
       || (category != NULL
           && !store_set_category (ctx->store, argv[1], category, ctx->actor,
                                   &error)))

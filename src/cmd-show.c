@@ -96,9 +96,9 @@ show_message (const StoreMessage *m, guint index)
 {
   g_autofree char *received = output_time (m->received);
 
-  printf ("\n--- message %u, %s, received %s, %" G_GINT64_FORMAT
-          " bytes%s%s\n", index, m->direction, received, m->size,
-          *m->flags ? ", flags: " : "", m->flags);
+  printf ("\n--- message %u, %s, received %s, %" G_GINT64_FORMAT " bytes%s%s\n",
+          index, m->direction, received, m->size, *m->flags ? ", flags: " : "",
+          m->flags);
   show_field ("From:", m->from);
   show_field ("To:", m->to);
   show_field ("Subject:", m->subject);
@@ -108,14 +108,14 @@ show_message (const StoreMessage *m, guint index)
   show_field ("Reply:", m->ack);
   show_pgp (m);
   if (m->envelope_from != NULL)
-    show_field ("Envelope:", *m->envelope_from ? m->envelope_from
-                                               : "<> (a bounce)");
+    show_field ("Envelope:",
+                *m->envelope_from ? m->envelope_from : "<> (a bounce)");
   if (m->indicators_dropped > 0 || m->timestamps_dropped > 0)
     {
       g_autofree char *dropped = g_strdup_printf (
-        "%" G_GINT64_FORMAT " indicators, %" G_GINT64_FORMAT " event times "
-        "(max_indicators, max_timestamps)", m->indicators_dropped,
-        m->timestamps_dropped);
+          "%" G_GINT64_FORMAT " indicators, %" G_GINT64_FORMAT " event times "
+          "(max_indicators, max_timestamps)",
+          m->indicators_dropped, m->timestamps_dropped);
 
       show_field ("Not kept:", dropped);
     }
@@ -127,7 +127,8 @@ show_message (const StoreMessage *m, guint index)
   show_body (m->text);
 }
 
-typedef struct {
+typedef struct
+{
   StoreTicket *ticket;
   GPtrArray *messages;
   GPtrArray *indicators;
@@ -174,12 +175,10 @@ story_read (Store *store, const Config *config, const char *number,
   story->messages = store_ticket_messages (store, story->ticket->id, error);
   if (story->messages == NULL)
     return FALSE;
-  story->indicators = store_ticket_indicators (store, story->ticket->id,
-                                               error);
+  story->indicators = store_ticket_indicators (store, story->ticket->id, error);
   if (story->indicators == NULL)
     return FALSE;
-  story->timestamps = store_ticket_timestamps (store, story->ticket->id,
-                                               error);
+  story->timestamps = store_ticket_timestamps (store, story->ticket->id, error);
   if (story->timestamps == NULL)
     return FALSE;
   story->excerpts = store_ticket_excerpts (store, story->ticket->id, error);
@@ -200,9 +199,8 @@ story_read (Store *store, const Config *config, const char *number,
   story->related = store_ticket_related (store, story->ticket->id, error);
   if (story->related == NULL)
     return FALSE;
-  story->notifications = store_ticket_notifications (store,
-                                                     story->ticket->id,
-                                                     error);
+  story->notifications
+      = store_ticket_notifications (store, story->ticket->id, error);
   return story->notifications != NULL;
 }
 
@@ -217,8 +215,7 @@ show_outgoing (const Story *story)
       g_autofree char *why = output_safe (o->last_error);
 
       printf ("\n--- reply, out, %s, to %s: %s%s%s\n", when, to,
-              print_outbox_state (o),
-              o->last_error ? " - " : "", why);
+              print_outbox_state (o), o->last_error ? " - " : "", why);
     }
 }
 
@@ -231,8 +228,8 @@ show_notifications (const Story *story)
       g_autofree char *when = output_time (n->created);
       g_autofree char *to = output_safe (n->email);
 
-      printf ("\n--- notified %s, %s, about %s: %s\n", to, when,
-              n->addresses, n->status);
+      printf ("\n--- notified %s, %s, about %s: %s\n", to, when, n->addresses,
+              n->status);
     }
 }
 
@@ -263,8 +260,8 @@ show_related (const Story *story)
 
       output_cell (subject, r->subject, 50, FALSE);
       if (r->exact)
-        printf ("  %-11s  shares %s (%" G_GINT64_FORMAT " reports)",
-                r->number, theirs, r->mentions);
+        printf ("  %-11s  shares %s (%" G_GINT64_FORMAT " reports)", r->number,
+                theirs, r->mentions);
       else
         printf ("  %-11s  %s, near %s", r->number, theirs, mine);
       printf ("%s%s  %s\n", r->incident ? "  in " : "",
@@ -447,8 +444,7 @@ show_raw (Store *store, GPtrArray *messages, gint index)
 
   if (index < 1 || (guint) index > messages->len)
     {
-      fprintf (stderr, "madoguchi show: no message %d in this ticket\n",
-               index);
+      fprintf (stderr, "madoguchi show: no message %d in this ticket\n", index);
       return EX_USAGE;
     }
   m = messages->pdata[index - 1];
@@ -483,15 +479,15 @@ cmd_show (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_auto (Story) story = { 0 };
 
-  if (!context_parse (ctx, "NUMBER", "Shows one ticket: as text, one JSON "
-                      "object, or its evidence as CSV.", entries, &argc,
-                      &argv))
+  if (!context_parse (ctx, "NUMBER",
+                      "Shows one ticket: as text, one JSON "
+                      "object, or its evidence as CSV.",
+                      entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2)
     {
-      fprintf (stderr,
-               "usage: madoguchi show [--format table|json|csv | --raw "
-               "[-m N]] NUMBER\n");
+      fprintf (stderr, "usage: madoguchi show [--format table|json|csv | --raw "
+                       "[-m N]] NUMBER\n");
       return EX_USAGE;
     }
   if (!story_read (ctx->store, ctx->config, argv[1], &story, &error))

@@ -29,9 +29,10 @@
 #include "madoguchi/log.h"
 #include "madoguchi/spool.h"
 
-#define SPOOL_TMP_MAX_AGE (36 * 60 * 60)   /* Maildir's convention */
+#define SPOOL_TMP_MAX_AGE (36 * 60 * 60) /* Maildir's convention */
 
-typedef struct {
+typedef struct
+{
   Context *ctx;
   const char *dir;
   const RuleSet *rules;
@@ -89,8 +90,8 @@ spool_run_child (SpoolRun *run, const char *id)
     log_error ("%s: %s", id, error->message);
   else
     {
-      intake = (Intake) { run->ctx->config, run->rules, store,
-                          g_get_user_name (), TRUE };
+      intake = (Intake){ run->ctx->config, run->rules, store,
+                         g_get_user_name (), TRUE };
       ok = spool_run_one (&intake, run->dir, id);
       store_close (store);
     }
@@ -182,8 +183,7 @@ spool_run_copy (SpoolRun *run, SpoolEntry *entry, const char *digest,
     }
   a->copies++;
   spool_attempts_save (run->dir, digest, a, NULL);
-  printf ("%s: a copy of quarantined %s, removed\n", entry->id,
-          a->quarantined);
+  printf ("%s: a copy of quarantined %s, removed\n", entry->id, a->quarantined);
   run->quarantined++;
   return TRUE;
 }
@@ -196,8 +196,7 @@ spool_run_after (SpoolRun *run, SpoolEntry *entry, const char *digest,
   g_auto (SpoolAttempts) after = { 0 };
 
   if (status != -1 && WIFEXITED (status)
-      && (WEXITSTATUS (status) == EX_OK
-          || WEXITSTATUS (status) == EX_TEMPFAIL))
+      && (WEXITSTATUS (status) == EX_OK || WEXITSTATUS (status) == EX_TEMPFAIL))
     {
       /* Came back: filed, or an ordinary failure (a locked database)
        * that is no poison. */
@@ -314,8 +313,7 @@ spool_run (Context *ctx, const char *dir)
   /* Deliveries leave their messages to wait for the search index. */
   store = context_open_store (ctx, &error);
   if (store == NULL || !store_index_waiting (store, &error))
-    log_warn ("cannot bring the search index up to date: %s",
-              error->message);
+    log_warn ("cannot bring the search index up to date: %s", error->message);
   return run.left ? EX_TEMPFAIL : EX_OK;
 }
 
@@ -323,8 +321,8 @@ spool_run (Context *ctx, const char *dir)
 static GHashTable *
 spool_quarantine_reasons (const char *dir)
 {
-  GHashTable *why = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           g_free);
+  GHashTable *why
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray) digests = spool_list (dir, "attempts", NULL);
 
   for (guint i = 0; digests != NULL && i < digests->len; i++)
@@ -336,8 +334,8 @@ spool_quarantine_reasons (const char *dir)
         continue;
       g_hash_table_replace (why, g_strdup (a.quarantined),
                             g_strdup_printf ("%u attempts, %u copies "
-                                             "removed: %s", a.attempts,
-                                             a.copies,
+                                             "removed: %s",
+                                             a.attempts, a.copies,
                                              a.reason ? a.reason : "?"));
     }
   return why;
@@ -361,8 +359,8 @@ spool_show_list (const char *dir)
         return command_fail (error);
       for (guint i = 0; i < ids->len; i++)
         {
-          g_autofree char *path = g_build_filename (dir, subs[s],
-                                                    ids->pdata[i], NULL);
+          g_autofree char *path
+              = g_build_filename (dir, subs[s], ids->pdata[i], NULL);
           g_autoptr (SpoolEntry) e = spool_open (dir, path, NULL);
           const char *reason = g_hash_table_lookup (why, ids->pdata[i]);
 

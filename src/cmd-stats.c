@@ -21,7 +21,8 @@
 #include "madoguchi/output.h"
 #include "madoguchi/stats.h"
 
-typedef struct {
+typedef struct
+{
   char *since;
   char *until;
   char *svg;
@@ -59,8 +60,8 @@ last_month (const Stats *s)
 {
   const GPtrArray *months = s->reports.months;
 
-  return months->len
-    ? ((StatsMonth *) months->pdata[months->len - 1])->month : "-";
+  return months->len ? ((StatsMonth *) months->pdata[months->len - 1])->month
+                     : "-";
 }
 
 static void
@@ -111,30 +112,30 @@ print_table (const Stats *s)
   g_autofree char *mean = duration (s->mean_delay);
   g_autoptr (GString) line = g_string_new (NULL);
 
-  printf ("Period: %s to %s (local time)\n\n", first_month (s),
-          last_month (s));
+  printf ("Period: %s to %s (local time)\n\n", first_month (s), last_month (s));
   table_counts ("Reports per month and category", &s->reports);
   table_counts ("\nIncidents per month and category (the tickets of an "
                 "incident count once,\nin the month and category of the "
-                "first; a ticket in no incident is one)", &s->incidents);
+                "first; a ticket in no incident is one)",
+                &s->incidents);
   table_counts ("\nNotifications to the sites per month (by the category "
-                "of their ticket)", &s->notifications);
+                "of their ticket)",
+                &s->notifications);
   printf ("\nAcknowledgements of incoming messages\n\n"
           "  acknowledged  %7" G_GINT64_FORMAT "\n"
           "    sent        %7" G_GINT64_FORMAT "  (handed to sendmail)\n"
           "    outboxed    %7" G_GINT64_FORMAT "  (in the outbox Maildir, "
           "not sent)\n"
           "    not sent    %7" G_GINT64_FORMAT "  (queued or failed)\n"
-          "  suppressed    %7" G_GINT64_FORMAT "\n", s->ack_sent,
-          s->ack_delivered, s->ack_outboxed, s->ack_pending,
+          "  suppressed    %7" G_GINT64_FORMAT "\n",
+          s->ack_sent, s->ack_delivered, s->ack_outboxed, s->ack_pending,
           s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
     {
       const StatsReason *r = s->ack_reasons->pdata[i];
 
       g_string_truncate (line, 0);
-      output_cell (line, *r->reason ? r->reason : "(not recorded)", 60,
-                   FALSE);
+      output_cell (line, *r->reason ? r->reason : "(not recorded)", 60, FALSE);
       printf ("    %7" G_GINT64_FORMAT "  %s\n", r->count, line->str);
     }
   table_sources ("Top source addresses (global and documentation scope)",
@@ -144,8 +145,8 @@ print_table (const Stats *s)
   printf ("\nTime to first operator action\n\n"
           "  tickets     %7" G_GINT64_FORMAT "\n"
           "  acted on    %7" G_GINT64_FORMAT "\n"
-          "  median      %7s\n  mean        %7s\n", s->tickets, s->acted,
-          median, mean);
+          "  median      %7s\n  mean        %7s\n",
+          s->tickets, s->acted, median, mean);
 }
 
 static gboolean
@@ -156,7 +157,7 @@ csv_number (CsvRecord *r, const char *table, const char *row,
   csv_text (r, row);
   csv_text (r, column);
   if (value < 0)
-    csv_empty (r);    /* no such value, as for a median of nothing */
+    csv_empty (r); /* no such value, as for a median of nothing */
   else
     csv_int (r, value);
   return csv_end (r, stdout);
@@ -167,8 +168,8 @@ csv_counts (CsvRecord *r, const char *name, const StatsTable *table)
 {
   for (guint i = 0; i <= table->months->len; i++)
     {
-      const StatsMonth *m = i < table->months->len ? table->months->pdata[i]
-                                                   : &table->totals;
+      const StatsMonth *m
+          = i < table->months->len ? table->months->pdata[i] : &table->totals;
 
       for (int c = 0; c < REPORT_CATEGORIES; c++)
         csv_number (r, name, m->month, report_categories ()[c], m->counts[c]);
@@ -201,21 +202,17 @@ print_csv (const Stats *s)
   csv_end (&r, stdout);
   csv_counts (&r, "reports", &s->reports);
   csv_counts (&r, "incidents", &s->incidents);
-  csv_number (&r, "acknowledgements", "acknowledged", "messages",
-              s->ack_sent);
+  csv_number (&r, "acknowledgements", "acknowledged", "messages", s->ack_sent);
   csv_number (&r, "acknowledgements", "sent", "messages", s->ack_delivered);
-  csv_number (&r, "acknowledgements", "outboxed", "messages",
-              s->ack_outboxed);
-  csv_number (&r, "acknowledgements", "not sent", "messages",
-              s->ack_pending);
+  csv_number (&r, "acknowledgements", "outboxed", "messages", s->ack_outboxed);
+  csv_number (&r, "acknowledgements", "not sent", "messages", s->ack_pending);
   csv_number (&r, "acknowledgements", "suppressed", "messages",
               s->ack_suppressed);
   for (guint i = 0; i < s->ack_reasons->len; i++)
     {
       const StatsReason *reason = s->ack_reasons->pdata[i];
 
-      csv_number (&r, "suppressed", reason->reason, "messages",
-                  reason->count);
+      csv_number (&r, "suppressed", reason->reason, "messages", reason->count);
     }
   csv_sources (&r, "sources", s->sources);
   csv_sources (&r, "prefixes", s->prefixes);
@@ -421,7 +418,8 @@ cmd_stats (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "since", 0, 0, G_OPTION_ARG_STRING, &o.since,
       "from DATE (2026-11-01 or 2026-11, local time) or AGE (30d, 12h, 2w); "
-      "default: 12 months back", "WHEN" },
+      "default: 12 months back",
+      "WHEN" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &o.until,
       "through DATE (that day or month included), or up to AGE", "WHEN" },
     { "svg", 0, 0, G_OPTION_ARG_FILENAME, &o.svg,
@@ -434,12 +432,11 @@ cmd_stats (Context *ctx, int argc, char **argv)
   g_autoptr (Stats) stats = NULL;
   StatsRange range;
 
-  if (!context_parse (ctx, "", "Prints the statistics of a period.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, "", "Prints the statistics of a period.", entries,
+                      &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
-    fprintf (stderr, "madoguchi stats: unexpected argument \"%s\"\n",
-             argv[1]);
+    fprintf (stderr, "madoguchi stats: unexpected argument \"%s\"\n", argv[1]);
   if (argc != 1 || !check_options (&o))
     return EX_USAGE;
   if (!stats_parse_range (o.since, o.until, TRUE, &range, &error))

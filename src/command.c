@@ -69,16 +69,22 @@ shared_entries (Context *ctx, const GOptionEntry *own)
 {
   GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   const GOptionEntry as = {
-    .long_name = "as", .arg = G_OPTION_ARG_STRING, .arg_data = &ctx->as,
+    .long_name = "as",
+    .arg = G_OPTION_ARG_STRING,
+    .arg_data = &ctx->as,
     .description = "the operator to record (default: your user name, or "
-                   "the one who ran sudo)", .arg_description = "NAME",
+                   "the one who ran sudo)",
+    .arg_description = "NAME",
   };
   const GOptionEntry format[] = {
-    { .long_name = "format", .arg = G_OPTION_ARG_STRING,
+    { .long_name = "format",
+      .arg = G_OPTION_ARG_STRING,
       .arg_data = &ctx->format_name,
       .description = "table (default), json or csv",
       .arg_description = "FORMAT" },
-    { .long_name = "json", .arg = G_OPTION_ARG_NONE, .arg_data = &ctx->json,
+    { .long_name = "json",
+      .arg = G_OPTION_ARG_NONE,
+      .arg_data = &ctx->json,
       .description = "the same as --format json" },
   };
 
@@ -101,7 +107,7 @@ resolve_format (Context *ctx, GError **error)
 
   if (name == NULL)
     name = ctx->json ? "json" : "table";
-  if (strcmp (name, "jsonl") == 0)   /* export's name before 0.2 */
+  if (strcmp (name, "jsonl") == 0) /* export's name before 0.2 */
     name = "json";
   for (int i = 0; names[i] != NULL; i++)
     if (strcmp (name, names[i]) == 0)
@@ -152,8 +158,8 @@ login_user (uid_t uid)
   guint64 login;
 
   if (!g_file_get_contents ("/proc/self/loginuid", &text, NULL, NULL)
-      || !g_ascii_string_to_unsigned (g_strstrip (text), 10, 0,
-                                      G_MAXUINT32 - 1, &login, NULL)
+      || !g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, G_MAXUINT32 - 1,
+                                      &login, NULL)
       || (uid_t) login == uid)
     return NULL;
   pw = getpwuid ((uid_t) login);
@@ -230,8 +236,8 @@ regain_root (uid_t *euid, gid_t *egid)
   uid_t ruid, suid;
   gid_t rgid, sgid;
 
-  if (getresuid (&ruid, euid, &suid) != 0
-      || getresgid (&rgid, egid, &sgid) != 0 || suid != 0 || *euid == 0)
+  if (getresuid (&ruid, euid, &suid) != 0 || getresgid (&rgid, egid, &sgid) != 0
+      || suid != 0 || *euid == 0)
     return FALSE;
   return seteuid (0) == 0 && setegid (0) == 0;
 }
@@ -248,7 +254,8 @@ command_write_file (Context *ctx, const char *path, const char *text,
 
   ok = g_file_set_contents_full (path, text, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT
-                                 | G_FILE_SET_CONTENTS_DURABLE, 0666, error);
+                                     | G_FILE_SET_CONTENTS_DURABLE,
+                                 0666, error);
   umask (mask);
   if (root && (setegid (egid) != 0 || seteuid (euid) != 0))
     g_error ("cannot drop back to uid %u", (unsigned) euid);

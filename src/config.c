@@ -19,11 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK (madoguchi-config-error-quark, config_error)
+G_DEFINE_QUARK (madoguchi - config - error - quark, config_error)
 
 #define CONFIG_GROUP "madoguchi"
 
-typedef enum {
+typedef enum
+{
   KEY_STRING,
   KEY_INT,
   KEY_SIZE,
@@ -31,10 +32,11 @@ typedef enum {
   KEY_NETWORKS,
 } KeyType;
 
-typedef struct {
+typedef struct
+{
   const char *key;
   KeyType type;
-  const char *fallback;   /* default, as it would be written in the file */
+  const char *fallback; /* default, as it would be written in the file */
   gint64 min;
   gint64 max;
   gsize offset;
@@ -71,8 +73,7 @@ static const ConfigKey config_keys[] = {
   { "own_networks", KEY_NETWORKS, "", 0, 0, FIELD (own_networks) },
   { "max_indicators", KEY_INT, "10000", 1, 1000000, FIELD (max_indicators) },
   { "max_timestamps", KEY_INT, "10000", 1, 1000000, FIELD (max_timestamps) },
-  { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB,
-    FIELD (max_scan_text) },
+  { "max_scan_text", KEY_SIZE, "32M", 4096, 1024 * MiB, FIELD (max_scan_text) },
   { "classify_min_score", KEY_INT, "3", 1, 1000, FIELD (classify_min_score) },
   { "acknowledge", KEY_BOOL, "true", 0, 1, FIELD (acknowledge) },
   { "ack_language", KEY_STRING, "auto", 0, 0, FIELD (ack_language) },
@@ -120,10 +121,20 @@ parse_size (const char *text, gint64 *out)
     return FALSE;
   switch (g_ascii_toupper (*end))
     {
-    case 'K': unit = 1024; end++; break;
-    case 'M': unit = MiB; end++; break;
-    case 'G': unit = 1024 * MiB; end++; break;
-    default: break;
+    case 'K':
+      unit = 1024;
+      end++;
+      break;
+    case 'M':
+      unit = MiB;
+      end++;
+      break;
+    case 'G':
+      unit = 1024 * MiB;
+      end++;
+      break;
+    default:
+      break;
     }
   if (*end != '\0' || value > G_MAXINT64 / unit)
     return FALSE;
@@ -178,8 +189,8 @@ parse_value (const ConfigKey *k, const char *text, Config *config)
       break;
     }
   if (k->type == KEY_INT
-      ? !g_ascii_string_to_signed (text, 10, k->min, k->max, &number, NULL)
-      : !parse_size (text, &number) || number < k->min || number > k->max)
+          ? !g_ascii_string_to_signed (text, 10, k->min, k->max, &number, NULL)
+          : !parse_size (text, &number) || number < k->min || number > k->max)
     return FALSE;
   *(gint64 *) field = number;
   return TRUE;
@@ -190,11 +201,16 @@ key_type_hint (const ConfigKey *k)
 {
   switch (k->type)
     {
-    case KEY_BOOL: return "true or false";
-    case KEY_SIZE: return "a size such as 512K, 64M or 1G";
-    case KEY_INT: return "a whole number";
-    case KEY_NETWORKS: return "addresses or prefixes like 192.0.2.0/24";
-    case KEY_STRING: break;
+    case KEY_BOOL:
+      return "true or false";
+    case KEY_SIZE:
+      return "a size such as 512K, 64M or 1G";
+    case KEY_INT:
+      return "a whole number";
+    case KEY_NETWORKS:
+      return "addresses or prefixes like 192.0.2.0/24";
+    case KEY_STRING:
+      break;
     }
   return "a non-empty string";
 }
@@ -210,8 +226,8 @@ default_dirs (Config *config)
   if (g_strcmp0 (exe_dir, MADOGUCHI_BUILD_DIR) == 0)
     {
       config->data_dir = g_strdup (MADOGUCHI_SOURCE_DIR);
-      config->rules_dir = g_build_filename (MADOGUCHI_SOURCE_DIR, "rules",
-                                            NULL);
+      config->rules_dir
+          = g_build_filename (MADOGUCHI_SOURCE_DIR, "rules", NULL);
       return;
     }
   config->data_dir = g_strdup (MADOGUCHI_DATA_DIR);
@@ -235,8 +251,8 @@ config_new_defaults (void)
 static gboolean
 config_check_categories (const char *text)
 {
-  static const char *const known[] = { "dos", "ddos", "spoofing", "abuse",
-                                       "intrusion", "scan", "other", NULL };
+  static const char *const known[] = { "dos",       "ddos", "spoofing", "abuse",
+                                       "intrusion", "scan", "other",    NULL };
   g_auto (GStrv) items = g_strsplit_set (text, ", \t", -1);
 
   for (guint i = 0; items[i] != NULL; i++)
@@ -247,15 +263,15 @@ config_check_categories (const char *text)
 
 /* Keys whose value is one of a few words. */
 static gboolean
-config_check_choices (Config *config, const char *file,
-                      const char *text, GError **error)
+config_check_choices (Config *config, const char *file, const char *text,
+                      GError **error)
 {
-  static const char *const languages[] = { "auto", "ja", "en", "bilingual",
-                                            NULL };
+  static const char *const languages[]
+      = { "auto", "ja", "en", "bilingual", NULL };
   static const char *const charsets[] = { "utf-8", "iso-2022-jp", NULL };
   /* FIRST TLP 2.0 */
-  static const char *const tlps[] = { "CLEAR", "GREEN", "AMBER",
-                                      "AMBER+STRICT", "RED", NULL };
+  static const char *const tlps[]
+      = { "CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED", NULL };
   const char *key = NULL;
   const char *expected = NULL;
   char *up = g_ascii_strup (config->tlp, -1);
@@ -314,8 +330,8 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
       if (k == NULL)
         {
           g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN_KEY,
-                       "%s:%d: unknown key \"%s\" in [%s]", file, line,
-                       keys[i], CONFIG_GROUP);
+                       "%s:%d: unknown key \"%s\" in [%s]", file, line, keys[i],
+                       CONFIG_GROUP);
           return FALSE;
         }
       value = g_key_file_get_string (kf, CONFIG_GROUP, keys[i], NULL);
@@ -327,7 +343,8 @@ config_read_group (Config *config, GKeyFile *kf, const char *file,
                        "%s:%d: bad value for %s: expected %s%s", file, line,
                        keys[i], key_type_hint (k),
                        k->type == KEY_INT || k->type == KEY_SIZE
-                       ? " within the allowed range" : "");
+                           ? " within the allowed range"
+                           : "");
           return FALSE;
         }
     }

@@ -14,7 +14,7 @@
 #include "madoguchi/address.h"
 #include "madoguchi/csv.h"
 
-G_DEFINE_QUARK (madoguchi-contact-error-quark, contact_error)
+G_DEFINE_QUARK (madoguchi - contact - error - quark, contact_error)
 
 #define ASN_MAX G_GINT64_CONSTANT (4294967295)
 #define DOMAIN_MAX 253
@@ -46,8 +46,8 @@ contact_parse_asn (const char *text, gint64 *asn)
 
   if (g_ascii_strncasecmp (text, "AS", 2) != 0 || !g_ascii_isdigit (text[2]))
     return FALSE;
-  if (!g_ascii_string_to_unsigned (text + 2, 10, 0, (guint64) ASN_MAX,
-                                   &value, NULL))
+  if (!g_ascii_string_to_unsigned (text + 2, 10, 0, (guint64) ASN_MAX, &value,
+                                   NULL))
     return FALSE;
   *asn = (gint64) value;
   return TRUE;
@@ -61,8 +61,8 @@ contact_parse_domain (const char *text)
 
   if (len > 0 && d[len - 1] == '.')
     d[--len] = '\0';
-  if (len == 0 || len > DOMAIN_MAX || strchr (d, '.') == NULL
-      || d[0] == '.' || d[0] == '-' || strstr (d, "..") != NULL)
+  if (len == 0 || len > DOMAIN_MAX || strchr (d, '.') == NULL || d[0] == '.'
+      || d[0] == '-' || strstr (d, "..") != NULL)
     return NULL;
   for (const char *p = d; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
@@ -101,8 +101,7 @@ parse_range (const char *text, Contact *c, const char **why)
     return (*why = "bad address in the range"), FALSE;
   if (address_is_v4 (c->first) != address_is_v4 (c->last)
       || memcmp (c->first, c->last, 16) > 0)
-    return (*why = "a range must run from low to high in one family"),
-           FALSE;
+    return (*why = "a range must run from low to high in one family"), FALSE;
   a = address_format (c->first, FALSE);
   b = address_format (c->last, FALSE);
   c->match = g_strdup_printf ("%s-%s", a, b);
@@ -118,15 +117,13 @@ parse_network (const char *text, Contact *c, const char **why)
   gboolean v4;
 
   if (!address_parse_network (text, &net))
-    return (*why = strchr (text, '/') ? "bad prefix" : "bad address"),
-           FALSE;
+    return (*why = strchr (text, '/') ? "bad prefix" : "bad address"), FALSE;
   address_network_bounds (&net, c->first, c->last);
   if (memcmp (c->first, net.net, 16) != 0)
     return (*why = "bad prefix: host bits set"), FALSE;
   v4 = address_is_v4 (net.net);
   addr = address_format (net.net, FALSE);
-  c->match = g_strdup_printf ("%s/%u", addr, v4 ? net.prefix - 96
-                                                : net.prefix);
+  c->match = g_strdup_printf ("%s/%u", addr, v4 ? net.prefix - 96 : net.prefix);
   c->span = 128 - net.prefix;
   return TRUE;
 }
@@ -136,8 +133,7 @@ static gboolean
 starts_range (const char *text)
 {
   const char *dash = strchr (text, '-');
-  g_autofree char *head = dash ? g_strndup (text, (gsize) (dash - text))
-                               : NULL;
+  g_autofree char *head = dash ? g_strndup (text, (gsize) (dash - text)) : NULL;
   guint8 ip[16];
   gboolean mapped;
 
@@ -161,8 +157,8 @@ contact_parse_match (const char *text, Contact *c, const char **why)
   if (starts_range (text))
     return parse_range (text, c, why);
   if (strchr (text, ':') != NULL || strchr (text, '/') != NULL
-      || (g_ascii_isdigit (*text) && strspn (text, "0123456789.")
-          == strlen (text)))
+      || (g_ascii_isdigit (*text)
+          && strspn (text, "0123456789.") == strlen (text)))
     return parse_network (text, c, why);
   domain = contact_parse_domain (text);
   if (domain == NULL)
@@ -183,9 +179,9 @@ contact_zone (const Contact *c)
 static gboolean
 bad_row (guint line, const char *what, const char *value, GError **error)
 {
-  g_set_error (error, CONTACT_ERROR, CONTACT_ERROR_INVALID,
-               "line %u: %s%s%s%s", line, what, value ? " (\"" : "",
-               value ? value : "", value ? "\")" : "");
+  g_set_error (error, CONTACT_ERROR, CONTACT_ERROR_INVALID, "line %u: %s%s%s%s",
+               line, what, value ? " (\"" : "", value ? value : "",
+               value ? "\")" : "");
   return FALSE;
 }
 
@@ -193,12 +189,13 @@ bad_row (guint line, const char *what, const char *value, GError **error)
 static gboolean
 check_header (const CsvReader *r, GError **error)
 {
-  static const char *const names[] = { "match", "name", "email", "language",
-                                       "pgp", "zone" };
+  static const char *const names[]
+      = { "match", "name", "email", "language", "pgp", "zone" };
   GPtrArray *f = r->fields;
 
   if (f->len < 5 || f->len > G_N_ELEMENTS (names))
-    return bad_row (r->record_line, "the header must be "
+    return bad_row (r->record_line,
+                    "the header must be "
                     "match,name,email,language,pgp (and optionally zone)",
                     NULL, error);
   for (guint i = 0; i < f->len; i++)
@@ -238,13 +235,12 @@ read_row (const CsvReader *r, Contact *c, GError **error)
   if (!contact_parse_match (f[0], c, &why))
     return bad_row (r->record_line, why, f[0], error);
   if (!g_utf8_validate (f[1], -1, NULL) || !valid_email (f[2]))
-    return bad_row (r->record_line, "bad name or email address", f[2],
-                    error);
+    return bad_row (r->record_line, "bad name or email address", f[2], error);
   if (*f[3] != '\0' && strcmp (f[3], "ja") != 0 && strcmp (f[3], "en") != 0)
-    return bad_row (r->record_line, "unknown language (ja or en)", f[3],
-                    error);
-  if (*f[4] != '\0' && (strlen (f[4]) < 16 || strspn (f[4],
-      "0123456789abcdefABCDEF ") != strlen (f[4])))
+    return bad_row (r->record_line, "unknown language (ja or en)", f[3], error);
+  if (*f[4] != '\0'
+      && (strlen (f[4]) < 16
+          || strspn (f[4], "0123456789abcdefABCDEF ") != strlen (f[4])))
     return bad_row (r->record_line, "bad PGP fingerprint", f[4], error);
   c->name = g_strdup (f[1]);
   c->email = g_strdup (f[2]);
@@ -264,11 +260,10 @@ GPtrArray *
 contact_read_csv (const char *text, gsize len, GError **error)
 {
   g_auto (CsvReader) r = { 0 };
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) contact_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (GPtrArray) out
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) contact_free);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GError) local = NULL;
 
   csv_reader_init (&r, text, len, ',');

@@ -89,7 +89,7 @@ csv_end (CsvRecord *record, FILE *out)
   return ok;
 }
 
-G_DEFINE_QUARK (madoguchi-csv-error-quark, csv_error)
+G_DEFINE_QUARK (madoguchi - csv - error - quark, csv_error)
 
 void
 csv_reader_init (CsvReader *r, const char *text, gsize len, char sep)
@@ -141,19 +141,16 @@ read_quoted (CsvReader *r, GString *field)
         }
       if (eol > 0)
         r->line++;
-      g_string_append_len (field, r->text + r->pos, eol > 0 ? (gssize) eol
-                                                             : 1);
+      g_string_append_len (field, r->text + r->pos, eol > 0 ? (gssize) eol : 1);
       r->pos += eol > 0 ? eol : 1;
     }
   return FALSE;
 }
 
 static gboolean
-quote_error (const CsvReader *r, guint line, const char *what,
-             GError **error)
+quote_error (const CsvReader *r, guint line, const char *what, GError **error)
 {
-  g_set_error (error, CSV_ERROR, CSV_ERROR_QUOTE, "line %u: %s", line,
-               what);
+  g_set_error (error, CSV_ERROR, CSV_ERROR_QUOTE, "line %u: %s", line, what);
   return FALSE;
 }
 
@@ -168,11 +165,9 @@ read_field (CsvReader *r, GString *field, GError **error)
 
       r->pos++;
       if (!read_quoted (r, field))
-        return quote_error (r, start, "a quoted field is never closed",
-                            error);
+        return quote_error (r, start, "a quoted field is never closed", error);
       if (r->pos < r->len && r->text[r->pos] != r->sep && line_end (r) == 0)
-        return quote_error (r, r->line, "text after a closing quote",
-                            error);
+        return quote_error (r, r->line, "text after a closing quote", error);
       return TRUE;
     }
   while (r->pos < r->len && r->text[r->pos] != r->sep && line_end (r) == 0)
@@ -199,7 +194,7 @@ csv_reader_next (CsvReader *r, GError **error)
       if (r->pos >= r->len)
         return TRUE;
       eol = line_end (r);
-      r->pos += eol > 0 ? eol : 1;   /* the line end, or the separator */
+      r->pos += eol > 0 ? eol : 1; /* the line end, or the separator */
       if (eol > 0)
         {
           r->line++;

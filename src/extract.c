@@ -25,57 +25,61 @@
 #define CONTEXT_MAX 160
 #define SUBJECT_PART G_MAXUINT
 
-typedef enum {
+typedef enum
+{
   FAMILY_ADDRESS,
   FAMILY_NAME,
   FAMILY_TIME,
   FAMILY_COUNT,
 } Family;
 
-typedef struct {
+typedef struct
+{
   gsize start;
   gsize end;
 } Span;
 
-typedef struct {
+typedef struct
+{
   gsize offset;
   guint line;
-  Indicator *indicator;   /* addresses only */
-  guint16 port;           /* ports only */
-  gint64 utc;             /* times only */
+  Indicator *indicator; /* addresses only */
+  guint16 port;         /* ports only */
+  gint64 utc;           /* times only */
 } Hit;
 
-typedef struct {
+typedef struct
+{
   const RuleSet *rules;
   const ExtractOptions *options;
   TimeReference ref;
   Extraction *result;
-  GHashTable *by_key;     /* "kind value" -> Indicator */
+  GHashTable *by_key; /* "kind value" -> Indicator */
   RuleMatch *md;
   gsize excerpt_bytes;
-  guint source;           /* sources scanned so far */
-  guint rule_index;       /* the rule running now */
-  GArray *creators;       /* per indicator, the rule that made it (split
-                           * scans only, else NULL) */
-  char *folded;           /* the current source, fullwidth ASCII folded */
-  RuleText *rule_text;    /* the current source, ready for the rules */
-  const char *given;      /* the current source as given, if not folded */
+  guint source;        /* sources scanned so far */
+  guint rule_index;    /* the rule running now */
+  GArray *creators;    /* per indicator, the rule that made it (split
+                        * scans only, else NULL) */
+  char *folded;        /* the current source, fullwidth ASCII folded */
+  RuleText *rule_text; /* the current source, ready for the rules */
+  const char *given;   /* the current source as given, if not folded */
   /* The current source: */
   const char *text;
   gsize len;
-  gsize begin;            /* the bytes this scan of it searches: all, */
-  gsize end;              /*   or a split's half */
+  gsize begin; /* the bytes this scan of it searches: all, */
+  gsize end;   /*   or a split's half */
   guint part;
-  GArray *line_starts;    /* gsize */
-  GArray *spans[FAMILY_COUNT];    /* Span, sorted, of earlier rules */
-  GArray *claimed[FAMILY_COUNT];  /* Span, sorted, of the current rule */
-  GArray *addresses;      /* Hit */
-  GArray *ports;          /* Hit */
-  GArray *times;          /* Hit */
-  guint8 *log_line;       /* per line: a logline rule matched there */
-  GPtrArray *sources;     /* addresses named as the source */
-  const MessagePart *feed_part;   /* the current source's part, to be
-                                   * read as a CSV feed if it is one */
+  GArray *line_starts;           /* gsize */
+  GArray *spans[FAMILY_COUNT];   /* Span, sorted, of earlier rules */
+  GArray *claimed[FAMILY_COUNT]; /* Span, sorted, of the current rule */
+  GArray *addresses;             /* Hit */
+  GArray *ports;                 /* Hit */
+  GArray *times;                 /* Hit */
+  guint8 *log_line;              /* per line: a logline rule matched there */
+  GPtrArray *sources;            /* addresses named as the source */
+  const MessagePart *feed_part;  /* the current source's part, to be
+                                  * read as a CSV feed if it is one */
 } Scan;
 
 static void
@@ -84,7 +88,7 @@ indicator_free (gpointer data)
   Indicator *ind = data;
 
   if (ind == NULL)
-    return;   /* moved out of a split scan's result */
+    return; /* moved out of a split scan's result */
   g_free (ind->kind);
   g_free (ind->value);
   g_array_unref (ind->ports);
@@ -125,7 +129,8 @@ lines_text (const Scan *s, guint first, guint last)
 {
   gsize start = g_array_index (s->line_starts, gsize, first - 1);
   gsize end = last < s->line_starts->len
-              ? g_array_index (s->line_starts, gsize, last) : s->len;
+                  ? g_array_index (s->line_starts, gsize, last)
+                  : s->len;
 
   while (end > start && (s->text[end - 1] == '\n'))
     end--;
@@ -139,7 +144,7 @@ overlaps (const GArray *spans, gsize start, gsize end)
   guint lo = 0;
   guint hi = spans->len;
 
-  while (lo < hi)   /* the first span that ends after start */
+  while (lo < hi) /* the first span that ends after start */
     {
       guint mid = (lo + hi) / 2;
 
@@ -187,7 +192,7 @@ merge_claims (Scan *s)
           gboolean take_old = j == add->len
                               || (i < old->len
                                   && g_array_index (old, Span, i).start
-                                     < g_array_index (add, Span, j).start);
+                                         < g_array_index (add, Span, j).start);
 
           Span next = take_old ? g_array_index (old, Span, i++)
                                : g_array_index (add, Span, j++);
@@ -311,8 +316,8 @@ group_number (Scan *s, const Rule *rule, RuleGroup name, gint64 max,
  * cannot be IPv6, so it is split off into *port.
  */
 static gboolean
-address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
-                  gboolean *mapped, gint64 *port)
+address_of_match (Scan *s, const Rule *rule, guint8 ip[16], gboolean *mapped,
+                  gint64 *port)
 {
   const RuleInfo *info = rules_info (rule);
   g_autofree char *addr = NULL;
@@ -321,7 +326,7 @@ address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
   if (!group_text (s, rule, RULE_GROUP_ADDR, &addr))
     return FALSE;
   if (info->kind == RULE_KIND_IPV6 && strcmp (addr, "::") == 0)
-    return FALSE;   /* "::" in prose is punctuation, not an address */
+    return FALSE; /* "::" in prose is punctuation, not an address */
   if (address_parse (addr, ip, mapped))
     return info->kind == RULE_KIND_IPV4 || !address_is_v4 (ip) || *mapped;
   colon = strrchr (addr, ':');
@@ -333,7 +338,8 @@ address_of_match (Scan *s, const Rule *rule, guint8 ip[16],
   return address_parse (addr, ip, mapped) && *port <= 65535;
 }
 
-typedef struct {
+typedef struct
+{
   const char *kind;
   char *value;
   guint8 ip[16];
@@ -410,7 +416,7 @@ address_count (Scan *s, AddressMatch *a, gsize start)
   if (a->port > 0 && a->port <= 65535)
     indicator_add_port (ind, (guint16) a->port);
   g_array_append_val (s->addresses,
-                      ((Hit) { start, line_of (s, start), ind, 0, 0 }));
+                      ((Hit){ start, line_of (s, start), ind, 0, 0 }));
 }
 
 /* An address, prefix or range match: validated, normalised, counted. */
@@ -521,8 +527,8 @@ on_port (Scan *s, const Rule *rule, gsize start)
   gint64 port;
 
   if (group_number (s, rule, RULE_GROUP_PORT, 65535, &port) && port > 0)
-    g_array_append_val (s->ports, ((Hit) { start, line_of (s, start), NULL,
-                                           (guint16) port, 0 }));
+    g_array_append_val (s->ports, ((Hit){ start, line_of (s, start), NULL,
+                                          (guint16) port, 0 }));
 }
 
 static void
@@ -545,7 +551,7 @@ on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
   t->line = line_of (s, start);
   t->order = order_of (s, start);
   g_ptr_array_add (s->result->timestamps, t);
-  g_array_append_val (s->times, ((Hit) { start, t->line, NULL, 0, utc }));
+  g_array_append_val (s->times, ((Hit){ start, t->line, NULL, 0, utc }));
 }
 
 /* "Source-IP: 192.0.2.1" (ARF), "Source: ..." (X-ARF): the address the
@@ -593,7 +599,7 @@ on_match (Scan *s, const Rule *rule, gsize start, gsize end)
     case RULE_KIND_CLASSIFY:
     case RULE_KIND_NEGATION:
     case RULE_KIND_FORMFIELD:
-      break;   /* classify.c runs these */
+      break; /* classify.c runs these */
     }
 }
 
@@ -605,8 +611,8 @@ scan_rule (Scan *s, const Rule *rule)
 
   while (offset <= s->end)
     {
-      RulesResult rc = rules_text_match_until (s->rule_text, rule, offset,
-                                               s->end, s->md);
+      RulesResult rc
+          = rules_text_match_until (s->rule_text, rule, offset, s->end, s->md);
       gsize start = rules_match_start (s->md);
       gsize end = rules_match_end (s->md);
 
@@ -620,7 +626,7 @@ scan_rule (Scan *s, const Rule *rule)
         }
       on_match (s, rule, start, end);
       offset = end;
-      if (end == start)   /* empty match: step one UTF-8 character */
+      if (end == start) /* empty match: step one UTF-8 character */
         offset = (gsize) (g_utf8_next_char (s->text + start) - s->text);
     }
 }
@@ -659,8 +665,8 @@ attach_times (Scan *s)
     {
       const Hit *a = &g_array_index (s->addresses, Hit, i);
 
-      while (t < s->times->len && g_array_index (s->times, Hit, t).line
-                                    < a->line)
+      while (t < s->times->len
+             && g_array_index (s->times, Hit, t).line < a->line)
         t++;
       for (guint k = t; k < s->times->len
                         && g_array_index (s->times, Hit, k).line == a->line;
@@ -718,7 +724,8 @@ add_excerpt (Scan *s, guint first, guint last)
     {
       /* Cut at a character boundary, and say so. */
       text[charset_utf8_cut (text, strlen (text),
-                             EXCERPT_TEXT_MAX - s->excerpt_bytes)] = '\0';
+                             EXCERPT_TEXT_MAX - s->excerpt_bytes)]
+          = '\0';
       s->result->limit_hit = TRUE;
     }
   s->excerpt_bytes += strlen (text);
@@ -824,10 +831,11 @@ rule_to_run (const Scan *s, const Rule *rule)
 }
 
 /* Which rules a pass over (part of) a source runs. */
-typedef enum {
+typedef enum
+{
   RULES_ALL,
-  RULES_LINE_LOCAL,       /* a split's halves: those within a line */
-  RULES_OTHERS,           /* then, over the whole source, the others */
+  RULES_LINE_LOCAL, /* a split's halves: those within a line */
+  RULES_OTHERS,     /* then, over the whole source, the others */
 } RulesToRun;
 
 /* The rules of `which`, in order, over the bytes begin .. end of the
@@ -842,7 +850,7 @@ scan_rules (Scan *s, RulesToRun which)
       if (!rule_to_run (s, rule)
           || (which != RULES_ALL
               && rules_text_lines_only (s->rule_text, rule)
-                 != (which == RULES_LINE_LOCAL)))
+                     != (which == RULES_LINE_LOCAL)))
         continue;
       s->rule_index = i;
       scan_rule (s, rule);
@@ -862,12 +870,12 @@ work_init (Scan *s, const RuleSet *rules, const ExtractOptions *options)
   s->ref.offset = options->reference_offset;
   s->result = g_new0 (Extraction, 1);
   s->result->indicators = g_ptr_array_new_with_free_func (indicator_free);
-  s->result->timestamps = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_timestamp_free);
-  s->result->excerpts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_excerpt_free);
+  s->result->timestamps
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) report_timestamp_free);
+  s->result->excerpts
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) report_excerpt_free);
   s->result->rule_texts = g_hash_table_new_full (
-    g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
+      g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) rules_text_free);
   s->result->feed_types = g_ptr_array_new_with_free_func (g_free);
   s->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->md = rules_match_new ();
@@ -1003,12 +1011,12 @@ merge_indicator (Scan *s, Scan *h, guint i)
 
   if (into == NULL && s->result->indicators->len >= s->options->max_indicators)
     {
-      s->result->dropped += ind->count;   /* each occurrence, as it would */
+      s->result->dropped += ind->count; /* each occurrence, as it would */
       return NULL;
     }
   if (into == NULL)
     {
-      h->result->indicators->pdata[i] = NULL;   /* s's now */
+      h->result->indicators->pdata[i] = NULL; /* s's now */
       g_hash_table_insert (s->by_key, g_steal_pointer (&key), ind);
       g_ptr_array_add (s->result->indicators, ind);
       return ind;
@@ -1037,8 +1045,8 @@ merge_indicators (Scan *s, Scan *halves)
         if (next[k] < halves[k].creators->len
             && (pick < 0
                 || g_array_index (halves[k].creators, guint, next[k])
-                   < g_array_index (halves[pick].creators, guint,
-                                    next[pick])))
+                       < g_array_index (halves[pick].creators, guint,
+                                        next[pick])))
           pick = k;
       if (pick < 0)
         return moved;
@@ -1097,8 +1105,8 @@ merge_matches (Scan *s, Scan *halves, GHashTable *moved)
       take_hits (&s->addresses, &h->addresses);
       take_hits (&s->ports, &h->ports);
       take_hits (&s->times, &h->times);
-      g_ptr_array_extend (s->result->timestamps, h->result->timestamps,
-                          NULL, NULL);
+      g_ptr_array_extend (s->result->timestamps, h->result->timestamps, NULL,
+                          NULL);
       g_ptr_array_set_free_func (h->result->timestamps, NULL);
       g_ptr_array_extend (s->sources, h->sources, NULL, NULL);
       g_ptr_array_set_free_func (h->sources, NULL);
@@ -1116,8 +1124,8 @@ static gboolean
 scan_split (Scan *s)
 {
   Scan halves[SPLIT_PARTS];
-  gsize middle = s->len >= SPLIT_MIN && !s->options->single_thread
-                 ? middle_line (s) : 0;
+  gsize middle
+      = s->len >= SPLIT_MIN && !s->options->single_thread ? middle_line (s) : 0;
   g_autoptr (GHashTable) moved = NULL;
   GThread *thread;
   gboolean exact = TRUE;
@@ -1251,8 +1259,8 @@ feed_time_of (Scan *s, const Feed *feed, const FeedRow *row)
   t->line = row->line;
   t->order = order_of (s, row->offset);
   g_ptr_array_add (s->result->timestamps, t);
-  g_array_append_val (s->times, ((Hit) { row->offset, row->line, NULL, 0,
-                                         utc }));
+  g_array_append_val (s->times,
+                      ((Hit){ row->offset, row->line, NULL, 0, utc }));
 }
 
 /* One row: its lines an excerpt, its address the report's source, with
@@ -1264,18 +1272,18 @@ feed_row (Scan *s, const Feed *feed, const FeedRow *row)
   Indicator *ind;
   gint64 number;
 
-  for (guint l = row->line; l <= row->last_line
-                            && l <= s->line_starts->len; l++)
+  for (guint l = row->line; l <= row->last_line && l <= s->line_starts->len;
+       l++)
     s->log_line[l - 1] = 1;
   feed_note_type (s, row->fields[FEED_TYPE]);
   feed_time_of (s, feed, row);
   if (row->fields[FEED_ADDRESS] == NULL
-      || (ind = feed_indicator (s, row->fields[FEED_ADDRESS],
-                                row->offset)) == NULL)
+      || (ind = feed_indicator (s, row->fields[FEED_ADDRESS], row->offset))
+             == NULL)
     return;
   ind->role = "source";
-  if (port != NULL && g_ascii_string_to_signed (port, 10, 1, 65535, &number,
-                                                NULL))
+  if (port != NULL
+      && g_ascii_string_to_signed (port, 10, 1, 65535, &number, NULL))
     indicator_add_port (ind, (guint16) number);
 }
 
@@ -1387,12 +1395,12 @@ cap_timestamps (Scan *s)
   if (max == 0 || all->len <= max)
     return;
   by_time = g_ptr_array_copy (all, NULL, NULL);
-  g_ptr_array_set_free_func (by_time, NULL);   /* the copy owns none */
+  g_ptr_array_set_free_func (by_time, NULL); /* the copy owns none */
   g_ptr_array_sort (by_time, compare_times);
   kept = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < max; i++)
-    g_hash_table_add (kept, by_time->pdata[i < (max + 1) / 2 ? i
-                                           : by_time->len - (max - i)]);
+    g_hash_table_add (
+        kept, by_time->pdata[i < (max + 1) / 2 ? i : by_time->len - (max - i)]);
   for (guint i = 0; i < all->len; i++)
     if (g_hash_table_contains (kept, all->pdata[i]))
       all->pdata[n++] = all->pdata[i];
@@ -1437,8 +1445,7 @@ scan_finish (Scan *s)
 
 /* Scans len bytes of text, within what is left of the scan budget. */
 static void
-scan_budgeted (Scan *s, const char *text, gsize len, guint part,
-               gsize *budget)
+scan_budgeted (Scan *s, const char *text, gsize len, guint part, gsize *budget)
 {
   if (len > *budget)
     {
@@ -1514,8 +1521,7 @@ forwarded_relay (const char *headers)
       scope = address_scope (bytes);
       if (domain != NULL && g_str_has_suffix (host, domain))
         continue;
-      if (strcmp (scope, "global") == 0
-          || strcmp (scope, "documentation") == 0)
+      if (strcmp (scope, "global") == 0 || strcmp (scope, "documentation") == 0)
         return address_format (bytes, mapped);
     }
   return NULL;
@@ -1532,9 +1538,9 @@ member_hash (Scan *s, const MessagePart *part)
     return;
   ind->count++;
   if (ind->context == NULL)
-    ind->context = g_strdup_printf ("%s, %" G_GINT64_FORMAT " bytes",
-                                    part->filename ? part->filename : "",
-                                    part->size);
+    ind->context
+        = g_strdup_printf ("%s, %" G_GINT64_FORMAT " bytes",
+                           part->filename ? part->filename : "", part->size);
 }
 
 Extraction *
@@ -1569,4 +1575,3 @@ extract_run (const RuleSet *rules, const Message *message,
     }
   return scan_finish (&s);
 }
-

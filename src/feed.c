@@ -13,32 +13,38 @@
 
 #include <string.h>
 
-struct Feed {
+struct Feed
+{
   const char *text;
   gsize len;
   gsize pos;
   guint line;
   char sep;
-  int columns[FEED_COLUMNS];   /* field index of each column, or -1 */
+  int columns[FEED_COLUMNS]; /* field index of each column, or -1 */
   char *names[FEED_COLUMNS];
   char *type;
-  GString *buf;                /* the current row's fields, NUL-separated */
-  GArray *starts;              /* guint: where each field starts in buf */
+  GString *buf;   /* the current row's fields, NUL-separated */
+  GArray *starts; /* guint: where each field starts in buf */
   guint row_line;
   gsize row_offset;
 };
 
 /* Header names of each column, the most telling first. */
 static const char *const address_names[] = {
-  "ip", "src_ip", "source_ip", "ip_address", "src_addr", "source_address",
-  "srcip", "sourceip", "src_address", "src", "source", "ipaddress", "ipv4",
-  "ipv6", "address", "addr", "host_ip", "client_ip", "attacker_ip",
-  "remote_ip", "infected_ip", "bot_ip", NULL,
+  "ip",          "src_ip",    "source_ip",
+  "ip_address",  "src_addr",  "source_address",
+  "srcip",       "sourceip",  "src_address",
+  "src",         "source",    "ipaddress",
+  "ipv4",        "ipv6",      "address",
+  "addr",        "host_ip",   "client_ip",
+  "attacker_ip", "remote_ip", "infected_ip",
+  "bot_ip",      NULL,
 };
 static const char *const time_names[] = {
-  "timestamp", "time", "timestamp_utc", "time_utc", "datetime",
-  "date_time", "event_time", "first_seen", "last_seen", "date", "date_utc",
-  "time_observation", "seen", "observed", "detected", NULL,
+  "timestamp", "time",      "timestamp_utc", "time_utc",
+  "datetime",  "date_time", "event_time",    "first_seen",
+  "last_seen", "date",      "date_utc",      "time_observation",
+  "seen",      "observed",  "detected",      NULL,
 };
 static const char *const port_names[] = {
   "port", "src_port", "source_port", "srcport", NULL,
@@ -50,16 +56,16 @@ static const char *const hostname_names[] = {
   "hostname", "host", "src_hostname", "rdns", "reverse_dns", "fqdn", NULL,
 };
 static const char *const type_names[] = {
-  "type", "report_type", "event_type", "category", "classification",
-  "feed", NULL,
+  "type",           "report_type", "event_type", "category",
+  "classification", "feed",        NULL,
 };
 static const char *const tag_names[] = {
   "tag", "tags", "infection", "malware", "threat", NULL,
 };
 
 static const char *const *const column_names[FEED_COLUMNS] = {
-  address_names, time_names, port_names, asn_names, hostname_names,
-  type_names, tag_names,
+  address_names,  time_names, port_names, asn_names,
+  hostname_names, type_names, tag_names,
 };
 
 void
@@ -227,17 +233,18 @@ feed_next (Feed *feed, FeedRow *row)
   do
     if (!read_row (feed))
       return FALSE;
-  while (feed->starts->len == 1 && feed->buf->len == 1);   /* empty line */
+  while (feed->starts->len == 1 && feed->buf->len == 1); /* empty line */
   row->line = feed->row_line;
-  row->last_line = feed->line > feed->row_line ? feed->line - 1
-                                               : feed->row_line;
+  row->last_line
+      = feed->line > feed->row_line ? feed->line - 1 : feed->row_line;
   row->offset = feed->row_offset;
   for (int c = 0; c < FEED_COLUMNS; c++)
     {
       int i = feed->columns[c];
 
       row->fields[c] = i >= 0 && (guint) i < feed->starts->len
-                       ? field_trimmed (feed, (guint) i) : NULL;
+                           ? field_trimmed (feed, (guint) i)
+                           : NULL;
       if (row->fields[c] != NULL && *row->fields[c] == '\0')
         row->fields[c] = NULL;
     }

@@ -22,12 +22,13 @@
 #include "madoguchi/outbox.h"
 #include "madoguchi/store-notify.h"
 
-typedef struct {
-  char *value;             /* as in the ticket */
+typedef struct
+{
+  char *value; /* as in the ticket */
   gboolean is_ip;
   guint8 first[16];
   guint8 last[16];
-  char *domain;            /* a domain target's name (or a URL's host) */
+  char *domain; /* a domain target's name (or a URL's host) */
   char *ports;
   gint64 first_seen;
   gint64 last_seen;
@@ -45,9 +46,10 @@ target_free (Target *t)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
 
 /* The sites: a contact (or the --to address) and its targets. */
-typedef struct {
+typedef struct
+{
   Contact *contact;
-  GPtrArray *targets;      /* of Target (transfer none) */
+  GPtrArray *targets; /* of Target (transfer none) */
 } Site;
 
 static void
@@ -94,7 +96,7 @@ intake_notify_wanted (const Config *config, const char *category)
   for (guint i = 0; list[i] != NULL; i++)
     if (*list[i] != '\0')
       return g_strv_contains ((const char *const *) list, category);
-  return TRUE;   /* no list: every category */
+  return TRUE; /* no list: every category */
 }
 
 /* Whether name is domain or below it. */
@@ -109,9 +111,10 @@ within_domain (const char *name, const char *domain)
 }
 
 /* What the reporter is known by: addresses, display names, domains. */
-typedef struct {
-  GPtrArray *hide;         /* of char *: hidden in every line */
-  GPtrArray *domains;      /* of char *: theirs and ours, never targets */
+typedef struct
+{
+  GPtrArray *hide;    /* of char *: hidden in every line */
+  GPtrArray *domains; /* of char *: theirs and ours, never targets */
 } Identity;
 
 static void
@@ -215,8 +218,9 @@ url_host (const char *url)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NON_DNS, NULL);
 
-  return uri && g_uri_get_host (uri) ? g_ascii_strdown (g_uri_get_host (uri),
-                                                        -1) : NULL;
+  return uri && g_uri_get_host (uri)
+             ? g_ascii_strdown (g_uri_get_host (uri), -1)
+             : NULL;
 }
 
 /* The target of an indicator, or NULL when it is none of a site's. */
@@ -250,18 +254,19 @@ target_of (const StoreIndicator *ind, const Identity *id)
   return g_steal_pointer (&t);
 }
 
-typedef struct {
+typedef struct
+{
   const Config *config;
   Store *store;
   const NotifyOptions *opt;
   StoreTicket *ticket;
   char *tag;
-  GPtrArray *messages;     /* of StoreMessage */
-  GPtrArray *indicators;   /* of StoreIndicator */
+  GPtrArray *messages;   /* of StoreMessage */
+  GPtrArray *indicators; /* of StoreIndicator */
   Identity identity;
-  GPtrArray *targets;      /* of Target */
-  GPtrArray *sites;        /* of Site */
-  GPtrArray *texts;        /* of char * (transfer none): inbound texts */
+  GPtrArray *targets; /* of Target */
+  GPtrArray *sites;   /* of Site */
+  GPtrArray *texts;   /* of char * (transfer none): inbound texts */
 } Job;
 
 static void
@@ -287,10 +292,11 @@ job_read (Job *j, const char *number, GError **error)
   if (live == NULL
       || (j->ticket = store_get_ticket (j->store, live, error)) == NULL
       || (j->tag = store_tag (j->store, j->config->tag, live, error)) == NULL
-      || (j->messages = store_ticket_messages (j->store, j->ticket->id,
-                                               error)) == NULL
-      || (j->indicators = store_ticket_indicators (j->store, j->ticket->id,
-                                                   error)) == NULL)
+      || (j->messages = store_ticket_messages (j->store, j->ticket->id, error))
+             == NULL
+      || (j->indicators
+          = store_ticket_indicators (j->store, j->ticket->id, error))
+             == NULL)
     return FALSE;
   identity_read (&j->identity, j->config, j->ticket, j->messages);
   j->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) target_free);
@@ -314,7 +320,8 @@ job_read (Job *j, const char *number, GError **error)
   g_set_error (error, NOTIFY_ERROR, NOTIFY_ERROR_NO_ADDRESSES,
                "ticket %s names no address or domain to notify about (the "
                "team's own networks and the reporter's domains are left "
-               "out)", j->ticket->number);
+               "out)",
+               j->ticket->number);
   return FALSE;
 }
 
@@ -432,8 +439,8 @@ site_words (const Job *j, const Site *s, GPtrArray *mine, GPtrArray *hide)
 static GPtrArray *
 site_addresses (const Site *s)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) notify_address_free);
+  GPtrArray *out
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) notify_address_free);
 
   for (guint i = 0; i < s->targets->len; i++)
     {
@@ -492,9 +499,10 @@ outcome_new (const Site *s)
 static void
 site_queue (Job *j, NotifyOutcome *o, GBytes *raw)
 {
-  StoreNotificationNew n = { j->ticket->id, o->contact, o->email,
-                             o->addresses, o->message_id,
-                             j->config->team_address, raw, j->opt->who };
+  StoreNotificationNew n
+      = { j->ticket->id, o->contact,    o->email,
+          o->addresses,  o->message_id, j->config->team_address,
+          raw,           j->opt->who };
   g_autoptr (GError) error = NULL;
   gint64 outbox = 0;
 
@@ -550,11 +558,9 @@ intake_notify (const Config *config, Store *store, const char *number,
   g_auto (Job) j = { .config = config, .store = store, .opt = opt };
   g_autoptr (NotifyReport) r = g_new0 (NotifyReport, 1);
 
-  r->outcomes = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) outcome_free);
+  r->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) outcome_free);
   r->not_notified = g_ptr_array_new_with_free_func (g_free);
-  if (!job_read (&j, number, error)
-      || !job_group (&j, r->not_notified, error))
+  if (!job_read (&j, number, error) || !job_group (&j, r->not_notified, error))
     return NULL;
   r->number = g_strdup (j.ticket->number);
   for (guint i = 0; i < j.sites->len; i++)

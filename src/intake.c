@@ -97,8 +97,11 @@ intake_extract (const Config *config, const RuleSet *rules,
   ExtractOptions options = {
     message->date_utc ? message->date_utc : received,
     message->date_utc ? message->date_offset : 0,
-    (guint) config->max_indicators, (gsize) config->max_scan_text,
-    config->own_networks, FALSE, (guint) config->max_timestamps,
+    (guint) config->max_indicators,
+    (gsize) config->max_scan_text,
+    config->own_networks,
+    FALSE,
+    (guint) config->max_timestamps,
   };
 
   return extract_run (rules, message, &options);
@@ -113,7 +116,8 @@ intake_classify (const Config *config, const RuleSet *rules,
   return classify_run (rules, message, extraction, &options);
 }
 
-typedef struct {
+typedef struct
+{
   const Config *config;
   const Message *message;
   const char *recipient;
@@ -129,8 +133,8 @@ build_reply (const char *number, const char *tag, char **message_id,
   const ReplyContext *r = data;
   ReplyTicket ticket = { number, tag, r->category, r->received };
 
-  return reply_build (r->config, r->message, &ticket, r->recipient,
-                      message_id, error);
+  return reply_build (r->config, r->message, &ticket, r->recipient, message_id,
+                      error);
 }
 
 /* Sends the acknowledgement just queued; a failure leaves it queued. */
@@ -144,8 +148,8 @@ send_queued (const Config *config, Store *store, const char *id,
     return;
   if (outbox_send (config, store, result->filed.outbox_id, FALSE, &error))
     /* What came of it, for the log: the outbox Maildir is not sent. */
-    g_strlcpy (result->filed.ack, *config->sendmail_command
-                                  ? "sent" : "in the outbox Maildir",
+    g_strlcpy (result->filed.ack,
+               *config->sendmail_command ? "sent" : "in the outbox Maildir",
                sizeof result->filed.ack);
   else if (error != NULL)
     {
@@ -185,21 +189,21 @@ intake_prepare (const Config *config, const RuleSet *rules, Raw *raw,
   if (source->kept < source->size)
     p->message->flags |= MESSAGE_FLAG_TRUNCATED;
   /* An import files old mail: its own Date is when it was received. */
-  p->received = source->received != 0 ? source->received
+  p->received = source->received != 0       ? source->received
                 : p->message->date_utc != 0 ? p->message->date_utc
-                : (gint64) time (NULL);
+                                            : (gint64) time (NULL);
   p->size = source->size;
   p->source_id = g_strdup (source->id);
-  p->sender = g_strdup (source->sender != NULL ? source->sender
-                        : p->message->mbox_sender != NULL
-                        ? p->message->mbox_sender
-                        : p->message->return_path);
+  p->sender
+      = g_strdup (source->sender != NULL            ? source->sender
+                  : p->message->mbox_sender != NULL ? p->message->mbox_sender
+                                                    : p->message->return_path);
   p->recipient = g_strdup (source->recipient);
   if (rules != NULL)
     {
       p->extraction = intake_extract (config, rules, p->message, p->received);
-      p->classification = intake_classify (config, rules, p->message,
-                                           p->extraction);
+      p->classification
+          = intake_classify (config, rules, p->message, p->extraction);
       /* What the prefilter found is classify's to reuse, and no one's
        * after: megabytes for a long log, while the message is filed. */
       g_hash_table_remove_all (p->extraction->rule_texts);
@@ -209,8 +213,7 @@ intake_prepare (const Config *config, const RuleSet *rules, Raw *raw,
 
 /* The acknowledgement's part of a delivery: to whom, and the limits. */
 static void
-set_ack (const Config *config, const ReplyDecision *decision,
-         StoreDelivery *d)
+set_ack (const Config *config, const ReplyDecision *decision, StoreDelivery *d)
 {
   d->ack_recipient = decision->send ? decision->recipient : NULL;
   d->ack_reason = decision->reason;
@@ -254,9 +257,10 @@ intake_store (const Intake *intake, const IntakePrepared *p,
     reply_decide (config, p->message, p->sender, &decision);
   else
     decision.reason = g_strdup ("imported: no acknowledgement");
-  reply = (ReplyContext) { config, p->message, decision.recipient,
-                           p->classification ? p->classification->category
-                                             : "other", p->received };
+  reply = (ReplyContext){ config, p->message, decision.recipient,
+                          p->classification ? p->classification->category
+                                            : "other",
+                          p->received };
   set_ack (config, &decision, &d);
   d.reply_func = build_reply;
   d.reply_data = &reply;
@@ -284,20 +288,20 @@ auto_notify (const Intake *intake, const IntakePrepared *p, const char *id,
   NotifyOptions opt = { .automatic = TRUE, .who = intake->who };
   g_autoptr (NotifyReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  const char *category = p->classification ? p->classification->category
-                                           : "other";
+  const char *category
+      = p->classification ? p->classification->category : "other";
 
   if (result->filed.followup || result->filed.duplicate
       || *result->filed.number == '\0'
       || !intake_notify_wanted (intake->config, category))
     return;
-  report = intake_notify (intake->config, intake->store,
-                          result->filed.number, &opt, &error);
+  report = intake_notify (intake->config, intake->store, result->filed.number,
+                          &opt, &error);
   if (report == NULL)
     {
       if (!g_error_matches (error, NOTIFY_ERROR, NOTIFY_ERROR_NO_ADDRESSES))
-        log_warn ("%s: ticket %s not notified: %s", id,
-                  result->filed.number, error->message);
+        log_warn ("%s: ticket %s not notified: %s", id, result->filed.number,
+                  error->message);
       return;
     }
   for (guint i = 0; i < report->outcomes->len; i++)
@@ -318,8 +322,8 @@ intake_file (const Intake *intake, SpoolEntry *entry, IntakeResult *result,
   g_autoptr (Raw) raw = spool_read_message (entry, error);
   g_autofree char *spool_dir = config_spool_dir (config);
   IntakeSource source = {
-    entry->id, entry->sender, entry->recipient, spool_time (entry),
-    entry->size, entry->kept,
+    entry->id,          entry->sender, entry->recipient,
+    spool_time (entry), entry->size,   entry->kept,
   };
   g_autoptr (IntakePrepared) prepared = NULL;
 

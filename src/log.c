@@ -14,8 +14,8 @@ static LogSink log_sink = LOG_SINK_STDERR;
 static gboolean log_verbose;
 
 static GLogWriterOutput
-log_glib_writer (GLogLevelFlags level, const GLogField *fields,
-                 gsize n_fields, gpointer user_data)
+log_glib_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                 gpointer user_data)
 {
   const char *text = NULL;
   const char *domain = "glib";
@@ -55,7 +55,7 @@ log_close (void)
 }
 
 static void G_GNUC_PRINTF (3, 0)
-log_write (int priority, const char *label, const char *fmt, va_list ap)
+    log_write (int priority, const char *label, const char *fmt, va_list ap)
 {
   int saved_errno = errno;
   g_autofree char *text = g_strdup_vprintf (fmt, ap);
@@ -67,14 +67,13 @@ log_write (int priority, const char *label, const char *fmt, va_list ap)
   errno = saved_errno;
 }
 
-#define LOG_FUNCTION(name, priority, label)      \
-  void                                           \
-  name (const char *fmt, ...)                    \
-  {                                              \
-    va_list ap;                                  \
-    va_start (ap, fmt);                          \
-    log_write (priority, label, fmt, ap);        \
-    va_end (ap);                                 \
+#define LOG_FUNCTION(name, priority, label)                                    \
+  void name (const char *fmt, ...)                                             \
+  {                                                                            \
+    va_list ap;                                                                \
+    va_start (ap, fmt);                                                        \
+    log_write (priority, label, fmt, ap);                                      \
+    va_end (ap);                                                               \
   }
 
 LOG_FUNCTION (log_info, LOG_INFO, "")

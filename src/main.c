@@ -24,13 +24,14 @@
 #include "madoguchi/message.h"
 #include "madoguchi/spool.h"
 
-typedef enum {
+typedef enum
+{
   CMD_OPERATOR = 0,
-  CMD_MTA = 1 << 0,      /* run by an MTA: syslog, and tempfail on trouble */
-  CMD_DATA = 1 << 1,     /* works on the database: it must be there... */
-  CMD_CREATE_DB = 1 << 2,   /* ...or is created, in a data directory that
-                             * exists and belongs to the user */
-  CMD_CREATE_DIR = 1 << 3,  /* ...or is created, data directory and all */
+  CMD_MTA = 1 << 0,        /* run by an MTA: syslog, and tempfail on trouble */
+  CMD_DATA = 1 << 1,       /* works on the database: it must be there... */
+  CMD_CREATE_DB = 1 << 2,  /* ...or is created, in a data directory that
+                            * exists and belongs to the user */
+  CMD_CREATE_DIR = 1 << 3, /* ...or is created, data directory and all */
   /* main opens the store for the command, which reads it or changes it.
    * deliver and spool are CMD_DATA without either: they open it
    * themselves, after the message is safe in the spool, so that a
@@ -43,76 +44,120 @@ typedef enum {
   CMD_CALLER_FILES = 1 << 6,
 } CommandMode;
 
-typedef struct {
+typedef struct
+{
   const char *name;
   int (*run) (Context *ctx, int argc, char **argv);
   CommandMode mode;
-  CommandOpt shared;     /* the shared options it takes (command.c) */
+  CommandOpt shared; /* the shared options it takes (command.c) */
   const char *summary;
 } Command;
 
 static const Command commands[] = {
-  { .name = "deliver", .run = cmd_deliver,
+  { .name = "deliver",
+    .run = cmd_deliver,
     .mode = CMD_MTA | CMD_DATA | CMD_CREATE_DB,
     .summary = "file one message from standard input (run by the MTA)" },
   /* init opens the store itself, once the data directory is made. */
-  { .name = "init", .run = cmd_init,
+  { .name = "init",
+    .run = cmd_init,
     .mode = CMD_DATA | CMD_CREATE_DIR,
     .summary = "create the database and the spool" },
-  { .name = "import", .run = cmd_import, .mode = CMD_WRITE,
+  { .name = "import",
+    .run = cmd_import,
+    .mode = CMD_WRITE,
     .shared = COMMAND_OPT_AS,
     .summary = "file a backlog: mbox files, Maildirs, folders of messages" },
-  { .name = "list", .run = cmd_list, .mode = CMD_READ,
-    .shared = COMMAND_OPT_FORMAT, .summary = "list tickets, newest first" },
-  { .name = "show", .run = cmd_show, .mode = CMD_READ,
+  { .name = "list",
+    .run = cmd_list,
+    .mode = CMD_READ,
+    .shared = COMMAND_OPT_FORMAT,
+    .summary = "list tickets, newest first" },
+  { .name = "show",
+    .run = cmd_show,
+    .mode = CMD_READ,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "show one ticket and its messages" },
-  { .name = "spool", .run = cmd_spool, .mode = CMD_DATA,
+  { .name = "spool",
+    .run = cmd_spool,
+    .mode = CMD_DATA,
     .summary = "file what waits in the spool (run), list it, retry failed "
                "entries" },
-  { .name = "extract", .run = cmd_extract, .mode = CMD_OPERATOR,
+  { .name = "extract",
+    .run = cmd_extract,
+    .mode = CMD_OPERATOR,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "show what would be extracted from one message (a dry run)" },
-  { .name = "classify", .run = cmd_classify, .mode = CMD_OPERATOR,
+  { .name = "classify",
+    .run = cmd_classify,
+    .mode = CMD_OPERATOR,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "show the category one message would get, and why (a dry "
                "run)" },
-  { .name = "set", .run = cmd_set, .mode = CMD_WRITE,
+  { .name = "set",
+    .run = cmd_set,
+    .mode = CMD_WRITE,
     .shared = COMMAND_OPT_AS,
     .summary = "change a ticket's --status or --category" },
-  { .name = "assign", .run = cmd_assign, .mode = CMD_WRITE,
+  { .name = "assign",
+    .run = cmd_assign,
+    .mode = CMD_WRITE,
     .shared = COMMAND_OPT_AS,
     .summary = "give a ticket to an operator (--owner) or nobody "
                "(--unassign)" },
-  { .name = "comment", .run = cmd_comment, .mode = CMD_WRITE,
-    .shared = COMMAND_OPT_AS, .summary = "add an internal note" },
-  { .name = "merge", .run = cmd_merge, .mode = CMD_WRITE,
-    .shared = COMMAND_OPT_AS, .summary = "merge one ticket into another" },
-  { .name = "incident", .run = cmd_incident, .mode = CMD_WRITE,
+  { .name = "comment",
+    .run = cmd_comment,
+    .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS,
+    .summary = "add an internal note" },
+  { .name = "merge",
+    .run = cmd_merge,
+    .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS,
+    .summary = "merge one ticket into another" },
+  { .name = "incident",
+    .run = cmd_incident,
+    .mode = CMD_WRITE,
     .shared = COMMAND_OPT_AS | COMMAND_OPT_FORMAT,
     .summary = "group reports into incidents: new, add, remove, show, "
                "list" },
-  { .name = "rules", .run = cmd_rules, .mode = CMD_OPERATOR,
+  { .name = "rules",
+    .run = cmd_rules,
+    .mode = CMD_OPERATOR,
     .summary = "check or list the rule files" },
-  { .name = "outbox", .run = cmd_outbox, .mode = CMD_WRITE,
+  { .name = "outbox",
+    .run = cmd_outbox,
+    .mode = CMD_WRITE,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "acknowledgements not sent yet (list), send them (flush)" },
-  { .name = "stats", .run = cmd_stats, .mode = CMD_READ | CMD_CALLER_FILES,
+  { .name = "stats",
+    .run = cmd_stats,
+    .mode = CMD_READ | CMD_CALLER_FILES,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "reports and incidents per month, top sources, response "
                "times" },
-  { .name = "export", .run = cmd_export, .mode = CMD_READ,
+  { .name = "export",
+    .run = cmd_export,
+    .mode = CMD_READ,
     .shared = COMMAND_OPT_FORMAT,
     .summary = "write out tickets as JSON Lines, CSV or a table" },
-  { .name = "config", .run = cmd_config, .mode = CMD_OPERATOR,
+  { .name = "config",
+    .run = cmd_config,
+    .mode = CMD_OPERATOR,
     .summary = "print the effective configuration" },
   /* These three open the store themselves (and take --json of their own
    * instead of the shared group): a step behind the others. */
-  { .name = "contacts", .run = cmd_contacts, .mode = CMD_DATA,
+  { .name = "contacts",
+    .run = cmd_contacts,
+    .mode = CMD_DATA,
     .summary = "the sites to notify: import a CSV, list, lookup, remove" },
-  { .name = "notify", .run = cmd_notify, .mode = CMD_DATA,
+  { .name = "notify",
+    .run = cmd_notify,
+    .mode = CMD_DATA,
     .summary = "tell the sites involved in a ticket (their evidence only)" },
-  { .name = "notifications", .run = cmd_notifications, .mode = CMD_DATA,
+  { .name = "notifications",
+    .run = cmd_notifications,
+    .mode = CMD_DATA,
     .summary = "notifications sent, and those still awaiting an answer" },
 };
 
@@ -122,7 +167,8 @@ no_database (const char *data_dir, GError **error)
 {
   g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                "no database in %s (check MADOGUCHI_HOME and data_dir); "
-               "'madoguchi init' creates one", data_dir);
+               "'madoguchi init' creates one",
+               data_dir);
   return FALSE;
 }
 
@@ -208,8 +254,7 @@ parse_globals (int argc, char **argv, const char **config_path,
  * for that.
  */
 static gboolean
-drop_to_data_owner (const Config *config, gboolean keep_root,
-                    GError **error)
+drop_to_data_owner (const Config *config, gboolean keep_root, GError **error)
 {
   struct stat st;
   struct passwd *pw;
@@ -239,8 +284,8 @@ user_name (uid_t uid)
 {
   struct passwd *pw = getpwuid (uid);
 
-  return pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u",
-                                                        (unsigned) uid);
+  return pw ? g_strdup (pw->pw_name)
+            : g_strdup_printf ("uid %u", (unsigned) uid);
 }
 
 /* check_data_dir's verdict on a data directory that stat cannot find. */
@@ -264,7 +309,8 @@ missing_data_dir (const Command *cmd, const char *dir, int errsv,
   else
     g_set_error (error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                  "no data directory %s (check MADOGUCHI_HOME and "
-                 "data_dir); 'madoguchi init' creates it", dir);
+                 "data_dir); 'madoguchi init' creates it",
+                 dir);
   return FALSE;
 }
 
@@ -297,9 +343,9 @@ check_data_dir (const Command *cmd, Context *ctx, GError **error)
     }
   if (!path_missing (db))
     return TRUE;
-  ctx->create_store = (cmd->mode & CMD_CREATE_DIR)
-                      || ((cmd->mode & CMD_CREATE_DB)
-                          && st.st_uid == geteuid ());
+  ctx->create_store
+      = (cmd->mode & CMD_CREATE_DIR)
+        || ((cmd->mode & CMD_CREATE_DB) && st.st_uid == geteuid ());
   if (ctx->create_store)
     return TRUE;
   if (!(cmd->mode & CMD_CREATE_DB))
@@ -310,7 +356,8 @@ check_data_dir (const Command *cmd, Context *ctx, GError **error)
                "no database in %s, and deliver creates one only in a data "
                "directory of its own: this one belongs to %s, and deliver "
                "runs as %s; make %s its owner, or create the database with "
-               "'madoguchi init'", dir, owner, self, self);
+               "'madoguchi init'",
+               dir, owner, self, self);
   return FALSE;
 }
 
@@ -344,8 +391,7 @@ run_with (const Command *cmd, Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gboolean help = asks_for_help (argc, argv);
 
-  if (!drop_to_data_owner (ctx->config, cmd->mode & CMD_CALLER_FILES,
-                           &error)
+  if (!drop_to_data_owner (ctx->config, cmd->mode & CMD_CALLER_FILES, &error)
       || (!help && !check_data_dir (cmd, ctx, &error))
       || (!help && !open_store (cmd, ctx, &error)))
     {
@@ -361,12 +407,14 @@ run_with (const Command *cmd, Context *ctx, int argc, char **argv)
 }
 
 static int
-run (const Command *cmd, const char *config_path, gboolean verbose,
-     int argc, char **argv)
+run (const Command *cmd, const char *config_path, gboolean verbose, int argc,
+     char **argv)
 {
   g_autoptr (GError) error = NULL;
   Context ctx = {
-    .verbose = verbose, .name = cmd->name, .shared = cmd->shared,
+    .verbose = verbose,
+    .name = cmd->name,
+    .shared = cmd->shared,
   };
   int status;
 
@@ -375,7 +423,7 @@ run (const Command *cmd, const char *config_path, gboolean verbose,
   ctx.umask = umask (077);
   ctx.config = config_load (config_path, &error);
   if (ctx.config == NULL && asks_for_help (argc, argv))
-    ctx.config = config_new_defaults ();   /* help needs no config */
+    ctx.config = config_new_defaults (); /* help needs no config */
   if (ctx.config == NULL)
     {
       if (!(cmd->mode & CMD_MTA))
@@ -416,22 +464,23 @@ help_or_version (int argc, char **argv, int first)
     }
   cmd = command_find (argv[first + 1]);
   if (cmd != NULL)
-    return -2;   /* the command's own --help */
+    return -2; /* the command's own --help */
   fprintf (stderr, "madoguchi: unknown command \"%s\"\n", argv[first + 1]);
   usage (stderr);
   return EX_USAGE;
 }
 
 static int
-start (const Command *cmd, const char *config_path, gboolean verbose,
-       int argc, char **argv)
+start (const Command *cmd, const char *config_path, gboolean verbose, int argc,
+       char **argv)
 {
   g_autofree char *prgname = g_strconcat ("madoguchi ", cmd->name, NULL);
 
   /* GOption's usage line: "madoguchi NAME [OPTION...] ARGS". */
   g_set_prgname (prgname);
   log_open ((cmd->mode & CMD_MTA) && !verbose ? LOG_SINK_SYSLOG
-                                              : LOG_SINK_STDERR, verbose);
+                                              : LOG_SINK_STDERR,
+            verbose);
   message_init ();
   return run (cmd, config_path, verbose, argc, argv);
 }
@@ -455,7 +504,7 @@ main (int argc, char **argv)
   mallopt (M_MMAP_THRESHOLD, 256 * 1024);
   first = parse_globals (argc, argv, &config_path, &verbose);
   if (first < 0)
-    first = 1;   /* the word is --help, --version or wrong */
+    first = 1; /* the word is --help, --version or wrong */
   status = help_or_version (argc, argv, first);
   if (status == -2)
     {
@@ -469,8 +518,7 @@ main (int argc, char **argv)
   if (cmd == NULL)
     {
       if (first < argc && argv[first][0] != '-')
-        fprintf (stderr, "madoguchi: unknown command \"%s\"\n",
-                 argv[first]);
+        fprintf (stderr, "madoguchi: unknown command \"%s\"\n", argv[first]);
       usage (stderr);
       return EX_USAGE;
     }

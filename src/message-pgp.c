@@ -15,7 +15,6 @@
 
 #include "gmime-autoptr.h"
 
-
 static const char PGP_PROTOCOL_ENCRYPTED[] = "application/pgp-encrypted";
 static const char PGP_PROTOCOL_SIGNATURE[] = "application/pgp-signature";
 static const char ARMOR_MESSAGE[] = "-----BEGIN PGP MESSAGE-----";
@@ -24,14 +23,16 @@ static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
 static const char ARMOR_SIGNATURE_END[] = "-----END PGP SIGNATURE-----";
 
 /* A write-only memory stream that refuses to grow past its cap. */
-typedef struct {
+typedef struct
+{
   GMimeStream parent;
   GByteArray *bytes;
   gsize cap;
   gboolean overflow;
 } CappedStream;
 
-typedef struct {
+typedef struct
+{
   GMimeStreamClass parent_class;
 } CappedStreamClass;
 
@@ -106,13 +107,13 @@ note_problem (MessagePgp *pgp, const char *what, const GError *error,
   if (pgp->problem != NULL)
     return;
   if (out != NULL && out->overflow)
-    pgp->problem = g_strdup_printf ("%s: the plaintext is larger than %u "
-                                    "bytes (a compression bomb?)",
-                                    what, out->cap > G_MAXUINT
-                                      ? G_MAXUINT : (guint) out->cap);
+    pgp->problem = g_strdup_printf (
+        "%s: the plaintext is larger than %u "
+        "bytes (a compression bomb?)",
+        what, out->cap > G_MAXUINT ? G_MAXUINT : (guint) out->cap);
   else
-    pgp->problem = g_strdup_printf ("%s: %s", what,
-                                    error ? error->message : "failed");
+    pgp->problem
+        = g_strdup_printf ("%s: %s", what, error ? error->message : "failed");
 }
 
 static const char *
@@ -120,8 +121,9 @@ signature_status_name (GMimeSignatureStatus status)
 {
   if (status & GMIME_SIGNATURE_STATUS_KEY_REVOKED)
     return "revoked";
-  if (status & (GMIME_SIGNATURE_STATUS_KEY_EXPIRED
-                | GMIME_SIGNATURE_STATUS_SIG_EXPIRED))
+  if (status
+      & (GMIME_SIGNATURE_STATUS_KEY_EXPIRED
+         | GMIME_SIGNATURE_STATUS_SIG_EXPIRED))
     return "expired";
   if (status & GMIME_SIGNATURE_STATUS_KEY_MISSING)
     return "unknown-key";
@@ -148,8 +150,8 @@ note_signatures (MessagePgp *pgp, GMimeSignatureList *list)
       || g_mime_signature_list_length (list) < 1)
     return;
   sig = g_mime_signature_list_get_signature (list, 0);
-  pgp->signature = g_strdup (
-    signature_status_name (g_mime_signature_get_status (sig)));
+  pgp->signature
+      = g_strdup (signature_status_name (g_mime_signature_get_status (sig)));
   cert = g_mime_signature_get_certificate (sig);
   id = cert ? g_mime_certificate_get_fingerprint (cert) : NULL;
   if (id == NULL || *id == '\0')
@@ -160,8 +162,8 @@ note_signatures (MessagePgp *pgp, GMimeSignatureList *list)
 static GMimeObject *
 parse_decrypted (GByteArray *bytes)
 {
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_byte_array (
-    g_byte_array_ref (bytes));
+  g_autoptr (GMimeStream) stream
+      = g_mime_stream_mem_new_with_byte_array (g_byte_array_ref (bytes));
   g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
 
   return g_mime_parser_construct_part (parser, NULL);
@@ -189,15 +191,16 @@ pgp_decrypt_multipart (GMimeMultipartEncrypted *part,
   g_autoptr (CappedStream) out = capped_stream_new (limits->max_decrypted);
   g_autoptr (GMimeDecryptResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  GMimeObject *encrypted = g_mime_multipart_get_count (GMIME_MULTIPART (part))
-                               > GMIME_MULTIPART_ENCRYPTED_CONTENT
-                             ? g_mime_multipart_get_part (
-                               GMIME_MULTIPART (part),
-                               GMIME_MULTIPART_ENCRYPTED_CONTENT)
-                             : NULL;
-  GMimeDataWrapper *content = GMIME_IS_PART (encrypted)
-                                ? g_mime_part_get_content (GMIME_PART (encrypted))
-                                : NULL;
+  GMimeObject *encrypted
+      = g_mime_multipart_get_count (GMIME_MULTIPART (part))
+                > GMIME_MULTIPART_ENCRYPTED_CONTENT
+            ? g_mime_multipart_get_part (GMIME_MULTIPART (part),
+                                         GMIME_MULTIPART_ENCRYPTED_CONTENT)
+            : NULL;
+  GMimeDataWrapper *content
+      = GMIME_IS_PART (encrypted)
+            ? g_mime_part_get_content (GMIME_PART (encrypted))
+            : NULL;
 
   if (pgp_is_off (limits, pgp))
     return NULL;
@@ -227,11 +230,11 @@ pgp_verify_multipart (GMimeMultipartSigned *part, MessagePgp *pgp)
   g_autoptr (GError) error = NULL;
   g_autoptr (GMimeSignatureList) list = NULL;
   const char *protocol = g_mime_object_get_content_type_parameter (
-    GMIME_OBJECT (part), "protocol");
+      GMIME_OBJECT (part), "protocol");
 
   if (protocol == NULL
       || g_ascii_strcasecmp (protocol, PGP_PROTOCOL_SIGNATURE) != 0)
-    return;   /* S/MIME and others: not ours to judge */
+    return; /* S/MIME and others: not ours to judge */
   list = g_mime_multipart_signed_verify (part, GMIME_VERIFY_NONE, &error);
   if (list == NULL)
     {
@@ -272,8 +275,8 @@ static GByteArray *
 inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
             MessagePgp *pgp, gboolean decrypt)
 {
-  g_autoptr (GMimeCryptoContext) ctx = g_mime_crypto_context_new (
-    PGP_PROTOCOL_ENCRYPTED);
+  g_autoptr (GMimeCryptoContext) ctx
+      = g_mime_crypto_context_new (PGP_PROTOCOL_ENCRYPTED);
   g_autoptr (GMimeStream) in = g_mime_stream_mem_new ();
   g_autoptr (CappedStream) out = capped_stream_new (max_bytes);
   g_autoptr (GError) error = NULL;
@@ -289,7 +292,7 @@ inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
   if (decrypt)
     {
       g_autoptr (GMimeDecryptResult) result = g_mime_crypto_context_decrypt (
-        ctx, GMIME_DECRYPT_NONE, NULL, in, GMIME_STREAM (out), &error);
+          ctx, GMIME_DECRYPT_NONE, NULL, in, GMIME_STREAM (out), &error);
 
       ok = result != NULL;
       if (ok)
@@ -298,7 +301,7 @@ inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
   else
     {
       g_autoptr (GMimeSignatureList) list = g_mime_crypto_context_verify (
-        ctx, GMIME_VERIFY_NONE, in, NULL, GMIME_STREAM (out), &error);
+          ctx, GMIME_VERIFY_NONE, in, NULL, GMIME_STREAM (out), &error);
 
       ok = list != NULL;
       note_signatures (pgp, list);
@@ -316,7 +319,7 @@ static void
 splice (GByteArray *bytes, gsize start, gsize end, const GByteArray *with)
 {
   g_autoptr (GByteArray) joined = g_byte_array_sized_new (
-    (guint) (bytes->len - (end - start) + with->len));
+      (guint) (bytes->len - (end - start) + with->len));
 
   g_byte_array_append (joined, bytes->data, (guint) start);
   g_byte_array_append (joined, with->data, with->len);
@@ -353,12 +356,13 @@ pgp_inline (GByteArray *bytes, const MessageLimits *limits, MessagePgp *pgp)
   gboolean decrypted;
 
   if (bytes->len == 0
-      || g_strstr_len ((const char *) bytes->data, bytes->len, "-----BEGIN PGP ")
-           == NULL)
+      || g_strstr_len ((const char *) bytes->data, bytes->len,
+                       "-----BEGIN PGP ")
+             == NULL)
     return TRUE;
   if (!limits->pgp)
-    return g_strstr_len ((const char *) bytes->data, bytes->len,
-                         ARMOR_MESSAGE) == NULL
+    return g_strstr_len ((const char *) bytes->data, bytes->len, ARMOR_MESSAGE)
+               == NULL
            || !pgp_is_off (limits, pgp);
   decrypted = inline_block (bytes, limits->max_decrypted, pgp, TRUE);
   inline_block (bytes, limits->max_decrypted, pgp, FALSE);

@@ -22,18 +22,18 @@
 #include "madoguchi/sha256.h"
 #include "message-pgp.h"
 
-
 #define MESSAGE_HEADERS_MAX 1000
 /* Encoded-word decoding all the headers of one message may take (see
  * CharsetBudget); CHARSET_HEADER_*_MAX bound each header within it. */
 #define MESSAGE_DECODE_RUNS 20000
 #define MESSAGE_DECODE_OPENS 64
 
-typedef struct {
+typedef struct
+{
   Message *message;
   const MessageLimits *limits;
-  ArchiveBudget archive;   /* shared by all the archives of the message */
-  char **passwords;        /* the archive passwords, split */
+  ArchiveBudget archive; /* shared by all the archives of the message */
+  char **passwords;      /* the archive passwords, split */
 } Walk;
 
 void
@@ -194,8 +194,7 @@ message_id_of (const char *raw)
     return id;
   trimmed = g_strstrip (g_strdup (raw));
   bare = g_strdup_printf ("<%s>", trimmed);
-  return msg_id_at (bare) == strlen (bare) ? g_steal_pointer (&trimmed)
-                                           : NULL;
+  return msg_id_at (bare) == strlen (bare) ? g_steal_pointer (&trimmed) : NULL;
 }
 
 /* The raw (undecoded) value of header name, or NULL. */
@@ -229,8 +228,8 @@ header_first_addr (GMimeObject *object, GMimeParserOptions *options,
   address = internet_address_list_get_address (list, 0);
   if (!INTERNET_ADDRESS_IS_MAILBOX (address))
     return NULL;
-  return g_strdup (internet_address_mailbox_get_addr (
-    INTERNET_ADDRESS_MAILBOX (address)));
+  return g_strdup (
+      internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address)));
 }
 
 static char *
@@ -391,8 +390,8 @@ message_read_headers (Message *m, GMimeMessage *mime,
   m->subject = header_decoded (object, "Subject", &budget);
   m->date = header_decoded (object, "Date", &budget);
   m->date_utc = date ? g_date_time_to_unix (date) : 0;
-  m->date_offset = date ? (int) (g_date_time_get_utc_offset (date)
-                                 / G_USEC_PER_SEC) : 0;
+  m->date_offset
+      = date ? (int) (g_date_time_get_utc_offset (date) / G_USEC_PER_SEC) : 0;
   m->return_path = return_path_addr (object, options);
   message_read_all_headers (m, object, &budget);
   if (budget.exhausted)
@@ -435,11 +434,12 @@ html_skip_element (const char *p)
 static gsize
 html_entity (const char *p, GString *out)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     const char *text;
   } entities[] = {
-    { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+    { "&amp;", "&" },  { "&lt;", "<" },   { "&gt;", ">" },  { "&quot;", "\"" },
     { "&apos;", "'" }, { "&nbsp;", " " }, { "&#39;", "'" },
   };
   gint64 code;
@@ -500,9 +500,13 @@ static gboolean
 is_text_type (const char *type)
 {
   static const char *const text_types[] = {
-    "message/delivery-status", "message/feedback-report",
-    "message/disposition-notification", "message/global-delivery-status",
-    "application/json", "application/xml", "application/x-yaml",
+    "message/delivery-status",
+    "message/feedback-report",
+    "message/disposition-notification",
+    "message/global-delivery-status",
+    "application/json",
+    "application/xml",
+    "application/x-yaml",
   };
 
   if (g_str_has_prefix (type, "text/"))
@@ -573,8 +577,8 @@ part_decode (GMimePart *part, gsize keep, GByteArray *kept)
 {
   GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
   /* (transfer none) in GMime 3.2 */
-  GMimeStream *content = wrapper ? g_mime_data_wrapper_get_stream (wrapper)
-                                 : NULL;
+  GMimeStream *content
+      = wrapper ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
   g_autoptr (GMimeStream) decoded = NULL;
   gint64 size = 0;
   char buf[16384];
@@ -582,7 +586,8 @@ part_decode (GMimePart *part, gsize keep, GByteArray *kept)
   if (content == NULL)
     return 0;
   g_mime_stream_reset (content);
-  decoded = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
+  decoded
+      = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
   /* A filter may yield nothing for a read before its end: loop on eos. */
   while (!g_mime_stream_eos (decoded))
     {
@@ -647,8 +652,8 @@ part_new (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
   GMimeContentType *type = g_mime_object_get_content_type (object);
   g_autofree char *mime_type = type ? g_mime_content_type_get_mime_type (type)
                                     : g_strdup ("text/plain");
-  const char *charset = g_mime_object_get_content_type_parameter (object,
-                                                                  "charset");
+  const char *charset
+      = g_mime_object_get_content_type_parameter (object, "charset");
 
   mp->depth = depth;
   mp->forwarded = forwarded;
@@ -656,13 +661,14 @@ part_new (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
   mp->charset = charset ? g_strdup (charset) : NULL;
   if (GMIME_IS_PART (object) && g_mime_part_get_filename (GMIME_PART (object)))
     mp->filename = charset_decode_header (
-      g_mime_part_get_filename (GMIME_PART (object)));
+        g_mime_part_get_filename (GMIME_PART (object)));
   g_ptr_array_add (walk->message->parts, mp);
   return mp;
 }
 
 /* Where the members of an archive part go: after it, one level down. */
-typedef struct {
+typedef struct
+{
   Walk *walk;
   const MessagePart *archive;
 } MemberWalk;
@@ -711,7 +717,8 @@ archive_input_read (gpointer data, void *buf, gsize len)
 static void
 archive_flags (Walk *walk)
 {
-  static const struct {
+  static const struct
+  {
     ArchiveProblems problem;
     MessageFlags flag;
   } map[] = {
@@ -737,8 +744,8 @@ static gboolean
 walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
 {
   GMimeDataWrapper *wrapper = g_mime_part_get_content (part);
-  GMimeStream *content = wrapper ? g_mime_data_wrapper_get_stream (wrapper)
-                                 : NULL;
+  GMimeStream *content
+      = wrapper ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
   g_autoptr (GMimeStream) decoded = NULL;
   MemberWalk mw = { walk, mp };
   ArchiveInput input = { archive_input_read, NULL, mp->filename };
@@ -750,7 +757,8 @@ walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
   if (content == NULL || mp->depth >= walk->limits->max_depth)
     return FALSE;
   g_mime_stream_reset (content);
-  decoded = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
+  decoded
+      = decoded_stream (content, g_mime_data_wrapper_get_encoding (wrapper));
   input.data = decoded;
   walk->archive.max_depth = walk->limits->max_depth - mp->depth;
   walked = archive_walk (&input, &walk->archive, on_member, &mw);
@@ -771,8 +779,7 @@ walk_leaf (Walk *walk, GMimePart *part, MessagePart *mp)
 
   if (!text && walk_archive (walk, part, mp))
     return;
-  mp->size = part_decode (part, text ? walk->limits->max_part_text : 0,
-                          bytes);
+  mp->size = part_decode (part, text ? walk->limits->max_part_text : 0, bytes);
   if (!text || !content_is_text (mp->content_type, bytes))
     return;
   if (!pgp_inline (bytes, walk->limits, &walk->message->pgp))
@@ -800,11 +807,11 @@ walk_forwarded_headers (Walk *walk, GMimeMessage *inner, guint depth)
   for (int i = 0; i < count; i++)
     {
       GMimeHeader *header = g_mime_header_list_get_header_at (list, i);
-      g_autofree char *value = charset_decode_header (
-        g_mime_header_get_raw_value (header));
+      g_autofree char *value
+          = charset_decode_header (g_mime_header_get_raw_value (header));
 
-      g_string_append_printf (text, "%s: %s\n",
-                              g_mime_header_get_name (header), value);
+      g_string_append_printf (text, "%s: %s\n", g_mime_header_get_name (header),
+                              value);
     }
   mp->depth = depth;
   mp->forwarded = TRUE;
@@ -822,8 +829,8 @@ static void
 walk_encrypted (Walk *walk, GMimeMultipartEncrypted *part, guint depth,
                 gboolean forwarded)
 {
-  g_autoptr (GMimeObject) plain = pgp_decrypt_multipart (
-    part, walk->limits, &walk->message->pgp);
+  g_autoptr (GMimeObject) plain
+      = pgp_decrypt_multipart (part, walk->limits, &walk->message->pgp);
 
   if (plain == NULL)
     {
@@ -834,8 +841,7 @@ walk_encrypted (Walk *walk, GMimeMultipartEncrypted *part, guint depth,
 }
 
 static void
-walk_object (Walk *walk, GMimeObject *object, guint depth,
-             gboolean forwarded)
+walk_object (Walk *walk, GMimeObject *object, guint depth, gboolean forwarded)
 {
   MessagePart *mp;
 
@@ -853,8 +859,7 @@ walk_object (Walk *walk, GMimeObject *object, guint depth,
     }
   mp = part_new (walk, object, depth, forwarded);
   if (GMIME_IS_MULTIPART_ENCRYPTED (object))
-    walk_encrypted (walk, GMIME_MULTIPART_ENCRYPTED (object), depth,
-                    forwarded);
+    walk_encrypted (walk, GMIME_MULTIPART_ENCRYPTED (object), depth, forwarded);
   else if (GMIME_IS_MULTIPART (object))
     {
       GMimeMultipart *multi = GMIME_MULTIPART (object);
@@ -868,14 +873,13 @@ walk_object (Walk *walk, GMimeObject *object, guint depth,
     }
   else if (GMIME_IS_MESSAGE_PART (object))
     {
-      GMimeMessage *inner =
-        g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+      GMimeMessage *inner
+          = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
 
       if (inner == NULL)
         return;
       walk_forwarded_headers (walk, inner, depth);
-      walk_object (walk, g_mime_message_get_mime_part (inner), depth + 1,
-                   TRUE);
+      walk_object (walk, g_mime_message_get_mime_part (inner), depth + 1, TRUE);
     }
   else if (GMIME_IS_PART (object))
     walk_leaf (walk, GMIME_PART (object), mp);
@@ -924,10 +928,11 @@ checksum_update_lf (Sha256 *sum, const char *data, gsize len)
  * The bytes come a chunk at a time (a big message is read from its
  * spool file, never whole in memory), and the same pass looks for NULs.
  */
-typedef struct {
+typedef struct
+{
   Sha256 *sum;
-  gboolean in_body;   /* the headers' blank line is behind */
-  guint32 tail;       /* the last three bytes of the headers so far */
+  gboolean in_body; /* the headers' blank line is behind */
+  guint32 tail;     /* the last three bytes of the headers so far */
   gboolean nul;
 } DedupPass;
 
@@ -965,8 +970,7 @@ body_start (DedupPass *d, const char *data, gsize len)
 }
 
 static gboolean
-dedup_chunk (const char *data, gsize len, gpointer user_data,
-             GError **error)
+dedup_chunk (const char *data, gsize len, gpointer user_data, GError **error)
 {
   DedupPass *d = user_data;
   gsize body = d->in_body ? 0 : body_start (d, data, len);
@@ -983,12 +987,13 @@ dedup_chunk (const char *data, gsize len, gpointer user_data,
  * decoded: on a 50 MB report SHA-256 was a fifth of the delivery. */
 #define DEDUP_THREAD_MIN (1024 * 1024)
 
-typedef struct {
+typedef struct
+{
   const Raw *raw;
-  gsize from;              /* past a leading mbox "From " line */
+  gsize from; /* past a leading mbox "From " line */
   const char *message_id;
-  gboolean nul;            /* out: a NUL byte somewhere */
-  GError *error;           /* out: reading failed */
+  gboolean nul;  /* out: a NUL byte somewhere */
+  GError *error; /* out: reading failed */
 } DedupJob;
 
 static gpointer
@@ -1081,11 +1086,11 @@ raw_stream (const Raw *raw, gsize skip, GError **error)
                        "cannot read the message: %s", g_strerror (errsv));
           return NULL;
         }
-      return g_mime_stream_fs_new_with_bounds (fd, offset + (goffset) skip,
-                                               offset + (goffset) raw_size (raw));
+      return g_mime_stream_fs_new_with_bounds (
+          fd, offset + (goffset) skip, offset + (goffset) raw_size (raw));
     }
-  wrap = g_byte_array_new_take ((guint8 *) g_bytes_get_data (bytes, NULL) + skip,
-                                raw_size (raw) - skip);
+  wrap = g_byte_array_new_take (
+      (guint8 *) g_bytes_get_data (bytes, NULL) + skip, raw_size (raw) - skip);
   stream = g_mime_stream_mem_new_with_byte_array (wrap);
   g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
   /* The parts hold the stream until the message goes: the wrapper goes
@@ -1099,8 +1104,7 @@ raw_stream (const Raw *raw, gsize skip, GError **error)
  * for each encoded-word: their gconv modules must be loaded already.
  * (A read error here shows again when GMime reads.) */
 static gboolean
-preload_chunk (const char *data, gsize len, gpointer user_data,
-               GError **error)
+preload_chunk (const char *data, gsize len, gpointer user_data, GError **error)
 {
   charset_preload (data, len, g_mime_charset_iconv_name);
   return TRUE;
@@ -1123,7 +1127,7 @@ scan_limits (Message *m, const Raw *raw, gsize skip,
              const MessageLimits *limits, GError **error)
 {
   MimeScanLimits l = {
-    limits->max_parts, MESSAGE_HEADER_FIELDS, MESSAGE_HEADER_SIZE,
+    limits->max_parts,     MESSAGE_HEADER_FIELDS, MESSAGE_HEADER_SIZE,
     MIME_SCAN_FIELD_WORDS, MIME_SCAN_FIELD_LINES,
   };
   MimeScan *scan = mime_scan_raw (raw, skip, &l, error);
@@ -1145,8 +1149,8 @@ ranges_stream (GMimeStream *stream, const MimeScan *scan, gsize skip)
     {
       const MimeScanRange *r = &g_array_index (scan->ranges, MimeScanRange, i);
       g_autoptr (GMimeStream) sub = g_mime_stream_substream (
-        stream, stream->bound_start + (gint64) (r->from - skip),
-        stream->bound_start + (gint64) (r->to - skip));
+          stream, stream->bound_start + (gint64) (r->from - skip),
+          stream->bound_start + (gint64) (r->to - skip));
 
       g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), sub);
     }
@@ -1225,7 +1229,8 @@ unparsed_part (Walk *walk, const Raw *raw, gsize skip)
   mp->content_type = g_strdup ("text/plain");
   mp->size = (gint64) (raw_size (raw) - skip);
   mp->text = raw_read (raw, skip, bytes, len, NULL)
-             ? charset_to_utf8 (NULL, bytes, len, NULL) : g_strdup ("");
+                 ? charset_to_utf8 (NULL, bytes, len, NULL)
+                 : g_strdup ("");
   g_ptr_array_add (walk->message->parts, mp);
 }
 
@@ -1237,11 +1242,10 @@ walk_budget_init (Walk *walk)
 {
   const MessageLimits *l = walk->limits;
 
-  walk->archive.max_bytes = l->max_archive_bytes ? l->max_archive_bytes
-                                                 : ARCHIVE_BYTES_DEFAULT;
-  walk->archive.max_members = l->max_archive_members
-                              ? l->max_archive_members
-                              : ARCHIVE_MEMBERS_DEFAULT;
+  walk->archive.max_bytes
+      = l->max_archive_bytes ? l->max_archive_bytes : ARCHIVE_BYTES_DEFAULT;
+  walk->archive.max_members = l->max_archive_members ? l->max_archive_members
+                                                     : ARCHIVE_MEMBERS_DEFAULT;
   walk->archive.max_ratio = l->max_archive_ratio;
   walk->archive.max_text = l->max_part_text;
   if (l->archive_passwords != NULL)
@@ -1265,8 +1269,7 @@ finish_dedup (Message *m, GThread *hashing, DedupJob *job)
 }
 
 Message *
-message_parse_raw (const Raw *raw, const MessageLimits *limits,
-                   GError **error)
+message_parse_raw (const Raw *raw, const MessageLimits *limits, GError **error)
 {
   g_autoptr (Message) m = g_new0 (Message, 1);
   GMimeParserOptions *options = g_mime_parser_options_new ();
@@ -1280,10 +1283,9 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   DedupJob job = { raw, skip, NULL, FALSE, NULL };
   GThread *hashing = NULL;
 
-  m->headers = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_header_free);
-  m->parts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_part_free);
+  m->headers
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) report_header_free);
+  m->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) report_part_free);
   walk_budget_init (&walk);
   passwords = walk.passwords;
   g_mime_parser_options_set_warning_callback (options, parser_warning, m);
@@ -1310,8 +1312,7 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits,
   else if (raw_size (raw) > skip)
     unparsed_part (&walk, raw, skip);
   g_mime_parser_options_free (options);
-  m->pgp.decrypted = m->pgp.encrypted
-                     && !(m->flags & MESSAGE_FLAG_UNDECRYPTED);
+  m->pgp.decrypted = m->pgp.encrypted && !(m->flags & MESSAGE_FLAG_UNDECRYPTED);
   m->dedup_key = finish_dedup (m, hashing, &job);
   if (m->dedup_key == NULL)
     {

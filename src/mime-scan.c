@@ -20,23 +20,25 @@
 
 #include <string.h>
 
-typedef enum {
-  LINE_START,   /* nothing of the line seen yet */
-  LINE_FIRST,   /* one byte seen ('-' or '\r'), held in first */
-  LINE_HEADER,  /* a header line being kept: byte by byte */
-  LINE_SKIP,    /* the rest of the line needs no look: to its end */
+typedef enum
+{
+  LINE_START,  /* nothing of the line seen yet */
+  LINE_FIRST,  /* one byte seen ('-' or '\r'), held in first */
+  LINE_HEADER, /* a header line being kept: byte by byte */
+  LINE_SKIP,   /* the rest of the line needs no look: to its end */
 } LinePhase;
 
-typedef struct {
+typedef struct
+{
   const MimeScanLimits *limits;
   MimeScan *scan;
   LinePhase phase;
-  gsize line_off;         /* where the current line starts */
+  gsize line_off; /* where the current line starts */
   char first;
-  gboolean done;          /* the rest of the message is not given */
-  gboolean keeping;       /* inside a range being kept */
+  gboolean done;    /* the rest of the message is not given */
+  gboolean keeping; /* inside a range being kept */
   gsize keep_from;
-  gboolean line_cut;      /* this line was cut: keep again at its end */
+  gboolean line_cut; /* this line was cut: keep again at its end */
   /* header blocks */
   gboolean header;        /* in a header block */
   gboolean block_message; /* this block's Content-Type names message/ */
@@ -50,12 +52,12 @@ typedef struct {
   guint field_words;
   guint field_lines;
   gboolean in_word;
-  int name_at;            /* chars of "content-type" matched; -1 none */
+  int name_at; /* chars of "content-type" matched; -1 none */
   gboolean content_type;
-  guint boundary_at;      /* chars of "boundary" matched */
-  guint message_at;       /* of "message" */
-  guint digest_at;        /* of "digest" */
-  gboolean boundary;      /* a header named a boundary: "--" lines count */
+  guint boundary_at; /* chars of "boundary" matched */
+  guint message_at;  /* of "message" */
+  guint digest_at;   /* of "digest" */
+  gboolean boundary; /* a header named a boundary: "--" lines count */
 } ScanState;
 
 void
@@ -211,8 +213,9 @@ line_decide (ScanState *st, char f)
       drop_at (st, st->line_off);
       return;
     }
-  if (!fold && (st->scan->fields >= st->limits->max_fields
-                || st->header_bytes >= st->limits->max_header_size))
+  if (!fold
+      && (st->scan->fields >= st->limits->max_fields
+          || st->header_bytes >= st->limits->max_header_size))
     {
       st->scan->headers_cut = TRUE;
       st->drop_block = TRUE;
@@ -239,7 +242,7 @@ blank_line (ScanState *st)
   keep_at (st, st->line_off);
   st->header = FALSE;
   if (st->block_message || (st->digest && st->block_part))
-    block_start (st);   /* a message's own headers follow */
+    block_start (st); /* a message's own headers follow */
 }
 
 /* A line starting "--" once a boundary was named: a part follows. */
@@ -325,7 +328,8 @@ scan_step (ScanState *st, const char *data, gsize i, gsize len, gsize base)
     }
 }
 
-typedef struct {
+typedef struct
+{
   ScanState *st;
   gsize base;
 } ScanChunk;
@@ -340,7 +344,7 @@ scan_chunk (const char *data, gsize len, gpointer user_data, GError **error)
   while (i < len && !c->st->done)
     i += scan_step (c->st, data, i, len, c->base);
   c->base += len;
-  return !c->st->done;   /* FALSE without an error: seen enough */
+  return !c->st->done; /* FALSE without an error: seen enough */
 }
 
 MimeScan *

@@ -20,8 +20,7 @@
 #include "madoguchi/template.h"
 #include "reply-pgp.h"
 
-G_DEFINE_QUARK (madoguchi-notify-error-quark, notify_error)
-
+G_DEFINE_QUARK (madoguchi - notify - error - quark, notify_error)
 
 #define NOTIFY_MAX_BYTES (256 * 1024)
 #define REDACTED "[redacted]"
@@ -51,8 +50,9 @@ whole_word (const char *text, gsize at, gsize len)
   char after = text[at + len];
   char next = after != '\0' ? text[at + len + 1] : '\0';
 
-  if (word_char (before) || ((before == '.' || before == ':') && at > 1
-                             && g_ascii_isalnum (text[at - 2])))
+  if (word_char (before)
+      || ((before == '.' || before == ':') && at > 1
+          && g_ascii_isalnum (text[at - 2])))
     return FALSE;
   if (word_char (after))
     return FALSE;
@@ -124,9 +124,9 @@ notify_redact (const char *text, GPtrArray *hide)
           gsize len = strlen (needle);
 
           /* A host below a hidden domain is hidden whole. */
-          while (pos > 0 && (g_ascii_isalnum (out->str[pos - 1])
-                             || out->str[pos - 1] == '.'
-                             || out->str[pos - 1] == '-'))
+          while (pos > 0
+                 && (g_ascii_isalnum (out->str[pos - 1])
+                     || out->str[pos - 1] == '.' || out->str[pos - 1] == '-'))
             pos--, len++;
           g_string_erase (out, (gssize) pos, (gssize) len);
           g_string_insert (out, (gssize) pos, REDACTED);
@@ -169,9 +169,8 @@ notify_evidence_lines (GPtrArray *texts, GPtrArray *mine, GPtrArray *hide,
                        guint max)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint t = 0; t < texts->len && out->len < max; t++)
     {
@@ -232,8 +231,8 @@ address_table (const NotifyLetter *l)
           g_string_append_printf (out, ja ? "    観測: %s\n" : "    seen: %s\n",
                                   first);
           if (a->last_seen > a->first_seen)
-            g_string_append_printf (out, ja ? "      〜  %s\n"
-                                            : "      to  %s\n", last);
+            g_string_append_printf (
+                out, ja ? "      〜  %s\n" : "      to  %s\n", last);
         }
     }
   g_time_zone_unref (zone);
@@ -249,8 +248,8 @@ evidence_text (const NotifyLetter *l)
     g_string_append_printf (out, "  %s\n", (char *) l->lines->pdata[i]);
   if (l->lines->len == 0)
     g_string_append (out, strcmp (l->language, "ja") == 0
-                          ? "  (該当するログ行はありません)\n"
-                          : "  (no log lines)\n");
+                              ? "  (該当するログ行はありません)\n"
+                              : "  (no log lines)\n");
   return g_string_free (out, FALSE);
 }
 
@@ -260,13 +259,20 @@ fill (const char *text, const Config *config, const NotifyLetter *l)
   g_autofree char *tlp = g_strdup_printf ("TLP:%s", config->tlp);
   g_autofree char *table = address_table (l);
   g_autofree char *evidence = evidence_text (l);
-  const char *const names[] = { "{tlp}", "{tag}", "{number}", "{category}",
-                          "{contact_name}", "{team_name}", "{team_address}",
-                          "{addresses}", "{evidence}", "{zone}" };
-  const char *const values[] = { tlp, l->tag, l->number, l->category,
-                           *l->name ? l->name : l->recipient,
-                           config->team_name, config->team_address, table,
-                           evidence, l->zone };
+  const char *const names[]
+      = { "{tlp}",          "{tag}",       "{number}",       "{category}",
+          "{contact_name}", "{team_name}", "{team_address}", "{addresses}",
+          "{evidence}",     "{zone}" };
+  const char *const values[] = { tlp,
+                                 l->tag,
+                                 l->number,
+                                 l->category,
+                                 *l->name ? l->name : l->recipient,
+                                 config->team_name,
+                                 config->team_address,
+                                 table,
+                                 evidence,
+                                 l->zone };
   return template_fill (text, names, values, G_N_ELEMENTS (names));
 }
 
@@ -285,15 +291,15 @@ read_template (const Config *config, const char *language, GError **error)
 }
 
 static GMimeMessage *
-new_message (const Config *config, const NotifyLetter *l,
-             const char *subject, const char *message_id)
+new_message (const Config *config, const NotifyLetter *l, const char *subject,
+             const char *message_id)
 {
   GMimeMessage *msg = g_mime_message_new (TRUE);
   GMimeObject *obj = GMIME_OBJECT (msg);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
 
-  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_FROM,
-                              config->team_name, config->team_address);
+  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_FROM, config->team_name,
+                              config->team_address);
   g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_TO,
                               *l->name ? l->name : NULL, l->recipient);
   g_mime_message_set_subject (msg, subject, "utf-8");
@@ -319,8 +325,8 @@ to_bytes (GMimeMessage *msg, GError **error)
 }
 
 GBytes *
-notify_build (const Config *config, const NotifyLetter *l,
-              char **message_id, char **body, GError **error)
+notify_build (const Config *config, const NotifyLetter *l, char **message_id,
+              char **body, GError **error)
 {
   g_autofree char *template = read_template (config, l->language, error);
   g_autofree char *filled = NULL;
@@ -344,10 +350,10 @@ notify_build (const Config *config, const NotifyLetter *l,
   part = GMIME_OBJECT (text);
   g_mime_text_part_set_text (text, nl ? g_strchug (nl + 1) : "");
   g_mime_text_part_set_charset (text, "UTF-8");
-  g_mime_part_set_content_encoding (
-    GMIME_PART (text), g_str_is_ascii (nl ? nl + 1 : "")
-                       ? GMIME_CONTENT_ENCODING_7BIT
-                       : GMIME_CONTENT_ENCODING_BASE64);
+  g_mime_part_set_content_encoding (GMIME_PART (text),
+                                    g_str_is_ascii (nl ? nl + 1 : "")
+                                        ? GMIME_CONTENT_ENCODING_7BIT
+                                        : GMIME_CONTENT_ENCODING_BASE64);
   if (!reply_pgp_protect (config, &part, l->pgp, error))
     {
       g_clear_pointer (message_id, g_free);

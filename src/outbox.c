@@ -34,8 +34,9 @@ send_sendmail (const Config *config, GBytes *raw, const char *recipient,
   argv = g_strv_builder_end (builder);
   proc = g_subprocess_newv ((const char *const *) argv,
                             G_SUBPROCESS_FLAGS_STDIN_PIPE
-                            | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                            | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+                                | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            error);
   if (proc == NULL
       || !g_subprocess_communicate (proc, raw, NULL, NULL, &err, error))
     return FALSE;
@@ -45,7 +46,8 @@ send_sendmail (const Config *config, GBytes *raw, const char *recipient,
   g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
                "%s exited with %d: %.*s", argv[0],
                g_subprocess_get_if_exited (proc)
-               ? g_subprocess_get_exit_status (proc) : -1,
+                   ? g_subprocess_get_exit_status (proc)
+                   : -1,
                err ? (int) MIN (g_bytes_get_size (err), 200) : 0,
                err ? (const char *) g_bytes_get_data (err, NULL) : "");
   return FALSE;
@@ -65,8 +67,8 @@ outbox_send (const Config *config, Store *store, gint64 id, gboolean stale,
              GError **error)
 {
   g_autofree char *recipient = NULL;
-  g_autoptr (GBytes) raw = store_outbox_claim (store, id, stale, &recipient,
-                                               error);
+  g_autoptr (GBytes) raw
+      = store_outbox_claim (store, id, stale, &recipient, error);
   g_autoptr (GError) failure = NULL;
   g_autofree char *envelope = NULL;
   const char *via;
@@ -78,9 +80,9 @@ outbox_send (const Config *config, Store *store, gint64 id, gboolean stale,
    * (RFC 3834): the outbox entry says which it is. */
   envelope = store_outbox_envelope (store, id, NULL);
   via = *config->sendmail_command != '\0' ? "sendmail" : "maildir";
-  sent = *via == 's' ? send_sendmail (config, raw, recipient, envelope,
-                                      &failure)
-                     : send_maildir (config, raw, &failure);
+  sent = *via == 's'
+             ? send_sendmail (config, raw, recipient, envelope, &failure)
+             : send_maildir (config, raw, &failure);
   if (!store_outbox_finish (store, id, sent ? via : NULL,
                             failure ? failure->message : NULL, error))
     return FALSE;

@@ -156,7 +156,7 @@ output_cell (GString *out, const char *text, gsize width, gboolean pad)
 {
   g_autofree char *safe = output_safe (text);
   gboolean cut = safe_width (safe) > width;
-  gsize room = cut ? width - 1 : width;   /* one cell for the ellipsis */
+  gsize room = cut ? width - 1 : width; /* one cell for the ellipsis */
   gsize used = 0;
 
   if (width == 0)

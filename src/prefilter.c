@@ -20,12 +20,12 @@
 
 #include <string.h>
 
-#define SET_MAX 256       /* strings in a set, else the set is dropped */
-#define PRODUCT_MAX 64    /* strings a sequence multiplies out to */
-#define LITERAL_MAX 32    /* bytes in a literal, else the run is cut */
-#define CLASS_MAX 16      /* characters of a class taken one by one */
-#define ARENA_START 4096  /* bytes of strings first allocated */
-#define DEPTH_MAX 250     /* groups within groups, as PCRE2 allows */
+#define SET_MAX 256      /* strings in a set, else the set is dropped */
+#define PRODUCT_MAX 64   /* strings a sequence multiplies out to */
+#define LITERAL_MAX 32   /* bytes in a literal, else the run is cut */
+#define CLASS_MAX 16     /* characters of a class taken one by one */
+#define ARENA_START 4096 /* bytes of strings first allocated */
+#define DEPTH_MAX 250    /* groups within groups, as PCRE2 allows */
 
 /*
  * A set of strings, or NULL for "nothing known".  The strings live in
@@ -33,7 +33,8 @@
  * sets: nothing is freed until the pattern is done.  A set is changed
  * only by the function that made it, before anyone else sees it.
  */
-typedef struct {
+typedef struct
+{
   guint n;
   guint32 offset[SET_MAX + 1];
   guint8 len[SET_MAX + 1];
@@ -41,24 +42,26 @@ typedef struct {
 
 /* What a piece of pattern matches: exactly one string of exact, or else
  * something containing one string of required. */
-typedef struct {
+typedef struct
+{
   StrSet *exact;
   StrSet *required;
 } Info;
 
-typedef struct {
+typedef struct
+{
   const char *p;
   const char *end;
-  gboolean caseless;   /* sticky: once seen, later letters are caseless */
-  gboolean dotall;     /* sticky, likewise: . matches a newline */
-  gboolean newline;    /* some part (look-arounds too) may match \n */
-  gboolean failed;     /* a construct we do not follow */
-  char *bytes;         /* the arena of strings */
+  gboolean caseless; /* sticky: once seen, later letters are caseless */
+  gboolean dotall;   /* sticky, likewise: . matches a newline */
+  gboolean newline;  /* some part (look-arounds too) may match \n */
+  gboolean failed;   /* a construct we do not follow */
+  char *bytes;       /* the arena of strings */
   gsize bytes_len;
   gsize bytes_size;
-  GPtrArray *blocks;   /* the arena of sets: blocks of SETS_PER_BLOCK */
-  guint used;          /* sets used in the last block */
-  guint depth;         /* groups open */
+  GPtrArray *blocks; /* the arena of sets: blocks of SETS_PER_BLOCK */
+  guint used;        /* sets used in the last block */
+  guint depth;       /* groups open */
 } Parser;
 
 #define SETS_PER_BLOCK 16
@@ -90,8 +93,8 @@ static gboolean
 set_append (Parser *ps, StrSet *set, const char *s, gsize len)
 {
   guintptr at = (guintptr) s - (guintptr) ps->bytes;
-  gboolean in_arena = (guintptr) s >= (guintptr) ps->bytes
-                      && at < ps->bytes_len;
+  gboolean in_arena
+      = (guintptr) s >= (guintptr) ps->bytes && at < ps->bytes_len;
 
   if (set->n == SET_MAX || len > LITERAL_MAX)
     return FALSE;
@@ -100,7 +103,7 @@ set_append (Parser *ps, StrSet *set, const char *s, gsize len)
       ps->bytes_size *= 2;
       ps->bytes = g_realloc (ps->bytes, ps->bytes_size);
       if (in_arena)
-        s = ps->bytes + at;   /* it moved with the arena */
+        s = ps->bytes + at; /* it moved with the arena */
     }
   memmove (ps->bytes + ps->bytes_len, s, len);
   set->offset[set->n] = (guint32) ps->bytes_len;
@@ -221,7 +224,7 @@ static gboolean
 fold_char (const Parser *ps, gunichar c, char out[7], gsize *len)
 {
   if (c == 0 || c > 0x10ffff)
-    return FALSE;   /* literals are C strings */
+    return FALSE; /* literals are C strings */
   if (c < 0x80)
     {
       out[0] = g_ascii_tolower ((char) c);
@@ -290,13 +293,20 @@ control_escape (char e)
 {
   switch (e)
     {
-    case 't': return '\t';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 'f': return '\f';
-    case 'e': return 0x1b;
-    case 'a': return 0x07;
-    default: return 0;
+    case 't':
+      return '\t';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 'f':
+      return '\f';
+    case 'e':
+      return 0x1b;
+    case 'a':
+      return 0x07;
+    default:
+      return 0;
     }
 }
 
@@ -311,8 +321,8 @@ parse_hex (Parser *ps)
 
   if (braced)
     ps->p++;
-  while (ps->p < ps->end && g_ascii_isxdigit (*ps->p)
-         && (braced || digits < 2) && digits < 8)
+  while (ps->p < ps->end && g_ascii_isxdigit (*ps->p) && (braced || digits < 2)
+         && digits < 8)
     c = c * 16 + (gunichar) g_ascii_xdigit_value (*ps->p++), digits++;
   if (braced && (ps->p >= ps->end || *ps->p++ != '}'))
     {
@@ -333,7 +343,7 @@ skip_braces (Parser *ps)
       ps->p = close ? close + 1 : ps->end;
     }
   else if (ps->p < ps->end)
-    ps->p++;    /* a one-letter property: \pL */
+    ps->p++; /* a one-letter property: \pL */
 }
 
 /* Skips the rest of an escape that stands for text we do not read: a
@@ -359,11 +369,12 @@ skip_reference (Parser *ps, char e)
   /* \g{..} \g<..> \g'..' \k<..> \k'..' \k{..} \o{..}; after a digit, a
    * quote or a brace is just the next character. */
   for (gsize i = 0; strchr ("gko", e) != NULL && ps->p < ps->end
-                    && i < G_N_ELEMENTS (closers); i++)
+                    && i < G_N_ELEMENTS (closers);
+       i++)
     if (*ps->p == closers[i][0])
       {
-        const char *close = memchr (ps->p + 1, closers[i][1],
-                                    ps->end - ps->p - 1);
+        const char *close
+            = memchr (ps->p + 1, closers[i][1], ps->end - ps->p - 1);
 
         ps->p = close ? close + 1 : ps->end;
         return;
@@ -387,35 +398,67 @@ parse_escape (Parser *ps, gunichar *c, Info *info)
     return TRUE;
   switch (e)
     {
-    case 'x': *c = parse_hex (ps); return TRUE;
-    case 'd': *info = info_digits (ps); return FALSE;
-    case 'b': case 'B': case 'A': case 'Z': case 'z': case 'G': case 'K':
+    case 'x':
+      *c = parse_hex (ps);
+      return TRUE;
+    case 'd':
+      *info = info_digits (ps);
+      return FALSE;
+    case 'b':
+    case 'B':
+    case 'A':
+    case 'Z':
+    case 'z':
+    case 'G':
+    case 'K':
       *info = info_empty (ps);
       return FALSE;
-    case 'p': case 'P':
+    case 'p':
+    case 'P':
       skip_braces (ps);
       ps->newline = TRUE;
       *info = info_unknown ();
       return FALSE;
-    case 'D': case 'W': case 's': case 'H': case 'v': case 'R': case 'X':
+    case 'D':
+    case 'W':
+    case 's':
+    case 'H':
+    case 'v':
+    case 'R':
+    case 'X':
     case 'C':
-      ps->newline = TRUE;   /* these match \n too */
+      ps->newline = TRUE; /* these match \n too */
       *info = info_unknown ();
       return FALSE;
     case 'N':
       if (at (ps, "{"))
-        skip_braces (ps);   /* \N{U+hh...}: a character we do not read */
+        skip_braces (ps); /* \N{U+hh...}: a character we do not read */
       ps->newline = TRUE;
       *info = info_unknown ();
       return FALSE;
-    case 'w': case 'S': case 'h': case 'V':
+    case 'w':
+    case 'S':
+    case 'h':
+    case 'V':
       *info = info_unknown ();
       return FALSE;
-    case 'g': case 'k': case 'o': case 'c': case 'Q':
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case 'g':
+    case 'k':
+    case 'o':
+    case 'c':
+    case 'Q':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
       skip_reference (ps, e);
-      ps->newline = TRUE;   /* what they stand for may hold \n */
+      ps->newline = TRUE; /* what they stand for may hold \n */
       *info = info_unknown ();
       return FALSE;
     default:
@@ -454,9 +497,10 @@ posix_class_end (const Parser *ps)
 }
 
 /* What a member of a class says about \n. */
-enum {
-  NEWLINE_MAYBE = 1,   /* it may be or hold a \n */
-  NEWLINE_SURE = 2,    /* it surely is or holds one */
+enum
+{
+  NEWLINE_MAYBE = 1, /* it may be or hold a \n */
+  NEWLINE_SURE = 2,  /* it surely is or holds one */
 };
 
 /* One member of a class: a character, or FALSE for a set of them;
@@ -488,15 +532,30 @@ class_member (Parser *ps, gunichar *c, int *newline)
     }
   switch (*ps->p++)
     {
-    case 'b': *c = 0x08; return TRUE;   /* in a class, a backspace */
-    case 'x': *c = parse_hex (ps); return TRUE;
-    case 'p': case 'P':
+    case 'b':
+      *c = 0x08;
+      return TRUE; /* in a class, a backspace */
+    case 'x':
+      *c = parse_hex (ps);
+      return TRUE;
+    case 'p':
+    case 'P':
       skip_braces (ps);
       *newline |= NEWLINE_MAYBE;
       return FALSE;
-    case 'c': case 'o': case 'Q':
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case 'c':
+    case 'o':
+    case 'Q':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
       /* a control or octal character, or quoted text: all of it, a
        * "]" in it included, belongs to the class */
       skip_reference (ps, ps->p[-1]);
@@ -523,7 +582,7 @@ parse_class (Parser *ps)
   gboolean negated = FALSE;
   gboolean many;
   gboolean first = TRUE;
-  int newline = 0;   /* NEWLINE_ bits of the members listed */
+  int newline = 0; /* NEWLINE_ bits of the members listed */
 
   /* As PCRE2 reads a class's start: \E and \Q\E are nothing, and a ]
    * after them (or after the ^) is still the first member, a literal. */
@@ -557,7 +616,7 @@ parse_class (Parser *ps)
           if (!class_member (ps, &hi, &newline) || hi < lo)
             {
               many = TRUE;
-              newline |= NEWLINE_MAYBE;   /* a range we cannot read */
+              newline |= NEWLINE_MAYBE; /* a range we cannot read */
               continue;
             }
         }
@@ -599,9 +658,14 @@ parse_flags (Parser *ps)
       case 's':
         ps->dotall = TRUE;
         break;
-      case 'm': case 'n': case 'U': case 'J': case '-': case '^':
+      case 'm':
+      case 'n':
+      case 'U':
+      case 'J':
+      case '-':
+      case '^':
         break;
-      default:      /* x (spaces and comments) and anything newer */
+      default: /* x (spaces and comments) and anything newer */
         return FALSE;
       }
   return ps->p < ps->end;
@@ -730,7 +794,7 @@ parse_quantifier (Parser *ps, Info *info)
   else if (*ps->p != '{' || !parse_braces (ps, &min, &max))
     return;
   if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '?'))
-    ps->p++;   /* possessive or lazy: the same strings */
+    ps->p++; /* possessive or lazy: the same strings */
   if (min == 1 && max == 1)
     return;
   if (min == 0 && max == 1 && info->exact != NULL)
@@ -784,7 +848,9 @@ parse_atom (Parser *ps)
       ps->p++;
       info = info_empty (ps);
       break;
-    case '*': case '+': case '?':
+    case '*':
+    case '+':
+    case '?':
       /* a quantifier where an atom should be: PCRE2 either refuses it
        * or reads it otherwise (as a lazy or possessive mark) */
       ps->failed = TRUE;
@@ -820,8 +886,7 @@ parse_sequence (Parser *ps, Info *out)
       Info atom = parse_atom (ps);
       StrSet *product = NULL;
 
-      if (atom.exact != NULL && run != NULL && run->n == 1
-          && atom.exact->n == 1
+      if (atom.exact != NULL && run != NULL && run->n == 1 && atom.exact->n == 1
           && run->offset[0] + run->len[0] == atom.exact->offset[0]
           && run->len[0] + atom.exact->len[0] <= LITERAL_MAX)
         {
@@ -871,7 +936,8 @@ set_add_all (Parser *ps, StrSet *to, const StrSet *from)
 }
 
 /* A string in the arena. */
-typedef struct {
+typedef struct
+{
   guint32 offset;
   guint8 len;
 } Piece;
@@ -909,8 +975,7 @@ static void
 add_pieces (GArray *pieces, const StrSet *set)
 {
   for (guint i = 0; i < set->n; i++)
-    g_array_append_vals (pieces, &(Piece) { set->offset[i], set->len[i] },
-                         1);
+    g_array_append_vals (pieces, &(Piece){ set->offset[i], set->len[i] }, 1);
 }
 
 /* Branches up to ) or the end: one of them matches. */
@@ -963,9 +1028,18 @@ drop_redundant (GPtrArray *literals)
 GPtrArray *
 prefilter_literals (const char *pattern, gboolean *line_local)
 {
-  Parser ps = { pattern, pattern + strlen (pattern), FALSE, FALSE, FALSE,
-                FALSE, g_malloc (ARENA_START), 0, ARENA_START,
-                g_ptr_array_new_with_free_func (g_free), 0, 0 };
+  Parser ps = { pattern,
+                pattern + strlen (pattern),
+                FALSE,
+                FALSE,
+                FALSE,
+                FALSE,
+                g_malloc (ARENA_START),
+                0,
+                ARENA_START,
+                g_ptr_array_new_with_free_func (g_free),
+                0,
+                0 };
   Info info;
   const StrSet *required;
   GPtrArray *literals = NULL;
@@ -976,8 +1050,8 @@ prefilter_literals (const char *pattern, gboolean *line_local)
     {
       literals = g_ptr_array_new_with_free_func (g_free);
       for (guint i = 0; i < required->n; i++)
-        g_ptr_array_add (literals, g_strndup (set_str (&ps, required, i),
-                                              required->len[i]));
+        g_ptr_array_add (
+            literals, g_strndup (set_str (&ps, required, i), required->len[i]));
       g_ptr_array_sort (literals, compare_strings);
       drop_redundant (literals);
     }
@@ -993,49 +1067,55 @@ prefilter_literals (const char *pattern, gboolean *line_local)
 /* A literal of two bytes or more, its first eight bytes kept here so
  * that the scan compares them at once and rarely follows the pointer to
  * the rest. */
-typedef struct {
-  union {
-    guint64 word;        /* folded, in text order; zeros past the end */
+typedef struct
+{
+  union
+  {
+    guint64 word; /* folded, in text order; zeros past the end */
     guint8 bytes[8];
   } head;
-  guint64 mask;          /* 0xff for each byte of head in the literal */
+  guint64 mask; /* 0xff for each byte of head in the literal */
   guint len;
   guint pattern;
-  const char *text;      /* folded */
+  const char *text; /* folded */
 } Literal;
 
-typedef struct {
-  GPtrArray *literals;   /* or NULL: a candidate for every text */
-  gboolean line_local;   /* no match crosses a line end */
+typedef struct
+{
+  GPtrArray *literals; /* or NULL: a candidate for every text */
+  gboolean line_local; /* no match crosses a line end */
 } Pattern;
 
-struct Prefilter {
-  GArray *patterns;            /* of Pattern */
-  GArray *literals;            /* of Literal, by first then second byte */
-  guint first[257];            /* literals[first[b] .. first[b + 1]) */
-  GArray *singles;             /* of guint (pattern), by byte */
+struct Prefilter
+{
+  GArray *patterns; /* of Pattern */
+  GArray *literals; /* of Literal, by first then second byte */
+  guint first[257]; /* literals[first[b] .. first[b + 1]) */
+  GArray *singles;  /* of guint (pattern), by byte */
   guint single_first[257];
-  guint64 single_bytes[4];     /* bytes with a one-byte literal */
-  guint8 pairs[65536 / 8];     /* first two bytes of some literal */
-  guint8 whole_pairs[65536 / 8];   /* ... of a literal of two bytes */
-  guint8 triples[65536 / 8];   /* first three bytes of some literal, hashed */
+  guint64 single_bytes[4];       /* bytes with a one-byte literal */
+  guint8 pairs[65536 / 8];       /* first two bytes of some literal */
+  guint8 whole_pairs[65536 / 8]; /* ... of a literal of two bytes */
+  guint8 triples[65536 / 8];     /* first three bytes of some literal, hashed */
   gboolean built;
 };
 
 /* Lines first .. last (0-based), while scanning. */
-typedef struct {
+typedef struct
+{
   guint first;
   guint last;
 } LineRun;
 
-struct PrefilterHits {
+struct PrefilterHits
+{
   const Prefilter *p;
-  guint8 *candidates;          /* a bit per pattern */
-  gboolean everywhere;         /* every pattern may match anywhere */
-  GArray **runs;               /* per line-local pattern with hits: of
-                                * LineRun; else NULL */
-  GArray **spans;              /* the same as PrefilterSpan, made on demand */
-  GArray *line_starts;         /* of gsize */
+  guint8 *candidates;  /* a bit per pattern */
+  gboolean everywhere; /* every pattern may match anywhere */
+  GArray **runs;       /* per line-local pattern with hits: of
+                        * LineRun; else NULL */
+  GArray **spans;      /* the same as PrefilterSpan, made on demand */
+  GArray *line_starts; /* of gsize */
   gsize len;
 };
 
@@ -1082,8 +1162,7 @@ prefilter_add (Prefilter *p, const char *pattern)
 }
 
 guint
-prefilter_add_literals (Prefilter *p, GPtrArray *literals,
-                        gboolean line_local)
+prefilter_add_literals (Prefilter *p, GPtrArray *literals, gboolean line_local)
 {
   Pattern added = { literals, literals != NULL && line_local };
 
@@ -1092,8 +1171,7 @@ prefilter_add_literals (Prefilter *p, GPtrArray *literals,
 }
 
 const GPtrArray *
-prefilter_pattern_literals (const Prefilter *p, guint n,
-                            gboolean *line_local)
+prefilter_pattern_literals (const Prefilter *p, guint n, gboolean *line_local)
 {
   const Pattern *pattern = &g_array_index (p->patterns, Pattern, n);
 
@@ -1165,8 +1243,8 @@ prefilter_build (Prefilter *p)
       for (guint i = 0; set != NULL && i < set->len; i++)
         {
           const guint8 *s = set->pdata[i];
-          Literal literal = { { 0 }, 0, (guint) strlen (set->pdata[i]), n,
-                              set->pdata[i] };
+          Literal literal
+              = { { 0 }, 0, (guint) strlen (set->pdata[i]), n, set->pdata[i] };
 
           memcpy (literal.head.bytes, s, MIN (literal.len, 8));
           memset (&literal.mask, 0xff, MIN (literal.len, 8));
@@ -1214,7 +1292,8 @@ prefilter_build (Prefilter *p)
 
           if (s[0] != '\0' && s[1] == '\0')
             g_array_index (p->singles, guint,
-                           p->single_first[s[0]] + counts[s[0]]++) = n;
+                           p->single_first[s[0]] + counts[s[0]]++)
+                = n;
         }
     }
   p->built = TRUE;
@@ -1251,7 +1330,7 @@ hit (PrefilterHits *h, guint n, guint line)
           return;
         }
     }
-  g_array_append_vals (runs, &(LineRun) { line, line }, 1);
+  g_array_append_vals (runs, &(LineRun){ line, line }, 1);
 }
 
 /* KELVIN SIGN or LONG S at t: they match k and s caselessly. */
@@ -1286,9 +1365,9 @@ static inline guint64
 fold_word (guint64 w)
 {
   const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
-  guint64 low = w & (0x7f * ones);   /* no byte carries into the next */
-  guint64 from_a = low + (0x80 - 'A') * ones;       /* top bit: >= 'A' */
-  guint64 past_z = low + (0x80 - 'Z' - 1) * ones;   /* top bit: > 'Z' */
+  guint64 low = w & (0x7f * ones); /* no byte carries into the next */
+  guint64 from_a = low + (0x80 - 'A') * ones;     /* top bit: >= 'A' */
+  guint64 past_z = low + (0x80 - 'Z' - 1) * ones; /* top bit: > 'Z' */
   guint64 upper = from_a & ~past_z & ~w & (0x80 * ones);
 
   return w | upper >> 2;
@@ -1297,11 +1376,11 @@ fold_word (guint64 w)
 /* The patterns of the literals of two bytes or more starting at t,
  * whose first two bytes, b0 and b1 folded, begin some literal. */
 static void
-hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line,
-         guint8 b0, guint8 b1)
+hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line, guint8 b0,
+         guint8 b1)
 {
   const Prefilter *p = h->p;
-  guint64 word = 0;   /* the text's next eight bytes, folded */
+  guint64 word = 0; /* the text's next eight bytes, folded */
   guint8 b2;
 
   b2 = left > 2 ? fold (t[2]) : 0;
@@ -1367,7 +1446,7 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
   guint n_patterns = p->patterns->len;
   guint line = 0;
   gsize start = 0;
-  guint64 seen[4] = { 0 };   /* the bytes of the line so far */
+  guint64 seen[4] = { 0 }; /* the bytes of the line so far */
   guint8 b1 = len > 0 ? fold (t[0]) : 0;
 
   g_return_val_if_fail (p->built, NULL);
@@ -1445,15 +1524,16 @@ prefilter_hits_spans (PrefilterHits *h, guint n)
 
   if (h->everywhere || runs == NULL || h->spans[n] != NULL)
     return h->everywhere ? NULL : h->spans[n];
-  h->spans[n] = g_array_sized_new (FALSE, FALSE, sizeof (PrefilterSpan),
-                                   runs->len);
+  h->spans[n]
+      = g_array_sized_new (FALSE, FALSE, sizeof (PrefilterSpan), runs->len);
   for (guint i = 0; i < runs->len; i++)
     {
       const LineRun *run = &g_array_index (runs, LineRun, i);
       PrefilterSpan span = {
         g_array_index (h->line_starts, gsize, run->first),
         run->last + 1 < h->line_starts->len
-        ? g_array_index (h->line_starts, gsize, run->last + 1) : h->len,
+            ? g_array_index (h->line_starts, gsize, run->last + 1)
+            : h->len,
       };
 
       g_array_append_val (h->spans[n], span);

@@ -18,8 +18,8 @@
 GPtrArray *
 print_indicator_rows (const Extraction *x)
 {
-  GPtrArray *rows = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) store_indicator_free);
+  GPtrArray *rows
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) store_indicator_free);
 
   for (guint i = 0; i < x->indicators->len; i++)
     {
@@ -97,8 +97,8 @@ print_headers (const char *subject, const char *from, const char *date)
   g_autofree char *safe_from = output_safe (from);
   g_autofree char *safe_date = output_safe (date);
 
-  printf ("Subject: %s\nFrom:    %s\nDate:    %s\n", safe_subject,
-          safe_from, safe_date);
+  printf ("Subject: %s\nFrom:    %s\nDate:    %s\n", safe_subject, safe_from,
+          safe_date);
 }
 
 void
@@ -209,8 +209,8 @@ print_classification (const char *category, const char *set_by,
       g_autoptr (GString) matched = g_string_new (NULL);
 
       output_cell (matched, r->matched, 40, FALSE);
-      printf ("            %+3d %-9s %-22s %s: \"%s\"\n", r->score,
-              r->category, r->rule, r->where, matched->str);
+      printf ("            %+3d %-9s %-22s %s: \"%s\"\n", r->score, r->category,
+              r->rule, r->where, matched->str);
     }
   if (reasons->len > 8)
     printf ("            ... %u more\n", reasons->len - 8);
@@ -226,8 +226,7 @@ print_classification (const char *category, const char *set_by,
 }
 
 void
-print_classification_json (JsonWriter *w, GPtrArray *reasons,
-                           GPtrArray *form)
+print_classification_json (JsonWriter *w, GPtrArray *reasons, GPtrArray *form)
 {
   json_key (w, "reasons");
   json_begin_array (w);
@@ -265,8 +264,8 @@ print_ticket_json (JsonWriter *w, const StoreTicket *t)
   json_member_bool (w, "reply_waiting", t->reply_waiting);
   json_member_string (w, "category", t->category);
   json_member_string (w, "owner", t->owner);
-  json_member_string (w, "reporter", t->reporter ? t->reporter
-                                                 : t->reporter_name);
+  json_member_string (w, "reporter",
+                      t->reporter ? t->reporter : t->reporter_name);
   json_member_string (w, "subject", t->subject);
   json_member_string (w, "incident", t->incident);
   json_member_string (w, "encryption", t->encryption);
@@ -279,8 +278,8 @@ print_notification_json (JsonWriter *w, const StoreNotification *n)
 {
   g_autofree char *created = output_time_iso (n->created);
   g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
-  g_autofree char *answered = n->answered ? output_time_iso (n->answered)
-                                          : NULL;
+  g_autofree char *answered
+      = n->answered ? output_time_iso (n->answered) : NULL;
 
   json_begin_object (w);
   json_member_string (w, "ticket", n->number);
@@ -375,8 +374,7 @@ tickets_widths (gsize width, gsize *owner, gsize *reporter, gsize *subject)
     return;
   *owner = CLAMP (room / 6, 5, 10);
   *reporter = CLAMP (room / 3, 8, 24);
-  *subject = MAX (room > *owner + *reporter ? room - *owner - *reporter : 0,
-                  8);
+  *subject = MAX (room > *owner + *reporter ? room - *owner - *reporter : 0, 8);
 }
 
 static void
@@ -395,14 +393,13 @@ tickets_table (GPtrArray *tickets)
       const StoreTicket *t = tickets->pdata[i];
       g_autofree char *created = output_time (t->created);
       /* "resolved*": a reply waits for an operator (not reopened). */
-      g_autofree char *status = g_strconcat (t->status, t->reply_waiting
-                                                        ? "*" : "", NULL);
+      g_autofree char *status
+          = g_strconcat (t->status, t->reply_waiting ? "*" : "", NULL);
 
       g_string_truncate (line, 0);
-      g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ",
-                              t->number, created,
-                              status_colour (t->status, colour), status,
-                              colour ? "\033[0m" : "", t->category);
+      g_string_append_printf (line, "%-11s  %-16s  %s%-8s%s  %-9s  ", t->number,
+                              created, status_colour (t->status, colour),
+                              status, colour ? "\033[0m" : "", t->category);
       output_cell (line, t->owner ? t->owner : "-", owner, TRUE);
       g_string_append (line, "  ");
       output_cell (line, reporter_of (t) ? reporter_of (t) : "-", reporter,
@@ -429,8 +426,8 @@ void
 print_indicators_csv (const char *number, GPtrArray *indicators)
 {
   static const char *const header[] = {
-    "number", "kind", "value", "scope", "role", "count", "ports",
-    "first_seen", "last_seen", NULL,
+    "number", "kind",  "value",      "scope",     "role",
+    "count",  "ports", "first_seen", "last_seen", NULL,
   };
   g_auto (CsvRecord) r;
 
@@ -441,8 +438,8 @@ print_indicators_csv (const char *number, GPtrArray *indicators)
   for (guint i = 0; i < indicators->len; i++)
     {
       const StoreIndicator *ind = indicators->pdata[i];
-      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT,
-                                                ind->count);
+      g_autofree char *count
+          = g_strdup_printf ("%" G_GINT64_FORMAT, ind->count);
       g_autofree char *first = output_time_iso (ind->first_seen);
       g_autofree char *last = output_time_iso (ind->last_seen);
 

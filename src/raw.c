@@ -13,10 +13,11 @@
  * bytes in memory faster than it reads a file. */
 #define RAW_MEMORY_MAX (1024 * 1024)
 
-struct Raw {
-  GBytes *bytes;    /* in memory, or NULL */
-  int fd;           /* else this file, */
-  goffset offset;   /* from here */
+struct Raw
+{
+  GBytes *bytes;  /* in memory, or NULL */
+  int fd;         /* else this file, */
+  goffset offset; /* from here */
   gsize len;
 };
 
@@ -105,7 +106,7 @@ raw_read (const Raw *raw, gsize at, char *buf, gsize len, GError **error)
         continue;
       if (n <= 0)
         {
-          int errsv = n < 0 ? errno : EIO;   /* 0: the file was cut short */
+          int errsv = n < 0 ? errno : EIO; /* 0: the file was cut short */
 
           g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
                        "cannot read the message: %s", g_strerror (errsv));
@@ -134,7 +135,7 @@ raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
       gsize n = MIN (RAW_CHUNK, raw->len - at);
       const char *chunk = buf;
 
-      if (raw->bytes != NULL)   /* in place */
+      if (raw->bytes != NULL) /* in place */
         chunk = (const char *) g_bytes_get_data (raw->bytes, NULL) + at;
       else if (!raw_read (raw, at, buf, n, error))
         return FALSE;
@@ -145,8 +146,7 @@ raw_foreach_chunk (const Raw *raw, gsize from, RawChunkFunc func,
 }
 
 static gboolean
-set_errno_error (GError **error, int errsv, const char *what,
-                 const char *path)
+set_errno_error (GError **error, int errsv, const char *what, const char *path)
 {
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
                "%s %s: %s", what, path, g_strerror (errsv));

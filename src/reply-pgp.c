@@ -9,7 +9,6 @@
 
 #include "gmime-autoptr.h"
 
-
 static GMimeCryptoContext *
 pgp_context (const Config *config, const char *protocol, GError **error)
 {
@@ -44,18 +43,17 @@ has_key (GMimeCryptoContext *ctx, const char *fingerprint)
 static gboolean
 sign (const Config *config, GMimeObject **part, GError **error)
 {
-  g_autoptr (GMimeCryptoContext) ctx = pgp_context (
-    config, "application/pgp-signature", error);
+  g_autoptr (GMimeCryptoContext) ctx
+      = pgp_context (config, "application/pgp-signature", error);
   GMimeMultipartSigned *signed_part;
 
   signed_part = ctx ? g_mime_multipart_signed_sign (ctx, *part,
-                                                    config->team_address,
-                                                    error)
+                                                    config->team_address, error)
                     : NULL;
   if (signed_part == NULL)
     {
-      g_prefix_error (error, "cannot sign with %s's key: ",
-                      config->team_address);
+      g_prefix_error (error,
+                      "cannot sign with %s's key: ", config->team_address);
       return FALSE;
     }
   g_object_unref (*part);
@@ -68,8 +66,8 @@ static gboolean
 encrypt (const Config *config, GMimeObject **part, const char *to,
          gboolean *done, GError **error)
 {
-  g_autoptr (GMimeCryptoContext) ctx = pgp_context (
-    config, "application/pgp-encrypted", error);
+  g_autoptr (GMimeCryptoContext) ctx
+      = pgp_context (config, "application/pgp-encrypted", error);
   g_autoptr (GPtrArray) recipients = g_ptr_array_new ();
   GMimeMultipartEncrypted *encrypted;
 
@@ -80,8 +78,8 @@ encrypt (const Config *config, GMimeObject **part, const char *to,
     return TRUE;
   g_ptr_array_add (recipients, (gpointer) to);
   encrypted = g_mime_multipart_encrypted_encrypt (
-    ctx, *part, config->pgp_sign, config->team_address,
-    GMIME_ENCRYPT_ALWAYS_TRUST, recipients, error);
+      ctx, *part, config->pgp_sign, config->team_address,
+      GMIME_ENCRYPT_ALWAYS_TRUST, recipients, error);
   if (encrypted == NULL)
     {
       g_prefix_error (error, "cannot encrypt to %s: ", to);

@@ -32,9 +32,8 @@
 #include "madoguchi/template.h"
 #include "reply-pgp.h"
 
-
-#define ADDRESS_MAX 254           /* RFC 5321 path limit */
-#define SUBJECT_QUOTED_MAX 60     /* characters of the report's subject */
+#define ADDRESS_MAX 254       /* RFC 5321 path limit */
+#define SUBJECT_QUOTED_MAX 60 /* characters of the report's subject */
 /* A Message-ID longer than this is not copied into our headers (RFC
  * 5322 allows 998 characters a line; real ones are under 100). */
 #define MESSAGE_ID_MAX 250
@@ -53,10 +52,10 @@ static gboolean
 automated_address (const char *address)
 {
   static const char *const machines[] = {
-    "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply",
-    "donotreply", "do-not-reply", "do_not_reply", "bounce", "bounces",
-    "daemon", "nobody", "autoreply", "auto-reply", "listserv",
-    "majordomo", "mailman",
+    "mailer-daemon", "postmaster",   "noreply",      "no-reply",   "no_reply",
+    "donotreply",    "do-not-reply", "do_not_reply", "bounce",     "bounces",
+    "daemon",        "nobody",       "autoreply",    "auto-reply", "listserv",
+    "majordomo",     "mailman",
   };
   const char *at;
   g_autofree char *local = NULL;
@@ -102,7 +101,7 @@ single_mailbox (const char *value)
     return NULL;
   a = internet_address_list_get_address (list, 0);
   if (!INTERNET_ADDRESS_IS_MAILBOX (a))
-    return NULL;   /* group syntax: "undisclosed-recipients:;" */
+    return NULL; /* group syntax: "undisclosed-recipients:;" */
   addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a));
   at = addr ? strrchr (addr, '@') : NULL;
   if (at == NULL || at == addr || !valid_domain (at + 1)
@@ -115,7 +114,7 @@ static gboolean
 has_list_header (const Message *m)
 {
   static const char *const lists[] = {
-    "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe",
+    "List-Id",   "List-Help",  "List-Unsubscribe", "List-Subscribe",
     "List-Post", "List-Owner", "List-Archive",
   };
 
@@ -181,9 +180,9 @@ suppression (const Config *config, const Message *m, const char *envelope)
     return "the sender is a machine (MAILER-DAEMON, postmaster, no-reply)";
   if (message_is_automatic (m))
     return "an automatic reply (Auto-Submitted, X-Autoreply)";
-  if (precedence != NULL && (strcasestr (precedence, "bulk")
-                             || strcasestr (precedence, "junk")
-                             || strcasestr (precedence, "list")))
+  if (precedence != NULL
+      && (strcasestr (precedence, "bulk") || strcasestr (precedence, "junk")
+          || strcasestr (precedence, "list")))
     return "Precedence: bulk, junk or list";
   if (has_list_header (m))
     return "mailing list (List-*)";
@@ -214,9 +213,9 @@ domain_within (const char *a, const char *b)
   gsize la = strlen (a);
   gsize lb = strlen (b);
 
-  return la == lb ? strcmp (a, b) == 0
-                  : lb > la && b[lb - la - 1] == '.'
-                      && strcmp (b + lb - la, a) == 0;
+  return la == lb
+             ? strcmp (a, b) == 0
+             : lb > la && b[lb - la - 1] == '.' && strcmp (b + lb - la, a) == 0;
 }
 
 /* Whether two addresses are in one domain, or one's below the other's. */
@@ -247,11 +246,10 @@ reply_address (const Message *m, const char *from, const char **why)
 }
 
 void
-reply_decide (const Config *config, const Message *m,
-              const char *envelope_from, ReplyDecision *d)
+reply_decide (const Config *config, const Message *m, const char *envelope_from,
+              ReplyDecision *d)
 {
-  const char *why = config->acknowledge ? suppression (config, m,
-                                                       envelope_from)
+  const char *why = config->acknowledge ? suppression (config, m, envelope_from)
                                         : "acknowledgements are off";
   g_autofree char *from = NULL;
 
@@ -302,8 +300,8 @@ static gboolean
 japanese_charset (const Message *m)
 {
   static const char *const charsets[] = {
-    "iso-2022-jp", "shift_jis", "shift-jis", "sjis", "euc-jp", "cp932",
-    "windows-31j",
+    "iso-2022-jp", "shift_jis", "shift-jis",   "sjis",
+    "euc-jp",      "cp932",     "windows-31j",
   };
 
   for (guint i = 0; i < m->parts->len; i++)
@@ -379,17 +377,19 @@ quoted_subject (const Message *m)
 }
 
 static char *
-fill_template (const char *text, const Config *config,
-               const ReplyTicket *t, const char *subject)
+fill_template (const char *text, const Config *config, const ReplyTicket *t,
+               const char *subject)
 {
-  g_autoptr (GDateTime) received = g_date_time_new_from_unix_local (
-    t->received);
+  g_autoptr (GDateTime) received
+      = g_date_time_new_from_unix_local (t->received);
   g_autofree char *when = g_date_time_format (received, "%Y-%m-%d %H:%M %z");
-  const char *const names[] = { "{number}", "{tag}", "{received}", "{subject}",
-                          "{team_name}", "{team_address}", "{category}" };
-  const char *const values[] = { t->number, t->tag, when, subject,
-                           config->team_name, config->team_address,
-                           t->category };
+  const char *const names[]
+      = { "{number}",    "{tag}",          "{received}", "{subject}",
+          "{team_name}", "{team_address}", "{category}" };
+  const char *const values[] = {
+    t->number,  t->tag, when, subject, config->team_name, config->team_address,
+    t->category
+  };
   return template_fill (text, names, values, G_N_ELEMENTS (names));
 }
 
@@ -405,15 +405,15 @@ body_part (const Config *config, const char *body)
     jis = g_convert (body, -1, "ISO-2022-JP", "UTF-8", NULL, NULL, NULL);
   if (jis != NULL)
     {
-      g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (
-        jis, strlen (jis));
-      g_autoptr (GMimeDataWrapper) wrapper =
-        g_mime_data_wrapper_new_with_stream (stream,
-                                             GMIME_CONTENT_ENCODING_7BIT);
+      g_autoptr (GMimeStream) stream
+          = g_mime_stream_mem_new_with_buffer (jis, strlen (jis));
+      g_autoptr (GMimeDataWrapper) wrapper
+          = g_mime_data_wrapper_new_with_stream (stream,
+                                                 GMIME_CONTENT_ENCODING_7BIT);
 
       g_mime_part_set_content (GMIME_PART (part), wrapper);
-      g_mime_object_set_content_type_parameter (GMIME_OBJECT (part),
-                                                "charset", "ISO-2022-JP");
+      g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset",
+                                                "ISO-2022-JP");
       g_mime_part_set_content_encoding (GMIME_PART (part),
                                         GMIME_CONTENT_ENCODING_7BIT);
       return GMIME_OBJECT (part);
@@ -421,9 +421,8 @@ body_part (const Config *config, const char *body)
   g_mime_text_part_set_text (part, body);
   g_mime_text_part_set_charset (part, "UTF-8");
   g_mime_part_set_content_encoding (
-    GMIME_PART (part),
-    g_str_is_ascii (body) ? GMIME_CONTENT_ENCODING_7BIT
-                          : GMIME_CONTENT_ENCODING_BASE64);
+      GMIME_PART (part), g_str_is_ascii (body) ? GMIME_CONTENT_ENCODING_7BIT
+                                               : GMIME_CONTENT_ENCODING_BASE64);
   return GMIME_OBJECT (part);
 }
 
@@ -449,8 +448,8 @@ usable_message_id (const char *id)
 static void
 set_threading (GMimeMessage *msg, const Message *m)
 {
-  g_auto (GStrv) old = m->references ? g_strsplit (m->references, " ", -1)
-                                     : NULL;
+  g_auto (GStrv) old
+      = m->references ? g_strsplit (m->references, " ", -1) : NULL;
   GPtrArray *kept = g_ptr_array_new ();
   g_autofree char *id = NULL;
   GString *refs;
@@ -470,8 +469,7 @@ set_threading (GMimeMessage *msg, const Message *m)
   id = g_strdup_printf ("<%s>", m->message_id);
   g_string_append (refs, id);
   g_mime_object_set_header (GMIME_OBJECT (msg), "In-Reply-To", id, NULL);
-  g_mime_object_set_header (GMIME_OBJECT (msg), "References", refs->str,
-                            NULL);
+  g_mime_object_set_header (GMIME_OBJECT (msg), "References", refs->str, NULL);
   g_string_free (refs, TRUE);
   g_ptr_array_free (kept, TRUE);
 }
@@ -482,12 +480,13 @@ set_headers (GMimeMessage *msg, const Config *config, const char *recipient,
 {
   GMimeObject *obj = GMIME_OBJECT (msg);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  const char *charset = g_ascii_strcasecmp (config->ack_charset,
-                                            "iso-2022-jp") == 0
-                        ? "iso-2022-jp" : "utf-8";
+  const char *charset
+      = g_ascii_strcasecmp (config->ack_charset, "iso-2022-jp") == 0
+            ? "iso-2022-jp"
+            : "utf-8";
 
-  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_FROM,
-                              config->team_name, config->team_address);
+  g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_FROM, config->team_name,
+                              config->team_address);
   g_mime_message_add_mailbox (msg, GMIME_ADDRESS_TYPE_TO, NULL, recipient);
   g_mime_message_set_subject (msg, subject, charset);
   g_mime_message_set_date (msg, now);
@@ -503,8 +502,8 @@ reply_build (const Config *config, const Message *m, const ReplyTicket *t,
              const char *recipient, char **message_id, GError **error)
 {
   const char *language = reply_language (config, m);
-  g_autofree char *template = template_read (config->rules_dir, "ack",
-                                              language, error);
+  g_autofree char *template
+      = template_read (config->rules_dir, "ack", language, error);
   g_autofree char *quoted = quoted_subject (m);
   g_autofree char *body = NULL;
   g_autofree char *subject = NULL;

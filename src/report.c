@@ -19,10 +19,11 @@ report_categories (void)
 
 /* By MessageFlags bit. */
 static const char *const flag_names[] = {
-  "truncated", "malformed", "nul-bytes", "empty", "depth-limit",
-  "parts-limit", "charset", "text-limit", "no-headers", "decode-limit",
-  "undecrypted", "header-limit", "archive-bytes", "archive-members",
-  "archive-ratio", "archive-encrypted", "archive-damaged",
+  "truncated",       "malformed",       "nul-bytes",     "empty",
+  "depth-limit",     "parts-limit",     "charset",       "text-limit",
+  "no-headers",      "decode-limit",    "undecrypted",   "header-limit",
+  "archive-bytes",   "archive-members", "archive-ratio", "archive-encrypted",
+  "archive-damaged",
 };
 
 char *
@@ -32,8 +33,7 @@ report_flags_to_string (MessageFlags flags)
 
   for (gsize i = 0; i < G_N_ELEMENTS (flag_names); i++)
     if (flags & (1u << i))
-      g_string_append_printf (s, "%s%s", s->len ? "," : "",
-                              flag_names[i]);
+      g_string_append_printf (s, "%s%s", s->len ? "," : "", flag_names[i]);
   return g_string_free (s, FALSE);
 }
 
@@ -102,7 +102,6 @@ report_message_text (const Message *message)
     }
   return g_string_free (text, FALSE);
 }
-
 
 void
 report_timestamp_free (Timestamp *t)
@@ -180,4 +179,3 @@ report_category_index (const char *category)
       return i;
   return -1;
 }
-

@@ -26,7 +26,7 @@
 #include "rules-private.h"
 
 #define CACHE_FORMAT "madoguchi rules cache 5"
-#define NONE G_MAXUINT64     /* the length of an absent string or list */
+#define NONE G_MAXUINT64 /* the length of an absent string or list */
 
 /* What the cache must have been written from. */
 static char *
@@ -49,12 +49,10 @@ cache_key (const char *dir, GError **error)
       if (stat (path, &st) != 0)
         g_string_append_printf (key, "%s -\n", (char *) files->pdata[i]);
       else
-        g_string_append_printf (key, "%s %jd %jd.%09ld %ju %ju\n",
-                                (char *) files->pdata[i],
-                                (intmax_t) st.st_size,
-                                (intmax_t) st.st_mtim.tv_sec,
-                                st.st_mtim.tv_nsec, (uintmax_t) st.st_ino,
-                                (uintmax_t) st.st_dev);
+        g_string_append_printf (
+            key, "%s %jd %jd.%09ld %ju %ju\n", (char *) files->pdata[i],
+            (intmax_t) st.st_size, (intmax_t) st.st_mtim.tv_sec,
+            st.st_mtim.tv_nsec, (uintmax_t) st.st_ino, (uintmax_t) st.st_dev);
     }
   return g_string_free (key, FALSE);
 }
@@ -116,12 +114,13 @@ hash_bytes (const guint8 *p, gsize len)
 static void
 put_code (GByteArray *out, const Rule *r)
 {
-  const pcre2_code *code = r->info.pattern != NULL && !r->broken
-                            ? r->code : NULL;
+  const pcre2_code *code
+      = r->info.pattern != NULL && !r->broken ? r->code : NULL;
   guint8 *bytes = NULL;
   PCRE2_SIZE len = 0;
 
-  if (code != NULL && pcre2_serialize_encode (&code, 1, &bytes, &len, NULL) != 1)
+  if (code != NULL
+      && pcre2_serialize_encode (&code, 1, &bytes, &len, NULL) != 1)
     bytes = NULL;
   put_bytes (out, bytes, len);
   put_u64 (out, bytes ? hash_bytes (bytes, len) : 0);
@@ -143,8 +142,8 @@ put_rule (GByteArray *out, const RuleSet *set, const Rule *r)
   gboolean line_local = FALSE;
 
   if (r->info.pattern != NULL)
-    literals = prefilter_pattern_literals (set->prefilter, r->index,
-                                           &line_local);
+    literals
+        = prefilter_pattern_literals (set->prefilter, r->index, &line_local);
   put_str (out, r->info.name);
   put_str (out, r->info.file);
   put_u64 (out, r->info.kind);
@@ -152,8 +151,8 @@ put_rule (GByteArray *out, const RuleSet *set, const Rule *r)
   put_u64 (out, (guint64) r->info.zone_fixed);
   put_u64 (out, (guint64) r->info.zone_offset);
   put_strv (out, (const char *const *) r->info.file_extensions,
-            r->info.file_extensions
-            ? g_strv_length (r->info.file_extensions) : 0);
+            r->info.file_extensions ? g_strv_length (r->info.file_extensions)
+                                    : 0);
   put_str (out, r->info.category);
   put_u64 (out, (guint64) r->info.weight);
   put_u64 (out, r->info.where);
@@ -205,8 +204,8 @@ save (const RuleSet *set, const char *key, const char *path)
   g_autofree char *tmp = g_strdup_printf ("%s.%d.tmp", path, (int) getpid ());
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
-  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                 0600);
+  int fd
+      = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   gboolean ok = fd >= 0;
 
   while (ok && len > 0)
@@ -227,10 +226,11 @@ save (const RuleSet *set, const char *key, const char *path)
 
 /* --- reading ---------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   const guint8 *p;
   const guint8 *end;
-  gboolean bad;          /* ran past the end: the whole cache is refused */
+  gboolean bad; /* ran past the end: the whole cache is refused */
 } Reader;
 
 static guint64
@@ -439,7 +439,7 @@ rules_decode_serialized (const Rule *rule)
 
   if (rule->serialized == NULL
       || hash_bytes (rule->serialized, rule->serialized_len)
-         != rule->serialized_hash
+             != rule->serialized_hash
       || pcre2_serialize_get_number_of_codes (rule->serialized) != 1
       || pcre2_serialize_decode (&code, 1, rule->serialized, NULL) != 1)
     return NULL;

@@ -9,12 +9,12 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-#define JIT_MIN_BYTES 512   /* see rule_code */
+#define JIT_MIN_BYTES 512 /* see rule_code */
 
 /* By RuleGroup. */
 static const char *const group_names[] = {
-  "addr", "prefix", "end", "port", "epoch", "year", "reiwa", "month", "mon",
-  "day", "hour", "minute", "second", "ampm", "zone",
+  "addr", "prefix", "end",  "port",   "epoch",  "year", "reiwa", "month",
+  "mon",  "day",    "hour", "minute", "second", "ampm", "zone",
 };
 
 static gboolean
@@ -55,7 +55,7 @@ pattern_line (const RuleSet *set, const Rule *rule)
 }
 
 static void G_GNUC_PRINTF (3, 4)
-rule_broken (RuleSet *set, Rule *rule, const char *fmt, ...)
+    rule_broken (RuleSet *set, Rule *rule, const char *fmt, ...)
 {
   g_autofree char *message = NULL;
   va_list ap;
@@ -80,8 +80,8 @@ rule_publish (Rule *rule, pcre2_code *code)
 
   for (int g = 0; rule->info.kind < RULE_KIND_CLASSIFY && g < RULE_GROUP_COUNT;
        g++)
-    rule->group[g] = pcre2_substring_number_from_name (
-      code, (PCRE2_SPTR) group_names[g]);
+    rule->group[g]
+        = pcre2_substring_number_from_name (code, (PCRE2_SPTR) group_names[g]);
   g_atomic_pointer_set (&rule->code, code);
 }
 
@@ -103,11 +103,11 @@ rule_compile (RuleSet *set, Rule *rule)
       rule_publish (rule, code);
       return;
     }
-  code = pcre2_compile ((PCRE2_SPTR) rule->info.pattern, PCRE2_ZERO_TERMINATED,
-                        PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
-                        NULL);
+  code
+      = pcre2_compile ((PCRE2_SPTR) rule->info.pattern, PCRE2_ZERO_TERMINATED,
+                       PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset, NULL);
   if (code == NULL && code_error == PCRE2_ERROR_HEAP_FAILED)
-    g_error ("rules: out of memory");   /* not the rule's fault */
+    g_error ("rules: out of memory"); /* not the rule's fault */
   if (code == NULL)
     {
       pcre2_get_error_message (code_error, message, sizeof message);
@@ -116,7 +116,8 @@ rule_compile (RuleSet *set, Rule *rule)
       return;
     }
   missing = rule->info.kind == RULE_KIND_TIMESTAMP
-            ? timestamp_missing_group (code) : NULL;
+                ? timestamp_missing_group (code)
+                : NULL;
   if (missing != NULL)
     {
       pcre2_code_free (code);
@@ -138,7 +139,7 @@ rule_jit (RuleSet *set, Rule *rule)
   pcre2_code *copy = pcre2_code_copy (rule->code);
 
   if (copy == NULL)
-    g_error ("rules: out of memory");   /* as g_malloc would */
+    g_error ("rules: out of memory"); /* as g_malloc would */
   pcre2_jit_compile (copy, PCRE2_JIT_COMPLETE);
   g_ptr_array_add (set->retired, rule->code);
   g_atomic_pointer_set (&rule->code, copy);
@@ -207,8 +208,9 @@ rule_compile_ascii (Rule *rule)
   pcre2_code *code = NULL;
 
   if (is_ascii (rule->info.pattern, strlen (rule->info.pattern)))
-    code = pcre2_compile ((PCRE2_SPTR) rule->info.pattern, PCRE2_ZERO_TERMINATED,
-                          PCRE2_MULTILINE, &code_error, &offset, NULL);
+    code
+        = pcre2_compile ((PCRE2_SPTR) rule->info.pattern, PCRE2_ZERO_TERMINATED,
+                         PCRE2_MULTILINE, &code_error, &offset, NULL);
   if (code == NULL)
     {
       g_atomic_int_set (&rule->ascii_none, TRUE);
@@ -258,12 +260,13 @@ rules_compile_all (RuleSet *set)
   return set->problems->len - before;
 }
 
-struct RuleText {
+struct RuleText
+{
   const RuleSet *set;
   const char *text;
   gsize len;
   PrefilterHits *hits;
-  gboolean ascii;          /* long and all ASCII: the ASCII codes run */
+  gboolean ascii; /* long and all ASCII: the ASCII codes run */
 };
 
 RuleText *
@@ -359,8 +362,7 @@ result_of (int rc)
 }
 
 RulesResult
-rules_text_match (RuleText *t, const Rule *rule, gsize offset,
-                  RuleMatch *match)
+rules_text_match (RuleText *t, const Rule *rule, gsize offset, RuleMatch *match)
 {
   return rules_text_match_until (t, rule, offset, t->len, match);
 }
@@ -378,21 +380,23 @@ text_match_until (RuleText *t, const Rule *rule, gsize offset, gsize end,
     return PCRE2_ERROR_NOMATCH;
   spans = prefilter_hits_spans (t->hits, rule->index);
   if (spans == NULL)
-    return t->ascii ? code_match (t->set, rule_ascii_code (t->set, rule),
-                                  t->text, end, offset, match)
-                    : code_match (t->set,
-                                  rule_code (t->set, rule,
-                                             end - MIN (offset, end)),
-                                  t->text, end, offset, match);
+    return t->ascii
+               ? code_match (t->set, rule_ascii_code (t->set, rule), t->text,
+                             end, offset, match)
+               : code_match (t->set,
+                             rule_code (t->set, rule, end - MIN (offset, end)),
+                             t->text, end, offset, match);
   /* The rule cannot match across a line end: search only its lines,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
   first = span_after (spans, offset);
   /* Once it is machine code, the bytes to search no longer matter. */
   code = t->ascii ? rule_ascii_code (t->set, rule)
-         : rule_code (t->set, rule,
+                  : rule_code (
+                      t->set, rule,
                       g_atomic_int_get (&rule->jit)
-                      ? 0 : span_bytes (spans, first, offset, JIT_MIN_BYTES));
+                          ? 0
+                          : span_bytes (spans, first, offset, JIT_MIN_BYTES));
   for (guint i = first; i < spans->len; i++)
     {
       const PrefilterSpan *span = &g_array_index (spans, PrefilterSpan, i);
@@ -412,8 +416,8 @@ text_match_until (RuleText *t, const Rule *rule, gsize offset, gsize end,
 }
 
 RulesResult
-rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
-                        gsize end, RuleMatch *match)
+rules_text_match_until (RuleText *t, const Rule *rule, gsize offset, gsize end,
+                        RuleMatch *match)
 {
   return result_of (text_match_until (t, rule, offset, end, match->md));
 }
@@ -433,7 +437,7 @@ rules_match_new (void)
    * and only the groups beyond read as unset. */
   m->md = pcre2_match_data_create (64, NULL);
   if (m->md == NULL)
-    g_error ("rules: out of memory");   /* as g_malloc would */
+    g_error ("rules: out of memory"); /* as g_malloc would */
   return m;
 }
 
@@ -462,8 +466,8 @@ RulesResult
 rules_match (const RuleSet *set, const Rule *rule, const char *subject,
              gsize len, gsize offset, RuleMatch *match)
 {
-  return result_of (code_match (set, rule_code (set, rule,
-                                                len - MIN (offset, len)),
+  return result_of (code_match (set,
+                                rule_code (set, rule, len - MIN (offset, len)),
                                 subject, len, offset, match->md));
 }
 
@@ -487,6 +491,6 @@ rules_runs_on_every_text (const RuleSet *set, const Rule *rule)
 {
   gboolean line_local;
 
-  return prefilter_pattern_literals (set->prefilter, rule->index,
-                                     &line_local) == NULL;
+  return prefilter_pattern_literals (set->prefilter, rule->index, &line_local)
+         == NULL;
 }

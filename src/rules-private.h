@@ -10,18 +10,19 @@
 
 #include "madoguchi/rules.h"
 
-struct Rule {
-  RuleInfo info;           /* first: what the rule file says */
-  guint index;             /* the pattern's number in the prefilter */
-  gboolean borrowed;       /* its strings lie in the set's cache file */
-  pcre2_code *code;        /* compiled on first use, or NULL */
-  gint jit;                /* code is compiled to machine code as well */
+struct Rule
+{
+  RuleInfo info;     /* first: what the rule file says */
+  guint index;       /* the pattern's number in the prefilter */
+  gboolean borrowed; /* its strings lie in the set's cache file */
+  pcre2_code *code;  /* compiled on first use, or NULL */
+  gint jit;          /* code is compiled to machine code as well */
   /* The compiled pattern as the cache holds it (pcre2_serialize), inside
    * the set's mapped cache file; NULL when loaded from the rule files. */
   const guint8 *serialized;
   gsize serialized_len;
   guint64 serialized_hash;
-  gint broken;             /* the pattern failed to compile */
+  gint broken; /* the pattern failed to compile */
   /* For long ASCII texts: the pattern compiled without UTF (same
    * matches on ASCII, JIT code a third to two thirds faster), made on
    * first use; NULL until then, or when it cannot be (ascii_none). */
@@ -32,25 +33,27 @@ struct Rule {
   int group[RULE_GROUP_COUNT];
 };
 
-struct RuleSet {
+struct RuleSet
+{
   char *dir;
-  GPtrArray *rules;        /* of Rule, in file name then file order */
-  GPtrArray *problems;     /* of RuleProblem */
-  GPtrArray *tlds;         /* lower-case top-level domains, sorted, each
-                            * once; they point into tld_text */
+  GPtrArray *rules;    /* of Rule, in file name then file order */
+  GPtrArray *problems; /* of RuleProblem */
+  GPtrArray *tlds;     /* lower-case top-level domains, sorted, each
+                        * once; they point into tld_text */
   char *tld_text;
   pcre2_match_context *match_context;
   struct Prefilter *prefilter;
-  GMutex lock;             /* taken to compile */
-  GPtrArray *retired;      /* codes replaced by a JIT-compiled copy */
-  gboolean utf_only;       /* never the ASCII codes (to compare, in tests) */
-  GMappedFile *cache;      /* the cache file it was read from, or NULL */
+  GMutex lock;        /* taken to compile */
+  GPtrArray *retired; /* codes replaced by a JIT-compiled copy */
+  gboolean utf_only;  /* never the ASCII codes (to compare, in tests) */
+  GMappedFile *cache; /* the cache file it was read from, or NULL */
   /* Called with each problem found after loading (a pattern that does
    * not compile), or NULL. */
   void (*on_problem) (const RuleSet *set, const RuleProblem *problem);
 };
 
-struct RuleMatch {
+struct RuleMatch
+{
   pcre2_match_data *md;
 };
 
@@ -66,7 +69,7 @@ void rules_problem_free (gpointer problem);
 /* Records a problem of rule (NULL: of the file) at file:line. */
 void rules_add_problem (RuleSet *set, const char *file, int line,
                         const char *rule, const char *fmt, ...)
-  G_GNUC_PRINTF (5, 6);
+    G_GNUC_PRINTF (5, 6);
 
 /* The rule's compiled pattern from the cache, or NULL (none, damaged, or
  * from another PCRE2): then it is compiled from its text. */

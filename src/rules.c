@@ -15,36 +15,39 @@
 #include "madoguchi/prefilter.h"
 #include "rules-private.h"
 
-G_DEFINE_QUARK (madoguchi-rules-error-quark, rules_error)
+G_DEFINE_QUARK (madoguchi - rules - error - quark, rules_error)
 
 /* Enough for any sane pattern on any sane line; a pathological pattern
  * or input stops here instead of burning the watchdog's time. */
 #define RULES_MATCH_LIMIT 1000000
 #define RULES_DEPTH_LIMIT 10000
-#define RULES_HEAP_LIMIT (20 * 1024)   /* KiB */
+#define RULES_HEAP_LIMIT (20 * 1024) /* KiB */
 
 static const char *const kind_names[] = {
-  "ipv4", "ipv6", "url", "email", "domain", "port", "timestamp", "logline",
-  "source", "classify", "negation", "formfield",
+  "ipv4",      "ipv6",    "url",    "email",    "domain",   "port",
+  "timestamp", "logline", "source", "classify", "negation", "formfield",
 };
 
 /* Keys each rule may have; anything else is a problem. */
 static const char *const rule_keys[] = {
-  "kind", "pattern", "assume_zone", "file_extensions", "description",
-  "category", "weight", "where", "negatable", "min_count", "condition",
-  "field", NULL,
+  "kind",      "pattern", "assume_zone", "file_extensions", "description",
+  "category",  "weight",  "where",       "negatable",       "min_count",
+  "condition", "field",   NULL,
 };
 
 static const char *const where_names[] = {
-  "subject", "body", "attachment", "forwarded", "log", "header", "part",
-  "form", "feed",
+  "subject", "body", "attachment", "forwarded", "log",
+  "header",  "part", "form",       "feed",
 };
 /* where_names[WHERE_ARG_FIRST .. WHERE_ARG_LAST] take an argument. */
 #define WHERE_ARG_FIRST 5
 #define WHERE_ARG_LAST 7
 
 static const char *const metric_names[] = {
-  "", "distinct_ports", "addresses", "log_lines",
+  "",
+  "distinct_ports",
+  "addresses",
+  "log_lines",
 };
 
 const char *
@@ -61,7 +64,7 @@ rules_rule_free (gpointer data)
   pcre2_code_free (rule->code);
   pcre2_code_free (rule->ascii_code);
   if (rule->borrowed)
-    g_free (rule->info.file_extensions);   /* the array only */
+    g_free (rule->info.file_extensions); /* the array only */
   else
     {
       g_free (rule->info.name);
@@ -106,8 +109,8 @@ rules_free (RuleSet *set)
 }
 
 void
-rules_add_problem (RuleSet *set, const char *file, int line,
-                   const char *rule, const char *fmt, ...)
+rules_add_problem (RuleSet *set, const char *file, int line, const char *rule,
+                   const char *fmt, ...)
 {
   RuleProblem *p = g_new0 (RuleProblem, 1);
   va_list ap;
@@ -124,15 +127,16 @@ rules_add_problem (RuleSet *set, const char *file, int line,
 gboolean
 rules_parse_zone (const char *text, gsize len, int *offset)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     int hours;
   } zones[] = {
-    { "Z", 0 }, { "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "JST", 9 },
-    { "KST", 9 }, { "EST", -5 }, { "EDT", -4 }, { "CST", -6 },
-    { "CDT", -5 }, { "MST", -7 }, { "MDT", -6 }, { "PST", -8 },
-    { "PDT", -7 }, { "CET", 1 }, { "CEST", 2 }, { "WET", 0 },
-    { "EET", 2 }, { "HKT", 8 }, { "SGT", 8 }, { "IST", 5 },
+    { "Z", 0 },    { "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "JST", 9 },
+    { "KST", 9 },  { "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
+    { "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 }, { "CET", 1 },
+    { "CEST", 2 }, { "WET", 0 },  { "EET", 2 },  { "HKT", 8 },  { "SGT", 8 },
+    { "IST", 5 },
   };
   int sign, hh, mm = 0;
 
@@ -217,13 +221,14 @@ rule_kind_parse (const char *text, RuleKind *kind)
   return FALSE;
 }
 
-typedef struct {
+typedef struct
+{
   RuleSet *set;
-  const char *file;       /* base name, for problems */
-  const char *text;       /* the file's text, for line numbers */
+  const char *file; /* base name, for problems */
+  const char *text; /* the file's text, for line numbers */
   GKeyFile *kf;
-  GHashTable *defines;    /* name -> expanded fragment, across files */
-  GHashTable *names;      /* rule names seen so far */
+  GHashTable *defines; /* name -> expanded fragment, across files */
+  GHashTable *names;   /* rule names seen so far */
 } Loader;
 
 static void
@@ -233,8 +238,8 @@ load_defines (Loader *l)
 
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     {
-      g_autofree char *raw = g_key_file_get_value (l->kf, "define", keys[i],
-                                                   NULL);
+      g_autofree char *raw
+          = g_key_file_get_value (l->kf, "define", keys[i], NULL);
       g_autofree char *missing = NULL;
       char *value = expand_defines (raw, l->defines, &missing);
 
@@ -281,8 +286,8 @@ rule_value (Loader *l, const char *group, const char *key)
 }
 
 static gboolean G_GNUC_PRINTF (4, 5)
-rule_fail (Loader *l, const char *group, const char *key, const char *fmt,
-           ...)
+    rule_fail (Loader *l, const char *group, const char *key, const char *fmt,
+               ...)
 {
   va_list ap;
   g_autofree char *message = NULL;
@@ -322,9 +327,10 @@ rule_read_where (Loader *l, Rule *rule, const char *group)
           break;
       if (j == G_N_ELEMENTS (where_names)
           || (j >= WHERE_ARG_FIRST && j <= WHERE_ARG_LAST)
-             != (colon != NULL && colon[1] != '\0')
+                 != (colon != NULL && colon[1] != '\0')
           || (colon != NULL && rule->info.where_arg != NULL))
-        return rule_fail (l, group, "where", "where: \"%s\" is not one of "
+        return rule_fail (l, group, "where",
+                          "where: \"%s\" is not one of "
                           "subject, body, attachment, forwarded, log, "
                           "header:NAME, part:TYPE, form:FIELD, feed",
                           items[i]);
@@ -354,7 +360,8 @@ rule_read_condition (Loader *l, Rule *rule, const char *group)
           rule->info.metric = (RuleMetric) i;
           return TRUE;
         }
-  return rule_fail (l, group, "condition", "condition must be METRIC >= N "
+  return rule_fail (l, group, "condition",
+                    "condition must be METRIC >= N "
                     "with METRIC one of distinct_ports, addresses, "
                     "log_lines");
 }
@@ -368,8 +375,10 @@ rule_read_int (Loader *l, const char *group, const char *key, gint64 min,
 
   if (text != NULL
       && !g_ascii_string_to_signed (text, 10, min, 1000, &value, NULL))
-    return rule_fail (l, group, key, "%s must be a whole number from %"
-                      G_GINT64_FORMAT " to 1000", key, min);
+    return rule_fail (l, group, key,
+                      "%s must be a whole number from %" G_GINT64_FORMAT
+                      " to 1000",
+                      key, min);
   *out = (int) value;
   return TRUE;
 }
@@ -381,7 +390,8 @@ rule_read_classify (Loader *l, Rule *rule, const char *group)
   g_autofree char *negatable = rule_value (l, group, "negatable");
 
   if (category == NULL || report_category_index (category) < 0)
-    return rule_fail (l, group, "category", "category must be one of dos, "
+    return rule_fail (l, group, "category",
+                      "category must be one of dos, "
                       "ddos, spoofing, abuse, intrusion, scan, other");
   if (negatable != NULL && strcmp (negatable, "true") != 0
       && strcmp (negatable, "false") != 0)
@@ -412,14 +422,14 @@ rule_pattern (Loader *l, const char *group, const char *name)
 static gboolean
 rule_read_options (Loader *l, Rule *rule, const char *group)
 {
-  g_autofree char *zone = g_key_file_get_value (l->kf, group, "assume_zone",
-                                                NULL);
-  g_autofree char *exts = g_key_file_get_value (l->kf, group,
-                                                "file_extensions", NULL);
+  g_autofree char *zone
+      = g_key_file_get_value (l->kf, group, "assume_zone", NULL);
+  g_autofree char *exts
+      = g_key_file_get_value (l->kf, group, "file_extensions", NULL);
   if (zone != NULL && g_strcmp0 (g_strstrip (zone), "report") != 0)
     {
-      rule->info.zone_fixed = rules_parse_zone (zone, strlen (zone),
-                                           &rule->info.zone_offset);
+      rule->info.zone_fixed
+          = rules_parse_zone (zone, strlen (zone), &rule->info.zone_offset);
       if (!rule->info.zone_fixed)
         {
           rules_add_problem (l->set, l->file,
@@ -466,7 +476,8 @@ load_rule (Loader *l, const char *group)
   if (g_hash_table_contains (l->names, name))
     {
       rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
-                         name, "a rule of this name already exists; this "
+                         name,
+                         "a rule of this name already exists; this "
                          "one is ignored");
       return;
     }
@@ -505,9 +516,8 @@ check_duplicate_groups (RuleSet *set, const char *name, const char *text,
                         GHashTable *duplicates)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (int i = 0; lines[i] != NULL; i++)
     {
@@ -530,16 +540,16 @@ check_duplicate_groups (RuleSet *set, const char *name, const char *text,
 }
 
 static void
-load_file (RuleSet *set, const char *dir, const char *name,
-           GHashTable *defines, GHashTable *names)
+load_file (RuleSet *set, const char *dir, const char *name, GHashTable *defines,
+           GHashTable *names)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autofree char *text = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) groups = NULL;
-  g_autoptr (GHashTable) duplicates = g_hash_table_new_full (
-    g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) duplicates
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Loader l = { set, name, NULL, kf, defines, names };
 
   if (!g_file_get_contents (path, &text, NULL, &error)
@@ -560,7 +570,8 @@ load_file (RuleSet *set, const char *dir, const char *name,
     else if (strcmp (groups[i], "define") != 0)
       rules_add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
                          "unknown group [%s] (expected [define] or "
-                         "[rule NAME])", groups[i]);
+                         "[rule NAME])",
+                         groups[i]);
 }
 
 static gint
@@ -663,7 +674,8 @@ gboolean
 rules_known_tld (const RuleSet *set, const char *tld)
 {
   return bsearch (&tld, set->tlds->pdata, set->tlds->len, sizeof (char *),
-                  compare_names) != NULL;
+                  compare_names)
+         != NULL;
 }
 
 /* rules/tlds: one top-level domain per line, '#' comments. */
@@ -678,7 +690,8 @@ load_tlds (RuleSet *set, const char *dir)
   if (!g_file_get_contents (path, &text, NULL, NULL))
     {
       rules_add_problem (set, "tlds", 0, NULL,
-                         "missing: domain names will not " "be extracted");
+                         "missing: domain names will not "
+                         "be extracted");
       return;
     }
   tlds = g_string_new (NULL);
@@ -724,11 +737,11 @@ rules_set_new (const char *dir)
   set->dir = g_strdup (dir);
   set->prefilter = prefilter_new ();
   g_mutex_init (&set->lock);
-  set->retired = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) pcre2_code_free);
+  set->retired
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) pcre2_code_free);
   set->match_context = pcre2_match_context_create (NULL);
   if (set->match_context == NULL)
-    g_error ("rules: out of memory");   /* as g_malloc would */
+    g_error ("rules: out of memory"); /* as g_malloc would */
   pcre2_set_match_limit (set->match_context, RULES_MATCH_LIMIT);
   pcre2_set_depth_limit (set->match_context, RULES_DEPTH_LIMIT);
   pcre2_set_heap_limit (set->match_context, RULES_HEAP_LIMIT);
@@ -757,4 +770,3 @@ rules_load (const char *dir, GError **error)
   prefilter_build (set->prefilter);
   return set;
 }
-

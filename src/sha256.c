@@ -16,12 +16,13 @@
 #include <immintrin.h>
 #endif
 
-struct Sha256 {
-  GChecksum *portable;      /* GLib's, or NULL: ours */
+struct Sha256
+{
+  GChecksum *portable; /* GLib's, or NULL: ours */
   guint32 state[8];
   guint8 block[64];
-  gsize held;               /* bytes waiting in block */
-  guint64 total;            /* bytes hashed in all */
+  gsize held;    /* bytes waiting in block */
+  guint64 total; /* bytes hashed in all */
 };
 
 #ifdef SHA256_NI
@@ -44,12 +45,11 @@ static const guint32 K[64] = {
  * words W[t] for them (the schedule's recurrence, four at a time, with
  * sha256msg1/msg2), plus K[t], through two sha256rnds2 of two rounds.
  */
-__attribute__ ((target ("sha,sse4.1,ssse3")))
-static void
+__attribute__ ((target ("sha,sse4.1,ssse3"))) static void
 blocks_ni (guint32 state[8], const guint8 *data, gsize blocks)
 {
-  const __m128i big_endian = _mm_set_epi64x (0x0c0d0e0f08090a0bULL,
-                                             0x0405060700010203ULL);
+  const __m128i big_endian
+      = _mm_set_epi64x (0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i dcba = _mm_loadu_si128 ((const __m128i *) &state[0]);
   __m128i hgfe = _mm_loadu_si128 ((const __m128i *) &state[4]);
   __m128i cdab = _mm_shuffle_epi32 (dcba, 0xB1);
@@ -60,7 +60,7 @@ blocks_ni (guint32 state[8], const guint8 *data, gsize blocks)
   for (; blocks > 0; blocks--, data += 64)
     {
       __m128i saved_abef = abef, saved_cdgh = cdgh;
-      __m128i w[4];   /* w[i % 4]: W[4i .. 4i+3] */
+      __m128i w[4]; /* w[i % 4]: W[4i .. 4i+3] */
 
       for (int i = 0; i < 16; i++)
         {
@@ -68,13 +68,14 @@ blocks_ni (guint32 state[8], const guint8 *data, gsize blocks)
 
           if (i < 4)
             w[i] = _mm_shuffle_epi8 (
-              _mm_loadu_si128 ((const __m128i *) (data + 16 * i)), big_endian);
+                _mm_loadu_si128 ((const __m128i *) (data + 16 * i)),
+                big_endian);
           else
             w[i % 4] = _mm_sha256msg2_epu32 (
-              _mm_add_epi32 (_mm_sha256msg1_epu32 (w[i % 4], w[(i + 1) % 4]),
-                             _mm_alignr_epi8 (w[(i + 3) % 4],
-                                              w[(i + 2) % 4], 4)),
-              w[(i + 3) % 4]);
+                _mm_add_epi32 (
+                    _mm_sha256msg1_epu32 (w[i % 4], w[(i + 1) % 4]),
+                    _mm_alignr_epi8 (w[(i + 3) % 4], w[(i + 2) % 4], 4)),
+                w[(i + 3) % 4]);
           wk = _mm_add_epi32 (w[i % 4],
                               _mm_loadu_si128 ((const __m128i *) &K[4 * i]));
           cdgh = _mm_sha256rnds2_epu32 (cdgh, abef, wk);
@@ -90,8 +91,7 @@ blocks_ni (guint32 state[8], const guint8 *data, gsize blocks)
 
     _mm_storeu_si128 ((__m128i *) &state[0],
                       _mm_blend_epi16 (feba, dchg, 0xF0));
-    _mm_storeu_si128 ((__m128i *) &state[4],
-                      _mm_alignr_epi8 (dchg, feba, 8));
+    _mm_storeu_si128 ((__m128i *) &state[4], _mm_alignr_epi8 (dchg, feba, 8));
   }
 }
 
@@ -101,8 +101,7 @@ sha256_accelerated (void)
   unsigned int a, b, c, d;
 
   return __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & 1u << 29)
-         && __get_cpuid (1, &a, &b, &c, &d) && (c & 1u << 19)
-         && (c & 1u << 9);
+         && __get_cpuid (1, &a, &b, &c, &d) && (c & 1u << 19) && (c & 1u << 9);
 }
 #else
 gboolean

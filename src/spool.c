@@ -36,7 +36,7 @@
 
 #include "madoguchi/sha256.h"
 
-G_DEFINE_QUARK (madoguchi-spool-error-quark, spool_error)
+G_DEFINE_QUARK (madoguchi - spool - error - quark, spool_error)
 
 #define SPOOL_MAGIC "madoguchi-spool 1 "
 #define SPOOL_NUMBER_WIDTH 20
@@ -102,8 +102,7 @@ spool_ensure (const char *dir, GError **error)
 }
 
 static gboolean
-write_all (int fd, const char *buf, gsize len, const char *path,
-           GError **error)
+write_all (int fd, const char *buf, gsize len, const char *path, GError **error)
 {
   while (len > 0)
     {
@@ -165,14 +164,13 @@ spool_header (const SpoolEntry *entry)
   g_autofree char *to = escape_or_null ("to", entry->recipient);
 
   return g_strdup_printf (SPOOL_MAGIC "size=%0*" G_GINT64_FORMAT
-                          " kept=%0*" G_GINT64_FORMAT "%s%s\n",
-                          SPOOL_NUMBER_WIDTH, entry->size,
-                          SPOOL_NUMBER_WIDTH, entry->kept, from, to);
+                                      " kept=%0*" G_GINT64_FORMAT "%s%s\n",
+                          SPOOL_NUMBER_WIDTH, entry->size, SPOOL_NUMBER_WIDTH,
+                          entry->kept, from, to);
 }
 
 static gboolean
-check_free_space (int dirfd_, const char *path, gint64 min_free,
-                  GError **error)
+check_free_space (int dirfd_, const char *path, gint64 min_free, GError **error)
 {
   struct statvfs st;
 
@@ -192,9 +190,8 @@ spool_unique_name (void)
   gint64 now = g_get_real_time ();
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dR%08" PRIx32,
-                          now / G_USEC_PER_SEC,
-                          (int) (now % G_USEC_PER_SEC), (int) getpid (),
-                          g_random_int ());
+                          now / G_USEC_PER_SEC, (int) (now % G_USEC_PER_SEC),
+                          (int) getpid (), g_random_int ());
 }
 
 /* Writes the whole file: header placeholder, message, final header. */
@@ -211,8 +208,7 @@ spool_write (int fd, int out, const char *tmp, gint64 max_size,
     return FALSE;
   final = spool_header (entry);
   g_assert (strlen (final) == entry->header_len);
-  if (pwrite (out, final, entry->header_len, 0)
-      != (ssize_t) entry->header_len)
+  if (pwrite (out, final, entry->header_len, 0) != (ssize_t) entry->header_len)
     return set_io_error (error, errno, "cannot write", tmp);
   return TRUE;
 }
@@ -263,8 +259,7 @@ spool_receive (const char *dir, int fd, const char *sender,
   entry->sender = g_strdup (sender);
   entry->recipient = g_strdup (recipient);
   tmp = g_build_filename (tmp_dir, entry->id, NULL);
-  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-              0600);
+  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
     {
       set_io_error (error, errno, "cannot create", tmp);
@@ -303,7 +298,7 @@ spool_parse_field (SpoolEntry *entry, const char *field)
     entry->sender = g_uri_unescape_string (eq + 1, NULL);
   else if (strcmp (key, "to") == 0)
     entry->recipient = g_uri_unescape_string (eq + 1, NULL);
-  return TRUE;   /* unknown fields are for newer versions: ignore */
+  return TRUE; /* unknown fields are for newer versions: ignore */
 }
 
 static gboolean
@@ -382,8 +377,8 @@ spool_open (const char *dir, const char *id, GError **error)
       /* Written but never synced, then a crash (see the top). */
       g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_CORRUPT,
                    "%s: %" G_GINT64_FORMAT " bytes where its envelope line "
-                   "says %" G_GINT64_FORMAT, entry->path,
-                   (gint64) st.st_size,
+                   "says %" G_GINT64_FORMAT,
+                   entry->path, (gint64) st.st_size,
                    (gint64) entry->header_len + entry->kept);
       return NULL;
     }
@@ -399,14 +394,15 @@ spool_read_message (const SpoolEntry *entry, GError **error)
   if (raw == NULL)
     g_set_error (error, SPOOL_ERROR,
                  g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_INVAL)
-                 ? SPOOL_ERROR_CORRUPT : SPOOL_ERROR_IO, "%s", local->message);
+                     ? SPOOL_ERROR_CORRUPT
+                     : SPOOL_ERROR_IO,
+                 "%s", local->message);
   return raw;
 }
 
 /* Moves entry to dir/sub/ and makes the move durable. */
 static gboolean
-spool_move (const char *dir, SpoolEntry *entry, const char *sub,
-            GError **error)
+spool_move (const char *dir, SpoolEntry *entry, const char *sub, GError **error)
 {
   g_autofree char *sub_dir = g_build_filename (dir, sub, NULL);
   g_autofree char *target = g_build_filename (sub_dir, entry->id, NULL);
@@ -419,8 +415,7 @@ spool_move (const char *dir, SpoolEntry *entry, const char *sub,
 }
 
 gboolean
-spool_done (const char *dir, SpoolEntry *entry, gboolean keep,
-            GError **error)
+spool_done (const char *dir, SpoolEntry *entry, gboolean keep, GError **error)
 {
   if (keep)
     return spool_move (dir, entry, "cur", error);
@@ -456,8 +451,8 @@ spool_retry (const char *dir, const char *id, GError **error)
 
   if (strchr (id, '/') != NULL || id[0] == '.')
     {
-      g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_IO,
-                   "%s: not a spool ID", id);
+      g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_IO, "%s: not a spool ID",
+                   id);
       return FALSE;
     }
   entry->id = g_strdup (id);
@@ -481,8 +476,7 @@ spool_attempts_clear (SpoolAttempts *a)
 }
 
 static gboolean
-digest_chunk (const char *data, gsize len, gpointer user_data,
-              GError **error)
+digest_chunk (const char *data, gsize len, gpointer user_data, GError **error)
 {
   (void) error;
   sha256_update (user_data, data, len);
@@ -520,13 +514,13 @@ spool_attempts_load (const char *dir, const char *digest, SpoolAttempts *a)
   spool_attempts_clear (a);
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
     return;
-  a->attempts = (guint) MAX (0, g_key_file_get_integer (kf, ATTEMPTS_GROUP,
-                                                        "attempts", NULL));
-  a->copies = (guint) MAX (0, g_key_file_get_integer (kf, ATTEMPTS_GROUP,
-                                                      "copies", NULL));
+  a->attempts = (guint) MAX (
+      0, g_key_file_get_integer (kf, ATTEMPTS_GROUP, "attempts", NULL));
+  a->copies = (guint) MAX (
+      0, g_key_file_get_integer (kf, ATTEMPTS_GROUP, "copies", NULL));
   a->reason = g_key_file_get_string (kf, ATTEMPTS_GROUP, "reason", NULL);
-  a->quarantined = g_key_file_get_string (kf, ATTEMPTS_GROUP, "quarantined",
-                                          NULL);
+  a->quarantined
+      = g_key_file_get_string (kf, ATTEMPTS_GROUP, "quarantined", NULL);
 }
 
 gboolean
@@ -543,12 +537,11 @@ spool_attempts_save (const char *dir, const char *digest,
   if (a->reason != NULL)
     g_key_file_set_string (kf, ATTEMPTS_GROUP, "reason", a->reason);
   if (a->quarantined != NULL)
-    g_key_file_set_string (kf, ATTEMPTS_GROUP, "quarantined",
-                           a->quarantined);
+    g_key_file_set_string (kf, ATTEMPTS_GROUP, "quarantined", a->quarantined);
   data = g_key_file_to_data (kf, NULL, NULL);
   /* A temporary file renamed into place: never half a record. */
-  if (g_file_set_contents_full (path, data, -1,
-                                G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
+  if (g_file_set_contents_full (path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                0600, &local))
     return TRUE;
   g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_IO, "%s", local->message);
   return FALSE;
@@ -604,8 +597,8 @@ spool_clean_tmp (const char *dir, gint64 max_age)
 
   for (guint i = 0; names != NULL && i < names->len; i++)
     {
-      g_autofree char *path = g_build_filename (dir, "tmp",
-                                                names->pdata[i], NULL);
+      g_autofree char *path
+          = g_build_filename (dir, "tmp", names->pdata[i], NULL);
       struct stat st;
 
       if (lstat (path, &st) == 0 && now - st.st_mtime > max_age
@@ -633,8 +626,7 @@ spool_write_maildir (const char *dir, GBytes *bytes, char **name,
   *name = spool_unique_name ();
   tmp = g_build_filename (tmp_dir, *name, NULL);
   target = g_build_filename (new_dir, *name, NULL);
-  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-              0600);
+  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
     return set_io_error (error, errno, "cannot create", tmp);
   ok = write_all (out, data, len, tmp, error);

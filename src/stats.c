@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define DAY G_GINT64_CONSTANT (86400)
-#define MAX_DAYS 36500   /* an age of more than a century is a typo */
+#define MAX_DAYS 36500 /* an age of more than a century is a typo */
 
 void
 stats_month_free (StatsMonth *month)
@@ -87,8 +87,9 @@ parse_date (const char *text, guint64 *year, guint64 *month, guint64 *day)
     return FALSE;
   if (*year < 1970 || *month < 1)
     return FALSE;
-  return n == 2 || g_date_valid_dmy ((GDateDay) *day, (GDateMonth) *month,
-                                     (GDateYear) *year);
+  return n == 2
+         || g_date_valid_dmy ((GDateDay) *day, (GDateMonth) *month,
+                              (GDateYear) *year);
 }
 
 /* "30d", "12h", "2w": that long before now. */
@@ -168,8 +169,8 @@ stats_default_range (gint64 now)
 {
   g_autoptr (GDateTime) first = month_start (now, -11);
   g_autoptr (GDateTime) next = month_start (now, 1);
-  StatsRange range = { g_date_time_to_unix (first),
-                       g_date_time_to_unix (next) };
+  StatsRange range
+      = { g_date_time_to_unix (first), g_date_time_to_unix (next) };
 
   return range;
 }
@@ -177,8 +178,8 @@ stats_default_range (gint64 now)
 GPtrArray *
 stats_months (const StatsRange *range)
 {
-  GPtrArray *months = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) stats_month_free);
+  GPtrArray *months
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_month_free);
   g_autoptr (GDateTime) month = NULL;
 
   if (range->until <= range->since)
@@ -205,7 +206,8 @@ parse_bound (const char *option, const char *text, gboolean end, gint64 now,
     return TRUE;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "%s: \"%s\" is not a date (2026-11-01, 2026-11, "
-               "2026-11-01T09:00) or an age (30d, 12h, 2w)", option, text);
+               "2026-11-01T09:00) or an age (30d, 12h, 2w)",
+               option, text);
   return FALSE;
 }
 

@@ -8,10 +8,11 @@
 
 #include "store-db.h"
 
-typedef struct {
-  const char *what;      /* the event's name */
-  const char *get;       /* SELECT id, <field> FROM ticket WHERE number */
-  const char *set;       /* UPDATE ticket SET <field> = :value ... */
+typedef struct
+{
+  const char *what; /* the event's name */
+  const char *get;  /* SELECT id, <field> FROM ticket WHERE number */
+  const char *set;  /* UPDATE ticket SET <field> = :value ... */
 } Field;
 
 static const Field field_owner = {
@@ -39,8 +40,7 @@ static const Field field_category = {
 
 /* Runs body in one BEGIN IMMEDIATE transaction. */
 static gboolean
-in_transaction (Store *store,
-                gboolean (*body) (Store *, gpointer, GError **),
+in_transaction (Store *store, gboolean (*body) (Store *, gpointer, GError **),
                 gpointer data, GError **error)
 {
   if (!store_exec (store, "BEGIN IMMEDIATE", error))
@@ -79,7 +79,8 @@ ticket_id (Store *store, const char *text, const char *get, char **old,
   return sqlite3_column_int64 (stmt, 0);
 }
 
-typedef struct {
+typedef struct
+{
   const Field *field;
   const char *number;
   const char *value;
@@ -97,7 +98,7 @@ change_body (Store *store, gpointer data, GError **error)
   if (id == 0)
     return FALSE;
   if (g_strcmp0 (old, c->value) == 0)
-    return TRUE;   /* nothing changes, nothing to record */
+    return TRUE; /* nothing changes, nothing to record */
   stmt = store_prepare (store, c->field->set, error);
   if (stmt == NULL)
     return FALSE;
@@ -107,13 +108,13 @@ change_body (Store *store, gpointer data, GError **error)
   if (sqlite3_bind_parameter_index (stmt, ":who") > 0)
     store_bind_text (stmt, ":who", c->who);
   return store_step (store, stmt, "cannot change the ticket", error)
-         && store_event_now (store, id, c->who, c->field->what, old,
-                             c->value, error);
+         && store_event_now (store, id, c->who, c->field->what, old, c->value,
+                             error);
 }
 
 static gboolean
-change (Store *store, const Field *field, const char *number,
-        const char *value, const char *who, GError **error)
+change (Store *store, const Field *field, const char *number, const char *value,
+        const char *who, GError **error)
 {
   Change c = { field, number, value, who };
 
@@ -175,10 +176,11 @@ static const char *const SQL_MERGE_MOVES[] = {
   "UPDATE ticket SET merged_into = :into, updated = :now WHERE id = :from",
 };
 
-static const char SQL_TICKET_NUMBER_GET[] =
-  "SELECT id, number FROM ticket WHERE number = :number";
+static const char SQL_TICKET_NUMBER_GET[]
+    = "SELECT id, number FROM ticket WHERE number = :number";
 
-typedef struct {
+typedef struct
+{
   const char *from;
   const char *into;
   const char *who;
@@ -189,9 +191,8 @@ move_rows (Store *store, gint64 from, gint64 into, GError **error)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (SQL_MERGE_MOVES); i++)
     {
-      g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
-                                                     SQL_MERGE_MOVES[i],
-                                                     error);
+      g_autoptr (sqlite3_stmt) stmt
+          = store_prepare (store, SQL_MERGE_MOVES[i], error);
 
       if (stmt == NULL)
         return FALSE;
@@ -211,10 +212,11 @@ merge_body (Store *store, gpointer data, GError **error)
   const Merge *m = data;
   g_autofree char *from_number = NULL;
   g_autofree char *into_number = NULL;
-  gint64 from = ticket_id (store, m->from, SQL_TICKET_NUMBER_GET,
-                           &from_number, error);
+  gint64 from
+      = ticket_id (store, m->from, SQL_TICKET_NUMBER_GET, &from_number, error);
   gint64 into = from ? ticket_id (store, m->into, SQL_TICKET_NUMBER_GET,
-                                  &into_number, error) : 0;
+                                  &into_number, error)
+                     : 0;
 
   if (into == 0)
     return FALSE;
@@ -232,45 +234,46 @@ merge_body (Store *store, gpointer data, GError **error)
 }
 
 gboolean
-store_merge (Store *store, const char *from, const char *into,
-             const char *who, GError **error)
+store_merge (Store *store, const char *from, const char *into, const char *who,
+             GError **error)
 {
   Merge m = { from, into, who };
 
   return in_transaction (store, merge_body, &m, error);
 }
 
-static const char SQL_INCIDENT_NEXT[] =
-  "SELECT COALESCE (MAX (seq), 0) + 1 FROM incident WHERE year = :year";
+static const char SQL_INCIDENT_NEXT[]
+    = "SELECT COALESCE (MAX (seq), 0) + 1 FROM incident WHERE year = :year";
 
-static const char SQL_INCIDENT_INSERT[] =
-  "INSERT INTO incident (number, year, seq, title, created) "
-  "VALUES (:number, :year, :seq, :title, :now)";
+static const char SQL_INCIDENT_INSERT[]
+    = "INSERT INTO incident (number, year, seq, title, created) "
+      "VALUES (:number, :year, :seq, :title, :now)";
 
-static const char SQL_INCIDENT_GET[] =
-  "SELECT id FROM incident WHERE number = :number COLLATE NOCASE";
+static const char SQL_INCIDENT_GET[]
+    = "SELECT id FROM incident WHERE number = :number COLLATE NOCASE";
 
-static const char SQL_TICKET_INCIDENT_GET[] =
-  "SELECT t.id, i.number FROM ticket t LEFT JOIN incident i "
-  "ON i.id = t.incident_id WHERE t.number = :number";
+static const char SQL_TICKET_INCIDENT_GET[]
+    = "SELECT t.id, i.number FROM ticket t LEFT JOIN incident i "
+      "ON i.id = t.incident_id WHERE t.number = :number";
 
-static const char SQL_TICKET_INCIDENT_SET[] =
-  "UPDATE ticket SET incident_id = :incident, updated = :now "
-  "WHERE id = :ticket";
+static const char SQL_TICKET_INCIDENT_SET[]
+    = "UPDATE ticket SET incident_id = :incident, updated = :now "
+      "WHERE id = :ticket";
 
-typedef struct {
-  const char *incident;     /* number, or NULL to remove */
+typedef struct
+{
+  const char *incident; /* number, or NULL to remove */
   const char *const *tickets;
-  const char *title;        /* for a new incident */
+  const char *title; /* for a new incident */
   const char *who;
-  char *created;            /* the new incident's number */
+  char *created; /* the new incident's number */
 } Grouping;
 
 static gint64
 incident_id (Store *store, const char *number, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INCIDENT_GET,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_INCIDENT_GET, error);
   int rc;
 
   if (stmt == NULL)
@@ -280,8 +283,8 @@ incident_id (Store *store, const char *number, GError **error)
   if (rc == SQLITE_ROW)
     return sqlite3_column_int64 (stmt, 0);
   if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                 "no incident %s", number);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no incident %s",
+                 number);
   else
     store_db_error (error, store->db, rc, "cannot read incident");
   return 0;
@@ -294,8 +297,7 @@ group_ticket (Store *store, const char *ticket, gint64 incident,
               const char *incident_number, const char *who, GError **error)
 {
   g_autofree char *old = NULL;
-  gint64 id = ticket_id (store, ticket, SQL_TICKET_INCIDENT_GET, &old,
-                         error);
+  gint64 id = ticket_id (store, ticket, SQL_TICKET_INCIDENT_GET, &old, error);
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
   if (id == 0)
@@ -310,16 +312,15 @@ group_ticket (Store *store, const char *ticket, gint64 incident,
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   store_bind_int (stmt, ":ticket", id);
   return store_step (store, stmt, "cannot group the ticket", error)
-         && store_event_now (store, id, who, "incident", old,
-                             incident_number, error);
+         && store_event_now (store, id, who, "incident", old, incident_number,
+                             error);
 }
 
 static gboolean
 grouping_body (Store *store, gpointer data, GError **error)
 {
   const Grouping *g = data;
-  gint64 incident = g->incident ? incident_id (store, g->incident, error)
-                                : 0;
+  gint64 incident = g->incident ? incident_id (store, g->incident, error) : 0;
 
   if (g->incident != NULL && incident == 0)
     return FALSE;
@@ -332,8 +333,7 @@ grouping_body (Store *store, gpointer data, GError **error)
 
 gboolean
 store_incident_add (Store *store, const char *incident,
-                    const char *const *tickets, const char *who,
-                    GError **error)
+                    const char *const *tickets, const char *who, GError **error)
 {
   Grouping g = { incident, tickets, NULL, who, NULL };
 
@@ -344,8 +344,8 @@ static gboolean
 incident_new_body (Store *store, gpointer data, GError **error)
 {
   Grouping *g = data;
-  g_autoptr (sqlite3_stmt) next = store_prepare (store, SQL_INCIDENT_NEXT,
-                                                 error);
+  g_autoptr (sqlite3_stmt) next
+      = store_prepare (store, SQL_INCIDENT_NEXT, error);
   g_autoptr (sqlite3_stmt) insert = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   int year = g_date_time_get_year (now);
@@ -373,9 +373,8 @@ incident_new_body (Store *store, gpointer data, GError **error)
 }
 
 char *
-store_incident_new (Store *store, const char *title,
-                    const char *const *tickets, const char *who,
-                    GError **error)
+store_incident_new (Store *store, const char *title, const char *const *tickets,
+                    const char *who, GError **error)
 {
   Grouping g = { NULL, tickets, title, who, NULL };
 

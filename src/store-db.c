@@ -7,9 +7,9 @@
 
 #include <time.h>
 
-static const char SQL_EVENT_INSERT[] =
-  "INSERT INTO event (ticket_id, at, who, what, old, new) "
-  "VALUES (:ticket, :at, :who, :what, :old, :new)";
+static const char SQL_EVENT_INSERT[]
+    = "INSERT INTO event (ticket_id, at, who, what, old, new) "
+      "VALUES (:ticket, :at, :who, :what, :old, :new)";
 
 gboolean
 store_db_error (GError **error, sqlite3 *db, int rc, const char *what)
@@ -48,8 +48,8 @@ store_cached (Store *store, const char *sql, GError **error)
       g_assert (!sqlite3_stmt_busy (stmt));
       return stmt;
     }
-  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &stmt, NULL);
+  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                           NULL);
   if (rc != SQLITE_OK)
     {
       store_db_error (error, store->db, rc, "cannot prepare statement");
@@ -101,8 +101,7 @@ store_bind_int (sqlite3_stmt *stmt, const char *name, gint64 value)
 
 /* Steps a statement that returns no row (or whose rows are ignored). */
 gboolean
-store_step (Store *store, sqlite3_stmt *stmt, const char *what,
-           GError **error)
+store_step (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
 {
   int rc = sqlite3_step (stmt);
 
@@ -151,8 +150,8 @@ store_bind_time (sqlite3_stmt *stmt, const char *name, gint64 t)
 /* Steps stmt to its end, turning each row into an element. */
 GPtrArray *
 store_collect_rows (Store *store, sqlite3_stmt *stmt,
-              gpointer (*from_row) (sqlite3_stmt *), GDestroyNotify free_fn,
-              GError **error)
+                    gpointer (*from_row) (sqlite3_stmt *),
+                    GDestroyNotify free_fn, GError **error)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (free_fn);
   int rc;
@@ -171,8 +170,8 @@ store_collect_rows (Store *store, sqlite3_stmt *stmt,
  * kept for the next ticket (export reads every ticket's). */
 GPtrArray *
 store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
-             gpointer (*from_row) (sqlite3_stmt *), GDestroyNotify free_fn,
-             GError **error)
+                   gpointer (*from_row) (sqlite3_stmt *),
+                   GDestroyNotify free_fn, GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
 
@@ -184,8 +183,8 @@ store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
 
 gboolean
 store_event (Store *store, gint64 ticket, gint64 at, const char *who,
-              const char *what, const char *old_value, const char *new_value,
-              GError **error)
+             const char *what, const char *old_value, const char *new_value,
+             GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_EVENT_INSERT, error);
 
@@ -202,10 +201,9 @@ store_event (Store *store, gint64 ticket, gint64 at, const char *who,
 
 /* An operator's change, now. */
 gboolean
-store_event_now (Store *store, gint64 ticket, const char *who,
-                     const char *what, const char *old_value,
-                     const char *new_value, GError **error)
+store_event_now (Store *store, gint64 ticket, const char *who, const char *what,
+                 const char *old_value, const char *new_value, GError **error)
 {
-  return store_event (store, ticket, (gint64) time (NULL), who, what,
-                       old_value, new_value, error);
+  return store_event (store, ticket, (gint64) time (NULL), who, what, old_value,
+                      new_value, error);
 }

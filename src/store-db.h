@@ -11,11 +11,12 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-struct Store {
+struct Store
+{
   sqlite3 *db;
   char *path;
-  gboolean batch;         /* inside store_batch_begin: savepoints only */
-  GHashTable *cached;     /* SQL text -> its statement, see store_cached */
+  gboolean batch;     /* inside store_batch_begin: savepoints only */
+  GHashTable *cached; /* SQL text -> its statement, see store_cached */
   gint64 busy_timeout_us;
   gint64 busy_since;
 };
@@ -39,35 +40,35 @@ gboolean store_fold_register (sqlite3 *db);
 typedef sqlite3_stmt StoreCached;
 
 /* A column of the ticket's report (its first message). */
-#define SQL_REPORT_COLUMN(column) \
-  "(SELECT r." column " FROM message r WHERE r.ticket_id = ticket.id " \
+#define SQL_REPORT_COLUMN(column)                                              \
+  "(SELECT r." column " FROM message r WHERE r.ticket_id = ticket.id "         \
   "ORDER BY r.id LIMIT 1)"
 
 /* A ticket's columns as store_ticket_from_row reads them, FROM ticket:
  * each query adds its WHERE. */
-#define SQL_TICKET_COLUMNS \
-  "SELECT id, number, created, status, category, category_by, owner, " \
-  "reporter, reporter_name, subject, auto_category, (SELECT number FROM " \
-  "incident WHERE incident.id = incident_id), updated, (SELECT m.number " \
-  "FROM ticket m WHERE m.id = ticket.merged_into), reply_waiting, " \
-  SQL_REPORT_COLUMN ("encryption") ", " SQL_REPORT_COLUMN ("signature") \
-  ", " SQL_REPORT_COLUMN ("signer") " FROM ticket "
+#define SQL_TICKET_COLUMNS                                                     \
+  "SELECT id, number, created, status, category, category_by, owner, "         \
+  "reporter, reporter_name, subject, auto_category, (SELECT number FROM "      \
+  "incident WHERE incident.id = incident_id), updated, (SELECT m.number "      \
+  "FROM ticket m WHERE m.id = ticket.merged_into), "                           \
+  "reply_waiting, " SQL_REPORT_COLUMN ("encryption") ", " SQL_REPORT_COLUMN (  \
+      "signature") ", " SQL_REPORT_COLUMN ("signer") " FROM ticket "
 
 /* A ticket's messages, oldest first, as store_message_from_row reads
  * them. */
-#define SQL_MESSAGE_LIST \
-  "SELECT id, direction, received, envelope_from, message_id, from_hdr, " \
-  "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, " \
-  "thread, indicators_dropped, timestamps_dropped, from_addr, encryption, " \
-  "signature, signer, pgp_problem FROM message " \
+#define SQL_MESSAGE_LIST                                                       \
+  "SELECT id, direction, received, envelope_from, message_id, from_hdr, "      \
+  "to_hdr, subject, date_hdr, flags, size, text, category, scores, ack, "      \
+  "thread, indicators_dropped, timestamps_dropped, from_addr, encryption, "    \
+  "signature, signer, pgp_problem FROM message "                               \
   "WHERE ticket_id = :ticket ORDER BY received, id"
 
 /* A ticket's indicators summed over its messages, addresses first, then
  * the most frequent, as store_indicator_from_row reads them. */
-#define SQL_INDICATOR_LIST \
-  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), " \
-  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator " \
-  "WHERE ticket_id = :ticket GROUP BY kind, value " \
+#define SQL_INDICATOR_LIST                                                     \
+  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "     \
+  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "   \
+  "WHERE ticket_id = :ticket GROUP BY kind, value "                            \
   "ORDER BY ip IS NULL, SUM(count) DESC, value"
 
 /* (transfer full) a StoreTicket, StoreMessage (parts not read) or
@@ -78,8 +79,7 @@ gpointer store_indicator_from_row (sqlite3_stmt *stmt);
 
 /* Sets error from an SQLite result code (BUSY for locks) and returns
  * FALSE. */
-gboolean store_db_error (GError **error, sqlite3 *db, int rc,
-                         const char *what);
+gboolean store_db_error (GError **error, sqlite3 *db, int rc, const char *what);
 sqlite3_stmt *store_prepare (Store *store, const char *sql, GError **error);
 /* The statement for sql, prepared on its first use by this connection
  * and kept until store_close: filing a message runs the same score of
@@ -94,8 +94,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreCached, store_cached_release)
 gboolean store_run_cached (Store *store, const char *sql, GError **error);
 int store_param (sqlite3_stmt *stmt, const char *name);
 /* Bind by :name; a NULL text binds NULL; a time of 0 binds NULL. */
-void store_bind_text (sqlite3_stmt *stmt, const char *name,
-                      const char *value);
+void store_bind_text (sqlite3_stmt *stmt, const char *name, const char *value);
 void store_bind_int (sqlite3_stmt *stmt, const char *name, gint64 value);
 void store_bind_blob16 (sqlite3_stmt *stmt, const char *name,
                         const guint8 *bytes);
@@ -112,15 +111,13 @@ GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt,
                                gpointer (*from_row) (sqlite3_stmt *),
                                GDestroyNotify free_fn, GError **error);
 /* The rows of a query with one :ticket parameter. */
-GPtrArray *store_ticket_rows (Store *store, const char *sql,
-                              gint64 ticket_id,
+GPtrArray *store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
                               gpointer (*from_row) (sqlite3_stmt *),
                               GDestroyNotify free_fn, GError **error);
 /* An audit event: who did what to a ticket at `at`, old -> new. */
-gboolean store_event (Store *store, gint64 ticket, gint64 at,
-                      const char *who, const char *what,
-                      const char *old_value, const char *new_value,
-                      GError **error);
+gboolean store_event (Store *store, gint64 ticket, gint64 at, const char *who,
+                      const char *what, const char *old_value,
+                      const char *new_value, GError **error);
 /* The same, now. */
 gboolean store_event_now (Store *store, gint64 ticket, const char *who,
                           const char *what, const char *old_value,
@@ -129,13 +126,14 @@ gboolean store_event_now (Store *store, gint64 ticket, const char *who,
 #endif
 
 /* Where a delivered message belongs (store-outbox.c finds it). */
-typedef struct {
-  gint64 ticket;          /* the ticket it names, or 0 */
+typedef struct
+{
+  gint64 ticket; /* the ticket it names, or 0 */
   char number[32];
-  gboolean join;          /* it joins that ticket */
-  const char *how;        /* "new", "tag", "reference", "bounce", ... */
-  char *claimed;          /* a tag we did not follow, for the record */
-  gint64 bounced;         /* the outbox entry a bounce names, or 0 */
+  gboolean join;   /* it joins that ticket */
+  const char *how; /* "new", "tag", "reference", "bounce", ... */
+  char *claimed;   /* a tag we did not follow, for the record */
+  gint64 bounced;  /* the outbox entry a bounce names, or 0 */
 } StoreThread;
 
 void store_thread_clear (StoreThread *thread);
@@ -156,9 +154,8 @@ gboolean store_ack_allowed (Store *store, const StoreDelivery *d,
 
 /* Queues the acknowledgement of d (to d->ack_recipient, counted for
  * d->ack_sender and d->ack_domain); sets filed->outbox_id. */
-gboolean store_outbox_add (Store *store, const StoreDelivery *d,
-                           gint64 ticket, gint64 message,
-                           const char *message_id, GBytes *raw,
+gboolean store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
+                           gint64 message, const char *message_id, GBytes *raw,
                            StoreFiled *filed, GError **error);
 
 /* Marks the notifications a follow-up answers: bounced (the outbox
@@ -169,5 +166,5 @@ gboolean store_notification_answered (Store *store, const StoreDelivery *d,
                                       GError **error);
 
 /* Records that acknowledgements to outbox entry's recipient bounce. */
-gboolean store_mark_undeliverable (Store *store, gint64 outbox,
-                                   gint64 ticket, GError **error);
+gboolean store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
+                                   GError **error);

@@ -12,11 +12,11 @@
 
 #include "store-db.h"
 
-static const char SQL_EXPORT_TICKETS[] =
-  SQL_TICKET_COLUMNS "WHERE created >= :since AND created < :until "
-  "AND (:category IS NULL OR category = :category) "
-  "AND (:status IS NULL OR status = :status) "
-  "ORDER BY created, id";
+static const char SQL_EXPORT_TICKETS[]
+    = SQL_TICKET_COLUMNS "WHERE created >= :since AND created < :until "
+                         "AND (:category IS NULL OR category = :category) "
+                         "AND (:status IS NULL OR status = :status) "
+                         "ORDER BY created, id";
 
 static void
 export_ticket_free (ExportTicket *t)
@@ -56,10 +56,9 @@ export_one (Store *store, sqlite3_stmt *tickets, const ExportFilter *filter,
     return FALSE;
   if (filter->messages)
     {
-      t->messages = store_ticket_rows (store, SQL_MESSAGE_LIST, t->ticket->id,
-                                       store_message_from_row,
-                                       (GDestroyNotify) store_message_free,
-                                       error);
+      t->messages = store_ticket_rows (
+          store, SQL_MESSAGE_LIST, t->ticket->id, store_message_from_row,
+          (GDestroyNotify) store_message_free, error);
       if (t->messages == NULL)
         return FALSE;
     }

@@ -15,67 +15,67 @@
 #include "madoguchi/store-notify.h"
 #include "store-db.h"
 
-static const char SQL_CONTACT_UPSERT[] =
-  "INSERT INTO contact (match, kind, ip_first, ip_last, span, asn, domain, "
-  "name, email, language, pgp, zone, updated) VALUES (:match, :kind, "
-  ":first, :last, :span, :asn, :domain, :name, :email, :language, :pgp, "
-  ":zone, :now) ON CONFLICT (match) DO UPDATE SET name = excluded.name, "
-  "email = excluded.email, language = excluded.language, "
-  "pgp = excluded.pgp, zone = excluded.zone, updated = excluded.updated";
+static const char SQL_CONTACT_UPSERT[]
+    = "INSERT INTO contact (match, kind, ip_first, ip_last, span, asn, domain, "
+      "name, email, language, pgp, zone, updated) VALUES (:match, :kind, "
+      ":first, :last, :span, :asn, :domain, :name, :email, :language, :pgp, "
+      ":zone, :now) ON CONFLICT (match) DO UPDATE SET name = excluded.name, "
+      "email = excluded.email, language = excluded.language, "
+      "pgp = excluded.pgp, zone = excluded.zone, updated = excluded.updated";
 
-static const char SQL_CONTACT_EXISTS[] =
-  "SELECT 1 FROM contact WHERE match = :match";
+static const char SQL_CONTACT_EXISTS[]
+    = "SELECT 1 FROM contact WHERE match = :match";
 
-#define SQL_CONTACT_COLUMNS \
-  "SELECT match, kind, ip_first, ip_last, span, asn, name, email, " \
+#define SQL_CONTACT_COLUMNS                                                    \
+  "SELECT match, kind, ip_first, ip_last, span, asn, name, email, "            \
   "language, pgp, zone FROM contact "
 
-static const char SQL_CONTACT_LIST[] =
-  SQL_CONTACT_COLUMNS "ORDER BY kind, ip_first, asn, domain";
+static const char SQL_CONTACT_LIST[]
+    = SQL_CONTACT_COLUMNS "ORDER BY kind, ip_first, asn, domain";
 
 /* The networks holding first..last, smallest first. */
-static const char SQL_CONTACT_NETWORK[] =
-  SQL_CONTACT_COLUMNS "WHERE kind = 'network' AND ip_first <= :first "
-  "AND ip_last >= :last ORDER BY span, ip_first DESC LIMIT 1";
+static const char SQL_CONTACT_NETWORK[] = SQL_CONTACT_COLUMNS
+    "WHERE kind = 'network' AND ip_first <= :first "
+    "AND ip_last >= :last ORDER BY span, ip_first DESC LIMIT 1";
 
-static const char SQL_CONTACT_ASN[] =
-  SQL_CONTACT_COLUMNS "WHERE kind = 'asn' AND asn = :asn";
+static const char SQL_CONTACT_ASN[]
+    = SQL_CONTACT_COLUMNS "WHERE kind = 'asn' AND asn = :asn";
 
-static const char SQL_CONTACT_DOMAIN[] =
-  SQL_CONTACT_COLUMNS "WHERE kind = 'domain' AND (domain = :name OR "
-  "substr (:name, -length (domain) - 1) = '.' || domain) "
-  "ORDER BY length (domain) DESC LIMIT 1";
+static const char SQL_CONTACT_DOMAIN[] = SQL_CONTACT_COLUMNS
+    "WHERE kind = 'domain' AND (domain = :name OR "
+    "substr (:name, -length (domain) - 1) = '.' || domain) "
+    "ORDER BY length (domain) DESC LIMIT 1";
 
-static const char SQL_CONTACT_REMOVE[] =
-  "DELETE FROM contact WHERE match = :match";
+static const char SQL_CONTACT_REMOVE[]
+    = "DELETE FROM contact WHERE match = :match";
 
-#define SQL_NOTIFICATION_COLUMNS \
-  "SELECT n.id, t.number, n.contact, n.email, n.addresses, n.message_id, " \
-  "n.status, n.created, n.sent, n.answered FROM notification n JOIN " \
+#define SQL_NOTIFICATION_COLUMNS                                               \
+  "SELECT n.id, t.number, n.contact, n.email, n.addresses, n.message_id, "     \
+  "n.status, n.created, n.sent, n.answered FROM notification n JOIN "          \
   "ticket t ON t.id = n.ticket_id "
 
-static const char SQL_NOTIFICATION_OF_TICKET[] =
-  SQL_NOTIFICATION_COLUMNS "WHERE n.ticket_id = :ticket ORDER BY n.id";
+static const char SQL_NOTIFICATION_OF_TICKET[]
+    = SQL_NOTIFICATION_COLUMNS "WHERE n.ticket_id = :ticket ORDER BY n.id";
 
-static const char SQL_NOTIFICATION_AWAITING[] =
-  SQL_NOTIFICATION_COLUMNS "WHERE n.status IN ('queued', 'sent') "
-  "AND (:before = 0 OR n.created <= :before) ORDER BY n.created, n.id";
+static const char SQL_NOTIFICATION_AWAITING[] = SQL_NOTIFICATION_COLUMNS
+    "WHERE n.status IN ('queued', 'sent') "
+    "AND (:before = 0 OR n.created <= :before) ORDER BY n.created, n.id";
 
-static const char SQL_NOTIFICATION_FIND[] =
-  SQL_NOTIFICATION_COLUMNS "WHERE n.ticket_id = :ticket AND n.email = "
-  ":email COLLATE NOCASE AND n.addresses = :addresses "
-  "ORDER BY n.id DESC LIMIT 1";
+static const char SQL_NOTIFICATION_FIND[] = SQL_NOTIFICATION_COLUMNS
+    "WHERE n.ticket_id = :ticket AND n.email = "
+    ":email COLLATE NOCASE AND n.addresses = :addresses "
+    "ORDER BY n.id DESC LIMIT 1";
 
-static const char SQL_NOTIFY_OUTBOX[] =
-  "INSERT INTO outbox (ticket_id, message_id, recipient, recipient_domain, "
-  "created, raw, envelope_from) VALUES (:ticket, :message_id, :email, "
-  "lower (substr (:email, instr (:email, '@') + 1)), :now, :raw, "
-  ":envelope)";
+static const char SQL_NOTIFY_OUTBOX[]
+    = "INSERT INTO outbox (ticket_id, message_id, recipient, recipient_domain, "
+      "created, raw, envelope_from) VALUES (:ticket, :message_id, :email, "
+      "lower (substr (:email, instr (:email, '@') + 1)), :now, :raw, "
+      ":envelope)";
 
-static const char SQL_NOTIFICATION_INSERT[] =
-  "INSERT INTO notification (ticket_id, contact, email, addresses, "
-  "outbox_id, message_id, created, who) VALUES (:ticket, :contact, "
-  ":email, :addresses, :outbox, :message_id, :now, :who)";
+static const char SQL_NOTIFICATION_INSERT[]
+    = "INSERT INTO notification (ticket_id, contact, email, addresses, "
+      "outbox_id, message_id, created, who) VALUES (:ticket, :contact, "
+      ":email, :addresses, :outbox, :message_id, :now, :who)";
 
 static void
 bind_contact (sqlite3_stmt *stmt, const Contact *c, gint64 now)
@@ -106,8 +106,8 @@ static gboolean
 contact_exists (Store *store, const char *match, gboolean *exists,
                 GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_CONTACT_EXISTS,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_CONTACT_EXISTS, error);
   int rc;
 
   if (stmt == NULL)
@@ -120,8 +120,8 @@ contact_exists (Store *store, const char *match, gboolean *exists,
 }
 
 static gboolean
-import_all (Store *store, GPtrArray *contacts, guint *added,
-            guint *updated, GError **error)
+import_all (Store *store, GPtrArray *contacts, guint *added, guint *updated,
+            GError **error)
 {
   gint64 now = (gint64) time (NULL);
 
@@ -166,9 +166,9 @@ contact_from_row (sqlite3_stmt *stmt)
   g_autofree char *kind = store_column_text (stmt, 1);
 
   c->match = store_column_text (stmt, 0);
-  c->kind = g_strcmp0 (kind, "asn") == 0 ? CONTACT_ASN
+  c->kind = g_strcmp0 (kind, "asn") == 0      ? CONTACT_ASN
             : g_strcmp0 (kind, "domain") == 0 ? CONTACT_DOMAIN
-            : CONTACT_NETWORK;
+                                              : CONTACT_NETWORK;
   if (sqlite3_column_bytes (stmt, 2) == 16)
     memcpy (c->first, sqlite3_column_blob (stmt, 2), 16);
   if (sqlite3_column_bytes (stmt, 3) == 16)
@@ -186,8 +186,8 @@ contact_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_contacts_list (Store *store, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CONTACT_LIST,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_CONTACT_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -200,7 +200,7 @@ static Contact *
 contact_first (Store *store, sqlite3_stmt *stmt, GError **error)
 {
   g_autoptr (GPtrArray) rows = store_collect_rows (
-    store, stmt, contact_from_row, (GDestroyNotify) contact_free, error);
+      store, stmt, contact_from_row, (GDestroyNotify) contact_free, error);
 
   if (rows == NULL || rows->len == 0)
     return NULL;
@@ -211,8 +211,8 @@ Contact *
 store_contact_for_range (Store *store, const guint8 first[16],
                          const guint8 last[16], GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CONTACT_NETWORK,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_CONTACT_NETWORK, error);
 
   if (stmt == NULL)
     return NULL;
@@ -253,21 +253,22 @@ store_contact_lookup (Store *store, const char *what, GError **error)
 gboolean
 store_contact_remove (Store *store, const char *match, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CONTACT_REMOVE,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_CONTACT_REMOVE, error);
   g_autoptr (Contact) parsed = contact_new ();
   const char *why;
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, ":match", contact_parse_match (match, parsed, &why)
-                                   ? parsed->match : match);
+  store_bind_text (stmt, ":match",
+                   contact_parse_match (match, parsed, &why) ? parsed->match
+                                                             : match);
   if (!store_step (store, stmt, "cannot remove the contact", error))
     return FALSE;
   if (sqlite3_changes (store->db) > 0)
     return TRUE;
-  g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-               "no contact %s", match);
+  g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no contact %s",
+               match);
   return FALSE;
 }
 
@@ -321,17 +322,15 @@ store_notifications_awaiting (Store *store, gint64 before, GError **error)
     return NULL;
   store_bind_int (stmt, ":before", before);
   return store_collect_rows (store, stmt, notification_from_row,
-                             (GDestroyNotify) store_notification_free,
-                             error);
+                             (GDestroyNotify) store_notification_free, error);
 }
 
 StoreNotification *
 store_notification_find (Store *store, gint64 ticket_id, const char *email,
                          const char *addresses, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
-                                                 SQL_NOTIFICATION_FIND,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_NOTIFICATION_FIND, error);
   g_autoptr (GPtrArray) rows = NULL;
 
   if (stmt == NULL)
@@ -340,8 +339,7 @@ store_notification_find (Store *store, gint64 ticket_id, const char *email,
   store_bind_text (stmt, ":email", email);
   store_bind_text (stmt, ":addresses", addresses);
   rows = store_collect_rows (store, stmt, notification_from_row,
-                             (GDestroyNotify) store_notification_free,
-                             error);
+                             (GDestroyNotify) store_notification_free, error);
   if (rows == NULL || rows->len == 0)
     return NULL;
   return g_ptr_array_steal_index (rows, 0);
@@ -351,8 +349,8 @@ static gboolean
 queue_rows (Store *store, const StoreNotificationNew *n, gint64 now,
             gint64 *outbox_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) box = store_prepare (store, SQL_NOTIFY_OUTBOX,
-                                                error);
+  g_autoptr (sqlite3_stmt) box
+      = store_prepare (store, SQL_NOTIFY_OUTBOX, error);
   g_autoptr (sqlite3_stmt) rec = NULL;
   gsize len;
   gconstpointer data = g_bytes_get_data (n->raw, &len);
@@ -388,14 +386,14 @@ store_notification_queue (Store *store, const StoreNotificationNew *n,
                           gint64 *outbox_id, GError **error)
 {
   gint64 now = (gint64) time (NULL);
-  g_autofree char *what = g_strdup_printf ("%s about %s", n->email,
-                                           n->addresses);
+  g_autofree char *what
+      = g_strdup_printf ("%s about %s", n->email, n->addresses);
 
   if (!store_exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (queue_rows (store, n, now, outbox_id, error)
-      && store_event (store, n->ticket_id, now, n->who, "notified", NULL,
-                      what, error)
+      && store_event (store, n->ticket_id, now, n->who, "notified", NULL, what,
+                      error)
       && store_exec (store, "COMMIT", error))
     return TRUE;
   store_exec (store, "ROLLBACK", NULL);

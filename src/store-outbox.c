@@ -23,66 +23,67 @@
 
 #include "store-db.h"
 
-#define TAG_CHECK_LEN 8          /* hex digits: 32 bits */
-#define TAG_CHECK_OLD_LEN 4      /* tickets filed before schema 6 */
+#define TAG_CHECK_LEN 8     /* hex digits: 32 bits */
+#define TAG_CHECK_OLD_LEN 4 /* tickets filed before schema 6 */
 #define HOUR 3600
 #define DAY (24 * HOUR)
 
-static const char SQL_SECRET[] =
-  "SELECT value FROM setting WHERE name = 'tag_secret'";
+static const char SQL_SECRET[]
+    = "SELECT value FROM setting WHERE name = 'tag_secret'";
 
-static const char SQL_SHORT_TAG_TICKET[] =
-  "SELECT 1 FROM ticket WHERE number = :number AND id <= (SELECT CAST "
-  "(value AS INTEGER) FROM setting WHERE name = 'tag_short_last')";
+static const char SQL_SHORT_TAG_TICKET[]
+    = "SELECT 1 FROM ticket WHERE number = :number AND id <= (SELECT CAST "
+      "(value AS INTEGER) FROM setting WHERE name = 'tag_short_last')";
 
-static const char SQL_TICKET_BY_NUMBER[] =
-  "SELECT id, status FROM ticket WHERE number = :number";
+static const char SQL_TICKET_BY_NUMBER[]
+    = "SELECT id, status FROM ticket WHERE number = :number";
 
-static const char SQL_TICKET_BY_MESSAGE_ID[] =
-  "SELECT m.ticket_id, t.number FROM message m JOIN ticket t "
-  "ON t.id = m.ticket_id WHERE m.message_id = :id "
-  "UNION ALL SELECT o.ticket_id, t.number FROM outbox o JOIN ticket t "
-  "ON t.id = o.ticket_id WHERE o.message_id = :id LIMIT 1";
+static const char SQL_TICKET_BY_MESSAGE_ID[]
+    = "SELECT m.ticket_id, t.number FROM message m JOIN ticket t "
+      "ON t.id = m.ticket_id WHERE m.message_id = :id "
+      "UNION ALL SELECT o.ticket_id, t.number FROM outbox o JOIN ticket t "
+      "ON t.id = o.ticket_id WHERE o.message_id = :id LIMIT 1";
 
-static const char SQL_OUTBOX_BY_MESSAGE_ID[] =
-  "SELECT o.id, o.ticket_id, t.number FROM outbox o JOIN ticket t "
-  "ON t.id = o.ticket_id WHERE o.message_id = :id";
+static const char SQL_OUTBOX_BY_MESSAGE_ID[]
+    = "SELECT o.id, o.ticket_id, t.number FROM outbox o JOIN ticket t "
+      "ON t.id = o.ticket_id WHERE o.message_id = :id";
 
-static const char SQL_PARTICIPANT[] =
-  "SELECT 1 FROM message WHERE ticket_id = :ticket AND "
-  "(from_addr = :addr COLLATE NOCASE OR envelope_from = :addr COLLATE NOCASE) "
-  "UNION ALL SELECT 1 FROM outbox WHERE ticket_id = :ticket AND "
-  "recipient = :addr COLLATE NOCASE "
-  /* A notified site answers from its abuse desk's domain, not always
-   * from the address we wrote to (abuse@ -> noc@). */
-  "UNION ALL SELECT 1 FROM notification WHERE ticket_id = :ticket AND "
-  "lower (substr (email, instr (email, '@'))) = "
-  "lower (substr (:addr, instr (:addr, '@'))) LIMIT 1";
+static const char SQL_PARTICIPANT[]
+    = "SELECT 1 FROM message WHERE ticket_id = :ticket AND "
+      "(from_addr = :addr COLLATE NOCASE OR envelope_from = :addr COLLATE "
+      "NOCASE) "
+      "UNION ALL SELECT 1 FROM outbox WHERE ticket_id = :ticket AND "
+      "recipient = :addr COLLATE NOCASE "
+      /* A notified site answers from its abuse desk's domain, not always
+       * from the address we wrote to (abuse@ -> noc@). */
+      "UNION ALL SELECT 1 FROM notification WHERE ticket_id = :ticket AND "
+      "lower (substr (email, instr (email, '@'))) = "
+      "lower (substr (:addr, instr (:addr, '@'))) LIMIT 1";
 
-static const char SQL_UNDELIVERABLE[] =
-  "SELECT 1 FROM undeliverable WHERE address = :addr COLLATE NOCASE";
+static const char SQL_UNDELIVERABLE[]
+    = "SELECT 1 FROM undeliverable WHERE address = :addr COLLATE NOCASE";
 
 /* The acknowledgements since a time: to an address, for a report
  * sender, to a domain (both stored lower-case). */
-static const char SQL_RECENT_TO[] =
-  "SELECT COUNT(*) FROM outbox WHERE recipient = :key COLLATE NOCASE "
-  "AND created > :since";
+static const char SQL_RECENT_TO[]
+    = "SELECT COUNT(*) FROM outbox WHERE recipient = :key COLLATE NOCASE "
+      "AND created > :since";
 
-static const char SQL_RECENT_FOR[] =
-  "SELECT COUNT(*) FROM outbox WHERE sender = :key AND created > :since";
+static const char SQL_RECENT_FOR[]
+    = "SELECT COUNT(*) FROM outbox WHERE sender = :key AND created > :since";
 
-static const char SQL_RECENT_DOMAIN[] =
-  "SELECT COUNT(*) FROM outbox WHERE recipient_domain = :key "
-  "AND created > :since";
+static const char SQL_RECENT_DOMAIN[]
+    = "SELECT COUNT(*) FROM outbox WHERE recipient_domain = :key "
+      "AND created > :since";
 
-static const char SQL_OUTBOX_INSERT[] =
-  "INSERT INTO outbox (ticket_id, reply_to, message_id, recipient, "
-  "sender, recipient_domain, created, raw) VALUES (:ticket, :message, "
-  ":message_id, :recipient, :sender, :domain, :now, :raw)";
+static const char SQL_OUTBOX_INSERT[]
+    = "INSERT INTO outbox (ticket_id, reply_to, message_id, recipient, "
+      "sender, recipient_domain, created, raw) VALUES (:ticket, :message, "
+      ":message_id, :recipient, :sender, :domain, :now, :raw)";
 
-static const char SQL_MARK_UNDELIVERABLE[] =
-  "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
-  "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox";
+static const char SQL_MARK_UNDELIVERABLE[]
+    = "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
+      "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox";
 
 void
 store_thread_clear (StoreThread *thread)
@@ -103,8 +104,7 @@ query_exists (Store *store, sqlite3_stmt *stmt, gboolean *exists,
 }
 
 char *
-store_tag (Store *store, const char *prefix, const char *number,
-           GError **error)
+store_tag (Store *store, const char *prefix, const char *number, GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_SECRET, error);
   g_autofree char *mac = NULL;
@@ -120,15 +120,15 @@ store_tag (Store *store, const char *prefix, const char *number,
   secret = (const char *) sqlite3_column_text (stmt, 0);
   mac = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
                                    strlen (secret), number, -1);
-  return g_strdup_printf ("[%s #%s/%.*s]", prefix, number, TAG_CHECK_LEN,
-                          mac);
+  return g_strdup_printf ("[%s #%s/%.*s]", prefix, number, TAG_CHECK_LEN, mac);
 }
 
-typedef struct {
+typedef struct
+{
   char *prefix;
-  char *number;           /* canonical */
-  char *check;            /* or NULL */
-  char *text;             /* as written */
+  char *number; /* canonical */
+  char *check;  /* or NULL */
+  char *text;   /* as written */
 } Tag;
 
 static void
@@ -146,9 +146,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Tag, tag_clear)
 static gboolean
 subject_tag (const char *subject, const char *prefix, Tag *tag)
 {
-  g_autoptr (GRegex) re = g_regex_new (
-    "\\[([A-Za-z0-9-]{1,16})\\s*#\\s*(\\d{4})-(\\d{1,9})"
-    "(?:/([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4}))?\\]", 0, 0, NULL);
+  g_autoptr (GRegex) re
+      = g_regex_new ("\\[([A-Za-z0-9-]{1,16})\\s*#\\s*(\\d{4})-(\\d{1,9})"
+                     "(?:/([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4}))?\\]",
+                     0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
 
   if (subject == NULL || !g_regex_match (re, subject, 0, &match))
@@ -180,8 +181,8 @@ static gboolean
 short_check_allowed (Store *store, const char *number, gboolean *allowed,
                      GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_SHORT_TAG_TICKET,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_SHORT_TAG_TICKET, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -192,8 +193,7 @@ short_check_allowed (Store *store, const char *number, gboolean *allowed,
 /* Whether the tag's check is the one we would write for its number: all
  * TAG_CHECK_LEN digits, or TAG_CHECK_OLD_LEN for an old ticket. */
 static gboolean
-tag_check_valid (Store *store, const Tag *tag, gboolean *valid,
-                 GError **error)
+tag_check_valid (Store *store, const Tag *tag, gboolean *valid, GError **error)
 {
   g_autofree char *ours = store_tag (store, tag->prefix, tag->number, error);
   const char *slash = ours ? strrchr (ours, '/') : NULL;
@@ -214,8 +214,8 @@ static gboolean
 ticket_by_number (Store *store, const char *number, StoreThread *thread,
                   GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_TICKET_BY_NUMBER,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_TICKET_BY_NUMBER, error);
   int rc;
 
   if (stmt == NULL)
@@ -253,9 +253,8 @@ ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
                      GError **error)
 {
   g_auto (GStrv) list = ids ? g_strsplit (ids, " ", -1) : NULL;
-  g_autoptr (StoreCached) stmt = store_cached (store,
-                                               SQL_TICKET_BY_MESSAGE_ID,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_TICKET_BY_MESSAGE_ID, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -270,8 +269,8 @@ ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
       if (rc == SQLITE_ROW)
         {
           thread->ticket = sqlite3_column_int64 (stmt, 0);
-          g_strlcpy (thread->number, (const char *) sqlite3_column_text (stmt,
-                                                                         1),
+          g_strlcpy (thread->number,
+                     (const char *) sqlite3_column_text (stmt, 1),
                      sizeof thread->number);
           return TRUE;
         }
@@ -287,12 +286,12 @@ static gboolean
 bounced_ack (Store *store, const StoreDelivery *d, StoreThread *thread,
              GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store,
-                                               SQL_OUTBOX_BY_MESSAGE_ID,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_OUTBOX_BY_MESSAGE_ID, error);
 
-  for (gsize i = 0; stmt != NULL && d->returned_ids != NULL
-                    && d->returned_ids[i] != NULL; i++)
+  for (gsize i = 0;
+       stmt != NULL && d->returned_ids != NULL && d->returned_ids[i] != NULL;
+       i++)
     {
       int rc;
 
@@ -302,8 +301,8 @@ bounced_ack (Store *store, const StoreDelivery *d, StoreThread *thread,
         {
           thread->bounced = sqlite3_column_int64 (stmt, 0);
           thread->ticket = sqlite3_column_int64 (stmt, 1);
-          g_strlcpy (thread->number, (const char *) sqlite3_column_text (stmt,
-                                                                         2),
+          g_strlcpy (thread->number,
+                     (const char *) sqlite3_column_text (stmt, 2),
                      sizeof thread->number);
           return TRUE;
         }
@@ -324,7 +323,7 @@ thread_by_tag (Store *store, const StoreDelivery *d, const Tag *tag,
 
   if (g_ascii_strcasecmp (tag->prefix, d->tag_prefix) != 0)
     {
-      thread->claimed = g_strdup (tag->text);   /* another team's tag */
+      thread->claimed = g_strdup (tag->text); /* another team's tag */
       return TRUE;
     }
   if (!tag_check_valid (store, tag, &valid, error))
@@ -339,14 +338,14 @@ thread_by_tag (Store *store, const StoreDelivery *d, const Tag *tag,
       return TRUE;
     }
   if (!is_participant (store, thread->ticket, d->message->from_addr,
-                      &participant, error))
+                       &participant, error))
     return FALSE;
   thread->join = valid && participant;
   thread->how = !thread->join ? "new" : d->automatic ? "auto-reply" : "tag";
   if (!thread->join)
-    thread->claimed = g_strdup_printf ("%s (%s)", tag->text,
-                                       valid ? "from an address new to it"
-                                             : "bad check");
+    thread->claimed
+        = g_strdup_printf ("%s (%s)", tag->text,
+                           valid ? "from an address new to it" : "bad check");
   return TRUE;
 }
 
@@ -356,9 +355,9 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
 {
   const Message *m = d->message;
   g_auto (Tag) tag = { 0 };
-  g_autofree char *refs = g_strjoin (" ", m->references ? m->references : "",
-                                     m->in_reply_to ? m->in_reply_to : "",
-                                     NULL);
+  g_autofree char *refs
+      = g_strjoin (" ", m->references ? m->references : "",
+                   m->in_reply_to ? m->in_reply_to : "", NULL);
   gboolean participant = FALSE;
 
   thread->how = "new";
@@ -379,18 +378,21 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
   if (d->dmarc_failed)
     {
       thread->claimed = g_strdup_printf ("a reply in ticket %s, but DMARC "
-                                         "failed at our MTA", thread->number);
+                                         "failed at our MTA",
+                                         thread->number);
       return TRUE;
     }
   if (!is_participant (store, thread->ticket, m->from_addr, &participant,
                        error))
     return FALSE;
   thread->join = participant;
-  thread->how = !participant ? "new" : d->automatic ? "auto-reply"
-                                                    : "reference";
+  thread->how = !participant   ? "new"
+                : d->automatic ? "auto-reply"
+                               : "reference";
   if (!participant)
     thread->claimed = g_strdup_printf ("a reply in ticket %s from an "
-                                       "address new to it", thread->number);
+                                       "address new to it",
+                                       thread->number);
   return TRUE;
 }
 
@@ -413,12 +415,13 @@ count_recent (Store *store, const char *sql, const char *key, gint64 since,
 }
 
 /* One rate limit: acknowledgements per key and hour, and per day. */
-typedef struct {
+typedef struct
+{
   const char *sql;
-  const char *key;        /* NULL: not limited */
+  const char *key; /* NULL: not limited */
   int hour;
   int day;
-  const char *what;       /* for the reason: "rate limit%s (...)" */
+  const char *what; /* for the reason: "rate limit%s (...)" */
 } AckLimit;
 
 /* A sliding window over the outbox itself: the acknowledgements of the
@@ -448,10 +451,10 @@ within_limits (Store *store, const StoreDelivery *d, StoreFiled *filed,
    * replies at many addresses), per domain (many addresses at one). */
   const AckLimit limits[] = {
     { SQL_RECENT_TO, d->ack_recipient, d->rate_hour, d->rate_day, "" },
-    { SQL_RECENT_FOR, d->ack_sender, d->rate_sender_hour,
-      d->rate_sender_day, " per sender" },
-    { SQL_RECENT_DOMAIN, d->ack_domain, d->rate_domain_hour,
-      d->rate_domain_day, " per domain" },
+    { SQL_RECENT_FOR, d->ack_sender, d->rate_sender_hour, d->rate_sender_day,
+      " per sender" },
+    { SQL_RECENT_DOMAIN, d->ack_domain, d->rate_domain_hour, d->rate_domain_day,
+      " per domain" },
   };
   gint64 now = (gint64) time (NULL);
   gboolean over = FALSE;
@@ -462,9 +465,10 @@ within_limits (Store *store, const StoreDelivery *d, StoreFiled *filed,
       if (!over_limit (store, &limits[i], now, &over, error))
         return FALSE;
       if (over)
-        g_snprintf (filed->ack, sizeof filed->ack, "rate limit%s (%d per "
-                    "hour, %d per day)", limits[i].what, limits[i].hour,
-                    limits[i].day);
+        g_snprintf (filed->ack, sizeof filed->ack,
+                    "rate limit%s (%d per "
+                    "hour, %d per day)",
+                    limits[i].what, limits[i].hour, limits[i].day);
     }
   *within = !over;
   return TRUE;
@@ -474,8 +478,7 @@ gboolean
 store_ack_allowed (Store *store, const StoreDelivery *d, StoreFiled *filed,
                    GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_UNDELIVERABLE,
-                                               error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_UNDELIVERABLE, error);
   gboolean bounced = FALSE, within = FALSE;
 
   g_strlcpy (filed->ack, d->ack_reason ? d->ack_reason : "not acknowledged",
@@ -505,8 +508,7 @@ store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
                   gint64 message, const char *message_id, GBytes *raw,
                   StoreFiled *filed, GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_OUTBOX_INSERT,
-                                               error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_OUTBOX_INSERT, error);
   gsize len;
   gconstpointer data = g_bytes_get_data (raw, &len);
 
@@ -531,8 +533,8 @@ gboolean
 store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
                           GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_MARK_UNDELIVERABLE,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_MARK_UNDELIVERABLE, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -542,40 +544,40 @@ store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
   return store_step (store, stmt, "cannot mark undeliverable", error);
 }
 
-static const char SQL_OUTBOX_LIST[] =
-  "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
-  "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON t.id = "
-  "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
+static const char SQL_OUTBOX_LIST[]
+    = "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
+      "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON t.id = "
+      "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
 
-static const char SQL_OUTBOX_CLAIM[] =
-  "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-  "WHERE id = :id AND (state IN ('queued', 'failed') "
-  "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
+static const char SQL_OUTBOX_CLAIM[]
+    = "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+      "WHERE id = :id AND (state IN ('queued', 'failed') "
+      "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
 
-static const char SQL_OUTBOX_FINISH[] =
-  "UPDATE outbox SET state = :state, last_error = :why, via = :via, "
-  "sent = CASE WHEN :state = 'sent' THEN :now END WHERE id = :id";
+static const char SQL_OUTBOX_FINISH[]
+    = "UPDATE outbox SET state = :state, last_error = :why, via = :via, "
+      "sent = CASE WHEN :state = 'sent' THEN :now END WHERE id = :id";
 
-static const char SQL_NOTIFICATION_SENT[] =
-  "UPDATE notification SET status = 'sent', sent = :now "
-  "WHERE outbox_id = :id AND status = 'queued'";
+static const char SQL_NOTIFICATION_SENT[]
+    = "UPDATE notification SET status = 'sent', sent = :now "
+      "WHERE outbox_id = :id AND status = 'queued'";
 
-static const char SQL_OUTBOX_ENVELOPE[] =
-  "SELECT envelope_from FROM outbox WHERE id = :id";
+static const char SQL_OUTBOX_ENVELOPE[]
+    = "SELECT envelope_from FROM outbox WHERE id = :id";
 
 /* A bounce of a notification (the outbox entry it names). */
-static const char SQL_NOTIFICATION_BOUNCED[] =
-  "UPDATE notification SET status = 'bounced', answered = :now "
-  "WHERE outbox_id = :outbox";
+static const char SQL_NOTIFICATION_BOUNCED[]
+    = "UPDATE notification SET status = 'bounced', answered = :now "
+      "WHERE outbox_id = :outbox";
 
 /* A reply of a notified site: one that names the notification's
  * Message-ID, or comes from its address or domain. */
-static const char SQL_NOTIFICATION_REPLIED[] =
-  "UPDATE notification SET status = 'replied', answered = :now "
-  "WHERE ticket_id = :ticket AND status IN ('queued', 'sent') AND "
-  "(instr (:refs, '<' || message_id || '>') > 0 OR "
-  "lower (substr (email, instr (email, '@'))) = "
-  "lower (substr (:addr, instr (:addr, '@'))))";
+static const char SQL_NOTIFICATION_REPLIED[]
+    = "UPDATE notification SET status = 'replied', answered = :now "
+      "WHERE ticket_id = :ticket AND status IN ('queued', 'sent') AND "
+      "(instr (:refs, '<' || message_id || '>') > 0 OR "
+      "lower (substr (email, instr (email, '@'))) = "
+      "lower (substr (:addr, instr (:addr, '@'))))";
 
 void
 store_outbox_free (StoreOutbox *e)
@@ -609,8 +611,7 @@ store_outbox_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_outbox_list (Store *store, gboolean all, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_LIST,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -620,11 +621,11 @@ store_outbox_list (Store *store, gboolean all, GError **error)
 }
 
 GBytes *
-store_outbox_claim (Store *store, gint64 id, gboolean stale,
-                    char **recipient, GError **error)
+store_outbox_claim (Store *store, gint64 id, gboolean stale, char **recipient,
+                    GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_CLAIM,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_OUTBOX_CLAIM, error);
   GBytes *raw;
   int rc;
 
@@ -648,11 +649,11 @@ store_outbox_claim (Store *store, gint64 id, gboolean stale,
 }
 
 gboolean
-store_outbox_finish (Store *store, gint64 id, const char *via,
-                     const char *why, GError **error)
+store_outbox_finish (Store *store, gint64 id, const char *via, const char *why,
+                     GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_FINISH,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_OUTBOX_FINISH, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -677,8 +678,8 @@ store_outbox_finish (Store *store, gint64 id, const char *via,
 char *
 store_outbox_envelope (Store *store, gint64 id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_ENVELOPE,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_OUTBOX_ENVELOPE, error);
 
   if (stmt == NULL)
     return NULL;
@@ -692,8 +693,8 @@ store_outbox_envelope (Store *store, gint64 id, GError **error)
 static char *
 bracketed_ids (const char *first, const char *second)
 {
-  g_autofree char *all = g_strjoin (" ", first ? first : "",
-                                    second ? second : "", NULL);
+  g_autofree char *all
+      = g_strjoin (" ", first ? first : "", second ? second : "", NULL);
   g_auto (GStrv) ids = g_strsplit (all, " ", -1);
   GString *out = g_string_new (NULL);
 
@@ -714,7 +715,7 @@ store_notification_answered (Store *store, const StoreDelivery *d,
 
   if (!bounce && strcmp (thread->how, "tag") != 0
       && strcmp (thread->how, "reference") != 0)
-    return TRUE;   /* an auto-reply answers nothing */
+    return TRUE; /* an auto-reply answers nothing */
   if (bounce)
     stmt = store_cached (store, SQL_NOTIFICATION_BOUNCED, error);
   else

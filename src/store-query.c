@@ -11,49 +11,50 @@
 
 #include "store-db.h"
 
-static const char SQL_REASON_LIST[] =
-  "SELECT rule, category, score, place, matched FROM reason "
-  "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
+static const char SQL_REASON_LIST[]
+    = "SELECT rule, category, score, place, matched FROM reason "
+      "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
 
-static const char SQL_FORM_LIST[] =
-  "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
-  "ORDER BY message_id, rowid";
+static const char SQL_FORM_LIST[]
+    = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+      "ORDER BY message_id, rowid";
 
-static const char SQL_TIMESTAMP_LIST[] =
-  "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
-  "WHERE ticket_id = :ticket ORDER BY utc, id";
+static const char SQL_TIMESTAMP_LIST[]
+    = "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
+      "WHERE ticket_id = :ticket ORDER BY utc, id";
 
-static const char SQL_EXCERPT_LIST[] =
-  "SELECT part, first_line, last_line, text FROM excerpt "
-  "WHERE ticket_id = :ticket ORDER BY message_id, id";
+static const char SQL_EXCERPT_LIST[]
+    = "SELECT part, first_line, last_line, text FROM excerpt "
+      "WHERE ticket_id = :ticket ORDER BY message_id, id";
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
  * its condition true, so nothing is ever spliced into the SQL.  A search
  * of three characters or more looks in the full-text index and reads
  * whole only the messages that wait to enter it (index_messages in
  * store.c: fewer than 32); a shorter one reads every message whole. */
-#define SQL_TICKET_LIST_WHERE \
-  SQL_TICKET_COLUMNS "WHERE merged_into IS NULL " \
-  "AND (:status IS NULL OR status = :status) " \
-  "AND (:category IS NULL OR category = :category) " \
-  "AND (:owner IS NULL OR owner = :owner) " \
-  "AND (:unassigned = 0 OR owner IS NULL) " \
-  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' " \
-  "  ESCAPE '\\') " \
-  "AND (:since = 0 OR created >= :since) " \
-  "AND (:until = 0 OR created < :until) " \
-  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator " \
-  "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM " \
-  "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last " \
-  "  AND ip_end >= :first)) " \
-  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE " \
-  "  length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts " \
-  "    WHERE message_fts MATCH :phrase) " \
-  "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN " \
-  "    length (:search) < 3 THEN 0 ELSE (SELECT COALESCE (max (id), 0) " \
-  "    FROM message_fts_docsize) END) " \
-  "  AND (madoguchi_fold (subject) LIKE '%' || :search_like || '%' " \
-  "    ESCAPE '\\' OR madoguchi_fold (text) LIKE '%' || :search_like " \
+#define SQL_TICKET_LIST_WHERE                                                  \
+  SQL_TICKET_COLUMNS                                                           \
+  "WHERE merged_into IS NULL "                                                 \
+  "AND (:status IS NULL OR status = :status) "                                 \
+  "AND (:category IS NULL OR category = :category) "                           \
+  "AND (:owner IS NULL OR owner = :owner) "                                    \
+  "AND (:unassigned = 0 OR owner IS NULL) "                                    \
+  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' "      \
+  "  ESCAPE '\\') "                                                            \
+  "AND (:since = 0 OR created >= :since) "                                     \
+  "AND (:until = 0 OR created < :until) "                                      \
+  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator "                 \
+  "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM "           \
+  "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last "               \
+  "  AND ip_end >= :first)) "                                                  \
+  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "        \
+  "  length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "          \
+  "    WHERE message_fts MATCH :phrase) "                                      \
+  "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN "               \
+  "    length (:search) < 3 THEN 0 ELSE (SELECT COALESCE (max (id), 0) "       \
+  "    FROM message_fts_docsize) END) "                                        \
+  "  AND (madoguchi_fold (subject) LIKE '%' || :search_like || '%' "           \
+  "    ESCAPE '\\' OR madoguchi_fold (text) LIKE '%' || :search_like "         \
   "    || '%' ESCAPE '\\'))) "
 
 /* One statement per order, so that each can walk its index and stop at
@@ -67,15 +68,15 @@ static const char *const SQL_TICKET_LIST[] = {
   SQL_TICKET_LIST_WHERE "ORDER BY updated, id LIMIT :limit",
 };
 
-static const char SQL_TICKET_GET[] =
-  SQL_TICKET_COLUMNS "WHERE number = :number";
+static const char SQL_TICKET_GET[]
+    = SQL_TICKET_COLUMNS "WHERE number = :number";
 
-static const char SQL_PART_LIST[] =
-  "SELECT depth, content_type, filename, charset, size, forwarded "
-  "FROM part WHERE message_id = :message ORDER BY idx";
+static const char SQL_PART_LIST[]
+    = "SELECT depth, content_type, filename, charset, size, forwarded "
+      "FROM part WHERE message_id = :message ORDER BY idx";
 
-static const char SQL_MESSAGE_RAW[] =
-  "SELECT bytes FROM message_raw WHERE message_id = :message ORDER BY seq";
+static const char SQL_MESSAGE_RAW[]
+    = "SELECT bytes FROM message_raw WHERE message_id = :message ORDER BY seq";
 
 void
 store_ticket_free (StoreTicket *t)
@@ -206,9 +207,9 @@ gboolean
 store_fold_register (sqlite3 *db)
 {
   return sqlite3_create_function_v2 (db, "madoguchi_fold", 1,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                     NULL, fold_function, NULL, NULL,
-                                     NULL) == SQLITE_OK;
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                     fold_function, NULL, NULL, NULL)
+         == SQLITE_OK;
 }
 
 /* The search as one FTS5 phrase: quotes doubled, so that whatever the
@@ -230,16 +231,16 @@ fts_phrase (const char *search)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
-static const char SQL_BY_SEQ[] =
-  "SELECT number FROM ticket WHERE seq = :seq ORDER BY id LIMIT 3";
+static const char SQL_BY_SEQ[]
+    = "SELECT number FROM ticket WHERE seq = :seq ORDER BY id LIMIT 3";
 
 /* A merged ticket's number leads to the ticket it was merged into. */
-static const char SQL_FOLLOW_MERGES[] =
-  "WITH RECURSIVE chain (id, merged_into, number, depth) AS ("
-  "  SELECT id, merged_into, number, 0 FROM ticket WHERE number = :number "
-  "  UNION ALL SELECT t.id, t.merged_into, t.number, c.depth + 1 "
-  "  FROM ticket t JOIN chain c ON t.id = c.merged_into WHERE c.depth < 32"
-  ") SELECT number FROM chain WHERE merged_into IS NULL";
+static const char SQL_FOLLOW_MERGES[]
+    = "WITH RECURSIVE chain (id, merged_into, number, depth) AS ("
+      "  SELECT id, merged_into, number, 0 FROM ticket WHERE number = :number "
+      "  UNION ALL SELECT t.id, t.merged_into, t.number, c.depth + 1 "
+      "  FROM ticket t JOIN chain c ON t.id = c.merged_into WHERE c.depth < 32"
+      ") SELECT number FROM chain WHERE merged_into IS NULL";
 
 /* The bare sequence "123": the ticket, if only one has it. */
 static char *
@@ -252,8 +253,7 @@ number_by_seq (Store *store, const char *text, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":seq", g_ascii_strtoll (text, NULL, 10));
-  found = store_collect_rows (store, stmt, store_column_first,
-                              g_free, error);
+  found = store_collect_rows (store, stmt, store_column_first, g_free, error);
   if (found == NULL || found->len == 1)
     return found ? g_strdup (found->pdata[0]) : NULL;
   list = g_string_new (NULL);
@@ -304,12 +304,12 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   g_autofree char *phrase = fts_phrase (search);
   g_autofree char *search_like = like_literal (search);
   g_autofree char *reporter_like = like_literal (filter->reporter);
-  int order = (g_strcmp0 (filter->sort, "number") == 0 ? 2
-               : g_strcmp0 (filter->sort, "updated") == 0 ? 4 : 0)
+  int order = (g_strcmp0 (filter->sort, "number") == 0    ? 2
+               : g_strcmp0 (filter->sort, "updated") == 0 ? 4
+                                                          : 0)
               + (filter->ascending ? 1 : 0);
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store,
-                                                 SQL_TICKET_LIST[order],
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_TICKET_LIST[order], error);
 
   if (stmt == NULL)
     return NULL;
@@ -329,15 +329,16 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":reporter_like", reporter_like);
   store_bind_text (stmt, ":phrase", phrase);
   return store_collect_rows (store, stmt, store_ticket_from_row,
-                       (GDestroyNotify) store_ticket_free, error);
+                             (GDestroyNotify) store_ticket_free, error);
 }
 
 char *
 store_parse_number (const char *text)
 {
-  g_autoptr (GRegex) re = g_regex_new (
-    "(?:^|#)\\s*(\\d{4})-(\\d{1,9})"
-    "(?:/[0-9a-fA-F]{8}|/[0-9a-fA-F]{4})?\\]?$", 0, 0, NULL);
+  g_autoptr (GRegex) re
+      = g_regex_new ("(?:^|#)\\s*(\\d{4})-(\\d{1,9})"
+                     "(?:/[0-9a-fA-F]{8}|/[0-9a-fA-F]{4})?\\]?$",
+                     0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *year = NULL;
   g_autofree char *seq = NULL;
@@ -368,8 +369,8 @@ store_get_ticket (Store *store, const char *number, GError **error)
   if (rc == SQLITE_ROW)
     return store_ticket_from_row (stmt);
   if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                 "no ticket %s", canonical);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
+                 canonical);
   else
     store_db_error (error, store->db, rc, "cannot read ticket");
   return NULL;
@@ -429,21 +430,21 @@ message_parts (Store *store, gint64 message_id, GError **error)
     return NULL;
   store_bind_int (stmt, ":message", message_id);
   return store_collect_rows (store, stmt, part_from_row,
-                       (GDestroyNotify) report_part_free, error);
+                             (GDestroyNotify) report_part_free, error);
 }
 
 GPtrArray *
 store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_LIST,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_MESSAGE_LIST, error);
   g_autoptr (GPtrArray) messages = NULL;
 
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":ticket", ticket_id);
   messages = store_collect_rows (store, stmt, store_message_from_row,
-                           (GDestroyNotify) store_message_free, error);
+                                 (GDestroyNotify) store_message_free, error);
   for (guint i = 0; messages != NULL && i < messages->len; i++)
     {
       StoreMessage *m = messages->pdata[i];
@@ -523,7 +524,8 @@ timestamp_from_row (sqlite3_stmt *stmt)
   t->rule = store_column_text (stmt, 2);
   t->zone_assumed = sqlite3_column_int (stmt, 3);
   t->part = sqlite3_column_type (stmt, 4) == SQLITE_NULL
-            ? G_MAXUINT : (guint) sqlite3_column_int (stmt, 4);
+                ? G_MAXUINT
+                : (guint) sqlite3_column_int (stmt, 4);
   t->line = (guint) sqlite3_column_int (stmt, 5);
   return t;
 }
@@ -544,16 +546,16 @@ GPtrArray *
 store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
-                      store_indicator_from_row,
-                      (GDestroyNotify) store_indicator_free, error);
+                            store_indicator_from_row,
+                            (GDestroyNotify) store_indicator_free, error);
 }
 
 GPtrArray *
 store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_TIMESTAMP_LIST, ticket_id,
-                      timestamp_from_row,
-                      (GDestroyNotify) report_timestamp_free, error);
+                            timestamp_from_row,
+                            (GDestroyNotify) report_timestamp_free, error);
 }
 
 GPtrArray *
@@ -561,7 +563,7 @@ store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id,
                             excerpt_from_row,
-                      (GDestroyNotify) report_excerpt_free, error);
+                            (GDestroyNotify) report_excerpt_free, error);
 }
 
 static gpointer
@@ -569,8 +571,8 @@ reason_from_row (sqlite3_stmt *stmt)
 {
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
   const char *const *names = report_categories ();
-  int index = report_category_index ((const char *)
-                                       sqlite3_column_text (stmt, 1));
+  int index
+      = report_category_index ((const char *) sqlite3_column_text (stmt, 1));
 
   r->rule = store_column_text (stmt, 0);
   r->category = names[index < 0 ? REPORT_CATEGORIES - 1 : index];
@@ -594,39 +596,39 @@ GPtrArray *
 store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_REASON_LIST, ticket_id, reason_from_row,
-                      (GDestroyNotify) report_reason_free, error);
+                            (GDestroyNotify) report_reason_free, error);
 }
 
 GPtrArray *
 store_ticket_form (Store *store, gint64 ticket_id, GError **error)
 {
   return store_ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
-                      (GDestroyNotify) report_form_field_free, error);
+                            (GDestroyNotify) report_form_field_free, error);
 }
 
-static const char SQL_EVENT_LIST[] =
-  "SELECT at, who, what, old, new FROM event WHERE ticket_id = :ticket "
-  "ORDER BY at, id";
+static const char SQL_EVENT_LIST[]
+    = "SELECT at, who, what, old, new FROM event WHERE ticket_id = :ticket "
+      "ORDER BY at, id";
 
-static const char SQL_TICKET_OUTBOX[] =
-  "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
-  "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON "
-  "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
+static const char SQL_TICKET_OUTBOX[]
+    = "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
+      "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON "
+      "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
 
-static const char SQL_TICKET_ADDRESSES[] =
-  "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
-  "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') LIMIT 50";
+static const char SQL_TICKET_ADDRESSES[]
+    = "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
+      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') LIMIT 50";
 
-static const char SQL_SHARING[] =
-  "SELECT DISTINCT t.number, t.subject, i.value, i.ip = :ip, "
-  "inc.number FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-  "LEFT JOIN incident inc ON inc.id = t.incident_id "
-  "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
-  "AND t.merged_into IS NULL ORDER BY i.ip = :ip DESC, t.created DESC "
-  "LIMIT 20";
+static const char SQL_SHARING[]
+    = "SELECT DISTINCT t.number, t.subject, i.value, i.ip = :ip, "
+      "inc.number FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+      "LEFT JOIN incident inc ON inc.id = t.incident_id "
+      "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
+      "AND t.merged_into IS NULL ORDER BY i.ip = :ip DESC, t.created DESC "
+      "LIMIT 20";
 
-static const char SQL_MENTIONS[] =
-  "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";
+static const char SQL_MENTIONS[]
+    = "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";
 
 void
 store_event_free (StoreEvent *e)
@@ -686,7 +688,7 @@ mentions (Store *store, const void *ip, GError **error)
     return -1;
   store_bind_blob16 (stmt, ":ip", ip);
   return sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0)
-                                            : -1;
+                                           : -1;
 }
 
 /* The other tickets sharing one address, or its /24 (/48 for IPv6). */
@@ -732,13 +734,12 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
 GPtrArray *
 store_ticket_related (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_TICKET_ADDRESSES,
-                                                 error);
-  g_autoptr (GPtrArray) related = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) store_related_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_TICKET_ADDRESSES, error);
+  g_autoptr (GPtrArray) related
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) store_related_free);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   int rc;
 
   if (stmt == NULL)
@@ -758,11 +759,11 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
   return g_steal_pointer (&related);
 }
 
-static const char SQL_INCIDENT_LIST[] =
-  "SELECT i.number, i.title, i.created, t.number, t.status, t.category, "
-  "t.subject FROM incident i LEFT JOIN ticket t ON t.incident_id = i.id "
-  "AND t.merged_into IS NULL WHERE :incident IS NULL "
-  "OR i.number = :incident COLLATE NOCASE ORDER BY i.id DESC, t.id";
+static const char SQL_INCIDENT_LIST[]
+    = "SELECT i.number, i.title, i.created, t.number, t.status, t.category, "
+      "t.subject FROM incident i LEFT JOIN ticket t ON t.incident_id = i.id "
+      "AND t.merged_into IS NULL WHERE :incident IS NULL "
+      "OR i.number = :incident COLLATE NOCASE ORDER BY i.id DESC, t.id";
 
 void
 store_incident_row_free (StoreIncidentRow *r)
@@ -791,35 +792,34 @@ incident_row_from_row (sqlite3_stmt *stmt)
   return r;
 }
 
-static const char SQL_INCIDENT_RESOLVE[] =
-  "SELECT number FROM incident WHERE (:seq > 0 AND seq = :seq) "
-  "OR number = :number COLLATE NOCASE ORDER BY id LIMIT 3";
+static const char SQL_INCIDENT_RESOLVE[]
+    = "SELECT number FROM incident WHERE (:seq > 0 AND seq = :seq) "
+      "OR number = :number COLLATE NOCASE ORDER BY id LIMIT 3";
 
 char *
 store_resolve_incident (Store *store, const char *text, GError **error)
 {
-  gboolean bare = text[0] != '\0'
-                  && strspn (text, "0123456789") == strlen (text);
+  gboolean bare
+      = text[0] != '\0' && strspn (text, "0123456789") == strlen (text);
   g_autofree char *number = g_ascii_strncasecmp (text, "INC-", 4) == 0
-                            ? g_strdup (text)
-                            : g_strconcat ("INC-", text, NULL);
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INCIDENT_RESOLVE,
-                                                 error);
+                                ? g_strdup (text)
+                                : g_strconcat ("INC-", text, NULL);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_INCIDENT_RESOLVE, error);
   g_autoptr (GPtrArray) found = NULL;
 
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":seq", bare ? g_ascii_strtoll (text, NULL, 10) : 0);
   store_bind_text (stmt, ":number", bare ? NULL : number);
-  found = store_collect_rows (store, stmt, store_column_first, g_free,
-                              error);
+  found = store_collect_rows (store, stmt, store_column_first, g_free, error);
   if (found != NULL && found->len == 1)
     return g_strdup (found->pdata[0]);
   if (found != NULL)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
                  found->len ? "incident %s is ambiguous: %s, %s%s"
-                            : "no incident %s", text,
-                 found->len ? (char *) found->pdata[0] : "",
+                            : "no incident %s",
+                 text, found->len ? (char *) found->pdata[0] : "",
                  found->len ? (char *) found->pdata[1] : "",
                  found->len > 2 ? ", ..." : "");
   return NULL;
@@ -828,8 +828,8 @@ store_resolve_incident (Store *store, const char *text, GError **error)
 GPtrArray *
 store_incident_list (Store *store, const char *incident, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_INCIDENT_LIST,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, SQL_INCIDENT_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -838,18 +838,17 @@ store_incident_list (Store *store, const char *incident, GError **error)
                              (GDestroyNotify) store_incident_row_free, error);
 }
 
-static const char SQL_IMPORT_GET[] =
-  "SELECT done FROM import_state WHERE source = :source";
+static const char SQL_IMPORT_GET[]
+    = "SELECT done FROM import_state WHERE source = :source";
 
-static const char SQL_IMPORT_SET[] =
-  "INSERT INTO import_state (source, done) VALUES (:source, :done) "
-  "ON CONFLICT (source) DO UPDATE SET done = :done";
+static const char SQL_IMPORT_SET[]
+    = "INSERT INTO import_state (source, done) VALUES (:source, :done) "
+      "ON CONFLICT (source) DO UPDATE SET done = :done";
 
 gint64
 store_import_done (Store *store, const char *source, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_GET,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_GET, error);
   int rc;
 
   if (stmt == NULL)
@@ -868,8 +867,7 @@ gboolean
 store_import_advance (Store *store, const char *source, gint64 done,
                       GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_SET,
-                                                 error);
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_SET, error);
 
   if (stmt == NULL)
     return FALSE;

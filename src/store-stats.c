@@ -25,80 +25,81 @@
 #include "store-db.h"
 
 /* The period's reports per local month and category. */
-static const char SQL_STATS_REPORTS[] =
-  "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-  "category, COUNT(*) FROM ticket "
-  "WHERE merged_into IS NULL AND created >= :since AND created < :until "
-  "GROUP BY month, category";
+static const char SQL_STATS_REPORTS[]
+    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
+      "category, COUNT(*) FROM ticket "
+      "WHERE merged_into IS NULL AND created >= :since AND created < :until "
+      "GROUP BY month, category";
 
 /* The same for incidents: the first ticket of each group stands for it
  * (-id keys a ticket in no incident: ids are positive). */
-static const char SQL_STATS_INCIDENTS[] =
-  "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-  "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "
-  "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "
-  "FROM ticket "
-  "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
-  "WHERE nth = 1 GROUP BY month, category";
+static const char SQL_STATS_INCIDENTS[]
+    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
+      "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "
+      "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "
+      "FROM ticket "
+      "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
+      "WHERE nth = 1 GROUP BY month, category";
 
 /* Notifications to the sites, by the month they were made and the
  * category of their ticket (the seed's "notifications" beside
  * "reports"). */
-static const char SQL_STATS_NOTIFICATIONS[] =
-  "SELECT strftime ('%Y-%m', n.created, 'unixepoch', 'localtime') AS month, "
-  "t.category, COUNT(*) FROM notification n JOIN ticket t "
-  "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "
-  "GROUP BY month, t.category";
+static const char SQL_STATS_NOTIFICATIONS[]
+    = "SELECT strftime ('%Y-%m', n.created, 'unixepoch', 'localtime') AS "
+      "month, "
+      "t.category, COUNT(*) FROM notification n JOIN ticket t "
+      "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "
+      "GROUP BY month, t.category";
 
 /* Incoming messages by the acknowledgement decision filed with them. */
-static const char SQL_STATS_ACKS[] =
-  "SELECT COALESCE(ack, '') AS decision, COUNT(*) FROM message "
-  "WHERE direction = 'in' AND received >= :since AND received < :until "
-  "GROUP BY decision ORDER BY COUNT(*) DESC, decision";
+static const char SQL_STATS_ACKS[]
+    = "SELECT COALESCE(ack, '') AS decision, COUNT(*) FROM message "
+      "WHERE direction = 'in' AND received >= :since AND received < :until "
+      "GROUP BY decision ORDER BY COUNT(*) DESC, decision";
 
 /* The acknowledgements made in the period, by what came of them (the
  * outbox's notifications have the team's envelope sender). */
-static const char SQL_STATS_ACK_FATES[] =
-  "SELECT CASE WHEN state = 'sent' AND via = 'maildir' THEN 1 "
-  "WHEN state = 'sent' THEN 0 ELSE 2 END AS fate, COUNT(*) FROM outbox "
-  "WHERE created >= :since AND created < :until "
-  "AND envelope_from IS NULL GROUP BY fate";   /* not notifications */
+static const char SQL_STATS_ACK_FATES[]
+    = "SELECT CASE WHEN state = 'sent' AND via = 'maildir' THEN 1 "
+      "WHEN state = 'sent' THEN 0 ELSE 2 END AS fate, COUNT(*) FROM outbox "
+      "WHERE created >= :since AND created < :until "
+      "AND envelope_from IS NULL GROUP BY fate"; /* not notifications */
 
 /* Public addresses that reports name, by tickets and by reporters. */
-static const char SQL_STATS_SOURCES[] =
-  "SELECT i.ip, COUNT(DISTINCT i.ticket_id), "
-  "COUNT(DISTINCT lower(t.reporter)) "
-  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-  "WHERE i.kind IN ('ipv4', 'ipv6') "
-  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
-  "AND t.merged_into IS NULL "
-  "AND t.created >= :since AND t.created < :until "
-  "GROUP BY i.ip ORDER BY 2 DESC, 3 DESC, i.ip LIMIT :top";
+static const char SQL_STATS_SOURCES[]
+    = "SELECT i.ip, COUNT(DISTINCT i.ticket_id), "
+      "COUNT(DISTINCT lower(t.reporter)) "
+      "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+      "WHERE i.kind IN ('ipv4', 'ipv6') "
+      "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+      "AND t.merged_into IS NULL "
+      "AND t.created >= :since AND t.created < :until "
+      "GROUP BY i.ip ORDER BY 2 DESC, 3 DESC, i.ip LIMIT :top";
 
 /* The same by prefix: the first 15 bytes of an IPv4 address in its
  * 16-byte form (::ffff:a.b.c.0/120, a /24), the first 6 of IPv6 (/48).
  * The keys differ in length, so the two families never mix. */
-static const char SQL_STATS_PREFIXES[] =
-  "SELECT CASE WHEN substr(i.ip, 1, 12) = "
-  "X'00000000000000000000FFFF' THEN substr(i.ip, 1, 15) "
-  "ELSE substr(i.ip, 1, 6) END AS prefix, "
-  "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "
-  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-  "WHERE i.kind IN ('ipv4', 'ipv6') "
-  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
-  "AND t.merged_into IS NULL "
-  "AND t.created >= :since AND t.created < :until "
-  "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
+static const char SQL_STATS_PREFIXES[]
+    = "SELECT CASE WHEN substr(i.ip, 1, 12) = "
+      "X'00000000000000000000FFFF' THEN substr(i.ip, 1, 15) "
+      "ELSE substr(i.ip, 1, 6) END AS prefix, "
+      "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "
+      "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
+      "WHERE i.kind IN ('ipv4', 'ipv6') "
+      "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
+      "AND t.merged_into IS NULL "
+      "AND t.created >= :since AND t.created < :until "
+      "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
 
 /* Seconds from each ticket's creation to its first operator action,
  * NULL for none; shortest first, so that the median is in the middle. */
-static const char SQL_STATS_DELAYS[] =
-  "SELECT max (0, (SELECT MIN(e.at) FROM event e "
-  "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
-  "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
-  "AS delay FROM ticket t WHERE t.merged_into IS NULL "
-  "AND t.created >= :since AND t.created < :until "
-  "ORDER BY delay IS NULL, delay";
+static const char SQL_STATS_DELAYS[]
+    = "SELECT max (0, (SELECT MIN(e.at) FROM event e "
+      "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
+      "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
+      "AS delay FROM ticket t WHERE t.merged_into IS NULL "
+      "AND t.created >= :since AND t.created < :until "
+      "ORDER BY delay IS NULL, delay";
 
 static sqlite3_stmt *
 prepare_range (Store *store, const char *sql, const StatsRange *range,
@@ -139,13 +140,12 @@ month_compare (gconstpointer a, gconstpointer b)
 }
 
 static void
-month_add (StatsTable *table, StatsMonth *m, const char *category,
-           gint64 count)
+month_add (StatsTable *table, StatsMonth *m, const char *category, gint64 count)
 {
   int c = report_category_index (category);
 
   if (c < 0)
-    c = REPORT_CATEGORIES - 1;   /* "other" */
+    c = REPORT_CATEGORIES - 1; /* "other" */
   m->counts[c] += count;
   m->total += count;
   table->totals.counts[c] += count;
@@ -175,10 +175,11 @@ read_table (Store *store, const char *sql, const StatsRange *range,
       g_hash_table_insert (index, m->month, m);
     }
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    month_add (table, month_row (table, index,
-                                 (const char *) sqlite3_column_text (stmt, 0)),
-               (const char *) sqlite3_column_text (stmt, 1),
-               sqlite3_column_int64 (stmt, 2));
+    month_add (
+        table,
+        month_row (table, index, (const char *) sqlite3_column_text (stmt, 0)),
+        (const char *) sqlite3_column_text (stmt, 1),
+        sqlite3_column_int64 (stmt, 2));
   if (rc != SQLITE_DONE)
     return store_db_error (error, store->db, rc, "cannot count tickets");
   if (table->months->len != laid_out)
@@ -199,8 +200,8 @@ reason_from_row (sqlite3_stmt *stmt)
 static gboolean
 read_acks (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_ACKS,
-                                                 &stats->range, error);
+  g_autoptr (sqlite3_stmt) stmt
+      = prepare_range (store, SQL_STATS_ACKS, &stats->range, error);
   g_autoptr (GPtrArray) rows = NULL;
 
   if (stmt == NULL)
@@ -209,8 +210,8 @@ read_acks (Store *store, Stats *stats, GError **error)
                              (GDestroyNotify) stats_reason_free, error);
   if (rows == NULL)
     return FALSE;
-  stats->ack_reasons = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) stats_reason_free);
+  stats->ack_reasons
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_reason_free);
   for (guint i = 0; i < rows->len; i++)
     {
       StatsReason *r = rows->pdata[i];
@@ -222,7 +223,7 @@ read_acks (Store *store, Stats *stats, GError **error)
         }
       stats->ack_suppressed += r->count;
       g_ptr_array_add (stats->ack_reasons, r);
-      rows->pdata[i] = NULL;   /* moved */
+      rows->pdata[i] = NULL; /* moved */
     }
   return TRUE;
 }
@@ -230,10 +231,10 @@ read_acks (Store *store, Stats *stats, GError **error)
 static gboolean
 read_ack_fates (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_ACK_FATES,
-                                                 &stats->range, error);
-  gint64 *fates[] = { &stats->ack_delivered, &stats->ack_outboxed,
-                      &stats->ack_pending };
+  g_autoptr (sqlite3_stmt) stmt
+      = prepare_range (store, SQL_STATS_ACK_FATES, &stats->range, error);
+  gint64 *fates[]
+      = { &stats->ack_delivered, &stats->ack_outboxed, &stats->ack_pending };
   int rc;
 
   if (stmt == NULL)
@@ -278,11 +279,11 @@ prefix_from_row (sqlite3_stmt *stmt)
 }
 
 static GPtrArray *
-read_sources (Store *store, const StatsRange *range, guint top,
-              gboolean prefix, GError **error)
+read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
+              GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = prepare_range (
-    store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
+      store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
 
   if (stmt == NULL)
     return NULL;
@@ -295,8 +296,8 @@ read_sources (Store *store, const StatsRange *range, guint top,
 static gboolean
 read_delays (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, SQL_STATS_DELAYS,
-                                                 &stats->range, error);
+  g_autoptr (sqlite3_stmt) stmt
+      = prepare_range (store, SQL_STATS_DELAYS, &stats->range, error);
   g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 sum = 0;
   guint n;
@@ -318,10 +319,11 @@ read_delays (Store *store, Stats *stats, GError **error)
     return store_db_error (error, store->db, rc, "cannot read events");
   n = delays->len;
   stats->acted = n;
-  stats->median_delay = n == 0 ? -1
-    : n % 2 ? g_array_index (delays, gint64, n / 2)
-            : (g_array_index (delays, gint64, n / 2 - 1)
-               + g_array_index (delays, gint64, n / 2)) / 2;
+  stats->median_delay = n == 0  ? -1
+                        : n % 2 ? g_array_index (delays, gint64, n / 2)
+                                : (g_array_index (delays, gint64, n / 2 - 1)
+                                   + g_array_index (delays, gint64, n / 2))
+                                      / 2;
   stats->mean_delay = n == 0 ? -1 : (sum + n / 2) / n;
   return TRUE;
 }
@@ -346,8 +348,7 @@ read_all (Store *store, Stats *stats, guint top, GError **error)
 }
 
 Stats *
-store_stats (Store *store, const StatsRange *range, guint top,
-             GError **error)
+store_stats (Store *store, const StatsRange *range, guint top, GError **error)
 {
   g_autoptr (Stats) stats = g_new0 (Stats, 1);
   gboolean ok;

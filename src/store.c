@@ -37,7 +37,7 @@
 
 #include "store-db.h"
 
-G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
+G_DEFINE_QUARK (madoguchi - store - error - quark, store_error)
 
 #define STORE_SCHEMA_VERSION 9
 /* A delivery indexes the waiting messages once this many wait; until
@@ -58,33 +58,33 @@ G_DEFINE_QUARK (madoguchi-store-error-quark, store_error)
 #define WAL_RETRY_US 5000
 #define WAL_EMPTIER_SECONDS 30
 
-static const char SQL_NEXT_NUMBER[] =
-  "INSERT INTO counter (year, last) VALUES (:year, 1) "
-  "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last";
+static const char SQL_NEXT_NUMBER[]
+    = "INSERT INTO counter (year, last) VALUES (:year, 1) "
+      "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last";
 
-static const char SQL_FIND_DUPLICATE[] =
-  "SELECT t.number FROM message m JOIN ticket t ON t.id = m.ticket_id "
-  "WHERE m.dedup_key = :key";
+static const char SQL_FIND_DUPLICATE[]
+    = "SELECT t.number FROM message m JOIN ticket t ON t.id = m.ticket_id "
+      "WHERE m.dedup_key = :key";
 
-static const char SQL_TICKET_INSERT[] =
-  "INSERT INTO ticket (number, year, seq, created, updated, reporter, "
-  "reporter_name, subject, category, auto_category) VALUES (:number, "
-  ":year, :seq, :now, :now, :reporter, :reporter_name, :subject, "
-  ":category, :category)";
+static const char SQL_TICKET_INSERT[]
+    = "INSERT INTO ticket (number, year, seq, created, updated, reporter, "
+      "reporter_name, subject, category, auto_category) VALUES (:number, "
+      ":year, :seq, :now, :now, :reporter, :reporter_name, :subject, "
+      ":category, :category)";
 
-static const char SQL_REASON_INSERT[] =
-  "INSERT INTO reason (ticket_id, message_id, category, rule, score, "
-  "place, matched) VALUES (:ticket, :message, :category, :rule, :score, "
-  ":place, :matched)";
+static const char SQL_REASON_INSERT[]
+    = "INSERT INTO reason (ticket_id, message_id, category, rule, score, "
+      "place, matched) VALUES (:ticket, :message, :category, :rule, :score, "
+      ":place, :matched)";
 
-static const char SQL_FORM_INSERT[] =
-  "INSERT INTO form_field (ticket_id, message_id, name, value) "
-  "VALUES (:ticket, :message, :name, :value)";
+static const char SQL_FORM_INSERT[]
+    = "INSERT INTO form_field (ticket_id, message_id, name, value) "
+      "VALUES (:ticket, :message, :name, :value)";
 
 /* The messages not in the full-text index yet: they are indexed in id
  * order, so those after the last one in it (FTS5 keeps a row in
  * message_fts_docsize for each). */
-#define SQL_LAST_INDEXED \
+#define SQL_LAST_INDEXED                                                       \
   "(SELECT COALESCE (max (id), 0) FROM message_fts_docsize)"
 
 /* The index holds the first 1 Mi characters of each message's text: a
@@ -92,69 +92,69 @@ static const char SQL_FORM_INSERT[] =
  * attached would take seconds and a hundred megabytes (FTS5 builds each
  * message's trigrams in memory).  The text itself is kept whole.  It is
  * indexed folded (store_fold: NFKC), as searches are. */
-#define SQL_INDEX_FROM \
-  "INSERT INTO message_fts (rowid, subject, text) " \
-  "SELECT id, madoguchi_fold (subject), " \
+#define SQL_INDEX_FROM                                                         \
+  "INSERT INTO message_fts (rowid, subject, text) "                            \
+  "SELECT id, madoguchi_fold (subject), "                                      \
   "madoguchi_fold (substr (text, 1, 1048576)) FROM message "
 
-static const char SQL_INDEX_MESSAGES[] =
-  SQL_INDEX_FROM "WHERE id > " SQL_LAST_INDEXED;
+static const char SQL_INDEX_MESSAGES[]
+    = SQL_INDEX_FROM "WHERE id > " SQL_LAST_INDEXED;
 
-static const char SQL_UNINDEXED[] =
-  "SELECT COALESCE ((SELECT max (id) FROM message), 0) - " SQL_LAST_INDEXED;
+static const char SQL_UNINDEXED[]
+    = "SELECT COALESCE ((SELECT max (id) FROM message), 0) - " SQL_LAST_INDEXED;
 
-static const char SQL_MESSAGE_INSERT[] =
-  "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
-  "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
-  "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
-  "dedup_key, text, indicators_dropped, timestamps_dropped, category, "
-  "scores, ack, thread, encryption, signature, signer, pgp_problem) "
-  "VALUES (:ticket, :received, :spool_id, "
-  ":envelope_from, :envelope_to, :message_id, :in_reply_to, :refs, :from, "
-  ":from_addr, :reply_to, :to, :cc, :subject, :date, :date_utc, :size, "
-  ":flags, :dedup_key, :text, :dropped, :times_dropped, :category, "
-  ":scores, :ack, :thread, :encryption, :signature, :signer, "
-  ":pgp_problem)";
+static const char SQL_MESSAGE_INSERT[]
+    = "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
+      "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
+      "reply_to, to_hdr, cc_hdr, subject, date_hdr, date_utc, size, flags, "
+      "dedup_key, text, indicators_dropped, timestamps_dropped, category, "
+      "scores, ack, thread, encryption, signature, signer, pgp_problem) "
+      "VALUES (:ticket, :received, :spool_id, "
+      ":envelope_from, :envelope_to, :message_id, :in_reply_to, :refs, :from, "
+      ":from_addr, :reply_to, :to, :cc, :subject, :date, :date_utc, :size, "
+      ":flags, :dedup_key, :text, :dropped, :times_dropped, :category, "
+      ":scores, :ack, :thread, :encryption, :signature, :signer, "
+      ":pgp_problem)";
 
-static const char SQL_RAW_INSERT[] =
-  "INSERT INTO message_raw (message_id, seq, bytes) VALUES (:message, "
-  ":seq, :bytes)";
+static const char SQL_RAW_INSERT[]
+    = "INSERT INTO message_raw (message_id, seq, bytes) VALUES (:message, "
+      ":seq, :bytes)";
 
-static const char SQL_REOPEN[] =
-  "UPDATE ticket SET status = 'open', reply_waiting = 0, updated = :now "
-  "WHERE id = :ticket AND status = 'resolved' RETURNING 1";
+static const char SQL_REOPEN[]
+    = "UPDATE ticket SET status = 'open', reply_waiting = 0, updated = :now "
+      "WHERE id = :ticket AND status = 'resolved' RETURNING 1";
 
-static const char SQL_REPLY_WAITING[] =
-  "UPDATE ticket SET reply_waiting = 1, updated = :now WHERE id = :ticket "
-  "AND status IN ('resolved', 'rejected') AND NOT reply_waiting "
-  "RETURNING status";
+static const char SQL_REPLY_WAITING[]
+    = "UPDATE ticket SET reply_waiting = 1, updated = :now WHERE id = :ticket "
+      "AND status IN ('resolved', 'rejected') AND NOT reply_waiting "
+      "RETURNING status";
 
-static const char SQL_INDICATOR_INSERT[] =
-  "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
-  "scope, own, role, ports, count, first_seen, last_seen, context) VALUES "
-  "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :role, "
-  ":ports, :count, :first_seen, :last_seen, :context)";
+static const char SQL_INDICATOR_INSERT[]
+    = "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
+      "scope, own, role, ports, count, first_seen, last_seen, context) VALUES "
+      "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :role, "
+      ":ports, :count, :first_seen, :last_seen, :context)";
 
-static const char SQL_TIMESTAMP_INSERT[] =
-  "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
-  "zone_assumed, part, line) VALUES (:ticket, :message, :utc, :original, "
-  ":rule, :assumed, :part, :line)";
+static const char SQL_TIMESTAMP_INSERT[]
+    = "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
+      "zone_assumed, part, line) VALUES (:ticket, :message, :utc, :original, "
+      ":rule, :assumed, :part, :line)";
 
-static const char SQL_EXCERPT_INSERT[] =
-  "INSERT INTO excerpt (ticket_id, message_id, part, first_line, "
-  "last_line, text) VALUES (:ticket, :message, :part, :first, :last, "
-  ":text)";
+static const char SQL_EXCERPT_INSERT[]
+    = "INSERT INTO excerpt (ticket_id, message_id, part, first_line, "
+      "last_line, text) VALUES (:ticket, :message, :part, :first, :last, "
+      ":text)";
 
-static const char SQL_PART_INSERT[] =
-  "INSERT INTO part (message_id, idx, depth, content_type, filename, "
-  "charset, size, is_text, forwarded) VALUES (:message, :idx, :depth, "
-  ":type, :filename, :charset, :size, :is_text, :forwarded)";
+static const char SQL_PART_INSERT[]
+    = "INSERT INTO part (message_id, idx, depth, content_type, filename, "
+      "charset, size, is_text, forwarded) VALUES (:message, :idx, :depth, "
+      ":type, :filename, :charset, :size, :is_text, :forwarded)";
 
 static int
 user_version (Store *store)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, "PRAGMA user_version",
-                                           NULL);
+  g_autoptr (sqlite3_stmt) stmt
+      = store_prepare (store, "PRAGMA user_version", NULL);
 
   if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
     return -1;
@@ -180,8 +180,7 @@ migrate_to_1 (Store *store, GError **error)
 static gboolean
 migrate_to_2 (Store *store, GError **error)
 {
-  return store_exec (store, "DROP TRIGGER IF EXISTS message_fts_insert",
-                     error)
+  return store_exec (store, "DROP TRIGGER IF EXISTS message_fts_insert", error)
          && store_exec (store, "PRAGMA user_version = 2", error);
 }
 
@@ -193,16 +192,16 @@ migrate_to_2 (Store *store, GError **error)
  * twice: zeros first); and a column read after a big blob in its row
  * made SQLite walk the blob's pages.
  */
-static const char SQL_RAW_OWN_TABLE[] =
-  "CREATE TABLE message_raw ("
-  "  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,"
-  "  seq INTEGER NOT NULL,"
-  "  bytes BLOB NOT NULL,"
-  "  PRIMARY KEY (message_id, seq));"
-  "INSERT INTO message_raw (message_id, seq, bytes) "
-  "SELECT id, 0, raw FROM message;"
-  "ALTER TABLE message DROP COLUMN raw;"
-  "PRAGMA user_version = 3";
+static const char SQL_RAW_OWN_TABLE[]
+    = "CREATE TABLE message_raw ("
+      "  message_id INTEGER NOT NULL REFERENCES message (id) ON DELETE CASCADE,"
+      "  seq INTEGER NOT NULL,"
+      "  bytes BLOB NOT NULL,"
+      "  PRIMARY KEY (message_id, seq));"
+      "INSERT INTO message_raw (message_id, seq, bytes) "
+      "SELECT id, 0, raw FROM message;"
+      "ALTER TABLE message DROP COLUMN raw;"
+      "PRAGMA user_version = 3";
 
 static gboolean
 migrate_to_3 (Store *store, GError **error)
@@ -211,10 +210,10 @@ migrate_to_3 (Store *store, GError **error)
 }
 
 /* Version 3 -> 4: the event times past max_timestamps, not kept. */
-static const char SQL_TIMESTAMPS_DROPPED[] =
-  "ALTER TABLE message ADD COLUMN timestamps_dropped INTEGER NOT NULL "
-  "DEFAULT 0;"
-  "PRAGMA user_version = 4";
+static const char SQL_TIMESTAMPS_DROPPED[]
+    = "ALTER TABLE message ADD COLUMN timestamps_dropped INTEGER NOT NULL "
+      "DEFAULT 0;"
+      "PRAGMA user_version = 4";
 
 static gboolean
 migrate_to_4 (Store *store, GError **error)
@@ -231,9 +230,9 @@ migrate_to_4 (Store *store, GError **error)
  * 31.0/38.5/44.3 s, and searches of that database 1-2 ms more (of
  * 10-64 ms).
  */
-static const char SQL_FTS_AUTOMERGE[] =
-  "INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', 16);"
-  "PRAGMA user_version = 5";
+static const char SQL_FTS_AUTOMERGE[]
+    = "INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', 16);"
+      "PRAGMA user_version = 5";
 
 static gboolean
 migrate_to_5 (Store *store, GError **error)
@@ -251,19 +250,19 @@ migrate_to_5 (Store *store, GError **error)
  * of the acknowledgements already sent is their whole domain: those rows
  * only count for a day.
  */
-static const char SQL_ACK_LIMITS[] =
-  "ALTER TABLE outbox ADD COLUMN sender TEXT;"
-  "ALTER TABLE outbox ADD COLUMN recipient_domain TEXT;"
-  "UPDATE outbox SET sender = lower ((SELECT from_addr FROM message "
-  "  WHERE message.id = outbox.reply_to)),"
-  "  recipient_domain = lower (substr (recipient, instr (recipient, '@')"
-  "  + 1));"
-  "CREATE INDEX outbox_sender ON outbox (sender, created);"
-  "CREATE INDEX outbox_domain ON outbox (recipient_domain, created);"
-  "ALTER TABLE ticket ADD COLUMN reply_waiting INTEGER NOT NULL DEFAULT 0;"
-  "INSERT INTO setting (name, value) SELECT 'tag_short_last', "
-  "  COALESCE (max (id), 0) FROM ticket;"
-  "PRAGMA user_version = 6";
+static const char SQL_ACK_LIMITS[]
+    = "ALTER TABLE outbox ADD COLUMN sender TEXT;"
+      "ALTER TABLE outbox ADD COLUMN recipient_domain TEXT;"
+      "UPDATE outbox SET sender = lower ((SELECT from_addr FROM message "
+      "  WHERE message.id = outbox.reply_to)),"
+      "  recipient_domain = lower (substr (recipient, instr (recipient, '@')"
+      "  + 1));"
+      "CREATE INDEX outbox_sender ON outbox (sender, created);"
+      "CREATE INDEX outbox_domain ON outbox (recipient_domain, created);"
+      "ALTER TABLE ticket ADD COLUMN reply_waiting INTEGER NOT NULL DEFAULT 0;"
+      "INSERT INTO setting (name, value) SELECT 'tag_short_last', "
+      "  COALESCE (max (id), 0) FROM ticket;"
+      "PRAGMA user_version = 6";
 
 static gboolean
 migrate_to_6 (Store *store, GError **error)
@@ -272,13 +271,13 @@ migrate_to_6 (Store *store, GError **error)
 }
 
 /* Version 6 -> 7: what OpenPGP a message carried and what came of it. */
-static const char SQL_PGP[] =
-  "ALTER TABLE message ADD COLUMN encryption TEXT;"   /* NULL, 'decrypted',
-                                                       * 'undecrypted' */
-  "ALTER TABLE message ADD COLUMN signature TEXT;"    /* NULL: unsigned */
-  "ALTER TABLE message ADD COLUMN signer TEXT;"       /* key fingerprint */
-  "ALTER TABLE message ADD COLUMN pgp_problem TEXT;"
-  "PRAGMA user_version = 7";
+static const char SQL_PGP[]
+    = "ALTER TABLE message ADD COLUMN encryption TEXT;" /* NULL, 'decrypted',
+                                                         * 'undecrypted' */
+      "ALTER TABLE message ADD COLUMN signature TEXT;"  /* NULL: unsigned */
+      "ALTER TABLE message ADD COLUMN signer TEXT;"     /* key fingerprint */
+      "ALTER TABLE message ADD COLUMN pgp_problem TEXT;"
+      "PRAGMA user_version = 7";
 
 static gboolean
 migrate_to_7 (Store *store, GError **error)
@@ -297,35 +296,35 @@ migrate_to_7 (Store *store, GError **error)
  * envelope sender (acknowledgements keep the null one): a bounce must
  * come back to mark it.
  */
-static const char SQL_NOTIFY[] =
-  "CREATE TABLE contact ("
-  "  id INTEGER PRIMARY KEY,"
-  "  match TEXT NOT NULL UNIQUE,"
-  "  kind TEXT NOT NULL CHECK (kind IN ('network', 'asn', 'domain')),"
-  "  ip_first BLOB, ip_last BLOB, span INTEGER,"
-  "  asn INTEGER, domain TEXT,"
-  "  name TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',"
-  "  language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('ja', 'en')),"
-  "  pgp TEXT, zone TEXT, updated INTEGER NOT NULL);"
-  "CREATE INDEX contact_ip ON contact (ip_first, ip_last);"
-  "CREATE INDEX contact_domain ON contact (domain);"
-  "CREATE TABLE notification ("
-  "  id INTEGER PRIMARY KEY,"
-  "  ticket_id INTEGER NOT NULL REFERENCES ticket (id),"
-  "  contact TEXT,"                       /* its match; NULL: --to */
-  "  email TEXT NOT NULL,"
-  "  addresses TEXT NOT NULL,"            /* sorted, comma-separated */
-  "  outbox_id INTEGER REFERENCES outbox (id),"
-  "  message_id TEXT NOT NULL,"
-  "  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', "
-  "    'sent', 'replied', 'bounced')),"
-  "  created INTEGER NOT NULL, sent INTEGER, answered INTEGER,"
-  "  who TEXT);"
-  "CREATE INDEX notification_ticket ON notification (ticket_id);"
-  "CREATE INDEX notification_created ON notification (created);"
-  "CREATE INDEX notification_outbox ON notification (outbox_id);"
-  "ALTER TABLE outbox ADD COLUMN envelope_from TEXT;"
-  "PRAGMA user_version = 8";
+static const char SQL_NOTIFY[]
+    = "CREATE TABLE contact ("
+      "  id INTEGER PRIMARY KEY,"
+      "  match TEXT NOT NULL UNIQUE,"
+      "  kind TEXT NOT NULL CHECK (kind IN ('network', 'asn', 'domain')),"
+      "  ip_first BLOB, ip_last BLOB, span INTEGER,"
+      "  asn INTEGER, domain TEXT,"
+      "  name TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',"
+      "  language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('ja', 'en')),"
+      "  pgp TEXT, zone TEXT, updated INTEGER NOT NULL);"
+      "CREATE INDEX contact_ip ON contact (ip_first, ip_last);"
+      "CREATE INDEX contact_domain ON contact (domain);"
+      "CREATE TABLE notification ("
+      "  id INTEGER PRIMARY KEY,"
+      "  ticket_id INTEGER NOT NULL REFERENCES ticket (id),"
+      "  contact TEXT," /* its match; NULL: --to */
+      "  email TEXT NOT NULL,"
+      "  addresses TEXT NOT NULL," /* sorted, comma-separated */
+      "  outbox_id INTEGER REFERENCES outbox (id),"
+      "  message_id TEXT NOT NULL,"
+      "  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', "
+      "    'sent', 'replied', 'bounced')),"
+      "  created INTEGER NOT NULL, sent INTEGER, answered INTEGER,"
+      "  who TEXT);"
+      "CREATE INDEX notification_ticket ON notification (ticket_id);"
+      "CREATE INDEX notification_created ON notification (created);"
+      "CREATE INDEX notification_outbox ON notification (outbox_id);"
+      "ALTER TABLE outbox ADD COLUMN envelope_from TEXT;"
+      "PRAGMA user_version = 8";
 
 static gboolean
 migrate_to_8 (Store *store, GError **error)
@@ -340,14 +339,13 @@ migrate_to_8 (Store *store, GError **error)
  * ＤｏＳ finds DoS.  The messages indexed before are indexed again, the
  * others wait as before.
  */
-static const char SQL_FOLD_REINDEX[] =
-  SQL_INDEX_FROM "WHERE id <= :last";
+static const char SQL_FOLD_REINDEX[] = SQL_INDEX_FROM "WHERE id <= :last";
 
 static const char SQL_INDEXED[] = "SELECT " SQL_LAST_INDEXED;
 
-static const char SQL_OUTBOX_VIA_UNINDEX[] =
-  "ALTER TABLE outbox ADD COLUMN via TEXT;"
-  "INSERT INTO message_fts (message_fts) VALUES ('delete-all')";
+static const char SQL_OUTBOX_VIA_UNINDEX[]
+    = "ALTER TABLE outbox ADD COLUMN via TEXT;"
+      "INSERT INTO message_fts (message_fts) VALUES ('delete-all')";
 
 static gboolean
 migrate_to_9 (Store *store, GError **error)
@@ -389,8 +387,8 @@ store_migrate (Store *store, GError **error)
       store_exec (store, "ROLLBACK", NULL);
       g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
                    "%s: schema version %d is newer than this madoguchi "
-                   "(%d) or unreadable", store->path, version,
-                   STORE_SCHEMA_VERSION);
+                   "(%d) or unreadable",
+                   store->path, version, STORE_SCHEMA_VERSION);
       return FALSE;
     }
   if ((version < 1 && !migrate_to_1 (store, error))
@@ -430,11 +428,11 @@ store_vfs_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
 {
   GStatBuf st;
 
-  if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE)
-      && name != NULL && g_stat (name, &st) == 0
-      && store_vfs_default_open (vfs, name, file,
-                                 flags & ~SQLITE_OPEN_CREATE,
-                                 out_flags) == SQLITE_OK)
+  if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE) && name != NULL
+      && g_stat (name, &st) == 0
+      && store_vfs_default_open (vfs, name, file, flags & ~SQLITE_OPEN_CREATE,
+                                 out_flags)
+             == SQLITE_OK)
     return SQLITE_OK;
   return store_vfs_default_open (vfs, name, file, flags, out_flags);
 }
@@ -444,7 +442,7 @@ store_vfs_register (gpointer unused)
 {
   sqlite3_vfs *unix_vfs = sqlite3_vfs_find (NULL);
 
-  if (unix_vfs == NULL)   /* SQLite could not initialise (out of memory) */
+  if (unix_vfs == NULL) /* SQLite could not initialise (out of memory) */
     return GINT_TO_POINTER (FALSE);
   store_vfs = *unix_vfs;
   store_vfs.zName = "madoguchi";
@@ -461,7 +459,8 @@ store_vfs_name (void)
   static GOnce vfs_once = G_ONCE_INIT;
 
   return GPOINTER_TO_INT (g_once (&vfs_once, store_vfs_register, NULL))
-         ? "madoguchi" : NULL;
+             ? "madoguchi"
+             : NULL;
 }
 
 /*
@@ -503,7 +502,8 @@ store_open (const char *path, int busy_timeout, GError **error)
                                          finalize_statement);
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                        | SQLITE_OPEN_NOFOLLOW, store_vfs_name ());
+                            | SQLITE_OPEN_NOFOLLOW,
+                        store_vfs_name ());
   if (rc != SQLITE_OK)
     {
       store_db_error (error, store->db, rc, path);
@@ -547,8 +547,8 @@ static int
 truncate_wal (sqlite3 *db, int *log)
 {
   sqlite3_busy_timeout (db, 0);
-  return sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                    log, NULL);
+  return sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE, log,
+                                    NULL);
 }
 
 /* truncate_wal on a connection that has not read yet: it knows of the
@@ -573,12 +573,12 @@ truncate_wal_at (const char *path, guint tries)
 {
   sqlite3 *db = NULL;
 
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE
-                       | SQLITE_OPEN_NOFOLLOW, store_vfs_name ()) == SQLITE_OK
-      && sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-                            NULL) == SQLITE_OK)
-    for (guint i = 1; truncate_wal_fresh (db) == SQLITE_BUSY && i < tries;
-         i++)
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+                       store_vfs_name ())
+          == SQLITE_OK
+      && sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)
+             == SQLITE_OK)
+    for (guint i = 1; truncate_wal_fresh (db) == SQLITE_BUSY && i < tries; i++)
       g_usleep (WAL_RETRY_US);
   sqlite3_close (db);
 }
@@ -637,8 +637,8 @@ static int
 lock_wal_emptier (const char *path)
 {
   int opened = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  int fd = opened >= 0 ? fcntl (opened, F_DUPFD_CLOEXEC,
-                                STDERR_FILENO + 1) : -1;
+  int fd
+      = opened >= 0 ? fcntl (opened, F_DUPFD_CLOEXEC, STDERR_FILENO + 1) : -1;
 
   if (opened >= 0)
     close (opened);
@@ -687,11 +687,11 @@ empty_wal_detached (const char *path, StoreChildSetup setup)
     return;
   switch (fork_detached (lock, setup))
     {
-    case 1:   /* the lock is held until this process exits */
+    case 1: /* the lock is held until this process exits */
       truncate_wal_at (path, WAL_TRIES);
       _exit (0);
     case -1:
-      truncate_wal_at (path, 1);   /* not detached: never waiting */
+      truncate_wal_at (path, 1); /* not detached: never waiting */
       break;
     default:
       break;
@@ -719,8 +719,8 @@ static gboolean
 find_duplicate (Store *store, const char *key, StoreFiled *filed,
                 GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_FIND_DUPLICATE,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_FIND_DUPLICATE, error);
   int rc;
 
   if (stmt == NULL)
@@ -772,8 +772,7 @@ static gint64
 insert_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
                GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_TICKET_INSERT,
-                                               error);
+  g_autoptr (StoreCached) stmt = store_cached (store, SQL_TICKET_INSERT, error);
   int year = local_year (d->received);
   gint64 seq = stmt ? next_number (store, year, error) : 0;
   const Message *m = d->message;
@@ -789,8 +788,8 @@ insert_ticket (Store *store, const StoreDelivery *d, StoreFiled *filed,
   store_bind_text (stmt, ":reporter", m->from_addr);
   store_bind_text (stmt, ":reporter_name", m->from);
   store_bind_text (stmt, ":subject", m->subject ? m->subject : "");
-  store_bind_text (stmt, ":category", d->classification
-                                ? d->classification->category : "other");
+  store_bind_text (stmt, ":category",
+                   d->classification ? d->classification->category : "other");
   if (!store_step (store, stmt, "cannot insert ticket", error))
     return 0;
   return sqlite3_last_insert_rowid (store->db);
@@ -836,7 +835,8 @@ scores_text (const Classification *c)
   return g_string_free (s, FALSE);
 }
 
-typedef struct {
+typedef struct
+{
   Store *store;
   sqlite3_stmt *stmt;
   gint64 seq;
@@ -876,8 +876,8 @@ static gint64
 insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
                 const StoreFiled *filed, GError **error)
 {
-  g_autoptr (StoreCached) stmt = store_cached (store, SQL_MESSAGE_INSERT,
-                                               error);
+  g_autoptr (StoreCached) stmt
+      = store_cached (store, SQL_MESSAGE_INSERT, error);
   g_autofree char *flags = report_flags_to_string (d->message->flags);
   g_autofree char *scores = scores_text (d->classification);
   g_autofree char *text = report_message_text (d->message);
@@ -898,8 +898,8 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_int (stmt, ":dropped", d->extraction ? d->extraction->dropped : 0);
   store_bind_int (stmt, ":times_dropped",
                   d->extraction ? d->extraction->timestamps_dropped : 0);
-  store_bind_text (stmt, ":category", d->classification
-                                ? d->classification->category : NULL);
+  store_bind_text (stmt, ":category",
+                   d->classification ? d->classification->category : NULL);
   store_bind_text (stmt, ":scores", scores);
   store_bind_text (stmt, ":ack", filed->ack);
   store_bind_text (stmt, ":thread", filed->thread);
@@ -908,7 +908,6 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   id = sqlite3_last_insert_rowid (store->db);
   return insert_raw (store, id, d->raw, error) ? id : 0;
 }
-
 
 /*
  * Adds the messages not in the full-text index to it, if at least
@@ -1068,8 +1067,8 @@ insert_extraction (Store *store, gint64 ticket, gint64 message,
   if (x == NULL)
     return TRUE;
   return insert_rows (store, SQL_INDICATOR_INSERT, ticket, message,
-                      x->indicators, bind_indicator,
-                      "cannot insert indicator", error)
+                      x->indicators, bind_indicator, "cannot insert indicator",
+                      error)
          && insert_rows (store, SQL_TIMESTAMP_INSERT, ticket, message,
                          x->timestamps, bind_timestamp,
                          "cannot insert timestamp", error)
@@ -1090,8 +1089,8 @@ insert_details (Store *store, const StoreDelivery *d, gint64 ticket,
          && insert_extraction (store, ticket, message, d->extraction, error)
          && (c == NULL
              || (insert_rows (store, SQL_REASON_INSERT, ticket, message,
-                              c->reasons, bind_reason,
-                              "cannot insert reason", error)
+                              c->reasons, bind_reason, "cannot insert reason",
+                              error)
                  && insert_rows (store, SQL_FORM_INSERT, ticket, message,
                                  c->form, bind_form_field,
                                  "cannot insert form field", error)));
@@ -1119,8 +1118,7 @@ build_ack (Store *store, const StoreDelivery *d, StoreFiled *filed,
     return NULL;
   raw = d->reply_func (filed->number, tag, message_id, d->reply_data, &local);
   if (raw == NULL)
-    g_snprintf (filed->ack, sizeof filed->ack, "not sent: %s",
-                local->message);
+    g_snprintf (filed->ack, sizeof filed->ack, "not sent: %s", local->message);
   return raw;
 }
 
@@ -1143,16 +1141,15 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
       return FALSE;
     }
   message = insert_message (store, d, ticket, filed, error);
-  return message != 0
-         && insert_details (store, d, ticket, message, error)
-         && store_event (store, ticket, d->received, d->who, "created",
-                         NULL, d->spool_id, error)
+  return message != 0 && insert_details (store, d, ticket, message, error)
+         && store_event (store, ticket, d->received, d->who, "created", NULL,
+                         d->spool_id, error)
          && (thread->claimed == NULL
              || store_event (store, ticket, d->received, d->who, "claimed",
                              NULL, thread->claimed, error))
          && (reply == NULL
-             || store_outbox_add (store, d, ticket, message, reply_id,
-                                  reply, filed, error));
+             || store_outbox_add (store, d, ticket, message, reply_id, reply,
+                                  filed, error));
 }
 
 /*
@@ -1182,14 +1179,13 @@ reply_to_closed (Store *store, const StoreDelivery *d, gint64 ticket,
   if (rc != SQLITE_ROW)
     return store_db_error (error, store->db, rc, "cannot reopen");
   status = reopen ? NULL : store_column_text (stmt, 0);
-  sqlite3_step (stmt);   /* to its end: the UPDATE is done */
+  sqlite3_step (stmt); /* to its end: the UPDATE is done */
   sqlite3_reset (stmt);
   if (reopen)
     return store_event (store, ticket, d->received, d->who, "status",
                         "resolved", "open", error);
-  return store_event (store, ticket, d->received, d->who, "waiting",
-                      status, "a reply without the tag: not reopened",
-                      error);
+  return store_event (store, ticket, d->received, d->who, "waiting", status,
+                      "a reply without the tag: not reopened", error);
 }
 
 /*
@@ -1215,10 +1211,12 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
   gint64 message;
   const char *closed = strcmp (thread->how, "tag") == 0 ? SQL_REOPEN
                        : strcmp (thread->how, "reference") == 0
-                       ? SQL_REPLY_WAITING : NULL;
+                           ? SQL_REPLY_WAITING
+                           : NULL;
 
   g_strlcpy (filed->number, thread->number, sizeof filed->number);
-  g_snprintf (filed->ack, sizeof filed->ack, "a follow-up: no "
+  g_snprintf (filed->ack, sizeof filed->ack,
+              "a follow-up: no "
               "acknowledgement");
   filed->followup = TRUE;
   if (is_noise (thread))
@@ -1272,11 +1270,11 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
    * a message that fails leaves the others of the batch alone. */
   const char *begin = store->batch ? "SAVEPOINT file" : "BEGIN IMMEDIATE";
   const char *commit = store->batch ? "RELEASE file" : "COMMIT";
-  const char *rollback = store->batch ? "ROLLBACK TO file; RELEASE file"
-                                      : "ROLLBACK";
+  const char *rollback
+      = store->batch ? "ROLLBACK TO file; RELEASE file" : "ROLLBACK";
   StoreFiled work = { 0 };
 
-  *filed = (StoreFiled) { 0 };
+  *filed = (StoreFiled){ 0 };
   if (!store_run_cached (store, begin, error))
     return FALSE;
   if (!find_duplicate (store, delivery->message->dedup_key, &work, error)

@@ -16,8 +16,8 @@ template_read (const char *rules_dir, const char *kind, const char *language,
   if (!g_utf8_validate (text, -1, NULL))
     {
       g_free (text);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: not UTF-8", path);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not UTF-8",
+                   path);
       return NULL;
     }
   return text;

@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   const char *text;
   gsize len;
 } Slice;
@@ -67,7 +68,8 @@ month_from_name (Slice s, gint64 *month)
   return FALSE;
 }
 
-typedef struct {
+typedef struct
+{
   gint64 year, month, day, hour, minute, second;
 } Fields;
 
@@ -81,9 +83,8 @@ read_date (const Rule *rule, const RuleMatch *md, const char *subject,
       && !(group (rule, md, subject, RULE_GROUP_MON, &mon)
            && month_from_name (mon, &f->month)))
     return FALSE;
-  return group_int (rule, md, subject, RULE_GROUP_DAY, &f->day)
-         && f->month >= 1 && f->month <= 12 && f->day >= 1
-         && f->day <= 31;
+  return group_int (rule, md, subject, RULE_GROUP_DAY, &f->day) && f->month >= 1
+         && f->month <= 12 && f->day >= 1 && f->day <= 31;
 }
 
 static gboolean
@@ -116,8 +117,8 @@ read_clock (const Rule *rule, const RuleMatch *md, const char *subject,
 static gint64
 fields_to_utc (const Fields *f, int offset)
 {
-  return timestamp_days_from_civil ((int) f->year, (int) f->month,
-                                    (int) f->day) * 86400
+  return timestamp_days_from_civil ((int) f->year, (int) f->month, (int) f->day)
+             * 86400
          + f->hour * 3600 + f->minute * 60 + f->second - offset;
 }
 
@@ -173,7 +174,7 @@ timestamp_from_match (const Rule *rule, const char *subject,
       || !read_zone (rule, md, subject, ref, &offset, assumed))
     return FALSE;
   if (group_int (rule, md, subject, RULE_GROUP_REIWA, &f.year))
-    f.year += 2018;   /* 令和元年 (Reiwa 1) is 2019 */
+    f.year += 2018; /* 令和元年 (Reiwa 1) is 2019 */
   else if (!group_int (rule, md, subject, RULE_GROUP_YEAR, &f.year))
     {
       f.year = reference_year (ref);

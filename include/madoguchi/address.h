@@ -9,9 +9,10 @@
 
 #include <glib.h>
 
-typedef struct {
+typedef struct
+{
   guint8 net[16];
-  guint prefix;            /* bits, on the 16-byte form */
+  guint prefix; /* bits, on the 16-byte form */
 } Network;
 
 /*
@@ -42,7 +43,6 @@ gboolean address_parse_network (const char *text, Network *network);
 void address_network_bounds (const Network *network, guint8 first[16],
                              guint8 last[16]);
 
-gboolean address_network_contains (const Network *network,
-                                   const guint8 ip[16]);
+gboolean address_network_contains (const Network *network, const guint8 ip[16]);
 
 #endif

@@ -16,7 +16,8 @@
 #include <glib.h>
 
 /* Why a walk read less than everything; flags, several may be set. */
-typedef enum {
+typedef enum
+{
   ARCHIVE_PROBLEM_BYTES = 1 << 0,     /* past max_bytes expanded */
   ARCHIVE_PROBLEM_MEMBERS = 1 << 1,   /* past max_members */
   ARCHIVE_PROBLEM_RATIO = 1 << 2,     /* expanding past max_ratio */
@@ -26,7 +27,7 @@ typedef enum {
 } ArchiveProblems;
 
 /* The three problems that stop a walk: nothing more is read. */
-#define ARCHIVE_PROBLEMS_STOP \
+#define ARCHIVE_PROBLEMS_STOP                                                  \
   (ARCHIVE_PROBLEM_BYTES | ARCHIVE_PROBLEM_MEMBERS | ARCHIVE_PROBLEM_RATIO)
 
 /* Below this many expanded bytes the ratio is not looked at: a small
@@ -38,46 +39,48 @@ typedef enum {
  * the limits (0: none, for max_ratio only), zero the totals, and pass
  * the same budget to each archive_walk.
  */
-typedef struct {
-  guint64 max_bytes;      /* expanded bytes, all members of all levels */
+typedef struct
+{
+  guint64 max_bytes; /* expanded bytes, all members of all levels */
   guint max_members;
-  guint max_ratio;        /* expanded bytes per byte of input; 0: none */
-  guint max_depth;        /* 1: members only, no archive inside opened */
-  gsize max_text;         /* bytes of a text member handed over */
-  const char *const *passwords;   /* NULL-terminated, tried in order */
+  guint max_ratio;              /* expanded bytes per byte of input; 0: none */
+  guint max_depth;              /* 1: members only, no archive inside opened */
+  gsize max_text;               /* bytes of a text member handed over */
+  const char *const *passwords; /* NULL-terminated, tried in order */
   /* Totals, updated by archive_walk: */
-  guint64 bytes;          /* expanded bytes read */
-  guint64 input;          /* bytes of the outermost inputs read */
+  guint64 bytes; /* expanded bytes read */
+  guint64 input; /* bytes of the outermost inputs read */
   guint members;
   ArchiveProblems problems;
 } ArchiveBudget;
 
-typedef struct {
-  const char *name;       /* path in the archive: valid UTF-8, control
-                           * characters as '?', at most 1024 bytes */
-  guint depth;            /* 0: a member of the outermost archive */
-  gint64 size;            /* expanded bytes (a container: as declared) */
-  const char *content_type;   /* sniffed from the bytes and the name */
-  gboolean text;          /* text: head holds its first bytes */
-  const guint8 *head;     /* up to max_text bytes, text members only */
+typedef struct
+{
+  const char *name;         /* path in the archive: valid UTF-8, control
+                             * characters as '?', at most 1024 bytes */
+  guint depth;              /* 0: a member of the outermost archive */
+  gint64 size;              /* expanded bytes (a container: as declared) */
+  const char *content_type; /* sniffed from the bytes and the name */
+  gboolean text;            /* text: head holds its first bytes */
+  const guint8 *head;       /* up to max_text bytes, text members only */
   gsize head_len;
-  gboolean container;     /* an archive whose members follow it */
-  gboolean unread;        /* encrypted or damaged: size is what was read */
-  const char *sha256;     /* hex digest of its bytes; NULL for a
-                           * container or a member not read whole */
+  gboolean container; /* an archive whose members follow it */
+  gboolean unread;    /* encrypted or damaged: size is what was read */
+  const char *sha256; /* hex digest of its bytes; NULL for a
+                       * container or a member not read whole */
 } ArchiveMember;
 
-typedef void (*ArchiveMemberFunc) (const ArchiveMember *member,
-                                   gpointer data);
+typedef void (*ArchiveMemberFunc) (const ArchiveMember *member, gpointer data);
 
 /* Reads up to len bytes into buf: the count, 0 at the end, -1 on error. */
 typedef gssize (*ArchiveReadFunc) (gpointer data, void *buf, gsize len);
 
-typedef struct {
+typedef struct
+{
   ArchiveReadFunc read;
   gpointer data;
-  const char *name;       /* the attachment's file name, or NULL: names
-                           * the one member of a .gz, .bz2, .xz, .zst */
+  const char *name; /* the attachment's file name, or NULL: names
+                     * the one member of a .gz, .bz2, .xz, .zst */
 } ArchiveInput;
 
 /*

@@ -12,10 +12,11 @@
 
 #include <glib.h>
 
-typedef enum {
+typedef enum
+{
   CHARSET_OK = 0,
-  CHARSET_GUESSED = 1 << 0,    /* undeclared, unknown or wrong label */
-  CHARSET_LOSSY = 1 << 1,      /* some bytes became U+FFFD */
+  CHARSET_GUESSED = 1 << 0, /* undeclared, unknown or wrong label */
+  CHARSET_LOSSY = 1 << 1,   /* some bytes became U+FFFD */
 } CharsetResult;
 
 /*
@@ -47,10 +48,11 @@ char *charset_decode_header (const char *raw);
 #define CHARSET_HEADER_OPENS_MAX 16
 
 /* Decoding work left, shared by the headers of one message. */
-typedef struct {
+typedef struct
+{
   guint runs;
   guint opens;
-  gboolean exhausted;   /* set when a header's encoded-words were kept */
+  gboolean exhausted; /* set when a header's encoded-words were kept */
 } CharsetBudget;
 
 /*
@@ -72,7 +74,7 @@ char *charset_decode_header_budget (const char *raw, CharsetBudget *budget);
  * one converter per gconv module installed is kept.  Thread-safe.
  */
 void charset_preload (const char *data, gsize len,
-                      const char *(*iconv_name) (const char *));
+                      const char *(*iconv_name) (const char *) );
 
 /*
  * Whether the len bytes of data hold the n bytes of seq (n >= 1).  As

@@ -15,16 +15,14 @@
 #include "madoguchi/report.h"
 #include "madoguchi/rules.h"
 
-
-
-typedef struct {
-  int min_score;        /* below this the report is "other" */
+typedef struct
+{
+  int min_score; /* below this the report is "other" */
 } ClassifyOptions;
 
 /* (transfer full) the category of message with its extraction. */
 Classification *classify_run (const RuleSet *rules, const Message *message,
                               const Extraction *extraction,
                               const ClassifyOptions *options);
-
 
 #endif

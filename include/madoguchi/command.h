@@ -20,30 +20,32 @@
 #include "madoguchi/store.h"
 
 /* The shared options a command takes (main.c's table). */
-typedef enum {
-  COMMAND_OPT_AS = 1 << 0,       /* --as NAME: it records changes */
-  COMMAND_OPT_FORMAT = 1 << 1,   /* --format table|json|csv, --json */
+typedef enum
+{
+  COMMAND_OPT_AS = 1 << 0,     /* --as NAME: it records changes */
+  COMMAND_OPT_FORMAT = 1 << 1, /* --format table|json|csv, --json */
 } CommandOpt;
 
-typedef struct {
+typedef struct
+{
   Config *config;
   gboolean verbose;
-  gboolean create_store;   /* init, or deliver in its own data directory */
-  const char *name;        /* the command's name */
-  CommandOpt shared;       /* the shared options it takes */
+  gboolean create_store; /* init, or deliver in its own data directory */
+  const char *name;      /* the command's name */
+  CommandOpt shared;     /* the shared options it takes */
   /* (transfer none) the store, opened by main for a command that reads
    * or writes it; NULL for the others and for deliver and spool, which
    * open it themselves (after spooling) */
   Store *store;
   /* Set by context_parse(): */
-  char *as;                /* --as */
-  char *format_name;       /* --format */
-  gboolean json;           /* --json */
-  OutputFormat format;     /* what --format and --json ask for */
-  mode_t umask;            /* the caller's, before main's 077 */
-  char *actor;             /* who changes things, for a command that takes
-                            * --as: --as, else the invoking user
-                            * (command_invoking_user()); else NULL */
+  char *as;            /* --as */
+  char *format_name;   /* --format */
+  gboolean json;       /* --json */
+  OutputFormat format; /* what --format and --json ask for */
+  mode_t umask;        /* the caller's, before main's 077 */
+  char *actor;         /* who changes things, for a command that takes
+                        * --as: --as, else the invoking user
+                        * (command_invoking_user()); else NULL */
 } Context;
 
 /*
@@ -53,8 +55,7 @@ typedef struct {
  * usage after "madoguchi NAME [OPTION...]".
  */
 gboolean context_parse (Context *ctx, const char *args, const char *summary,
-                        const GOptionEntry *entries, int *argc,
-                        char ***argv);
+                        const GOptionEntry *entries, int *argc, char ***argv);
 
 /*
  * Writes text to path for the person running madoguchi, not for the data
@@ -64,8 +65,8 @@ gboolean context_parse (Context *ctx, const char *args, const char *summary,
  * in root's directory.  Temporary file, fsync, rename: a reader sees
  * the old file or the new one.
  */
-gboolean command_write_file (Context *ctx, const char *path,
-                             const char *text, GError **error);
+gboolean command_write_file (Context *ctx, const char *path, const char *text,
+                             GError **error);
 
 /* (transfer full) the person running madoguchi, for the audit trail:
  * SUDO_USER under sudo, the login user under runuser or su, else the
@@ -84,9 +85,8 @@ int exit_status_from_error (const GError *error);
  * commands that take none); on failure prints the reason and returns
  * FALSE.  argv[0] is the subcommand name.
  */
-gboolean command_parse (const char *name, const char *args,
-                        const char *summary, const GOptionEntry *entries,
-                        int *argc, char ***argv);
+gboolean command_parse (const char *name, const char *args, const char *summary,
+                        const GOptionEntry *entries, int *argc, char ***argv);
 
 /* (transfer full) the bytes of FILE (read as needed when big), or of
  * standard input for "-". */

@@ -12,29 +12,32 @@
 #define CONTACT_ERROR (contact_error_quark ())
 GQuark contact_error_quark (void);
 
-typedef enum {
-  CONTACT_ERROR_INVALID,   /* a bad row or match: nothing imported */
+typedef enum
+{
+  CONTACT_ERROR_INVALID, /* a bad row or match: nothing imported */
 } ContactError;
 
-typedef enum {
+typedef enum
+{
   CONTACT_NETWORK,
   CONTACT_ASN,
   CONTACT_DOMAIN,
 } ContactKind;
 
-typedef struct {
-  char *match;             /* normalised: 192.0.2.0/24, 192.0.2.1-192.0.2.9,
-                            * AS64496, example.net */
+typedef struct
+{
+  char *match; /* normalised: 192.0.2.0/24, 192.0.2.1-192.0.2.9,
+                * AS64496, example.net */
   ContactKind kind;
-  guint8 first[16];        /* a network's first and last address */
+  guint8 first[16]; /* a network's first and last address */
   guint8 last[16];
-  guint span;              /* bits a network leaves free: 0 = one address */
+  guint span; /* bits a network leaves free: 0 = one address */
   gint64 asn;
   char *name;
-  char *email;             /* "" when the site has none */
-  char *language;          /* "ja" or "en" */
-  char *pgp;               /* a key fingerprint, or NULL */
-  char *zone;              /* a time zone, or NULL: the language's */
+  char *email;    /* "" when the site has none */
+  char *language; /* "ja" or "en" */
+  char *pgp;      /* a key fingerprint, or NULL */
+  char *zone;     /* a time zone, or NULL: the language's */
 } Contact;
 
 Contact *contact_new (void);

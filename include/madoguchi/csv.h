@@ -14,7 +14,8 @@
 #include <stdio.h>
 
 /* One record being written. */
-typedef struct {
+typedef struct
+{
   GString *line;
   guint fields;
 } CsvRecord;
@@ -54,22 +55,23 @@ gboolean csv_end (CsvRecord *record, FILE *out);
 #define CSV_ERROR (csv_error_quark ())
 GQuark csv_error_quark (void);
 
-typedef enum {
-  CSV_ERROR_QUOTE,     /* a quote never closed, or text after one */
+typedef enum
+{
+  CSV_ERROR_QUOTE, /* a quote never closed, or text after one */
 } CsvError;
 
-typedef struct {
-  const char *text;    /* (transfer none): must outlive the reader */
+typedef struct
+{
+  const char *text; /* (transfer none): must outlive the reader */
   gsize len;
   gsize pos;
-  guint line;          /* 1-based line of the next byte */
+  guint line; /* 1-based line of the next byte */
   char sep;
-  guint record_line;   /* where the last record read started */
-  GPtrArray *fields;   /* of char *: the last record's fields */
+  guint record_line; /* where the last record read started */
+  GPtrArray *fields; /* of char *: the last record's fields */
 } CsvReader;
 
-void csv_reader_init (CsvReader *reader, const char *text, gsize len,
-                      char sep);
+void csv_reader_init (CsvReader *reader, const char *text, gsize len, char sep);
 void csv_reader_clear (CsvReader *reader);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsvReader, csv_reader_clear)
 

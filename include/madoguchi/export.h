@@ -10,20 +10,22 @@
 
 #include "madoguchi/store.h"
 
-typedef struct {
-  gint64 since;                /* created in [since, until), Unix seconds */
+typedef struct
+{
+  gint64 since; /* created in [since, until), Unix seconds */
   gint64 until;
-  const char *category;        /* or NULL: any */
-  const char *status;          /* or NULL: any */
-  gboolean messages;           /* read each ticket's messages (large) */
+  const char *category; /* or NULL: any */
+  const char *status;   /* or NULL: any */
+  gboolean messages;    /* read each ticket's messages (large) */
 } ExportFilter;
 
 /* One ticket with what export writes of it. */
-typedef struct {
+typedef struct
+{
   StoreTicket *ticket;
-  GPtrArray *messages;         /* of StoreMessage (parts not read), oldest
-                                  first; NULL unless the filter asked */
-  GPtrArray *indicators;       /* of StoreIndicator, as show lists them */
+  GPtrArray *messages;   /* of StoreMessage (parts not read), oldest
+                            first; NULL unless the filter asked */
+  GPtrArray *indicators; /* of StoreIndicator, as show lists them */
 } ExportTicket;
 
 /* Called for each ticket; returning FALSE (with error set) stops. */

@@ -17,16 +17,16 @@
 #include "madoguchi/report.h"
 #include "madoguchi/rules.h"
 
-
-typedef struct {
-  gint64 reference_time;   /* the report's Date, else when received */
-  int reference_offset;    /* its zone, seconds east of UTC */
+typedef struct
+{
+  gint64 reference_time; /* the report's Date, else when received */
+  int reference_offset;  /* its zone, seconds east of UTC */
   guint max_indicators;
-  gsize max_scan_text;     /* bytes of text scanned per message */
-  const GArray *own_networks;   /* of Network, or NULL */
-  gboolean single_thread;  /* never split a long text between two threads
-                            * (the result is the same either way) */
-  guint max_timestamps;    /* event times kept per message; 0: all */
+  gsize max_scan_text;        /* bytes of text scanned per message */
+  const GArray *own_networks; /* of Network, or NULL */
+  gboolean single_thread;     /* never split a long text between two threads
+                               * (the result is the same either way) */
+  guint max_timestamps;       /* event times kept per message; 0: all */
 } ExtractOptions;
 
 /* (transfer full) the evidence of message. */
@@ -35,6 +35,5 @@ Extraction *extract_run (const RuleSet *rules, const Message *message,
 /* The RuleText extraction made of exactly text (len bytes), or NULL. */
 RuleText *extract_rule_text (const Extraction *extraction, const char *text,
                              gsize len);
-
 
 #endif

@@ -15,21 +15,23 @@
 #include <glib.h>
 
 /* The columns a feed may have that madoguchi reads. */
-typedef enum {
-  FEED_ADDRESS,        /* ip, src_ip, source_ip, src, source, ... */
-  FEED_TIME,           /* timestamp, time, first_seen, last_seen, date */
+typedef enum
+{
+  FEED_ADDRESS, /* ip, src_ip, source_ip, src, source, ... */
+  FEED_TIME,    /* timestamp, time, first_seen, last_seen, date */
   FEED_PORT,
   FEED_ASN,
   FEED_HOSTNAME,
-  FEED_TYPE,           /* the report type, per row */
+  FEED_TYPE, /* the report type, per row */
   FEED_TAG,
   FEED_COLUMNS,
 } FeedColumn;
 
-typedef struct {
-  guint line;          /* 1-based line of the text where the row starts */
-  guint last_line;     /* and where it ends (quoted newlines) */
-  gsize offset;        /* byte offset of its start */
+typedef struct
+{
+  guint line;      /* 1-based line of the text where the row starts */
+  guint last_line; /* and where it ends (quoted newlines) */
+  gsize offset;    /* byte offset of its start */
   /* The value of each column, unquoted; NULL when the feed or the row
    * has none.  Valid until the next feed_next. */
   const char *fields[FEED_COLUMNS];

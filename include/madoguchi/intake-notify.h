@@ -12,30 +12,33 @@
 #include "madoguchi/config.h"
 #include "madoguchi/store.h"
 
-typedef struct {
-  gboolean dry_run;        /* build, queue nothing */
-  gboolean again;          /* send what was sent before */
-  gboolean automatic;      /* by deliver (auto_notify) */
-  const char *to;          /* one address for all, or NULL: the contacts */
-  const char *language;    /* of --to: "ja" or "en" */
-  const char *who;         /* for the audit trail */
+typedef struct
+{
+  gboolean dry_run;     /* build, queue nothing */
+  gboolean again;       /* send what was sent before */
+  gboolean automatic;   /* by deliver (auto_notify) */
+  const char *to;       /* one address for all, or NULL: the contacts */
+  const char *language; /* of --to: "ja" or "en" */
+  const char *who;      /* for the audit trail */
 } NotifyOptions;
 
 /* What became of one site. */
-typedef struct {
-  char *contact;           /* its match, or NULL (--to) */
+typedef struct
+{
+  char *contact; /* its match, or NULL (--to) */
   char *name;
   char *email;
   char *language;
-  char *addresses;         /* "192.0.2.1,192.0.2.7" */
-  const char *status;      /* "queued", "sent", "would queue",
-                            * "already notified", "no email", "failed" */
+  char *addresses;    /* "192.0.2.1,192.0.2.7" */
+  const char *status; /* "queued", "sent", "would queue",
+                       * "already notified", "no email", "failed" */
   char *message_id;
-  char *why;               /* for failed */
-  char *text;              /* the notification's text, when built */
+  char *why;  /* for failed */
+  char *text; /* the notification's text, when built */
 } NotifyOutcome;
 
-typedef struct {
+typedef struct
+{
   char *number;
   GPtrArray *outcomes;     /* of NotifyOutcome */
   GPtrArray *not_notified; /* of char *: addresses without a contact */

@@ -15,12 +15,13 @@
 #include "madoguchi/spool.h"
 #include "madoguchi/store.h"
 
-typedef struct {
-  StoreFiled filed;     /* what the store committed (store_file): no
-                         * number unless the message is in the store */
-  char *flags;          /* the message's flags, "" when clean */
-  char *category;       /* the rules' category of the message */
-  char *message_id;     /* its Message-ID, or NULL */
+typedef struct
+{
+  StoreFiled filed; /* what the store committed (store_file): no
+                     * number unless the message is in the store */
+  char *flags;      /* the message's flags, "" when clean */
+  char *category;   /* the rules' category of the message */
+  char *message_id; /* its Message-ID, or NULL */
 } IntakeResult;
 
 void intake_result_clear (IntakeResult *result);
@@ -33,28 +34,31 @@ void intake_result_clear (IntakeResult *result);
  */
 gboolean intake_result_in_store (const IntakeResult *result);
 
-typedef struct {
+typedef struct
+{
   const Config *config;
-  const RuleSet *rules;    /* NULL: no extraction */
+  const RuleSet *rules; /* NULL: no extraction */
   Store *store;
-  const char *who;         /* the actor in the audit trail */
-  gboolean acknowledge;    /* FALSE: no replies (a bulk import) */
+  const char *who;      /* the actor in the audit trail */
+  gboolean acknowledge; /* FALSE: no replies (a bulk import) */
 } Intake;
 
 /* Where a message comes from, for the record. */
-typedef struct {
-  const char *id;          /* spool ID, or a name in an import */
-  const char *sender;      /* envelope sender, or NULL (then the mbox
-                            * From_ line or Return-Path says) */
+typedef struct
+{
+  const char *id;     /* spool ID, or a name in an import */
+  const char *sender; /* envelope sender, or NULL (then the mbox
+                       * From_ line or Return-Path says) */
   const char *recipient;
-  gint64 received;         /* 0: the message's Date, else now */
-  gint64 size;             /* bytes sent */
-  gint64 kept;             /* bytes kept (less: truncated) */
+  gint64 received; /* 0: the message's Date, else now */
+  gint64 size;     /* bytes sent */
+  gint64 kept;     /* bytes kept (less: truncated) */
 } IntakeSource;
 
 /* A message parsed, its evidence extracted and its category decided:
  * everything before the store, which needs no lock. */
-typedef struct {
+typedef struct
+{
   Raw *raw;
   Message *message;
   Extraction *extraction;

@@ -9,9 +9,10 @@
 
 #include <glib.h>
 
-typedef struct {
+typedef struct
+{
   GString *out;
-  GArray *counts;    /* values written so far, per open container */
+  GArray *counts; /* values written so far, per open container */
 } JsonWriter;
 
 void json_init (JsonWriter *w);

@@ -11,7 +11,8 @@
 
 #include <glib.h>
 
-typedef enum {
+typedef enum
+{
   LOG_SINK_STDERR,
   LOG_SINK_SYSLOG,
 } LogSink;

@@ -15,20 +15,20 @@
 #include "madoguchi/raw.h"
 #include "madoguchi/report.h"
 
-
-typedef struct {
+typedef struct
+{
   guint max_depth;
   guint max_parts;
   gsize max_part_text;
-  gboolean pgp;         /* decrypt and verify (the keyring is GNUPGHOME) */
-  gsize max_decrypted;  /* bytes one decryption may produce */
+  gboolean pgp;        /* decrypt and verify (the keyring is GNUPGHOME) */
+  gsize max_decrypted; /* bytes one decryption may produce */
   /* Archives attached: expanded bytes of all of them (0: 256 MiB),
    * members (0: 1000), expanded bytes per byte (0: no ratio guard) and
    * the passwords tried on encrypted members (NULL: none). */
   guint64 max_archive_bytes;
   guint max_archive_members;
   guint max_archive_ratio;
-  const char *archive_passwords;   /* separated by commas */
+  const char *archive_passwords; /* separated by commas */
 } MessageLimits;
 
 /* Call once before message_parse (it initialises GMime). */
@@ -50,7 +50,6 @@ Message *message_parse (const char *data, gsize len,
 Message *message_parse_raw (const Raw *raw, const MessageLimits *limits,
                             GError **error);
 
-
 /* The decoded value of the first header called name (any case). */
 const char *message_header (const Message *message, const char *name);
 
@@ -71,6 +70,5 @@ gboolean message_is_delivery_report (const Message *message);
  * are none.
  */
 char **message_returned_ids (const Message *message);
-
 
 #endif

@@ -32,25 +32,28 @@
  * lines took 9 s, 200,000 over a minute). */
 #define MIME_SCAN_FIELD_LINES 30000
 
-typedef struct {
-  guint max_parts;        /* delimiter lines GMime may see */
-  guint max_fields;       /* header fields, all header blocks together */
-  gsize max_header_size;  /* bytes of header lines, all blocks together */
-  guint max_field_words;  /* words of one field */
-  guint max_field_lines;  /* lines of one field, its first included */
+typedef struct
+{
+  guint max_parts;       /* delimiter lines GMime may see */
+  guint max_fields;      /* header fields, all header blocks together */
+  gsize max_header_size; /* bytes of header lines, all blocks together */
+  guint max_field_words; /* words of one field */
+  guint max_field_lines; /* lines of one field, its first included */
 } MimeScanLimits;
 
-typedef struct {
+typedef struct
+{
   gsize from;
-  gsize to;               /* exclusive */
+  gsize to; /* exclusive */
 } MimeScanRange;
 
-typedef struct {
-  GArray *ranges;         /* of MimeScanRange, in order; NULL: all of it */
-  gboolean parts_cut;     /* the message stops before a delimiter line */
-  gboolean headers_cut;   /* header lines or their ends are left out */
-  guint delimiters;       /* delimiter-like lines counted */
-  guint fields;           /* header fields counted */
+typedef struct
+{
+  GArray *ranges;       /* of MimeScanRange, in order; NULL: all of it */
+  gboolean parts_cut;   /* the message stops before a delimiter line */
+  gboolean headers_cut; /* header lines or their ends are left out */
+  guint delimiters;     /* delimiter-like lines counted */
+  guint fields;         /* header fields counted */
 } MimeScan;
 
 void mime_scan_free (MimeScan *scan);

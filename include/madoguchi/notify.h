@@ -16,33 +16,36 @@
 #define NOTIFY_ERROR (notify_error_quark ())
 GQuark notify_error_quark (void);
 
-typedef enum {
-  NOTIFY_ERROR_NO_ADDRESSES,   /* nothing in the ticket to notify about */
-  NOTIFY_ERROR_TEMPLATE,       /* a template is missing or too big */
+typedef enum
+{
+  NOTIFY_ERROR_NO_ADDRESSES, /* nothing in the ticket to notify about */
+  NOTIFY_ERROR_TEMPLATE,     /* a template is missing or too big */
 } NotifyError;
 
 /* What the notification says about one address (or domain) of a site. */
-typedef struct {
+typedef struct
+{
   char *value;
-  char *ports;             /* "22,80" or NULL */
-  gint64 first_seen;       /* UTC, 0: unknown */
+  char *ports;       /* "22,80" or NULL */
+  gint64 first_seen; /* UTC, 0: unknown */
   gint64 last_seen;
 } NotifyAddress;
 
 void notify_address_free (NotifyAddress *address);
 
-typedef struct {
-  const char *number;      /* "2026-000123" */
-  const char *tag;         /* "[IR #2026-000123/7f3a09c2]" */
+typedef struct
+{
+  const char *number; /* "2026-000123" */
+  const char *tag;    /* "[IR #2026-000123/7f3a09c2]" */
   const char *category;
-  const char *language;    /* "ja" or "en" */
-  const char *zone;        /* the site's time zone: "+09:00", "UTC", ... */
-  const char *name;        /* the site's name, or "" */
+  const char *language; /* "ja" or "en" */
+  const char *zone;     /* the site's time zone: "+09:00", "UTC", ... */
+  const char *name;     /* the site's name, or "" */
   const char *recipient;
-  GPtrArray *addresses;    /* of NotifyAddress */
-  GPtrArray *lines;        /* of char *: its evidence, already redacted */
-  gboolean automatic;      /* sent by deliver (auto_notify) */
-  const char *pgp;         /* the site's key fingerprint, or NULL */
+  GPtrArray *addresses; /* of NotifyAddress */
+  GPtrArray *lines;     /* of char *: its evidence, already redacted */
+  gboolean automatic;   /* sent by deliver (auto_notify) */
+  const char *pgp;      /* the site's key fingerprint, or NULL */
 } NotifyLetter;
 
 /*

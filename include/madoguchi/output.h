@@ -15,7 +15,8 @@
 #include <glib.h>
 
 /* What a command prints: --format table (default), json or csv. */
-typedef enum {
+typedef enum
+{
   OUTPUT_FORMAT_TABLE,
   OUTPUT_FORMAT_JSON,
   OUTPUT_FORMAT_CSV,
@@ -31,9 +32,10 @@ typedef enum {
 gsize output_terminal_width (void);
 
 /* What output_append_safe() does with line breaks and tabs. */
-typedef enum {
-  OUTPUT_ONE_LINE,   /* newline and tab become a space: one field */
-  OUTPUT_LINES,      /* newline and tab kept: a message's text */
+typedef enum
+{
+  OUTPUT_ONE_LINE, /* newline and tab become a space: one field */
+  OUTPUT_LINES,    /* newline and tab kept: a message's text */
 } OutputLines;
 
 /*

@@ -52,15 +52,15 @@ guint prefilter_count (const Prefilter *p);
 typedef struct PrefilterHits PrefilterHits;
 
 /* A part of the text: bytes start .. end. */
-typedef struct {
+typedef struct
+{
   gsize start;
   gsize end;
 } PrefilterSpan;
 
 /* Looks for the literals of every pattern in text (which must outlive
  * the result). */
-PrefilterHits *prefilter_scan (const Prefilter *p, const char *text,
-                               gsize len);
+PrefilterHits *prefilter_scan (const Prefilter *p, const char *text, gsize len);
 void prefilter_hits_free (PrefilterHits *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PrefilterHits, prefilter_hits_free)
 

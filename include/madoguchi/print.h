@@ -18,8 +18,7 @@ GPtrArray *print_indicator_rows (const Extraction *extraction);
 
 /* A message's Subject, From and Date (NULL: empty), one a line, made
  * safe for the terminal. */
-void print_headers (const char *subject, const char *from,
-                    const char *date);
+void print_headers (const char *subject, const char *from, const char *date);
 
 /* Indicators (StoreIndicator), times (Timestamp), excerpts (Excerpt). */
 void print_evidence (GPtrArray *indicators, GPtrArray *timestamps,

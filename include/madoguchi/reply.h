@@ -12,12 +12,13 @@
 #include "madoguchi/config.h"
 #include "madoguchi/message.h"
 
-typedef struct {
+typedef struct
+{
   gboolean send;
-  char *reason;         /* why not (or "acknowledged") */
-  char *recipient;      /* addr-spec, when send */
-  char *sender;         /* the report's From addr-spec, when send */
-  char *domain;         /* recipient's domain, when send */
+  char *reason;    /* why not (or "acknowledged") */
+  char *recipient; /* addr-spec, when send */
+  char *sender;    /* the report's From addr-spec, when send */
+  char *domain;    /* recipient's domain, when send */
 } ReplyDecision;
 
 void reply_decision_clear (ReplyDecision *decision);
@@ -28,17 +29,18 @@ void reply_decision_clear (ReplyDecision *decision);
  * Precedence, List-*, reports, our loop header, our own address, an
  * unusable reply address, a DMARC failure seen by our own MTA.  The
  * recipient is Reply-To only when it is in From's domain (or one of the
- * two is below the other), else From: a Reply-To elsewhere is how an acknowledgement is aimed at
- * a third party.
+ * two is below the other), else From: a Reply-To elsewhere is how an
+ * acknowledgement is aimed at a third party.
  */
 void reply_decide (const Config *config, const Message *message,
                    const char *envelope_from, ReplyDecision *decision);
 
 #define REPLY_REFERENCES_KEPT 3
 
-typedef struct {
-  const char *number;       /* "2026-000123" */
-  const char *tag;          /* "[IR #2026-000123/7f3a09c2]" */
+typedef struct
+{
+  const char *number; /* "2026-000123" */
+  const char *tag;    /* "[IR #2026-000123/7f3a09c2]" */
   const char *category;
   gint64 received;
 } ReplyTicket;

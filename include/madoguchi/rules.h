@@ -31,7 +31,8 @@
 #define RULES_ERROR (rules_error_quark ())
 GQuark rules_error_quark (void);
 
-typedef enum {
+typedef enum
+{
   RULE_KIND_IPV4,
   RULE_KIND_IPV6,
   RULE_KIND_URL,
@@ -40,28 +41,30 @@ typedef enum {
   RULE_KIND_PORT,
   RULE_KIND_TIMESTAMP,
   RULE_KIND_LOGLINE,
-  RULE_KIND_SOURCE,        /* marks an address as the incident's source */
+  RULE_KIND_SOURCE, /* marks an address as the incident's source */
   /* The kinds from here on are not evidence; classify.c runs them. */
-  RULE_KIND_CLASSIFY,      /* scores a category */
-  RULE_KIND_NEGATION,      /* "not a ...": cancels classify matches near it */
-  RULE_KIND_FORMFIELD,     /* a label of the report form */
+  RULE_KIND_CLASSIFY,  /* scores a category */
+  RULE_KIND_NEGATION,  /* "not a ...": cancels classify matches near it */
+  RULE_KIND_FORMFIELD, /* a label of the report form */
 } RuleKind;
 
 /* Where a classify rule looks (a set of these). */
-typedef enum {
+typedef enum
+{
   RULE_WHERE_SUBJECT = 1 << 0,
-  RULE_WHERE_BODY = 1 << 1,        /* text parts that are not attachments */
-  RULE_WHERE_ATTACHMENT = 1 << 2,  /* text parts with a file name */
-  RULE_WHERE_FORWARDED = 1 << 3,   /* parts of forwarded messages */
-  RULE_WHERE_LOG = 1 << 4,         /* the log excerpts */
-  RULE_WHERE_HEADER = 1 << 5,      /* the header named by where_arg */
-  RULE_WHERE_PART = 1 << 6,        /* parts of the type named by where_arg */
-  RULE_WHERE_FORM = 1 << 7,        /* the form field named by where_arg */
-  RULE_WHERE_FEED = 1 << 8,        /* report types of CSV feeds, a line each */
+  RULE_WHERE_BODY = 1 << 1,       /* text parts that are not attachments */
+  RULE_WHERE_ATTACHMENT = 1 << 2, /* text parts with a file name */
+  RULE_WHERE_FORWARDED = 1 << 3,  /* parts of forwarded messages */
+  RULE_WHERE_LOG = 1 << 4,        /* the log excerpts */
+  RULE_WHERE_HEADER = 1 << 5,     /* the header named by where_arg */
+  RULE_WHERE_PART = 1 << 6,       /* parts of the type named by where_arg */
+  RULE_WHERE_FORM = 1 << 7,       /* the form field named by where_arg */
+  RULE_WHERE_FEED = 1 << 8,       /* report types of CSV feeds, a line each */
 } RuleWhere;
 
 /* The named groups extraction reads (see rules/extract.rules). */
-typedef enum {
+typedef enum
+{
   RULE_GROUP_ADDR,
   RULE_GROUP_PREFIX,
   RULE_GROUP_END,
@@ -81,41 +84,44 @@ typedef enum {
 } RuleGroup;
 
 /* What a classify condition counts. */
-typedef enum {
+typedef enum
+{
   RULE_METRIC_NONE,
-  RULE_METRIC_DISTINCT_PORTS,   /* most ports next to one address */
-  RULE_METRIC_ADDRESSES,        /* distinct addresses */
-  RULE_METRIC_LOG_LINES,        /* lines in log excerpts */
+  RULE_METRIC_DISTINCT_PORTS, /* most ports next to one address */
+  RULE_METRIC_ADDRESSES,      /* distinct addresses */
+  RULE_METRIC_LOG_LINES,      /* lines in log excerpts */
 } RuleMetric;
 
 /* What a rule file says of one rule: plain data, read by extract.c and
  * classify.c.  How the rule is compiled and run is the rules module's
  * own (src/rules-private.h). */
-typedef struct {
+typedef struct
+{
   char *name;
-  char *file;              /* base name of the rule file */
+  char *file; /* base name of the rule file */
   RuleKind kind;
-  char *pattern;           /* {defines} expanded; NULL: a condition only */
-  gboolean zone_fixed;     /* timestamps: assume_zone names a zone */
-  int zone_offset;         /* its offset, seconds east of UTC */
-  GStrv file_extensions;   /* domains: "x.zip" is a file, not a domain */
+  char *pattern;         /* {defines} expanded; NULL: a condition only */
+  gboolean zone_fixed;   /* timestamps: assume_zone names a zone */
+  int zone_offset;       /* its offset, seconds east of UTC */
+  GStrv file_extensions; /* domains: "x.zip" is a file, not a domain */
   /* classify: */
   char *category;
   int weight;
-  guint where;             /* RuleWhere bits */
-  char *where_arg;         /* header name, part type or form field */
-  gboolean negatable;      /* a nearby negation cancels a match */
-  int min_count;           /* matches needed (default 1) */
-  RuleMetric metric;       /* condition: metric >= threshold */
+  guint where;        /* RuleWhere bits */
+  char *where_arg;    /* header name, part type or form field */
+  gboolean negatable; /* a nearby negation cancels a match */
+  int min_count;      /* matches needed (default 1) */
+  RuleMetric metric;  /* condition: metric >= threshold */
   gint64 threshold;
   /* formfield: */
   char *field;
 } RuleInfo;
 
-typedef struct {
+typedef struct
+{
   char *file;
   int line;
-  char *rule;              /* rule name, or NULL */
+  char *rule; /* rule name, or NULL */
   char *message;
 } RuleProblem;
 
@@ -137,8 +143,7 @@ RuleSet *rules_load (const char *dir, GError **error);
  * and the cache written anew.  A cache that cannot be read or written is
  * ignored: it is only a speed-up.
  */
-RuleSet *rules_load_cached (const char *dir, const char *cache,
-                            GError **error);
+RuleSet *rules_load_cached (const char *dir, const char *cache, GError **error);
 
 void rules_free (RuleSet *set);
 /* Whether tld (lower case, no dot) is a known top-level domain. */
@@ -190,9 +195,10 @@ gsize rules_match_start (const RuleMatch *m);
 gsize rules_match_end (const RuleMatch *m);
 
 /* What a search returns. */
-typedef enum {
-  RULES_LIMIT = -1,        /* a match, depth or heap limit was hit */
-  RULES_NO_MATCH = 0,      /* also for a broken rule */
+typedef enum
+{
+  RULES_LIMIT = -1,   /* a match, depth or heap limit was hit */
+  RULES_NO_MATCH = 0, /* also for a broken rule */
   RULES_MATCH = 1,
 } RulesResult;
 
@@ -221,9 +227,8 @@ RulesResult rules_text_match (RuleText *t, const Rule *rule, gsize offset,
 
 /* The same within the text's first `end` bytes (a rule that can match
  * across lines sees no further than end either). */
-RulesResult rules_text_match_until (RuleText *t, const Rule *rule,
-                                    gsize offset, gsize end,
-                                    RuleMatch *match);
+RulesResult rules_text_match_until (RuleText *t, const Rule *rule, gsize offset,
+                                    gsize end, RuleMatch *match);
 
 /*
  * Whether rule (a candidate) can only match within a line, so that its
@@ -236,7 +241,6 @@ gboolean rules_text_lines_only (RuleText *t, const Rule *rule);
 /* Whether rule has no literal every match holds, so that it is run on
  * every text. */
 gboolean rules_runs_on_every_text (const RuleSet *set, const Rule *rule);
-
 
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);
@@ -254,9 +258,8 @@ RulesResult rules_match (const RuleSet *set, const Rule *rule,
  * subject).  FALSE when the pattern has no such group or it is unset or
  * empty.
  */
-gboolean rules_group (const Rule *rule, const RuleMatch *m,
-                      const char *subject, RuleGroup group,
-                      const char **start, gsize *len);
+gboolean rules_group (const Rule *rule, const RuleMatch *m, const char *subject,
+                      RuleGroup group, const char **start, gsize *len);
 
 /* Parses a zone ("UTC", "JST", "+0900", "+09:00", "Z"); FALSE if none. */
 gboolean rules_parse_zone (const char *text, gsize len, int *offset);

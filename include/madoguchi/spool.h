@@ -28,20 +28,22 @@
 #define SPOOL_ERROR (spool_error_quark ())
 GQuark spool_error_quark (void);
 
-typedef enum {
+typedef enum
+{
   SPOOL_ERROR_IO,
   SPOOL_ERROR_NOSPACE,
   SPOOL_ERROR_CORRUPT,
 } SpoolError;
 
-typedef struct {
-  char *id;          /* file name, unique; the spool ID in every log line */
-  char *path;        /* where the file is now */
-  gint64 size;       /* bytes the MTA sent */
-  gint64 kept;       /* bytes stored: size, or the cap when truncated */
-  gsize header_len;  /* length of the envelope line */
-  char *sender;      /* envelope sender; "" for the null sender; NULL unknown */
-  char *recipient;   /* envelope recipient, or NULL */
+typedef struct
+{
+  char *id;         /* file name, unique; the spool ID in every log line */
+  char *path;       /* where the file is now */
+  gint64 size;      /* bytes the MTA sent */
+  gint64 kept;      /* bytes stored: size, or the cap when truncated */
+  gsize header_len; /* length of the envelope line */
+  char *sender;     /* envelope sender; "" for the null sender; NULL unknown */
+  char *recipient;  /* envelope recipient, or NULL */
 } SpoolEntry;
 
 void spool_entry_free (SpoolEntry *entry);
@@ -64,8 +66,7 @@ SpoolEntry *spool_receive (const char *dir, int fd, const char *sender,
                            gint64 min_free, GError **error);
 
 /* Makes entry, received into dir's new/, survive a crash. */
-gboolean spool_sync (const char *dir, const SpoolEntry *entry,
-                     GError **error);
+gboolean spool_sync (const char *dir, const SpoolEntry *entry, GError **error);
 
 /* Opens new/ID (or the path given as ID) and reads its envelope line. */
 SpoolEntry *spool_open (const char *dir, const char *id, GError **error);
@@ -100,11 +101,12 @@ gboolean spool_retry (const char *dir, const char *id, GError **error);
  */
 #define SPOOL_MAX_ATTEMPTS 3
 
-typedef struct {
-  guint attempts;       /* processings that did not come back */
-  char *reason;         /* how the last one ended, or NULL */
-  char *quarantined;    /* the ID in quarantine/, or NULL */
-  guint copies;         /* copies removed since it was quarantined */
+typedef struct
+{
+  guint attempts;    /* processings that did not come back */
+  char *reason;      /* how the last one ended, or NULL */
+  char *quarantined; /* the ID in quarantine/, or NULL */
+  guint copies;      /* copies removed since it was quarantined */
 } SpoolAttempts;
 
 void spool_attempts_clear (SpoolAttempts *a);
@@ -124,8 +126,7 @@ gboolean spool_attempts_save (const char *dir, const char *digest,
 void spool_attempts_forget (const char *dir, const char *digest);
 
 /* Moves entry to quarantine/ (see spool_attempts_save for the why). */
-gboolean spool_quarantine (const char *dir, SpoolEntry *entry,
-                           GError **error);
+gboolean spool_quarantine (const char *dir, SpoolEntry *entry, GError **error);
 
 /* (transfer full) sorted names in dir/sub ("new", "failed", ...). */
 GPtrArray *spool_list (const char *dir, const char *sub, GError **error);

@@ -18,38 +18,44 @@
 #include "madoguchi/store.h"
 
 /* The period of a report: [since, until), Unix seconds. */
-typedef struct {
+typedef struct
+{
   gint64 since;
   gint64 until;
 } StatsRange;
 
 /* One row of the monthly table. */
-typedef struct {
-  char *month;                          /* "2026-11", local time */
-  gint64 counts[REPORT_CATEGORIES];   /* per report_categories () */
+typedef struct
+{
+  char *month;                      /* "2026-11", local time */
+  gint64 counts[REPORT_CATEGORIES]; /* per report_categories () */
   gint64 total;
 } StatsMonth;
 
 /* One address or prefix, by the tickets and reporters that name it. */
-typedef struct {
-  char *label;                          /* "192.0.2.45", "192.0.2.0/24" */
+typedef struct
+{
+  char *label; /* "192.0.2.45", "192.0.2.0/24" */
   gint64 tickets;
   gint64 reporters;
 } StatsSource;
 
 /* Why incoming messages were not acknowledged, and how many. */
-typedef struct {
+typedef struct
+{
   char *reason;
   gint64 count;
 } StatsReason;
 
 /* A monthly table: its rows, and their column sums. */
-typedef struct {
-  GPtrArray *months;        /* of StatsMonth, every month, oldest first */
-  StatsMonth totals;        /* month "total" */
+typedef struct
+{
+  GPtrArray *months; /* of StatsMonth, every month, oldest first */
+  StatsMonth totals; /* month "total" */
 } StatsTable;
 
-typedef struct {
+typedef struct
+{
   StatsRange range;
   StatsTable reports;       /* tickets, by the month they came in */
   StatsTable incidents;     /* tickets grouped by incident: see below */
@@ -58,16 +64,16 @@ typedef struct {
   gint64 ack_sent;          /* incoming messages acknowledged */
   gint64 ack_suppressed;    /* ... and not */
   /* What came of the acknowledgements made in the period: */
-  gint64 ack_delivered;     /* handed to sendmail */
-  gint64 ack_outboxed;      /* written to the outbox Maildir only */
-  gint64 ack_pending;       /* queued, sending or failed */
-  GPtrArray *ack_reasons;   /* of StatsReason, most frequent first */
-  GPtrArray *sources;       /* of StatsSource, addresses, top first */
-  GPtrArray *prefixes;      /* of StatsSource, /24 and /48, top first */
-  gint64 tickets;           /* tickets created in the period */
-  gint64 acted;             /* ... that an operator acted on */
-  gint64 median_delay;      /* seconds to the first action; -1: none */
-  gint64 mean_delay;        /* rounded to the second; -1: none */
+  gint64 ack_delivered;   /* handed to sendmail */
+  gint64 ack_outboxed;    /* written to the outbox Maildir only */
+  gint64 ack_pending;     /* queued, sending or failed */
+  GPtrArray *ack_reasons; /* of StatsReason, most frequent first */
+  GPtrArray *sources;     /* of StatsSource, addresses, top first */
+  GPtrArray *prefixes;    /* of StatsSource, /24 and /48, top first */
+  gint64 tickets;         /* tickets created in the period */
+  gint64 acted;           /* ... that an operator acted on */
+  gint64 median_delay;    /* seconds to the first action; -1: none */
+  gint64 mean_delay;      /* rounded to the second; -1: none */
 } Stats;
 
 void stats_free (Stats *stats);

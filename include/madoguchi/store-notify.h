@@ -13,9 +13,8 @@
 
 /* Adds or (same match) updates contacts, all in one transaction;
  * *added and *updated count them. */
-gboolean store_contacts_import (Store *store, GPtrArray *contacts,
-                                guint *added, guint *updated,
-                                GError **error);
+gboolean store_contacts_import (Store *store, GPtrArray *contacts, guint *added,
+                                guint *updated, GError **error);
 
 /* (transfer full) Contact, by kind and match. */
 GPtrArray *store_contacts_list (Store *store, GError **error);
@@ -25,8 +24,7 @@ GPtrArray *store_contacts_list (Store *store, GError **error);
  * smallest network holding it), an AS number (AS64496) or a domain (the
  * longest domain it is or is below).  NULL with error unset when none.
  */
-Contact *store_contact_lookup (Store *store, const char *what,
-                               GError **error);
+Contact *store_contact_lookup (Store *store, const char *what, GError **error);
 
 /* The contact for a range of addresses: the smallest network holding
  * all of first..last.  NULL with error unset when none. */
@@ -35,20 +33,20 @@ Contact *store_contact_for_range (Store *store, const guint8 first[16],
 
 /* Removes the contact of match (as written or normalised);
  * STORE_ERROR_NOT_FOUND when there is none. */
-gboolean store_contact_remove (Store *store, const char *match,
-                               GError **error);
+gboolean store_contact_remove (Store *store, const char *match, GError **error);
 
-typedef struct {
+typedef struct
+{
   gint64 id;
-  char *number;            /* the ticket's */
-  char *contact;           /* its match, or NULL (--to) */
+  char *number;  /* the ticket's */
+  char *contact; /* its match, or NULL (--to) */
   char *email;
-  char *addresses;         /* "192.0.2.1,192.0.2.7" */
+  char *addresses; /* "192.0.2.1,192.0.2.7" */
   char *message_id;
-  char *status;            /* queued sent replied bounced */
+  char *status; /* queued sent replied bounced */
   gint64 created;
-  gint64 sent;             /* 0: not yet */
-  gint64 answered;         /* replied or bounced, 0: not yet */
+  gint64 sent;     /* 0: not yet */
+  gint64 answered; /* replied or bounced, 0: not yet */
 } StoreNotification;
 
 void store_notification_free (StoreNotification *n);
@@ -71,21 +69,21 @@ StoreNotification *store_notification_find (Store *store, gint64 ticket_id,
                                             GError **error);
 
 /* One notification to queue. */
-typedef struct {
+typedef struct
+{
   gint64 ticket_id;
-  const char *contact;     /* match, or NULL */
+  const char *contact; /* match, or NULL */
   const char *email;
   const char *addresses;
   const char *message_id;
-  const char *envelope_from;   /* bounces come back here */
+  const char *envelope_from; /* bounces come back here */
   GBytes *raw;
   const char *who;
 } StoreNotificationNew;
 
 /* Queues n in the outbox and records it, with an audit event, in one
  * transaction.  Sets *outbox_id. */
-gboolean store_notification_queue (Store *store,
-                                   const StoreNotificationNew *n,
+gboolean store_notification_queue (Store *store, const StoreNotificationNew *n,
                                    gint64 *outbox_id, GError **error);
 
 #endif

@@ -16,9 +16,10 @@
 #define STORE_ERROR (store_error_quark ())
 GQuark store_error_quark (void);
 
-typedef enum {
-  STORE_ERROR_BUSY,       /* locked past the timeout: try again later */
-  STORE_ERROR_FAILED,     /* I/O, corruption, full disk, ... */
+typedef enum
+{
+  STORE_ERROR_BUSY,   /* locked past the timeout: try again later */
+  STORE_ERROR_FAILED, /* I/O, corruption, full disk, ... */
   STORE_ERROR_NOT_FOUND,
 } StoreError;
 
@@ -57,47 +58,49 @@ typedef GBytes *(*StoreReplyFunc) (const char *number, const char *tag,
                                    GError **error);
 
 /* One message as delivered, to be filed. */
-typedef struct {
+typedef struct
+{
   const char *spool_id;
-  const char *envelope_from;   /* "" for the null sender; NULL unknown */
+  const char *envelope_from; /* "" for the null sender; NULL unknown */
   const char *envelope_to;
-  gint64 received;             /* Unix seconds */
-  gint64 size;                 /* bytes the MTA sent */
-  const Raw *raw;              /* the bytes kept */
+  gint64 received; /* Unix seconds */
+  gint64 size;     /* bytes the MTA sent */
+  const Raw *raw;  /* the bytes kept */
   const Message *message;
-  const Extraction *extraction;   /* or NULL */
-  const Classification *classification;   /* or NULL */
-  const char *who;             /* for the audit trail */
+  const Extraction *extraction;         /* or NULL */
+  const Classification *classification; /* or NULL */
+  const char *who;                      /* for the audit trail */
   /* Threading and the acknowledgement: */
-  const char *tag_prefix;      /* "IR": our tags are [IR #2026-000123/abcd] */
-  gboolean automatic;          /* an auto-reply or a report: noise */
-  gboolean delivery_report;    /* a DSN (message/delivery-status) */
-  const char *const *returned_ids;   /* the Message-IDs of the mail it
-                                      * returns, NULL-terminated, or NULL */
-  gboolean dmarc_failed;       /* our MTA saw dmarc=fail: only a valid
-                                * tag threads it */
-  const char *ack_recipient;   /* NULL: no acknowledgement, because: */
+  const char *tag_prefix;   /* "IR": our tags are [IR #2026-000123/abcd] */
+  gboolean automatic;       /* an auto-reply or a report: noise */
+  gboolean delivery_report; /* a DSN (message/delivery-status) */
+  const char *const *returned_ids; /* the Message-IDs of the mail it
+                                    * returns, NULL-terminated, or NULL */
+  gboolean dmarc_failed;           /* our MTA saw dmarc=fail: only a valid
+                                    * tag threads it */
+  const char *ack_recipient;       /* NULL: no acknowledgement, because: */
   const char *ack_reason;
-  const char *ack_sender;      /* the report's From, for its rate */
-  const char *ack_domain;      /* the recipient's domain */
-  int rate_hour;               /* acknowledgements per address and hour */
+  const char *ack_sender; /* the report's From, for its rate */
+  const char *ack_domain; /* the recipient's domain */
+  int rate_hour;          /* acknowledgements per address and hour */
   int rate_day;
-  int rate_sender_hour;        /* per report sender (From) */
+  int rate_sender_hour; /* per report sender (From) */
   int rate_sender_day;
-  int rate_domain_hour;        /* per recipient domain */
+  int rate_domain_hour; /* per recipient domain */
   int rate_domain_day;
   StoreReplyFunc reply_func;
   gpointer reply_data;
 } StoreDelivery;
 
 /* What store_file filed (all of it zero until its commit succeeded). */
-typedef struct {
-  char number[32];             /* "2026-000123" */
-  gboolean duplicate;          /* already filed: nothing was written */
-  gboolean followup;           /* joined an existing ticket */
-  char thread[96];             /* how it was threaded ("new", "tag", ...) */
-  char ack[128];               /* the acknowledgement decision */
-  gint64 outbox_id;            /* the queued acknowledgement, or 0 */
+typedef struct
+{
+  char number[32];    /* "2026-000123" */
+  gboolean duplicate; /* already filed: nothing was written */
+  gboolean followup;  /* joined an existing ticket */
+  char thread[96];    /* how it was threaded ("new", "tag", ...) */
+  char ack[128];      /* the acknowledgement decision */
+  gint64 outbox_id;   /* the queued acknowledgement, or 0 */
 } StoreFiled;
 
 /*
@@ -119,8 +122,8 @@ gint64 store_import_done (Store *store, const char *source, GError **error);
 
 /* Records that done messages of source are filed (inside the batch that
  * filed them, so the record and the tickets commit together). */
-gboolean store_import_advance (Store *store, const char *source,
-                               gint64 done, GError **error);
+gboolean store_import_advance (Store *store, const char *source, gint64 done,
+                               GError **error);
 
 /*
  * A batch: one transaction (and one fsync) for many store_file calls,
@@ -132,7 +135,8 @@ gboolean store_batch_commit (Store *store, GError **error);
  * deliveries leave theirs to wait). */
 gboolean store_index_waiting (Store *store, GError **error);
 
-typedef struct {
+typedef struct
+{
   gint64 id;
   char *number;
   gint64 created;
@@ -141,46 +145,47 @@ typedef struct {
   char *category;
   char *category_by;
   char *auto_category;
-  char *incident;              /* its incident's number, or NULL */
+  char *incident; /* its incident's number, or NULL */
   char *owner;
   char *reporter;
   char *reporter_name;
   char *subject;
-  char *merged_into;           /* the ticket it was merged into, or NULL */
-  gboolean reply_waiting;      /* a reply joined it after it was closed
-                                * and no operator has changed its status
-                                * since (it was not reopened) */
-  char *encryption;            /* of the report (the first message): */
-  char *signature;             /* as in StoreMessage */
+  char *merged_into;      /* the ticket it was merged into, or NULL */
+  gboolean reply_waiting; /* a reply joined it after it was closed
+                           * and no operator has changed its status
+                           * since (it was not reopened) */
+  char *encryption;       /* of the report (the first message): */
+  char *signature;        /* as in StoreMessage */
   char *signer;
 } StoreTicket;
 
-typedef struct {
+typedef struct
+{
   gint64 id;
   char *direction;
   gint64 received;
   char *envelope_from;
   char *message_id;
   char *from;
-  char *from_addr;             /* its addr-spec */
+  char *from_addr; /* its addr-spec */
   char *to;
   char *subject;
   char *date;
   char *flags;
   gint64 size;
-  char *category;              /* the rules' decision for this message */
+  char *category; /* the rules' decision for this message */
   char *scores;
-  char *ack;                   /* the acknowledgement decision */
-  char *thread;                /* how it was threaded */
+  char *ack;    /* the acknowledgement decision */
+  char *thread; /* how it was threaded */
   char *text;
-  GPtrArray *parts;            /* of MessagePart (text left NULL); NULL
-                                * when not read (export) */
-  gint64 indicators_dropped;   /* evidence past the caps, not kept */
+  GPtrArray *parts;          /* of MessagePart (text left NULL); NULL
+                              * when not read (export) */
+  gint64 indicators_dropped; /* evidence past the caps, not kept */
   gint64 timestamps_dropped;
-  char *encryption;            /* NULL, "decrypted" or "undecrypted" */
-  char *signature;             /* NULL (unsigned), "good", "bad", ... */
-  char *signer;                /* the signing key's fingerprint */
-  char *pgp_problem;           /* why it was not decrypted or verified */
+  char *encryption;  /* NULL, "decrypted" or "undecrypted" */
+  char *signature;   /* NULL (unsigned), "good", "bad", ... */
+  char *signer;      /* the signing key's fingerprint */
+  char *pgp_problem; /* why it was not decrypted or verified */
 } StoreMessage;
 
 void store_ticket_free (StoreTicket *ticket);
@@ -188,20 +193,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreTicket, store_ticket_free)
 void store_message_free (StoreMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreMessage, store_message_free)
 
-typedef struct {
-  guint limit;                 /* 0: all */
-  gboolean by_ip;              /* only tickets with an address in: */
+typedef struct
+{
+  guint limit;    /* 0: all */
+  gboolean by_ip; /* only tickets with an address in: */
   guint8 ip_first[16];
   guint8 ip_last[16];
-  const char *status;          /* NULL: any */
+  const char *status; /* NULL: any */
   const char *category;
   const char *owner;
   gboolean unassigned;
-  const char *reporter;        /* an address, or a part of it */
-  const char *search;          /* text in subjects and bodies */
-  gint64 since;                /* created at or after; 0: any */
-  gint64 until;                /* created before; 0: any */
-  const char *sort;            /* created (default), number, updated */
+  const char *reporter; /* an address, or a part of it */
+  const char *search;   /* text in subjects and bodies */
+  gint64 since;         /* created at or after; 0: any */
+  gint64 until;         /* created before; 0: any */
+  const char *sort;     /* created (default), number, updated */
   gboolean ascending;
 } StoreFilter;
 
@@ -223,7 +229,8 @@ GPtrArray *store_ticket_messages (Store *store, gint64 ticket_id,
                                   GError **error);
 
 /* One indicator of a ticket, summed over its messages. */
-typedef struct {
+typedef struct
+{
   char *kind;
   char *value;
   char *scope;
@@ -233,7 +240,7 @@ typedef struct {
   gint64 first_seen;
   gint64 last_seen;
   char *context;
-  char *role;                  /* "source" or NULL */
+  char *role; /* "source" or NULL */
 } StoreIndicator;
 
 void store_indicator_free (StoreIndicator *indicator);
@@ -255,8 +262,7 @@ GPtrArray *store_ticket_reasons (Store *store, gint64 ticket_id,
                                  GError **error);
 
 /* (transfer full) FormField (classify.h) of a ticket. */
-GPtrArray *store_ticket_form (Store *store, gint64 ticket_id,
-                              GError **error);
+GPtrArray *store_ticket_form (Store *store, gint64 ticket_id, GError **error);
 
 /*
  * Operators' changes, each with an audit event (who, old -> new) in the
@@ -267,12 +273,10 @@ GPtrArray *store_ticket_form (Store *store, gint64 ticket_id,
 gboolean store_set_category (Store *store, const char *number,
                              const char *category, const char *who,
                              GError **error);
-gboolean store_set_status (Store *store, const char *number,
-                           const char *status, const char *who,
-                           GError **error);
-gboolean store_set_owner (Store *store, const char *number,
-                          const char *owner, const char *who,
-                          GError **error);
+gboolean store_set_status (Store *store, const char *number, const char *status,
+                           const char *who, GError **error);
+gboolean store_set_owner (Store *store, const char *number, const char *owner,
+                          const char *who, GError **error);
 
 /*
  * Merges ticket from into ticket into: its messages, evidence, replies
@@ -295,7 +299,8 @@ gboolean store_incident_add (Store *store, const char *incident,
                              GError **error);
 
 /* One ticket of an incident (number NULL for an empty incident). */
-typedef struct {
+typedef struct
+{
   char *incident;
   char *title;
   gint64 created;
@@ -322,15 +327,16 @@ gboolean store_comment (Store *store, const char *number, const char *text,
 char *store_tag (Store *store, const char *prefix, const char *number,
                  GError **error);
 
-typedef struct {
+typedef struct
+{
   gint64 id;
   char *number;
   char *recipient;
   char *message_id;
-  char *state;                 /* queued sending sent failed */
-  char *via;                   /* of a sent one: sendmail, maildir (the
-                                * outbox Maildir: not sent), or NULL
-                                * (before schema 9) */
+  char *state; /* queued sending sent failed */
+  char *via;   /* of a sent one: sendmail, maildir (the
+                * outbox Maildir: not sent), or NULL
+                * (before schema 9) */
   gint64 created;
   int attempts;
   char *last_error;
@@ -362,7 +368,8 @@ char *store_outbox_envelope (Store *store, gint64 id, GError **error);
 gboolean store_outbox_finish (Store *store, gint64 id, const char *via,
                               const char *why, GError **error);
 
-typedef struct {
+typedef struct
+{
   gint64 at;
   char *who;
   char *what;
@@ -373,21 +380,20 @@ typedef struct {
 void store_event_free (StoreEvent *event);
 
 /* (transfer full) StoreEvent of a ticket: its audit trail, oldest first. */
-GPtrArray *store_ticket_events (Store *store, gint64 ticket_id,
-                                GError **error);
+GPtrArray *store_ticket_events (Store *store, gint64 ticket_id, GError **error);
 
 /* (transfer full) StoreOutbox: the acknowledgements of a ticket. */
-GPtrArray *store_ticket_outbox (Store *store, gint64 ticket_id,
-                                GError **error);
+GPtrArray *store_ticket_outbox (Store *store, gint64 ticket_id, GError **error);
 
-typedef struct {
+typedef struct
+{
   char *number;
   char *subject;
-  char *theirs;                /* the address in the other ticket */
-  char *mine;                  /* the address of this ticket it is near */
-  gboolean exact;              /* the same address, not only its prefix */
-  gint64 mentions;             /* reports mentioning mine */
-  char *incident;              /* the other ticket's incident, or NULL */
+  char *theirs;    /* the address in the other ticket */
+  char *mine;      /* the address of this ticket it is near */
+  gboolean exact;  /* the same address, not only its prefix */
+  gint64 mentions; /* reports mentioning mine */
+  char *incident;  /* the other ticket's incident, or NULL */
 } StoreRelated;
 
 void store_related_free (StoreRelated *related);
@@ -415,8 +421,7 @@ char *store_resolve_number (Store *store, const char *text, GError **error);
  * when only one incident has it.  STORE_ERROR_NOT_FOUND when none (or,
  * for a bare sequence, several) do.
  */
-char *store_resolve_incident (Store *store, const char *text,
-                              GError **error);
+char *store_resolve_incident (Store *store, const char *text, GError **error);
 
 /* Canonical "YYYY-NNNNNN" of a ticket number as typed; NULL if not one. */
 char *store_parse_number (const char *text);

@@ -11,9 +11,10 @@
 
 #include "madoguchi/rules.h"
 
-typedef struct {
-  gint64 time;     /* the report's Date (else arrival), UTC seconds */
-  int offset;      /* the zone of that Date, seconds east of UTC */
+typedef struct
+{
+  gint64 time; /* the report's Date (else arrival), UTC seconds */
+  int offset;  /* the zone of that Date, seconds east of UTC */
 } TimeReference;
 
 /*
@@ -24,9 +25,8 @@ typedef struct {
  * Returns FALSE when the fields do not make a real time.
  */
 gboolean timestamp_from_match (const Rule *rule, const char *subject,
-                               const RuleMatch *md,
-                               const TimeReference *ref, gint64 *utc,
-                               gboolean *assumed);
+                               const RuleMatch *md, const TimeReference *ref,
+                               gint64 *utc, gboolean *assumed);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 gint64 timestamp_days_from_civil (int year, int month, int day);

@@ -86,25 +86,37 @@
 #define SHIM_SQLITE_IOERR 10
 #define SHIM_SQLITE_FULL 13
 
-enum {
-  F_OPEN, F_OPENAT, F_WRITE, F_PWRITE, F_FSYNC, F_FDATASYNC, F_RENAME,
-  F_CLOSE, F_MKDIR, F_UNLINK, F_MALLOC, F_SQLITE3_STEP, F_COUNT
+enum
+{
+  F_OPEN,
+  F_OPENAT,
+  F_WRITE,
+  F_PWRITE,
+  F_FSYNC,
+  F_FDATASYNC,
+  F_RENAME,
+  F_CLOSE,
+  F_MKDIR,
+  F_UNLINK,
+  F_MALLOC,
+  F_SQLITE3_STEP,
+  F_COUNT
 };
 
 static const char *const names[F_COUNT] = {
-  "open", "openat", "write", "pwrite", "fsync", "fdatasync", "rename",
-  "close", "mkdir", "unlink", "malloc", "sqlite3_step",
+  "open",   "openat", "write", "pwrite", "fsync",  "fdatasync",
+  "rename", "close",  "mkdir", "unlink", "malloc", "sqlite3_step",
 };
 
 static unsigned long counts[F_COUNT];
 static unsigned long mark_counts[F_COUNT];
-static int mark = -1;                /* index into names, or -1 */
+static int mark = -1; /* index into names, or -1 */
 static int marked;
-static int target = -1;              /* index into names, or -1 */
-static unsigned long target_at;      /* FAIL_AT */
+static int target = -1;         /* index into names, or -1 */
+static unsigned long target_at; /* FAIL_AT */
 static int fail_errno = EIO;
-static int started;                  /* main() is running */
-static int finished;                 /* the exit-time dump has begun */
+static int started;  /* main() is running */
+static int finished; /* the exit-time dump has begun */
 static int configured;
 static const char *home;
 static size_t home_len;
@@ -125,9 +137,9 @@ extern void *__libc_malloc (size_t size);
 static void
 raw_write_file (const char *path, const char *buf, size_t len, int append)
 {
-  int fd = (int) syscall (SYS_openat, AT_FDCWD, path,
-                          O_WRONLY | O_CREAT | O_CLOEXEC
-                          | (append ? O_APPEND : O_TRUNC), 0644);
+  int fd = (int) syscall (
+      SYS_openat, AT_FDCWD, path,
+      O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
 
   if (fd < 0)
     return;
@@ -237,7 +249,9 @@ report_hit (int which, unsigned long n, void *caller, const char *what)
       const char *lib = info.dli_fname ? strrchr (info.dli_fname, '/') : NULL;
 
       pos = append_str (line, pos, sizeof line,
-                        lib ? lib + 1 : info.dli_fname ? info.dli_fname : "?");
+                        lib              ? lib + 1
+                        : info.dli_fname ? info.dli_fname
+                                         : "?");
       pos = append_str (line, pos, sizeof line, ":");
       pos = append_str (line, pos, sizeof line,
                         info.dli_sname ? info.dli_sname : "?");
@@ -319,8 +333,7 @@ should_fail_on (int which, void *caller, const char *what, int fd)
     }
   if (which != target || target_at == 0 || n != target_at)
     return 0;
-  if (which == F_SQLITE3_STEP && exec_depth > 0
-      && exec_depth <= EXEC_DEPTH_MAX)
+  if (which == F_SQLITE3_STEP && exec_depth > 0 && exec_depth <= EXEC_DEPTH_MAX)
     exec_faulted[exec_depth - 1] = 1;
   if (what == NULL && fd >= 0 && fd_path (fd, target_path, sizeof target_path))
     what = target_path;
@@ -387,10 +400,10 @@ next_symbol (const char *name)
   return sym;
 }
 
-#define REAL(type, name) \
-  static type real_##name; \
-  if (real_##name == NULL) \
-    real_##name = (type) next_symbol (#name)
+#define REAL(type, name)                                                       \
+  static type real_##name;                                                     \
+  if (real_##name == NULL)                                                     \
+  real_##name = (type) next_symbol (#name)
 
 /* ---- the hook on main ---- */
 
@@ -407,17 +420,17 @@ shim_main (int argc, char **argv, char **envp)
 }
 
 SHIM_API int
-__libc_start_main (main_fn main_, int argc, char **argv,
-                   void (*init) (void), void (*fini) (void),
-                   void (*rtld_fini) (void), void *stack_end)
+__libc_start_main (main_fn main_, int argc, char **argv, void (*init) (void),
+                   void (*fini) (void), void (*rtld_fini) (void),
+                   void *stack_end)
 {
   typedef int (*start_fn) (main_fn, int, char **, void (*) (void),
                            void (*) (void), void (*) (void), void *);
   REAL (start_fn, __libc_start_main);
 
   real_main = main_;
-  return real___libc_start_main (shim_main, argc, argv, init, fini,
-                                 rtld_fini, stack_end);
+  return real___libc_start_main (shim_main, argc, argv, init, fini, rtld_fini,
+                                 stack_end);
 }
 
 /* ---- malloc ---- */
@@ -453,49 +466,47 @@ fail_open (const char *path, int which, void *caller)
   return should_fail_on (which, caller, path, -1);
 }
 
-#define DEFINE_OPEN(fn, which) \
-  SHIM_API int \
-  fn (const char *path, int flags, ...) \
-  { \
-    typedef int (*open_fn) (const char *, int, ...); \
-    mode_t mode = 0; \
-    REAL (open_fn, fn); \
-    if (open_mode_needed (flags)) \
-      { \
-        va_list ap; \
-        va_start (ap, flags); \
-        mode = (mode_t) va_arg (ap, int); \
-        va_end (ap); \
-      } \
-    if (fail_open (path, which, __builtin_return_address (0))) \
-      { \
-        errno = fail_errno; \
-        return -1; \
-      } \
-    return real_##fn (path, flags, mode); \
+#define DEFINE_OPEN(fn, which)                                                 \
+  SHIM_API int fn (const char *path, int flags, ...)                           \
+  {                                                                            \
+    typedef int (*open_fn) (const char *, int, ...);                           \
+    mode_t mode = 0;                                                           \
+    REAL (open_fn, fn);                                                        \
+    if (open_mode_needed (flags))                                              \
+      {                                                                        \
+        va_list ap;                                                            \
+        va_start (ap, flags);                                                  \
+        mode = (mode_t) va_arg (ap, int);                                      \
+        va_end (ap);                                                           \
+      }                                                                        \
+    if (fail_open (path, which, __builtin_return_address (0)))                 \
+      {                                                                        \
+        errno = fail_errno;                                                    \
+        return -1;                                                             \
+      }                                                                        \
+    return real_##fn (path, flags, mode);                                      \
   }
 
-#define DEFINE_OPENAT(fn, which) \
-  SHIM_API int \
-  fn (int dirfd, const char *path, int flags, ...) \
-  { \
-    typedef int (*openat_fn) (int, const char *, int, ...); \
-    mode_t mode = 0; \
-    REAL (openat_fn, fn); \
-    if (open_mode_needed (flags)) \
-      { \
-        va_list ap; \
-        va_start (ap, flags); \
-        mode = (mode_t) va_arg (ap, int); \
-        va_end (ap); \
-      } \
-    if ((path[0] == '/' || dirfd == AT_FDCWD) \
-        && fail_open (path, which, __builtin_return_address (0))) \
-      { \
-        errno = fail_errno; \
-        return -1; \
-      } \
-    return real_##fn (dirfd, path, flags, mode); \
+#define DEFINE_OPENAT(fn, which)                                               \
+  SHIM_API int fn (int dirfd, const char *path, int flags, ...)                \
+  {                                                                            \
+    typedef int (*openat_fn) (int, const char *, int, ...);                    \
+    mode_t mode = 0;                                                           \
+    REAL (openat_fn, fn);                                                      \
+    if (open_mode_needed (flags))                                              \
+      {                                                                        \
+        va_list ap;                                                            \
+        va_start (ap, flags);                                                  \
+        mode = (mode_t) va_arg (ap, int);                                      \
+        va_end (ap);                                                           \
+      }                                                                        \
+    if ((path[0] == '/' || dirfd == AT_FDCWD)                                  \
+        && fail_open (path, which, __builtin_return_address (0)))              \
+      {                                                                        \
+        errno = fail_errno;                                                    \
+        return -1;                                                             \
+      }                                                                        \
+    return real_##fn (dirfd, path, flags, mode);                               \
   }
 
 DEFINE_OPEN (open, F_OPEN)
@@ -687,8 +698,7 @@ sqlite3_step (void *stmt)
   REAL (step_fn, sqlite3_step);
 
   if (started && !finished
-      && step_counts (__builtin_return_address (0),
-                      (void *) real_sqlite3_step)
+      && step_counts (__builtin_return_address (0), (void *) real_sqlite3_step)
       && step_selected (stmt)
       && should_fail (F_SQLITE3_STEP, __builtin_return_address (0)))
     return fail_errno == ENOSPC ? SHIM_SQLITE_FULL : SHIM_SQLITE_IOERR;
@@ -696,9 +706,9 @@ sqlite3_step (void *stmt)
 }
 
 SHIM_API int
-sqlite3_exec (void *db, const char *sql, int (*callback) (void *, int,
-                                                          char **, char **),
-              void *arg, char **errmsg)
+sqlite3_exec (void *db, const char *sql,
+              int (*callback) (void *, int, char **, char **), void *arg,
+              char **errmsg)
 {
   typedef int (*exec_fn) (void *, const char *,
                           int (*) (void *, int, char **, char **), void *,

@@ -18,7 +18,7 @@
 #include "madoguchi/reply.h"
 #include "madoguchi/rules.h"
 
-#define RECEIVED 1795654800   /* Thu, 26 Nov 2026 10:00:00 +0900 */
+#define RECEIVED 1795654800 /* Thu, 26 Nov 2026 10:00:00 +0900 */
 
 static RuleSet *rules;
 static Config *config;
@@ -83,7 +83,8 @@ acknowledge (const Message *message, const Classification *classification)
 
   reply_decide (config, message,
                 message->mbox_sender ? message->mbox_sender
-                                     : "reporter@example.net", &decision);
+                                     : "reporter@example.net",
+                &decision);
   if (decision.send)
     {
       reply = reply_build (config, message, &ticket, decision.recipient,
@@ -108,10 +109,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   message = message_parse ((const char *) data, size, &limits);
   poke_message (message);
-  extract_options.reference_time = message->date_utc ? message->date_utc
-                                                     : RECEIVED;
-  extract_options.reference_offset = message->date_utc
-                                     ? message->date_offset : 0;
+  extract_options.reference_time
+      = message->date_utc ? message->date_utc : RECEIVED;
+  extract_options.reference_offset
+      = message->date_utc ? message->date_offset : 0;
   extract_options.max_indicators = (guint) config->max_indicators;
   extract_options.max_timestamps = (guint) config->max_timestamps;
   extract_options.max_scan_text = (gsize) config->max_scan_text;
@@ -123,8 +124,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
       g_free (report_ports_string (ind->ports));
     }
-  classification = classify_run (rules, message, extraction,
-                                 &classify_options);
+  classification = classify_run (rules, message, extraction, &classify_options);
   acknowledge (message, classification);
   return 0;
 }

@@ -49,8 +49,8 @@ check_matches (const pcre2_code *code, const char *text, gsize len,
   gsize offset = 0;
 
   while (offset <= len
-         && pcre2_match (code, (PCRE2_SPTR) text, len, offset, 0, md,
-                         limits) > 0)
+         && pcre2_match (code, (PCRE2_SPTR) text, len, offset, 0, md, limits)
+                > 0)
     {
       PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
       const GArray *spans;
@@ -58,7 +58,8 @@ check_matches (const pcre2_code *code, const char *text, gsize len,
       if (!prefilter_hits_candidate (hits, 0))
         {
           g_printerr ("fuzz-prefilter: a match at %zu-%zu, but no "
-                      "candidate\n", (size_t) ov[0], (size_t) ov[1]);
+                      "candidate\n",
+                      (size_t) ov[0], (size_t) ov[1]);
           abort ();
         }
       spans = prefilter_hits_spans (hits, 0);
@@ -66,7 +67,8 @@ check_matches (const pcre2_code *code, const char *text, gsize len,
           && !within_a_span (spans, ov[0], ov[1]))
         {
           g_printerr ("fuzz-prefilter: a match at %zu-%zu outside the "
-                      "lines named\n", (size_t) ov[0], (size_t) ov[1]);
+                      "lines named\n",
+                      (size_t) ov[0], (size_t) ov[1]);
           abort ();
         }
       /* \K may report a start after the end: step past both. */
@@ -93,12 +95,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (strlen (pattern) != (gsize) (nl ? nl - input : (gssize) size)
       || !g_utf8_validate (pattern, -1, NULL)
       || !g_utf8_validate (text, (gssize) len, NULL))
-    return 0;   /* intake hands the rules valid UTF-8 without NULs */
-  code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                        PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset,
-                        NULL);
+    return 0; /* intake hands the rules valid UTF-8 without NULs */
+  code
+      = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                       PCRE2_UTF | PCRE2_MULTILINE, &code_error, &offset, NULL);
   if (code == NULL)
-    return 0;   /* rules check reports it; intake skips it */
+    return 0; /* rules check reports it; intake skips it */
   prefilter_add (p, pattern);
   prefilter_build (p);
   hits = prefilter_scan (p, text, len);

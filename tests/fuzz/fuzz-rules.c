@@ -16,7 +16,7 @@
 #include "madoguchi/message.h"
 #include "madoguchi/rules.h"
 
-#define REPORT_TIME 1795654800   /* Thu, 26 Nov 2026 10:00:00 +0900 */
+#define REPORT_TIME 1795654800 /* Thu, 26 Nov 2026 10:00:00 +0900 */
 #define REPORT_OFFSET (9 * 3600)
 #define SAMPLE MADOGUCHI_SOURCE_DIR "/tests/data/multipart-log.eml"
 
@@ -43,7 +43,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   g_autofree char *tlds_path = NULL;
   g_autofree char *mail = NULL;
   gsize len;
-  MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 * 1024 * 1024 };
+  MessageLimits limits = { .max_depth = 32,
+                           .max_parts = 1000,
+                           .max_part_text = 8 * 1024 * 1024 };
 
   fuzz_glib_setup ();
   message_init ();
@@ -64,8 +66,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (RuleSet) set = NULL;
   g_autoptr (Extraction) extraction = NULL;
   g_autoptr (Classification) classification = NULL;
-  ExtractOptions extract_options = { REPORT_TIME, REPORT_OFFSET, 10000,
-                                     1 << 20, NULL, FALSE, 10000 };
+  ExtractOptions extract_options
+      = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 20, NULL, FALSE, 10000 };
   ClassifyOptions classify_options = { 3 };
 
   fuzz_write_file (rule_file, data, size);

@@ -18,17 +18,18 @@
 #include "madoguchi/rules.h"
 #include "../support/text-message.h"
 
-static const struct {
+static const struct
+{
   gint64 time;
   int offset;
 } references[] = {
-  { 1795654800, 9 * 3600 },        /* 2026-11-26 10:00 +0900 */
-  { 1798761600 + 1800, -10 * 3600 }, /* 2027-01-01 00:30 UTC, -1000 */
-  { G_GINT64_CONSTANT (-62135596800), 0 },   /* 0001-01-01 */
+  { 1795654800, 9 * 3600 },                /* 2026-11-26 10:00 +0900 */
+  { 1798761600 + 1800, -10 * 3600 },       /* 2027-01-01 00:30 UTC, -1000 */
+  { G_GINT64_CONSTANT (-62135596800), 0 }, /* 0001-01-01 */
   { G_GINT64_CONSTANT (253402300799), 14 * 3600 }, /* 9999-12-31 */
 };
 
-static RuleSet *shipped;   /* extract_run applies its evidence rules */
+static RuleSet *shipped; /* extract_run applies its evidence rules */
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
@@ -49,14 +50,19 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   /* message.c hands extract valid UTF-8 without NULs; so do we. */
-  g_autofree char *text = charset_to_utf8 ("utf-8", (const char *) data,
-                                           size, NULL);
+  g_autofree char *text
+      = charset_to_utf8 ("utf-8", (const char *) data, size, NULL);
   g_autoptr (Message) m = message_with_text (text);
 
   for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
     {
-      ExtractOptions options = { references[i].time, references[i].offset,
-                                 10000, 1 << 20, NULL, FALSE, 10000 };
+      ExtractOptions options = { references[i].time,
+                                 references[i].offset,
+                                 10000,
+                                 1 << 20,
+                                 NULL,
+                                 FALSE,
+                                 10000 };
 
       report_extraction_free (extract_run (shipped, m, &options));
     }

@@ -16,8 +16,7 @@ message_with_text (const char *text)
 
   part->content_type = g_strdup ("text/plain");
   part->text = g_strdup (text);
-  m->parts = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) report_part_free);
+  m->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) report_part_free);
   m->headers = g_ptr_array_new ();
   g_ptr_array_add (m->parts, part);
   m->dedup_key = g_strdup ("");

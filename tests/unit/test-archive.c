@@ -8,7 +8,8 @@
 
 #include "madoguchi/archive.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const void *data;
   gsize len;
@@ -47,7 +48,8 @@ make_archive (int format, int filter, const Entry *entries, gsize n)
   return g_bytes_new_take (g_realloc (buf, used), used);
 }
 
-typedef struct {
+typedef struct
+{
   const guint8 *data;
   gsize len;
   gsize pos;
@@ -64,7 +66,8 @@ input_read (gpointer data, void *buf, gsize len)
   return (gssize) n;
 }
 
-typedef struct {
+typedef struct
+{
   char *name;
   guint depth;
   gint64 size;
@@ -140,13 +143,13 @@ test_zip_members (void)
     { "../../evil", elf, sizeof elf },
     { "feed.csv", "ip,time\n", 8 },
   };
-  g_autoptr (GBytes) zip = make_archive (ARCHIVE_FORMAT_ZIP,
-                                         ARCHIVE_FILTER_NONE, entries, 3);
+  g_autoptr (GBytes) zip
+      = make_archive (ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, entries, 3);
   ArchiveBudget b = budget_default ();
   gboolean is_archive;
   g_autoptr (GPtrArray) seen = walk (zip, "x.zip", &b, &is_archive);
   g_autofree char *sum = g_compute_checksum_for_data (
-    G_CHECKSUM_SHA256, (const guchar *) elf, sizeof elf);
+      G_CHECKSUM_SHA256, (const guchar *) elf, sizeof elf);
   Seen *s;
 
   g_assert_true (is_archive);
@@ -184,8 +187,8 @@ static void
 test_gzip_single (void)
 {
   Entry entry = { "data", log_line, strlen (log_line) };
-  g_autoptr (GBytes) gz = make_archive (ARCHIVE_FORMAT_RAW,
-                                        ARCHIVE_FILTER_GZIP, &entry, 1);
+  g_autoptr (GBytes) gz
+      = make_archive (ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &entry, 1);
   ArchiveBudget b = budget_default ();
   gboolean is_archive;
   g_autoptr (GPtrArray) seen = walk (gz, "auth.log.gz", &b, &is_archive);
@@ -202,10 +205,10 @@ static void
 test_nested (void)
 {
   Entry inner = { "deep.log", log_line, strlen (log_line) };
-  g_autoptr (GBytes) zip = make_archive (ARCHIVE_FORMAT_ZIP,
-                                         ARCHIVE_FILTER_NONE, &inner, 1);
-  Entry outer = { "inner.zip", g_bytes_get_data (zip, NULL),
-                  g_bytes_get_size (zip) };
+  g_autoptr (GBytes) zip
+      = make_archive (ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, &inner, 1);
+  Entry outer
+      = { "inner.zip", g_bytes_get_data (zip, NULL), g_bytes_get_size (zip) };
   g_autoptr (GBytes) tar = make_archive (ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
                                          ARCHIVE_FILTER_XZ, &outer, 1);
   ArchiveBudget b = budget_default ();
@@ -234,8 +237,8 @@ test_bomb (void)
   gsize len = 32 * 1024 * 1024;
   g_autofree char *zeros = g_malloc0 (len);
   Entry entry = { "zeros", zeros, len };
-  g_autoptr (GBytes) zip = make_archive (ARCHIVE_FORMAT_ZIP,
-                                         ARCHIVE_FILTER_NONE, &entry, 1);
+  g_autoptr (GBytes) zip
+      = make_archive (ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, &entry, 1);
   ArchiveBudget b = budget_default ();
   gboolean is_archive;
   g_autoptr (GPtrArray) seen = walk (zip, "z.zip", &b, &is_archive);
@@ -265,7 +268,7 @@ test_members_limit (void)
   for (int i = 0; i < 20; i++)
     {
       g_snprintf (names[i], sizeof names[i], "m%d", i);
-      entries[i] = (Entry) { names[i], "x\n", 2 };
+      entries[i] = (Entry){ names[i], "x\n", 2 };
     }
   zip = make_archive (ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, entries, 20);
   b.max_members = 5;

@@ -15,118 +15,124 @@
 
 #define FFFD "\xEF\xBF\xBD"
 
-typedef struct {
+typedef struct
+{
   const char *path;
-  const char *charset;        /* label, or NULL for none */
+  const char *charset; /* label, or NULL for none */
   const char *data;
-  gssize len;                 /* -1: strlen (data) */
-  const char *expected;       /* the whole result */
+  gssize len;           /* -1: strlen (data) */
+  const char *expected; /* the whole result */
   CharsetResult flags;
-  CharsetResult ignore;       /* flags this case does not check */
+  CharsetResult ignore; /* flags this case does not check */
 } ConvertCase;
 
 static const ConvertCase convert_cases[] = {
   /* ISO-2022-JP is CP50221: NEC row 13, ～ and half-width katakana. */
-  { "/charset/iso2022jp/kanji", "ISO-2022-JP",
-    "\033$B$3$s$K$A$O\033(B", -1, "こんにちは", CHARSET_OK, 0 },
-  { "/charset/iso2022jp/nec-row13", "iso-2022-jp",
-    "\033$B-!-j\033(B", -1, "①㈱", CHARSET_OK, 0 },
+  { "/charset/iso2022jp/kanji", "ISO-2022-JP", "\033$B$3$s$K$A$O\033(B", -1,
+    "こんにちは", CHARSET_OK, 0 },
+  { "/charset/iso2022jp/nec-row13", "iso-2022-jp", "\033$B-!-j\033(B", -1,
+    "①㈱", CHARSET_OK, 0 },
   { "/charset/iso2022jp/fullwidth-tilde", "iso-2022-jp",
-    "03:12\033$B!A\033(B03:45", -1, "03:12\xEF\xBD\x9E" "03:45",
+    "03:12\033$B!A\033(B03:45", -1,
+    "03:12\xEF\xBD\x9E"
+    "03:45",
     CHARSET_OK, 0 },
-  { "/charset/iso2022jp/kana-esc-i", "iso-2022-jp",
-    "a\033(I18\033(Bb", -1, "aｱｸb", CHARSET_OK, 0 },
+  { "/charset/iso2022jp/kana-esc-i", "iso-2022-jp", "a\033(I18\033(Bb", -1,
+    "aｱｸb", CHARSET_OK, 0 },
   { "/charset/iso2022jp/kana-so-si", "iso-2022-jp",
     "\033$B$3\016\061\017$s\033(B", -1, "こｱん", CHARSET_OK, 0 },
-  { "/charset/iso2022jp/jis-roman", "iso-2022-jp",
-    "\033(Jabc\033$BF|\033(B", -1, "abc日", CHARSET_OK, 0 },
-  { "/charset/iso2022jp/newline-in-kanji", "iso-2022-jp",
-    "\033$BF|\nK\\\033(B", -1, "日\n本", CHARSET_OK, 0 },
-  { "/charset/iso2022jp/cp50221-label", "CP50221",
-    "\033$B-!\033(B", -1, "①", CHARSET_OK, 0 },
-  /* Shift_JIS is CP932: ～ is U+FF5E, and 0x5C trail bytes are not '\'. */
-  { "/charset/sjis/5c-trail", "Shift_JIS",
-    "\x83\x5C\x95\x5C", -1, "ソ表", CHARSET_OK, 0 },
-  { "/charset/sjis/nec-row13", "shift_jis",
-    "\x87\x40\x87\x8A", -1, "①㈱", CHARSET_OK, 0 },
-  { "/charset/sjis/fullwidth-tilde", "Shift_JIS",
-    "02:00\x81\x60" "02:40", -1, "02:00\xEF\xBD\x9E" "02:40",
+  { "/charset/iso2022jp/jis-roman", "iso-2022-jp", "\033(Jabc\033$BF|\033(B",
+    -1, "abc日", CHARSET_OK, 0 },
+  { "/charset/iso2022jp/newline-in-kanji", "iso-2022-jp", "\033$BF|\nK\\\033(B",
+    -1, "日\n本", CHARSET_OK, 0 },
+  { "/charset/iso2022jp/cp50221-label", "CP50221", "\033$B-!\033(B", -1, "①",
     CHARSET_OK, 0 },
-  { "/charset/sjis/halfwidth-kana", "Shift_JIS",
-    "\xB1\xB8", -1, "ｱｸ", CHARSET_OK, 0 },
+  /* Shift_JIS is CP932: ～ is U+FF5E, and 0x5C trail bytes are not '\'. */
+  { "/charset/sjis/5c-trail", "Shift_JIS", "\x83\x5C\x95\x5C", -1, "ソ表",
+    CHARSET_OK, 0 },
+  { "/charset/sjis/nec-row13", "shift_jis", "\x87\x40\x87\x8A", -1, "①㈱",
+    CHARSET_OK, 0 },
+  { "/charset/sjis/fullwidth-tilde", "Shift_JIS",
+    "02:00\x81\x60"
+    "02:40",
+    -1,
+    "02:00\xEF\xBD\x9E"
+    "02:40",
+    CHARSET_OK, 0 },
+  { "/charset/sjis/halfwidth-kana", "Shift_JIS", "\xB1\xB8", -1, "ｱｸ",
+    CHARSET_OK, 0 },
   { "/charset/sjis/windows-31j", "Windows-31J",
     "\x95s\x90\xB3\x83\x41\x83\x4E\x83\x5A\x83\x58", -1, "不正アクセス",
     CHARSET_OK, 0 },
-  { "/charset/eucjp/kanji", "EUC-JP",
-    "\xC6\xFC\xCB\xDC\xB8\xEC", -1, "日本語", CHARSET_OK, 0 },
-  { "/charset/eucjp/halfwidth-kana", "euc-jp",
-    "\x8E\xB1", -1, "ｱ", CHARSET_OK, 0 },
+  { "/charset/eucjp/kanji", "EUC-JP", "\xC6\xFC\xCB\xDC\xB8\xEC", -1, "日本語",
+    CHARSET_OK, 0 },
+  { "/charset/eucjp/halfwidth-kana", "euc-jp", "\x8E\xB1", -1, "ｱ", CHARSET_OK,
+    0 },
   /* A part cut at max_part_text, inside a character: the text before the
    * cut is what the label says (not guessed), the cut character U+FFFD. */
-  { "/charset/eucjp/truncated", "EUC-JP",
-    "\xC6\xFC\xCB\xDC\xB8", -1, "日本" FFFD, CHARSET_LOSSY, 0 },
-  { "/charset/utf8/truncated", "utf-8",
-    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA", 8, "日本" FFFD, CHARSET_LOSSY, 0 },
-  { "/charset/utf8/truncated-after-ascii", "utf-8",
-    "abc\xE3\x81", -1, "abc" FFFD, CHARSET_LOSSY, 0 },
+  { "/charset/eucjp/truncated", "EUC-JP", "\xC6\xFC\xCB\xDC\xB8", -1,
+    "日本" FFFD, CHARSET_LOSSY, 0 },
+  { "/charset/utf8/truncated", "utf-8", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA", 8,
+    "日本" FFFD, CHARSET_LOSSY, 0 },
+  { "/charset/utf8/truncated-after-ascii", "utf-8", "abc\xE3\x81", -1,
+    "abc" FFFD, CHARSET_LOSSY, 0 },
   /* Not eucJP-ms, which would take 0x83 for a C1 control. */
-  { "/charset/sjis/truncated", "shift_jis",
-    "\x83\x5C\x83", 3, "ソ" FFFD, CHARSET_LOSSY, 0 },
+  { "/charset/sjis/truncated", "shift_jis", "\x83\x5C\x83", 3, "ソ" FFFD,
+    CHARSET_LOSSY, 0 },
   /* UTF-16 and UTF-32: a zero byte is half a character, not a NUL. */
   { "/charset/utf16/le", "UTF-16LE", "a\0b\0", 4, "ab", CHARSET_OK, 0 },
   { "/charset/utf16/be", "UTF-16BE", "\0a\0b", 4, "ab", CHARSET_OK, 0 },
-  { "/charset/utf16/bom", "utf-16", "\xFF\xFE" "a\0", 4, "a", CHARSET_OK,
-    0 },
-  { "/charset/utf16/utf32le", "UTF-32LE", "a\0\0\0", 4, "a", CHARSET_OK,
-    0 },
+  { "/charset/utf16/bom", "utf-16",
+    "\xFF\xFE"
+    "a\0",
+    4, "a", CHARSET_OK, 0 },
+  { "/charset/utf16/utf32le", "UTF-32LE", "a\0\0\0", 4, "a", CHARSET_OK, 0 },
   /* U+0000 is a NUL all the same: U+FFFD, lossy. */
   { "/charset/utf16/nul-char", "UTF-16LE", "a\0\0\0b\0", 6, "a" FFFD "b",
     CHARSET_LOSSY, 0 },
   /* Missing or wrong labels. */
-  { "/charset/unlabelled/esc-dollar-b", NULL,
-    "\033$B$3$s\033(B", -1, "こん", CHARSET_GUESSED, 0 },
+  { "/charset/unlabelled/esc-dollar-b", NULL, "\033$B$3$s\033(B", -1, "こん",
+    CHARSET_GUESSED, 0 },
   { "/charset/unlabelled/us-ascii-esc-dollar-b", "us-ascii",
     "x \033$BF'$_Bf\033(B y", -1, "x 踏み台 y", CHARSET_GUESSED, 0 },
   { "/charset/unlabelled/ascii", NULL, "plain text", -1, "plain text",
     CHARSET_OK, 0 },
-  { "/charset/unlabelled/us-ascii-8bit", "us-ascii",
-    "\x93\xFA\x96\x7B\x8C\xEA", -1, "日本語", CHARSET_GUESSED, 0 },
+  { "/charset/unlabelled/us-ascii-8bit", "us-ascii", "\x93\xFA\x96\x7B\x8C\xEA",
+    -1, "日本語", CHARSET_GUESSED, 0 },
   { "/charset/unlabelled/unknown-label", "x-no-such-charset",
     "hello \xE6\x97\xA5", -1, "hello 日", CHARSET_GUESSED, 0 },
-  { "/charset/unlabelled/unknown-label-ascii", "x-no-such-charset",
-    "hello", -1, "hello", CHARSET_GUESSED, 0 },
-  { "/charset/detect/utf8", NULL,
-    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", -1, "日本語", CHARSET_GUESSED, 0 },
+  { "/charset/unlabelled/unknown-label-ascii", "x-no-such-charset", "hello", -1,
+    "hello", CHARSET_GUESSED, 0 },
+  { "/charset/detect/utf8", NULL, "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", -1,
+    "日本語", CHARSET_GUESSED, 0 },
   { "/charset/detect/cp932", NULL,
     "\x95s\x90\xB3\x83\x41\x83\x4E\x83\x5A\x83\x58", -1, "不正アクセス",
     CHARSET_GUESSED, 0 },
-  { "/charset/detect/cp932-5c", NULL,
-    "\x83\x5C\x83\x74\x83\x67", -1, "ソフト", CHARSET_GUESSED, 0 },
-  { "/charset/detect/eucjp", NULL,
-    "\xC9\xD4\xC0\xB5\xC3\xE6\xB7\xD1", -1, "不正中継", CHARSET_GUESSED, 0 },
-  { "/charset/detect/latin1", NULL,
-    "caf\xE9 cr\xE8me", -1, "café crème", CHARSET_GUESSED, 0 },
+  { "/charset/detect/cp932-5c", NULL, "\x83\x5C\x83\x74\x83\x67", -1, "ソフト",
+    CHARSET_GUESSED, 0 },
+  { "/charset/detect/eucjp", NULL, "\xC9\xD4\xC0\xB5\xC3\xE6\xB7\xD1", -1,
+    "不正中継", CHARSET_GUESSED, 0 },
+  { "/charset/detect/latin1", NULL, "caf\xE9 cr\xE8me", -1, "café crème",
+    CHARSET_GUESSED, 0 },
   /* Windows-1252 curly quotes: not eucJP-ms C1 controls, not CP932. */
-  { "/charset/detect/cp1252-quotes", NULL,
-    "\x93quoted\x94", -1, "\xE2\x80\x9Cquoted\xE2\x80\x9D", CHARSET_GUESSED,
-    0 },
+  { "/charset/detect/cp1252-quotes", NULL, "\x93quoted\x94", -1,
+    "\xE2\x80\x9Cquoted\xE2\x80\x9D", CHARSET_GUESSED, 0 },
   { "/charset/detect/wrong-label", "utf-8",
     "\x95s\x90\xB3\x83\x41\x83\x4E\x83\x5A\x83\x58", -1, "不正アクセス",
     CHARSET_GUESSED, 0 },
-  { "/charset/lossy/invalid-utf8", "utf-8",
-    "ok \xFF end", -1, "ok " FFFD " end", CHARSET_GUESSED | CHARSET_LOSSY,
-    0 },
+  { "/charset/lossy/invalid-utf8", "utf-8", "ok \xFF end", -1,
+    "ok " FFFD " end", CHARSET_GUESSED | CHARSET_LOSSY, 0 },
   /* NUL bytes: U+FFFD, and the text after them is kept. */
-  { "/charset/nul/unlabelled", NULL, "a\0b\0\0c", 6,
-    "a" FFFD "b" FFFD FFFD "c", CHARSET_LOSSY, 0 },
+  { "/charset/nul/unlabelled", NULL, "a\0b\0\0c", 6, "a" FFFD "b" FFFD FFFD "c",
+    CHARSET_LOSSY, 0 },
   { "/charset/nul/utf8", "utf-8", "abc\0def", 7, "abc" FFFD "def",
     CHARSET_LOSSY, 0 },
-  { "/charset/nul/leading", "us-ascii", "\0tail", 5, FFFD "tail",
-    CHARSET_LOSSY, 0 },
+  { "/charset/nul/leading", "us-ascii", "\0tail", 5, FFFD "tail", CHARSET_LOSSY,
+    0 },
   { "/charset/nul/iso2022jp", "iso-2022-jp", "\033$B$3\0$s\033(B", 11,
     "こ" FFFD "ん", CHARSET_LOSSY, 0 },
-  { "/charset/nul/sjis", "shift_jis", "\x83\x5C\0\x95\x5C", 5,
-    "ソ" FFFD "表", CHARSET_LOSSY, 0 },
+  { "/charset/nul/sjis", "shift_jis", "\x83\x5C\0\x95\x5C", 5, "ソ" FFFD "表",
+    CHARSET_LOSSY, 0 },
   { "/charset/empty", "utf-8", "", 0, "", CHARSET_OK, 0 },
 };
 
@@ -136,8 +142,7 @@ test_convert (gconstpointer data)
   const ConvertCase *c = data;
   gsize len = c->len < 0 ? strlen (c->data) : (gsize) c->len;
   CharsetResult result = 0xFF;
-  g_autofree char *text = charset_to_utf8 (c->charset, c->data, len,
-                                           &result);
+  g_autofree char *text = charset_to_utf8 (c->charset, c->data, len, &result);
 
   g_assert_true (g_utf8_validate (text, -1, NULL));
   g_assert_cmpstr (text, ==, c->expected);
@@ -154,8 +159,8 @@ test_convert_no_result (void)
 }
 
 static const char *const random_labels[] = {
-  NULL, "utf-8", "iso-2022-jp", "shift_jis", "euc-jp", "us-ascii",
-  "iso-8859-1", "x-unknown", "UTF-16LE",
+  NULL,       "utf-8",      "iso-2022-jp", "shift_jis", "euc-jp",
+  "us-ascii", "iso-8859-1", "x-unknown",   "UTF-16LE",
 };
 
 /* Bytes biased towards what trips decoders: escapes, SO/SI, NUL, lead
@@ -164,7 +169,7 @@ static GByteArray *
 random_bytes (gsize max_len)
 {
   static const guchar special[] = {
-    0x00, 0x0E, 0x0F, 0x1B, '$', '(', 'B', 'I', '=', '?', 0x5C, 0x80,
+    0x00, 0x0E, 0x0F, 0x1B, '$',  '(',  'B',  'I',  '=',  '?',  0x5C, 0x80,
     0x81, 0x8E, 0x9F, 0xA1, 0xE0, 0xEF, 0xFC, 0xFE, 0xFF, '\r', '\n',
   };
   gsize len = (gsize) g_test_rand_int_range (0, (gint32) max_len + 1);
@@ -173,8 +178,8 @@ random_bytes (gsize max_len)
   for (gsize i = 0; i < len; i++)
     {
       guchar c = g_test_rand_bit ()
-                 ? special[g_test_rand_int_range (0, sizeof special)]
-                 : (guchar) g_test_rand_int_range (0, 256);
+                     ? special[g_test_rand_int_range (0, sizeof special)]
+                     : (guchar) g_test_rand_int_range (0, 256);
 
       g_byte_array_append (bytes, &c, 1);
     }
@@ -188,10 +193,10 @@ test_convert_random (void)
     {
       g_autoptr (GByteArray) bytes = random_bytes (64);
       const char *label = random_labels[g_test_rand_int_range (
-        0, G_N_ELEMENTS (random_labels))];
+          0, G_N_ELEMENTS (random_labels))];
       CharsetResult result;
       g_autofree char *text = charset_to_utf8 (
-        label, (const char *) bytes->data, bytes->len, &result);
+          label, (const char *) bytes->data, bytes->len, &result);
 
       g_assert_nonnull (text);
       g_assert_true (g_utf8_validate (text, -1, NULL));
@@ -199,7 +204,8 @@ test_convert_random (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *raw;
   const char *expected;
@@ -212,8 +218,7 @@ static const HeaderCase header_cases[] = {
   { "/charset/header/b", "=?UTF-8?B?5pel5pys6Kqe?=", "日本語" },
   { "/charset/header/q", "=?iso-8859-1?Q?caf=E9_cr=E8me?=", "café crème" },
   { "/charset/header/q-lower", "=?utf-8?q?a_b=3Fc?=", "a b?c" },
-  { "/charset/header/iso2022jp", "=?ISO-2022-JP?B?GyRCJDMkcxsoQg==?=",
-    "こん" },
+  { "/charset/header/iso2022jp", "=?ISO-2022-JP?B?GyRCJDMkcxsoQg==?=", "こん" },
   { "/charset/header/sjis", "=?Shift_JIS?B?g1yVXA==?=", "ソ表" },
   /* Adjacent words that split one character are joined as bytes. */
   { "/charset/header/split/utf8", "=?UTF-8?B?5pc=?= =?UTF-8?B?pQ==?=", "日" },
@@ -228,8 +233,7 @@ static const HeaderCase header_cases[] = {
   { "/charset/header/space/word-then-text", "=?utf-8?Q?a?= b", "a b" },
   { "/charset/header/space/text-then-word", "a =?utf-8?Q?b?=", "a b" },
   { "/charset/header/space/mixed",
-    "Re: =?utf-8?B?5pel?= =?utf-8?B?5pys?= report",
-    "Re: 日本 report" },
+    "Re: =?utf-8?B?5pel?= =?utf-8?B?5pys?= report", "Re: 日本 report" },
   { "/charset/header/two-charsets",
     "=?utf-8?Q?=E6=97=A5?= =?iso-8859-1?Q?=E9?=", "日é" },
   /* RFC 2231: "charset*language". */
@@ -242,8 +246,7 @@ static const HeaderCase header_cases[] = {
     "不正アクセス report" },
   { "/charset/header/raw/eucjp", "\xC9\xD4\xC0\xB5\xC3\xE6\xB7\xD1",
     "不正中継" },
-  { "/charset/header/raw/then-word", "\xE6\x97\xA5 =?utf-8?B?5pys?=",
-    "日 本" },
+  { "/charset/header/raw/then-word", "\xE6\x97\xA5 =?utf-8?B?5pys?=", "日 本" },
   /* One safe line: no CR, LF, NUL, ESC or DEL reaches the caller. */
   { "/charset/header/control/crlf-injection",
     "hello\r\nBcc: victim@example.com", "hello  Bcc: victim@example.com" },
@@ -251,18 +254,16 @@ static const HeaderCase header_cases[] = {
   { "/charset/header/control/tab", "a\tb", "a b" },
   { "/charset/header/control/encoded-crlf",
     "=?utf-8?Q?a=0D=0ABcc:_x@example.com?=", "a  Bcc: x@example.com" },
-  { "/charset/header/control/encoded-nul", "=?utf-8?Q?a=00b?=",
-    "a" FFFD "b" },
-  { "/charset/header/control/encoded-esc", "=?utf-8?Q?=1B[31mred=7F?=",
-    "[31mred" },
+  { "/charset/header/control/encoded-nul", "=?utf-8?Q?a=00b?=", "a" FFFD "b" },
+  { "/charset/header/control/encoded-esc",
+    "=?utf-8?Q?=1B[31mred=7F?=", "[31mred" },
   { "/charset/header/control/raw-esc-del", "a\033[2Jb\177c", "a [2Jb c" },
   /* Malformed encoded-words stay as they are. */
   { "/charset/header/malformed/bad-encoding", "=?x?Z?abc?=", "=?x?Z?abc?=" },
   { "/charset/header/malformed/no-end", "=?utf-8?B?YWJj", "=?utf-8?B?YWJj" },
-  { "/charset/header/malformed/empty-charset", "=??B?YWJj?=",
-    "=??B?YWJj?=" },
-  { "/charset/header/malformed/space-in-charset", "=?utf 8?B?YWJj?=",
-    "=?utf 8?B?YWJj?=" },
+  { "/charset/header/malformed/empty-charset", "=??B?YWJj?=", "=??B?YWJj?=" },
+  { "/charset/header/malformed/space-in-charset",
+    "=?utf 8?B?YWJj?=", "=?utf 8?B?YWJj?=" },
   { "/charset/header/malformed/truncated", "x =?utf-8?", "x =?utf-8?" },
   { "/charset/header/malformed/then-good",
     "=?x?Z?abc?= =?utf-8?B?5pel?=", "=?x?Z?abc?= 日" },
@@ -305,7 +306,7 @@ test_header_random (void)
       g_autofree char *text = NULL;
 
       g_byte_array_append (bytes, (const guchar *) "", 1);
-      raw = g_strdup ((const char *) bytes->data);  /* to the first NUL */
+      raw = g_strdup ((const char *) bytes->data); /* to the first NUL */
       text = charset_decode_header (raw);
       assert_one_safe_line (text);
     }
@@ -320,7 +321,7 @@ test_header_random_words (void)
       g_autoptr (GByteArray) bytes = random_bytes (30);
       g_autofree char *b64 = g_base64_encode (bytes->data, bytes->len);
       const char *label = random_labels[g_test_rand_int_range (
-        1, G_N_ELEMENTS (random_labels))];
+          1, G_N_ELEMENTS (random_labels))];
       g_autofree char *raw = g_strdup_printf ("x =?%s?B?%s?= y", label, b64);
       g_autofree char *text = charset_decode_header (raw);
 
@@ -330,9 +331,10 @@ test_header_random_words (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
-  const char *unit;     /* repeated to 1 MB */
+  const char *unit; /* repeated to 1 MB */
 } LargeCase;
 
 static const LargeCase large_cases[] = {
@@ -407,7 +409,8 @@ test_header_large (gconstpointer data)
   g_assert_cmpint (large, <, 32 * small + G_USEC_PER_SEC);
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *data;
   const char *seq;
@@ -435,8 +438,7 @@ test_has_bytes (gconstpointer data)
   gsize len = strlen (c->data);
   gsize n = strlen (c->seq);
 
-  g_assert_cmpint (charset_has_bytes (c->data, len, c->seq, n), ==,
-                   c->found);
+  g_assert_cmpint (charset_has_bytes (c->data, len, c->seq, n), ==, c->found);
   g_assert_cmpint (memmem (c->data, len, c->seq, n) != NULL, ==, c->found);
 }
 
@@ -448,7 +450,8 @@ test_has_bytes (gconstpointer data)
  * does not carry over to the next text.  Each sequence runs in a thread
  * of its own, so that it starts with no converter open.
  */
-typedef struct {
+typedef struct
+{
   const char *charset;
   const char *data;
   gsize len;
@@ -466,13 +469,16 @@ typedef struct {
 #endif
 
 static const ReuseStep reuse_steps[] = {
-  { "UTF-7", "+AGEAYg", 7, "ab" },         /* ends inside base64 */
+  { "UTF-7", "+AGEAYg", 7, "ab" }, /* ends inside base64 */
   { "UTF-7", "c+-d", 4, "c+d" },
-  { "ISO-2022-KR", "\033$)C\016!!", 7, "\xE3\x80\x80" },   /* SO left on */
+  { "ISO-2022-KR", "\033$)C\016!!", 7, "\xE3\x80\x80" }, /* SO left on */
   { "ISO-2022-KR", "\033$)Cxy", 6, "xy" },
-  { "utf-16", "\xFE\xFF\0b", 4, "b" },     /* big-endian mark */
-  { "utf-16", HOST16_A, 2, "a" },          /* no mark: the host's order */
-  { "UTF16", "\xFF\xFE" "c\0", 4, "c" },
+  { "utf-16", "\xFE\xFF\0b", 4, "b" }, /* big-endian mark */
+  { "utf-16", HOST16_A, 2, "a" },      /* no mark: the host's order */
+  { "UTF16",
+    "\xFF\xFE"
+    "c\0",
+    4, "c" },
   { "unicode", "\xFE\xFF\0d", 4, "d" },
   { "utf-16", HOST16_A, 2, "a" },
   { "utf-32", "\0\0\xFE\xFF\0\0\0e", 8, "e" },
@@ -491,8 +497,8 @@ reuse_thread (gpointer data)
       for (gsize i = 0; i < G_N_ELEMENTS (reuse_steps); i++)
         {
           const ReuseStep *c = &reuse_steps[i];
-          g_autofree char *text = charset_to_utf8 (c->charset, c->data,
-                                                   c->len, NULL);
+          g_autofree char *text
+              = charset_to_utf8 (c->charset, c->data, c->len, NULL);
 
           g_assert_cmpstr (text, ==, c->expected);
         }
@@ -538,15 +544,14 @@ cycle_thread (gpointer data)
   second = charset_decode_header (raw);
   g_assert_cmpuint (charset_iconv_opens () - start, ==, 0);
   g_assert_cmpstr (first, ==, second);
-  g_assert_true (g_str_has_prefix (first, "\xE3\x81\x82"));  /* あ */
+  g_assert_true (g_str_has_prefix (first, "\xE3\x81\x82")); /* あ */
   return NULL;
 }
 
 static void
 test_cycle_opens (void)
 {
-  g_thread_join (g_thread_new ("cycle", cycle_thread,
-                               GINT_TO_POINTER (500)));
+  g_thread_join (g_thread_new ("cycle", cycle_thread, GINT_TO_POINTER (500)));
 }
 
 /* The budget: runs past it are kept as they came, one safe line. */
@@ -600,8 +605,8 @@ static gpointer
 opens_thread (gpointer data)
 {
   CharsetBudget budget = { 100, 0, FALSE };
-  g_autofree char *text = charset_decode_header_budget (
-    "x =?koi8-r?Q?a?=", &budget);
+  g_autofree char *text
+      = charset_decode_header_budget ("x =?koi8-r?Q?a?=", &budget);
 
   (void) data;
   g_assert_cmpstr (text, ==, "x =?koi8-r?Q?a?=");
@@ -622,14 +627,17 @@ static void
 test_label_plain (void)
 {
   static const char *const labels[] = {
-    "UTF-8//IGNORE", "utf-8!", "utf 8", "",
+    "UTF-8//IGNORE",
+    "utf-8!",
+    "utf 8",
+    "",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
     {
       CharsetResult result;
-      g_autofree char *text = charset_to_utf8 (labels[i], "\xE6\x97\xA5",
-                                               3, &result);
+      g_autofree char *text
+          = charset_to_utf8 (labels[i], "\xE6\x97\xA5", 3, &result);
 
       g_assert_cmpstr (text, ==, "日");
       g_assert_true (result & CHARSET_GUESSED || *labels[i] == '\0');
@@ -661,12 +669,10 @@ main (int argc, char **argv)
                           test_convert);
   g_test_add_func ("/charset/no-result", test_convert_no_result);
   for (gsize i = 0; i < G_N_ELEMENTS (bytes_cases); i++)
-    g_test_add_data_func (bytes_cases[i].path, &bytes_cases[i],
-                          test_has_bytes);
+    g_test_add_data_func (bytes_cases[i].path, &bytes_cases[i], test_has_bytes);
   g_test_add_func ("/charset/random", test_convert_random);
   for (gsize i = 0; i < G_N_ELEMENTS (header_cases); i++)
-    g_test_add_data_func (header_cases[i].path, &header_cases[i],
-                          test_header);
+    g_test_add_data_func (header_cases[i].path, &header_cases[i], test_header);
   g_test_add_func ("/charset/header/random", test_header_random);
   g_test_add_func ("/charset/header/random-words", test_header_random_words);
   for (gsize i = 0; i < G_N_ELEMENTS (large_cases); i++)

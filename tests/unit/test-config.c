@@ -22,8 +22,8 @@ static char *test_dir;
 static char *
 write_config (const char *text)
 {
-  g_autofree char *name = g_strdelimit (g_strdup (g_test_get_path ()),
-                                        "/", '-');
+  g_autofree char *name
+      = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
   char *path = g_build_filename (test_dir, name, NULL);
   g_autoptr (GError) error = NULL;
 
@@ -82,8 +82,7 @@ test_defaults_empty_file (void)
 static void
 test_defaults_empty_group (void)
 {
-  g_autoptr (Config) config = load_text ("# nothing set\n[madoguchi]\n",
-                                         NULL);
+  g_autoptr (Config) config = load_text ("# nothing set\n[madoguchi]\n", NULL);
 
   assert_defaults (config);
 }
@@ -97,25 +96,24 @@ test_defaults_embedded (void)
   g_assert_null (config->file);
 }
 
-static const char all_keys[] =
-  "# every key\n"
-  "[madoguchi]\n"
-  "data_dir = /srv/madoguchi\n"
-  "rules_dir = /srv/madoguchi/rules\n"
-  "tag = CSIRT-JP\n"
-  "team_name = Example CSIRT\n"
-  "team_address = csirt@example.jp\n"
-  "max_message_size = 128M\n"
-  "max_mime_depth = 16\n"
-  "max_mime_parts = 500\n"
-  "max_part_text = 1M\n"
-  "deliver_timeout = 120\n"
-  "busy_timeout = 5000\n"
-  "min_free_space = 1G\n"
-  "keep_spool = true\n"
-  "own_networks = 192.0.2.0/24, 2001:db8::/32\n"
-  "max_indicators = 250\n"
-  "max_scan_text = 4M\n";
+static const char all_keys[] = "# every key\n"
+                               "[madoguchi]\n"
+                               "data_dir = /srv/madoguchi\n"
+                               "rules_dir = /srv/madoguchi/rules\n"
+                               "tag = CSIRT-JP\n"
+                               "team_name = Example CSIRT\n"
+                               "team_address = csirt@example.jp\n"
+                               "max_message_size = 128M\n"
+                               "max_mime_depth = 16\n"
+                               "max_mime_parts = 500\n"
+                               "max_part_text = 1M\n"
+                               "deliver_timeout = 120\n"
+                               "busy_timeout = 5000\n"
+                               "min_free_space = 1G\n"
+                               "keep_spool = true\n"
+                               "own_networks = 192.0.2.0/24, 2001:db8::/32\n"
+                               "max_indicators = 250\n"
+                               "max_scan_text = 4M\n";
 
 static void
 assert_all_keys (const Config *config)
@@ -151,10 +149,11 @@ test_all_keys (void)
   g_assert_cmpstr (spool, ==, "/srv/madoguchi/spool");
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
-  const char *text;         /* max_part_text = text */
-  gint64 bytes;             /* -1: an error */
+  const char *text; /* max_part_text = text */
+  gint64 bytes;     /* -1: an error */
 } SizeCase;
 
 static const SizeCase size_cases[] = {
@@ -180,8 +179,8 @@ static void
 test_size (gconstpointer data)
 {
   const SizeCase *c = data;
-  g_autofree char *text = g_strdup_printf ("[madoguchi]\nmax_part_text = %s\n",
-                                           c->text);
+  g_autofree char *text
+      = g_strdup_printf ("[madoguchi]\nmax_part_text = %s\n", c->text);
   g_autofree char *file = write_config (text);
   g_autoptr (GError) error = NULL;
   g_autoptr (Config) config = config_load (file, &error);
@@ -199,94 +198,80 @@ test_size (gconstpointer data)
   g_assert_nonnull (strstr (error->message, "max_part_text"));
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *text;
   ConfigError code;
-  int line;                 /* in "file:LINE:"; 0 for none */
-  const char *detail;       /* also in the message, or NULL */
+  int line;           /* in "file:LINE:"; 0 for none */
+  const char *detail; /* also in the message, or NULL */
 } ErrorCase;
 
 static const ErrorCase error_cases[] = {
-  { "/config/error/unknown-key",
-    "[madoguchi]\ntag = IR\nbogus_key = 1\n", CONFIG_ERROR_UNKNOWN_KEY, 3,
-    "bogus_key" },
+  { "/config/error/unknown-key", "[madoguchi]\ntag = IR\nbogus_key = 1\n",
+    CONFIG_ERROR_UNKNOWN_KEY, 3, "bogus_key" },
   { "/config/error/unknown-key-prefix",
     "# comment\n[madoguchi]\ndata_dir = /srv\ndata = /srv\n",
-    CONFIG_ERROR_UNKNOWN_KEY, 4,
-    "\"data\"" },
-  { "/config/error/unknown-key-case",
-    "[madoguchi]\nTag = IR\n", CONFIG_ERROR_UNKNOWN_KEY, 2, "Tag" },
-  { "/config/error/unknown-group",
-    "[madoguchi]\ntag = IR\n\n[rules]\nx = 1\n", CONFIG_ERROR_UNKNOWN_KEY, 4,
-    "[rules]" },
-  { "/config/error/unknown-group-first",
-    "[madoguchi-typo]\ntag = IR\n", CONFIG_ERROR_UNKNOWN_KEY, 1,
-    "madoguchi-typo" },
-  { "/config/error/range/depth-zero",
-    "[madoguchi]\nmax_mime_depth = 0\n", CONFIG_ERROR_VALUE, 2,
-    "max_mime_depth" },
+    CONFIG_ERROR_UNKNOWN_KEY, 4, "\"data\"" },
+  { "/config/error/unknown-key-case", "[madoguchi]\nTag = IR\n",
+    CONFIG_ERROR_UNKNOWN_KEY, 2, "Tag" },
+  { "/config/error/unknown-group", "[madoguchi]\ntag = IR\n\n[rules]\nx = 1\n",
+    CONFIG_ERROR_UNKNOWN_KEY, 4, "[rules]" },
+  { "/config/error/unknown-group-first", "[madoguchi-typo]\ntag = IR\n",
+    CONFIG_ERROR_UNKNOWN_KEY, 1, "madoguchi-typo" },
+  { "/config/error/range/depth-zero", "[madoguchi]\nmax_mime_depth = 0\n",
+    CONFIG_ERROR_VALUE, 2, "max_mime_depth" },
   { "/config/error/range/depth-high",
     "[madoguchi]\ntag = IR\nmax_mime_depth = 257\n", CONFIG_ERROR_VALUE, 3,
     "max_mime_depth" },
-  { "/config/error/range/parts",
-    "[madoguchi]\nmax_mime_parts = 100001\n", CONFIG_ERROR_VALUE, 2,
-    "max_mime_parts" },
-  { "/config/error/range/message-size",
-    "[madoguchi]\nmax_message_size = 1K\n", CONFIG_ERROR_VALUE, 2,
-    "max_message_size" },
-  { "/config/error/range/timeout",
-    "[madoguchi]\ndeliver_timeout = 901\n", CONFIG_ERROR_VALUE, 2,
-    "deliver_timeout" },
-  { "/config/error/range/busy",
-    "[madoguchi]\nbusy_timeout = 99\n", CONFIG_ERROR_VALUE, 2,
-    "busy_timeout" },
-  { "/config/error/int/not-a-number",
-    "[madoguchi]\nmax_mime_parts = many\n", CONFIG_ERROR_VALUE, 2,
-    "max_mime_parts" },
-  { "/config/error/int/suffix",
-    "[madoguchi]\ndeliver_timeout = 10s\n", CONFIG_ERROR_VALUE, 2,
-    "deliver_timeout" },
-  { "/config/error/bool/yes",
-    "[madoguchi]\nkeep_spool = yes\n", CONFIG_ERROR_VALUE, 2,
-    "true or false" },
-  { "/config/error/bool/one",
-    "[madoguchi]\n\nkeep_spool = 1\n", CONFIG_ERROR_VALUE, 3,
-    "keep_spool" },
-  { "/config/error/string/empty",
-    "[madoguchi]\nteam_name =\n", CONFIG_ERROR_VALUE, 2, "team_name" },
-  { "/config/error/tag/space",
-    "[madoguchi]\nteam_name = X\ntag = IR #\n", CONFIG_ERROR_VALUE, 3,
-    "tag" },
-  { "/config/error/tag/bracket",
-    "[madoguchi]\ntag = IR]\n", CONFIG_ERROR_VALUE, 2, "tag" },
-  { "/config/error/tag/long",
-    "[madoguchi]\ntag = ABCDEFGHIJKLMNOPQ\n", CONFIG_ERROR_VALUE, 2, "tag" },
-  { "/config/error/tag/non-ascii",
-    "[madoguchi]\ntag = 事案\n", CONFIG_ERROR_VALUE, 2, "tag" },
+  { "/config/error/range/parts", "[madoguchi]\nmax_mime_parts = 100001\n",
+    CONFIG_ERROR_VALUE, 2, "max_mime_parts" },
+  { "/config/error/range/message-size", "[madoguchi]\nmax_message_size = 1K\n",
+    CONFIG_ERROR_VALUE, 2, "max_message_size" },
+  { "/config/error/range/timeout", "[madoguchi]\ndeliver_timeout = 901\n",
+    CONFIG_ERROR_VALUE, 2, "deliver_timeout" },
+  { "/config/error/range/busy", "[madoguchi]\nbusy_timeout = 99\n",
+    CONFIG_ERROR_VALUE, 2, "busy_timeout" },
+  { "/config/error/int/not-a-number", "[madoguchi]\nmax_mime_parts = many\n",
+    CONFIG_ERROR_VALUE, 2, "max_mime_parts" },
+  { "/config/error/int/suffix", "[madoguchi]\ndeliver_timeout = 10s\n",
+    CONFIG_ERROR_VALUE, 2, "deliver_timeout" },
+  { "/config/error/bool/yes", "[madoguchi]\nkeep_spool = yes\n",
+    CONFIG_ERROR_VALUE, 2, "true or false" },
+  { "/config/error/bool/one", "[madoguchi]\n\nkeep_spool = 1\n",
+    CONFIG_ERROR_VALUE, 3, "keep_spool" },
+  { "/config/error/string/empty", "[madoguchi]\nteam_name =\n",
+    CONFIG_ERROR_VALUE, 2, "team_name" },
+  { "/config/error/tag/space", "[madoguchi]\nteam_name = X\ntag = IR #\n",
+    CONFIG_ERROR_VALUE, 3, "tag" },
+  { "/config/error/tag/bracket", "[madoguchi]\ntag = IR]\n", CONFIG_ERROR_VALUE,
+    2, "tag" },
+  { "/config/error/tag/long", "[madoguchi]\ntag = ABCDEFGHIJKLMNOPQ\n",
+    CONFIG_ERROR_VALUE, 2, "tag" },
+  { "/config/error/tag/non-ascii", "[madoguchi]\ntag = 事案\n",
+    CONFIG_ERROR_VALUE, 2, "tag" },
   { "/config/error/networks/bad-address",
-    "[madoguchi]\nown_networks = 192.0.2.0/24, 300.1.2.3\n",
-    CONFIG_ERROR_VALUE, 2, "own_networks" },
+    "[madoguchi]\nown_networks = 192.0.2.0/24, 300.1.2.3\n", CONFIG_ERROR_VALUE,
+    2, "own_networks" },
   { "/config/error/networks/bad-prefix",
     "[madoguchi]\n\nown_networks = 192.0.2.0/33\n", CONFIG_ERROR_VALUE, 3,
     "own_networks" },
   /* GKeyFile takes the last of a repeated key: the line is that one's. */
   { "/config/error/repeated/last-bad",
-    "[madoguchi]\nmax_mime_depth = 8\nmax_mime_depth = 0\n",
-    CONFIG_ERROR_VALUE, 3, "max_mime_depth" },
+    "[madoguchi]\nmax_mime_depth = 8\nmax_mime_depth = 0\n", CONFIG_ERROR_VALUE,
+    3, "max_mime_depth" },
   { "/config/error/repeated/apart",
     "[madoguchi]\nmax_mime_parts = 50\ntag = IR\nmax_mime_parts = many\n",
     CONFIG_ERROR_VALUE, 4, "max_mime_parts" },
   { "/config/error/repeated/tag",
-    "[madoguchi]\ntag = IR\nteam_name = X\ntag = I R\n", CONFIG_ERROR_VALUE,
-    4, "tag" },
-  { "/config/error/range/indicators",
-    "[madoguchi]\nmax_indicators = 0\n", CONFIG_ERROR_VALUE, 2,
-    "max_indicators" },
-  { "/config/error/syntax/no-group",
-    "tag = IR\n", CONFIG_ERROR_SYNTAX, 0, NULL },
-  { "/config/error/syntax/garbage",
-    "[madoguchi]\nthis is not a key file\n", CONFIG_ERROR_SYNTAX, 0, NULL },
+    "[madoguchi]\ntag = IR\nteam_name = X\ntag = I R\n", CONFIG_ERROR_VALUE, 4,
+    "tag" },
+  { "/config/error/range/indicators", "[madoguchi]\nmax_indicators = 0\n",
+    CONFIG_ERROR_VALUE, 2, "max_indicators" },
+  { "/config/error/syntax/no-group", "tag = IR\n", CONFIG_ERROR_SYNTAX, 0,
+    NULL },
+  { "/config/error/syntax/garbage", "[madoguchi]\nthis is not a key file\n",
+    CONFIG_ERROR_SYNTAX, 0, NULL },
 };
 
 static void
@@ -297,8 +282,8 @@ test_error (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (Config) config = config_load (file, &error);
   g_autofree char *prefix = c->line > 0
-                            ? g_strdup_printf ("%s:%d:", file, c->line)
-                            : g_strdup_printf ("%s:", file);
+                                ? g_strdup_printf ("%s:%d:", file, c->line)
+                                : g_strdup_printf ("%s:", file);
 
   g_assert_null (config);
   g_assert_error (error, CONFIG_ERROR, (gint) c->code);
@@ -310,8 +295,8 @@ test_error (gconstpointer data)
 static void
 test_tag_limits (void)
 {
-  g_autoptr (Config) longest = load_text (
-    "[madoguchi]\ntag = ABCDEFGHIJKLMNOP\n", NULL);
+  g_autoptr (Config) longest
+      = load_text ("[madoguchi]\ntag = ABCDEFGHIJKLMNOP\n", NULL);
   g_autoptr (Config) shortest = load_text ("[madoguchi]\ntag = X\n", NULL);
 
   g_assert_cmpstr (longest->tag, ==, "ABCDEFGHIJKLMNOP");
@@ -323,7 +308,7 @@ static void
 test_repeated_key (void)
 {
   g_autoptr (Config) config = load_text (
-    "[madoguchi]\nmax_mime_depth = 0\nmax_mime_depth = 8\n", NULL);
+      "[madoguchi]\nmax_mime_depth = 0\nmax_mime_depth = 8\n", NULL);
 
   g_assert_cmpint (config->max_mime_depth, ==, 8);
 }
@@ -391,10 +376,12 @@ print_config (const Config *config)
 }
 
 static const char *const every_key[] = {
-  "data_dir", "rules_dir", "tag", "team_name", "team_address",
-  "max_message_size", "max_mime_depth", "max_mime_parts", "max_part_text",
-  "deliver_timeout", "busy_timeout", "min_free_space", "keep_spool",
-  "own_networks", "max_indicators", "max_timestamps", "max_scan_text",
+  "data_dir",        "rules_dir",      "tag",
+  "team_name",       "team_address",   "max_message_size",
+  "max_mime_depth",  "max_mime_parts", "max_part_text",
+  "deliver_timeout", "busy_timeout",   "min_free_space",
+  "keep_spool",      "own_networks",   "max_indicators",
+  "max_timestamps",  "max_scan_text",
 };
 
 /* Every key, with its effective value, and loadable as a config file. */

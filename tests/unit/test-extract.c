@@ -9,7 +9,7 @@
 #include "madoguchi/extract.h"
 #include "../support/text-message.h"
 
-#define REPORT_TIME 1795654800   /* Thu, 26 Nov 2026 10:00:00 +0900 */
+#define REPORT_TIME 1795654800 /* Thu, 26 Nov 2026 10:00:00 +0900 */
 #define REPORT_OFFSET (9 * 3600)
 
 static RuleSet *rules;
@@ -18,8 +18,8 @@ static Extraction *
 extract_text (const char *text, const GArray *own)
 {
   g_autoptr (Message) m = message_with_text (text);
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
-                             own, FALSE, 0 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24, own, FALSE, 0 };
 
   return extract_run (rules, m, &options);
 }
@@ -62,7 +62,8 @@ first_time_of (const Extraction *x)
   return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-typedef struct {
+typedef struct
+{
   char *daemon;
   char *line;
   char *addresses;
@@ -77,8 +78,7 @@ test_corpus_line (gconstpointer data)
   g_autofree char *addresses = addresses_of (x);
   g_autofree char *utc = first_time_of (x);
 
-  if (g_strcmp0 (addresses, c->addresses) != 0
-      || g_strcmp0 (utc, c->utc) != 0)
+  if (g_strcmp0 (addresses, c->addresses) != 0 || g_strcmp0 (utc, c->utc) != 0)
     g_test_message ("line: %s", c->line);
   g_assert_cmpstr (addresses, ==, c->addresses);
   g_assert_cmpstr (utc, ==, c->utc);
@@ -87,8 +87,8 @@ test_corpus_line (gconstpointer data)
 static void
 add_corpus_tests (void)
 {
-  g_autofree char *path = g_build_filename (TEST_DATA_DIR, "loglines.tsv",
-                                            NULL);
+  g_autofree char *path
+      = g_build_filename (TEST_DATA_DIR, "loglines.tsv", NULL);
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
 
@@ -129,9 +129,10 @@ indicators_of (const Extraction *x)
   return g_string_free (s, FALSE);
 }
 
-typedef struct {
+typedef struct
+{
   const char *text;
-  const char *expected;    /* indicators_of, "" for none */
+  const char *expected; /* indicators_of, "" for none */
 } IndicatorCase;
 
 static const IndicatorCase indicator_cases[] = {
@@ -171,8 +172,7 @@ static const IndicatorCase indicator_cases[] = {
   { "open auth.log and notes.txt", "" },
   { "mail To: Abuse@Example.NET", "email:abuse@example.net" },
   { "(see http://example.com/a_(b)).", "url:http://example.com/a_(b)" },
-  { "URL http://192.0.2.7/x",
-    "url:http://192.0.2.7/x ipv4:192.0.2.7" },
+  { "URL http://192.0.2.7/x", "url:http://192.0.2.7/x ipv4:192.0.2.7" },
   /* Fullwidth ASCII, as Japanese mail writes it. */
   { "送信元：１９２．０．２．１５０", "ipv4:192.0.2.150" },
 };
@@ -198,9 +198,10 @@ static void
 test_ports (void)
 {
   g_autoptr (Extraction) x = extract_text (
-    "Failed password for root from 192.0.2.1 port 51234 ssh2\n"
-    "SRC=192.0.2.1 DST=203.0.113.5 SPT=1 DPT=22\n"
-    "conn 192.0.2.1:8080\n", NULL);
+      "Failed password for root from 192.0.2.1 port 51234 ssh2\n"
+      "SRC=192.0.2.1 DST=203.0.113.5 SPT=1 DPT=22\n"
+      "conn 192.0.2.1:8080\n",
+      NULL);
   const Indicator *a = x->indicators->pdata[0];
   const Indicator *b = x->indicators->pdata[1];
 
@@ -213,19 +214,20 @@ test_ports (void)
   g_assert_cmpuint (g_array_index (b->ports, guint16, 0), ==, 22);
 }
 
-typedef struct {
+typedef struct
+{
   const char *text;
   const char *scope;
 } ScopeCase;
 
 static const ScopeCase scope_cases[] = {
-  { "8.8.8.8", "global" }, { "10.1.2.3", "private" },
-  { "172.16.0.1", "private" }, { "192.168.1.1", "private" },
-  { "127.0.0.1", "loopback" }, { "192.0.2.1", "documentation" },
+  { "8.8.8.8", "global" },         { "10.1.2.3", "private" },
+  { "172.16.0.1", "private" },     { "192.168.1.1", "private" },
+  { "127.0.0.1", "loopback" },     { "192.0.2.1", "documentation" },
   { "169.254.1.1", "link-local" }, { "224.0.0.1", "multicast" },
-  { "240.0.0.1", "reserved" }, { "2001:db8::1", "documentation" },
-  { "2400:cb00::1", "global" }, { "fd00::1", "private" },
-  { "fe80::1", "link-local" }, { "ff02::1", "multicast" },
+  { "240.0.0.1", "reserved" },     { "2001:db8::1", "documentation" },
+  { "2400:cb00::1", "global" },    { "fd00::1", "private" },
+  { "fe80::1", "link-local" },     { "ff02::1", "multicast" },
 };
 
 static void
@@ -253,7 +255,8 @@ test_own_networks (void)
 }
 
 /* address_parse then address_format: NULL where the text is refused. */
-typedef struct {
+typedef struct
+{
   const char *text;
   const char *formatted;
 } ParseCase;
@@ -303,7 +306,8 @@ test_parse (gconstpointer data)
   g_assert_cmpstr (formatted, ==, c->formatted);
 }
 
-typedef struct {
+typedef struct
+{
   const char *text;
   const char *utc;
   gboolean assumed;
@@ -356,11 +360,12 @@ static void
 test_excerpts (void)
 {
   g_autoptr (Extraction) x = extract_text (
-    "Hello team,\n\nwe saw this:\n\n"
-    "Nov 24 01:40:05 web1 sshd[1]: Failed password from 192.0.2.1\n"
-    "Nov 24 01:40:07 web1 sshd[1]: Failed password from 192.0.2.1\n"
-    "> kernel: [UFW BLOCK] IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2\n"
-    "\nRegards,\nTaro\n", NULL);
+      "Hello team,\n\nwe saw this:\n\n"
+      "Nov 24 01:40:05 web1 sshd[1]: Failed password from 192.0.2.1\n"
+      "Nov 24 01:40:07 web1 sshd[1]: Failed password from 192.0.2.1\n"
+      "> kernel: [UFW BLOCK] IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2\n"
+      "\nRegards,\nTaro\n",
+      NULL);
   const Excerpt *e;
 
   g_assert_cmpuint (x->excerpts->len, ==, 1);
@@ -374,9 +379,10 @@ test_excerpts (void)
 static void
 test_first_last_seen (void)
 {
-  g_autoptr (Extraction) x = extract_text (
-    "Nov 24 01:40:05 h sshd[1]: from 192.0.2.1\n"
-    "Nov 24 01:50:00 h sshd[1]: from 192.0.2.1\n", NULL);
+  g_autoptr (Extraction) x
+      = extract_text ("Nov 24 01:40:05 h sshd[1]: from 192.0.2.1\n"
+                      "Nov 24 01:50:00 h sshd[1]: from 192.0.2.1\n",
+                      NULL);
   const Indicator *ind = only_indicator (x);
 
   g_assert_cmpint (ind->count, ==, 2);
@@ -389,8 +395,8 @@ test_indicator_cap (void)
   GString *text = g_string_new (NULL);
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
-                             FALSE, 0 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL, FALSE, 0 };
 
   for (int i = 0; i < 250; i++)
     g_string_append_printf (text, "10.0.%d.%d\n", i / 200, i % 200);
@@ -408,8 +414,8 @@ extract_days (const guint *days, gsize n, guint max)
 {
   g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (Message) m = NULL;
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
-                             FALSE, max };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL, FALSE, max };
 
   for (gsize i = 0; i < n; i++)
     g_string_append_printf (text, "2026-09-%02u 10:00:00 event\n", days[i]);
@@ -445,8 +451,8 @@ test_timestamp_cap (void)
   GString *text = g_string_new (NULL);
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL,
-                             FALSE, 10 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 100, 1 << 24, NULL, FALSE, 10 };
   guint days[10], n = 0;
 
   /* Days 1-30 of September 2026, out of order (7 is prime to 30). */
@@ -467,8 +473,8 @@ test_timestamp_cap (void)
   for (guint i = 0; i < 10; i++)
     {
       const Timestamp *t = x->timestamps->pdata[i];
-      g_autofree char *want = g_strdup_printf ("2026-09-%02u 10:00:00",
-                                               days[i]);
+      g_autofree char *want
+          = g_strdup_printf ("2026-09-%02u 10:00:00", days[i]);
 
       g_assert_cmpstr (t->original, ==, want);
     }
@@ -479,8 +485,8 @@ static void
 test_scan_cap (void)
 {
   g_autoptr (Message) m = message_with_text ("192.0.2.1 then 192.0.2.2");
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL, FALSE,
-                             0 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 100, 10, NULL, FALSE, 0 };
   g_autoptr (Extraction) x = extract_run (rules, m, &options);
 
   g_assert_cmpuint (x->indicators->len, ==, 1);
@@ -495,8 +501,8 @@ test_hostile_text (void)
   GString *text = g_string_new (NULL);
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) x = NULL;
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 26,
-                             NULL, FALSE, 0 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 26, NULL, FALSE, 0 };
 
   for (int i = 0; i < 200000; i++)
     g_string_append_printf (text, "1.%d.%d.%d ", i % 250, i / 250 % 250,
@@ -520,8 +526,8 @@ test_hostile_text (void)
 static char *
 long_log (void)
 {
-  g_autofree char *path = g_build_filename (TEST_DATA_DIR, "loglines.tsv",
-                                            NULL);
+  g_autofree char *path
+      = g_build_filename (TEST_DATA_DIR, "loglines.tsv", NULL);
   g_autofree char *corpus = NULL;
   g_auto (GStrv) lines = NULL;
   GString *text = g_string_new (NULL);
@@ -531,9 +537,10 @@ long_log (void)
   for (guint round = 0; text->len < 3 * 1024 * 1024 / 2; round++)
     {
       for (guint k = 0; k < 4; k++)
-        g_string_append_printf (text, "Nov 26 10:%02u:00 fw kernel: DROP "
-                                "SRC=10.1.%u.%u DPT=%u\n", round % 60, k,
-                                round, 1000 + round);
+        g_string_append_printf (text,
+                                "Nov 26 10:%02u:00 fw kernel: DROP "
+                                "SRC=10.1.%u.%u DPT=%u\n",
+                                round % 60, k, round, 1000 + round);
       g_string_append_printf (text, "192.0.2.77%s%u\n",
                               round % 2 ? " port " : ":", 20 + round % 7);
       for (guint i = 0; lines[i] != NULL; i++)
@@ -551,8 +558,9 @@ static Extraction *
 extract_long (const char *text, guint max_indicators, gboolean single)
 {
   g_autoptr (Message) m = message_with_text (text);
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, max_indicators,
-                             1 << 24, NULL, single, LONG_LOG_TIMES };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, max_indicators, 1 << 24,
+          NULL,        single,        LONG_LOG_TIMES };
 
   return extract_run (rules, m, &options);
 }
@@ -586,7 +594,8 @@ assert_same_extraction (const Extraction *a, const Extraction *b)
   g_assert_cmpuint (a->timestamps->len, ==, b->timestamps->len);
   for (guint i = 0; i < a->timestamps->len; i++)
     {
-      const Timestamp *x = a->timestamps->pdata[i], *y = b->timestamps->pdata[i];
+      const Timestamp *x = a->timestamps->pdata[i],
+                      *y = b->timestamps->pdata[i];
 
       g_assert_cmpint (x->utc, ==, y->utc);
       g_assert_cmpstr (x->original, ==, y->original);
@@ -668,14 +677,14 @@ test_ascii_same (void)
 /* Rules whose second one backtracks without end on "aaa...a y" but
  * matches "aax22": the port it finds goes with the address of its
  * line. */
-static const char bomb_rules[] =
-  "[rule ipv4]\n"
-  "kind = ipv4\n"
-  "pattern = (?<addr>(?:[0-9]{1,3}\\.){3}[0-9]{1,3})\n"
-  "\n"
-  "[rule bomb]\n"
-  "kind = port\n"
-  "pattern = (?:a|aa)+x(?<port>[0-9]{2})\n";
+static const char bomb_rules[]
+    = "[rule ipv4]\n"
+      "kind = ipv4\n"
+      "pattern = (?<addr>(?:[0-9]{1,3}\\.){3}[0-9]{1,3})\n"
+      "\n"
+      "[rule bomb]\n"
+      "kind = port\n"
+      "pattern = (?:a|aa)+x(?<port>[0-9]{2})\n";
 
 /*
  * A rule stopped by PCRE2's match limit stops for the rest of the text
@@ -693,16 +702,18 @@ test_split_limit (void)
   g_autoptr (Message) m = NULL;
   g_autoptr (Extraction) one = NULL, split = NULL;
   GString *text = g_string_new (NULL);
-  ExtractOptions options = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24,
-                             NULL, TRUE, 0 };
+  ExtractOptions options
+      = { REPORT_TIME, REPORT_OFFSET, 10000, 1 << 24, NULL, TRUE, 0 };
 
   g_assert_true (g_file_set_contents (file, bomb_rules, -1, &error));
   bomb = rules_load (dir, &error);
   g_assert_no_error (error);
   for (guint i = 0; text->len < 1536 * 1024; i++)
-    g_string_append_printf (text, i < 200 ? "192.0.2.%u aaaaaaaaaaaaaaaaaaaa"
-                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa y x\n"
-                            : "192.0.2.%u aax22\n", i % 250);
+    g_string_append_printf (text,
+                            i < 200 ? "192.0.2.%u aaaaaaaaaaaaaaaaaaaa"
+                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa y x\n"
+                                    : "192.0.2.%u aax22\n",
+                            i % 250);
   m = message_with_text (text->str);
   one = extract_run (bomb, m, &options);
   options.single_thread = FALSE;
@@ -718,8 +729,8 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_build_filename (TEST_DATA_DIR, "..", "..",
-                                           "rules", NULL);
+  g_autofree char *dir
+      = g_build_filename (TEST_DATA_DIR, "..", "..", "rules", NULL);
 
   g_test_init (&argc, &argv, NULL);
   /* Report every corpus line that fails, not only the first. */
@@ -736,15 +747,14 @@ main (int argc, char **argv)
     }
   for (gsize i = 0; i < G_N_ELEMENTS (scope_cases); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/extract/scope/%s",
-                                               scope_cases[i].text);
+      g_autofree char *path
+          = g_strdup_printf ("/extract/scope/%s", scope_cases[i].text);
 
       g_test_add_data_func (path, &scope_cases[i], test_scope);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (parse_cases); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/extract/address/parse/%zu",
-                                               i);
+      g_autofree char *path = g_strdup_printf ("/extract/address/parse/%zu", i);
 
       g_test_add_data_func (path, &parse_cases[i], test_parse);
     }

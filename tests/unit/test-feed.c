@@ -16,8 +16,11 @@ static void
 test_not_feeds (void)
 {
   static const char *const texts[] = {
-    "", "Hello,\nI saw a scan from 192.0.2.1.\n", "ip\n192.0.2.1\n",
-    "name,value\nx,1\n", "\"unterminated, ip\n",
+    "",
+    "Hello,\nI saw a scan from 192.0.2.1.\n",
+    "ip\n192.0.2.1\n",
+    "name,value\nx,1\n",
+    "\"unterminated, ip\n",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
@@ -28,9 +31,10 @@ test_not_feeds (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   const char *text;
-  const char *address[3];   /* of each row */
+  const char *address[3]; /* of each row */
   const char *time[3];
   guint line[3];
 } RowCase;
@@ -39,16 +43,20 @@ static const RowCase row_cases[] = {
   { "timestamp,ip,port\n2026-12-01 00:00:01,192.0.2.1,22\n"
     "2026-12-01 00:00:02,192.0.2.2,23\n",
     { "192.0.2.1", "192.0.2.2" },
-    { "2026-12-01 00:00:01", "2026-12-01 00:00:02" }, { 2, 3 } },
+    { "2026-12-01 00:00:01", "2026-12-01 00:00:02" },
+    { 2, 3 } },
   /* A BOM; quoted fields with the separator, a newline, "" */
   { "\357\273\277\"Source IP\",\"Time\",note\n"
     "\"192.0.2.3\",\"2026-12-01\",\"a, b\nc \"\"d\"\"\"\n"
     "192.0.2.4,2026-12-02,x\n",
-    { "192.0.2.3", "192.0.2.4" }, { "2026-12-01", "2026-12-02" },
+    { "192.0.2.3", "192.0.2.4" },
+    { "2026-12-01", "2026-12-02" },
     { 2, 4 } },
   /* ';' and CRLF, an empty line, a short row */
   { "src_ip;first_seen\r\n192.0.2.5;t1\r\n\r\n192.0.2.6\r\n",
-    { "192.0.2.5", "192.0.2.6" }, { "t1", NULL }, { 2, 4 } },
+    { "192.0.2.5", "192.0.2.6" },
+    { "t1", NULL },
+    { 2, 4 } },
   /* tabs, spaces around values */
   { "date\tsrc\n t2 \t 2001:db8::1 \n", { "2001:db8::1" }, { "t2" }, { 2 } },
 };
@@ -78,9 +86,10 @@ static void
 test_columns (void)
 {
   g_autoptr (Feed) feed = open_text (
-    "timestamp,protocol,src_ip,src_port,src_asn,dst_ip,dst_port,type,"
-    "infection\n2026-12-01T00:00:00Z,tcp,192.0.2.9,5555,64500,198.51.100.1,"
-    "80,sinkhole,mirai\n", "event4_sinkhole_http-2026-12-01.csv");
+      "timestamp,protocol,src_ip,src_port,src_asn,dst_ip,dst_port,type,"
+      "infection\n2026-12-01T00:00:00Z,tcp,192.0.2.9,5555,64500,198.51.100.1,"
+      "80,sinkhole,mirai\n",
+      "event4_sinkhole_http-2026-12-01.csv");
   FeedRow row;
 
   g_assert_nonnull (feed);
@@ -117,10 +126,11 @@ test_type_from_name (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   const char *header;
   const char *value;
-  gint64 utc;          /* 0: not a time */
+  gint64 utc; /* 0: not a time */
   gboolean assumed;
 } TimeCase;
 

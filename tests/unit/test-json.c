@@ -15,7 +15,8 @@
 
 typedef void (*JsonBuild) (JsonWriter *w);
 
-typedef struct {
+typedef struct
+{
   const char *path;
   JsonBuild build;
   const char *expected;
@@ -146,10 +147,12 @@ static void
 build_unicode_escapes (JsonWriter *w)
 {
   json_begin_array (w);
-  json_string (w, "\xC2\x80|\xC2\x9B" "2J|\xC2\x9F|\xC2\xA0");
-  json_string (w, "a\xE2\x80\xAE" "fdp.exe");
+  json_string (w, "\xC2\x80|\xC2\x9B"
+                  "2J|\xC2\x9F|\xC2\xA0");
+  json_string (w, "a\xE2\x80\xAE"
+                  "fdp.exe");
   json_string (w, "\xD8\x9C\xE2\x80\x8E\xE2\x80\x8F\xE2\x80\xAA\xE2\x81\xA6"
-               "\xE2\x81\xA9");
+                  "\xE2\x81\xA9");
   json_string (w, "\xE2\x80\xA8\xE2\x80\xA9");
   json_string (w, "\xE2\x80\x8D\xE2\x80\xAF");
   json_end_array (w);
@@ -249,7 +252,7 @@ static void
 test_json_random (void)
 {
   static const guchar alphabet[] = {
-    0x01, 0x07, 0x0A, 0x1B, 0x22, 0x5C, 0x7F, 'a', 0x80, 0x9B, 0xC2, 0xC0,
+    0x01, 0x07, 0x0A, 0x1B, 0x22, 0x5C, 0x7F, 'a',  0x80, 0x9B, 0xC2, 0xC0,
     0xD8, 0x9C, 0xE2, 0x80, 0x81, 0xAE, 0xA6, 0xA8, 0xE6, 0x97, 0xFF,
   };
 
@@ -271,8 +274,7 @@ test_json_random (void)
         {
           gunichar c = g_utf8_get_char (p);
 
-          g_assert_false (output_is_control (c) || c == 0x2028
-                          || c == 0x2029);
+          g_assert_false (output_is_control (c) || c == 0x2028 || c == 0x2029);
         }
     }
 }

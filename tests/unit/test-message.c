@@ -13,7 +13,8 @@
 #include "madoguchi/charset.h"
 #include "madoguchi/message.h"
 
-static const MessageLimits default_limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 * 1024 * 1024 };
+static const MessageLimits default_limits
+    = { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 * 1024 * 1024 };
 
 static char *
 read_data (const char *name, gsize *len)
@@ -52,7 +53,8 @@ text_of (const Message *m)
   return text;
 }
 
-typedef struct {
+typedef struct
+{
   char *file;
   char *field;
   char *expected;
@@ -95,8 +97,8 @@ test_manifest (gconstpointer data)
   g_assert_nonnull (value);
   g_assert_true (g_utf8_validate (value, -1, NULL));
   if (strstr (value, c->expected) == NULL)
-    g_error ("%s: %s \"%s\" does not contain \"%s\"", c->file, c->field,
-             value, c->expected);
+    g_error ("%s: %s \"%s\" does not contain \"%s\"", c->file, c->field, value,
+             c->expected);
 }
 
 /* One test per assertion line of MANIFEST. */
@@ -129,11 +131,12 @@ add_manifest_tests (void)
   g_assert_cmpuint (added, >, 50);
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *file;
-  MessageFlags set;       /* flags that must be set */
-  MessageFlags clear;     /* flags that must not be */
+  MessageFlags set;   /* flags that must be set */
+  MessageFlags clear; /* flags that must not be */
 } FlagCase;
 
 static const FlagCase flag_cases[] = {
@@ -188,8 +191,8 @@ static void
 test_flags_to_string (void)
 {
   g_autofree char *none = report_flags_to_string (0);
-  g_autofree char *two = report_flags_to_string (MESSAGE_FLAG_EMPTY
-                                                  | MESSAGE_FLAG_NUL_BYTES);
+  g_autofree char *two
+      = report_flags_to_string (MESSAGE_FLAG_EMPTY | MESSAGE_FLAG_NUL_BYTES);
   g_autofree char *last = report_flags_to_string (MESSAGE_FLAG_NO_HEADERS);
 
   g_assert_cmpstr (none, ==, "");
@@ -202,9 +205,9 @@ test_mbox_sender (void)
 {
   g_autoptr (Message) m = parse_data ("crlf-mbox.eml");
   g_autoptr (Message) daemon = parse_string (
-    "From MAILER-DAEMON Tue Nov 24 10:00:00 2026\n"
-    "From: <postmaster@example.net>\nSubject: bounce\n\nbody\n",
-    &default_limits);
+      "From MAILER-DAEMON Tue Nov 24 10:00:00 2026\n"
+      "From: <postmaster@example.net>\nSubject: bounce\n\nbody\n",
+      &default_limits);
   g_autoptr (Message) none = parse_data ("plain-english.eml");
 
   g_assert_cmpstr (m->mbox_sender, ==, "reporter@example.net");
@@ -258,9 +261,10 @@ test_dedup_large (void)
 
   while (body->len < 1536 * 1024)
     g_string_append (body, "Jun 20 22:13:29 mx1 sshd[1913]: Failed password "
-                     "for root from 192.0.2.7 port 34843 ssh2\n");
+                           "for root from 192.0.2.7 port 34843 ssh2\n");
   lf = g_strconcat ("From: a@example.net\nSubject: big log\n"
-                    "Message-ID: <big@example.net>\n\n", body->str, NULL);
+                    "Message-ID: <big@example.net>\n\n",
+                    body->str, NULL);
   crlf = lf_to_crlf (lf);
   key_lf = dedup_key_of (lf);
   key_crlf = dedup_key_of (crlf);
@@ -287,7 +291,7 @@ parse_from_file (const char *bytes, gsize len, const MessageLimits *limits)
   g_assert_true (g_file_set_contents (path, bytes, (gssize) len, &error));
   raw = raw_open (path, 0, &error);
   g_assert_no_error (error);
-  g_assert_null (raw_get_bytes (raw));   /* big: read from the file */
+  g_assert_null (raw_get_bytes (raw)); /* big: read from the file */
   m = message_parse_raw (raw, limits, &error);
   g_assert_no_error (error);
   g_unlink (path);
@@ -321,7 +325,8 @@ big_log (gsize len)
   GString *log = g_string_new (NULL);
 
   while (log->len < len)
-    g_string_append_printf (log, "Jun 20 22:13:%02u mx1 sshd[%u]: Failed "
+    g_string_append_printf (log,
+                            "Jun 20 22:13:%02u mx1 sshd[%u]: Failed "
                             "password for root from 192.0.2.%u port 22\n",
                             (guint) (log->len % 60), (guint) log->len,
                             (guint) (log->len % 250) + 1);
@@ -340,14 +345,14 @@ big_report (gboolean crlf, gboolean mbox, gboolean nul)
   if (nul)
     log->str[RAW_CHUNK + 1000] = '\0';
   b64 = g_base64_encode ((const guchar *) log->str, log->len);
-  lf = g_strdup_printf ("%sFrom: a@example.net\nSubject: big log\n"
-                        "Message-ID: <big@example.net>\nMIME-Version: 1.0\n"
-                        "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
-                        "Content-Type: text/plain\n\nLogs attached.\n--b\n"
-                        "Content-Type: text/plain; name=big.log\n"
-                        "Content-Transfer-Encoding: base64\n\n%s\n--b--\n",
-                        mbox ? "From a@example.net Tue Nov 24 10:00:00 2026\n"
-                             : "", b64);
+  lf = g_strdup_printf (
+      "%sFrom: a@example.net\nSubject: big log\n"
+      "Message-ID: <big@example.net>\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: text/plain\n\nLogs attached.\n--b\n"
+      "Content-Type: text/plain; name=big.log\n"
+      "Content-Transfer-Encoding: base64\n\n%s\n--b--\n",
+      mbox ? "From a@example.net Tue Nov 24 10:00:00 2026\n" : "", b64);
   if (!crlf)
     return lf;
   {
@@ -363,14 +368,15 @@ big_report (gboolean crlf, gboolean mbox, gboolean nul)
 static void
 test_file_same_as_memory (void)
 {
-  const MessageLimits small_text = { .max_depth = 32, .max_parts = 1000, .max_part_text = 100 * 1024 };
+  const MessageLimits small_text
+      = { .max_depth = 32, .max_parts = 1000, .max_part_text = 100 * 1024 };
   const MessageLimits *limits[] = { &default_limits, &small_text };
 
   for (int variant = 0; variant < 8; variant++)
     for (gsize l = 0; l < G_N_ELEMENTS (limits); l++)
       {
-        g_autofree char *raw = big_report (variant & 1, variant & 2,
-                                           variant & 4);
+        g_autofree char *raw
+            = big_report (variant & 1, variant & 2, variant & 4);
         gsize len = strlen (raw);
         g_autoptr (Message) memory = message_parse (raw, len, limits[l]);
         g_autoptr (Message) file = parse_from_file (raw, len, limits[l]);
@@ -384,8 +390,8 @@ test_file_same_as_memory (void)
   /* The NUL lies in the attachment's decoded text, and raw has none. */
   {
     g_autofree char *raw = big_report (FALSE, FALSE, TRUE);
-    g_autoptr (Message) file = parse_from_file (raw, strlen (raw),
-                                                &default_limits);
+    g_autoptr (Message) file
+        = parse_from_file (raw, strlen (raw), &default_limits);
 
     g_assert_true (file->flags & MESSAGE_FLAG_NUL_BYTES);
   }
@@ -404,13 +410,13 @@ test_file_blank_line_split (void)
         GString *m = g_string_new (NULL);
         g_autoptr (Message) memory = NULL, file = NULL;
 
-        g_string_append_printf (m, "Message-ID: <split@example.net>%sX-Pad: ",
-                                nl);
+        g_string_append_printf (m,
+                                "Message-ID: <split@example.net>%sX-Pad: ", nl);
         /* The headers' blank line ends at byte `end`. */
         while (m->len < end - strlen (nl) * 2)
           g_string_append_c (m, 'a');
         g_string_append_printf (m, "%s%sbody line%s", nl, nl, nl);
-        g_string_append_len (m, m->str, (gssize) m->len);   /* past 1 MiB */
+        g_string_append_len (m, m->str, (gssize) m->len); /* past 1 MiB */
         memory = message_parse (m->str, m->len, &default_limits);
         file = parse_from_file (m->str, m->len, &default_limits);
         g_assert_cmpstr (memory->dedup_key, ==, file->dedup_key);
@@ -429,7 +435,7 @@ test_long_mbox_line (void)
   for (int i = 0; i < 5000; i++)
     g_string_append_c (m, 'x');
   g_string_append (m, " Tue Nov 24 10:00:00 2026\nFrom: a@example.net\n"
-                   "Subject: long line\n\n");
+                      "Subject: long line\n\n");
   while (m->len < 1200 * 1024)
     g_string_append (m, "body line\n");
   memory = message_parse (m->str, m->len, &default_limits);
@@ -461,31 +467,31 @@ test_file_cut_short (void)
   g_unlink (path);
 }
 
-static const char dedup_message[] =
-  "Received: from a.example.net by mx.example.jp; %s\n"
-  "From: a@example.net\n"
-  "%s"
-  "Subject: scan\n"
-  "\n"
-  "%s\n";
+static const char dedup_message[]
+    = "Received: from a.example.net by mx.example.jp; %s\n"
+      "From: a@example.net\n"
+      "%s"
+      "Subject: scan\n"
+      "\n"
+      "%s\n";
 
 static void
 test_dedup_message_id (void)
 {
-  g_autofree char *one = g_strdup_printf (
-    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
-    "Message-ID: <id1@example.net>\n", "body");
-  g_autofree char *retry = g_strdup_printf (
-    dedup_message, "Tue, 24 Nov 2026 10:05:00 +0900",
-    "Message-ID: <id1@example.net>\n", "body");
-  g_autofree char *other_id = g_strdup_printf (
-    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
-    "Message-ID: <id2@example.net>\n", "body");
+  g_autofree char *one
+      = g_strdup_printf (dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
+                         "Message-ID: <id1@example.net>\n", "body");
+  g_autofree char *retry
+      = g_strdup_printf (dedup_message, "Tue, 24 Nov 2026 10:05:00 +0900",
+                         "Message-ID: <id1@example.net>\n", "body");
+  g_autofree char *other_id
+      = g_strdup_printf (dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900",
+                         "Message-ID: <id2@example.net>\n", "body");
   g_autofree char *no_id = g_strdup_printf (
-    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "body");
+      dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "body");
   g_autofree char *no_id_crlf = lf_to_crlf (no_id);
   g_autofree char *no_id_body = g_strdup_printf (
-    dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "other body");
+      dedup_message, "Tue, 24 Nov 2026 10:00:00 +0900", "", "other body");
   g_autofree char *key_one = dedup_key_of (one);
   g_autofree char *key_retry = dedup_key_of (retry);
   g_autofree char *key_other_id = dedup_key_of (other_id);
@@ -513,11 +519,15 @@ nested_message (guint levels, gboolean rfc822)
 
   for (guint i = 0; i < levels; i++)
     if (rfc822)
-      g_string_append_printf (s, "Content-Type: message/rfc822\n\n"
-                              "Subject: level %u\n", i);
+      g_string_append_printf (s,
+                              "Content-Type: message/rfc822\n\n"
+                              "Subject: level %u\n",
+                              i);
     else
-      g_string_append_printf (s, "Content-Type: multipart/mixed; "
-                              "boundary=\"b%u\"\n\n--b%u\n", i, i);
+      g_string_append_printf (s,
+                              "Content-Type: multipart/mixed; "
+                              "boundary=\"b%u\"\n\n--b%u\n",
+                              i, i);
   g_string_append (s, "Content-Type: text/plain\n\ndeepest text\n");
   for (guint i = levels; !rfc822 && i > 0; i--)
     g_string_append_printf (s, "--b%u--\n", i - 1);
@@ -572,11 +582,15 @@ test_parts_limit (void)
   g_autoptr (Message) m = NULL;
 
   for (int i = 0; i < 5000; i++)
-    g_string_append_printf (s, "--sep\nContent-Type: text/plain\n\n"
-                            "part %d.\n", i);
+    g_string_append_printf (s,
+                            "--sep\nContent-Type: text/plain\n\n"
+                            "part %d.\n",
+                            i);
   g_string_append (s, "--sep--\n");
   text = g_string_free (s, FALSE);
-  m = parse_string (text, &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 1024 * 1024 });
+  m = parse_string (text, &(MessageLimits){ .max_depth = 32,
+                                            .max_parts = 1000,
+                                            .max_part_text = 1024 * 1024 });
   g_assert_cmpint (m->flags & MESSAGE_FLAG_PARTS_LIMIT, !=, 0);
   g_assert_cmpuint (m->parts->len, <=, 1000);
   g_assert_cmpuint (m->parts->len, >, 500);
@@ -596,14 +610,18 @@ test_parts_limit_forwarded (void)
   g_autofree char *text = NULL;
 
   for (int i = 0; i < 100; i++)
-    g_string_append_printf (s, "--sep\nContent-Type: message/rfc822\n\n"
-                            "Subject: inner %d\n\nbody %d.\n", i, i);
+    g_string_append_printf (s,
+                            "--sep\nContent-Type: message/rfc822\n\n"
+                            "Subject: inner %d\n\nbody %d.\n",
+                            i, i);
   g_string_append (s, "--sep--\n");
   text = g_string_free (s, FALSE);
   for (guint max_parts = 1; max_parts <= 20; max_parts++)
     {
       g_autoptr (Message) m = parse_string (
-        text, &(MessageLimits) { .max_depth = 32, .max_parts = max_parts, .max_part_text = 1024 * 1024 });
+          text, &(MessageLimits){ .max_depth = 32,
+                                  .max_parts = max_parts,
+                                  .max_part_text = 1024 * 1024 });
 
       g_test_message ("max_parts %u: %u parts", max_parts, m->parts->len);
       g_assert_cmpint (m->flags & MESSAGE_FLAG_PARTS_LIMIT, !=, 0);
@@ -619,12 +637,14 @@ static void
 test_text_limit (void)
 {
   g_autoptr (Message) m = parse_string (
-    "From: a@example.com\nSubject: long\n\n"
-    "0123456789abcdefghij KEEP-OUT\n",
-    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
+      "From: a@example.com\nSubject: long\n\n"
+      "0123456789abcdefghij KEEP-OUT\n",
+      &(MessageLimits){
+          .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
   g_autoptr (Message) fits = parse_string (
-    "From: a@example.com\nSubject: short\n\n0123456789abcde\n",
-    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
+      "From: a@example.com\nSubject: short\n\n0123456789abcde\n",
+      &(MessageLimits){
+          .max_depth = 32, .max_parts = 1000, .max_part_text = 16 });
   const MessagePart *part;
 
   g_assert_cmpint (m->flags & MESSAGE_FLAG_TEXT_LIMIT, !=, 0);
@@ -642,11 +662,12 @@ static void
 test_text_limit_utf8 (void)
 {
   g_autoptr (Message) m = parse_string (
-    "From: a@example.com\nSubject: cut\nMIME-Version: 1.0\n"
-    "Content-Type: text/plain; charset=utf-8\n"
-    "Content-Transfer-Encoding: 8bit\n\n"
-    "日本語\n",
-    &(MessageLimits) { .max_depth = 32, .max_parts = 1000, .max_part_text = 8 });
+      "From: a@example.com\nSubject: cut\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: 8bit\n\n"
+      "日本語\n",
+      &(MessageLimits){
+          .max_depth = 32, .max_parts = 1000, .max_part_text = 8 });
   const MessagePart *part;
 
   g_assert_cmpint (m->flags & MESSAGE_FLAG_TEXT_LIMIT, !=, 0);
@@ -660,11 +681,11 @@ static void
 test_utf16_part (void)
 {
   g_autoptr (Message) m = parse_string (
-    "From: a@example.com\nSubject: utf-16\nMIME-Version: 1.0\n"
-    "Content-Type: text/plain; charset=utf-16le\n"
-    "Content-Transfer-Encoding: base64\n\n"
-    "YQBiAGMA\n",
-    &default_limits);
+      "From: a@example.com\nSubject: utf-16\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=utf-16le\n"
+      "Content-Transfer-Encoding: base64\n\n"
+      "YQBiAGMA\n",
+      &default_limits);
   const MessagePart *part;
 
   g_assert_cmpuint (m->parts->len, ==, 1);
@@ -678,12 +699,17 @@ test_html_corpus (void)
 {
   g_autoptr (Message) m = parse_data ("html-only.eml");
   static const char *const present[] = {
-    "Dear CERT,", "R&D", "<admin>", "\"test\"", "あいう", "192.0.2.77",
+    "Dear CERT,",
+    "R&D",
+    "<admin>",
+    "\"test\"",
+    "あいう",
+    "192.0.2.77",
     "Security Operations, Example Corp",
   };
   static const char *const absent[] = {
-    "tracking", "document.title", "font-family", "<p>", "<span", "&amp;",
-    "&#12354;", "<table",
+    "tracking", "document.title", "font-family", "<p>",
+    "<span",    "&amp;",          "&#12354;",    "<table",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (present); i++)
@@ -696,13 +722,13 @@ static void
 test_html_generated (void)
 {
   g_autoptr (Message) m = parse_string (
-    "From: a@example.com\nSubject: html\nMIME-Version: 1.0\n"
-    "Content-Type: text/html; charset=utf-8\n\n"
-    "<HTML><HEAD><STYLE>p { color: red }</STYLE>\n"
-    "<Script type=\"text/javascript\">alert('x')</SCRIPT></HEAD>\n"
-    "<BODY><P>before</P><SCRIPT>var hidden = 1;</SCRIPT>"
-    "<div>after &lt;b&gt; &#x3042;</div></BODY></HTML>\n",
-    &default_limits);
+      "From: a@example.com\nSubject: html\nMIME-Version: 1.0\n"
+      "Content-Type: text/html; charset=utf-8\n\n"
+      "<HTML><HEAD><STYLE>p { color: red }</STYLE>\n"
+      "<Script type=\"text/javascript\">alert('x')</SCRIPT></HEAD>\n"
+      "<BODY><P>before</P><SCRIPT>var hidden = 1;</SCRIPT>"
+      "<div>after &lt;b&gt; &#x3042;</div></BODY></HTML>\n",
+      &default_limits);
   const MessagePart *part;
 
   g_assert_nonnull (strstr (text_of (m), "before"));
@@ -721,12 +747,12 @@ test_html_generated (void)
 static void
 test_html_mixed_case (void)
 {
-  g_autoptr (Message) m = parse_string (
-    "From: a@example.com\nSubject: html\nMIME-Version: 1.0\n"
-    "Content-Type: text/html; charset=utf-8\n\n"
-    "<SCRIPT>x()</SCRIPT><p>EVIDENCE 192.0.2.1</p>"
-    "<script>y()</script>tail\n",
-    &default_limits);
+  g_autoptr (Message) m
+      = parse_string ("From: a@example.com\nSubject: html\nMIME-Version: 1.0\n"
+                      "Content-Type: text/html; charset=utf-8\n\n"
+                      "<SCRIPT>x()</SCRIPT><p>EVIDENCE 192.0.2.1</p>"
+                      "<script>y()</script>tail\n",
+                      &default_limits);
 
   g_assert_nonnull (strstr (text_of (m), "EVIDENCE 192.0.2.1"));
   g_assert_nonnull (strstr (text_of (m), "tail"));
@@ -743,12 +769,12 @@ test_forwarded (void)
   gboolean rfc822 = FALSE;
   gboolean headers = FALSE;
 
-  g_assert_nonnull (strstr (text_of (m), "Received: from relay.lucky.example.com"
-                                     " (unknown [198.51.100.23])"));
-  g_assert_nonnull (strstr (text_of (m), "Subject: 【重要】当選のお知らせ"));
   g_assert_nonnull (strstr (text_of (m),
-                            "From: \"Lucky Prize Center\" "
-                            "<campaign@lucky.example.com>"));
+                            "Received: from relay.lucky.example.com"
+                            " (unknown [198.51.100.23])"));
+  g_assert_nonnull (strstr (text_of (m), "Subject: 【重要】当選のお知らせ"));
+  g_assert_nonnull (strstr (text_of (m), "From: \"Lucky Prize Center\" "
+                                         "<campaign@lucky.example.com>"));
   for (guint i = 0; i < m->parts->len; i++)
     {
       const MessagePart *part = g_ptr_array_index (m->parts, i);
@@ -818,10 +844,11 @@ test_random (void)
  * (issue 16: "=?utf-8?Q?=0D=0ABcc:...?=" inside an id became a line
  * break and a Bcc).  expected NULL: no id kept.
  */
-typedef struct {
+typedef struct
+{
   const char *path;
-  const char *header;     /* "Name: value", without the line end */
-  const char *expected;   /* of the field the header name gives */
+  const char *header;   /* "Name: value", without the line end */
+  const char *expected; /* of the field the header name gives */
 } MsgIdCase;
 
 static const MsgIdCase msg_id_cases[] = {
@@ -831,8 +858,8 @@ static const MsgIdCase msg_id_cases[] = {
     "Message-ID: (c <no@pe>)\n <a@example.net> (tail)", "a@example.net" },
   { "/message/msg-id/bare", "Message-ID:  bare@example.net ",
     "bare@example.net" },
-  { "/message/msg-id/quoted-and-literal",
-    "Message-ID: <\"q.1\"@[192.0.2.1]>", "\"q.1\"@[192.0.2.1]" },
+  { "/message/msg-id/quoted-and-literal", "Message-ID: <\"q.1\"@[192.0.2.1]>",
+    "\"q.1\"@[192.0.2.1]" },
   { "/message/msg-id/encoded-crlf",
     "Message-ID: <a=?utf-8?Q?=0D=0ABcc:_victim2@evil.example?=@x>", NULL },
   { "/message/msg-id/encoded-literal",
@@ -845,7 +872,8 @@ static const MsgIdCase msg_id_cases[] = {
   { "/message/msg-id/8bit", "Message-ID: <\xE6\x97\xA5@example.net>", NULL },
   { "/message/in-reply-to/two",
     "In-Reply-To: <x@y.example>\n =?utf-8?Q?=0D=0ABcc:_v@e.example?=\n"
-    " <z@w.example>", "x@y.example z@w.example" },
+    " <z@w.example>",
+    "x@y.example z@w.example" },
   { "/message/in-reply-to/old-style",
     "In-Reply-To: Your message of \"Mon, 1 Jan\" <old@host.example>",
     "old@host.example" },
@@ -861,7 +889,7 @@ test_msg_id (gconstpointer data)
 {
   const MsgIdCase *c = data;
   g_autofree char *mail = g_strdup_printf (
-    "From: r@example.org\n%s\nSubject: ids\n\nbody\n", c->header);
+      "From: r@example.org\n%s\nSubject: ids\n\nbody\n", c->header);
   g_autoptr (Message) m = parse_string (mail, &default_limits);
   const char *value = m->message_id;
 
@@ -886,14 +914,13 @@ test_decode_limit (void)
   g_autofree char *flags = NULL;
 
   for (int i = 0; i < 3 * CHARSET_HEADER_RUNS_MAX; i++)
-    g_string_append (mail, i % 2 ? " =?iso-8859-1?Q?b?=\n"
-                                 : " =?utf-8?Q?a?=");
+    g_string_append (mail, i % 2 ? " =?iso-8859-1?Q?b?=\n" : " =?utf-8?Q?a?=");
   g_string_append (mail, "\n\nbody\n");
   m = parse_string (mail->str, &default_limits);
   g_assert_true (m->flags & MESSAGE_FLAG_DECODE_LIMIT);
   g_assert_cmpuint (strspn (m->subject, "ab"), ==, CHARSET_HEADER_RUNS_MAX);
-  g_assert_true (g_str_has_prefix (m->subject + CHARSET_HEADER_RUNS_MAX,
-                                   "=?utf-8?Q?a?="));
+  g_assert_true (
+      g_str_has_prefix (m->subject + CHARSET_HEADER_RUNS_MAX, "=?utf-8?Q?a?="));
   flags = report_flags_to_string (m->flags);
   g_assert_nonnull (strstr (flags, "decode-limit"));
 }
@@ -939,8 +966,8 @@ main (int argc, char **argv)
   g_test_add_func ("/message/file/cut-short", test_file_cut_short);
   g_test_add_data_func ("/message/limits/depth/multipart",
                         GINT_TO_POINTER (FALSE), test_depth_limit);
-  g_test_add_data_func ("/message/limits/depth/rfc822",
-                        GINT_TO_POINTER (TRUE), test_depth_limit);
+  g_test_add_data_func ("/message/limits/depth/rfc822", GINT_TO_POINTER (TRUE),
+                        test_depth_limit);
   g_test_add_func ("/message/limits/depth/within", test_depth_within);
   g_test_add_func ("/message/limits/parts", test_parts_limit);
   g_test_add_func ("/message/limits/parts-forwarded",
@@ -954,8 +981,7 @@ main (int argc, char **argv)
   g_test_add_func ("/message/forwarded", test_forwarded);
   g_test_add_func ("/message/random", test_random);
   for (gsize i = 0; i < G_N_ELEMENTS (msg_id_cases); i++)
-    g_test_add_data_func (msg_id_cases[i].path, &msg_id_cases[i],
-                          test_msg_id);
+    g_test_add_data_func (msg_id_cases[i].path, &msg_id_cases[i], test_msg_id);
   g_test_add_func ("/message/decode-limit/cycle", test_decode_limit);
   g_test_add_func ("/message/decode-limit/one-run", test_decode_one_run);
   return g_test_run ();

@@ -7,11 +7,12 @@
 
 #include "madoguchi/mime-scan.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *input;
   MimeScanLimits limits;
-  const char *expected;   /* what GMime is given; NULL: all of it */
+  const char *expected; /* what GMime is given; NULL: all of it */
   gboolean parts_cut;
   gboolean headers_cut;
 } ScanCase;
@@ -20,60 +21,107 @@ typedef struct {
 #define MULTI "Content-Type: multipart/mixed; boundary=x\n\n"
 
 static const ScanCase scan_cases[] = {
-  { "/mime-scan/within", HEAD MULTI "--x\n\none\n--x\n\ntwo\n--x--\n",
-    { 3, 10, 1000, 100, 1000 }, NULL, FALSE, FALSE },
-  { "/mime-scan/parts/cut", HEAD MULTI "--x\n\none\n--x\n\ntwo\n--x--\n",
-    { 2, 10, 1000, 100, 1000 }, HEAD MULTI "--x\n\none\n--x\n\ntwo\n", TRUE,
+  { "/mime-scan/within",
+    HEAD MULTI "--x\n\none\n--x\n\ntwo\n--x--\n",
+    { 3, 10, 1000, 100, 1000 },
+    NULL,
+    FALSE,
+    FALSE },
+  { "/mime-scan/parts/cut",
+    HEAD MULTI "--x\n\none\n--x\n\ntwo\n--x--\n",
+    { 2, 10, 1000, 100, 1000 },
+    HEAD MULTI "--x\n\none\n--x\n\ntwo\n",
+    TRUE,
     FALSE },
   /* "--" lines count only once a header named a boundary: a log full of
    * them is text, not parts. */
-  { "/mime-scan/parts/no-boundary", HEAD "\n--a\n--b\n--c\n--d\n",
-    { 2, 10, 1000, 100, 1000 }, NULL, FALSE, FALSE },
+  { "/mime-scan/parts/no-boundary",
+    HEAD "\n--a\n--b\n--c\n--d\n",
+    { 2, 10, 1000, 100, 1000 },
+    NULL,
+    FALSE,
+    FALSE },
   { "/mime-scan/parts/crlf",
     "Subject: s\r\nContent-Type: multipart/mixed; Boundary=\"x\"\r\n\r\n"
     "--x\r\n\r\none\r\n--x\r\n\r\ntwo\r\n--x--\r\n",
     { 1, 10, 1000, 100, 1000 },
     "Subject: s\r\nContent-Type: multipart/mixed; Boundary=\"x\"\r\n\r\n"
-    "--x\r\n\r\none\r\n", TRUE, FALSE },
+    "--x\r\n\r\none\r\n",
+    TRUE,
+    FALSE },
   { "/mime-scan/fields/cut",
     "A: 1\nB: 2\n folded\nC: 3\nD: 4\n\nbody\nE: 5\n",
-    { 10, 2, 1000, 100, 1000 }, "A: 1\nB: 2\n folded\n\nbody\nE: 5\n", FALSE,
+    { 10, 2, 1000, 100, 1000 },
+    "A: 1\nB: 2\n folded\n\nbody\nE: 5\n",
+    FALSE,
     TRUE },
-  { "/mime-scan/fields/crlf", "A: 1\r\nB: 2\r\nC: 3\r\n\r\nbody\r\n",
-    { 10, 2, 1000, 100, 1000 }, "A: 1\r\nB: 2\r\n\r\nbody\r\n", FALSE, TRUE },
+  { "/mime-scan/fields/crlf",
+    "A: 1\r\nB: 2\r\nC: 3\r\n\r\nbody\r\n",
+    { 10, 2, 1000, 100, 1000 },
+    "A: 1\r\nB: 2\r\n\r\nbody\r\n",
+    FALSE,
+    TRUE },
   /* A part's headers count with the message's. */
   { "/mime-scan/fields/part",
     "Content-Type: multipart/mixed; boundary=x\n\n--x\nA: 1\nB: 2\n\nbody\n"
-    "--x--\n", { 10, 2, 1000, 100, 1000 },
+    "--x--\n",
+    { 10, 2, 1000, 100, 1000 },
     "Content-Type: multipart/mixed; boundary=x\n\n--x\nA: 1\n\nbody\n"
-    "--x--\n", FALSE, TRUE },
+    "--x--\n",
+    FALSE,
+    TRUE },
   /* A forwarded message's headers follow its part's headers. */
   { "/mime-scan/fields/rfc822",
     "Content-Type : Message/RFC822\n\nA: 1\nB: 2\n\nbody\n",
-    { 10, 2, 1000, 100, 1000 }, "Content-Type : Message/RFC822\n\nA: 1\n\nbody\n",
-    FALSE, TRUE },
+    { 10, 2, 1000, 100, 1000 },
+    "Content-Type : Message/RFC822\n\nA: 1\n\nbody\n",
+    FALSE,
+    TRUE },
   /* In a digest, a part without headers is a message. */
   { "/mime-scan/fields/digest",
     "Content-Type: multipart/digest; boundary=x\n\n--x\n\nA: 1\nB: 2\n\n"
-    "body\n--x--\n", { 10, 2, 1000, 100, 1000 },
+    "body\n--x--\n",
+    { 10, 2, 1000, 100, 1000 },
     "Content-Type: multipart/digest; boundary=x\n\n--x\n\nA: 1\n\n"
-    "body\n--x--\n", FALSE, TRUE },
+    "body\n--x--\n",
+    FALSE,
+    TRUE },
   /* Bytes: the line past the limit is cut, its newline kept, and the
    * rest of the block is left out. */
-  { "/mime-scan/size/cut", "A: 12345\nB: 2\n\nbody\n",
-    { 10, 10, 6, 100, 1000 }, "A: 123\n\nbody\n", FALSE, TRUE },
+  { "/mime-scan/size/cut",
+    "A: 12345\nB: 2\n\nbody\n",
+    { 10, 10, 6, 100, 1000 },
+    "A: 123\n\nbody\n",
+    FALSE,
+    TRUE },
   /* Words: the field is cut before the word past the limit, its folds
    * left out; the next field is kept. */
-  { "/mime-scan/words/cut", "S: a b c\n d e\nT: t\n\nbody\n",
-    { 10, 10, 1000, 3, 1000 }, "S: a b \nT: t\n\nbody\n", FALSE, TRUE },
+  { "/mime-scan/words/cut",
+    "S: a b c\n d e\nT: t\n\nbody\n",
+    { 10, 10, 1000, 3, 1000 },
+    "S: a b \nT: t\n\nbody\n",
+    FALSE,
+    TRUE },
   /* Lines: the folds past the limit are left out. */
-  { "/mime-scan/lines/cut", "S: a\n b\n c\nT: t\n\nbody\n",
-    { 10, 10, 1000, 100, 2 }, "S: a\n b\nT: t\n\nbody\n", FALSE, TRUE },
-  { "/mime-scan/words/within", "S: a b\n c\n\nbody\n",
-    { 10, 10, 1000, 4, 1000 }, NULL, FALSE, FALSE },
+  { "/mime-scan/lines/cut",
+    "S: a\n b\n c\nT: t\n\nbody\n",
+    { 10, 10, 1000, 100, 2 },
+    "S: a\n b\nT: t\n\nbody\n",
+    FALSE,
+    TRUE },
+  { "/mime-scan/words/within",
+    "S: a b\n c\n\nbody\n",
+    { 10, 10, 1000, 4, 1000 },
+    NULL,
+    FALSE,
+    FALSE },
   /* The body is never counted as headers. */
-  { "/mime-scan/body", "A: 1\n\nB: 2\nC: 3\nD: 4\n",
-    { 10, 1, 1000, 100, 1000 }, NULL, FALSE, FALSE },
+  { "/mime-scan/body",
+    "A: 1\n\nB: 2\nC: 3\nD: 4\n",
+    { 10, 1, 1000, 100, 1000 },
+    NULL,
+    FALSE,
+    FALSE },
 };
 
 /* What the scan gives GMime, as one string. */
@@ -110,8 +158,8 @@ static void
 test_scan_case (gconstpointer data)
 {
   const ScanCase *c = data;
-  g_autoptr (MimeScan) scan = scan_string (c->input, strlen (c->input),
-                                           &c->limits);
+  g_autoptr (MimeScan) scan
+      = scan_string (c->input, strlen (c->input), &c->limits);
   g_autofree char *out = given (c->input, scan);
 
   g_assert_cmpstr (out, ==, c->expected);
@@ -123,7 +171,7 @@ test_scan_case (gconstpointer data)
 static void
 test_scan_chunks (void)
 {
-  const guint n = 300000;   /* "X123456: v\n": 3.3 MB of header fields */
+  const guint n = 300000; /* "X123456: v\n": 3.3 MB of header fields */
   const guint keep = 200001;
   GString *in = g_string_new (NULL);
   GString *want = g_string_new (NULL);

@@ -13,7 +13,8 @@
 #include "madoguchi/csv.h"
 #include "madoguchi/output.h"
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *text;
   gsize width;
@@ -30,7 +31,10 @@ static const WidthCase width_cases[] = {
   { "/output/width/hangul", "한국", 4 },
   { "/output/width/combining", "e\xCC\x81", 1 },
   { "/output/width/combining-only", "\xCC\x81\xCC\x88", 0 },
-  { "/output/width/zero-width-space", "a\xE2\x80\x8B" "b", 2 },
+  { "/output/width/zero-width-space",
+    "a\xE2\x80\x8B"
+    "b",
+    2 },
   { "/output/width/latin", "café", 4 },
 };
 
@@ -42,9 +46,10 @@ test_width (gconstpointer data)
   g_assert_cmpuint (output_width (c->text), ==, c->width);
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
-  const char *text;     /* may be NULL */
+  const char *text; /* may be NULL */
   gsize width;
   gboolean pad;
   const char *expected;
@@ -82,9 +87,14 @@ static const CellCase cell_cases[] = {
   { "/output/cell/control/cr", "a\rb", 4, FALSE, "a^Mb" },
   { "/output/cell/control/escape", "\033[2J", 6, TRUE, "^[[2J " },
   { "/output/cell/control/del", "a\177", 3, TRUE, "a^?" },
-  { "/output/cell/control/c1", "a\xC2\x9B" "b", 10, TRUE, "a<U+009B>b" },
-  { "/output/cell/control/bidi", "\xE2\x80\xAE" "txt", 11, TRUE,
-    "<U+202E>txt" },
+  { "/output/cell/control/c1",
+    "a\xC2\x9B"
+    "b",
+    10, TRUE, "a<U+009B>b" },
+  { "/output/cell/control/bidi",
+    "\xE2\x80\xAE"
+    "txt",
+    11, TRUE, "<U+202E>txt" },
   { "/output/cell/control/invalid", "a\x9B", 5, TRUE, "a\\x9B" },
   /* A character cut short at the end: its bytes, and nothing read past
    * the NUL. */
@@ -105,9 +115,19 @@ test_cell (gconstpointer data)
 }
 
 static const char *const cell_texts[] = {
-  "", "a", "abc", "Port scan from 192.0.2.45", "日本語のテキスト",
-  "a日b本c語", "ｱｲｳｴｵ", "e\xCC\x81" "e\xCC\x81" "e\xCC\x81",
-  "【報告】ポートスキャンについて", "x\ty\nz\033[0m", "①㈱～",
+  "",
+  "a",
+  "abc",
+  "Port scan from 192.0.2.45",
+  "日本語のテキスト",
+  "a日b本c語",
+  "ｱｲｳｴｵ",
+  "e\xCC\x81"
+  "e\xCC\x81"
+  "e\xCC\x81",
+  "【報告】ポートスキャンについて",
+  "x\ty\nz\033[0m",
+  "①㈱～",
 };
 
 /* Every text at every width: never wider than asked, exactly as wide
@@ -149,10 +169,11 @@ test_cell_appends (void)
   g_assert_cmpstr (out->str, ==, "日本 |ab…");
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *text;
-  gssize len;             /* -1: up to the NUL */
+  gssize len; /* -1: up to the NUL */
   OutputLines lines;
   const char *expected;
 } SafeCase;
@@ -185,11 +206,14 @@ static const SafeCase safe_cases[] = {
   { "/output/safe/c0/nul", "a\0b", 3, LINES, "a^@b" },
   { "/output/safe/len", "abcdef", 3, LINE, "abc" },
   /* The issue's reproduction: an OSC 52 clipboard write, cursor moves. */
-  { "/output/safe/issue", "body \033]52;c;cHduZWQ=\007 \033[1A\033[2K\n",
-    -1, LINES, "body ^[]52;c;cHduZWQ=^G ^[[1A^[[2K\n" },
+  { "/output/safe/issue", "body \033]52;c;cHduZWQ=\007 \033[1A\033[2K\n", -1,
+    LINES, "body ^[]52;c;cHduZWQ=^G ^[[1A^[[2K\n" },
   /* C1 controls, as UTF-8 characters; NBSP is the first after them. */
   { "/output/safe/c1/first", "\xC2\x80", -1, LINE, "<U+0080>" },
-  { "/output/safe/c1/csi", "\xC2\x9B" "2J", -1, LINE, "<U+009B>2J" },
+  { "/output/safe/c1/csi",
+    "\xC2\x9B"
+    "2J",
+    -1, LINE, "<U+009B>2J" },
   { "/output/safe/c1/last", "\xC2\x9F", -1, LINE, "<U+009F>" },
   { "/output/safe/c1/nbsp", "\xC2\xA0", -1, LINE, "\xC2\xA0" },
   /* Bidirectional marks, embeddings, overrides and isolates, and their
@@ -198,29 +222,37 @@ static const SafeCase safe_cases[] = {
   { "/output/safe/bidi/lrm", "\xE2\x80\x8E", -1, LINE, "<U+200E>" },
   { "/output/safe/bidi/rlm", "\xE2\x80\x8F", -1, LINE, "<U+200F>" },
   { "/output/safe/bidi/lre", "\xE2\x80\xAA", -1, LINE, "<U+202A>" },
-  { "/output/safe/bidi/rlo", "invoice\xE2\x80\xAE" "fdp.exe", -1, LINE,
-    "invoice<U+202E>fdp.exe" },
+  { "/output/safe/bidi/rlo",
+    "invoice\xE2\x80\xAE"
+    "fdp.exe",
+    -1, LINE, "invoice<U+202E>fdp.exe" },
   { "/output/safe/bidi/lri", "\xE2\x81\xA6", -1, LINE, "<U+2066>" },
   { "/output/safe/bidi/pdi", "\xE2\x81\xA9", -1, LINE, "<U+2069>" },
   { "/output/safe/bidi/zwj", "\xE2\x80\x8D", -1, LINE, "\xE2\x80\x8D" },
   { "/output/safe/bidi/nnbsp", "\xE2\x80\xAF", -1, LINE, "\xE2\x80\xAF" },
-  { "/output/safe/bidi/superscript", "\xE2\x81\xB0", -1, LINE,
-    "\xE2\x81\xB0" },
+  { "/output/safe/bidi/superscript", "\xE2\x81\xB0", -1, LINE, "\xE2\x81\xB0" },
   { "/output/safe/bidi/arabic", "\xD8\xB9", -1, LINE, "\xD8\xB9" },
   /* Bytes that are not UTF-8, C1 bytes of an 8-bit charset first. */
-  { "/output/safe/invalid/c1-byte", "\x9B" "2J", -1, LINE, "\\x9B2J" },
-  { "/output/safe/invalid/ff", "a\xFF" "b", -1, LINE, "a\\xFFb" },
-  { "/output/safe/invalid/overlong-nul", "\xC0\x80", -1, LINE,
-    "\\xC0\\x80" },
-  { "/output/safe/invalid/overlong-esc", "\xC0\x9B", -1, LINE,
-    "\\xC0\\x9B" },
+  { "/output/safe/invalid/c1-byte",
+    "\x9B"
+    "2J",
+    -1, LINE, "\\x9B2J" },
+  { "/output/safe/invalid/ff",
+    "a\xFF"
+    "b",
+    -1, LINE, "a\\xFFb" },
+  { "/output/safe/invalid/overlong-nul", "\xC0\x80", -1, LINE, "\\xC0\\x80" },
+  { "/output/safe/invalid/overlong-esc", "\xC0\x9B", -1, LINE, "\\xC0\\x9B" },
   { "/output/safe/invalid/surrogate", "\xED\xA0\x80", -1, LINE,
     "\\xED\\xA0\\x80" },
   { "/output/safe/invalid/beyond", "\xF4\x90\x80\x80", -1, LINE,
     "\\xF4\\x90\\x80\\x80" },
   { "/output/safe/invalid/truncated-end", "a\xE6\x97", -1, LINE,
     "a\\xE6\\x97" },
-  { "/output/safe/invalid/truncated-mid", "\xE6" "ab", -1, LINE, "\\xE6ab" },
+  { "/output/safe/invalid/truncated-mid",
+    "\xE6"
+    "ab",
+    -1, LINE, "\\xE6ab" },
   { "/output/safe/invalid/truncated-by-len", "\xE6\x97\xA5", 2, LINE,
     "\\xE6\\x97" },
   { "/output/safe/invalid/latin1", "caf\xE9", -1, LINE, "caf\\xE9" },
@@ -267,21 +299,21 @@ static void
 test_safe_random (void)
 {
   static const guchar alphabet[] = {
-    0x00, 0x07, 0x09, 0x0A, 0x0D, 0x1B, 0x7F, 'a', '[', ' ', 0x80, 0x9B,
-    0xC2, 0xC0, 0xD8, 0x9C, 0xE2, 0x80, 0x81, 0xAE, 0xA6, 0xE6, 0x97,
-    0xA5, 0xF0, 0x9F, 0xFF, 0xBF,
+    0x00, 0x07, 0x09, 0x0A, 0x0D, 0x1B, 0x7F, 'a',  '[',  ' ',
+    0x80, 0x9B, 0xC2, 0xC0, 0xD8, 0x9C, 0xE2, 0x80, 0x81, 0xAE,
+    0xA6, 0xE6, 0x97, 0xA5, 0xF0, 0x9F, 0xFF, 0xBF,
   };
 
   for (int i = 0; i < 20000; i++)
     {
       guchar bytes[24];
-      gsize len = (gsize) g_test_rand_int_range (0, sizeof bytes);   /* < 24 */
+      gsize len = (gsize) g_test_rand_int_range (0, sizeof bytes); /* < 24 */
       OutputLines lines = i % 2 ? OUTPUT_LINES : OUTPUT_ONE_LINE;
       g_autoptr (GString) out = g_string_new (NULL);
 
       for (gsize j = 0; j < len; j++)
         bytes[j] = alphabet[g_test_rand_int_range (0, sizeof alphabet)];
-      bytes[len] = '\0';   /* for first_control() below, past len */
+      bytes[len] = '\0'; /* for first_control() below, past len */
       output_append_safe (out, (const char *) bytes, (gssize) len, lines);
       g_assert_true (g_utf8_validate (out->str, (gssize) out->len, NULL));
       g_assert_cmpuint (strlen (out->str), ==, out->len);
@@ -293,15 +325,16 @@ test_safe_random (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   gunichar c;
   gboolean control;
 } ControlCase;
 
 static const ControlCase control_cases[] = {
-  { 0x00, TRUE }, { 0x09, TRUE }, { 0x0A, TRUE }, { 0x1B, TRUE },
-  { 0x1F, TRUE }, { 0x20, FALSE }, { 0x7E, FALSE }, { 0x7F, TRUE },
-  { 0x80, TRUE }, { 0x9F, TRUE }, { 0xA0, FALSE }, { 0x061B, FALSE },
+  { 0x00, TRUE },   { 0x09, TRUE },    { 0x0A, TRUE },    { 0x1B, TRUE },
+  { 0x1F, TRUE },   { 0x20, FALSE },   { 0x7E, FALSE },   { 0x7F, TRUE },
+  { 0x80, TRUE },   { 0x9F, TRUE },    { 0xA0, FALSE },   { 0x061B, FALSE },
   { 0x061C, TRUE }, { 0x061D, FALSE }, { 0x200D, FALSE }, { 0x200E, TRUE },
   { 0x200F, TRUE }, { 0x2010, FALSE }, { 0x2029, FALSE }, { 0x202A, TRUE },
   { 0x202E, TRUE }, { 0x202F, FALSE }, { 0x2065, FALSE }, { 0x2066, TRUE },
@@ -316,8 +349,7 @@ test_is_control (void)
       const ControlCase *c = &control_cases[i];
 
       if (output_is_control (c->c) != c->control)
-        g_error ("output_is_control (U+%04X) should be %d", c->c,
-                 c->control);
+        g_error ("output_is_control (U+%04X) should be %d", c->c, c->control);
     }
 }
 
@@ -334,7 +366,8 @@ test_width_safe (void)
 
 /* CSV fields (csv.h) go through the same function: controls shown,
  * lines and the formula guard kept. */
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *value;
   const char *expected;
@@ -343,8 +376,14 @@ typedef struct {
 static const CsvCase csv_cases[] = {
   { "/output/csv/plain", "scan", "scan" },
   { "/output/csv/escape", "a\033]52;c;x\007", "a^[]52;c;x^G" },
-  { "/output/csv/bidi", "x\xE2\x80\xAE" "fdp.exe", "x<U+202E>fdp.exe" },
-  { "/output/csv/c1", "\xC2\x9B" "2J", "<U+009B>2J" },
+  { "/output/csv/bidi",
+    "x\xE2\x80\xAE"
+    "fdp.exe",
+    "x<U+202E>fdp.exe" },
+  { "/output/csv/c1",
+    "\xC2\x9B"
+    "2J",
+    "<U+009B>2J" },
   { "/output/csv/invalid", "caf\xE9", "caf\\xE9" },
   { "/output/csv/newline", "two\nlines", "\"two\nlines\"" },
   { "/output/csv/cr", "a\r\nb", "\"a^M\nb\"" },
@@ -363,11 +402,12 @@ test_csv (gconstpointer data)
   g_assert_cmpstr (r.line->str, ==, c->expected);
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   gint64 unix_time;
-  const char *local;     /* output_time in TZ=JST-9 */
-  const char *iso;       /* output_time_iso */
+  const char *local; /* output_time in TZ=JST-9 */
+  const char *iso;   /* output_time_iso */
 } TimeCase;
 
 static const TimeCase time_cases[] = {

@@ -13,9 +13,10 @@
 #include "madoguchi/prefilter.h"
 #include "madoguchi/rules.h"
 
-typedef struct {
+typedef struct
+{
   const char *pattern;
-  const char *literals;   /* space-separated (_ for a space), or NULL */
+  const char *literals; /* space-separated (_ for a space), or NULL */
   gboolean line_local;
 } LiteralCase;
 
@@ -27,7 +28,7 @@ static const LiteralCase literal_cases[] = {
   { "foo\\d+bar", "foo", TRUE },
   { "[abc]x", "ax bx cx", TRUE },
   { "[^a]x", "x", FALSE },
-  { "[(a[:]x", "(x :x [x ax", TRUE },        /* "[:" is no POSIX class here */
+  { "[(a[:]x", "(x :x [x ax", TRUE }, /* "[:" is no POSIX class here */
   { "[[:digit:]]x", "x", TRUE },
   { "(?<=ab)cd", "cd", TRUE },
   { "(?<!x)(?:GET|POST) /", "get_/ post_/", TRUE },
@@ -36,7 +37,7 @@ static const LiteralCase literal_cases[] = {
   { "a{2,}", "a", TRUE },
   { "スキャン(?:を|が)", "スキャンが スキャンを", TRUE },
   { "é", "é", TRUE },
-  { "\\bno\\b|\\bnot\\b", "no", TRUE },          /* "not" starts with "no" */
+  { "\\bno\\b|\\bnot\\b", "no", TRUE }, /* "not" starts with "no" */
   { "(?:scan|port)s?", "port scan", TRUE },
   /* What can match a newline, anywhere in the pattern. */
   { "port\\s+scan", "port", FALSE },
@@ -61,26 +62,26 @@ static const LiteralCase literal_cases[] = {
   { "\\Qa.b\\Ecd", "cd", FALSE },
   { "\\cJport", "port", FALSE },
   { "\\012port", "port", FALSE },
-  { "a\\0'b'c", "'b'c", FALSE },           /* a quote after an octal */
-  { "[\\c]x]y", "y", FALSE },               /* \c] is one character */
-  { "[\\Q]\\E]z", "z", FALSE },             /* so is a quoted ] */
-  { "[\\E]x]y", "]y xy", TRUE },          /* ] after \E is a member */
-  { "[\\Q\\E]x]y", "]y xy", TRUE },       /* after \Q\E too */
-  { "[\\E^]x]y", "y", FALSE },             /* and after \E^ (negated) */
-  { "[^t\\c]]y", "y", FALSE },   /* \c] may be anything, even... */
-  { "[^\\s]y", "y", TRUE },       /* ...but \s surely holds \n */
+  { "a\\0'b'c", "'b'c", FALSE },    /* a quote after an octal */
+  { "[\\c]x]y", "y", FALSE },       /* \c] is one character */
+  { "[\\Q]\\E]z", "z", FALSE },     /* so is a quoted ] */
+  { "[\\E]x]y", "]y xy", TRUE },    /* ] after \E is a member */
+  { "[\\Q\\E]x]y", "]y xy", TRUE }, /* after \Q\E too */
+  { "[\\E^]x]y", "y", FALSE },      /* and after \E^ (negated) */
+  { "[^t\\c]]y", "y", FALSE },      /* \c] may be anything, even... */
+  { "[^\\s]y", "y", TRUE },         /* ...but \s surely holds \n */
   /* PCRE2 ignores these, and a quantifier after them then applies to
    * the atom before: not followed. */
   { "x0\\E*", NULL, FALSE },
   { "x0(?#note)?y", NULL, FALSE },
   { "x0\\Q\\E*", NULL, FALSE },
   { "x0?\\E?", NULL, FALSE },
-  { "x\\N{U+0041}yz", "yz", FALSE },       /* a named character */
+  { "x\\N{U+0041}yz", "yz", FALSE }, /* a named character */
   /* Constructs the reduction does not follow. */
   { "(?(1)a|b)", NULL, FALSE },
   { "(?x) a b", NULL, FALSE },
   { "(*UTF)abc", NULL, FALSE },
-  { "(?i)é", NULL, FALSE },          /* É matches too */
+  { "(?i)é", NULL, FALSE }, /* É matches too */
   /* Broken patterns: PCRE2 reports them; here they have no literals. */
   { "(abc", NULL, FALSE },
   { "abc)", NULL, FALSE },
@@ -129,7 +130,7 @@ test_hostile_patterns (void)
   for (int i = 0; i < 20000; i++)
     g_string_append_printf (wide, "%sword%d", i ? "|" : "", i);
   some = prefilter_literals (wide->str, NULL);
-  g_assert_nonnull (some);              /* cut to prefixes: "word" */
+  g_assert_nonnull (some); /* cut to prefixes: "word" */
   g_assert_cmpuint (some->len, <=, 256);
   g_string_free (deep, TRUE);
   g_string_free (wide, TRUE);
@@ -188,7 +189,9 @@ test_scan (void)
   g_assert_false (candidate (p, ja, "不正なアクセス"));
   /* KELVIN SIGN and LONG S match k and s caselessly: everything is a
    * candidate then, anywhere. */
-  g_assert_true (candidate (p, scan, "port \xc5\xbf" "can"));
+  g_assert_true (candidate (p, scan,
+                            "port \xc5\xbf"
+                            "can"));
   g_assert_true (candidate (p, ja, "\xe2\x84\xaa"));
   /* Lines: each line holding a literal, with its end; neighbours join;
    * the last line may have no newline. */
@@ -248,7 +251,9 @@ test_scan_long_literals (void)
   g_assert_false (candidate (p, eight, "abcdefg"));
   g_assert_false (candidate (p, eight, "abcdefgX"));
   g_assert_false (candidate (p, eight, "bbcdefgh"));
-  g_assert_false (candidate (p, eight, "abcd\x85" "fgh"));
+  g_assert_false (candidate (p, eight,
+                             "abcd\x85"
+                             "fgh"));
   g_assert_true (candidate (p, long_, "Failed Password for root"));
   g_assert_true (candidate (p, long_, "FAILED PASSWORD"));
   g_assert_false (candidate (p, long_, "FAILED PASSWORe"));

@@ -10,7 +10,8 @@
 
 #include "madoguchi/raw.h"
 
-typedef struct {
+typedef struct
+{
   char *path;
 } Fixture;
 
@@ -176,7 +177,7 @@ test_memory_chunks (Fixture *f, gconstpointer data)
   char *bytes = pattern (len);
   g_autoptr (GBytes) held = g_bytes_new_take (bytes, len);
   g_autoptr (Raw) raw = raw_new_bytes (held);
-  g_autoptr (GByteArray) all = all_chunks (raw, 0);   /* asserts each size */
+  g_autoptr (GByteArray) all = all_chunks (raw, 0); /* asserts each size */
   g_autoptr (GByteArray) tail = all_chunks (raw, RAW_CHUNK + 7);
 
   g_assert_cmpmem (all->data, all->len, bytes, len);
@@ -213,7 +214,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                          \
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/raw/small-in-memory", test_small_in_memory);
   ADD ("/raw/big-from-file", test_big_from_file);

@@ -15,7 +15,8 @@
 #include "madoguchi/rules.h"
 #include "../../src/rules-private.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
 } Fixture;
 
@@ -55,48 +56,48 @@ problem_for (const RuleSet *set, const char *rule)
   return NULL;
 }
 
-static const char broken_rules[] =
-  "# a comment\n"
-  "[define]\n"
-  "digit = [0-9]\n"
-  "\n"
-  "[rule good]\n"
-  "kind = ipv4\n"
-  "pattern = (?<addr>{digit}+\\.{digit}+\\.{digit}+\\.{digit}+)\n"
-  "\n"
-  "[rule unbalanced]\n"
-  "kind = ipv4\n"
-  "pattern = (?<addr>[0-9]+\n"
-  "\n"
-  "[rule badkind]\n"
-  "kind = telepathy\n"
-  "pattern = x\n"
-  "\n"
-  "[rule undefined]\n"
-  "kind = url\n"
-  "pattern = {nosuchthing}\n"
-  "\n"
-  "[rule nogroups]\n"
-  "kind = timestamp\n"
-  "pattern = \\d+:\\d+\n"
-  "\n"
-  "[rule badzone]\n"
-  "kind = timestamp\n"
-  "pattern = (?<mon>\\w+) (?<day>\\d+) (?<hour>\\d+):(?<minute>\\d+)\n"
-  "assume_zone = Mars/Olympus\n"
-  "\n"
-  "[rule extra]\n"
-  "kind = url\n"
-  "pattern = x\n"
-  "colour = red\n"
-  "\n"
-  "[rule good]\n"
-  "kind = url\n"
-  "pattern = y\n"
-  "\n"
-  "[rule fine]\n"
-  "kind = url\n"
-  "pattern = z\n";
+static const char broken_rules[]
+    = "# a comment\n"
+      "[define]\n"
+      "digit = [0-9]\n"
+      "\n"
+      "[rule good]\n"
+      "kind = ipv4\n"
+      "pattern = (?<addr>{digit}+\\.{digit}+\\.{digit}+\\.{digit}+)\n"
+      "\n"
+      "[rule unbalanced]\n"
+      "kind = ipv4\n"
+      "pattern = (?<addr>[0-9]+\n"
+      "\n"
+      "[rule badkind]\n"
+      "kind = telepathy\n"
+      "pattern = x\n"
+      "\n"
+      "[rule undefined]\n"
+      "kind = url\n"
+      "pattern = {nosuchthing}\n"
+      "\n"
+      "[rule nogroups]\n"
+      "kind = timestamp\n"
+      "pattern = \\d+:\\d+\n"
+      "\n"
+      "[rule badzone]\n"
+      "kind = timestamp\n"
+      "pattern = (?<mon>\\w+) (?<day>\\d+) (?<hour>\\d+):(?<minute>\\d+)\n"
+      "assume_zone = Mars/Olympus\n"
+      "\n"
+      "[rule extra]\n"
+      "kind = url\n"
+      "pattern = x\n"
+      "colour = red\n"
+      "\n"
+      "[rule good]\n"
+      "kind = url\n"
+      "pattern = y\n"
+      "\n"
+      "[rule fine]\n"
+      "kind = url\n"
+      "pattern = z\n";
 
 /* The rules that are not broken. */
 static GPtrArray *
@@ -138,18 +139,18 @@ test_broken (Fixture *f, gconstpointer data)
   p = problem_for (set, "badkind");
   g_assert_cmpint (p->line, ==, 14);
   g_assert_nonnull (strstr (p->message, "telepathy"));
-  g_assert_nonnull (strstr (problem_for (set, "undefined")->message,
-                            "nosuchthing"));
-  g_assert_nonnull (strstr (problem_for (set, "nogroups")->message,
-                            "month or mon"));
-  g_assert_nonnull (strstr (problem_for (set, "badzone")->message,
-                            "assume_zone"));
+  g_assert_nonnull (
+      strstr (problem_for (set, "undefined")->message, "nosuchthing"));
+  g_assert_nonnull (
+      strstr (problem_for (set, "nogroups")->message, "month or mon"));
+  g_assert_nonnull (
+      strstr (problem_for (set, "badzone")->message, "assume_zone"));
   g_assert_nonnull (strstr (problem_for (set, "extra")->message, "colour"));
   g_assert_nonnull (problem_for (set, "good"));
-  g_assert_nonnull (strstr (problem_for (set, "good")->message,
-                            "already exists"));
+  g_assert_nonnull (
+      strstr (problem_for (set, "good")->message, "already exists"));
   g_assert_cmpint (problem_for (set, "good")->line, ==, 35);
-  g_assert_cmpuint (set->problems->len, ==, 8);   /* and tlds missing */
+  g_assert_cmpuint (set->problems->len, ==, 8); /* and tlds missing */
 }
 
 static void
@@ -171,7 +172,7 @@ test_unparsable_file (Fixture *f, gconstpointer data)
   g_assert_true (rules_known_tld (set, "com"));
   g_assert_true (rules_known_tld (set, "org"));
   g_assert_false (rules_known_tld (set, "net"));
-  g_assert_cmpuint (set->tlds->len, ==, 3);   /* "jp" once */
+  g_assert_cmpuint (set->tlds->len, ==, 3); /* "jp" once */
 }
 
 static void
@@ -187,8 +188,8 @@ static void
 test_shipped_rules (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_build_filename (TEST_DATA_DIR, "..", "..",
-                                           "rules", NULL);
+  g_autofree char *dir
+      = g_build_filename (TEST_DATA_DIR, "..", "..", "rules", NULL);
   g_autoptr (RuleSet) set = rules_load (dir, &error);
 
   g_assert_no_error (error);
@@ -210,8 +211,7 @@ test_match_limit (Fixture *f, gconstpointer data)
   gint64 start;
   RulesResult rc;
 
-  write_file (f, "bomb.rules",
-              "[rule bomb]\nkind = url\npattern = ^(a+)+$\n");
+  write_file (f, "bomb.rules", "[rule bomb]\nkind = url\npattern = ^(a+)+$\n");
   set = rules_load (f->dir, &error);
   for (int i = 0; i < 40; i++)
     g_string_append_c (subject, 'a');
@@ -244,19 +244,21 @@ test_broken_on_first_use (Fixture *f, gconstpointer data)
   const char *text = "abc zzz";
   guint at_load;
 
-  write_file (f, "a.rules", "[rule bad]\nkind = url\npattern = abc(\n\n"
+  write_file (f, "a.rules",
+              "[rule bad]\nkind = url\npattern = abc(\n\n"
               "[rule good]\nkind = url\npattern = z+\n");
   set = rules_load (f->dir, &error);
   set->on_problem = count_problem;
   problems_seen = 0;
-  at_load = set->problems->len;   /* tlds is missing */
+  at_load = set->problems->len; /* tlds is missing */
   g_assert_null (problem_for (set, "bad"));
   for (int i = 0; i < 2; i++)
-    g_assert_cmpint (rules_match (set, set->rules->pdata[0], text,
-                                  strlen (text), 0, md), ==,
-                     RULES_NO_MATCH);
-  g_assert_cmpint (rules_match (set, set->rules->pdata[1], text,
-                                strlen (text), 0, md), ==, RULES_MATCH);
+    g_assert_cmpint (
+        rules_match (set, set->rules->pdata[0], text, strlen (text), 0, md), ==,
+        RULES_NO_MATCH);
+  g_assert_cmpint (
+      rules_match (set, set->rules->pdata[1], text, strlen (text), 0, md), ==,
+      RULES_MATCH);
   g_assert_cmpuint (problems_seen, ==, 1);
   g_assert_cmpuint (set->problems->len, ==, at_load + 1);
   g_assert_cmpint (problem_for (set, "bad")->line, ==, 3);
@@ -274,7 +276,8 @@ test_candidates (Fixture *f, gconstpointer data)
   g_autoptr (RuleText) t = NULL;
   const char *text = "We saw a Port Scan from them.";
 
-  write_file (f, "a.rules", "[rule scan]\nkind = classify\ncategory = scan\n"
+  write_file (f, "a.rules",
+              "[rule scan]\nkind = classify\ncategory = scan\n"
               "weight = 3\npattern = (?i)port ?scan\n\n"
               "[rule flood]\nkind = classify\ncategory = dos\n"
               "weight = 3\npattern = (?i)flood\n\n"
@@ -300,26 +303,26 @@ describe (const RuleSet *set)
       g_autoptr (GPtrArray) literals = NULL;
       gboolean line_local = FALSE;
       const RuleInfo *ri = &r->info;
-      g_autofree char *exts = ri->file_extensions
-                              ? g_strjoinv (";", ri->file_extensions) : NULL;
+      g_autofree char *exts
+          = ri->file_extensions ? g_strjoinv (";", ri->file_extensions) : NULL;
 
       if (r->info.pattern != NULL)
         literals = prefilter_literals (r->info.pattern, &line_local);
-      g_string_append_printf (out, "%s %s %d %s %d %d %s %s %d %u %s %d %d "
-                              "%d %" G_GINT64_FORMAT " %s %u %d\n", ri->name,
-                              ri->file, ri->kind, ri->pattern, ri->zone_fixed,
-                              ri->zone_offset, exts, ri->category, ri->weight,
-                              ri->where, ri->where_arg, ri->negatable,
-                              ri->min_count, ri->metric, ri->threshold,
-                              ri->field,
-                              literals ? literals->len : 0, line_local);
+      g_string_append_printf (
+          out,
+          "%s %s %d %s %d %d %s %s %d %u %s %d %d "
+          "%d %" G_GINT64_FORMAT " %s %u %d\n",
+          ri->name, ri->file, ri->kind, ri->pattern, ri->zone_fixed,
+          ri->zone_offset, exts, ri->category, ri->weight, ri->where,
+          ri->where_arg, ri->negatable, ri->min_count, ri->metric,
+          ri->threshold, ri->field, literals ? literals->len : 0, line_local);
     }
   for (guint i = 0; i < set->problems->len; i++)
     {
       const RuleProblem *p = set->problems->pdata[i];
 
-      g_string_append_printf (out, "%s:%d: %s: %s\n", p->file, p->line,
-                              p->rule, p->message);
+      g_string_append_printf (out, "%s:%d: %s: %s\n", p->file, p->line, p->rule,
+                              p->message);
     }
   for (guint i = 0; i < set->tlds->len; i++)
     g_string_append_printf (out, "%s ", (char *) set->tlds->pdata[i]);
@@ -332,8 +335,8 @@ static void
 test_cache (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *rules_dir = g_build_filename (TEST_DATA_DIR, "..", "..",
-                                                 "rules", NULL);
+  g_autofree char *rules_dir
+      = g_build_filename (TEST_DATA_DIR, "..", "..", "rules", NULL);
   g_autofree char *cache = g_build_filename (f->dir, "rules.cache", NULL);
   g_autoptr (RuleSet) direct = rules_load (rules_dir, &error);
   g_autoptr (RuleSet) first = rules_load_cached (rules_dir, cache, &error);
@@ -358,8 +361,10 @@ test_cache (Fixture *f, gconstpointer data)
   /* The cache is what is read while the files stay as they were. */
   g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
   g_assert_nonnull (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11));
-  memcpy (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11), "\003\0\0\0"
-          "\0\0\0\0xyz", 11);
+  memcpy (memmem (contents, len, "\003\0\0\0\0\0\0\0abc", 11),
+          "\003\0\0\0"
+          "\0\0\0\0xyz",
+          11);
   g_assert_true (g_file_set_contents (cache, contents, (gssize) len, NULL));
   g_clear_pointer (&contents, g_free);
   g_clear_pointer (&first, rules_free);
@@ -371,12 +376,13 @@ test_cache (Fixture *f, gconstpointer data)
                    "abcd");
   /* Cut short, then garbage: ignored, and written anew. */
   g_assert_true (g_file_get_contents (cache, &contents, &len, NULL));
-  g_assert_true (g_file_set_contents (cache, contents, (gssize) len - 9,
-                                      NULL));
+  g_assert_true (g_file_set_contents (cache, contents, (gssize) len - 9, NULL));
   damaged = rules_load_cached (f->dir, cache, &error);
   g_assert_cmpuint (damaged->rules->len, ==, 1);
-  g_assert_true (g_file_set_contents (cache, "\xff\xff\xff\xff\xff\xff"
-                                      "\xff\x7f garbage", -1, NULL));
+  g_assert_true (g_file_set_contents (cache,
+                                      "\xff\xff\xff\xff\xff\xff"
+                                      "\xff\x7f garbage",
+                                      -1, NULL));
   garbage = rules_load_cached (f->dir, cache, &error);
   g_assert_cmpuint (garbage->rules->len, ==, 1);
   g_assert_no_error (error);
@@ -396,8 +402,7 @@ match_start (const RuleSet *set, const Rule *rule, const char *text)
 
 /* Replaces the first from in the file at path by to, as long. */
 static void
-replace_in_file (const char *path, const char *from, const char *to,
-                 gsize len)
+replace_in_file (const char *path, const char *from, const char *to, gsize len)
 {
   g_autofree char *contents = NULL;
   gsize size;
@@ -427,7 +432,8 @@ test_cache_compiled (Fixture *f, gconstpointer data)
   gsize at;
   guint8 code_byte;
 
-  write_file (f, "a.rules", "[rule x]\nkind = url\npattern = abc\n\n"
+  write_file (f, "a.rules",
+              "[rule x]\nkind = url\npattern = abc\n\n"
               "[rule y]\nkind = url\npattern = a(\n");
   write_file (f, "tlds", "com\n");
   written = rules_load_cached (f->dir, cache, &error);
@@ -435,8 +441,7 @@ test_cache_compiled (Fixture *f, gconstpointer data)
   g_assert_cmpuint (written->problems->len, ==, 1);
   g_assert_cmpstr (((RuleProblem *) written->problems->pdata[0])->rule, ==,
                    "y");
-  replace_in_file (cache, "\003\0\0\0\0\0\0\0abc",
-                   "\003\0\0\0\0\0\0\0xyz", 11);
+  replace_in_file (cache, "\003\0\0\0\0\0\0\0abc", "\003\0\0\0\0\0\0\0xyz", 11);
   cached = rules_load_cached (f->dir, cache, &error);
   g_assert_cmpuint (cached->problems->len, ==, 1);
   rule = cached->rules->pdata[0];
@@ -455,14 +460,13 @@ test_cache_compiled (Fixture *f, gconstpointer data)
                                            g_mapped_file_get_length (map));
 
     contents[at] = (char) (code_byte ^ 0x55);
-    g_assert_true (g_file_set_contents (cache, contents,
-                                        (gssize) g_mapped_file_get_length (map),
-                                        NULL));
+    g_assert_true (g_file_set_contents (
+        cache, contents, (gssize) g_mapped_file_get_length (map), NULL));
   }
   damaged = rules_load_cached (f->dir, cache, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (match_start (damaged, damaged->rules->pdata[0],
-                                "xyz abc"), ==, 0);
+  g_assert_cmpint (match_start (damaged, damaged->rules->pdata[0], "xyz abc"),
+                   ==, 0);
 }
 
 /* A rule is interpreted while it searches little text and compiled to
@@ -501,17 +505,20 @@ test_cache_unwritable (Fixture *f, gconstpointer data)
   g_assert_cmpuint (set->rules->len, ==, 1);
 }
 
-typedef struct {
+typedef struct
+{
   const char *text;
   gboolean ok;
   int offset;
 } ZoneCase;
 
 static const ZoneCase zone_cases[] = {
-  { "UTC", TRUE, 0 }, { "Z", TRUE, 0 }, { "JST", TRUE, 32400 },
-  { "+0900", TRUE, 32400 }, { "+09:00", TRUE, 32400 },
-  { "-0530", TRUE, -19800 }, { "EDT", TRUE, -14400 }, { "+09", TRUE, 32400 },
-  { "+2500", FALSE, 0 }, { "XYZ", FALSE, 0 }, { "+0", FALSE, 0 },
+  { "UTC", TRUE, 0 },        { "Z", TRUE, 0 },
+  { "JST", TRUE, 32400 },    { "+0900", TRUE, 32400 },
+  { "+09:00", TRUE, 32400 }, { "-0530", TRUE, -19800 },
+  { "EDT", TRUE, -14400 },   { "+09", TRUE, 32400 },
+  { "+2500", FALSE, 0 },     { "XYZ", FALSE, 0 },
+  { "+0", FALSE, 0 },
 };
 
 static void
@@ -533,7 +540,8 @@ corpus_texts (void)
 {
   static const char *const dirs[] = { "", "classify" };
   GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
-  MessageLimits limits = { .max_depth = 20, .max_parts = 1000, .max_part_text = 1 << 20 };
+  MessageLimits limits
+      = { .max_depth = 20, .max_parts = 1000, .max_part_text = 1 << 20 };
   g_autofree char *log = NULL;
   g_auto (GStrv) lines = NULL;
 
@@ -560,8 +568,8 @@ corpus_texts (void)
           g_ptr_array_add (texts, g_strdup (m->subject ? m->subject : ""));
         }
     }
-  g_assert_true (g_file_get_contents (TEST_DATA_DIR "/loglines.tsv", &log,
-                                      NULL, NULL));
+  g_assert_true (
+      g_file_get_contents (TEST_DATA_DIR "/loglines.tsv", &log, NULL, NULL));
   lines = g_strsplit (log, "\n", -1);
   for (int i = 0; lines[i] != NULL; i++)
     g_ptr_array_add (texts, g_strdup (lines[i]));
@@ -578,8 +586,8 @@ corpus_texts (void)
  * one by one and all together); and the scan must also rule something
  * out, or it would be sound by doing nothing. */
 static char *
-matches_of (const RuleSet *set, const Rule *rule, RuleText *t,
-            const char *text, RuleMatch *md)
+matches_of (const RuleSet *set, const Rule *rule, RuleText *t, const char *text,
+            RuleMatch *md)
 {
   GString *out = g_string_new (NULL);
   gsize len = strlen (text);
@@ -631,7 +639,8 @@ test_sound_on_corpus (void)
           scanned = matches_of (set, rule, rt, text, md);
           if (strcmp (whole, scanned) != 0)
             g_error ("rule %s on text %u: matches %s, but %s where the scan "
-                     "says", rules_info (rule)->name, t, whole, scanned);
+                     "says",
+                     rules_info (rule)->name, t, whole, scanned);
           matched += *whole != '\0';
           ruled_out += !rules_text_candidate (rt, rule);
         }
@@ -669,8 +678,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rules/sound-on-corpus", test_sound_on_corpus);
   for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/rules/zone/%s",
-                                               zone_cases[i].text);
+      g_autofree char *path
+          = g_strdup_printf ("/rules/zone/%s", zone_cases[i].text);
 
       g_test_add_data_func (path, &zone_cases[i], test_zone);
     }

@@ -20,7 +20,8 @@ digest (gboolean portable, const char *data, gsize len, gsize piece)
 static void
 test_known (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *text;
     const char *hex;
   } cases[] = {
@@ -34,8 +35,8 @@ test_known (void)
   g_test_message ("SHA instructions: %s", sha256_accelerated () ? "yes" : "no");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *hex = digest (FALSE, cases[i].text,
-                                     strlen (cases[i].text), 64);
+      g_autofree char *hex
+          = digest (FALSE, cases[i].text, strlen (cases[i].text), 64);
 
       g_assert_cmpstr (hex, ==, cases[i].hex);
     }
@@ -63,7 +64,7 @@ test_same_as_glib (void)
     {
       g_autofree char *ours = digest (FALSE, data, len, pieces[i]);
       g_autofree char *glib = g_compute_checksum_for_data (
-        G_CHECKSUM_SHA256, (const guchar *) data, len);
+          G_CHECKSUM_SHA256, (const guchar *) data, len);
 
       g_assert_cmpstr (ours, ==, glib);
     }

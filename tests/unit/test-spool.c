@@ -11,7 +11,8 @@
 
 #include "madoguchi/spool.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
 } Fixture;
 
@@ -45,8 +46,8 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static int
 input_fd (const char *data, gsize len)
 {
-  g_autofree char *path = g_build_filename (g_get_tmp_dir (),
-                                            "test-spool-input", NULL);
+  g_autofree char *path
+      = g_build_filename (g_get_tmp_dir (), "test-spool-input", NULL);
   int fd;
 
   g_assert_true (g_file_set_contents (path, data, (gssize) len, NULL));
@@ -71,9 +72,8 @@ test_roundtrip (Fixture *f, gconstpointer data)
   static const char msg[] = "Subject: x\n\nbody\0with NUL\n";
   g_autoptr (GError) error = NULL;
   int fd = input_fd (msg, sizeof msg - 1);
-  g_autoptr (SpoolEntry) in = spool_receive (f->dir, fd, "a b%c@example.net",
-                                             "info@example.jp", 1 << 20, 0,
-                                             &error);
+  g_autoptr (SpoolEntry) in = spool_receive (
+      f->dir, fd, "a b%c@example.net", "info@example.jp", 1 << 20, 0, &error);
   g_autoptr (SpoolEntry) out = NULL;
   g_autoptr (Raw) raw = NULL;
   struct stat st;
@@ -94,8 +94,8 @@ test_roundtrip (Fixture *f, gconstpointer data)
   g_assert_cmpint (out->size, ==, in->size);
   raw = spool_read_message (out, &error);
   g_assert_no_error (error);
-  g_assert_cmpmem (g_bytes_get_data (raw_get_bytes (raw), NULL),
-                   raw_size (raw), msg, sizeof msg - 1);
+  g_assert_cmpmem (g_bytes_get_data (raw_get_bytes (raw), NULL), raw_size (raw),
+                   msg, sizeof msg - 1);
 
   g_assert_true (spool_done (f->dir, out, FALSE, &error));
   g_assert_cmpuint (count_files (f->dir, "new"), ==, 0);
@@ -107,10 +107,10 @@ test_null_and_unknown_sender (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd1 = input_fd ("x\n", 2);
   int fd2 = input_fd ("y\n", 2);
-  g_autoptr (SpoolEntry) bounce = spool_receive (f->dir, fd1, "", NULL,
-                                                 1024, 0, &error);
-  g_autoptr (SpoolEntry) unknown = spool_receive (f->dir, fd2, NULL, NULL,
-                                                  1024, 0, &error);
+  g_autoptr (SpoolEntry) bounce
+      = spool_receive (f->dir, fd1, "", NULL, 1024, 0, &error);
+  g_autoptr (SpoolEntry) unknown
+      = spool_receive (f->dir, fd2, NULL, NULL, 1024, 0, &error);
   g_autoptr (SpoolEntry) b = spool_open (f->dir, bounce->id, &error);
   g_autoptr (SpoolEntry) u = spool_open (f->dir, unknown->id, &error);
 
@@ -148,8 +148,8 @@ test_no_space (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   int fd = input_fd ("x\n", 2);
-  SpoolEntry *e = spool_receive (f->dir, fd, NULL, NULL, 1024,
-                                 G_MAXINT64 / 2, &error);
+  SpoolEntry *e
+      = spool_receive (f->dir, fd, NULL, NULL, 1024, G_MAXINT64 / 2, &error);
 
   close (fd);
   g_assert_null (e);
@@ -191,8 +191,8 @@ test_length_checked (Fixture *f, gconstpointer data)
   static const char msg[] = "Subject: x\n\nbody of the report\n";
   g_autoptr (GError) error = NULL;
   int fd = input_fd (msg, sizeof msg - 1);
-  g_autoptr (SpoolEntry) in = spool_receive (f->dir, fd, "a@example.net",
-                                             NULL, 1 << 20, 0, &error);
+  g_autoptr (SpoolEntry) in
+      = spool_receive (f->dir, fd, "a@example.net", NULL, 1 << 20, 0, &error);
   g_autoptr (SpoolEntry) whole = NULL;
   struct stat st;
 
@@ -233,8 +233,8 @@ test_keep_moves_to_cur (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   int fd = input_fd ("x\n", 2);
-  g_autoptr (SpoolEntry) e = spool_receive (f->dir, fd, NULL, NULL, 1024, 0,
-                                            &error);
+  g_autoptr (SpoolEntry) e
+      = spool_receive (f->dir, fd, NULL, NULL, 1024, 0, &error);
 
   close (fd);
   g_assert_true (spool_done (f->dir, e, TRUE, &error));
@@ -253,10 +253,10 @@ test_attempts_and_quarantine (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd1 = input_fd (msg, sizeof msg - 1);
   int fd2 = input_fd (msg, sizeof msg - 1);
-  g_autoptr (SpoolEntry) one = spool_receive (f->dir, fd1, "a@example.net",
-                                              NULL, 1024, 0, &error);
-  g_autoptr (SpoolEntry) two = spool_receive (f->dir, fd2, NULL, NULL,
-                                              1024, 0, &error);
+  g_autoptr (SpoolEntry) one
+      = spool_receive (f->dir, fd1, "a@example.net", NULL, 1024, 0, &error);
+  g_autoptr (SpoolEntry) two
+      = spool_receive (f->dir, fd2, NULL, NULL, 1024, 0, &error);
   g_autofree char *d1 = spool_entry_digest (one, &error);
   g_autofree char *d2 = spool_entry_digest (two, &error);
   g_auto (SpoolAttempts) a = { 0 };
@@ -265,7 +265,7 @@ test_attempts_and_quarantine (Fixture *f, gconstpointer data)
   close (fd1);
   close (fd2);
   g_assert_no_error (error);
-  g_assert_cmpstr (d1, ==, d2);   /* the envelope line is not hashed */
+  g_assert_cmpstr (d1, ==, d2); /* the envelope line is not hashed */
   spool_attempts_load (f->dir, d1, &a);
   g_assert_cmpuint (a.attempts, ==, 0);
   g_assert_null (a.reason);
@@ -294,7 +294,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                          \
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/spool/roundtrip", test_roundtrip);
   ADD ("/spool/envelope/null-and-unknown", test_null_and_unknown_sender);

@@ -16,9 +16,10 @@
 #include "madoguchi/message.h"
 #include "madoguchi/stats.h"
 
-#define NOW G_GINT64_CONSTANT (1795672204)   /* 2026-11-26 14:50 JST */
+#define NOW G_GINT64_CONSTANT (1795672204) /* 2026-11-26 14:50 JST */
 
-typedef struct {
+typedef struct
+{
   const char *text;
   gboolean end;
   gboolean ok;
@@ -26,10 +27,10 @@ typedef struct {
 } TimeCase;
 
 static const TimeCase time_cases[] = {
-  { "2026-11-01", FALSE, TRUE, 1793458800 },   /* 2026-10-31T15:00Z */
-  { "2026-11-30", TRUE, TRUE, 1796050800 },    /* 2026-11-30T15:00Z */
+  { "2026-11-01", FALSE, TRUE, 1793458800 }, /* 2026-10-31T15:00Z */
+  { "2026-11-30", TRUE, TRUE, 1796050800 },  /* 2026-11-30T15:00Z */
   { "2026-11", FALSE, TRUE, 1793458800 },
-  { "2026-12", TRUE, TRUE, 1798729200 },       /* 2026-12-31T15:00Z */
+  { "2026-12", TRUE, TRUE, 1798729200 }, /* 2026-12-31T15:00Z */
   { "2026-02-28", TRUE, TRUE, 1772290800 },
   { "30d", FALSE, TRUE, NOW - 30 * 86400 },
   { "0d", TRUE, TRUE, NOW },
@@ -70,7 +71,7 @@ static void
 test_months (void)
 {
   StatsRange year = stats_default_range (NOW);
-  StatsRange three = { 1793458800 - 1, 1798729200 };   /* Oct to Dec */
+  StatsRange three = { 1793458800 - 1, 1798729200 }; /* Oct to Dec */
   StatsRange empty = { 1798729200, 1798729200 };
   g_autoptr (GPtrArray) twelve = stats_months (&year);
   g_autoptr (GPtrArray) months = stats_months (&three);
@@ -98,15 +99,15 @@ test_range (void)
   g_assert_true (stats_parse_range (NULL, "2026-06", TRUE, &r, &error));
   g_assert_cmpint (r.until - r.since, >, 360 * 86400);
   g_assert_cmpint (r.until - r.since, <, 370 * 86400);
-  g_assert_false (stats_parse_range ("2026-06", "2026-05", TRUE, &r,
-                                     &error));
+  g_assert_false (stats_parse_range ("2026-06", "2026-05", TRUE, &r, &error));
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
   g_clear_error (&error);
   g_assert_false (stats_parse_range ("yesterday", NULL, TRUE, &r, &error));
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
 }
 
-typedef struct {
+typedef struct
+{
   const char *value;
   const char *expected;
 } CsvCase;
@@ -129,8 +130,8 @@ test_csv (gconstpointer data)
 {
   const CsvCase *c = data;
   g_auto (CsvRecord) r = { 0 };
-  g_autofree char *expected = g_strdup_printf ("%s,%s,7", c->expected,
-                                               c->expected);
+  g_autofree char *expected
+      = g_strdup_printf ("%s,%s,7", c->expected, c->expected);
 
   csv_init (&r);
   csv_text (&r, c->value);
@@ -158,8 +159,8 @@ fake_stats (const gint64 *scans, guint n)
 {
   Stats *s = g_new0 (Stats, 1);
 
-  s->reports.months = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) stats_month_free);
+  s->reports.months
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_month_free);
   s->reports.totals.month = g_strdup ("total");
   for (guint i = 0; i < n; i++)
     {
@@ -183,8 +184,8 @@ static void
 assert_well_formed (const char *xml)
 {
   static const GMarkupParser parser = { NULL, NULL, NULL, NULL, NULL };
-  g_autoptr (GMarkupParseContext) ctx = g_markup_parse_context_new (
-    &parser, 0, NULL, NULL);
+  g_autoptr (GMarkupParseContext) ctx
+      = g_markup_parse_context_new (&parser, 0, NULL, NULL);
   g_autoptr (GError) error = NULL;
   const char *body = strstr (xml, "?>");
 
@@ -206,20 +207,22 @@ test_svg (void)
   assert_well_formed (svg);
   assert_well_formed (none);
   g_assert_true (g_str_has_prefix (svg, "<?xml version=\"1.0\""));
-  g_assert_nonnull (strstr (svg, ">1235</text>"));   /* a total */
-  g_assert_nonnull (strstr (svg, ">1234</text>"));   /* a segment */
+  g_assert_nonnull (strstr (svg, ">1235</text>")); /* a total */
+  g_assert_nonnull (strstr (svg, ">1234</text>")); /* a segment */
   g_assert_nonnull (strstr (svg, ">scan (1301)</text>"));
-  g_assert_nonnull (strstr (svg, "rotate(-45"));     /* 14 months */
-  g_assert_null (strstr (svg, ".5"));                /* whole pixels */
+  g_assert_nonnull (strstr (svg, "rotate(-45")); /* 14 months */
+  g_assert_null (strstr (svg, ".5"));            /* whole pixels */
 }
 
-typedef struct {
+typedef struct
+{
   char *dir;
   Store *store;
-  sqlite3 *db;               /* a second connection, to plant rows */
+  sqlite3 *db; /* a second connection, to plant rows */
 } Fixture;
 
-static const MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 1 << 20 };
+static const MessageLimits limits
+    = { .max_depth = 32, .max_parts = 1000, .max_part_text = 1 << 20 };
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -260,16 +263,21 @@ static char *
 file_report (Fixture *f, int n, int r, gint64 received)
 {
   g_autofree char *raw = g_strdup_printf (
-    "From: R <r%d@example.net>\nSubject: report %d\nMessage-ID: <m%d@x>\n\n"
-    "body %d\n", r, n, n, n);
+      "From: R <r%d@example.net>\nSubject: report %d\nMessage-ID: <m%d@x>\n\n"
+      "body %d\n",
+      r, n, n, n);
   g_autoptr (GError) error = NULL;
   g_autoptr (Message) m = message_parse (raw, strlen (raw), &limits);
   g_autoptr (GBytes) bytes = g_bytes_new (raw, strlen (raw));
   g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
-    .spool_id = "spool-id", .envelope_from = "r@example.net",
-    .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) strlen (raw), .raw = in_memory, .message = m,
+    .spool_id = "spool-id",
+    .envelope_from = "r@example.net",
+    .envelope_to = "info@example.jp",
+    .received = received,
+    .size = (gint64) strlen (raw),
+    .raw = in_memory,
+    .message = m,
     .who = "deliver",
   };
   StoreFiled filed = { 0 };
@@ -285,7 +293,7 @@ file_report (Fixture *f, int n, int r, gint64 received)
 static void
 fill (Fixture *f)
 {
-  gint64 oct = 1793458800 - 86400;   /* 2026-10-31 00:00 JST */
+  gint64 oct = 1793458800 - 86400; /* 2026-10-31 00:00 JST */
 
   g_free (file_report (f, 1, 1, oct));
   g_free (file_report (f, 2, 1, oct + 86400 + 1800));
@@ -339,8 +347,8 @@ test_store_stats (Fixture *f, gconstpointer data)
                    "2026-10");
   g_assert_cmpint (((StatsMonth *) s->reports.months->pdata[0])->total, ==, 1);
   g_assert_cmpint (((StatsMonth *) s->reports.months->pdata[1])->total, ==, 3);
-  g_assert_cmpint (((StatsMonth *) s->reports.months->pdata[0])->counts[5],
-                   ==, 1);
+  g_assert_cmpint (((StatsMonth *) s->reports.months->pdata[0])->counts[5], ==,
+                   1);
   g_assert_cmpint (s->reports.totals.total, ==, 4);
   g_assert_cmpint (s->reports.totals.counts[5], ==, 2);
   g_assert_cmpint (s->reports.totals.counts[6], ==, 2);
@@ -348,11 +356,11 @@ test_store_stats (Fixture *f, gconstpointer data)
   g_assert_cmpint (((StatsMonth *) s->incidents.months->pdata[1])->total, ==,
                    2);
   g_assert_cmpint (s->incidents.totals.total, ==, 3);
-  g_assert_cmpint (s->incidents.totals.counts[5], ==, 2);   /* 1, {3, 4} */
+  g_assert_cmpint (s->incidents.totals.counts[5], ==, 2); /* 1, {3, 4} */
   g_assert_cmpint (s->incidents.totals.counts[6], ==, 1);
   g_assert_cmpint (s->ack_sent, ==, 3);
   g_assert_cmpint (s->ack_suppressed, ==, 2);
-  g_assert_cmpuint (s->sources->len, ==, 3);   /* 10.0.0.1 is private */
+  g_assert_cmpuint (s->sources->len, ==, 3); /* 10.0.0.1 is private */
   top = s->sources->pdata[0];
   g_assert_cmpstr (top->label, ==, "192.0.2.45");
   g_assert_cmpint (top->tickets, ==, 3);
@@ -369,9 +377,10 @@ test_store_stats (Fixture *f, gconstpointer data)
   g_assert_cmpint (s->mean_delay, ==, (3600 + 10800) / 2);
 }
 
-typedef struct {
-  GPtrArray *seen;           /* numbers, in the order handed over */
-  const char *stop;          /* fail at this number */
+typedef struct
+{
+  GPtrArray *seen;  /* numbers, in the order handed over */
+  const char *stop; /* fail at this number */
 } Seen;
 
 static gboolean
@@ -395,8 +404,7 @@ export_count (Fixture *f, const ExportFilter *filter, const char *stop)
   g_autoptr (GPtrArray) numbers = g_ptr_array_new_with_free_func (g_free);
   Seen seen = { numbers, stop };
   g_autoptr (GError) error = NULL;
-  gboolean ok = store_export (f->store, filter, collect_ticket, &seen,
-                              &error);
+  gboolean ok = store_export (f->store, filter, collect_ticket, &seen, &error);
 
   g_assert_cmpint (ok, ==, stop == NULL);
   if (stop != NULL)

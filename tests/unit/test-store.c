@@ -18,13 +18,15 @@
 #include "madoguchi/message.h"
 #include "madoguchi/store.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *path;
   Store *store;
 } Fixture;
 
-static const MessageLimits limits = { .max_depth = 32, .max_parts = 1000, .max_part_text = 4 << 20 };
+static const MessageLimits limits
+    = { .max_depth = 32, .max_parts = 1000, .max_part_text = 4 << 20 };
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -57,9 +59,14 @@ file_raw (Fixture *f, const char *raw, gsize len, gint64 received)
   g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
   g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
-    .spool_id = "spool-id", .envelope_from = "sender@example.net",
-    .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) len, .raw = in_memory, .message = m, .who = "test",
+    .spool_id = "spool-id",
+    .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp",
+    .received = received,
+    .size = (gint64) len,
+    .raw = in_memory,
+    .message = m,
+    .who = "test",
   };
   StoreFiled filed = { 0 };
 
@@ -73,7 +80,8 @@ report (int n)
 {
   return g_strdup_printf ("From: Reporter <r%d@example.net>\n"
                           "Subject: report %d\nMessage-ID: <m%d@x>\n\n"
-                          "body %d\n", n, n, n, n);
+                          "body %d\n",
+                          n, n, n, n);
 }
 
 /* Files raw as a delivery to a team whose tags are [IR #...]. */
@@ -85,10 +93,15 @@ file_tagged (Fixture *f, const char *raw, gint64 received)
   g_autoptr (GBytes) bytes = g_bytes_new (raw, strlen (raw));
   g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
-    .spool_id = "spool-id", .envelope_from = "r1@example.net",
-    .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) strlen (raw), .raw = in_memory, .message = m,
-    .who = "test", .tag_prefix = "IR",
+    .spool_id = "spool-id",
+    .envelope_from = "r1@example.net",
+    .envelope_to = "info@example.jp",
+    .received = received,
+    .size = (gint64) strlen (raw),
+    .raw = in_memory,
+    .message = m,
+    .who = "test",
+    .tag_prefix = "IR",
   };
   StoreFiled filed = { 0 };
 
@@ -103,7 +116,8 @@ reply_mail (int n, const char *subject, const char *headers)
 {
   return g_strdup_printf ("From: Reporter <r1@example.net>\n"
                           "Subject: %s\nMessage-ID: <reply%d@x>\n%s\n"
-                          "more %d\n", subject, n, headers, n);
+                          "more %d\n",
+                          subject, n, headers, n);
 }
 
 static int
@@ -119,13 +133,12 @@ year_of (gint64 t)
 static void
 test_numbering (Fixture *f, gconstpointer data)
 {
-  gint64 now = 1795600000;   /* November 2026 */
+  gint64 now = 1795600000; /* November 2026 */
   g_autofree char *r1 = report (1);
   g_autofree char *r2 = report (2);
   g_autofree char *expected1 = g_strdup_printf ("%d-000001", year_of (now));
   g_autofree char *expected2 = g_strdup_printf ("%d-000002", year_of (now));
-  g_autofree char *next_year = g_strdup_printf ("%d-000001",
-                                                year_of (now) + 1);
+  g_autofree char *next_year = g_strdup_printf ("%d-000001", year_of (now) + 1);
   g_autofree char *r3 = report (3);
   StoreFiled a = file_raw (f, r1, strlen (r1), now);
   StoreFiled b = file_raw (f, r2, strlen (r2), now + 60);
@@ -196,8 +209,8 @@ test_not_found (Fixture *f, gconstpointer data)
   g_assert_null (store_get_ticket (f->store, "2026-000042", &error));
   g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_null (store_get_ticket (f->store, "'; DROP TABLE ticket; --",
-                                   &error));
+  g_assert_null (
+      store_get_ticket (f->store, "'; DROP TABLE ticket; --", &error));
   g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
 }
 
@@ -208,8 +221,8 @@ test_raw_verbatim (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   StoreFiled a = file_raw (f, raw, sizeof raw - 1, 1795600000);
   g_autoptr (StoreTicket) t = store_get_ticket (f->store, a.number, &error);
-  g_autoptr (GPtrArray) messages = store_ticket_messages (f->store, t->id,
-                                                          &error);
+  g_autoptr (GPtrArray) messages
+      = store_ticket_messages (f->store, t->id, &error);
   const StoreMessage *m = messages->pdata[0];
   g_autoptr (GBytes) bytes = store_message_raw (f->store, m->id, &error);
 
@@ -229,8 +242,9 @@ test_reopen_and_newer_schema (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (again);
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL,
-                                 NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==,
+      SQLITE_OK);
   sqlite3_close (db);
   g_assert_null (store_open (f->path, 1000, &error));
   g_assert_error (error, STORE_ERROR, STORE_ERROR_FAILED);
@@ -250,8 +264,8 @@ reopen_as_version_1 (Fixture *f, const char *rows_sql)
   g_autoptr (GError) error = NULL;
   g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
-  g_autofree char *sql = g_strconcat ("PRAGMA user_version = 1; ", rows_sql,
-                                      NULL);
+  g_autofree char *sql
+      = g_strconcat ("PRAGMA user_version = 1; ", rows_sql, NULL);
   sqlite3 *db = NULL;
 
   g_clear_pointer (&f->store, store_close);
@@ -259,8 +273,9 @@ reopen_as_version_1 (Fixture *f, const char *rows_sql)
   g_unlink (wal);
   g_unlink (shm);
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, (const char *) store_schema_sql, NULL,
-                                 NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db, (const char *) store_schema_sql, NULL, NULL, NULL), ==,
+      SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
   f->store = store_open (f->path, 1000, &error);
@@ -277,15 +292,15 @@ test_tag_check_32_bits (Fixture *f, gconstpointer data)
   StoreFiled a = file_tagged (f, r1, 1795600000);
   g_autofree char *tag = store_tag (f->store, "IR", a.number, &error);
   const char *check = tag ? strrchr (tag, '/') + 1 : "";
-  g_autofree char *short_tag = g_strdup_printf ("Re: [IR #%s/%.4s] x",
-                                                a.number, check);
+  g_autofree char *short_tag
+      = g_strdup_printf ("Re: [IR #%s/%.4s] x", a.number, check);
   g_autofree char *long_tag = g_strdup_printf ("Re: %s x", tag);
   g_autofree char *m1 = reply_mail (1, short_tag, "");
   g_autofree char *m2 = reply_mail (2, long_tag, "");
   StoreFiled b, c;
 
   g_assert_no_error (error);
-  g_assert_cmpuint (strlen (check), ==, 8 + 1);   /* and the ']' */
+  g_assert_cmpuint (strlen (check), ==, 8 + 1); /* and the ']' */
   b = file_tagged (f, m1, 1795600100);
   c = file_tagged (f, m2, 1795600200);
   g_assert_false (b.followup);
@@ -305,7 +320,8 @@ test_tag_check_old_16_bits (Fixture *f, gconstpointer data)
   g_autofree char *m1 = NULL;
   StoreFiled b;
 
-  reopen_as_version_1 (f, "INSERT INTO ticket (id, number, year, seq, "
+  reopen_as_version_1 (f,
+                       "INSERT INTO ticket (id, number, year, seq, "
                        "created, updated, status) VALUES (1, '2025-000001', "
                        "2025, 1, 0, 0, 'resolved'); INSERT INTO message (id, "
                        "ticket_id, received, size, dedup_key, raw, from_addr) "
@@ -318,7 +334,8 @@ test_tag_check_old_16_bits (Fixture *f, gconstpointer data)
   g_assert_true (b.followup);
   g_assert_cmpstr (b.number, ==, "2025-000001");
   g_assert_cmpint (count_rows (f->path, "SELECT status = 'open' FROM ticket "
-                               "WHERE id = 1"), ==, 1);
+                                        "WHERE id = 1"),
+                   ==, 1);
 }
 
 /* A reply that joins by the Message-ID it answers (no tag) does not
@@ -333,21 +350,23 @@ test_reply_without_tag_no_reopen (Fixture *f, gconstpointer data)
   StoreFiled a = file_tagged (f, r1, 1795600000);
   StoreFiled b;
 
-  g_assert_true (store_set_status (f->store, a.number, "resolved", "op",
-                                   &error));
+  g_assert_true (
+      store_set_status (f->store, a.number, "resolved", "op", &error));
   g_assert_no_error (error);
   b = file_tagged (f, m1, 1795600100);
   g_assert_true (b.followup);
   g_assert_cmpstr (b.thread, ==, "reference");
   g_assert_cmpint (count_rows (f->path, "SELECT COUNT(*) FROM ticket WHERE "
-                               "status = 'resolved'"), ==, 1);
+                                        "status = 'resolved'"),
+                   ==, 1);
   g_assert_cmpint (count_rows (f->path, "SELECT status = 'resolved' AND "
-                               "reply_waiting FROM ticket"), ==, 1);
+                                        "reply_waiting FROM ticket"),
+                   ==, 1);
   /* Setting the status, even the one it has, is the operator's answer. */
-  g_assert_true (store_set_status (f->store, a.number, "resolved", "op",
-                                   &error));
-  g_assert_cmpint (count_rows (f->path, "SELECT reply_waiting FROM ticket"),
-                   ==, 0);
+  g_assert_true (
+      store_set_status (f->store, a.number, "resolved", "op", &error));
+  g_assert_cmpint (count_rows (f->path, "SELECT reply_waiting FROM ticket"), ==,
+                   0);
 }
 
 static guint
@@ -355,8 +374,7 @@ count_search (Fixture *f, const char *text)
 {
   g_autoptr (GError) error = NULL;
   StoreFilter filter = { .search = text };
-  g_autoptr (GPtrArray) found = store_list_tickets (f->store, &filter,
-                                                   &error);
+  g_autoptr (GPtrArray) found = store_list_tickets (f->store, &filter, &error);
 
   g_assert_no_error (error);
   return found->len;
@@ -434,8 +452,7 @@ count_rows (const char *path, const char *sql)
  * why; returns what store_file left in a result that held a stale
  * number before. */
 static StoreFiled
-file_raw_failing (Fixture *f, const char *raw, gint64 received,
-                  const char *why)
+file_raw_failing (Fixture *f, const char *raw, gint64 received, const char *why)
 {
   g_autoptr (GError) error = NULL;
   gsize len = strlen (raw);
@@ -443,9 +460,14 @@ file_raw_failing (Fixture *f, const char *raw, gint64 received,
   g_autoptr (GBytes) bytes = g_bytes_new (raw, len);
   g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
-    .spool_id = "spool-id", .envelope_from = "sender@example.net",
-    .envelope_to = "info@example.jp", .received = received,
-    .size = (gint64) len, .raw = in_memory, .message = m, .who = "test",
+    .spool_id = "spool-id",
+    .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp",
+    .received = received,
+    .size = (gint64) len,
+    .raw = in_memory,
+    .message = m,
+    .who = "test",
   };
   StoreFiled filed = { .number = "stale", .outbox_id = 7 };
 
@@ -468,13 +490,13 @@ exec_other (Fixture *f, const char *sql)
 
 /* Faults after the ticket is numbered: the message's INSERT fails, or the
  * COMMIT (where a deferred foreign key is checked). */
-static const char FAIL_INSERT[] =
-  "CREATE TRIGGER fail BEFORE INSERT ON message "
-  "BEGIN SELECT RAISE (ABORT, 'injected'); END";
-static const char FAIL_COMMIT[] =
-  "CREATE TABLE fail_commit (ticket INTEGER REFERENCES ticket (id) "
-  "DEFERRABLE INITIALLY DEFERRED); CREATE TRIGGER fail AFTER INSERT ON "
-  "message BEGIN INSERT INTO fail_commit VALUES (-1); END";
+static const char FAIL_INSERT[]
+    = "CREATE TRIGGER fail BEFORE INSERT ON message "
+      "BEGIN SELECT RAISE (ABORT, 'injected'); END";
+static const char FAIL_COMMIT[]
+    = "CREATE TABLE fail_commit (ticket INTEGER REFERENCES ticket (id) "
+      "DEFERRABLE INITIALLY DEFERRED); CREATE TRIGGER fail AFTER INSERT ON "
+      "message BEGIN INSERT INTO fail_commit VALUES (-1); END";
 
 /* Files raw with fault in place: it fails because of why, and hands back
  * nothing it numbered or queued. */
@@ -546,22 +568,28 @@ test_migrate_fold (Fixture *f, gconstpointer data)
   store_close (f->store);
   /* As version 8 indexed it: the subject as it was. */
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO message_fts (message_fts) "
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO message_fts (message_fts) "
                                  "VALUES ('delete-all'); INSERT INTO "
                                  "message_fts (rowid, subject, text) SELECT "
                                  "id, subject, text FROM message; ALTER TABLE "
                                  "outbox DROP COLUMN via; PRAGMA user_version "
-                                 "= 8", NULL, NULL, NULL), ==, SQLITE_OK);
+                                 "= 8",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
   sqlite3_close (db);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 9);
+                                        "pragma_user_version"),
+                   ==, 9);
   g_assert_cmpint (indexed_messages (f), ==, 1);
   g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM "
+  g_assert_cmpint (count_rows (f->path,
+                               "SELECT count(*) FROM "
                                "pragma_table_info ('outbox') WHERE name = "
-                               "'via'"), ==, 1);
+                               "'via'"),
+                   ==, 1);
 }
 
 /* Deliveries leave their messages to wait for the index, and index them
@@ -611,13 +639,13 @@ test_search_index_limit (Fixture *f, gconstpointer data)
 
   while (raw->len < 1100 * 1024)
     g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
-                     "closed by 192.0.2.1 port 22 [preauth]\n");
+                          "closed by 192.0.2.1 port 22 [preauth]\n");
   g_string_append (raw, "deepword\n");
   file_raw (f, raw->str, raw->len, 1700000000);
   g_assert_cmpint (indexed_messages (f), ==, 0);
   g_assert_cmpuint (count_search (f, "deepword"), ==, 1);
   g_assert_true (store_batch_begin (f->store, &error));
-  g_assert_true (store_batch_commit (f->store, &error));   /* indexes it */
+  g_assert_true (store_batch_commit (f->store, &error)); /* indexes it */
   g_assert_cmpint (indexed_messages (f), ==, 1);
   g_assert_cmpuint (count_search (f, "needle"), ==, 1);
   g_assert_cmpuint (count_search (f, "deepword"), ==, 0);
@@ -635,22 +663,28 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_autofree char *first = report (1), *second = report (2);
   g_autoptr (GBytes) old = NULL;
 
-  reopen_as_version_1 (f, "INSERT INTO ticket (id, number, year, seq, "
+  reopen_as_version_1 (f,
+                       "INSERT INTO ticket (id, number, year, seq, "
                        "created, updated) VALUES (1, '2025-000001', 2025, 1, "
                        "0, 0); INSERT INTO message (id, ticket_id, received, "
                        "size, dedup_key, raw) VALUES (1, 1, 0, 5, 'old', "
                        "X'6f6c640a00')");
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM sqlite_schema "
-                               "WHERE type = 'trigger'"), ==, 0);
+                                        "WHERE type = 'trigger'"),
+                   ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
-                               "pragma_user_version"), ==, 9);
+                                        "pragma_user_version"),
+                   ==, 9);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
-                               "WHERE id = 1 AND encryption IS NULL "
-                               "AND signature IS NULL"), ==, 1);
+                                        "WHERE id = 1 AND encryption IS NULL "
+                                        "AND signature IS NULL"),
+                   ==, 1);
   g_assert_cmpint (count_rows (f->path, "SELECT v FROM message_fts_config "
-                               "WHERE k = 'automerge'"), ==, 16);
+                                        "WHERE k = 'automerge'"),
+                   ==, 16);
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
-                               "message WHERE id = 1"), ==, 0);
+                                        "message WHERE id = 1"),
+                   ==, 0);
   old = store_message_raw (f->store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (old, NULL), g_bytes_get_size (old),
@@ -670,7 +704,6 @@ wal_size (Fixture *f)
   return g_stat (wal, &st) == 0 ? (gint64) st.st_size : -1;
 }
 
-
 /* Files a report of a 1.3 MB log: the WAL passes the megabyte at which
  * it is emptied. */
 static void
@@ -678,11 +711,13 @@ file_long_log (Fixture *f, const char *message_id)
 {
   g_autoptr (GString) raw = g_string_new (NULL);
 
-  g_string_printf (raw, "From: r@example.net\nSubject: long log\n"
-                   "Message-ID: <%s>\n\n", message_id);
+  g_string_printf (raw,
+                   "From: r@example.net\nSubject: long log\n"
+                   "Message-ID: <%s>\n\n",
+                   message_id);
   while (raw->len < 1300 * 1024)
     g_string_append (raw, "Jun 20 22:17:07 db3 sshd[53011]: Connection "
-                     "closed by 192.0.2.1 port 22 [preauth]\n");
+                          "closed by 192.0.2.1 port 22 [preauth]\n");
   file_raw (f, raw->str, raw->len, 1700000000);
 }
 
@@ -743,13 +778,11 @@ test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
   g_assert_true (kept);
   g_assert_true (emptied);
   g_assert_cmpint (largest, <, 2 * 1024 * 1024);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   40);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 40);
   /* A connection of SQLite's own (the sqlite3 shell) closing last
    * checkpoints and deletes the WAL: the next filing makes a new one. */
   store_close (f->store);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   40);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 40);
   g_assert_cmpint (wal_size (f), ==, -1);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
@@ -759,8 +792,7 @@ test_wal_kept_then_truncated (Fixture *f, gconstpointer data)
     file_raw (f, raw, strlen (raw), 1700000041);
   }
   g_assert_cmpint (wal_size (f), >, 0);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   41);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 41);
 }
 
 /* Emptying the WAL never waits for another connection (a delivery must
@@ -775,14 +807,15 @@ test_wal_truncate_never_waits (Fixture *f, gconstpointer data)
   sqlite3_stmt *stmt = NULL;
 
   store_close (f->store);
-  f->store = store_open (f->path, 3600 * 1000, &error);   /* an hour */
+  f->store = store_open (f->path, 3600 * 1000, &error); /* an hour */
   g_assert_no_error (error);
   file_long_log (f, "long@x");
   g_assert_cmpint (sqlite3_open (f->path, &reader), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (reader, "BEGIN", NULL, NULL, NULL), ==,
                    SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (reader, "SELECT count(*) FROM ticket",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_clear_pointer (&f->store, store_close);
   g_assert_cmpint (wal_size (f), >, 1024 * 1024);
@@ -810,8 +843,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
   file_long_log (f, "detached@x");
   g_clear_pointer (&f->store, close_detached);
   wait_emptier (f);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   1);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 1);
 
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
@@ -825,8 +857,7 @@ test_wal_truncated_detached (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->store, close_detached);
   g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), ==, before);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   2);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 2);
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
 }
@@ -845,7 +876,7 @@ test_wal_one_emptier (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->store, close_detached);
   g_assert_true (no_emptier ());
   g_assert_cmpint (wal_size (f), >, 1024 * 1024);
-  close (lock);   /* no connection of this process is open */
+  close (lock); /* no connection of this process is open */
 
   f->store = store_open (f->path, 1000, &error);
   g_assert_no_error (error);
@@ -877,9 +908,13 @@ test_busy_waits_then_gives_up (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) bytes = g_bytes_new (second, strlen (second));
   g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
   StoreDelivery d = {
-    .spool_id = "spool-id", .envelope_from = "sender@example.net",
-    .envelope_to = "info@example.jp", .received = 1700000002,
-    .size = (gint64) strlen (second), .raw = in_memory, .message = m,
+    .spool_id = "spool-id",
+    .envelope_from = "sender@example.net",
+    .envelope_to = "info@example.jp",
+    .received = 1700000002,
+    .size = (gint64) strlen (second),
+    .raw = in_memory,
+    .message = m,
     .who = "test",
   };
   StoreFiled filed = { 0 };
@@ -890,7 +925,7 @@ test_busy_waits_then_gives_up (Fixture *f, gconstpointer data)
   g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
                    ==, SQLITE_OK);
   thread = g_thread_new ("commit", commit_later, other);
-  file_raw (f, first, strlen (first), 1700000001);   /* busy_timeout 1 s */
+  file_raw (f, first, strlen (first), 1700000001); /* busy_timeout 1 s */
   g_thread_join (thread);
 
   store_close (f->store);
@@ -902,21 +937,28 @@ test_busy_waits_then_gives_up (Fixture *f, gconstpointer data)
   g_assert_error (error, STORE_ERROR, STORE_ERROR_BUSY);
   sqlite3_exec (other, "COMMIT", NULL, NULL, NULL);
   sqlite3_close (other);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==,
-                   1);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM ticket"), ==, 1);
 }
 
-typedef struct {
+typedef struct
+{
   const char *input;
   const char *canonical;
 } NumberCase;
 
 static const NumberCase number_cases[] = {
-  { "2026-000123", "2026-000123" }, { "2026-123", "2026-000123" },
-  { "#2026-123", "2026-000123" }, { "[IR #2026-000123]", "2026-000123" },
-  { " 2026-7 ", "2026-000007" }, { "[CERT-JP #2027-1]", "2027-000001" },
-  { "123", NULL }, { "2026-", NULL }, { "abc", NULL }, { "", NULL },
-  { "2026-1234567890", NULL }, { "[IR #2026-000123/7f3a]", "2026-000123" },
+  { "2026-000123", "2026-000123" },
+  { "2026-123", "2026-000123" },
+  { "#2026-123", "2026-000123" },
+  { "[IR #2026-000123]", "2026-000123" },
+  { " 2026-7 ", "2026-000007" },
+  { "[CERT-JP #2027-1]", "2027-000001" },
+  { "123", NULL },
+  { "2026-", NULL },
+  { "abc", NULL },
+  { "", NULL },
+  { "2026-1234567890", NULL },
+  { "[IR #2026-000123/7f3a]", "2026-000123" },
 };
 
 static void
@@ -939,16 +981,16 @@ test_raw_from_file (Fixture *f, gconstpointer data)
   g_autoptr (Raw) raw = NULL;
   g_autoptr (Message) m = NULL;
   g_autoptr (GBytes) back = NULL;
-  StoreDelivery d = { .spool_id = "spool-id", .received = 1795600000,
-                      .who = "test" };
+  StoreDelivery d
+      = { .spool_id = "spool-id", .received = 1795600000, .who = "test" };
   StoreFiled filed = { 0 };
 
   for (guint i = 0; text->len < 2 * 1024 * 1024 + 1000; i++)
     g_string_append_printf (text, "line %u: 192.0.2.%u\n", i, i % 250);
-  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len,
-                                      &error));
+  g_assert_true (
+      g_file_set_contents (path, text->str, (gssize) text->len, &error));
   raw = raw_open (path, 0, &error);
-  g_assert_null (raw_get_bytes (raw));   /* read from the file */
+  g_assert_null (raw_get_bytes (raw)); /* read from the file */
   m = message_parse_raw (raw, &limits, &error);
   g_assert_no_error (error);
   d.size = (gint64) text->len;
@@ -956,10 +998,11 @@ test_raw_from_file (Fixture *f, gconstpointer data)
   d.message = m;
   g_assert_true (store_file (f->store, &d, &filed, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message_raw"),
-                   ==, 3);
+  g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message_raw"), ==,
+                   3);
   g_assert_cmpint (count_rows (f->path, "SELECT max(length(bytes)) FROM "
-                               "message_raw"), ==, RAW_CHUNK);
+                                        "message_raw"),
+                   ==, RAW_CHUNK);
   back = store_message_raw (f->store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (back, NULL), g_bytes_get_size (back),
@@ -972,7 +1015,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   message_init ();
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                          \
   g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/store/numbering", test_numbering);
   ADD ("/store/search-index", test_search_index);
