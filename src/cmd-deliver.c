@@ -71,13 +71,16 @@ deliver_arm_watchdog (gint64 seconds)
   alarm ((unsigned) seconds);
 }
 
-/* -f, else $SENDER as Postfix local(8) sets it; "<>" is the null sender. */
+/* -f, else $SENDER as Postfix local(8) sets it.  "<>" is the null sender,
+ * and so is MAILER-DAEMON: what Postfix pipe(8) passes for it as ${sender}
+ * unless the transport sets null_sender= (the README.Debian recipe does
+ * not), as an mbox From_ line does. */
 static const char *
 deliver_sender (const char *option)
 {
   const char *sender = option ? option : g_getenv ("SENDER");
 
-  if (sender != NULL && g_strcmp0 (sender, "<>") == 0)
+  if (g_strcmp0 (sender, "<>") == 0 || g_strcmp0 (sender, "MAILER-DAEMON") == 0)
     return "";
   return sender;
 }
