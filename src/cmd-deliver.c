@@ -166,6 +166,22 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   return in_store;
 }
 
+/* No operand: one pipe(8) delivery for two recipients passes the second
+ * as a stray word after -a (a recipe without
+ * madoguchi_destination_recipient_limit = 1).  75, so that the MTA keeps
+ * the message and shows why, rather than filing it for one of them. */
+static gboolean
+deliver_no_operands (int argc, char **argv)
+{
+  if (argc <= 1)
+    return TRUE;
+  log_error ("deliver: unexpected argument \"%s\" (one recipient per "
+             "delivery: madoguchi_destination_recipient_limit = 1)",
+             argv[1]);
+  fprintf (stderr, "madoguchi: unexpected argument \"%s\"\n", argv[1]);
+  return FALSE;
+}
+
 int
 cmd_deliver (Context *ctx, int argc, char **argv)
 {
@@ -186,7 +202,8 @@ cmd_deliver (Context *ctx, int argc, char **argv)
   if (!context_parse (ctx, "",
                       "Reads one message from standard "
                       "input and files it as a ticket.",
-                      entries, &argc, &argv))
+                      entries, &argc, &argv)
+      || !deliver_no_operands (argc, argv))
     return EX_TEMPFAIL;
   if (spool_ensure (spool_dir, &error))
     entry = spool_receive (spool_dir, STDIN_FILENO, deliver_sender (sender),
