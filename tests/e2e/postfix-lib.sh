@@ -169,23 +169,35 @@ pf_recipe() {
 # This is the one change any test makes to the system's Postfix: it
 # affects neither how nor whether that Postfix delivers mail, and needs
 # no reload.
+# A test killed outright (SIGKILL) cannot take its entry out: the next
+# one drops entries of test directories that no longer exist.
 pf_allow_sendmail() {
   [ -f /etc/postfix/main.cf ] || return 1
-  alt=$(postconf -h alternate_config_directories 2>/dev/null)
   pf_alt_added=1
-  postconf -e "alternate_config_directories = ${alt:+$alt, }$CONF"
+  pf_set_alt "$CONF"
 }
 
 pf_disallow_sendmail() {
+  pf_set_alt ""
+  pf_alt_added=
+}
+
+# pf_set_alt [DIR]: alternate_config_directories without $CONF and
+# without gone test directories, plus DIR; removed when that is nothing.
+pf_set_alt() {
   keep=
   for dir in $(postconf -h alternate_config_directories 2>/dev/null \
                  | tr ',' ' '); do
-    [ "$dir" = "$CONF" ] || keep="${keep:+$keep, }$dir"
+    [ "$dir" != "$CONF" ] || continue
+    case $dir in
+      */madoguchi-test.*/postfix/conf) [ -d "$dir" ] || continue ;;
+    esac
+    keep="${keep:+$keep, }$dir"
   done
+  [ -z "$1" ] || keep="${keep:+$keep, }$1"
   if [ -n "$keep" ]; then
     postconf -e "alternate_config_directories = $keep"
   else
     postconf -X alternate_config_directories
   fi
-  pf_alt_added=
 }
