@@ -8,7 +8,9 @@
 # The Postfix instance is private, as in t080-postfix.sh (read its header
 # for why `postfix -c DIR` needs no change to /etc/postfix/main.cf): it
 # lives under $TEST_HOME/postfix, the system's Postfix is neither read for
-# settings nor written, started nor stopped.  Unlike t080 it has an SMTP
+# settings, started nor stopped, and its main.cf changes only for the
+# while of the test, in alternate_config_directories (below: it lets the
+# delivery user run sendmail -C on the instance).  Unlike t080 it has an SMTP
 # listener, smtpd on 127.0.0.1:PORT only, PORT a free high port chosen at
 # run time.  mydestination holds cert.example.test (the team) and
 # reporter.example.test (the reporters); nothing else is deliverable:
@@ -119,7 +121,7 @@ cat > "$TEST_HOME/bin/sendmail-log" <<EOF
 #!/bin/sh
 # sendmail-log -i -f <> -- RECIPIENT: log the arguments, then submit
 # stdin with the private instance's sendmail.
-echo "\$*" >> '$SUBMIT_LOG'
+printf '%s\n' "\$*" >> '$SUBMIT_LOG'
 if [ \$# -ne 5 ] || [ "\$1" != -i ] || [ "\$2" != -f ] || [ "\$3" != '<>' ] \\
    || [ "\$4" != -- ]; then
   echo "sendmail-log: unexpected arguments: \$*" >&2
