@@ -71,13 +71,16 @@ deliver_arm_watchdog (gint64 seconds)
   alarm ((unsigned) seconds);
 }
 
-/* -f, else $SENDER as Postfix local(8) sets it; "<>" is the null sender. */
+/* -f, else $SENDER as Postfix local(8) sets it.  "<>" is the null sender,
+ * and so is MAILER-DAEMON: what Postfix pipe(8) passes for it as ${sender}
+ * unless the transport sets null_sender= (the README.Debian recipe does
+ * not), as an mbox From_ line does. */
 static const char *
 deliver_sender (const char *option)
 {
   const char *sender = option ? option : g_getenv ("SENDER");
 
-  if (sender != NULL && g_strcmp0 (sender, "<>") == 0)
+  if (g_strcmp0 (sender, "<>") == 0 || g_strcmp0 (sender, "MAILER-DAEMON") == 0)
     return "";
   return sender;
 }
@@ -163,6 +166,22 @@ deliver_file (Context *ctx, SpoolEntry *entry)
   return in_store;
 }
 
+/* No operand: one pipe(8) delivery for two recipients passes the second
+ * as a stray word after -a (a recipe without
+ * madoguchi_destination_recipient_limit = 1).  75, so that the MTA keeps
+ * the message and shows why, rather than filing it for one of them. */
+static gboolean
+deliver_no_operands (int argc, char **argv)
+{
+  if (argc <= 1)
+    return TRUE;
+  log_error ("deliver: unexpected argument \"%s\" (one recipient per "
+             "delivery: madoguchi_destination_recipient_limit = 1)",
+             argv[1]);
+  fprintf (stderr, "madoguchi: unexpected argument \"%s\"\n", argv[1]);
+  return FALSE;
+}
+
 int
 cmd_deliver (Context *ctx, int argc, char **argv)
 {
@@ -183,7 +202,8 @@ cmd_deliver (Context *ctx, int argc, char **argv)
   if (!context_parse (ctx, "",
                       "Reads one message from standard "
                       "input and files it as a ticket.",
-                      entries, &argc, &argv))
+                      entries, &argc, &argv)
+      || !deliver_no_operands (argc, argv))
     return EX_TEMPFAIL;
   if (spool_ensure (spool_dir, &error))
     entry = spool_receive (spool_dir, STDIN_FILENO, deliver_sender (sender),

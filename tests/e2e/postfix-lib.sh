@@ -1,9 +1,11 @@
 # postfix-lib.sh - what the tests running a private Postfix instance
-# (t080-postfix, t110-mta-ack) share; sourced after lib.sh.  It skips the
-# test unless it runs as root with Postfix, a 'nobody' user and setpriv;
-# sets PF (the instance's directory), CONF, MAILLOG, RUN_USER and
-# RUN_GROUP (whom local(8) runs the alias as); stops the instance on exit
-# once the test has set pf_started; and defines the helpers below.
+# (t080-postfix, t085-postfix-notify, t110-mta-ack) share; sourced after
+# lib.sh.  It skips the test unless it runs as root with Postfix, a
+# 'nobody' user and setpriv; sets PF (the instance's directory), CONF,
+# MAILLOG, RUN_USER and RUN_GROUP (whom pipe(8) runs madoguchi as, and
+# local(8) the mailboxes); stops the instance on exit once the test has
+# set pf_started; and defines the helpers below.  pf_recipe configures
+# the instance with the Postfix recipe of debian/README.Debian itself.
 
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
@@ -18,12 +20,17 @@ getent group postdrop >/dev/null 2>&1 \
 id nobody >/dev/null 2>&1 || skip_all "no 'nobody' user for default_privs"
 command -v setpriv >/dev/null 2>&1 || skip_all "setpriv (util-linux) is missing"
 
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)
+README_DEBIAN=$E2E_DIR/../../debian/README.Debian
+[ -r "$README_DEBIAN" ] || skip_all "no debian/README.Debian next to $E2E_DIR"
+
 PF=$TEST_HOME/postfix
 CONF=$PF/conf
 MAILLOG=$PF/maillog
 RUN_USER=nobody
 RUN_GROUP=$(id -gn nobody)
 pf_started=
+pf_alt_added=
 
 pf_exit() {
   if [ -n "$pf_started" ]; then
@@ -36,6 +43,7 @@ pf_exit() {
       i=$((i + 1))
     done
   fi
+  [ -z "$pf_alt_added" ] || pf_disallow_sendmail
   cleanup
 }
 trap pf_exit EXIT
@@ -117,4 +125,79 @@ discard   unix  -       -       n       -       -       discard
 local     unix  -       n       n       -       -       local
 postlog   unix-dgram n  -       n       -       1       postlogd
 MASTER
+}
+
+# pf_env_wrapper BINARY: a script (its path is printed) that runs BINARY
+# with this test's MADOGUCHI_HOME and MADOGUCHI_CONFIG: pipe(8) passes
+# none of our environment, and the recipe's argv= has no room for it.
+# It stands in for /usr/bin/madoguchi in the recipe.
+pf_env_wrapper() {
+  wrapper=$TEST_HOME/bin/madoguchi-env
+  {
+    echo '#!/bin/sh'
+    echo "MADOGUCHI_HOME='$MADOGUCHI_HOME'"
+    echo "MADOGUCHI_CONFIG='$MADOGUCHI_CONFIG'"
+    echo 'export MADOGUCHI_HOME MADOGUCHI_CONFIG'
+    echo "exec '$1' \"\$@\""
+  } > "$wrapper"
+  chmod 0755 "$wrapper"
+  echo "$wrapper"
+}
+
+# pf_recipe BINARY ADDRESS: run the Postfix recipe of debian/README.Debian
+# on the (running: the recipe ends with `postfix reload`) private
+# instance, as extracted by recipe.sh, the script tests/package/run.sh
+# runs word for word.  Only what names this machine is replaced: the
+# binary (BINARY), /etc/postfix ($CONF, and MAIL_CONFIG=$CONF for the
+# postconf, postmap and postfix of the recipe), user=madoguchi
+# ($RUN_USER) and info@localhost (ADDRESS).  The recipe is shown as TAP
+# diagnostics; the status is the recipe's (sh -eu: any failing line).
+pf_recipe() {
+  sh "$E2E_DIR/recipe.sh" --bin "$1" --config-dir "$CONF" \
+    --user "$RUN_USER" --address "$2" "$README_DEBIAN" > "$PF/recipe.sh" \
+    || return 1
+  sed 's/^/# recipe: /' "$PF/recipe.sh"
+  (MAIL_CONFIG=$CONF && export MAIL_CONFIG && sh -eu "$PF/recipe.sh")
+}
+
+# pf_allow_sendmail: let a non-root caller (madoguchi, as $RUN_USER)
+# submit with `sendmail -C $CONF`.  Postfix's sendmail and postdrop take a
+# non-default configuration directory from an unprivileged caller only
+# when the DEFAULT main.cf lists it in alternate_config_directories; so
+# $CONF is added to that parameter of the system's main.cf, and taken out
+# again on exit (other entries, and changes made meanwhile, are kept).
+# This is the one change any test makes to the system's Postfix: it
+# affects neither how nor whether that Postfix delivers mail, and needs
+# no reload.
+# A test killed outright (SIGKILL) cannot take its entry out: the next
+# one drops entries of test directories that no longer exist.
+pf_allow_sendmail() {
+  [ -f /etc/postfix/main.cf ] || return 1
+  pf_alt_added=1
+  pf_set_alt "$CONF"
+}
+
+pf_disallow_sendmail() {
+  pf_set_alt ""
+  pf_alt_added=
+}
+
+# pf_set_alt [DIR]: alternate_config_directories without $CONF and
+# without gone test directories, plus DIR; removed when that is nothing.
+pf_set_alt() {
+  keep=
+  for dir in $(postconf -h alternate_config_directories 2>/dev/null \
+                 | tr ',' ' '); do
+    [ "$dir" != "$CONF" ] || continue
+    case $dir in
+      */madoguchi-test.*/postfix/conf) [ -d "$dir" ] || continue ;;
+    esac
+    keep="${keep:+$keep, }$dir"
+  done
+  [ -z "$1" ] || keep="${keep:+$keep, }$1"
+  if [ -n "$keep" ]; then
+    postconf -e "alternate_config_directories = $keep"
+  else
+    postconf -X alternate_config_directories
+  fi
 }

@@ -52,6 +52,21 @@ deliver "$TEST_HOME/env3.eml" -f '<>'
 is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-3@example.net'")" \
   "''" "a null sender is stored as the empty string (a bounce)"
 
+# Postfix pipe(8) passes the null sender as MAILER-DAEMON (README.Debian's
+# recipe: -f ${sender}); one delivery for two recipients passes the second
+# as an operand (a recipe without the recipient limit): 75, not filed.
+sed 's/^Message-ID: .*/Message-ID: <env-4@example.net>/' \
+  "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/env4.eml"
+deliver "$TEST_HOME/env4.eml" -f MAILER-DAEMON
+is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-4@example.net'")" \
+  "''" "-f MAILER-DAEMON is the null sender too"
+sed 's/^Message-ID: .*/Message-ID: <env-5@example.net>/' \
+  "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/env5.eml"
+deliver "$TEST_HOME/env5.eml" -a info@cert.example.jp abuse@cert.example.jp 2>/dev/null
+is "$rc" 75 "an operand after -a (two recipients in one delivery): 75"
+is "$(sql "SELECT count(*) FROM message WHERE message_id = 'env-5@example.net'")" \
+  0 "  and nothing filed"
+
 is "$(sql "SELECT envelope_from FROM message m JOIN message_raw r ON r.message_id = m.id AND r.seq = 0 WHERE CAST(substr(r.bytes, 1, 5) AS TEXT) = 'From '")" \
   "reporter@example.net" "the mbox From_ line gives the envelope sender"
 

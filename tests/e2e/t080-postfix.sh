@@ -1,7 +1,11 @@
 #!/bin/sh
-# t080-postfix.sh - a real Postfix delivers to madoguchi through an alias.
+# t080-postfix.sh - a real Postfix delivers to madoguchi through the
+# pipe(8) transport of debian/README.Debian's recipe.
 #
-#   info: "|env MADOGUCHI_HOME=... MADOGUCHI_CONFIG=... /path/madoguchi deliver"
+# The instance is configured by the recipe itself: pf_recipe (postfix-lib.sh)
+# extracts it with recipe.sh, as tests/package/run.sh does, and runs it
+# with only the paths replaced (the binary, /etc/postfix, the user, the
+# team's address).  A recipe that stops working fails this test.
 #
 # The test runs a PRIVATE Postfix instance that lives entirely under
 # $TEST_HOME/postfix: its own config_directory (conf/), queue_directory
@@ -31,10 +35,11 @@
 # error:).  Logs go to $TEST_HOME/postfix/maillog through postlogd (no
 # syslog needed), and are shown as TAP diagnostics when something fails.
 #
-# Who runs madoguchi: local(8) runs an alias's command as the owner of the
-# alias database, or as default_privs when that owner is root.  Our
-# aliases file is root's, so deliver runs as default_privs, set explicitly
-# to `nobody` (nogroup) here.  $MADOGUCHI_HOME belongs to nobody,
+# Who runs madoguchi: pipe(8), as the recipe's user= (the package's
+# madoguchi user; `nobody` here, pipe(8) refusing root).  pipe(8) passes
+# none of our environment, so the recipe's /usr/bin/madoguchi becomes a
+# wrapper that sets MADOGUCHI_HOME and MADOGUCHI_CONFIG and runs the
+# binary under test (pf_env_wrapper).  $MADOGUCHI_HOME belongs to nobody,
 # $TEST_HOME is made traversable (0711), and the test runs its own
 # madoguchi commands (init, list, show) as nobody as well, through a
 # setpriv wrapper: a root-run `list` on a fresh data directory would
@@ -89,12 +94,12 @@ mkdir -p "$CONF" "$PF/queue"
 
 cat > "$CONF/main.cf" <<EOF
 # Private test instance (t080-postfix.sh); nothing here is shared.
+# The madoguchi transport is added by the recipe (pf_recipe below).
 compatibility_level = 3.6
 queue_directory = $PF/queue
 data_directory = $PF/data
 mail_owner = postfix
 setgid_group = postdrop
-default_privs = $RUN_USER
 myhostname = mail.cert.example.test
 mydomain = cert.example.test
 myorigin = \$mydomain
@@ -115,11 +120,10 @@ EOF
 # Only the internal services; no smtpd, no inet listener of any kind.
 master_cf_services > "$CONF/master.cf"
 
-# local(8) clears the environment, so the alias passes madoguchi's own.
 # postmaster (double bounces, should a test go wrong) must not feed
-# madoguchi and upset the ticket counts.
+# madoguchi and upset the ticket counts.  info@ is no alias: the recipe's
+# transport takes it.
 cat > "$CONF/aliases" <<EOF
-info: "|env MADOGUCHI_HOME=$MADOGUCHI_HOME MADOGUCHI_CONFIG=$MADOGUCHI_CONFIG $ALIAS_CMD deliver"
 postmaster: /dev/null
 EOF
 postalias "$CONF/aliases"
@@ -132,6 +136,13 @@ postfix -c "$CONF" start >/dev/null 2>&1
 rc=$?
 ok $rc "private Postfix instance starts"
 [ $rc -eq 0 ] || bail "Postfix did not start"
+
+pf_recipe "$(pf_env_wrapper "$ALIAS_CMD")" info@cert.example.test
+rc=$?
+ok $rc "the Postfix recipe of debian/README.Debian runs on the instance"
+[ $rc -eq 0 ] || bail "the recipe failed"
+postfix -c "$CONF" check
+ok $? "postfix check accepts the instance with the recipe"
 
 SENDMAIL=$(postconf -c "$CONF" -h sendmail_path)
 
@@ -177,8 +188,8 @@ is "$(count_tickets)" 4 "each message became exactly one ticket"
 is "$(files_in "$MADOGUCHI_HOME/spool/new")" 0 "nothing left waiting in the spool"
 
 # postlogd writes the log asynchronously: poll for the lines too.
-wait_until 5 log_count 'status=sent (delivered to command: ' 4
-ok $? "maillog shows four deliveries to the command"
+wait_until 5 log_count 'status=sent (delivered via madoguchi service)' 4
+ok $? "maillog: four deliveries through the recipe's madoguchi transport"
 grep -q 'status=bounced' "$MAILLOG"
 is $? 1 "Postfix bounced nothing"
 
@@ -193,7 +204,7 @@ contains "$show" 'Failed password for invalid user oracle from 2001:db8:4a2f::45
   "body text recorded"
 if command -v sqlite3 >/dev/null 2>&1; then
   is "$(sql "SELECT envelope_to FROM message WHERE message_id = '20261124040458.GA18823@noc.example.net'")" \
-    info@cert.example.test "envelope_to is the original recipient from local(8)"
+    info@cert.example.test "envelope_to is the recipe's -a (original_recipient)"
 else
   ok 0 "envelope_to # SKIP sqlite3 CLI not installed"
 fi
@@ -221,13 +232,44 @@ contains "$show" '"envelope_from":""' "bounce (-f '') recorded with envelope_fro
 # queue ID and Received header) is recognised as a duplicate.
 submit "$TEST_DATA_DIR/plain-english.eml" reporter@example.net
 ok $? "sendmail accepts plain-english.eml a second time"
-wait_until 20 log_count 'status=sent (delivered to command: ' 5
+wait_until 20 log_count 'status=sent (delivered via madoguchi service)' 5
 ok $? "Postfix delivered it to madoguchi"
 wait_until 5 queue_empty
 is "$(count_tickets)" 4 "the resent report is no new ticket"
 n=$(ticket_number 'Port scan and SSH brute force from 192.0.2.45')
 is "$("$MADOGUCHI" show "${n:-none}" --json 2>&1 | grep -o '"direction":' | wc -l | tr -d ' ')" \
   1 "nor a second message in the first one"
+
+# --- 1b. one message to two of the team's addresses --------------------------
+
+# A team with a second address adds it to the recipe's table.  One message
+# to both is two deliveries (madoguchi_destination_recipient_limit = 1),
+# each naming its own recipient with -a; without the limit pipe(8) would
+# pass both recipients to one deliver.
+echo 'abuse@cert.example.test madoguchi:' >> "$CONF/madoguchi-addresses"
+postmap "$CONF/madoguchi-addresses" && postfix -c "$CONF" reload 2>/dev/null
+ok $? "a second team address in the recipe's table, and postfix reload"
+# master logs the reload once it has re-read the configuration.
+wait_until 10 log_count 'reload -- version' 2
+sed 's/^Message-ID: .*/Message-ID: <t080-two-addresses@example.net>/' \
+  "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/two.eml"
+"$SENDMAIL" -C "$CONF" -f reporter@example.net info@cert.example.test \
+  abuse@cert.example.test < "$TEST_HOME/two.eml"
+ok $? "sendmail accepts a message to info@ and abuse@"
+wait_until 20 log_count 'status=sent (delivered via madoguchi service)' 7
+ok $? "Postfix made one delivery per address"
+wait_until 5 queue_empty
+grep -q 'status=bounced' "$MAILLOG"
+is $? 1 "Postfix bounced neither"
+if command -v sqlite3 >/dev/null 2>&1; then
+  is "$(sql "SELECT count(*) FROM message WHERE message_id = 't080-two-addresses@example.net'")" \
+    1 "the message is filed once (the second delivery is a duplicate)"
+  case $(sql "SELECT envelope_to FROM message WHERE message_id = 't080-two-addresses@example.net'") in
+    info@cert.example.test | abuse@cert.example.test) ok 0 "  for one address" ;;
+    *) ok 1 "  for one address" ;;
+  esac
+fi
+tickets=$(count_tickets)
 
 # --- 2. madoguchi exits 75: Postfix defers, then delivers on flush ---------
 
@@ -259,17 +301,17 @@ grep -q 'status=bounced' "$MAILLOG"
 is $? 1 "no bounce"
 grep -q 'sender non-delivery notification' "$MAILLOG"
 is $? 1 "no non-delivery notification generated"
-is "$(count_tickets)" 4 "no ticket filed while deliver fails"
+is "$(count_tickets)" "$tickets" "no ticket filed while deliver fails"
 is "$(files_in "$MADOGUCHI_HOME/spool")" 0 "no partial file left in the spool"
 
 chmod 0700 "$MADOGUCHI_HOME/spool/tmp"
 postqueue -c "$CONF" -f
 ok $? "postqueue -f after fixing the permissions"
-wait_until 20 settled 5
+wait_until 20 settled $((tickets + 1))
 rc=$?
 ok $rc "the deferred message is delivered within 20 s of the flush"
 [ $rc -eq 0 ] || bail "the flush did not deliver"
-is "$(count_tickets)" 5 "exactly one more ticket"
+is "$(count_tickets)" $((tickets + 1)) "exactly one more ticket"
 n=$(ticket_number 'メールサーバの不正中継について')
 [ -n "$n" ]; ok $? "one ticket for euc-jp.eml, subject decoded"
 show=$("$MADOGUCHI" show "${n:-none}" --json 2>&1)

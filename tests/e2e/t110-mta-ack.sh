@@ -8,41 +8,38 @@
 # The Postfix instance is private, as in t080-postfix.sh (read its header
 # for why `postfix -c DIR` needs no change to /etc/postfix/main.cf): it
 # lives under $TEST_HOME/postfix, the system's Postfix is neither read for
-# settings nor written, started nor stopped.  Unlike t080 it has an SMTP
+# settings, started nor stopped, and its main.cf changes only for the
+# while of the test, in alternate_config_directories (below: it lets the
+# delivery user run sendmail -C on the instance).  Unlike t080 it has an SMTP
 # listener, smtpd on 127.0.0.1:PORT only, PORT a free high port chosen at
 # run time.  mydestination holds cert.example.test (the team) and
 # reporter.example.test (the reporters); nothing else is deliverable:
 # default_transport and relay_transport are error:, master.cf has no smtp
 # or lmtp client at all, and smtpd refuses to relay.
 #
-#   info:     "|env MADOGUCHI_HOME=... MADOGUCHI_CONFIG=... madoguchi deliver"
+#   info@:    the madoguchi pipe(8) transport of debian/README.Debian's
+#             recipe, which configures the instance (pf_recipe, as in t080)
 #   reporter: $TEST_HOME/mail/reporter/Maildir/      (and others like it)
 #   ooo:      a Maildir, and "|responder quote"     (a bad out-of-office)
 #   away:     a Maildir, and "|responder plain"     (a worse one)
 #   ghost:    no such user: mail to it bounces in local(8)
 #
-# local(8) runs the alias commands and the Maildir deliveries as
-# default_privs (nobody), as in t080; the test runs its madoguchi commands
-# as nobody too.
+# pipe(8) runs madoguchi as the recipe's user= (nobody here), local(8) the
+# alias commands and the Maildir deliveries as default_privs (nobody); the
+# test runs its madoguchi commands as nobody too.  Reports come in over
+# SMTP, where smtpd checks the recipe's local_recipient_maps: info@ must
+# be accepted, an unknown address refused with 550 5.1.1.
 #
-# How the acknowledgements reach Postfix.  Postfix's sendmail(1) refuses
-# a non-default configuration directory (-C) to any caller but root unless
-# the default main.cf lists it in alternate_config_directories:
+# How the acknowledgements reach Postfix: through Postfix's own
+# `sendmail -C $CONF`, run as nobody, which pf_allow_sendmail permits
+# (alternate_config_directories in the system's main.cf, removed again
+# on exit: see postfix-lib.sh).  sendmail_command is bin/sendmail-log, a
+# wrapper that accepts exactly the arguments madoguchi documents,
+# `-i -f <> -- RECIPIENT`, logs them, fails with 64 on anything else (so
+# the calling convention is under test), and runs that sendmail.  The
+# procmail part (section 5) runs as root, with `sendmail -C $CONF` itself.
 #
-#   sendmail: fatal: specify "alternate_config_directories = ..." in
-#   /etc/postfix/main.cf
-#
-# and deliver runs as nobody.  This test does not touch /etc/postfix, so
-# the alias-run madoguchi gets a sendmail_command that submits over SMTP
-# to the private smtpd instead (bin/sendmail-smtp, Perl's Net::SMTP: no
-# rewriting of the message, MAIL FROM:<> as given).  It accepts exactly
-# the arguments madoguchi documents, `-i -f <> -- RECIPIENT`, logs them,
-# and fails with 64 on anything else, so the calling convention is still
-# under test.  The procmail part (section 5) runs as root, and there
-# sendmail_command is Postfix's own `sendmail -C $CONF`, so the real
-# sendmail -> maildrop -> pickup path is covered as well.
-#
-# Needs root, Postfix, swaks (Debian package swaks), Perl with Net::SMTP,
+# Needs root, Postfix, swaks (Debian package swaks), Perl with
 # MIME::Base64 and Encode (perl), setpriv; prints "1..0 # SKIP" otherwise.
 # procmail is optional (section 5 is skipped without it), so is the
 # sqlite3 CLI (a few checks).  Every wait is a poll with a deadline.
@@ -52,13 +49,13 @@
 
 command -v swaks >/dev/null 2>&1 || skip_all "swaks is not installed"
 command -v perl >/dev/null 2>&1 || skip_all "perl is not installed"
-perl -MNet::SMTP -MMIME::Base64 -MEncode -e 1 2>/dev/null \
-  || skip_all "perl lacks Net::SMTP, MIME::Base64 or Encode"
+perl -MMIME::Base64 -MEncode -e 1 2>/dev/null \
+  || skip_all "perl lacks MIME::Base64 or Encode"
 
 SWAKS=$(command -v swaks)
 PERL=$(command -v perl)
 MAILROOT=$TEST_HOME/mail
-SUBMIT_LOG=$TEST_HOME/log/sendmail-smtp.log
+SUBMIT_LOG=$TEST_HOME/log/sendmail-log.log
 RESPONDER_LOG=$TEST_HOME/log/responder.log
 t_start=$(date +%s)
 [ -n "${KEEP_TEST_HOME:-}" ] && echo "# TEST_HOME=$TEST_HOME"
@@ -76,7 +73,7 @@ mkdir -p "$TEST_HOME/bin" "$TEST_HOME/log" "$MADOGUCHI_HOME" "$MAILROOT"
 chmod 0755 "$TEST_HOME/bin"
 chown "$RUN_USER:$RUN_GROUP" "$MADOGUCHI_HOME" "$TEST_HOME/log" "$MAILROOT"
 
-# Every madoguchi run of this test (the alias, procmail, the checks) uses a
+# Every madoguchi run of this test (the transport, procmail, the checks) uses a
 # copy of the binary and of the rules: the pipe runs as nobody, who may not
 # reach the build tree, and a rebuild of the tree while the test runs
 # (the linker leaves the binary unexecutable for a moment) must not bounce
@@ -112,46 +109,32 @@ team_address = info@cert.example.test
 team_name = Example CERT
 tag = IR
 rules_dir = $TEST_HOME/rules
-sendmail_command = $TEST_HOME/bin/sendmail-smtp
+sendmail_command = $TEST_HOME/bin/sendmail-log
 EOF
 chmod 0644 "$MADOGUCHI_CONFIG"
 
-# madoguchi's sendmail_command for the alias-run deliver (see the header).
-# PORT is read from a file so that a start-up retry can change it.
+# madoguchi's sendmail_command (see the header).  PORT is read from a
+# file so that a start-up retry can change it (the responder reads it).
 echo "$PORT" > "$TEST_HOME/port"
 chmod 0644 "$TEST_HOME/port"
-cat > "$TEST_HOME/bin/sendmail-smtp" <<EOF
-#!$PERL
-# sendmail-smtp -i -f <> -- RECIPIENT: submit stdin to the private smtpd.
-use strict;
-use warnings;
-use Net::SMTP;
-
-if (open my \$log, '>>', '$SUBMIT_LOG') {
-  print \$log join(' ', @ARGV), "\n";
-  close \$log;
-}
-unless (@ARGV == 5 && \$ARGV[0] eq '-i' && \$ARGV[1] eq '-f'
-        && \$ARGV[2] eq '<>' && \$ARGV[3] eq '--' && \$ARGV[4] =~ /\@/) {
-  print STDERR "sendmail-smtp: unexpected arguments: @ARGV\n";
-  exit 64;
-}
-my \$rcpt = \$ARGV[4];
-my \$message = do { local \$/; <STDIN> };
-open my \$p, '<', '$TEST_HOME/port' or die "port: \$!";
-chomp(my \$port = <\$p>);
-sub fail { print STDERR "sendmail-smtp: \$_[0]\n"; exit 75; }
-my \$smtp = Net::SMTP->new('127.0.0.1', Port => \$port, Timeout => 10,
-                          Hello => 'madoguchi.cert.example.test')
-  or fail("cannot connect to 127.0.0.1:\$port: \$@");
-\$smtp->mail('') or fail('MAIL FROM:<> refused: ' . \$smtp->message);
-\$smtp->to(\$rcpt) or fail("RCPT TO:<\$rcpt> refused: " . \$smtp->message);
-\$smtp->data() && \$smtp->datasend(\$message) && \$smtp->dataend()
-  or fail('DATA refused: ' . \$smtp->message);
-\$smtp->quit;
-exit 0;
+cat > "$TEST_HOME/bin/sendmail-log" <<EOF
+#!/bin/sh
+# sendmail-log -i -f <> -- RECIPIENT: log the arguments, then submit
+# stdin with the private instance's sendmail.
+printf '%s\n' "\$*" >> '$SUBMIT_LOG'
+if [ \$# -ne 5 ] || [ "\$1" != -i ] || [ "\$2" != -f ] || [ "\$3" != '<>' ] \\
+   || [ "\$4" != -- ]; then
+  echo "sendmail-log: unexpected arguments: \$*" >&2
+  exit 64
+fi
+case \$5 in
+  *@*) ;;
+  *) echo "sendmail-log: not an address: \$5" >&2; exit 64 ;;
+esac
+exec $(postconf -d -h sendmail_path) -C '$CONF' "\$@"
 EOF
-chmod 0755 "$TEST_HOME/bin/sendmail-smtp"
+chmod 0755 "$TEST_HOME/bin/sendmail-log"
+pf_allow_sendmail || skip_all "no /etc/postfix/main.cf to allow sendmail -C in"
 : > "$SUBMIT_LOG"
 : > "$RESPONDER_LOG"
 chown "$RUN_USER:$RUN_GROUP" "$SUBMIT_LOG" "$RESPONDER_LOG"
@@ -235,9 +218,6 @@ myhostname = mail.cert.example.test
 mydomain = cert.example.test
 myorigin = \$mydomain
 mydestination = cert.example.test, reporter.example.test
-# Unknown local users are accepted by smtpd and bounced by local(8), so
-# that an acknowledgement to one bounces inside Postfix (section 4b).
-local_recipient_maps =
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.1/32
@@ -265,7 +245,6 @@ write_master_cf() {
 }
 
 cat > "$CONF/aliases" <<EOF
-info: "|env MADOGUCHI_HOME=$MADOGUCHI_HOME MADOGUCHI_CONFIG=$MADOGUCHI_CONFIG $ALIAS_CMD deliver"
 postmaster: $MAILROOT/postmaster/Maildir/
 reporter: $MAILROOT/reporter/Maildir/
 yamada: $MAILROOT/yamada/Maildir/
@@ -296,6 +275,11 @@ done
 ok $rc "private Postfix instance starts, smtpd on 127.0.0.1:$PORT"
 [ $rc -eq 0 ] || bail "Postfix did not start"
 
+pf_recipe "$(pf_env_wrapper "$ALIAS_CMD")" info@cert.example.test
+rc=$?
+ok $rc "the Postfix recipe of debian/README.Debian runs on the instance"
+[ $rc -eq 0 ] || bail "the recipe failed"
+
 # smtpd answers (master may still be settling in).
 smtp_up() {
   "$SWAKS" --server "127.0.0.1:$PORT" --quit-after BANNER --silent 3 \
@@ -305,6 +289,15 @@ wait_until 10 smtp_up
 rc=$?
 ok $rc "smtpd answers on 127.0.0.1:$PORT"
 [ $rc -eq 0 ] || bail "no SMTP banner"
+# The recipe's local_recipient_maps at work: smtpd knows info@ (every
+# report below is accepted) and refuses what no table names.
+out=$("$SWAKS" --server "127.0.0.1:$PORT" --quit-after RCPT \
+  --from reporter@reporter.example.test --to nobody-here@cert.example.test 2>&1)
+contains "$out" "550 5.1.1 <nobody-here@cert.example.test>: Recipient address rejected: User unknown in local recipient table" \
+  "smtpd refuses an address of no table: 550 5.1.1 User unknown"
+"$SWAKS" --server "127.0.0.1:$PORT" --quit-after RCPT --silent 2 \
+  --from reporter@reporter.example.test --to info@cert.example.test >/dev/null 2>&1
+ok $? "smtpd accepts RCPT TO:<info@cert.example.test> (the recipe's table)"
 if command -v ss >/dev/null 2>&1; then
   is "$(ss -Hltn "sport = :$PORT" 2>/dev/null | awk '{print $4}' | sort -u | tr '\n' ' ')" \
     "127.0.0.1:$PORT " "the listener is bound to 127.0.0.1 only"
@@ -327,7 +320,7 @@ send() {
 
 # info_deliveries: messages local(8) handed to madoguchi so far.
 info_deliveries() {
-  grep -c 'to=<info@cert.example.test>.*status=sent (delivered to command' \
+  grep -c 'to=<info@cert.example.test>.*status=sent (delivered via madoguchi service)' \
     "$MAILLOG" 2>/dev/null
 }
 
@@ -485,8 +478,8 @@ is "$(head -1 "$ack")" "Return-Path: <>" \
   "the acknowledgement's envelope sender was null (Return-Path: <>)"
 is "$(header "$ack" Delivered-To)" reporter@reporter.example.test \
   "Delivered-To: the reporter"
-contains "$(header "$ack" Received)" "by mail.cert.example.test (Postfix)" \
-  "it travelled through the private Postfix"
+contains "$(header "$ack" Received)" "by mail.cert.example.test (Postfix, from userid $(id -u "$RUN_USER"))" \
+  "it travelled through the private Postfix, from sendmail run as $RUN_USER"
 is "$(header "$ack" Auto-Submitted)" auto-replied "Auto-Submitted: auto-replied"
 is "$(header "$ack" In-Reply-To)" "<$REPORT_ID>" "In-Reply-To: the report"
 contains "$(header "$ack" References)" "<$REPORT_ID>" "References: the report"

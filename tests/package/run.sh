@@ -65,9 +65,10 @@ runuser -u madoguchi -- madoguchi config | grep -q '/var/lib/madoguchi' \
   || fail "madoguchi config does not show /var/lib/madoguchi"
 
 echo "package: the Postfix recipe of README.Debian"
-sed -n '/^    # BEGIN RECIPE$/,/^    # END OF RECIPE$/s/^    //p' \
-  "$top/debian/README.Debian" > "$work/recipe.sh"
-[ "$(grep -c . "$work/recipe.sh")" -gt 3 ] || fail "no recipe in README.Debian"
+# The same extractor as the e2e tests' (tests/e2e/recipe.sh), with no
+# replacement: the packaged paths are the documented ones.
+sh "$top/tests/e2e/recipe.sh" "$top/debian/README.Debian" > "$work/recipe.sh" \
+  || fail "no recipe in README.Debian"
 postfix status >/dev/null 2>&1 || postfix start >/dev/null 2>&1 \
   || fail "cannot start Postfix"
 sh -eu "$work/recipe.sh" || fail "the recipe failed"
