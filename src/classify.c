@@ -57,6 +57,9 @@ typedef struct
   GHashTable *own;             /* body text -> its Split, or NULL: all own */
   char *feed_types;            /* the CSV feeds' report types, a line each */
   int full[REPORT_CATEGORIES]; /* scores with passed-on evidence whole */
+  /* The strongest single reason of each category, doubled, plus one
+   * when it is the reporter's own: a tie goes to it. */
+  int strongest[REPORT_CATEGORIES];
 } Classify;
 
 /* text, ready for the rules (one prefilter pass per text for all, and
@@ -582,6 +585,8 @@ add_reason (Classify *c, const Rule *rule, const Source *where,
   g_ptr_array_add (c->result->reasons, r);
   c->result->scores[index] += score;
   c->full[index] += info->weight;
+  c->strongest[index]
+      = MAX (c->strongest[index], score * 2 + (where->passed_on ? 0 : 1));
 }
 
 /* Counts rule's matches that no negation cancels, up to min_count;
@@ -763,37 +768,19 @@ compare_reasons (gconstpointer a, gconstpointer b)
   return y->score - x->score;
 }
 
-/* The weight of the strongest single reason for category. */
-static int
-strongest (const Classification *result, const char *category)
-{
-  int best = G_MININT;
-
-  for (guint i = 0; i < result->reasons->len; i++)
-    {
-      const ClassifyReason *r = result->reasons->pdata[i];
-
-      if (strcmp (r->category, category) == 0)
-        best = MAX (best, r->score);
-    }
-  return best;
-}
-
 /* Whether category i beats best: a higher total, or the same total with
- * stronger single evidence; *tie when neither wins. */
+ * stronger single evidence (of the reporter's own, at the same weight);
+ * *tie when neither wins. */
 static gboolean
-beats (const Classification *result, int i, int best, gboolean *tie)
+beats (const Classify *c, int i, int best, gboolean *tie)
 {
-  const char *const *names = report_categories ();
-  int a, b;
+  const Classification *result = c->result;
 
   if (result->scores[i] != result->scores[best])
     return result->scores[i] > result->scores[best];
-  a = strongest (result, names[i]);
-  b = strongest (result, names[best]);
-  if (a == b)
+  if (c->strongest[i] == c->strongest[best])
     *tie = TRUE;
-  return a > b;
+  return c->strongest[i] > c->strongest[best];
 }
 
 static void
@@ -808,7 +795,7 @@ decide (Classify *c, int min_score)
     {
       gboolean this_tie = FALSE;
 
-      if (beats (result, i, best, &this_tie))
+      if (beats (c, i, best, &this_tie))
         {
           best = i;
           tie = FALSE;
@@ -843,6 +830,9 @@ classify_run (const RuleSet *rules, const Message *message,
               const Extraction *extraction, const ClassifyOptions *options)
 {
   Classify c = { .rules = rules, .message = message, .extraction = extraction };
+
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
+    c.strongest[i] = G_MININT / 4; /* no reason at all */
 
   c.result = g_new0 (Classification, 1);
   c.result->reasons
