@@ -15,7 +15,8 @@
  * (after "-- ") counts half its weight, for the rules that read the
  * reporter's words too (where = body); a rule that reads only forwarded
  * material keeps its weight.  The highest total wins; a tie goes to the
- * category with the strongest single piece of evidence; a total below
+ * category with the strongest single piece of evidence (the reporter's
+ * own over passed-on evidence of the same weight); a total below
  * min_score (counting passed-on evidence at its full weight, so that a
  * spam forwarded without a word is still filed as one), or a tie that
  * evidence does not break, is "other", with every score and reason kept
