@@ -477,6 +477,24 @@ subject_passed_on (const Message *message)
   return FALSE;
 }
 
+/* A log excerpt: passed on when quoted ("> ...") or in a forwarded
+ * message, for a rule that reads the reporter's words too. */
+static void
+add_log_source (Classify *c, const Rule *rule, GArray *sources,
+                const Excerpt *e)
+{
+  const MessagePart *part = e->part < c->message->parts->len
+                                ? c->message->parts->pdata[e->part]
+                                : NULL;
+  const char *p = e->text + strspn (e->text, " \t");
+
+  if ((rules_info (rule)->where & RULE_WHERE_BODY)
+      && (*p == '>' || (part != NULL && part->forwarded)))
+    add_passed_on (c, sources, "log", e->text);
+  else
+    add_source (c, sources, "log", e->text);
+}
+
 /* The sources, the reporter's own first: a rule's first match, which
  * sets its weight, is then in the reporter's words when it can be. */
 static GArray *
@@ -508,8 +526,7 @@ rule_sources (Classify *c, const Rule *rule)
   add_part_sources (c, rule, sources);
   for (guint i = 0;
        (info->where & RULE_WHERE_LOG) && i < c->extraction->excerpts->len; i++)
-    add_source (c, sources, "log",
-                ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
+    add_log_source (c, rule, sources, c->extraction->excerpts->pdata[i]);
   if ((info->where & RULE_WHERE_HEADER)
       && g_ascii_strcasecmp (info->where_arg, FORWARDED_FROM) == 0)
     add_source (c, sources, "forwarded", forwarded_from (c));
