@@ -5,9 +5,22 @@
  * drown the prose) when its pattern matches at least min_count times in
  * the places it looks and its condition on the evidence holds; it adds
  * its weight to its category.  A match next to a negation ("not a
- * scan", "スキャンではありません") does not count.  The highest total
- * wins; a tie, or a total below min_score, is "other", with every score
- * and reason kept for the operator.
+ * scan", "スキャンではありません") does not count.
+ *
+ * The reporter's own words weigh more than what they pass on: a match
+ * only in quoted lines ("> ..."), in a forwarded message (inline, after
+ * "---------- Forwarded message", "-----Original Message-----", 転送,
+ * 元のメッセージ, an Outlook "From:/Sent:" block, or attached as
+ * message/rfc822, its Received headers included) or in a signature
+ * (after "-- ") counts half its weight, for the rules that read the
+ * reporter's words too (where = body); a rule that reads only forwarded
+ * material keeps its weight.  The highest total wins; a tie goes to the
+ * category with the strongest single piece of evidence (the reporter's
+ * own over passed-on evidence of the same weight); a total below
+ * min_score (counting passed-on evidence at its full weight, so that a
+ * spam forwarded without a word is still filed as one), or a tie that
+ * evidence does not break, is "other", with every score and reason kept
+ * for the operator.
  */
 #include "madoguchi/classify.h"
 
@@ -20,6 +33,9 @@
 #define MATCHED_MAX 80
 #define CLASSIFY_TEXT_MAX (512 * 1024) /* bytes of each text searched */
 #define FORM_MIN_FIELDS 3              /* labels that make a report a form */
+/* where = header:Madoguchi-Forwarded-From: no header of the mail, but
+ * "self" when the reporter passes on a message from their own address. */
+#define FORWARDED_FROM "Madoguchi-Forwarded-From"
 
 typedef struct
 {
@@ -34,13 +50,17 @@ typedef struct
   const Extraction *extraction;
   Classification *result;
   RuleMatch *md;
-  RuleMatch *negation_md; /* its own: a negation check must not
-                           * overwrite the match being judged */
-  GHashTable *negations;  /* text -> GArray of Span, computed once */
-  GHashTable *texts;      /* text -> its RuleText, made once */
-  GHashTable *capped;     /* text -> GString of its first bytes */
-  GHashTable *unquoted;   /* body text -> the same without quoted lines */
-  char *feed_types;       /* the CSV feeds' report types, a line each */
+  RuleMatch *negation_md;      /* its own: a negation check must not
+                                * overwrite the match being judged */
+  GHashTable *negations;       /* text -> GArray of Span, computed once */
+  GHashTable *texts;           /* text -> its RuleText, made once */
+  GHashTable *capped;          /* text -> GString of its first bytes */
+  GHashTable *own;             /* body text -> its Split, or NULL: all own */
+  char *feed_types;            /* the CSV feeds' report types, a line each */
+  int full[REPORT_CATEGORIES]; /* scores with passed-on evidence whole */
+  /* The strongest single reason of each category, doubled, plus one
+   * when it is the reporter's own: a tie goes to it. */
+  int strongest[REPORT_CATEGORIES];
 } Classify;
 
 /* text, ready for the rules (one prefilter pass per text for all, and
@@ -126,6 +146,7 @@ typedef struct
 {
   const char *where; /* for the reason */
   const char *text;
+  gboolean passed_on; /* quoted, forwarded or a signature: weighs less */
 } Source;
 
 static gboolean
@@ -168,7 +189,7 @@ capped (Classify *c, const char *text)
 static void
 add_source (Classify *c, GArray *sources, const char *where, const char *text)
 {
-  Source s = { where, NULL };
+  Source s = { where, NULL, FALSE };
 
   if (text == NULL || *text == '\0')
     return;
@@ -176,38 +197,171 @@ add_source (Classify *c, GArray *sources, const char *where, const char *text)
   g_array_append_val (sources, s);
 }
 
-/*
- * The body without quoted lines ("> ..."): a reply quotes what we or the
- * reporter wrote before, and that is not what this mail reports.
- * Computed once per part.
- */
-static const char *
-unquoted (Classify *c, const char *text)
+typedef struct
 {
-  GString *out;
-  const char *p = text;
+  GString *own;       /* the reporter's lines (the others blank) */
+  GString *passed_on; /* quoted, forwarded and signature lines */
+} Split;
 
-  /* A text without quotes maps to NULL: looked for once, not by every
-   * rule (that strstr was a tenth of an import's time). */
-  if (g_hash_table_lookup_extended (c->unquoted, text, NULL, (gpointer *) &out))
-    return out != NULL ? out->str : text;
-  if (strstr (text, "\n>") == NULL && text[0] != '>')
-    {
-      g_hash_table_insert (c->unquoted, (gpointer) text, NULL);
-      return text;
-    }
-  out = g_string_sized_new (strlen (text));
-  while (*p != '\0')
+static void
+split_free (gpointer data)
+{
+  Split *split = data;
+
+  if (split == NULL)
+    return;
+  g_string_free (split->own, TRUE);
+  g_string_free (split->passed_on, TRUE);
+  g_free (split);
+}
+
+/* Whether the line (len bytes, no newline) holds, caselessly, one of
+ * the words. */
+static gboolean
+line_has (const char *line, gsize len, const char *const *words)
+{
+  g_autofree char *lower = g_ascii_strdown (line, (gssize) len);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (strstr (lower, words[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+starts_with (const char *p, const char *prefix)
+{
+  return strncmp (p, prefix, strlen (prefix)) == 0;
+}
+
+/*
+ * Whether a forwarded message, a reply's quoted original or a signature
+ * starts at line p (len bytes; next: the line after it): everything from
+ * there on is passed on, not the reporter's own words.
+ */
+static gboolean
+passed_on_starts (const char *p, gsize len, const char *next)
+{
+  static const char *const markers[]
+      = { "forwarded message", "original message",     "begin forwarded",
+          "転送メッセージ",    "転送されたメッセージ", "元のメッセージ",
+          "転送済みメール",    "オリジナルメッセージ", NULL };
+
+  while (len > 0 && (*p == ' ' || *p == '\t'))
+    p++, len--;
+  if ((len == 3 && starts_with (p, "-- "))
+      || (len == 2 && starts_with (p, "--")))
+    return TRUE; /* a signature */
+  if (len >= 5 && strchr ("-=_*", *p) != NULL && line_has (p, len, markers))
+    return TRUE;
+  if (len >= 15 && starts_with (p, "Begin forwarded message"))
+    return TRUE;
+  /* Outlook: a rule of underscores, or From: right above Sent:. */
+  if (len >= 20 && strspn (p, "_") == len)
+    return TRUE;
+  return (starts_with (p, "From:") || starts_with (p, "差出人:")
+          || starts_with (p, "送信者:"))
+         && next != NULL
+         && (starts_with (next, "Sent:") || starts_with (next, "送信日時:")
+             || starts_with (next, "Date:"));
+}
+
+/* A quoted line: "> ...", "＞ ..." (full width), or the line above a
+ * quote: "On ... X wrote:", "... 書きました:", Gmail's "2026年11月23日(月)
+ * 9:00 X <x@example.jp>:". */
+static gboolean
+quoted_line (const char *p, gsize len)
+{
+  static const char *const wrote[]
+      = { "wrote:", "writes:", "書きました", "のメッセージ", NULL };
+  const char *q = p;
+
+  while (q < p + len && (*q == ' ' || *q == '\t'))
+    q++;
+  if (q < p + len
+      && (*q == '>' || starts_with (q, "＞") || starts_with (q, "｜")))
+    return TRUE;
+  if (len < 7 || len > 200)
+    return FALSE;
+  if (p[len - 1] == ':' && p[len - 2] == '>' && memchr (p, '@', len) != NULL)
+    return TRUE;
+  return (p[len - 1] == ':' || memcmp (p + len - 3, "：", 3) == 0)
+         && line_has (p, len, wrote);
+}
+
+/* The body cut into the reporter's words and what is passed on (a line
+ * each, the other blank, so that both keep the body's lines).  NULL
+ * when it is all the reporter's own. */
+static Split *
+split_body (const char *text)
+{
+  Split *split = g_new0 (Split, 1);
+  gboolean rest = FALSE, any = FALSE;
+
+  split->own = g_string_sized_new (strlen (text));
+  split->passed_on = g_string_sized_new (64);
+  for (const char *p = text; *p != '\0';)
     {
       const char *nl = strchrnul (p, '\n');
+      gsize len = (gsize) (nl - p) - (nl > p && nl[-1] == '\r');
 
-      if (*p != '>')
-        g_string_append_len (out, p, nl - p);
-      g_string_append_c (out, '\n');
+      rest = rest || passed_on_starts (p, len, *nl ? nl + 1 : NULL);
+      if (rest || quoted_line (p, len))
+        {
+          g_string_append_len (split->passed_on, p, nl - p);
+          any = TRUE;
+        }
+      else
+        g_string_append_len (split->own, p, nl - p);
+      g_string_append_c (split->own, '\n');
+      g_string_append_c (split->passed_on, '\n');
       p = *nl ? nl + 1 : nl;
     }
-  g_hash_table_insert (c->unquoted, (gpointer) text, out);
-  return out->str;
+  if (!any)
+    {
+      split_free (split);
+      return NULL;
+    }
+  return split;
+}
+
+/* The body's Split, made once per part (NULL: all the reporter's). */
+static const Split *
+body_split (Classify *c, const char *text)
+{
+  Split *split;
+
+  if (g_hash_table_lookup_extended (c->own, text, NULL, (gpointer *) &split))
+    return split;
+  split = split_body (text);
+  g_hash_table_insert (c->own, (gpointer) text, split);
+  return split;
+}
+
+static void
+add_passed_on (Classify *c, GArray *sources, const char *where,
+               const char *text)
+{
+  guint n = sources->len;
+
+  add_source (c, sources, where, text);
+  if (sources->len > n)
+    g_array_index (sources, Source, n).passed_on = TRUE;
+}
+
+/* The body part's texts: the reporter's own, then what is passed on. */
+static void
+add_body_sources (Classify *c, GArray *sources, const char *text)
+{
+  const Split *split = body_split (c, text);
+
+  if (split == NULL)
+    {
+      add_source (c, sources, "body", text);
+      return;
+    }
+  add_source (c, sources, "body", split->own->str);
+  add_passed_on (c, sources, "quoted", split->passed_on->str);
 }
 
 static void
@@ -225,7 +379,11 @@ add_part_sources (Classify *c, const Rule *rule, GArray *sources)
         add_source (c, sources, p->content_type, p->text);
       else if (p->forwarded)
         {
-          if (info->where & RULE_WHERE_FORWARDED)
+          /* Passed on, for a rule that reads the reporter's words too. */
+          if ((info->where & RULE_WHERE_FORWARDED)
+              && (info->where & RULE_WHERE_BODY))
+            add_passed_on (c, sources, "forwarded", p->text);
+          else if (info->where & RULE_WHERE_FORWARDED)
             add_source (c, sources, "forwarded", p->text);
         }
       else if (part_is_attachment (p))
@@ -234,8 +392,123 @@ add_part_sources (Classify *c, const Rule *rule, GArray *sources)
             add_source (c, sources, "attachment", p->text);
         }
       else if (info->where & RULE_WHERE_BODY)
-        add_source (c, sources, "body", unquoted (c, p->text));
+        add_body_sources (c, sources, p->text);
     }
+}
+
+/* Whether line (len bytes) is a From: of a forwarded message with the
+ * address addr in it. */
+static gboolean
+from_line_is (const char *line, gsize len, const char *addr)
+{
+  g_autofree char *lower = NULL;
+
+  if (!starts_with (line, "From:") && !starts_with (line, "差出人:")
+      && !starts_with (line, "送信者:") && !starts_with (line, "差出人："))
+    return FALSE;
+  lower = g_ascii_strdown (line, (gssize) len);
+  for (const char *p = strstr (lower, addr); p != NULL;
+       p = strstr (p + 1, addr))
+    if ((p == lower || strchr ("<: \t\"'(", p[-1]) != NULL)
+        && strchr (">\" \t)'", p[strlen (addr)]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * The pseudo-header FORWARDED_FROM: "self" when a message the reporter
+ * passes on (attached, or inline after a forward marker) says it is from
+ * the reporter's own address: a forgery in their name, sent to them or
+ * bounced back.  NULL otherwise.
+ */
+static const char *
+forwarded_from (Classify *c)
+{
+  g_autofree char *addr = NULL;
+
+  if (c->message->from_addr == NULL
+      || strchr (c->message->from_addr, '@') == NULL)
+    return NULL;
+  addr = g_ascii_strdown (c->message->from_addr, -1);
+  for (guint i = 0; i < c->message->parts->len; i++)
+    {
+      const MessagePart *part = c->message->parts->pdata[i];
+      const Split *split;
+      const char *text = part->text;
+
+      if (text == NULL || part_is_attachment (part))
+        continue;
+      if (!part->forwarded)
+        {
+          split = body_split (c, text);
+          text = split != NULL ? split->passed_on->str : "";
+        }
+      for (const char *p = text; *p != '\0';)
+        {
+          const char *nl = strchrnul (p, '\n');
+
+          if (from_line_is (p, (gsize) (nl - p), addr))
+            return "self\n";
+          p = *nl ? nl + 1 : nl;
+        }
+    }
+  return NULL;
+}
+
+/* Whether the subject is a forwarded message's or a thread's ("Fwd:",
+ * "FW:", "転送:", "Re:", "RE:", "AW:", "返信:"): passed on, not the
+ * reporter's words for this mail. */
+static gboolean
+subject_passed_on (const Message *message)
+{
+  static const char *const prefixes[]
+      = { "fwd:",  "fw:",    "re:",    "aw:",    "wg:",
+          "tr:",   "rv:",    "sv:",    "転送:",  "転送：",
+          "返信:", "返信：", "ｒｅ：", "ｆｗ：", NULL };
+  const char *p = message->subject;
+
+  if (p == NULL)
+    return FALSE;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  for (guint i = 0; prefixes[i] != NULL; i++)
+    if (g_ascii_strncasecmp (p, prefixes[i], strlen (prefixes[i])) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A log excerpt: passed on when quoted ("> ...") or in a forwarded
+ * message, for a rule that reads the reporter's words too. */
+static void
+add_log_source (Classify *c, const Rule *rule, GArray *sources,
+                const Excerpt *e)
+{
+  const MessagePart *part = e->part < c->message->parts->len
+                                ? c->message->parts->pdata[e->part]
+                                : NULL;
+  const char *p = e->text + strspn (e->text, " \t");
+
+  if ((rules_info (rule)->where & RULE_WHERE_BODY)
+      && (*p == '>' || (part != NULL && part->forwarded)))
+    add_passed_on (c, sources, "log", e->text);
+  else
+    add_source (c, sources, "log", e->text);
+}
+
+/* The sources, the reporter's own first: a rule's first match, which
+ * sets its weight, is then in the reporter's words when it can be. */
+static GArray *
+own_first (GArray *sources)
+{
+  GArray *sorted
+      = g_array_sized_new (FALSE, FALSE, sizeof (Source), sources->len);
+
+  for (int passed_on = 0; passed_on <= 1; passed_on++)
+    for (guint i = 0; i < sources->len; i++)
+      if (g_array_index (sources, Source, i).passed_on == passed_on)
+        g_array_append_val (sorted, g_array_index (sources, Source, i));
+  g_array_unref (sources);
+  return sorted;
 }
 
 /* The texts a rule looks at, each with the name of where it comes from. */
@@ -245,14 +518,19 @@ rule_sources (Classify *c, const Rule *rule)
   const RuleInfo *info = rules_info (rule);
   GArray *sources = g_array_new (FALSE, FALSE, sizeof (Source));
 
-  if (info->where & RULE_WHERE_SUBJECT)
+  if ((info->where & RULE_WHERE_SUBJECT) && subject_passed_on (c->message)
+      && (info->where & RULE_WHERE_BODY))
+    add_passed_on (c, sources, "subject", c->message->subject);
+  else if (info->where & RULE_WHERE_SUBJECT)
     add_source (c, sources, "subject", c->message->subject);
   add_part_sources (c, rule, sources);
   for (guint i = 0;
        (info->where & RULE_WHERE_LOG) && i < c->extraction->excerpts->len; i++)
-    add_source (c, sources, "log",
-                ((Excerpt *) c->extraction->excerpts->pdata[i])->text);
-  if (info->where & RULE_WHERE_HEADER)
+    add_log_source (c, rule, sources, c->extraction->excerpts->pdata[i]);
+  if ((info->where & RULE_WHERE_HEADER)
+      && g_ascii_strcasecmp (info->where_arg, FORWARDED_FROM) == 0)
+    add_source (c, sources, "forwarded", forwarded_from (c));
+  else if (info->where & RULE_WHERE_HEADER)
     add_source (c, sources, "header",
                 message_header (c->message, info->where_arg));
   if ((info->where & RULE_WHERE_FEED) && c->feed_types != NULL)
@@ -265,7 +543,7 @@ rule_sources (Classify *c, const Rule *rule)
       if (strcmp (f->name, info->where_arg) == 0)
         add_source (c, sources, "form", f->value);
     }
-  return sources;
+  return own_first (sources);
 }
 
 /* The metric of a condition, from the evidence. */
@@ -297,23 +575,36 @@ metric_value (const Classify *c, RuleMetric metric)
   return value;
 }
 
+/* Half a weight, away from zero for evidence for (3 -> 2), towards it
+ * for evidence against (-3 -> -1). */
+static int
+half (int weight)
+{
+  return weight > 0 ? (weight + 1) / 2 : weight / 2;
+}
+
 static void
-add_reason (Classify *c, const Rule *rule, const char *where,
+add_reason (Classify *c, const Rule *rule, const Source *where,
             const char *matched, gsize len)
 {
   const RuleInfo *info = rules_info (rule);
+  int score = where->passed_on ? half (info->weight) : info->weight;
+  int index = report_category_index (info->category);
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
   /* Cut on a character boundary and keep it one line. */
   const char *end = matched + charset_utf8_cut (matched, len, MATCHED_MAX);
 
   r->rule = g_strdup (info->name);
   r->category = info->category;
-  r->score = info->weight;
-  r->where = g_strdup (where);
+  r->score = score;
+  r->where = g_strdup (where->where);
   r->matched = g_strdelimit (g_strndup (matched, (gsize) (end - matched)),
                              "\r\n\t", ' ');
   g_ptr_array_add (c->result->reasons, r);
-  c->result->scores[report_category_index (info->category)] += info->weight;
+  c->result->scores[index] += score;
+  c->full[index] += info->weight;
+  c->strongest[index]
+      = MAX (c->strongest[index], score * 2 + (where->passed_on ? 0 : 1));
 }
 
 /* Counts rule's matches that no negation cancels, up to min_count;
@@ -357,7 +648,7 @@ apply_rule (Classify *c, const Rule *rule)
 {
   const RuleInfo *info = rules_info (rule);
   g_autoptr (GArray) sources = NULL;
-  Source first = { NULL, NULL };
+  Source first = { NULL, NULL, FALSE };
   gsize start = 0, len = 0;
   g_autofree char *condition = NULL;
 
@@ -366,15 +657,17 @@ apply_rule (Classify *c, const Rule *rule)
     return;
   if (info->pattern == NULL)
     {
+      Source evidence = { "evidence", NULL, FALSE };
+
       condition
           = g_strdup_printf ("%" G_GINT64_FORMAT " or more", info->threshold);
-      add_reason (c, rule, "evidence", condition, strlen (condition));
+      add_reason (c, rule, &evidence, condition, strlen (condition));
       return;
     }
   sources = rule_sources (c, rule);
   if (count_matches (c, rule, sources, &first, &start, &len) < info->min_count)
     return;
-  add_reason (c, rule, first.where, first.text + start, len);
+  add_reason (c, rule, &first, first.text + start, len);
 }
 
 typedef struct
@@ -493,25 +786,43 @@ compare_reasons (gconstpointer a, gconstpointer b)
   return y->score - x->score;
 }
 
-static void
-decide (Classification *result, int min_score)
+/* Whether category i beats best: a higher total, or the same total with
+ * stronger single evidence (of the reporter's own, at the same weight);
+ * *tie when neither wins. */
+static gboolean
+beats (const Classify *c, int i, int best, gboolean *tie)
 {
+  const Classification *result = c->result;
+
+  if (result->scores[i] != result->scores[best])
+    return result->scores[i] > result->scores[best];
+  if (c->strongest[i] == c->strongest[best])
+    *tie = TRUE;
+  return c->strongest[i] > c->strongest[best];
+}
+
+static void
+decide (Classify *c, int min_score)
+{
+  Classification *result = c->result;
   const char *const *names = report_categories ();
-  int best = -1;
+  int best = 0;
   gboolean tie = FALSE;
 
-  for (int i = 0; i < REPORT_CATEGORIES; i++)
+  for (int i = 1; i < REPORT_CATEGORIES; i++)
     {
-      if (best < 0 || result->scores[i] > result->scores[best])
+      gboolean this_tie = FALSE;
+
+      if (beats (c, i, best, &this_tie))
         {
           best = i;
           tie = FALSE;
         }
-      else if (result->scores[i] == result->scores[best])
+      else if (this_tie)
         tie = TRUE;
     }
   result->category = names[best];
-  if (tie || result->scores[best] < min_score)
+  if (tie || c->full[best] < min_score || result->scores[best] <= 0)
     result->category = "other";
   g_ptr_array_sort (result->reasons, compare_reasons);
 }
@@ -538,6 +849,9 @@ classify_run (const RuleSet *rules, const Message *message,
 {
   Classify c = { .rules = rules, .message = message, .extraction = extraction };
 
+  for (int i = 0; i < REPORT_CATEGORIES; i++)
+    c.strongest[i] = G_MININT / 4; /* no reason at all */
+
   c.result = g_new0 (Classification, 1);
   c.result->reasons
       = g_ptr_array_new_with_free_func ((GDestroyNotify) report_reason_free);
@@ -551,8 +865,8 @@ classify_run (const RuleSet *rules, const Message *message,
                                    (GDestroyNotify) rules_text_free);
   c.capped = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                     string_free);
-  c.unquoted = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                      string_free);
+  c.own
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, split_free);
   c.feed_types = feed_types_text (extraction);
   read_form (&c);
   for (guint i = 0; i < rules_count (rules); i++)
@@ -562,12 +876,12 @@ classify_run (const RuleSet *rules, const Message *message,
       if (rules_info (rule)->kind == RULE_KIND_CLASSIFY)
         apply_rule (&c, rule);
     }
-  decide (c.result, options->min_score);
+  decide (&c, options->min_score);
   rules_match_free (c.md);
   rules_match_free (c.negation_md);
   g_hash_table_unref (c.negations);
   g_hash_table_unref (c.texts);
-  g_hash_table_unref (c.unquoted);
+  g_hash_table_unref (c.own);
   g_hash_table_unref (c.capped);
   g_free (c.feed_types);
   return c.result;

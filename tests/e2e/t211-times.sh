@@ -31,11 +31,14 @@ while IFS="$tab" read -r form line want; do
 done < "$TEST_HOME/rows"
 
 # Every line is log evidence, whether its time leads it or follows a
-# level, a host or a bracket: one excerpt runs from the first line to
-# the line before the prose (full-names), another from after it.
+# level, a host, a bracket, a priority or CSV cells: one excerpt runs
+# from the first line to the line before the prose (full-names and the
+# prose-* rows after it), another from after it.
 prose=$(grep -n '^full-names' "$TEST_HOME/rows" | cut -d: -f1)
+after=$(grep -n -e '^full-names' -e '^prose-' "$TEST_HOME/rows" | tail -n 1 \
+        | cut -d: -f1)
 contains "$out" "\"first_line\":1,\"last_line\":$((prose - 1))," \
   "lines 1-$((prose - 1)) are one excerpt"
-contains "$out" "\"first_line\":$((prose + 1)),\"last_line\":$n," \
-  "lines $((prose + 1))-$n are one excerpt"
+contains "$out" "\"first_line\":$((after + 1)),\"last_line\":$n," \
+  "lines $((after + 1))-$n are one excerpt"
 done_testing

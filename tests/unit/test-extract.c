@@ -333,7 +333,28 @@ static const TimeCase time_cases[] = {
   { "Jul 10 12:34:56 JST 2003", "2003-07-10T03:34:56Z", FALSE },
   { "1057808096.123     12 192.0.2.1 TCP_MISS/200", "2003-07-10T03:34:56Z",
     FALSE },
+  /* A time of day alone: the report's date, or the day before when
+   * later than the report (plus an hour). */
+  { "09:15:02.118334 IP 192.0.2.1.51234 > 192.0.2.2.22: Flags [S]",
+    "2026-11-26T00:15:02Z", TRUE },
+  { "[10:59:59] <op> hello", "2026-11-26T01:59:59Z", TRUE },
+  { "[11:00:01] <op> hello", "2026-11-25T02:00:01Z", TRUE },
+  { "It began at 00:15:02 UTC.", "2026-11-26T00:15:02Z", FALSE },
+  /* Two-digit years, TAI64N, one-digit offsets, zone names. */
+  { "22/11/99 21:59:59 denied", "1999-11-22T12:59:59Z", TRUE },
+  { "11/22/27 21:59:59 denied", "2027-11-22T12:59:59Z", TRUE },
+  /* 2028 would be after the report, 1928 before any log. */
+  { "11/22/28 21:59:59 denied", "", FALSE },
+  { "@400000006b0365e90d3e5f10 tcpserver: ok", "2026-11-22T21:59:59Z", FALSE },
+  { "2026-11-22 21:59:59 UTC+9 failed", "2026-11-22T12:59:59Z", FALSE },
+  { "2026-11-22 21:59:59 GMT-5 failed", "2026-11-23T02:59:59Z", FALSE },
+  { "2026/11/22 21:59:59 +9:00 failed", "2026-11-22T12:59:59Z", FALSE },
+  { "2026-11-22 21:59:59 (UTC+05:30) failed", "2026-11-22T16:29:59Z", FALSE },
+  { "22.11.2026 21:59:59 AEDT failed", "2026-11-22T10:59:59Z", FALSE },
+  { "2026-11-22 21:59:59 ESTABLISHED", "2026-11-22T12:59:59Z", TRUE },
   /* Not times. */
+  { "uptime 12:34:56 days", "", FALSE },
+  { "12:34:56:78:9a:bc link up", "", FALSE },
   { "2003-13-45 25:61:00", "", FALSE },
   { "Feb 30 12:00:00 host", "", FALSE },
   { "version 12:34 build", "", FALSE },
@@ -354,6 +375,42 @@ test_times (gconstpointer data)
   g_assert_cmpstr (utc, ==, c->utc);
   g_assert_cmpint (((Timestamp *) x->timestamps->pdata[0])->zone_assumed, ==,
                    c->assumed);
+}
+
+/* A report of the first minutes of a year: what the logs leave out of
+ * the date comes from it, across New Year. */
+static void
+test_times_new_year (void)
+{
+  static const struct
+  {
+    const char *text;
+    const char *utc;
+  } cases[] = {
+    { "Dec 31 23:59:59 host sshd", "2026-12-31T14:59:59Z" },
+    { "Jan  1 00:10:00 host sshd", "2026-12-31T15:10:00Z" },
+    { "23:50:00.000001 IP 192.0.2.1.53 > 192.0.2.2.53",
+      "2026-12-31T14:50:00Z" },
+    { "00:10:00 kernel: hello", "2026-12-31T15:10:00Z" },
+    { "12/31-23:59:59.123 [**] scan", "2026-12-31T14:59:59Z" },
+    { "31/12/26 23:59:59 denied", "2026-12-31T14:59:59Z" },
+    { "12月31日 23時59分 不正アクセス", "2026-12-31T14:59:00Z" },
+  };
+  /* Fri, 1 Jan 2027 00:30:00 +0900 */
+  ExtractOptions options = { .reference_time = 1798731000,
+                             .reference_offset = 9 * 3600,
+                             .max_indicators = 10000,
+                             .max_scan_text = 1 << 24 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Message) m = message_with_text (cases[i].text);
+      g_autoptr (Extraction) x = extract_run (rules, m, &options);
+      g_autofree char *utc = first_time_of (x);
+
+      g_test_message ("%s", cases[i].text);
+      g_assert_cmpstr (utc, ==, cases[i].utc);
+    }
 }
 
 static void
@@ -764,6 +821,7 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, &time_cases[i], test_times);
     }
+  g_test_add_func ("/extract/times/new-year", test_times_new_year);
   g_test_add_func ("/extract/ports", test_ports);
   g_test_add_func ("/extract/own-networks", test_own_networks);
   g_test_add_func ("/extract/excerpts", test_excerpts);
