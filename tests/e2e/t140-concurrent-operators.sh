@@ -8,6 +8,8 @@
 
 N=200
 WORKERS=4
+# The operator loops stop after LIMIT seconds whatever happens (a bound
+# on a test that hangs, not a speed check: bench/ measures speed).
 LIMIT=90
 start=$(date +%s)
 
@@ -184,7 +186,5 @@ is "$(sql "SELECT COUNT(*) FROM event WHERE what = 'owner'")" "$assigns" \
 is "$(sql "SELECT COUNT(*) FROM ticket WHERE status = 'open'")" "$assigned" \
   "every ticket an operator opened is open"
 is "$(sql "SELECT COUNT(*) FROM event WHERE what = 'created'")" $N "$N created events"
-
-ok $([ "$elapsed" -lt $LIMIT ]; echo $?) "all of it took under ${LIMIT}s (${elapsed}s)"
 
 done_testing
