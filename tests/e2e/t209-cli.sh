@@ -196,6 +196,14 @@ form_formats notifications
 form_formats show 1
 form_formats export
 form_formats stats
+# show's CSV: the ticket as list's CSV has it, beside each indicator.
+listcsv=$("$MADOGUCHI" list --format csv)
+run show 1 --format csv
+is "$(printf '%s\n' "$out" | head -n 1)" \
+  "$(printf '%s\n' "$listcsv" | head -n 1),kind,value,scope,role,count,ports,first_seen,last_seen" \
+  "show --format csv: list's columns, then the indicator's"
+row=$(printf '%s\n' "$listcsv" | grep '^2026-000001,')
+contains "$out" "$row,ipv4,192.0.2.45," "show --format csv: list's row of the ticket beside an indicator"
 run contacts lookup 203.0.113.10
 is "$out" abuse@net.example "contacts lookup: the e-mail address alone"
 run contacts list --format csv
