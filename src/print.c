@@ -36,6 +36,7 @@ print_indicator_rows (const Extraction *x)
       row->last_seen = ind->last_seen;
       row->context = g_strdup (ind->context);
       row->role = g_strdup (ind->role);
+      row->asn = ind->asn;
       g_ptr_array_add (rows, row);
     }
   return rows;
@@ -55,6 +56,8 @@ print_indicator (const StoreIndicator *ind)
     g_string_append_printf (line, "  %s%s%s", ind->scope,
                             ind->own ? ", OURS" : "",
                             ind->role ? ", SOURCE" : "");
+  if (ind->asn > 0)
+    g_string_append_printf (line, "  AS%" G_GINT64_FORMAT, ind->asn);
   if (ind->ports != NULL)
     g_string_append_printf (line, "  port %s", ind->ports);
   if (ind->first_seen != 0)
@@ -147,6 +150,10 @@ json_indicator (JsonWriter *w, const StoreIndicator *ind)
   print_json_time (w, "first_seen", ind->first_seen);
   print_json_time (w, "last_seen", ind->last_seen);
   json_member_string (w, "context", ind->context);
+  if (ind->asn > 0)
+    json_member_int (w, "asn", ind->asn);
+  else
+    json_member_string (w, "asn", NULL);
   json_end_object (w);
 }
 
@@ -432,7 +439,7 @@ print_tickets (GPtrArray *tickets, OutputFormat format)
 }
 
 #define INDICATOR_CSV_HEADER                                                   \
-  "kind,value,scope,role,count,ports,first_seen,last_seen"
+  "kind,value,scope,role,count,ports,first_seen,last_seen,asn"
 
 /* An indicator's columns of a CSV record (INDICATOR_CSV_HEADER); NULL:
  * as many empty ones. */
@@ -444,7 +451,7 @@ indicator_csv_fields (CsvRecord *r, const StoreIndicator *ind)
 
   if (ind == NULL)
     {
-      for (int i = 0; i < 8; i++)
+      for (int i = 0; i < 9; i++)
         csv_empty (r);
       return;
     }
@@ -458,6 +465,10 @@ indicator_csv_fields (CsvRecord *r, const StoreIndicator *ind)
   csv_text (r, ind->ports);
   csv_text (r, first);
   csv_text (r, last);
+  if (ind->asn > 0)
+    csv_int (r, ind->asn);
+  else
+    csv_empty (r);
 }
 
 void

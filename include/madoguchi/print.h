@@ -42,7 +42,7 @@ void print_indicators_csv (const char *number, GPtrArray *indicators);
 /*
  * A ticket and its evidence as CSV with a header: list's columns of the
  * ticket (the same as print_tickets' CSV) then an indicator's (kind,
- * value, scope, role, count, ports, first_seen, last_seen), one row an
+ * value, scope, role, count, ports, first_seen, last_seen, asn), one row an
  * indicator; one row with the indicator's columns empty when there is
  * none, so that the ticket is always there.  `show --format csv`.
  */

@@ -200,7 +200,7 @@ form_formats stats
 listcsv=$("$MADOGUCHI" list --format csv)
 run show 1 --format csv
 is "$(printf '%s\n' "$out" | head -n 1)" \
-  "$(printf '%s\n' "$listcsv" | head -n 1),kind,value,scope,role,count,ports,first_seen,last_seen" \
+  "$(printf '%s\n' "$listcsv" | head -n 1),kind,value,scope,role,count,ports,first_seen,last_seen,asn" \
   "show --format csv: list's columns, then the indicator's"
 row=$(printf '%s\n' "$listcsv" | grep '^2026-000001,')
 contains "$out" "$row,ipv4,192.0.2.45," "show --format csv: list's row of the ticket beside an indicator"
