@@ -194,6 +194,14 @@ field_asn (const char *line, gsize len)
   return 0;
 }
 
+/* Whether line may start with one of field_asn's names. */
+static gboolean
+might_be_field (const char *line)
+{
+  line += strspn (line, " \t\"");
+  return *line == 'S' || *line == 's' || *line == 'A' || *line == 'a';
+}
+
 /* The one AS the message's report fields give; 0 when none, or when they
  * give more than one (a report about several networks). */
 static gint64
@@ -209,7 +217,12 @@ report_field_asn (const Message *message)
         {
           const char *end = strchr (p, '\n');
           gsize len = end ? (gsize) (end - p) : strlen (p);
-          gint64 asn = len < 200 ? field_asn (p, len) : 0;
+          gint64 asn = 0;
+
+          /* Most lines of a big log start with no field name: spare
+           * them the copy field_asn makes. */
+          if (len < 200 && might_be_field (p))
+            asn = field_asn (p, len);
 
           if (asn != 0 && found != 0 && asn != found)
             return 0;
