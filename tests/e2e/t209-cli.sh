@@ -216,6 +216,15 @@ is "$rc" 64 "contacts import --json: nothing to print as JSON (exit 64)"
 run spool run --json
 is "$rc" 64 "spool run --json: exit 64"
 
+# --- config names the file it read, or the one it looked for ------------------
+
+run config
+contains "$(echo "$out" | head -n 1)" "from $MADOGUCHI_CONFIG" "config: the file it read"
+contains "$out" "# data_dir from MADOGUCHI_HOME" "config: data_dir from MADOGUCHI_HOME"
+out=$(env -u MADOGUCHI_CONFIG "$MADOGUCHI" config | head -n 1)
+contains "$out" "/etc/madoguchi/madoguchi.conf" \
+  "config without a file: the file it looked for"
+
 # --- who changed it -----------------------------------------------------------
 
 SUDO_USER=alice "$MADOGUCHI" set 1 --status open
