@@ -247,6 +247,13 @@ done
 width=$(COLUMNS=200 "$MADOGUCHI" list | widest)
 [ "$width" -gt 132 ]
 ok $? "list with COLUMNS=200: the subject gets the room ($width)"
+# Without COLUMNS, on a terminal: the terminal's width (TIOCGWINSZ).
+if command -v script > /dev/null 2>&1; then
+  width=$(script -qec "stty cols 90 rows 24; env -u COLUMNS NO_COLOR=1 '$MADOGUCHI' list" /dev/null \
+          | tr -d '\r' | widest)
+  [ "$width" -gt 0 ] && [ "$width" -le 90 ]
+  ok $? "list on a 90-column terminal, no COLUMNS: $width columns at most"
+fi
 width=$("$MADOGUCHI" list | widest)
 [ "$width" -gt 80 ]
 ok $? "list into a pipe, no COLUMNS: nothing cut to 80 ($width)"
