@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/csv.h"
 #include "madoguchi/intake-notify.h"
 #include "madoguchi/json.h"
 #include "madoguchi/notify.h"
@@ -102,6 +103,46 @@ report_text (const NotifyReport *r, gboolean dry_run)
             (char *) r->not_notified->pdata[i]);
 }
 
+/* --format csv: a row a site, then a row an address without a contact
+ * (status "no contact"); the text only in a dry run, as in JSON. */
+static void
+report_csv (const NotifyReport *r)
+{
+  g_auto (CsvRecord) c;
+
+  csv_init (&c);
+  fputs ("ticket,contact,name,email,language,addresses,status,message_id,"
+         "error,text\n",
+         stdout);
+  for (guint i = 0; i < r->outcomes->len; i++)
+    {
+      const NotifyOutcome *o = r->outcomes->pdata[i];
+
+      csv_text (&c, r->number);
+      csv_text (&c, o->contact);
+      csv_text (&c, o->name);
+      csv_text (&c, o->email);
+      csv_text (&c, o->language);
+      csv_text (&c, o->addresses);
+      csv_text (&c, o->status);
+      csv_text (&c, o->message_id);
+      csv_text (&c, o->why);
+      csv_text (&c, o->text);
+      csv_end (&c, stdout);
+    }
+  for (guint i = 0; i < r->not_notified->len; i++)
+    {
+      csv_text (&c, r->number);
+      for (int k = 0; k < 4; k++)
+        csv_empty (&c);
+      csv_text (&c, r->not_notified->pdata[i]);
+      csv_text (&c, "no contact");
+      for (int k = 0; k < 3; k++)
+        csv_empty (&c);
+      csv_end (&c, stdout);
+    }
+}
+
 /* EX_UNAVAILABLE when a site was not told, else 0. */
 static int
 report_status (const NotifyReport *r)
@@ -130,11 +171,21 @@ report_status (const NotifyReport *r)
   return status;
 }
 
+static void
+report_print (OutputFormat format, const NotifyReport *r, gboolean dry_run)
+{
+  if (format == OUTPUT_FORMAT_JSON)
+    report_json (r, dry_run);
+  else if (format == OUTPUT_FORMAT_CSV)
+    report_csv (r);
+  else
+    report_text (r, dry_run);
+}
+
 int
 cmd_notify (Context *ctx, int argc, char **argv)
 {
   NotifyOptions opt = { 0 };
-  gboolean json = FALSE;
   char *to = NULL;
   char *language = NULL;
   const GOptionEntry entries[] = {
@@ -146,64 +197,102 @@ cmd_notify (Context *ctx, int argc, char **argv)
       "with --to: ja or en (default en)", "LANG" },
     { "again", 0, 0, G_OPTION_ARG_NONE, &opt.again,
       "send again what was sent before", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_autoptr (NotifyReport) report = NULL;
   g_autofree char *to_owned = NULL;
   g_autofree char *language_owned = NULL;
+  gboolean parsed;
 
-  if (!command_parse ("notify", "NUMBER",
-                      "Notifies the sites involved in "
-                      "a ticket, each about its own addresses.",
-                      entries, &argc, &argv))
-    return EX_USAGE;
+  parsed = context_parse (ctx, "NUMBER",
+                          "Notifies the sites involved in a ticket, each "
+                          "about its own addresses.",
+                          entries, &argc, &argv);
   to_owned = to;
   language_owned = language;
+  if (!parsed)
+    return EX_USAGE;
   if (argc != 2
       || (language && strcmp (language, "ja") != 0
           && strcmp (language, "en") != 0)
       || (to != NULL && strchr (to, '@') == NULL))
     {
       fprintf (stderr, "usage: madoguchi notify [--dry-run] [--to ADDRESS "
-                       "[--language ja|en]] [--again] [--json] NUMBER\n");
+                       "[--language ja|en]] [--again] [--format F] "
+                       "NUMBER\n");
       return EX_USAGE;
     }
   opt.to = to;
   opt.language = language;
-  opt.who = g_get_user_name ();
-  store = context_open_store (ctx, &error);
-  if (store == NULL)
-    return command_fail (error);
-  report = intake_notify (ctx->config, store, argv[1], &opt, &error);
+  opt.who = ctx->actor;
+  report = intake_notify (ctx->config, ctx->store, argv[1], &opt, &error);
   if (report == NULL)
     return notify_fail (error);
-  if (json)
-    report_json (report, opt.dry_run);
-  else
-    report_text (report, opt.dry_run);
+  report_print (ctx->format, report, opt.dry_run);
   return report_status (report);
 }
 
 static void
-notify_print_list (GPtrArray *list, gboolean json)
+notifications_table (GPtrArray *list)
+{
+  printf ("%-11s  %-16s  %-8s %s\n", "NUMBER", "CREATED", "STATUS",
+          "EMAIL, ADDRESSES");
+  for (guint i = 0; i < list->len; i++)
+    {
+      const StoreNotification *n = list->pdata[i];
+      g_autofree char *when = output_time (n->created);
+      g_autofree char *email = output_safe (n->email);
+
+      printf ("%-11s  %-16s  %-8s %s about %s\n", n->number, when, n->status,
+              email, n->addresses);
+    }
+}
+
+static void
+notifications_csv (GPtrArray *list)
+{
+  g_auto (CsvRecord) r;
+
+  csv_init (&r);
+  fputs ("ticket,contact,email,addresses,message_id,status,created,sent,"
+         "answered\n",
+         stdout);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const StoreNotification *n = list->pdata[i];
+      g_autofree char *created = output_time_iso (n->created);
+      g_autofree char *sent = n->sent ? output_time_iso (n->sent) : NULL;
+      g_autofree char *answered
+          = n->answered ? output_time_iso (n->answered) : NULL;
+
+      csv_text (&r, n->number);
+      csv_text (&r, n->contact);
+      csv_text (&r, n->email);
+      csv_text (&r, n->addresses);
+      csv_text (&r, n->message_id);
+      csv_text (&r, n->status);
+      csv_text (&r, created);
+      csv_text (&r, sent);
+      csv_text (&r, answered);
+      csv_end (&r, stdout);
+    }
+}
+
+static void
+notify_print_list (GPtrArray *list, OutputFormat format)
 {
   JsonWriter w;
   g_autofree char *text = NULL;
 
-  if (!json)
+  if (format == OUTPUT_FORMAT_TABLE)
     {
-      for (guint i = 0; i < list->len; i++)
-        {
-          const StoreNotification *n = list->pdata[i];
-          g_autofree char *when = output_time (n->created);
-          g_autofree char *email = output_safe (n->email);
-
-          printf ("%-11s  %s  %-8s %s about %s\n", n->number, when, n->status,
-                  email, n->addresses);
-        }
+      notifications_table (list);
+      return;
+    }
+  if (format == OUTPUT_FORMAT_CSV)
+    {
+      notifications_csv (list);
       return;
     }
   json_init (&w);
@@ -219,34 +308,30 @@ int
 cmd_notifications (Context *ctx, int argc, char **argv)
 {
   gint days = -1;
-  gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "unanswered", 0, 0, G_OPTION_ARG_INT, &days,
       "only those sent at least DAYS days ago (0: any age)", "DAYS" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "a JSON array", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   gint64 before;
 
-  if (!command_parse ("notifications", "",
-                      "Lists the notifications that "
-                      "still await an answer (queued or sent).",
+  if (!context_parse (ctx, "",
+                      "Lists the notifications that still await an answer "
+                      "(queued or sent).",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1 || days < -1)
     {
       fprintf (stderr, "usage: madoguchi notifications [--unanswered DAYS] "
-                       "[--json]\n");
+                       "[--format F]\n");
       return EX_USAGE;
     }
   before = days > 0 ? (gint64) time (NULL) - (gint64) days * 86400 : 0;
-  store = context_open_store (ctx, &error);
-  if (store == NULL
-      || (list = store_notifications_awaiting (store, before, &error)) == NULL)
+  list = store_notifications_awaiting (ctx->store, before, &error);
+  if (list == NULL)
     return command_fail (error);
-  notify_print_list (list, json);
+  notify_print_list (list, ctx->format);
   return EX_OK;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/csv.h"
+#include "madoguchi/json.h"
 #include "madoguchi/rules.h"
 
 static guint
@@ -38,17 +40,58 @@ print_unfiltered (const RuleSet *set)
     }
 }
 
-static int
-rules_check (const char *dir)
+static void
+problems_json (const char *dir, const RuleSet *set, const GPtrArray *problems)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RuleSet) set = rules_load (dir, &error);
-  const GPtrArray *problems;
+  JsonWriter w;
+  g_autofree char *text = NULL;
 
-  if (set == NULL)
-    return command_fail (error);
-  rules_compile_all (set);
-  problems = rules_problems (set);
+  json_init (&w);
+  json_begin_object (&w);
+  json_member_string (&w, "dir", dir);
+  json_member_int (&w, "rules", working_rules (set));
+  json_member_int (&w, "top_level_domains", rules_tld_count (set));
+  json_key (&w, "problems");
+  json_begin_array (&w);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const RuleProblem *p = problems->pdata[i];
+
+      json_begin_object (&w);
+      json_member_string (&w, "file", p->file);
+      json_member_int (&w, "line", p->line);
+      json_member_string (&w, "rule", p->rule);
+      json_member_string (&w, "message", p->message);
+      json_end_object (&w);
+    }
+  json_end_array (&w);
+  json_end_object (&w);
+  text = json_finish (&w);
+  printf ("%s\n", text);
+}
+
+static void
+problems_csv (const GPtrArray *problems)
+{
+  g_auto (CsvRecord) r;
+
+  csv_init (&r);
+  fputs ("file,line,rule,message\n", stdout);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const RuleProblem *p = problems->pdata[i];
+
+      csv_text (&r, p->file);
+      csv_int (&r, p->line);
+      csv_text (&r, p->rule);
+      csv_text (&r, p->message);
+      csv_end (&r, stdout);
+    }
+}
+
+static void
+problems_table (const char *dir, const RuleSet *set, const GPtrArray *problems)
+{
   for (guint i = 0; i < problems->len; i++)
     {
       const RuleProblem *p = problems->pdata[i];
@@ -62,27 +105,80 @@ rules_check (const char *dir)
   printf ("%s: %u rules, %u top-level domains, %u problem%s\n", dir,
           working_rules (set), rules_tld_count (set), problems->len,
           problems->len == 1 ? "" : "s");
-  return problems->len ? EX_DATAERR : EX_OK;
 }
 
-/* One line a rule: file, name, kind and pattern, tab-separated; the
- * pattern is the rest of the line ("-" for a rule without one). */
 static int
-rules_list (const char *dir)
+rules_check (OutputFormat format, const char *dir)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RuleSet) set = rules_load (dir, &error);
+  const GPtrArray *problems;
 
   if (set == NULL)
     return command_fail (error);
-  for (guint i = 0; i < rules_count (set); i++)
-    {
-      const RuleInfo *info = rules_info (rules_nth (set, i));
+  rules_compile_all (set);
+  problems = rules_problems (set);
+  if (format == OUTPUT_FORMAT_JSON)
+    problems_json (dir, set, problems);
+  else if (format == OUTPUT_FORMAT_CSV)
+    problems_csv (problems);
+  else
+    problems_table (dir, set, problems);
+  return problems->len ? EX_DATAERR : EX_OK;
+}
 
-      printf ("%s\t%s\t%s\t%s\n", info->file, info->name,
-              rules_kind_name (info->kind),
-              info->pattern != NULL ? info->pattern : "-");
+/* One a rule: file, name, kind and pattern (NULL: none).  The table is
+ * tab-separated, the pattern the rest of the line ("-" for none). */
+static void
+rule_row (OutputFormat format, JsonWriter *w, CsvRecord *r,
+          const RuleInfo *info)
+{
+  const char *kind = rules_kind_name (info->kind);
+
+  if (format == OUTPUT_FORMAT_JSON)
+    {
+      json_begin_object (w);
+      json_member_string (w, "file", info->file);
+      json_member_string (w, "name", info->name);
+      json_member_string (w, "kind", kind);
+      json_member_string (w, "pattern", info->pattern);
+      json_end_object (w);
     }
+  else if (format == OUTPUT_FORMAT_CSV)
+    {
+      csv_text (r, info->file);
+      csv_text (r, info->name);
+      csv_text (r, kind);
+      csv_text (r, info->pattern);
+      csv_end (r, stdout);
+    }
+  else
+    printf ("%s\t%s\t%s\t%s\n", info->file, info->name, kind,
+            info->pattern != NULL ? info->pattern : "-");
+}
+
+static int
+rules_list (OutputFormat format, const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RuleSet) set = rules_load (dir, &error);
+  g_auto (CsvRecord) r;
+  JsonWriter w;
+  g_autofree char *text = NULL;
+
+  if (set == NULL)
+    return command_fail (error);
+  csv_init (&r);
+  json_init (&w);
+  json_begin_array (&w);
+  if (format == OUTPUT_FORMAT_CSV)
+    fputs ("file,name,kind,pattern\n", stdout);
+  for (guint i = 0; i < rules_count (set); i++)
+    rule_row (format, &w, &r, rules_info (rules_nth (set, i)));
+  json_end_array (&w);
+  text = json_finish (&w);
+  if (format == OUTPUT_FORMAT_JSON)
+    printf ("%s\n", text);
   return EX_OK;
 }
 
@@ -101,9 +197,9 @@ cmd_rules (Context *ctx, int argc, char **argv)
     return EX_USAGE;
   dir = argc == 3 ? argv[2] : ctx->config->rules_dir;
   if ((argc == 2 || argc == 3) && g_strcmp0 (argv[1], "check") == 0)
-    return rules_check (dir);
+    return rules_check (ctx->format, dir);
   if ((argc == 2 || argc == 3) && g_strcmp0 (argv[1], "list") == 0)
-    return rules_list (dir);
-  fprintf (stderr, "usage: madoguchi rules check|list [DIR]\n");
+    return rules_list (ctx->format, dir);
+  fprintf (stderr, "usage: madoguchi rules check|list [--format F] [DIR]\n");
   return EX_USAGE;
 }

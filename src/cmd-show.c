@@ -457,13 +457,6 @@ show_raw (Store *store, GPtrArray *messages, gint index)
   return fflush (stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
-/* --format csv: the ticket's evidence, one indicator a row. */
-static void
-show_csv (const Story *story)
-{
-  print_indicators_csv (story->ticket->number, story->indicators);
-}
-
 int
 cmd_show (Context *ctx, int argc, char **argv)
 {
@@ -481,7 +474,8 @@ cmd_show (Context *ctx, int argc, char **argv)
 
   if (!context_parse (ctx, "NUMBER",
                       "Shows one ticket: as text, one JSON "
-                      "object, or its evidence as CSV.",
+                      "object, or CSV: the ticket's row as list prints it "
+                      "beside each indicator of its evidence.",
                       entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2)
@@ -497,7 +491,7 @@ cmd_show (Context *ctx, int argc, char **argv)
   if (ctx->format == OUTPUT_FORMAT_JSON)
     show_json (&story);
   else if (ctx->format == OUTPUT_FORMAT_CSV)
-    show_csv (&story);
+    print_ticket_evidence_csv (story.ticket, story.indicators);
   else
     show_text (ctx->config, &story);
   return EX_OK;

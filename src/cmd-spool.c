@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "madoguchi/command.h"
+#include "madoguchi/csv.h"
+#include "madoguchi/json.h"
 #include "madoguchi/intake.h"
 #include "madoguchi/log.h"
 #include "madoguchi/spool.h"
@@ -341,35 +343,103 @@ spool_quarantine_reasons (const char *dir)
   return why;
 }
 
+/* A line of `spool list`. */
+typedef struct
+{
+  const char *state; /* new, failed, quarantine */
+  const char *id;
+  gint64 size;
+  const char *sender; /* NULL: unknown */
+  const char *reason; /* why it was quarantined, or NULL */
+} SpoolRow;
+
+/* One entry of `spool list`, as ctx->format asks (JSON: a member of the
+ * array w holds). */
+static void
+spool_show_entry (Context *ctx, JsonWriter *w, CsvRecord *r, const SpoolRow *e)
+{
+  const char *sender = e->sender;
+  const char *state = e->state;
+
+  if (ctx->format == OUTPUT_FORMAT_JSON)
+    {
+      json_begin_object (w);
+      json_member_string (w, "state", state);
+      json_member_string (w, "id", e->id);
+      json_member_int (w, "size", e->size);
+      json_member_string (w, "sender", sender);
+      json_member_string (w, "reason", e->reason);
+      json_end_object (w);
+      return;
+    }
+  if (ctx->format == OUTPUT_FORMAT_CSV)
+    {
+      csv_text (r, state);
+      csv_text (r, e->id);
+      csv_int (r, e->size);
+      csv_text (r, sender);
+      csv_text (r, e->reason);
+      csv_end (r, stdout);
+      return;
+    }
+  printf ("%-10s %s  %" G_GINT64_FORMAT " bytes  from=<%s>%s%s\n", state, e->id,
+          e->size, sender ? sender : "?", e->reason ? "  " : "",
+          e->reason ? e->reason : "");
+}
+
+/* The entries of spool/SUB, each with why it was quarantined. */
+static gboolean
+spool_show_sub (Context *ctx, const char *dir, const char *sub, GHashTable *why,
+                JsonWriter *w, CsvRecord *r, GError **error)
+{
+  g_autoptr (GPtrArray) ids = spool_list (dir, sub, error);
+
+  if (ids == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, sub, ids->pdata[i], NULL);
+      g_autoptr (SpoolEntry) e = spool_open (dir, path, NULL);
+      SpoolRow row = {
+        .state = sub,
+        .id = ids->pdata[i],
+        .size = e ? e->size : 0,
+        .sender = e ? e->sender : NULL,
+        .reason = g_hash_table_lookup (why, ids->pdata[i]),
+      };
+
+      spool_show_entry (ctx, w, r, &row);
+    }
+  return TRUE;
+}
+
 static int
-spool_show_list (const char *dir)
+spool_show_list (Context *ctx, const char *dir)
 {
   static const char *const subs[] = { "new", "failed", "quarantine" };
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) why = NULL;
+  g_auto (CsvRecord) r;
+  JsonWriter w;
+  g_autofree char *text = NULL;
 
   if (!spool_ensure (dir, &error))
     return command_fail (error);
   why = spool_quarantine_reasons (dir);
+  csv_init (&r);
+  json_init (&w);
+  json_begin_array (&w);
+  if (ctx->format == OUTPUT_FORMAT_CSV)
+    fputs ("state,id,size,sender,reason\n", stdout);
+  else if (ctx->format == OUTPUT_FORMAT_TABLE)
+    printf ("%-10s %s\n", "STATE", "ID  SIZE  SENDER  REASON");
   for (gsize s = 0; s < G_N_ELEMENTS (subs); s++)
-    {
-      g_autoptr (GPtrArray) ids = spool_list (dir, subs[s], &error);
-
-      if (ids == NULL)
-        return command_fail (error);
-      for (guint i = 0; i < ids->len; i++)
-        {
-          g_autofree char *path
-              = g_build_filename (dir, subs[s], ids->pdata[i], NULL);
-          g_autoptr (SpoolEntry) e = spool_open (dir, path, NULL);
-          const char *reason = g_hash_table_lookup (why, ids->pdata[i]);
-
-          printf ("%-10s %s  %" G_GINT64_FORMAT " bytes  from=<%s>%s%s\n",
-                  subs[s], (char *) ids->pdata[i], e ? e->size : 0,
-                  e && e->sender ? e->sender : "?", reason ? "  " : "",
-                  reason ? reason : "");
-        }
-    }
+    if (!spool_show_sub (ctx, dir, subs[s], why, &w, &r, &error))
+      return command_fail (error);
+  json_end_array (&w);
+  text = json_finish (&w);
+  if (ctx->format == OUTPUT_FORMAT_JSON)
+    printf ("%s\n", text);
   return EX_OK;
 }
 
@@ -380,7 +450,7 @@ cmd_spool (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = config_spool_dir (ctx->config);
 
-  if (!command_parse ("spool", "run|list|retry ID...",
+  if (!context_parse (ctx, "run|list|retry ID...",
                       "run: file every message waiting in spool/new/.\n"
                       "list: show what waits in new/, failed/ and "
                       "quarantine/ (with why).\n"
@@ -388,10 +458,15 @@ cmd_spool (Context *ctx, int argc, char **argv)
                       "to new/.",
                       entries, &argc, &argv))
     return EX_USAGE;
+  if (argc == 2 && g_strcmp0 (argv[1], "list") == 0)
+    return spool_show_list (ctx, dir);
+  if (ctx->json || ctx->format_name != NULL)
+    {
+      fprintf (stderr, "madoguchi spool: only list takes --format\n");
+      return EX_USAGE;
+    }
   if (argc == 2 && g_strcmp0 (argv[1], "run") == 0)
     return spool_run (ctx, dir);
-  if (argc == 2 && g_strcmp0 (argv[1], "list") == 0)
-    return spool_show_list (dir);
   if (argc >= 3 && g_strcmp0 (argv[1], "retry") == 0)
     {
       for (int i = 2; i < argc; i++)

@@ -457,8 +457,20 @@ config_print_networks (FILE *out, const char *key, const GArray *nets)
 void
 config_print (const Config *config, FILE *out)
 {
-  fprintf (out, "# effective configuration, from %s\n[%s]\n",
-           config->file ? config->file : "embedded defaults", CONFIG_GROUP);
+  const char *home = g_getenv ("MADOGUCHI_HOME");
+
+  /* Name the file read, or the one looked for: a file in the wrong
+   * place must not pass for one read (issue 24, item 1). */
+  if (config->file != NULL)
+    fprintf (out, "# effective configuration, from %s\n", config->file);
+  else
+    fprintf (out,
+             "# effective configuration, from the embedded defaults: no "
+             "-c FILE, no MADOGUCHI_CONFIG, and no %s\n",
+             MADOGUCHI_SYSCONF_FILE);
+  if (home != NULL && *home != '\0')
+    fprintf (out, "# data_dir from MADOGUCHI_HOME\n");
+  fprintf (out, "[%s]\n", CONFIG_GROUP);
   for (gsize i = 0; i < G_N_ELEMENTS (config_keys); i++)
     {
       const ConfigKey *k = &config_keys[i];

@@ -32,6 +32,7 @@ typedef struct
   char *ports;
   gint64 first_seen;
   gint64 last_seen;
+  gint64 asn; /* the AS a report gave with it, or 0 */
 } Target;
 
 static void
@@ -237,6 +238,7 @@ target_of (const StoreIndicator *ind, const Identity *id)
   t->ports = g_strdup (ind->ports);
   t->first_seen = ind->first_seen;
   t->last_seen = ind->last_seen;
+  t->asn = ind->asn;
   if (strcmp (kind, "url") == 0)
     {
       t->domain = url_host (ind->value);
@@ -340,7 +342,8 @@ contact_for (Job *j, const Target *t, GError **error)
       return c;
     }
   if (t->is_ip)
-    return store_contact_for_range (j->store, t->first, t->last, error);
+    return store_contact_for_addresses (j->store, t->first, t->last, t->asn,
+                                        error);
   return store_contact_lookup (j->store, t->domain, error);
 }
 

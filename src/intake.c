@@ -12,6 +12,7 @@
 
 #include <time.h>
 
+#include "madoguchi/extract-asn.h"
 #include "madoguchi/log.h"
 #include "madoguchi/message.h"
 #include "madoguchi/outbox.h"
@@ -104,7 +105,10 @@ intake_extract (const Config *config, const RuleSet *rules,
     (guint) config->max_timestamps,
   };
 
-  return extract_run (rules, message, &options);
+  Extraction *extraction = extract_run (rules, message, &options);
+
+  extract_asn_apply (extraction, message);
+  return extraction;
 }
 
 Classification *

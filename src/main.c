@@ -81,6 +81,7 @@ static const Command commands[] = {
   { .name = "spool",
     .run = cmd_spool,
     .mode = CMD_DATA,
+    .shared = COMMAND_OPT_FORMAT,
     .summary = "file what waits in the spool (run), list it, retry failed "
                "entries" },
   { .name = "extract",
@@ -124,6 +125,7 @@ static const Command commands[] = {
   { .name = "rules",
     .run = cmd_rules,
     .mode = CMD_OPERATOR,
+    .shared = COMMAND_OPT_FORMAT,
     .summary = "check or list the rule files" },
   { .name = "outbox",
     .run = cmd_outbox,
@@ -145,19 +147,20 @@ static const Command commands[] = {
     .run = cmd_config,
     .mode = CMD_OPERATOR,
     .summary = "print the effective configuration" },
-  /* These three open the store themselves (and take --json of their own
-   * instead of the shared group): a step behind the others. */
   { .name = "contacts",
     .run = cmd_contacts,
-    .mode = CMD_DATA,
+    .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_FORMAT,
     .summary = "the sites to notify: import a CSV, list, lookup, remove" },
   { .name = "notify",
     .run = cmd_notify,
-    .mode = CMD_DATA,
+    .mode = CMD_WRITE,
+    .shared = COMMAND_OPT_AS | COMMAND_OPT_FORMAT,
     .summary = "tell the sites involved in a ticket (their evidence only)" },
   { .name = "notifications",
     .run = cmd_notifications,
-    .mode = CMD_DATA,
+    .mode = CMD_READ,
+    .shared = COMMAND_OPT_FORMAT,
     .summary = "notifications sent, and those still awaiting an answer" },
 };
 

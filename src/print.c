@@ -36,6 +36,7 @@ print_indicator_rows (const Extraction *x)
       row->last_seen = ind->last_seen;
       row->context = g_strdup (ind->context);
       row->role = g_strdup (ind->role);
+      row->asn = ind->asn;
       g_ptr_array_add (rows, row);
     }
   return rows;
@@ -55,6 +56,8 @@ print_indicator (const StoreIndicator *ind)
     g_string_append_printf (line, "  %s%s%s", ind->scope,
                             ind->own ? ", OURS" : "",
                             ind->role ? ", SOURCE" : "");
+  if (ind->asn > 0)
+    g_string_append_printf (line, "  AS%" G_GINT64_FORMAT, ind->asn);
   if (ind->ports != NULL)
     g_string_append_printf (line, "  port %s", ind->ports);
   if (ind->first_seen != 0)
@@ -147,6 +150,10 @@ json_indicator (JsonWriter *w, const StoreIndicator *ind)
   print_json_time (w, "first_seen", ind->first_seen);
   print_json_time (w, "last_seen", ind->last_seen);
   json_member_string (w, "context", ind->context);
+  if (ind->asn > 0)
+    json_member_int (w, "asn", ind->asn);
+  else
+    json_member_string (w, "asn", NULL);
   json_end_object (w);
 }
 
@@ -319,25 +326,34 @@ tickets_json (GPtrArray *tickets)
   printf ("%s\n", text);
 }
 
+#define TICKET_CSV_HEADER                                                      \
+  "number,created,status,category,owner,reporter,subject"
+
+/* A ticket's columns of a CSV record: TICKET_CSV_HEADER. */
+static void
+ticket_csv_fields (CsvRecord *record, const StoreTicket *t)
+{
+  g_autofree char *created = output_time_iso (t->created);
+
+  csv_text (record, t->number);
+  csv_text (record, created);
+  csv_text (record, t->status);
+  csv_text (record, t->category);
+  csv_text (record, t->owner);
+  csv_text (record, reporter_of (t));
+  csv_text (record, t->subject);
+}
+
 static void
 tickets_csv (GPtrArray *tickets)
 {
   g_auto (CsvRecord) record;
 
   csv_init (&record);
-  fputs ("number,created,status,category,owner,reporter,subject\n", stdout);
+  fputs (TICKET_CSV_HEADER "\n", stdout);
   for (guint i = 0; i < tickets->len; i++)
     {
-      const StoreTicket *t = tickets->pdata[i];
-      g_autofree char *created = output_time_iso (t->created);
-
-      csv_text (&record, t->number);
-      csv_text (&record, created);
-      csv_text (&record, t->status);
-      csv_text (&record, t->category);
-      csv_text (&record, t->owner);
-      csv_text (&record, reporter_of (t));
-      csv_text (&record, t->subject);
+      ticket_csv_fields (&record, tickets->pdata[i]);
       csv_end (&record, stdout);
     }
 }
@@ -422,36 +438,66 @@ print_tickets (GPtrArray *tickets, OutputFormat format)
     tickets_table (tickets);
 }
 
+#define INDICATOR_CSV_HEADER                                                   \
+  "kind,value,scope,role,count,ports,first_seen,last_seen,asn"
+
+/* An indicator's columns of a CSV record (INDICATOR_CSV_HEADER); NULL:
+ * as many empty ones. */
+static void
+indicator_csv_fields (CsvRecord *r, const StoreIndicator *ind)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *last = NULL;
+
+  if (ind == NULL)
+    {
+      for (int i = 0; i < 9; i++)
+        csv_empty (r);
+      return;
+    }
+  first = ind->first_seen ? output_time_iso (ind->first_seen) : NULL;
+  last = ind->last_seen ? output_time_iso (ind->last_seen) : NULL;
+  csv_text (r, ind->kind);
+  csv_text (r, ind->value);
+  csv_text (r, ind->scope);
+  csv_text (r, ind->role);
+  csv_int (r, ind->count);
+  csv_text (r, ind->ports);
+  csv_text (r, first);
+  csv_text (r, last);
+  if (ind->asn > 0)
+    csv_int (r, ind->asn);
+  else
+    csv_empty (r);
+}
+
 void
 print_indicators_csv (const char *number, GPtrArray *indicators)
 {
-  static const char *const header[] = {
-    "number", "kind",  "value",      "scope",     "role",
-    "count",  "ports", "first_seen", "last_seen", NULL,
-  };
   g_auto (CsvRecord) r;
 
   csv_init (&r);
-  for (gsize i = 0; header[i] != NULL; i++)
-    csv_text (&r, header[i]);
-  csv_end (&r, stdout);
+  fputs ("number," INDICATOR_CSV_HEADER "\n", stdout);
   for (guint i = 0; i < indicators->len; i++)
     {
-      const StoreIndicator *ind = indicators->pdata[i];
-      g_autofree char *count
-          = g_strdup_printf ("%" G_GINT64_FORMAT, ind->count);
-      g_autofree char *first = output_time_iso (ind->first_seen);
-      g_autofree char *last = output_time_iso (ind->last_seen);
-
       csv_text (&r, number);
-      csv_text (&r, ind->kind);
-      csv_text (&r, ind->value);
-      csv_text (&r, ind->scope);
-      csv_text (&r, ind->role);
-      csv_text (&r, count);
-      csv_text (&r, ind->ports);
-      csv_text (&r, ind->first_seen ? first : NULL);
-      csv_text (&r, ind->last_seen ? last : NULL);
+      indicator_csv_fields (&r, indicators->pdata[i]);
+      csv_end (&r, stdout);
+    }
+}
+
+void
+print_ticket_evidence_csv (const StoreTicket *ticket, GPtrArray *indicators)
+{
+  g_auto (CsvRecord) r;
+
+  csv_init (&r);
+  fputs (TICKET_CSV_HEADER "," INDICATOR_CSV_HEADER "\n", stdout);
+  for (guint i = 0; i < MAX (indicators->len, 1); i++)
+    {
+      ticket_csv_fields (&r, ticket);
+      indicator_csv_fields (&r,
+                            i < indicators->len ? indicators->pdata[i] : NULL);
       csv_end (&r, stdout);
     }
 }

@@ -1,8 +1,10 @@
 /*
- * stats-svg.c - the monthly reports of `madoguchi stats --svg` as a
- * standalone SVG chart: one stacked bar per month, a segment per
- * category, the count in every segment tall enough to hold it and the
- * month's total above its bar; a legend, axis labels and a title.
+ * stats-svg.c - the monthly reports and notifications of `madoguchi stats
+ * --svg` as a standalone SVG chart: one stacked bar per month, a segment
+ * per category, the count in every segment tall enough to hold it and
+ * the month's total above its bar; beside it a narrow black bar of the
+ * notifications to the sites that month (the team's yearly report puts
+ * the two side by side); a legend, axis labels and a title.
  *
  * The document is plain SVG 1.1 that browsers, Inkscape and LibreOffice
  * open without fonts or scripts of ours.  Every coordinate is a whole
@@ -20,8 +22,10 @@
 #define PLOT_H 280
 #define BOTTOM 52         /* month labels and the x axis label */
 #define BOTTOM_SLANTED 84 /* ... when the labels are slanted */
-#define SLOT 56           /* a month's width */
+#define SLOT 64           /* a month's width */
 #define BAR 36
+#define NBAR 14          /* the notifications' bar, right of the reports' */
+#define NCOLOR "#000000" /* Okabe and Ito's eighth colour */
 #define LEGEND_W 170
 #define MIN_LABEL_H 14 /* a segment this tall shows its count */
 
@@ -41,6 +45,21 @@ typedef struct
   int width;
   int height;
 } Chart;
+
+/* The notifications of reports' month i: the two tables list the same
+ * months (store_stats); 0 for a month the other has not. */
+static gint64
+notified (const Stats *stats, guint i)
+{
+  const GPtrArray *months = stats->notifications.months;
+  const StatsMonth *r = stats->reports.months->pdata[i];
+  const StatsMonth *n;
+
+  if (months == NULL || i >= months->len)
+    return 0;
+  n = months->pdata[i];
+  return strcmp (n->month, r->month) == 0 ? n->total : 0;
+}
 
 /* 1, 2 or 5 times a power of ten, so that about five ticks cover max. */
 static gint64
@@ -86,12 +105,13 @@ chart_titles (Chart *c)
       = months->len ? ((StatsMonth *) months->pdata[months->len - 1])->month
                     : "-";
   g_autofree char *title = g_markup_printf_escaped (
-      "<title>Reports per month and category, %s to %s</title>\n", first, last);
-  g_autofree char *sub
-      = g_strdup_printf ("%s to %s (local time): %" G_GINT64_FORMAT
-                         " reports, %" G_GINT64_FORMAT " incidents",
-                         first, last, c->stats->reports.totals.total,
-                         c->stats->incidents.totals.total);
+      "<title>Reports and notifications per month, %s to %s</title>\n", first,
+      last);
+  g_autofree char *sub = g_strdup_printf (
+      "%s to %s (local time): %" G_GINT64_FORMAT " reports, %" G_GINT64_FORMAT
+      " incidents, %" G_GINT64_FORMAT " notifications",
+      first, last, c->stats->reports.totals.total,
+      c->stats->incidents.totals.total, c->stats->notifications.totals.total);
   /* x = 0 inside the rotated frame: the transform places it. */
   g_autofree char *rotated = g_strdup_printf (
       "transform=\"translate(20,%d) rotate(-90)\" text-anchor=\"middle\"",
@@ -103,9 +123,9 @@ chart_titles (Chart *c)
                           "fill=\"#fff\"/>\n",
                           c->width, c->height);
   text (c, LEFT, 26, "font-size=\"16\" font-weight=\"bold\"",
-        "Reports per month and category");
+        "Reports per month and category, and notifications");
   text (c, LEFT, 46, "fill=\"#444\"", sub);
-  text (c, 0, 0, rotated, "Reports");
+  text (c, 0, 0, rotated, "Reports, notifications");
   text (c, LEFT + (int) MAX (months->len, 1) * SLOT / 2, c->height - 12,
         "text-anchor=\"middle\"", "Month (local time)");
 }
@@ -160,10 +180,31 @@ chart_segment (Chart *c, const StatsMonth *m, int cat, int x, gint64 below)
           count);
 }
 
+/* Month i's notifications, a bar right of its reports' at x. */
+static void
+chart_notified (Chart *c, const StatsMonth *m, guint i, int x)
+{
+  gint64 n = notified (c->stats, i);
+  int y = y_of (c, n);
+  g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+  g_autofree char *tip
+      = g_markup_printf_escaped ("%s notifications: %s", m->month, count);
+
+  if (n == 0)
+    return;
+  g_string_append_printf (c->out,
+                          "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
+                          "height=\"%d\" fill=\"%s\" class=\"notified\">"
+                          "<title>%s</title></rect>\n",
+                          x, y, NBAR, TOP + PLOT_H - y, NCOLOR, tip);
+  text (c, x + NBAR / 2, y - 5,
+        "text-anchor=\"middle\" font-size=\"10\" class=\"notified\"", count);
+}
+
 static void
 chart_bar (Chart *c, const StatsMonth *m, guint i)
 {
-  int x = LEFT + (int) i * SLOT + (SLOT - BAR) / 2;
+  int x = LEFT + (int) i * SLOT + (SLOT - BAR - NBAR - 2) / 2;
   int label_y = TOP + PLOT_H + 16;
   g_autofree char *total = g_strdup_printf ("%" G_GINT64_FORMAT, m->total);
   g_autofree char *rotate
@@ -180,10 +221,25 @@ chart_bar (Chart *c, const StatsMonth *m, guint i)
     }
   text (c, x + BAR / 2, y_of (c, m->total) - 5,
         "text-anchor=\"middle\" font-weight=\"bold\" class=\"total\"", total);
+  chart_notified (c, m, i, x + BAR + 2);
   /* Beyond a year the month labels would touch: slant them. */
   text (c, x + BAR / 2, label_y,
         c->stats->reports.months->len > 12 ? rotate : "text-anchor=\"middle\"",
         m->month);
+}
+
+static void
+chart_legend_notified (Chart *c, int x, int y)
+{
+  g_autofree char *label
+      = g_strdup_printf ("notifications (%" G_GINT64_FORMAT ")",
+                         c->stats->notifications.totals.total);
+
+  g_string_append_printf (c->out,
+                          "<rect x=\"%d\" y=\"%d\" width=\"14\" "
+                          "height=\"14\" fill=\"%s\"/>\n",
+                          x, y, NCOLOR);
+  text (c, x + 20, y + 12, "", label);
 }
 
 static void
@@ -205,6 +261,7 @@ chart_legend (Chart *c)
                               x, y, colors[cat]);
       text (c, x + 20, y + 12, "", label);
     }
+  chart_legend_notified (c, x, TOP + REPORT_CATEGORIES * 22 + 8);
 }
 
 char *
@@ -215,7 +272,8 @@ stats_svg (const Stats *stats)
   gint64 max = 0;
 
   for (guint i = 0; i < months->len; i++)
-    max = MAX (max, ((StatsMonth *) months->pdata[i])->total);
+    max = MAX (max, MAX (((StatsMonth *) months->pdata[i])->total,
+                         notified (stats, i)));
   c.step = nice_step (MAX (max, 1));
   c.axis_max = MAX ((max + c.step - 1) / c.step * c.step, c.step);
   if (y_of (&c, max) - TOP < 20)

@@ -67,7 +67,8 @@ typedef sqlite3_stmt StoreCached;
  * the most frequent, as store_indicator_from_row reads them. */
 #define SQL_INDICATOR_LIST                                                     \
   "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "     \
-  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "   \
+  "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role), MAX(asn) "        \
+  "FROM indicator "                                                            \
   "WHERE ticket_id = :ticket GROUP BY kind, value "                            \
   "ORDER BY ip IS NULL, SUM(count) DESC, value"
 

@@ -46,6 +46,11 @@ static const char SQL_CONTACT_DOMAIN[] = SQL_CONTACT_COLUMNS
     "substr (:name, -length (domain) - 1) = '.' || domain) "
     "ORDER BY length (domain) DESC LIMIT 1";
 
+/* The AS the latest report gave with one address. */
+static const char SQL_ADDRESS_ASN[]
+    = "SELECT asn FROM indicator WHERE ip = :ip AND ip_end = :ip "
+      "AND asn IS NOT NULL ORDER BY id DESC LIMIT 1";
+
 static const char SQL_CONTACT_REMOVE[]
     = "DELETE FROM contact WHERE match = :match";
 
@@ -221,6 +226,51 @@ store_contact_for_range (Store *store, const guint8 first[16],
   return contact_first (store, stmt, error);
 }
 
+static Contact *
+contact_for_asn (Store *store, gint64 asn, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CONTACT_ASN, error);
+
+  if (stmt == NULL)
+    return NULL;
+  store_bind_int (stmt, ":asn", asn);
+  return contact_first (store, stmt, error);
+}
+
+Contact *
+store_contact_for_addresses (Store *store, const guint8 first[16],
+                             const guint8 last[16], gint64 asn, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  Contact *c = store_contact_for_range (store, first, last, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (c != NULL || asn <= 0)
+    return c;
+  return contact_for_asn (store, asn, error);
+}
+
+gint64
+store_address_asn (Store *store, const guint8 ip[16], GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_ADDRESS_ASN, error);
+  int rc;
+
+  if (stmt == NULL)
+    return 0;
+  store_bind_blob16 (stmt, ":ip", ip);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return sqlite3_column_int64 (stmt, 0);
+  if (rc != SQLITE_DONE)
+    store_db_error (error, store->db, rc, "cannot read an address's AS");
+  return 0;
+}
+
 Contact *
 store_contact_lookup (Store *store, const char *what, GError **error)
 {
@@ -231,13 +281,19 @@ store_contact_lookup (Store *store, const char *what, GError **error)
   gint64 asn;
 
   if (address_parse (what, ip, &mapped))
-    return store_contact_for_range (store, ip, ip, error);
-  if (contact_parse_asn (what, &asn))
     {
-      stmt = store_prepare (store, SQL_CONTACT_ASN, error);
-      if (stmt != NULL)
-        store_bind_int (stmt, ":asn", asn);
+      g_autoptr (GError) local = NULL;
+
+      asn = store_address_asn (store, ip, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      return store_contact_for_addresses (store, ip, ip, asn, error);
     }
+  if (contact_parse_asn (what, &asn))
+    return contact_for_asn (store, asn, error);
   else if ((domain = contact_parse_domain (what)) != NULL)
     {
       stmt = store_prepare (store, SQL_CONTACT_DOMAIN, error);

@@ -511,6 +511,7 @@ store_indicator_from_row (sqlite3_stmt *stmt)
   ind->last_seen = sqlite3_column_int64 (stmt, 7);
   ind->context = store_column_text (stmt, 8);
   ind->role = store_column_text (stmt, 9);
+  ind->asn = sqlite3_column_int64 (stmt, 10);
   return ind;
 }
 

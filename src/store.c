@@ -39,7 +39,7 @@
 
 G_DEFINE_QUARK (madoguchi - store - error - quark, store_error)
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 /* A delivery indexes the waiting messages once this many wait; until
  * then `spool run` (from cron) does it, with no MTA waiting. */
 #define INDEX_BACKLOG 256
@@ -131,9 +131,9 @@ static const char SQL_REPLY_WAITING[]
 
 static const char SQL_INDICATOR_INSERT[]
     = "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
-      "scope, own, role, ports, count, first_seen, last_seen, context) VALUES "
-      "(:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, :role, "
-      ":ports, :count, :first_seen, :last_seen, :context)";
+      "scope, own, role, ports, count, first_seen, last_seen, context, asn) "
+      "VALUES (:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, "
+      ":role, :ports, :count, :first_seen, :last_seen, :context, :asn)";
 
 static const char SQL_TIMESTAMP_INSERT[]
     = "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
@@ -370,6 +370,18 @@ migrate_to_9 (Store *store, GError **error)
          && store_exec (store, "PRAGMA user_version = 9", error);
 }
 
+/* Version 9 -> 10: the AS number a report gives with an address
+ * (extract-asn.h), for contacts by AS; NULL where none was given. */
+static const char SQL_INDICATOR_ASN[]
+    = "ALTER TABLE indicator ADD COLUMN asn INTEGER;"
+      "PRAGMA user_version = 10";
+
+static gboolean
+migrate_to_10 (Store *store, GError **error)
+{
+  return store_exec (store, SQL_INDICATOR_ASN, error);
+}
+
 static gboolean
 store_migrate (Store *store, GError **error)
 {
@@ -400,6 +412,7 @@ store_migrate (Store *store, GError **error)
       || (version < 7 && !migrate_to_7 (store, error))
       || (version < 8 && !migrate_to_8 (store, error))
       || (version < 9 && !migrate_to_9 (store, error))
+      || (version < 10 && !migrate_to_10 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);
@@ -1004,6 +1017,8 @@ bind_indicator (sqlite3_stmt *stmt, gconstpointer row, guint index)
   store_bind_time (stmt, ":first_seen", ind->first_seen);
   store_bind_time (stmt, ":last_seen", ind->last_seen);
   store_bind_text (stmt, ":context", ind->context);
+  if (ind->asn > 0)
+    store_bind_int (stmt, ":asn", ind->asn);
 }
 
 static void

@@ -39,6 +39,16 @@ void print_tickets (GPtrArray *tickets, OutputFormat format);
  * (NULL: a dry run's, none) in the first column. */
 void print_indicators_csv (const char *number, GPtrArray *indicators);
 
+/*
+ * A ticket and its evidence as CSV with a header: list's columns of the
+ * ticket (the same as print_tickets' CSV) then an indicator's (kind,
+ * value, scope, role, count, ports, first_seen, last_seen, asn), one row an
+ * indicator; one row with the indicator's columns empty when there is
+ * none, so that the ticket is always there.  `show --format csv`.
+ */
+void print_ticket_evidence_csv (const StoreTicket *ticket,
+                                GPtrArray *indicators);
+
 /* An acknowledgement's state as operators read it: "sent" only for what
  * went to sendmail; one written to the outbox Maildir (sendmail_command
  * empty) waits there for whoever collects it, and is "outboxed". */

@@ -127,6 +127,8 @@ typedef struct
   char *context;     /* the first line it was seen on */
   guint64 order;     /* where first seen: source << 32 | offset */
   const char *role;  /* "source": what the report is about; or NULL */
+  gint64 asn;        /* the AS the report gives with it; 0: unknown
+                      * (extract-asn.h) */
 } Indicator;
 
 typedef struct

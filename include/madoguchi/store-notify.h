@@ -21,8 +21,9 @@ GPtrArray *store_contacts_list (Store *store, GError **error);
 
 /*
  * (transfer full) the contact that answers for what: an address (the
- * smallest network holding it), an AS number (AS64496) or a domain (the
- * longest domain it is or is below).  NULL with error unset when none.
+ * smallest network holding it; else, when a report gave its AS, that
+ * AS's contact), an AS number (AS64496) or a domain (the longest domain
+ * it is or is below).  NULL with error unset when none.
  */
 Contact *store_contact_lookup (Store *store, const char *what, GError **error);
 
@@ -30,6 +31,17 @@ Contact *store_contact_lookup (Store *store, const char *what, GError **error);
  * all of first..last.  NULL with error unset when none. */
 Contact *store_contact_for_range (Store *store, const guint8 first[16],
                                   const guint8 last[16], GError **error);
+
+/* The contact for a range of addresses whose AS is asn (0: unknown):
+ * the smallest network holding all of first..last, else the contact of
+ * the AS, the least specific match.  NULL with error unset when none. */
+Contact *store_contact_for_addresses (Store *store, const guint8 first[16],
+                                      const guint8 last[16], gint64 asn,
+                                      GError **error);
+
+/* The AS number the latest report gave with address ip, or 0 when none
+ * did (or on error, which is set). */
+gint64 store_address_asn (Store *store, const guint8 ip[16], GError **error);
 
 /* Removes the contact of match (as written or normalised);
  * STORE_ERROR_NOT_FOUND when there is none. */

@@ -241,6 +241,7 @@ typedef struct
   gint64 last_seen;
   char *context;
   char *role; /* "source" or NULL */
+  gint64 asn; /* the AS a report gave with it; 0: none */
 } StoreIndicator;
 
 void store_indicator_free (StoreIndicator *indicator);

@@ -149,7 +149,8 @@ for cat in $categories; do
   contains "$svg_text" ">$cat (" "svg: the legend has $cat"
 done
 contains "$svg_text" ">Month (local time)</text>" "svg: an x axis label"
-contains "$svg_text" ">Reports</text>" "svg: a y axis label"
+contains "$svg_text" ">Reports, notifications</text>" "svg: a y axis label"
+contains "$svg_text" ">notifications (" "svg: the legend has the notifications"
 
 # Replaced, not rewritten in place: a new inode, no temporary left over.
 inode=$(ls -i "$svg" | awk '{ print $1 }')

@@ -11,9 +11,11 @@
 
 msg="$TEST_DATA_DIR/plain-english.eml"
 # The commands whose output is there to be read.
-readers="list show incident stats export outbox extract classify"
+readers="list show incident stats export outbox extract classify contacts notify
+         notifications spool rules"
+readers=$(echo $readers)
 # The commands that record who changed something.
-changers="set assign comment merge incident import"
+changers="set assign comment merge incident import notify"
 
 # run ARGS...: madoguchi; sets $rc, $out and $err.
 run() {
@@ -36,11 +38,14 @@ except ValueError:
         json.loads(line)'
 }
 
+no_msgid='s/"message_id":"[^"]*"//g'
+
 # args_of COMMAND: what the command needs to print something.
 args_of() {
   case $1 in
     show) echo 1 ;;
-    incident|outbox) echo list ;;
+    incident|outbox|contacts|spool|rules) echo list ;;
+    notify) echo --dry-run 1 ;;
     extract|classify) echo "$msg" ;;
     *) echo "" ;;
   esac
@@ -79,6 +84,9 @@ done
 
 "$MADOGUCHI" init > /dev/null
 deliver "$msg"
+printf 'match,name,email,language,pgp\n203.0.113.0/24,Example Net,abuse@net.example,en,\n' \
+  > "$TEST_HOME/contacts.csv"
+"$MADOGUCHI" contacts import "$TEST_HOME/contacts.csv" > /dev/null
 for cmd in $commands; do
   run help "$cmd"
   is "$rc" 0 "help $cmd: exit 0"
@@ -119,9 +127,9 @@ for cmd in $commands; do
            esac ;;
     esac
   done
-  json=$("$MADOGUCHI" "$cmd" --format json $(args_of "$cmd"))
+  json=$("$MADOGUCHI" "$cmd" --format json $(args_of "$cmd") | sed "$no_msgid")
   run "$cmd" --json $(args_of "$cmd")
-  is "$out" "$json" "$cmd --json: --format json"
+  is "$(printf '%s\n' "$out" | sed "$no_msgid")" "$json" "$cmd --json: --format json"
   run "$cmd" --format yaml $(args_of "$cmd")
   is "$rc" 64 "$cmd --format yaml: exit 64"
   run "$cmd" --json --format csv $(args_of "$cmd")
@@ -149,6 +157,74 @@ contains "$err" "no incident 2" "... saying so"
 run incident --json show 1
 contains "$out" '"tickets":[{"number":"' "incident --json: its tickets"
 
+# --- every form that prints data, subcommands included -----------------------
+
+# form_formats WORDS...: the form prints a table, JSON and CSV with a
+# header; --json is --format json; a bad format is a usage error.
+form_formats() {
+  for format in table json csv; do
+    run "$@" --format "$format"
+    is "$rc" 0 "$* --format $format: exit 0"
+    [ -n "$out" ]
+    ok $? "$* --format $format: prints something"
+    case $format in
+      json) json_ok; ok $? "$* --format json: JSON" ;;
+      csv) case $(printf '%s\n' "$out" | head -n 1) in
+             *,*) ok 0 "$* --format csv: a header" ;;
+             *) ok 1 "$* --format csv: a header" ;;
+           esac ;;
+    esac
+  done
+  # A dry run's Message-IDs are new each time.
+  json=$("$MADOGUCHI" "$@" --format json | sed "$no_msgid")
+  run "$@" --json
+  is "$(printf '%s\n' "$out" | sed "$no_msgid")" "$json" "$* --json: --format json"
+  run "$@" --format yaml
+  is "$rc" 64 "$* --format yaml: exit 64"
+}
+
+form_formats contacts list
+form_formats contacts lookup 203.0.113.10
+form_formats outbox list --all
+form_formats spool list
+form_formats rules list
+form_formats rules check
+form_formats incident list
+form_formats incident show 1
+form_formats notify --dry-run 1
+form_formats notifications
+form_formats show 1
+form_formats export
+form_formats stats
+# show's CSV: the ticket as list's CSV has it, beside each indicator.
+listcsv=$("$MADOGUCHI" list --format csv)
+run show 1 --format csv
+is "$(printf '%s\n' "$out" | head -n 1)" \
+  "$(printf '%s\n' "$listcsv" | head -n 1),kind,value,scope,role,count,ports,first_seen,last_seen,asn" \
+  "show --format csv: list's columns, then the indicator's"
+row=$(printf '%s\n' "$listcsv" | grep '^2026-000001,')
+contains "$out" "$row,ipv4,192.0.2.45," "show --format csv: list's row of the ticket beside an indicator"
+run contacts lookup 203.0.113.10
+is "$out" abuse@net.example "contacts lookup: the e-mail address alone"
+run contacts list --format csv
+contains "$out" "203.0.113.0/24,network,Example Net,abuse@net.example,en" \
+  "contacts list --format csv: the contact's row"
+run notify --dry-run 1 --format csv
+contains "$out" "would queue" "notify --dry-run --format csv: the site's row"
+run contacts import "$TEST_HOME/contacts.csv" --json
+is "$rc" 64 "contacts import --json: nothing to print as JSON (exit 64)"
+run spool run --json
+is "$rc" 64 "spool run --json: exit 64"
+
+# --- config names the file it read, or the one it looked for ------------------
+
+run config
+contains "$(echo "$out" | head -n 1)" "from $MADOGUCHI_CONFIG" "config: the file it read"
+contains "$out" "# data_dir from MADOGUCHI_HOME" "config: data_dir from MADOGUCHI_HOME"
+out=$(env -u MADOGUCHI_CONFIG "$MADOGUCHI" config | head -n 1)
+contains "$out" "/etc/madoguchi/madoguchi.conf" \
+  "config without a file: the file it looked for"
+
 # --- who changed it -----------------------------------------------------------
 
 SUDO_USER=alice "$MADOGUCHI" set 1 --status open
@@ -171,6 +247,13 @@ done
 width=$(COLUMNS=200 "$MADOGUCHI" list | widest)
 [ "$width" -gt 132 ]
 ok $? "list with COLUMNS=200: the subject gets the room ($width)"
+# Without COLUMNS, on a terminal: the terminal's width (TIOCGWINSZ).
+if command -v script > /dev/null 2>&1; then
+  width=$(script -qec "stty cols 90 rows 24; env -u COLUMNS NO_COLOR=1 '$MADOGUCHI' list" /dev/null \
+          | tr -d '\r' | widest)
+  [ "$width" -gt 0 ] && [ "$width" -le 90 ]
+  ok $? "list on a 90-column terminal, no COLUMNS: $width columns at most"
+fi
 width=$("$MADOGUCHI" list | widest)
 [ "$width" -gt 80 ]
 ok $? "list into a pipe, no COLUMNS: nothing cut to 80 ($width)"

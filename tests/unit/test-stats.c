@@ -214,6 +214,38 @@ test_svg (void)
   g_assert_null (strstr (svg, ".5"));            /* whole pixels */
 }
 
+/* Notifications per month beside reports per month (issue 21), as the
+ * table and the JSON count them. */
+static void
+test_svg_notifications (void)
+{
+  const gint64 scans[] = { 10, 20, 30 };
+  g_autoptr (Stats) s = fake_stats (scans, G_N_ELEMENTS (scans));
+  g_autofree char *svg = NULL;
+
+  s->notifications.months
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_month_free);
+  s->notifications.totals.month = g_strdup ("total");
+  for (guint i = 0; i < 3; i++)
+    {
+      StatsMonth *n = g_new0 (StatsMonth, 1);
+
+      n->month = g_strdup_printf ("2026-%02u", i + 1);
+      n->total = i == 1 ? 57 : 0;
+      g_ptr_array_add (s->notifications.months, n);
+    }
+  s->notifications.totals.total = 57;
+  svg = stats_svg (s);
+  assert_well_formed (svg);
+  g_assert_nonnull (strstr (svg, "<title>2026-02 notifications: 57</title>"));
+  g_assert_null (strstr (svg, "2026-01 notifications"));
+  g_assert_nonnull (strstr (svg, ">notifications (57)</text>"));
+  g_assert_nonnull (strstr (svg, ">57</text>")); /* above its bar */
+  g_assert_nonnull (strstr (svg, ">31</text>")); /* reports still there */
+  g_assert_nonnull (strstr (svg, ">60</text>")); /* the axis fits 57 */
+  g_assert_nonnull (strstr (svg, "57 notifications"));
+}
+
 typedef struct
 {
   char *dir;
@@ -453,6 +485,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/months", test_months);
   g_test_add_func ("/stats/range", test_range);
   g_test_add_func ("/stats/svg", test_svg);
+  g_test_add_func ("/stats/svg-notifications", test_svg_notifications);
   g_test_add ("/stats/store", Fixture, NULL, fixture_setup, test_store_stats,
               fixture_teardown);
   g_test_add ("/stats/export", Fixture, NULL, fixture_setup, test_export,

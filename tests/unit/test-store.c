@@ -573,8 +573,9 @@ test_migrate_fold (Fixture *f, gconstpointer data)
                                  "VALUES ('delete-all'); INSERT INTO "
                                  "message_fts (rowid, subject, text) SELECT "
                                  "id, subject, text FROM message; ALTER TABLE "
-                                 "outbox DROP COLUMN via; PRAGMA user_version "
-                                 "= 8",
+                                 "outbox DROP COLUMN via; ALTER TABLE "
+                                 "indicator DROP COLUMN asn; PRAGMA "
+                                 "user_version = 8",
                                  NULL, NULL, NULL),
                    ==, SQLITE_OK);
   sqlite3_close (db);
@@ -582,7 +583,7 @@ test_migrate_fold (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
                                         "pragma_user_version"),
-                   ==, 9);
+                   ==, 10);
   g_assert_cmpint (indexed_messages (f), ==, 1);
   g_assert_cmpuint (count_search (f, "dos attack"), ==, 1);
   g_assert_cmpint (count_rows (f->path,
@@ -674,7 +675,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
                    ==, 0);
   g_assert_cmpint (count_rows (f->path, "SELECT user_version FROM "
                                         "pragma_user_version"),
-                   ==, 9);
+                   ==, 10);
   g_assert_cmpint (count_rows (f->path, "SELECT count(*) FROM message "
                                         "WHERE id = 1 AND encryption IS NULL "
                                         "AND signature IS NULL"),
@@ -685,6 +686,11 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->path, "SELECT timestamps_dropped FROM "
                                         "message WHERE id = 1"),
                    ==, 0);
+  /* Version 10: an indicator's AS, none for the old ones. */
+  g_assert_cmpint (count_rows (f->path,
+                               "SELECT count(*) FROM pragma_table_info "
+                               "('indicator') WHERE name = 'asn'"),
+                   ==, 1);
   old = store_message_raw (f->store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (old, NULL), g_bytes_get_size (old),
