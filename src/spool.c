@@ -116,10 +116,17 @@ write_all (int fd, const char *buf, gsize len, const char *path, GError **error)
   return TRUE;
 }
 
-/* Copies fd to out, keeping at most max_size bytes; counts all of them. */
+/* The temporary file a message is written to, open. */
+typedef struct
+{
+  int fd;
+  const char *path;
+} SpoolTmp;
+
+/* Copies fd to tmp, keeping at most max_size bytes; counts all of them. */
 static gboolean
-spool_copy (int fd, int out, const char *path, gint64 max_size,
-            SpoolEntry *entry, GError **error)
+spool_copy (int fd, const SpoolTmp *tmp, gint64 max_size, SpoolEntry *entry,
+            GError **error)
 {
   char buf[65536];
 
@@ -136,7 +143,7 @@ spool_copy (int fd, int out, const char *path, gint64 max_size,
       if (n == 0)
         return TRUE;
       keep = (gsize) MIN ((gint64) n, MAX (room, 0));
-      if (keep > 0 && !write_all (out, buf, keep, path, error))
+      if (keep > 0 && !write_all (tmp->fd, buf, keep, tmp->path, error))
         return FALSE;
       entry->kept += (gint64) keep;
       entry->size += n;
@@ -194,20 +201,21 @@ spool_unique_name (void)
 
 /* Writes the whole file: header placeholder, message, final header. */
 static gboolean
-spool_write (int fd, int out, const char *tmp, gint64 max_size,
-             SpoolEntry *entry, GError **error)
+spool_write (int fd, const SpoolTmp *tmp, gint64 max_size, SpoolEntry *entry,
+             GError **error)
 {
   g_autofree char *header = spool_header (entry);
   g_autofree char *final = NULL;
 
   entry->header_len = strlen (header);
-  if (!write_all (out, header, entry->header_len, tmp, error)
-      || !spool_copy (fd, out, tmp, max_size, entry, error))
+  if (!write_all (tmp->fd, header, entry->header_len, tmp->path, error)
+      || !spool_copy (fd, tmp, max_size, entry, error))
     return FALSE;
   final = spool_header (entry);
   g_assert (strlen (final) == entry->header_len);
-  if (pwrite (out, final, entry->header_len, 0) != (ssize_t) entry->header_len)
-    return set_io_error (error, errno, "cannot write", tmp);
+  if (pwrite (tmp->fd, final, entry->header_len, 0)
+      != (ssize_t) entry->header_len)
+    return set_io_error (error, errno, "cannot write", tmp->path);
   return TRUE;
 }
 
@@ -243,9 +251,8 @@ spool_sync (const char *dir, const SpoolEntry *entry, GError **error)
 }
 
 SpoolEntry *
-spool_receive (const char *dir, int fd, const char *sender,
-               const char *recipient, gint64 max_size, gint64 min_free,
-               GError **error)
+spool_receive (const char *dir, int fd, const SpoolEnvelope *envelope,
+               const SpoolLimits *limits, GError **error)
 {
   g_autoptr (SpoolEntry) entry = g_new0 (SpoolEntry, 1);
   g_autofree char *tmp_dir = g_build_filename (dir, "tmp", NULL);
@@ -254,8 +261,8 @@ spool_receive (const char *dir, int fd, const char *sender,
   int out;
 
   entry->id = spool_unique_name ();
-  entry->sender = g_strdup (sender);
-  entry->recipient = g_strdup (recipient);
+  entry->sender = g_strdup (envelope->sender);
+  entry->recipient = g_strdup (envelope->recipient);
   tmp = g_build_filename (tmp_dir, entry->id, NULL);
   out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
@@ -263,8 +270,9 @@ spool_receive (const char *dir, int fd, const char *sender,
       set_io_error (error, errno, "cannot create", tmp);
       return NULL;
     }
-  ok = check_free_space (out, tmp_dir, min_free, error)
-       && spool_write (fd, out, tmp, max_size, entry, error);
+  ok = check_free_space (out, tmp_dir, limits->min_free, error)
+       && spool_write (fd, &(SpoolTmp){ .fd = out, .path = tmp },
+                       limits->max_size, entry, error);
   if (close (out) != 0 && ok)
     ok = set_io_error (error, errno, "cannot close", tmp);
   if (ok)
