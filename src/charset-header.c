@@ -223,12 +223,10 @@ charset_decode_header_budget (const char *raw, CharsetBudget *budget)
   guint runs = MIN (budget->runs, CHARSET_HEADER_RUNS_MAX);
   guint64 opens = charset_iconv_opens ();
   HeaderDecoder d = {
-    NULL,
-    g_byte_array_new (),
-    g_string_new (NULL),
-    runs,
-    opens + MIN (budget->opens, CHARSET_HEADER_OPENS_MAX),
-    FALSE,
+    .bytes = g_byte_array_new (),
+    .out = g_string_new (NULL),
+    .runs = runs,
+    .opens_end = opens + MIN (budget->opens, CHARSET_HEADER_OPENS_MAX),
   };
   char *result;
 
@@ -247,9 +245,8 @@ char *
 charset_decode_header (const char *raw)
 {
   CharsetBudget budget = {
-    CHARSET_HEADER_RUNS_MAX,
-    CHARSET_HEADER_OPENS_MAX,
-    FALSE,
+    .runs = CHARSET_HEADER_RUNS_MAX,
+    .opens = CHARSET_HEADER_OPENS_MAX,
   };
 
   return charset_decode_header_budget (raw, &budget);

@@ -115,7 +115,7 @@ Classification *
 intake_classify (const Config *config, const RuleSet *rules,
                  const Message *message, const Extraction *extraction)
 {
-  ClassifyOptions options = { (int) config->classify_min_score };
+  ClassifyOptions options = { .min_score = (int) config->classify_min_score };
 
   return classify_run (rules, message, extraction, &options);
 }

@@ -91,7 +91,7 @@ dedup_job (gpointer data)
 {
   DedupJob *job = data;
   g_autoptr (Sha256) sum = sha256_new (FALSE);
-  DedupPass d = { sum, job->message_id == NULL, 0, FALSE };
+  DedupPass d = { .sum = sum, .in_body = job->message_id == NULL };
 
   if (job->message_id != NULL)
     {

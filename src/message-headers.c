@@ -327,7 +327,10 @@ message_read_headers (Message *m, GMimeMessage *mime,
   GMimeObject *object = GMIME_OBJECT (mime);
   GDateTime *date = g_mime_message_get_date (mime);
   const char *id = header_raw (object, "Message-ID");
-  CharsetBudget budget = { MESSAGE_DECODE_RUNS, MESSAGE_DECODE_OPENS, 0 };
+  CharsetBudget budget = {
+    .runs = MESSAGE_DECODE_RUNS,
+    .opens = MESSAGE_DECODE_OPENS,
+  };
 
   m->message_id = id ? message_id_of (id) : NULL;
   m->in_reply_to = header_message_ids (object, "In-Reply-To");

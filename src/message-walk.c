@@ -199,7 +199,8 @@ on_member (const ArchiveMember *am, gpointer data)
   MemberWalk *mw = data;
   Walk *walk = mw->walk;
   MessagePart *mp;
-  GByteArray head = { (guint8 *) am->head, (guint) am->head_len };
+  GByteArray head
+      = { .data = (guint8 *) am->head, .len = (guint) am->head_len };
 
   if (walk->message->parts->len >= walk->limits->max_parts)
     {
@@ -265,8 +266,8 @@ walk_archive (Walk *walk, GMimePart *part, MessagePart *mp)
   GMimeStream *content
       = wrapper ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
   g_autoptr (GMimeStream) decoded = NULL;
-  MemberWalk mw = { walk, mp };
-  ArchiveInput input = { archive_input_read, NULL, mp->filename };
+  MemberWalk mw = { .walk = walk, .archive = mp };
+  ArchiveInput input = { .read = archive_input_read, .name = mp->filename };
   guint64 before = walk->archive.input;
   gboolean walked;
   char buf[16384];

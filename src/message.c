@@ -186,8 +186,11 @@ scan_limits (Message *m, const Raw *raw, gsize skip,
              const MessageLimits *limits, GError **error)
 {
   MimeScanLimits l = {
-    limits->max_parts,     MESSAGE_HEADER_FIELDS, MESSAGE_HEADER_SIZE,
-    MIME_SCAN_FIELD_WORDS, MIME_SCAN_FIELD_LINES,
+    .max_parts = limits->max_parts,
+    .max_fields = MESSAGE_HEADER_FIELDS,
+    .max_header_size = MESSAGE_HEADER_SIZE,
+    .max_field_words = MIME_SCAN_FIELD_WORDS,
+    .max_field_lines = MIME_SCAN_FIELD_LINES,
   };
   MimeScan *scan = mime_scan_raw (raw, skip, &l, error);
 
@@ -302,10 +305,10 @@ message_parse_raw (const Raw *raw, const MessageLimits *limits, GError **error)
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (MimeScan) scan = NULL;
   g_auto (GStrv) passwords = NULL;
-  Walk walk = { m, limits, { 0 }, NULL };
+  Walk walk = { .message = m, .limits = limits };
   gboolean nul_in_line = FALSE;
   gsize skip = raw_mbox_line (raw, &m->mbox_sender, &nul_in_line);
-  DedupJob job = { raw, skip, NULL, FALSE, NULL };
+  DedupJob job = { .raw = raw, .from = skip };
   GThread *hashing = NULL;
 
   m->headers
