@@ -331,11 +331,11 @@ main (int argc, char **argv)
     g_test_add_data_func (header_cases[i].path, &header_cases[i], test_header);
   g_test_add_func ("/charset/header/random", test_header_random);
   g_test_add_func ("/charset/header/random-words", test_header_random_words);
+  g_test_add_func ("/charset/cache/cycle-opens", test_cycle_opens);
+  g_test_add_func ("/charset/budget/runs", test_budget_runs);
   for (gsize i = 0; i < G_N_ELEMENTS (large_cases); i++)
     g_test_add_data_func (large_cases[i].path, &large_cases[i],
                           test_header_large);
-  g_test_add_func ("/charset/cache/cycle-opens", test_cycle_opens);
-  g_test_add_func ("/charset/budget/runs", test_budget_runs);
   g_test_add_func ("/charset/budget/one-run", test_budget_one_run);
   g_test_add_func ("/charset/budget/header-cap", test_budget_header_cap);
   g_test_add_func ("/charset/budget/opens", test_budget_opens);
