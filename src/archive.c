@@ -327,8 +327,12 @@ static void
 member_container (Member *m, const Magic *magic)
 {
   Level *lv = m->lv;
-  ArchiveMember am = { m->name, lv->depth, 0,    magic->type, FALSE,
-                       NULL,    0,         TRUE, FALSE,       NULL };
+  ArchiveMember am = {
+    .name = m->name,
+    .depth = lv->depth,
+    .content_type = magic->type,
+    .container = TRUE,
+  };
   Level *child = g_new0 (Level, 1);
 
   am.size = archive_entry_size_is_set (m->entry) ? archive_entry_size (m->entry)
@@ -365,8 +369,7 @@ member_plain (Member *m, const Magic *magic)
   gboolean text = m->error == 0 && magic == NULL && looks_like_text (m->head);
   g_autoptr (Sha256) sum = sha256_new (FALSE);
   g_autofree char *hex = NULL;
-  ArchiveMember am
-      = { m->name, m->lv->depth, 0, NULL, text, NULL, 0, FALSE, FALSE, NULL };
+  ArchiveMember am = { .name = m->name, .depth = m->lv->depth, .text = text };
 
   if (text)
     member_fill (m, b->max_text);
@@ -394,8 +397,12 @@ member_plain (Member *m, const Magic *magic)
 static gboolean
 member_walk (Level *lv, struct archive_entry *entry)
 {
-  Member m
-      = { lv, entry, member_name (lv, entry), g_byte_array_new (), NULL, 0, 0 };
+  Member m = {
+    .lv = lv,
+    .entry = entry,
+    .name = member_name (lv, entry),
+    .head = g_byte_array_new (),
+  };
   const Magic *magic;
 
   member_fill (&m, SNIFF);

@@ -206,10 +206,13 @@ cmd_deliver (Context *ctx, int argc, char **argv)
       || !deliver_no_operands (argc, argv))
     return EX_TEMPFAIL;
   if (spool_ensure (spool_dir, &error))
-    entry = spool_receive (spool_dir, STDIN_FILENO, deliver_sender (sender),
-                           deliver_recipient (recipient),
-                           ctx->config->max_message_size,
-                           ctx->config->min_free_space, &error);
+    entry = spool_receive (
+        spool_dir, STDIN_FILENO,
+        &(SpoolEnvelope){ .sender = deliver_sender (sender),
+                          .recipient = deliver_recipient (recipient) },
+        &(SpoolLimits){ .max_size = ctx->config->max_message_size,
+                        .min_free = ctx->config->min_free_space },
+        &error);
   if (entry == NULL || !deliver_hold_entry (spool_dir, entry, &error))
     {
       if (entry != NULL)

@@ -42,10 +42,13 @@ typedef struct
   char *id;
 } Ready;
 
+/* The parsers (a thread pool) and their results, waiting to be filed
+ * in order. */
 typedef struct
 {
   const Config *config;
   const RuleSet *rules;
+  GThreadPool *pool; /* runs prepare_job */
   GMutex lock;
   GCond ready;
   GHashTable *prepared; /* seq -> IntakePrepared */
@@ -97,7 +100,9 @@ prepare_job (gpointer data, gpointer user_data)
   if (raw != NULL)
     {
       IntakeSource source = {
-        job->id, NULL, NULL, 0, (gint64) raw_size (raw), (gint64) raw_size (raw)
+        .id = job->id,
+        .size = (gint64) raw_size (raw),
+        .kept = (gint64) raw_size (raw),
       };
 
       r->prepared
@@ -302,7 +307,7 @@ checkpoint (Store *store, const char *source, guint done, gboolean again,
 }
 
 static void
-submit (GThreadPool *pool, GPtrArray *messages, const char *path, guint seq)
+submit (Pipeline *pipe, GPtrArray *messages, const char *path, guint seq)
 {
   Job *job = g_new0 (Job, 1);
   const Item *item = messages->pdata[seq];
@@ -311,12 +316,12 @@ submit (GThreadPool *pool, GPtrArray *messages, const char *path, guint seq)
   job->item.bytes = item->bytes ? g_bytes_ref (item->bytes) : NULL;
   job->item.path = g_strdup (item->path);
   job->id = g_strdup_printf ("import:%s#%u", path, seq + 1);
-  g_thread_pool_push (pool, job, NULL);
+  g_thread_pool_push (pipe->pool, job, NULL);
 }
 
 static gboolean
-import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
-               const char *path, Tally *t, GError **error)
+import_source (const Intake *intake, Pipeline *pipe, const char *path, Tally *t,
+               GError **error)
 {
   g_autofree char *source = g_canonicalize_filename (path, NULL);
   g_autoptr (GPtrArray) messages = read_source (path, error);
@@ -340,7 +345,7 @@ import_source (const Intake *intake, GThreadPool *pool, Pipeline *pipe,
       IntakeResult r = { 0 };
 
       for (; next < messages->len && next - stored < IMPORT_WINDOW; next++)
-        submit (pool, messages, path, next);
+        submit (pipe, messages, path, next);
       ready = wait_prepared (pipe, stored);
       if (ready->prepared == NULL)
         failed |= !count_result (t, FALSE, &r, ready->id, ready->error);
@@ -395,7 +400,6 @@ cmd_import (Context *ctx, int argc, char **argv)
   g_autoptr (RuleSet) rules = NULL;
   Pipeline pipe = { 0 };
   Tally tally = { 0 };
-  GThreadPool *pool;
   Intake intake;
   int status = EX_OK;
 
@@ -420,13 +424,13 @@ cmd_import (Context *ctx, int argc, char **argv)
   g_mutex_init (&pipe.lock);
   g_cond_init (&pipe.ready);
   pipe.prepared = g_hash_table_new (g_direct_hash, g_direct_equal);
-  pool = g_thread_pool_new (prepare_job, &pipe, threads, TRUE, NULL);
+  pipe.pool = g_thread_pool_new (prepare_job, &pipe, threads, TRUE, NULL);
   tally.started = g_get_monotonic_time ();
   tally.progress = isatty (STDERR_FILENO);
   for (int i = 1; i < argc && status == EX_OK; i++)
-    if (!import_source (&intake, pool, &pipe, argv[i], &tally, &error))
+    if (!import_source (&intake, &pipe, argv[i], &tally, &error))
       status = command_fail (error);
-  g_thread_pool_free (pool, FALSE, TRUE);
+  g_thread_pool_free (pipe.pool, FALSE, TRUE);
   g_hash_table_unref (pipe.prepared);
   print_summary (&tally);
   return status != EX_OK ? status : tally.failed ? EX_TEMPFAIL : EX_OK;

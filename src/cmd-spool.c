@@ -287,7 +287,7 @@ spool_run (Context *ctx, const char *dir)
   g_autoptr (Store) store = NULL;
   g_autoptr (GPtrArray) ids = NULL;
   g_autoptr (RuleSet) rules = NULL;
-  SpoolRun run = { ctx, dir, NULL, 0, 0, 0 };
+  SpoolRun run = { .ctx = ctx, .dir = dir };
 
   if (spool_ensure (dir, &error))
     ids = spool_list (dir, "new", &error);

@@ -115,7 +115,7 @@ Classification *
 intake_classify (const Config *config, const RuleSet *rules,
                  const Message *message, const Extraction *extraction)
 {
-  ClassifyOptions options = { (int) config->classify_min_score };
+  ClassifyOptions options = { .min_score = (int) config->classify_min_score };
 
   return classify_run (rules, message, extraction, &options);
 }
@@ -135,10 +135,15 @@ build_reply (const char *number, const char *tag, char **message_id,
              gpointer data, GError **error)
 {
   const ReplyContext *r = data;
-  ReplyTicket ticket = { number, tag, r->category, r->received };
+  ReplyReport report = { .message = r->message, .recipient = r->recipient };
+  ReplyTicket ticket = {
+    .number = number,
+    .tag = tag,
+    .category = r->category,
+    .received = r->received,
+  };
 
-  return reply_build (r->config, r->message, &ticket, r->recipient, message_id,
-                      error);
+  return reply_build (r->config, &report, &ticket, message_id, error);
 }
 
 /* Sends the acknowledgement just queued; a failure leaves it queued. */
@@ -261,10 +266,13 @@ intake_store (const Intake *intake, const IntakePrepared *p,
     reply_decide (config, p->message, p->sender, &decision);
   else
     decision.reason = g_strdup ("imported: no acknowledgement");
-  reply = (ReplyContext){ config, p->message, decision.recipient,
-                          p->classification ? p->classification->category
-                                            : "other",
-                          p->received };
+  reply = (ReplyContext){
+    .config = config,
+    .message = p->message,
+    .recipient = decision.recipient,
+    .category = p->classification ? p->classification->category : "other",
+    .received = p->received,
+  };
   set_ack (config, &decision, &d);
   d.reply_func = build_reply;
   d.reply_data = &reply;

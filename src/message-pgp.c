@@ -246,11 +246,18 @@ pgp_verify_multipart (GMimeMultipartSigned *part, MessagePgp *pgp)
   note_signatures (pgp, list);
 }
 
+/* Where an armored block lies in a part's bytes: [start, end). */
+typedef struct
+{
+  gsize start;
+  gsize end; /* past the line end after the block's last line */
+} ArmorSpan;
+
 /* Where the armored block that starts with begin, and ends after the
- * line end, lies in bytes: *start and *end, or FALSE. */
+ * line end, lies in bytes: *span, or FALSE. */
 static gboolean
 find_armor (const GByteArray *bytes, const char *begin, const char *end_line,
-            gsize *start, gsize *end)
+            ArmorSpan *span)
 {
   const char *data = (const char *) bytes->data;
   const char *b = g_strstr_len (data, bytes->len, begin);
@@ -264,15 +271,15 @@ find_armor (const GByteArray *bytes, const char *begin, const char *end_line,
     return FALSE;
   e += strlen (end_line);
   nl = memchr (e, '\n', bytes->len - (gsize) (e - data));
-  *start = (gsize) (b - data);
-  *end = nl ? (gsize) (nl + 1 - data) : bytes->len;
+  span->start = (gsize) (b - data);
+  span->end = nl ? (gsize) (nl + 1 - data) : bytes->len;
   return TRUE;
 }
 
-/* Runs decrypt (or verify) on bytes[start, end) and returns what it
+/* Runs decrypt (or verify) on the span of bytes and returns what it
  * wrote, or NULL (pgp->problem says why). */
 static GByteArray *
-inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
+inline_run (const GByteArray *bytes, const ArmorSpan *span, gsize max_bytes,
             MessagePgp *pgp, gboolean decrypt)
 {
   g_autoptr (GMimeCryptoContext) ctx
@@ -287,7 +294,8 @@ inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
       note_problem (pgp, decrypt ? "decrypt" : "verify", NULL, NULL);
       return NULL;
     }
-  g_mime_stream_write (in, (const char *) bytes->data + start, end - start);
+  g_mime_stream_write (in, (const char *) bytes->data + span->start,
+                       span->end - span->start);
   g_mime_stream_reset (in);
   if (decrypt)
     {
@@ -314,16 +322,17 @@ inline_run (const GByteArray *bytes, gsize start, gsize end, gsize max_bytes,
   return g_byte_array_ref (out->bytes);
 }
 
-/* Replaces bytes[start, end) with what. */
+/* Replaces the span of bytes with what. */
 static void
-splice (GByteArray *bytes, gsize start, gsize end, const GByteArray *with)
+splice (GByteArray *bytes, const ArmorSpan *span, const GByteArray *with)
 {
   g_autoptr (GByteArray) joined = g_byte_array_sized_new (
-      (guint) (bytes->len - (end - start) + with->len));
+      (guint) (bytes->len - (span->end - span->start) + with->len));
 
-  g_byte_array_append (joined, bytes->data, (guint) start);
+  g_byte_array_append (joined, bytes->data, (guint) span->start);
   g_byte_array_append (joined, with->data, with->len);
-  g_byte_array_append (joined, bytes->data + end, (guint) (bytes->len - end));
+  g_byte_array_append (joined, bytes->data + span->end,
+                       (guint) (bytes->len - span->end));
   g_byte_array_set_size (bytes, 0);
   g_byte_array_append (bytes, joined->data, joined->len);
 }
@@ -333,20 +342,18 @@ static gboolean
 inline_block (GByteArray *bytes, gsize max_bytes, MessagePgp *pgp,
               gboolean decrypt)
 {
-  gsize start;
-  gsize end;
+  ArmorSpan span;
   g_autoptr (GByteArray) plain = NULL;
 
   if (!find_armor (bytes, decrypt ? ARMOR_MESSAGE : ARMOR_SIGNED,
-                   decrypt ? ARMOR_MESSAGE_END : ARMOR_SIGNATURE_END, &start,
-                   &end))
+                   decrypt ? ARMOR_MESSAGE_END : ARMOR_SIGNATURE_END, &span))
     return TRUE;
   if (decrypt)
     pgp->encrypted = TRUE;
-  plain = inline_run (bytes, start, end, max_bytes, pgp, decrypt);
+  plain = inline_run (bytes, &span, max_bytes, pgp, decrypt);
   if (plain == NULL)
     return FALSE;
-  splice (bytes, start, end, plain);
+  splice (bytes, &span, plain);
   return TRUE;
 }
 

@@ -82,7 +82,7 @@ keep_at (ScanState *st, gsize off)
 static void
 drop_at (ScanState *st, gsize off)
 {
-  MimeScanRange range = { st->keep_from, off };
+  MimeScanRange range = { .from = st->keep_from, .to = off };
 
   if (!st->keeping)
     return;
@@ -353,7 +353,7 @@ mime_scan_raw (const Raw *raw, gsize from, const MimeScanLimits *limits,
 {
   g_autoptr (MimeScan) scan = g_new0 (MimeScan, 1);
   ScanState st = { 0 };
-  ScanChunk chunk = { &st, from };
+  ScanChunk chunk = { .st = &st, .base = from };
   GError *local = NULL;
 
   scan->ranges = g_array_new (FALSE, FALSE, sizeof (MimeScanRange));

@@ -498,9 +498,10 @@ set_headers (GMimeMessage *msg, const Config *config, const char *recipient,
 }
 
 GBytes *
-reply_build (const Config *config, const Message *m, const ReplyTicket *t,
-             const char *recipient, char **message_id, GError **error)
+reply_build (const Config *config, const ReplyReport *report,
+             const ReplyTicket *t, char **message_id, GError **error)
 {
+  const Message *m = report->message;
   const char *language = reply_language (config, m);
   g_autofree char *template
       = template_read (config->rules_dir, "ack", language, error);
@@ -518,7 +519,7 @@ reply_build (const Config *config, const Message *m, const ReplyTicket *t,
   subject = g_strdup_printf ("Re: %s %s", t->tag, quoted);
   *message_id = g_mime_utils_generate_message_id (at ? at + 1 : "localhost");
   msg = g_mime_message_new (TRUE);
-  set_headers (msg, config, recipient, subject, *message_id);
+  set_headers (msg, config, report->recipient, subject, *message_id);
   set_threading (msg, m);
   part = body_part (config, body);
   if (config->pgp_sign && !reply_pgp_protect (config, &part, NULL, error))

@@ -34,8 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "madoguchi/sha256.h"
-
 G_DEFINE_QUARK (madoguchi - spool - error - quark, spool_error)
 
 #define SPOOL_MAGIC "madoguchi-spool 1 "
@@ -118,10 +116,17 @@ write_all (int fd, const char *buf, gsize len, const char *path, GError **error)
   return TRUE;
 }
 
-/* Copies fd to out, keeping at most max_size bytes; counts all of them. */
+/* The temporary file a message is written to, open. */
+typedef struct
+{
+  int fd;
+  const char *path;
+} SpoolTmp;
+
+/* Copies fd to tmp, keeping at most max_size bytes; counts all of them. */
 static gboolean
-spool_copy (int fd, int out, const char *path, gint64 max_size,
-            SpoolEntry *entry, GError **error)
+spool_copy (int fd, const SpoolTmp *tmp, gint64 max_size, SpoolEntry *entry,
+            GError **error)
 {
   char buf[65536];
 
@@ -138,7 +143,7 @@ spool_copy (int fd, int out, const char *path, gint64 max_size,
       if (n == 0)
         return TRUE;
       keep = (gsize) MIN ((gint64) n, MAX (room, 0));
-      if (keep > 0 && !write_all (out, buf, keep, path, error))
+      if (keep > 0 && !write_all (tmp->fd, buf, keep, tmp->path, error))
         return FALSE;
       entry->kept += (gint64) keep;
       entry->size += n;
@@ -196,20 +201,21 @@ spool_unique_name (void)
 
 /* Writes the whole file: header placeholder, message, final header. */
 static gboolean
-spool_write (int fd, int out, const char *tmp, gint64 max_size,
-             SpoolEntry *entry, GError **error)
+spool_write (int fd, const SpoolTmp *tmp, gint64 max_size, SpoolEntry *entry,
+             GError **error)
 {
   g_autofree char *header = spool_header (entry);
   g_autofree char *final = NULL;
 
   entry->header_len = strlen (header);
-  if (!write_all (out, header, entry->header_len, tmp, error)
-      || !spool_copy (fd, out, tmp, max_size, entry, error))
+  if (!write_all (tmp->fd, header, entry->header_len, tmp->path, error)
+      || !spool_copy (fd, tmp, max_size, entry, error))
     return FALSE;
   final = spool_header (entry);
   g_assert (strlen (final) == entry->header_len);
-  if (pwrite (out, final, entry->header_len, 0) != (ssize_t) entry->header_len)
-    return set_io_error (error, errno, "cannot write", tmp);
+  if (pwrite (tmp->fd, final, entry->header_len, 0)
+      != (ssize_t) entry->header_len)
+    return set_io_error (error, errno, "cannot write", tmp->path);
   return TRUE;
 }
 
@@ -245,9 +251,8 @@ spool_sync (const char *dir, const SpoolEntry *entry, GError **error)
 }
 
 SpoolEntry *
-spool_receive (const char *dir, int fd, const char *sender,
-               const char *recipient, gint64 max_size, gint64 min_free,
-               GError **error)
+spool_receive (const char *dir, int fd, const SpoolEnvelope *envelope,
+               const SpoolLimits *limits, GError **error)
 {
   g_autoptr (SpoolEntry) entry = g_new0 (SpoolEntry, 1);
   g_autofree char *tmp_dir = g_build_filename (dir, "tmp", NULL);
@@ -256,8 +261,8 @@ spool_receive (const char *dir, int fd, const char *sender,
   int out;
 
   entry->id = spool_unique_name ();
-  entry->sender = g_strdup (sender);
-  entry->recipient = g_strdup (recipient);
+  entry->sender = g_strdup (envelope->sender);
+  entry->recipient = g_strdup (envelope->recipient);
   tmp = g_build_filename (tmp_dir, entry->id, NULL);
   out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
@@ -265,8 +270,9 @@ spool_receive (const char *dir, int fd, const char *sender,
       set_io_error (error, errno, "cannot create", tmp);
       return NULL;
     }
-  ok = check_free_space (out, tmp_dir, min_free, error)
-       && spool_write (fd, out, tmp, max_size, entry, error);
+  ok = check_free_space (out, tmp_dir, limits->min_free, error)
+       && spool_write (fd, &(SpoolTmp){ .fd = out, .path = tmp },
+                       limits->max_size, entry, error);
   if (close (out) != 0 && ok)
     ok = set_io_error (error, errno, "cannot close", tmp);
   if (ok)
@@ -465,94 +471,6 @@ spool_retry (const char *dir, const char *id, GError **error)
         forget_quarantined (dir, entry->path);
     }
   return spool_move (dir, entry, "new", error);
-}
-
-void
-spool_attempts_clear (SpoolAttempts *a)
-{
-  g_clear_pointer (&a->reason, g_free);
-  g_clear_pointer (&a->quarantined, g_free);
-  a->attempts = a->copies = 0;
-}
-
-static gboolean
-digest_chunk (const char *data, gsize len, gpointer user_data, GError **error)
-{
-  (void) error;
-  sha256_update (user_data, data, len);
-  return TRUE;
-}
-
-char *
-spool_entry_digest (const SpoolEntry *entry, GError **error)
-{
-  g_autoptr (Raw) raw = spool_read_message (entry, error);
-  g_autoptr (Sha256) sum = NULL;
-
-  if (raw == NULL)
-    return NULL;
-  sum = sha256_new (FALSE);
-  if (!raw_foreach_chunk (raw, 0, digest_chunk, sum, error))
-    return NULL;
-  return sha256_hex (sum);
-}
-
-#define ATTEMPTS_GROUP "poison"
-
-static char *
-attempts_path (const char *dir, const char *digest)
-{
-  return g_build_filename (dir, "attempts", digest, NULL);
-}
-
-void
-spool_attempts_load (const char *dir, const char *digest, SpoolAttempts *a)
-{
-  g_autofree char *path = attempts_path (dir, digest);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-
-  spool_attempts_clear (a);
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
-    return;
-  a->attempts = (guint) MAX (
-      0, g_key_file_get_integer (kf, ATTEMPTS_GROUP, "attempts", NULL));
-  a->copies = (guint) MAX (
-      0, g_key_file_get_integer (kf, ATTEMPTS_GROUP, "copies", NULL));
-  a->reason = g_key_file_get_string (kf, ATTEMPTS_GROUP, "reason", NULL);
-  a->quarantined
-      = g_key_file_get_string (kf, ATTEMPTS_GROUP, "quarantined", NULL);
-}
-
-gboolean
-spool_attempts_save (const char *dir, const char *digest,
-                     const SpoolAttempts *a, GError **error)
-{
-  g_autofree char *path = attempts_path (dir, digest);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autofree char *data = NULL;
-  g_autoptr (GError) local = NULL;
-
-  g_key_file_set_integer (kf, ATTEMPTS_GROUP, "attempts", (gint) a->attempts);
-  g_key_file_set_integer (kf, ATTEMPTS_GROUP, "copies", (gint) a->copies);
-  if (a->reason != NULL)
-    g_key_file_set_string (kf, ATTEMPTS_GROUP, "reason", a->reason);
-  if (a->quarantined != NULL)
-    g_key_file_set_string (kf, ATTEMPTS_GROUP, "quarantined", a->quarantined);
-  data = g_key_file_to_data (kf, NULL, NULL);
-  /* A temporary file renamed into place: never half a record. */
-  if (g_file_set_contents_full (path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-                                0600, &local))
-    return TRUE;
-  g_set_error (error, SPOOL_ERROR, SPOOL_ERROR_IO, "%s", local->message);
-  return FALSE;
-}
-
-void
-spool_attempts_forget (const char *dir, const char *digest)
-{
-  g_autofree char *path = attempts_path (dir, digest);
-
-  g_unlink (path);
 }
 
 gboolean

@@ -45,8 +45,17 @@ typedef struct
   gint64 received;
 } ReplyTicket;
 
+/* What an acknowledgement answers: the report, and the address
+ * reply_decide chose for the answer. */
+typedef struct
+{
+  const Message *message;
+  const char *recipient;
+} ReplyReport;
+
 /*
- * Builds the acknowledgement of message for ticket, to recipient.
+ * Builds the acknowledgement of report->message for ticket, to
+ * report->recipient.
  * Returns (transfer full) its bytes (CRLF-free, as sendmail wants them)
  * and its Message-ID in *message_id, or NULL with error set when the
  * templates cannot be read or the reply would weigh more than
@@ -54,9 +63,9 @@ typedef struct
  * subject is cut to 60 characters, and References carries its
  * Message-ID and at most the REPLY_REFERENCES_KEPT before it.
  */
-GBytes *reply_build (const Config *config, const Message *message,
-                     const ReplyTicket *ticket, const char *recipient,
-                     char **message_id, GError **error);
+GBytes *reply_build (const Config *config, const ReplyReport *report,
+                     const ReplyTicket *ticket, char **message_id,
+                     GError **error);
 
 /* Whether our own MTA (authserv_id) wrote dmarc=fail in an
  * Authentication-Results header of message: its From may be forged.

@@ -52,18 +52,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpoolEntry, spool_entry_free)
 /* Creates dir and its tmp/ new/ cur/ failed/ (mode 0700) when missing. */
 gboolean spool_ensure (const char *dir, GError **error);
 
+/* The envelope the MTA hands over with a message. */
+typedef struct
+{
+  const char *sender;    /* "" for the null sender; NULL unknown */
+  const char *recipient; /* NULL unknown */
+} SpoolEnvelope;
+
+/* What the spool takes in: bytes of one message, and space to leave. */
+typedef struct
+{
+  gint64 max_size; /* bytes of a message kept; the rest is dropped */
+  gint64 min_free; /* bytes that must stay free on the spool's disk */
+} SpoolLimits;
+
 /*
- * Reads fd to its end into a new spool file and renames it into new/.
- * Keeps at most max_size bytes of the message (the rest is read and
- * dropped, and the entry records the real size).  Fails with
- * SPOOL_ERROR_NOSPACE when less than min_free bytes are free.  On any
- * error nothing is left in tmp/ or new/.  The entry survives a crash
- * only after spool_sync (spool.c says when that is needed).
+ * Reads fd to its end into a new spool file, with envelope's sender
+ * and recipient, and renames it into new/.  Keeps at most
+ * limits->max_size bytes of the message (the rest is read and dropped,
+ * and the entry records the real size).  Fails with
+ * SPOOL_ERROR_NOSPACE when less than limits->min_free bytes are free.
+ * On any error nothing is left in tmp/ or new/.  The entry survives a
+ * crash only after spool_sync (spool.c says when that is needed).
  * Returns (transfer full) the entry.
  */
-SpoolEntry *spool_receive (const char *dir, int fd, const char *sender,
-                           const char *recipient, gint64 max_size,
-                           gint64 min_free, GError **error);
+SpoolEntry *spool_receive (const char *dir, int fd,
+                           const SpoolEnvelope *envelope,
+                           const SpoolLimits *limits, GError **error);
 
 /* Makes entry, received into dir's new/, survive a crash. */
 gboolean spool_sync (const char *dir, const SpoolEntry *entry, GError **error);

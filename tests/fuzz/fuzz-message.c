@@ -75,8 +75,12 @@ static void
 acknowledge (const Message *message, const Classification *classification)
 {
   ReplyDecision decision = { 0 };
-  ReplyTicket ticket = { "2026-000123", "[IR #2026-000123/7f3a]",
-                         classification->category, RECEIVED };
+  ReplyTicket ticket = {
+    .number = "2026-000123",
+    .tag = "[IR #2026-000123/7f3a]",
+    .category = classification->category,
+    .received = RECEIVED,
+  };
   g_autofree char *message_id = NULL;
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (GError) error = NULL;
@@ -87,8 +91,12 @@ acknowledge (const Message *message, const Classification *classification)
                 &decision);
   if (decision.send)
     {
-      reply = reply_build (config, message, &ticket, decision.recipient,
-                           &message_id, &error);
+      ReplyReport report = {
+        .message = message,
+        .recipient = decision.recipient,
+      };
+
+      reply = reply_build (config, &report, &ticket, &message_id, &error);
       if (reply == NULL)
         {
           g_printerr ("fuzz-message: %s\n", error->message);

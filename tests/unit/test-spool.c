@@ -57,6 +57,10 @@ input_fd (const char *data, gsize len)
   return fd;
 }
 
+/* Sender and recipient unknown; 1 KiB kept, no free space asked. */
+static const SpoolEnvelope no_envelope = { .sender = NULL, .recipient = NULL };
+static const SpoolLimits kib_limits = { .max_size = 1024, .min_free = 0 };
+
 static guint
 count_files (const char *dir, const char *sub)
 {
@@ -73,7 +77,10 @@ test_roundtrip (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd = input_fd (msg, sizeof msg - 1);
   g_autoptr (SpoolEntry) in = spool_receive (
-      f->dir, fd, "a b%c@example.net", "info@example.jp", 1 << 20, 0, &error);
+      f->dir, fd,
+      &(SpoolEnvelope){ .sender = "a b%c@example.net",
+                        .recipient = "info@example.jp" },
+      &(SpoolLimits){ .max_size = 1 << 20, .min_free = 0 }, &error);
   g_autoptr (SpoolEntry) out = NULL;
   g_autoptr (Raw) raw = NULL;
   struct stat st;
@@ -107,10 +114,11 @@ test_null_and_unknown_sender (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd1 = input_fd ("x\n", 2);
   int fd2 = input_fd ("y\n", 2);
-  g_autoptr (SpoolEntry) bounce
-      = spool_receive (f->dir, fd1, "", NULL, 1024, 0, &error);
+  g_autoptr (SpoolEntry) bounce = spool_receive (
+      f->dir, fd1, &(SpoolEnvelope){ .sender = "", .recipient = NULL },
+      &kib_limits, &error);
   g_autoptr (SpoolEntry) unknown
-      = spool_receive (f->dir, fd2, NULL, NULL, 1024, 0, &error);
+      = spool_receive (f->dir, fd2, &no_envelope, &kib_limits, &error);
   g_autoptr (SpoolEntry) b = spool_open (f->dir, bounce->id, &error);
   g_autoptr (SpoolEntry) u = spool_open (f->dir, unknown->id, &error);
 
@@ -134,7 +142,9 @@ test_truncation (Fixture *f, gconstpointer data)
 
   memset (big, 'x', len);
   fd = input_fd (big, len);
-  e = spool_receive (f->dir, fd, NULL, NULL, 100000, 0, &error);
+  e = spool_receive (f->dir, fd, &no_envelope,
+                     &(SpoolLimits){ .max_size = 100000, .min_free = 0 },
+                     &error);
   close (fd);
   g_assert_no_error (error);
   g_assert_cmpint (e->size, ==, 300000);
@@ -148,8 +158,9 @@ test_no_space (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   int fd = input_fd ("x\n", 2);
-  SpoolEntry *e
-      = spool_receive (f->dir, fd, NULL, NULL, 1024, G_MAXINT64 / 2, &error);
+  SpoolEntry *e = spool_receive (
+      f->dir, fd, &no_envelope,
+      &(SpoolLimits){ .max_size = 1024, .min_free = G_MAXINT64 / 2 }, &error);
 
   close (fd);
   g_assert_null (e);
@@ -191,8 +202,10 @@ test_length_checked (Fixture *f, gconstpointer data)
   static const char msg[] = "Subject: x\n\nbody of the report\n";
   g_autoptr (GError) error = NULL;
   int fd = input_fd (msg, sizeof msg - 1);
-  g_autoptr (SpoolEntry) in
-      = spool_receive (f->dir, fd, "a@example.net", NULL, 1 << 20, 0, &error);
+  g_autoptr (SpoolEntry) in = spool_receive (
+      f->dir, fd,
+      &(SpoolEnvelope){ .sender = "a@example.net", .recipient = NULL },
+      &(SpoolLimits){ .max_size = 1 << 20, .min_free = 0 }, &error);
   g_autoptr (SpoolEntry) whole = NULL;
   struct stat st;
 
@@ -234,7 +247,7 @@ test_keep_moves_to_cur (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd = input_fd ("x\n", 2);
   g_autoptr (SpoolEntry) e
-      = spool_receive (f->dir, fd, NULL, NULL, 1024, 0, &error);
+      = spool_receive (f->dir, fd, &no_envelope, &kib_limits, &error);
 
   close (fd);
   g_assert_true (spool_done (f->dir, e, TRUE, &error));
@@ -253,10 +266,12 @@ test_attempts_and_quarantine (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int fd1 = input_fd (msg, sizeof msg - 1);
   int fd2 = input_fd (msg, sizeof msg - 1);
-  g_autoptr (SpoolEntry) one
-      = spool_receive (f->dir, fd1, "a@example.net", NULL, 1024, 0, &error);
+  g_autoptr (SpoolEntry) one = spool_receive (
+      f->dir, fd1,
+      &(SpoolEnvelope){ .sender = "a@example.net", .recipient = NULL },
+      &kib_limits, &error);
   g_autoptr (SpoolEntry) two
-      = spool_receive (f->dir, fd2, NULL, NULL, 1024, 0, &error);
+      = spool_receive (f->dir, fd2, &no_envelope, &kib_limits, &error);
   g_autofree char *d1 = spool_entry_digest (one, &error);
   g_autofree char *d2 = spool_entry_digest (two, &error);
   g_auto (SpoolAttempts) a = { 0 };
