@@ -11,6 +11,11 @@
 
 #include "store-db.h"
 
+const StoreSql SQL_INDICATOR_LIST = {
+  .sqlite = SQL_INDICATOR_LIST_ ("GROUP_CONCAT (ports)"),
+  .postgres = SQL_INDICATOR_LIST_ ("string_agg (ports, ',')"),
+};
+
 static const char SQL_REASON_LIST[]
     = "SELECT rule, category, score, place, matched FROM reason "
       "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
@@ -129,13 +134,13 @@ store_message_free (StoreMessage *m)
 }
 
 gpointer
-store_ticket_from_row (sqlite3_stmt *stmt)
+store_ticket_from_row (StoreStmt *stmt)
 {
   StoreTicket *t = g_new0 (StoreTicket, 1);
 
-  t->id = sqlite3_column_int64 (stmt, 0);
+  t->id = store_column_int64 (stmt, 0);
   t->number = store_column_text (stmt, 1);
-  t->created = sqlite3_column_int64 (stmt, 2);
+  t->created = store_column_int64 (stmt, 2);
   t->status = store_column_text (stmt, 3);
   t->category = store_column_text (stmt, 4);
   t->category_by = store_column_text (stmt, 5);
@@ -145,9 +150,9 @@ store_ticket_from_row (sqlite3_stmt *stmt)
   t->subject = store_column_text (stmt, 9);
   t->auto_category = store_column_text (stmt, 10);
   t->incident = store_column_text (stmt, 11);
-  t->updated = sqlite3_column_int64 (stmt, 12);
+  t->updated = store_column_int64 (stmt, 12);
   t->merged_into = store_column_text (stmt, 13);
-  t->reply_waiting = sqlite3_column_int (stmt, 14) != 0;
+  t->reply_waiting = store_column_int (stmt, 14) != 0;
   t->encryption = store_column_text (stmt, 15);
   t->signature = store_column_text (stmt, 16);
   t->signer = store_column_text (stmt, 17);
@@ -187,31 +192,6 @@ store_fold (const char *text)
   return folded ? folded : g_strdup (text);
 }
 
-static void
-fold_function (sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-  const char *text = (const char *) sqlite3_value_text (argv[0]);
-  char *folded;
-
-  g_assert (argc == 1);
-  if (text == NULL)
-    {
-      sqlite3_result_null (ctx);
-      return;
-    }
-  folded = store_fold (text);
-  sqlite3_result_text (ctx, folded, -1, g_free);
-}
-
-gboolean
-store_fold_register (sqlite3 *db)
-{
-  return sqlite3_create_function_v2 (db, "madoguchi_fold", 1,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                     fold_function, NULL, NULL, NULL)
-         == SQLITE_OK;
-}
-
 /* The search as one FTS5 phrase: quotes doubled, so that whatever the
  * operator types is text to find, never query syntax. */
 static char *
@@ -246,7 +226,7 @@ static const char SQL_FOLLOW_MERGES[]
 static char *
 number_by_seq (Store *store, const char *text, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_BY_SEQ, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_BY_SEQ, error);
   g_autoptr (GPtrArray) found = NULL;
   GString *list;
 
@@ -271,7 +251,7 @@ char *
 store_resolve_number (Store *store, const char *text, GError **error)
 {
   g_autofree char *canonical = store_parse_number (text);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   int rc;
 
   if (canonical == NULL && text[0] != '\0'
@@ -286,14 +266,14 @@ store_resolve_number (Store *store, const char *text, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_text (stmt, ":number", canonical);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     return store_column_text (stmt, 0);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
                  canonical);
   else
-    store_db_error (error, store->db, rc, "cannot read ticket");
+    store_db_error (error, store, rc, "cannot read ticket");
   return NULL;
 }
 
@@ -308,7 +288,7 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
                : g_strcmp0 (filter->sort, "updated") == 0 ? 4
                                                           : 0)
               + (filter->ascending ? 1 : 0);
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_TICKET_LIST[order], error);
 
   if (stmt == NULL)
@@ -356,7 +336,7 @@ StoreTicket *
 store_get_ticket (Store *store, const char *number, GError **error)
 {
   g_autofree char *canonical = store_resolve_number (store, number, error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   int rc;
 
   if (canonical == NULL)
@@ -365,39 +345,39 @@ store_get_ticket (Store *store, const char *number, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_text (stmt, ":number", canonical);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     return store_ticket_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
                  canonical);
   else
-    store_db_error (error, store->db, rc, "cannot read ticket");
+    store_db_error (error, store, rc, "cannot read ticket");
   return NULL;
 }
 
 static gpointer
-part_from_row (sqlite3_stmt *stmt)
+part_from_row (StoreStmt *stmt)
 {
   MessagePart *p = g_new0 (MessagePart, 1);
 
-  p->depth = (guint) sqlite3_column_int (stmt, 0);
+  p->depth = (guint) store_column_int (stmt, 0);
   p->content_type = store_column_text (stmt, 1);
   p->filename = store_column_text (stmt, 2);
   p->charset = store_column_text (stmt, 3);
-  p->size = sqlite3_column_int64 (stmt, 4);
-  p->forwarded = sqlite3_column_int (stmt, 5);
+  p->size = store_column_int64 (stmt, 4);
+  p->forwarded = store_column_int (stmt, 5);
   return p;
 }
 
 gpointer
-store_message_from_row (sqlite3_stmt *stmt)
+store_message_from_row (StoreStmt *stmt)
 {
   StoreMessage *m = g_new0 (StoreMessage, 1);
 
-  m->id = sqlite3_column_int64 (stmt, 0);
+  m->id = store_column_int64 (stmt, 0);
   m->direction = store_column_text (stmt, 1);
-  m->received = sqlite3_column_int64 (stmt, 2);
+  m->received = store_column_int64 (stmt, 2);
   m->envelope_from = store_column_text (stmt, 3);
   m->message_id = store_column_text (stmt, 4);
   m->from = store_column_text (stmt, 5);
@@ -405,14 +385,14 @@ store_message_from_row (sqlite3_stmt *stmt)
   m->subject = store_column_text (stmt, 7);
   m->date = store_column_text (stmt, 8);
   m->flags = store_column_text (stmt, 9);
-  m->size = sqlite3_column_int64 (stmt, 10);
+  m->size = store_column_int64 (stmt, 10);
   m->text = store_column_text (stmt, 11);
   m->category = store_column_text (stmt, 12);
   m->scores = store_column_text (stmt, 13);
   m->ack = store_column_text (stmt, 14);
   m->thread = store_column_text (stmt, 15);
-  m->indicators_dropped = sqlite3_column_int64 (stmt, 16);
-  m->timestamps_dropped = sqlite3_column_int64 (stmt, 17);
+  m->indicators_dropped = store_column_int64 (stmt, 16);
+  m->timestamps_dropped = store_column_int64 (stmt, 17);
   m->from_addr = store_column_text (stmt, 18);
   m->encryption = store_column_text (stmt, 19);
   m->signature = store_column_text (stmt, 20);
@@ -424,7 +404,7 @@ store_message_from_row (sqlite3_stmt *stmt)
 static GPtrArray *
 message_parts (Store *store, gint64 message_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PART_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_PART_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -436,8 +416,7 @@ message_parts (Store *store, gint64 message_id, GError **error)
 GPtrArray *
 store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_MESSAGE_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_LIST, error);
   g_autoptr (GPtrArray) messages = NULL;
 
   if (stmt == NULL)
@@ -459,7 +438,7 @@ store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 GBytes *
 store_message_raw (Store *store, gint64 message_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   gboolean found = FALSE;
   int rc;
@@ -467,15 +446,15 @@ store_message_raw (Store *store, gint64 message_id, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":message", message_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
       found = TRUE;
-      if (sqlite3_column_bytes (stmt, 0) > 0)
-        g_byte_array_append (bytes, sqlite3_column_blob (stmt, 0),
-                             (guint) sqlite3_column_bytes (stmt, 0));
+      if (store_column_bytes (stmt, 0) > 0)
+        g_byte_array_append (bytes, store_column_blob (stmt, 0),
+                             (guint) store_column_bytes (stmt, 0));
     }
-  if (rc != SQLITE_DONE)
-    store_db_error (error, store->db, rc, "cannot read message");
+  if (rc != STORE_DONE)
+    store_db_error (error, store, rc, "cannot read message");
   else if (!found)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
                  "no message %" G_GINT64_FORMAT, message_id);
@@ -497,47 +476,46 @@ store_indicator_free (StoreIndicator *ind)
 }
 
 gpointer
-store_indicator_from_row (sqlite3_stmt *stmt)
+store_indicator_from_row (StoreStmt *stmt)
 {
   StoreIndicator *ind = g_new0 (StoreIndicator, 1);
 
   ind->kind = store_column_text (stmt, 0);
   ind->value = store_column_text (stmt, 1);
   ind->scope = store_column_text (stmt, 2);
-  ind->own = sqlite3_column_int (stmt, 3);
-  ind->count = sqlite3_column_int64 (stmt, 4);
+  ind->own = store_column_int (stmt, 3);
+  ind->count = store_column_int64 (stmt, 4);
   ind->ports = store_column_text (stmt, 5);
-  ind->first_seen = sqlite3_column_int64 (stmt, 6);
-  ind->last_seen = sqlite3_column_int64 (stmt, 7);
+  ind->first_seen = store_column_int64 (stmt, 6);
+  ind->last_seen = store_column_int64 (stmt, 7);
   ind->context = store_column_text (stmt, 8);
   ind->role = store_column_text (stmt, 9);
   return ind;
 }
 
 static gpointer
-timestamp_from_row (sqlite3_stmt *stmt)
+timestamp_from_row (StoreStmt *stmt)
 {
   Timestamp *t = g_new0 (Timestamp, 1);
 
-  t->utc = sqlite3_column_int64 (stmt, 0);
+  t->utc = store_column_int64 (stmt, 0);
   t->original = store_column_text (stmt, 1);
   t->rule = store_column_text (stmt, 2);
-  t->zone_assumed = sqlite3_column_int (stmt, 3);
-  t->part = sqlite3_column_type (stmt, 4) == SQLITE_NULL
-                ? G_MAXUINT
-                : (guint) sqlite3_column_int (stmt, 4);
-  t->line = (guint) sqlite3_column_int (stmt, 5);
+  t->zone_assumed = store_column_int (stmt, 3);
+  t->part = store_column_null (stmt, 4) ? G_MAXUINT
+                                        : (guint) store_column_int (stmt, 4);
+  t->line = (guint) store_column_int (stmt, 5);
   return t;
 }
 
 static gpointer
-excerpt_from_row (sqlite3_stmt *stmt)
+excerpt_from_row (StoreStmt *stmt)
 {
   Excerpt *e = g_new0 (Excerpt, 1);
 
-  e->part = (guint) sqlite3_column_int (stmt, 0);
-  e->first_line = (guint) sqlite3_column_int (stmt, 1);
-  e->last_line = (guint) sqlite3_column_int (stmt, 2);
+  e->part = (guint) store_column_int (stmt, 0);
+  e->first_line = (guint) store_column_int (stmt, 1);
+  e->last_line = (guint) store_column_int (stmt, 2);
   e->text = store_column_text (stmt, 3);
   return e;
 }
@@ -545,8 +523,8 @@ excerpt_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
 {
-  return store_ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
-                            store_indicator_from_row,
+  return store_ticket_rows (store, store_sql (store, &SQL_INDICATOR_LIST),
+                            ticket_id, store_indicator_from_row,
                             (GDestroyNotify) store_indicator_free, error);
 }
 
@@ -567,23 +545,22 @@ store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 }
 
 static gpointer
-reason_from_row (sqlite3_stmt *stmt)
+reason_from_row (StoreStmt *stmt)
 {
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
   const char *const *names = report_categories ();
-  int index
-      = report_category_index ((const char *) sqlite3_column_text (stmt, 1));
+  int index = report_category_index (store_column_peek (stmt, 1));
 
   r->rule = store_column_text (stmt, 0);
   r->category = names[index < 0 ? REPORT_CATEGORIES - 1 : index];
-  r->score = sqlite3_column_int (stmt, 2);
+  r->score = store_column_int (stmt, 2);
   r->where = store_column_text (stmt, 3);
   r->matched = store_column_text (stmt, 4);
   return r;
 }
 
 static gpointer
-form_from_row (sqlite3_stmt *stmt)
+form_from_row (StoreStmt *stmt)
 {
   FormField *f = g_new0 (FormField, 1);
 
@@ -641,11 +618,11 @@ store_event_free (StoreEvent *e)
 }
 
 static gpointer
-event_from_row (sqlite3_stmt *stmt)
+event_from_row (StoreStmt *stmt)
 {
   StoreEvent *e = g_new0 (StoreEvent, 1);
 
-  e->at = sqlite3_column_int64 (stmt, 0);
+  e->at = store_column_int64 (stmt, 0);
   e->who = store_column_text (stmt, 1);
   e->what = store_column_text (stmt, 2);
   e->old_value = store_column_text (stmt, 3);
@@ -682,13 +659,12 @@ store_related_free (StoreRelated *r)
 static gint64
 mentions (Store *store, const void *ip, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MENTIONS, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MENTIONS, error);
 
   if (stmt == NULL)
     return -1;
   store_bind_blob16 (stmt, ":ip", ip);
-  return sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0)
-                                           : -1;
+  return store_next (stmt) == STORE_ROW ? store_column_int64 (stmt, 0) : -1;
 }
 
 /* The other tickets sharing one address, or its /24 (/48 for IPv6). */
@@ -696,7 +672,7 @@ static gboolean
 sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
          GPtrArray *related, GHashTable *seen, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_SHARING, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_SHARING, error);
   Network net;
   guint8 first[16], last[16];
   gint64 count = mentions (store, ip, error);
@@ -711,7 +687,7 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
   store_bind_blob16 (stmt, ":first", first);
   store_bind_blob16 (stmt, ":last", last);
   store_bind_int (stmt, ":ticket", ticket);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
       StoreRelated *r;
 
@@ -721,20 +697,20 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
       r->number = store_column_text (stmt, 0);
       r->subject = store_column_text (stmt, 1);
       r->theirs = store_column_text (stmt, 2);
-      r->exact = sqlite3_column_int (stmt, 3);
+      r->exact = store_column_int (stmt, 3);
       r->incident = store_column_text (stmt, 4);
       r->mine = g_strdup (mine);
       r->mentions = count;
       g_ptr_array_add (related, r);
     }
-  return rc == SQLITE_DONE
-         || store_db_error (error, store->db, rc, "cannot read related");
+  return rc == STORE_DONE
+         || store_db_error (error, store, rc, "cannot read related");
 }
 
 GPtrArray *
 store_ticket_related (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_TICKET_ADDRESSES, error);
   g_autoptr (GPtrArray) related
       = g_ptr_array_new_with_free_func ((GDestroyNotify) store_related_free);
@@ -745,15 +721,14 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":ticket", ticket_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    if (sqlite3_column_bytes (stmt, 0) == 16
-        && !sharing (store, ticket_id, sqlite3_column_blob (stmt, 0),
-                     (const char *) sqlite3_column_text (stmt, 1), related,
-                     seen, error))
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    if (store_column_bytes (stmt, 0) == 16
+        && !sharing (store, ticket_id, store_column_blob (stmt, 0),
+                     store_column_peek (stmt, 1), related, seen, error))
       return NULL;
-  if (rc != SQLITE_DONE)
+  if (rc != STORE_DONE)
     {
-      store_db_error (error, store->db, rc, "cannot read addresses");
+      store_db_error (error, store, rc, "cannot read addresses");
       return NULL;
     }
   return g_steal_pointer (&related);
@@ -778,13 +753,13 @@ store_incident_row_free (StoreIncidentRow *r)
 }
 
 static gpointer
-incident_row_from_row (sqlite3_stmt *stmt)
+incident_row_from_row (StoreStmt *stmt)
 {
   StoreIncidentRow *r = g_new0 (StoreIncidentRow, 1);
 
   r->incident = store_column_text (stmt, 0);
   r->title = store_column_text (stmt, 1);
-  r->created = sqlite3_column_int64 (stmt, 2);
+  r->created = store_column_int64 (stmt, 2);
   r->number = store_column_text (stmt, 3);
   r->status = store_column_text (stmt, 4);
   r->category = store_column_text (stmt, 5);
@@ -804,7 +779,7 @@ store_resolve_incident (Store *store, const char *text, GError **error)
   g_autofree char *number = g_ascii_strncasecmp (text, "INC-", 4) == 0
                                 ? g_strdup (text)
                                 : g_strconcat ("INC-", text, NULL);
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_INCIDENT_RESOLVE, error);
   g_autoptr (GPtrArray) found = NULL;
 
@@ -828,8 +803,7 @@ store_resolve_incident (Store *store, const char *text, GError **error)
 GPtrArray *
 store_incident_list (Store *store, const char *incident, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_INCIDENT_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_INCIDENT_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -848,18 +822,18 @@ static const char SQL_IMPORT_SET[]
 gint64
 store_import_done (Store *store, const char *source, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_GET, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_IMPORT_GET, error);
   int rc;
 
   if (stmt == NULL)
     return -1;
   store_bind_text (stmt, ":source", source);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int64 (stmt, 0);
-  if (rc == SQLITE_DONE)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
+    return store_column_int64 (stmt, 0);
+  if (rc == STORE_DONE)
     return 0;
-  store_db_error (error, store->db, rc, "cannot read the import state");
+  store_db_error (error, store, rc, "cannot read the import state");
   return -1;
 }
 
@@ -867,7 +841,7 @@ gboolean
 store_import_advance (Store *store, const char *source, gint64 done,
                       GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_SET, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_IMPORT_SET, error);
 
   if (stmt == NULL)
     return FALSE;

@@ -101,11 +101,11 @@ static const char SQL_STATS_DELAYS[]
       "AND t.created >= :since AND t.created < :until "
       "ORDER BY delay IS NULL, delay";
 
-static sqlite3_stmt *
+static StoreStmt *
 prepare_range (Store *store, const char *sql, const StatsRange *range,
                GError **error)
 {
-  sqlite3_stmt *stmt = store_prepare (store, sql, error);
+  StoreStmt *stmt = store_prepare (store, sql, error);
 
   if (stmt == NULL)
     return NULL;
@@ -158,7 +158,7 @@ static gboolean
 read_table (Store *store, const char *sql, const StatsRange *range,
             StatsTable *table, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, sql, range, error);
+  g_autoptr (StoreStmt) stmt = prepare_range (store, sql, range, error);
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   guint laid_out;
   int rc;
@@ -174,33 +174,30 @@ read_table (Store *store, const char *sql, const StatsRange *range,
 
       g_hash_table_insert (index, m->month, m);
     }
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    month_add (
-        table,
-        month_row (table, index, (const char *) sqlite3_column_text (stmt, 0)),
-        (const char *) sqlite3_column_text (stmt, 1),
-        sqlite3_column_int64 (stmt, 2));
-  if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot count tickets");
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    month_add (table, month_row (table, index, store_column_peek (stmt, 0)),
+               store_column_peek (stmt, 1), store_column_int64 (stmt, 2));
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot count tickets");
   if (table->months->len != laid_out)
     g_ptr_array_sort (table->months, month_compare);
   return TRUE;
 }
 
 static gpointer
-reason_from_row (sqlite3_stmt *stmt)
+reason_from_row (StoreStmt *stmt)
 {
   StatsReason *r = g_new0 (StatsReason, 1);
 
   r->reason = store_column_text (stmt, 0);
-  r->count = sqlite3_column_int64 (stmt, 1);
+  r->count = store_column_int64 (stmt, 1);
   return r;
 }
 
 static gboolean
 read_acks (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = prepare_range (store, SQL_STATS_ACKS, &stats->range, error);
   g_autoptr (GPtrArray) rows = NULL;
 
@@ -231,7 +228,7 @@ read_acks (Store *store, Stats *stats, GError **error)
 static gboolean
 read_ack_fates (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = prepare_range (store, SQL_STATS_ACK_FATES, &stats->range, error);
   gint64 *fates[]
       = { &stats->ack_delivered, &stats->ack_outboxed, &stats->ack_pending };
@@ -239,41 +236,41 @@ read_ack_fates (Store *store, Stats *stats, GError **error)
 
   if (stmt == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    *fates[sqlite3_column_int (stmt, 0)] = sqlite3_column_int64 (stmt, 1);
-  if (rc == SQLITE_DONE)
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    *fates[store_column_int (stmt, 0)] = store_column_int64 (stmt, 1);
+  if (rc == STORE_DONE)
     return TRUE;
-  return store_db_error (error, store->db, rc, "cannot read the outbox");
+  return store_db_error (error, store, rc, "cannot read the outbox");
 }
 
 /* A 16-byte address, or the key of a prefix, padded with zeros. */
 static StatsSource *
-source_from_row (sqlite3_stmt *stmt, gboolean prefix)
+source_from_row (StoreStmt *stmt, gboolean prefix)
 {
   StatsSource *s = g_new0 (StatsSource, 1);
   guint8 ip[16] = { 0 };
-  int len = MIN (sqlite3_column_bytes (stmt, 0), 16);
+  int len = MIN (store_column_bytes (stmt, 0), 16);
   g_autofree char *text = NULL;
 
-  memcpy (ip, sqlite3_column_blob (stmt, 0), (gsize) len);
+  memcpy (ip, store_column_blob (stmt, 0), (gsize) len);
   text = address_format (ip, FALSE);
   if (!prefix)
     s->label = g_steal_pointer (&text);
   else
     s->label = g_strdup_printf ("%s/%s", text, len == 15 ? "24" : "48");
-  s->tickets = sqlite3_column_int64 (stmt, 1);
-  s->reporters = sqlite3_column_int64 (stmt, 2);
+  s->tickets = store_column_int64 (stmt, 1);
+  s->reporters = store_column_int64 (stmt, 2);
   return s;
 }
 
 static gpointer
-address_from_row (sqlite3_stmt *stmt)
+address_from_row (StoreStmt *stmt)
 {
   return source_from_row (stmt, FALSE);
 }
 
 static gpointer
-prefix_from_row (sqlite3_stmt *stmt)
+prefix_from_row (StoreStmt *stmt)
 {
   return source_from_row (stmt, TRUE);
 }
@@ -282,7 +279,7 @@ static GPtrArray *
 read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
               GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (
+  g_autoptr (StoreStmt) stmt = prepare_range (
       store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
 
   if (stmt == NULL)
@@ -296,7 +293,7 @@ read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
 static gboolean
 read_delays (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = prepare_range (store, SQL_STATS_DELAYS, &stats->range, error);
   g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 sum = 0;
@@ -305,18 +302,18 @@ read_delays (Store *store, Stats *stats, GError **error)
 
   if (stmt == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
-      gint64 delay = sqlite3_column_int64 (stmt, 0);
+      gint64 delay = store_column_int64 (stmt, 0);
 
       stats->tickets++;
-      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+      if (store_column_null (stmt, 0))
         continue;
       g_array_append_val (delays, delay);
       sum += delay;
     }
-  if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot read events");
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot read events");
   n = delays->len;
   stats->acted = n;
   stats->median_delay = n == 0  ? -1
@@ -356,13 +353,12 @@ store_stats (Store *store, const StatsRange *range, guint top, GError **error)
   stats->range = *range;
   /* One snapshot: a delivery between two queries must not make the
    * tables disagree.  Deferred, so that writers are not held up. */
-  if (!store_exec (store, "BEGIN", error))
+  if (!store_begin_read (store, error))
     return NULL;
-  ok = read_all (store, stats, top, error)
-       && store_exec (store, "COMMIT", error);
+  ok = read_all (store, stats, top, error) && store_commit (store, error);
   if (!ok)
     {
-      store_exec (store, "ROLLBACK", NULL);
+      store_rollback (store);
       return NULL;
     }
   return g_steal_pointer (&stats);

@@ -28,6 +28,10 @@ extern const unsigned char store_schema_sql[];
 
 typedef struct Store Store;
 
+/* Whether a database setting is a PostgreSQL URI (postgresql://,
+ * postgres://) rather than the path of an SQLite file. */
+gboolean store_is_uri (const char *where);
+
 /*
  * Opens (creating and migrating when needed) the database at path.
  * busy_timeout is in milliseconds.  Returns (transfer full) the store.
