@@ -25,7 +25,7 @@ static const Field field_owner = {
  * so that setting the status a ticket has clears it, on the record. */
 static const Field field_status = {
   "status",
-  "SELECT id, status || CASE WHEN reply_waiting THEN ' (reply waiting)' "
+  "SELECT id, status || CASE WHEN reply_waiting <> 0 THEN ' (reply waiting)' "
   "ELSE '' END FROM ticket WHERE number = :number",
   "UPDATE ticket SET status = :value, reply_waiting = 0, updated = :now "
   "WHERE id = :ticket",

@@ -235,6 +235,12 @@ store_column_null (StoreStmt *stmt, int col)
   return stmt->store->driver->column_null (stmt, col);
 }
 
+StoreValueKind
+store_column_kind (StoreStmt *stmt, int col)
+{
+  return stmt->store->driver->column_kind (stmt, col);
+}
+
 const char *
 store_column_peek (StoreStmt *stmt, int col)
 {

@@ -37,6 +37,15 @@ typedef struct
   const char *postgres;
 } StoreSql;
 
+/* What a column of a row holds (store_column_kind). */
+typedef enum
+{
+  STORE_VALUE_NULL,
+  STORE_VALUE_INT,
+  STORE_VALUE_TEXT,
+  STORE_VALUE_BLOB,
+} StoreValueKind;
+
 typedef struct StoreStmt StoreStmt;
 typedef struct StoreDriver StoreDriver;
 
@@ -51,6 +60,7 @@ struct Store
   gint64 busy_timeout_us;
   gint64 busy_since;
   char *last_error; /* the driver's last message (PostgreSQL) */
+  guint serial;     /* names the server's prepared statements */
 };
 
 /* Every statement starts with this; the drivers add their own. */
@@ -80,6 +90,7 @@ struct StoreDriver
   const char *(*column_text) (StoreStmt *stmt, int col);
   gconstpointer (*column_blob) (StoreStmt *stmt, int col, gsize *len);
   gboolean (*column_null) (StoreStmt *stmt, int col);
+  StoreValueKind (*column_kind) (StoreStmt *stmt, int col);
   gboolean (*exec) (Store *store, const char *sql, GError **error);
   /* The message of the last failure. */
   const char *(*errmsg) (Store *store, int rc);
@@ -155,11 +166,11 @@ typedef StoreStmt StoreCached;
 
 /* A ticket's indicators summed over its messages, addresses first, then
  * the most frequent, as store_indicator_from_row reads them. */
-#define SQL_INDICATOR_LIST_(concat)                                            \
-  "SELECT kind, value, scope, MAX(own), SUM(count), " concat ", "              \
+#define SQL_INDICATOR_LIST_(scope, concat, no_ip)                              \
+  "SELECT kind, value, " scope ", MAX(own), SUM(count), " concat ", "          \
   "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role) FROM indicator "   \
   "WHERE ticket_id = :ticket GROUP BY kind, value "                            \
-  "ORDER BY ip IS NULL, SUM(count) DESC, value"
+  "ORDER BY " no_ip ", SUM(count) DESC, value"
 extern const StoreSql SQL_INDICATOR_LIST;
 
 /* (transfer full) a StoreTicket, StoreMessage (parts not read) or
@@ -212,6 +223,7 @@ gboolean store_exec (Store *store, const char *sql, GError **error);
 gint64 store_column_int64 (StoreStmt *stmt, int col);
 int store_column_int (StoreStmt *stmt, int col);
 gboolean store_column_null (StoreStmt *stmt, int col);
+StoreValueKind store_column_kind (StoreStmt *stmt, int col);
 /* (transfer none) valid until the next step. */
 const char *store_column_peek (StoreStmt *stmt, int col);
 gconstpointer store_column_blob (StoreStmt *stmt, int col);

@@ -301,9 +301,13 @@ store_lite_migrate (Store *store, GError **error)
 gboolean
 store_lite_index (Store *store, gint64 waiting, GError **error)
 {
-  g_autoptr (StoreCached) count = store_cached (store, SQL_UNINDEXED, error);
+  g_autoptr (StoreCached) count = NULL;
   g_autoptr (StoreCached) stmt = NULL;
 
+  /* PostgreSQL indexes each message as it is inserted. */
+  if (store->kind != STORE_SQLITE)
+    return TRUE;
+  count = store_cached (store, SQL_UNINDEXED, error);
   if (count == NULL)
     return FALSE;
   if (store_next (count) == STORE_ROW

@@ -55,7 +55,7 @@
 
 #define LITE(store) ((sqlite3 *) (store)->conn)
 
-    typedef struct
+typedef struct
 {
   StoreStmt base;
   sqlite3_stmt *stmt;
@@ -172,6 +172,22 @@ lite_column_null (StoreStmt *s, int col)
   return sqlite3_column_type (STMT (s), col) == SQLITE_NULL;
 }
 
+static StoreValueKind
+lite_column_kind (StoreStmt *s, int col)
+{
+  switch (sqlite3_column_type (STMT (s), col))
+    {
+    case SQLITE_NULL:
+      return STORE_VALUE_NULL;
+    case SQLITE_INTEGER:
+      return STORE_VALUE_INT;
+    case SQLITE_BLOB:
+      return STORE_VALUE_BLOB;
+    default: /* and SQLITE_FLOAT, which the schema has none of */
+      return STORE_VALUE_TEXT;
+    }
+}
+
 static gboolean
 lite_exec (Store *store, const char *sql, GError **error)
 {
@@ -209,6 +225,7 @@ const StoreDriver store_lite_driver = {
   .column_text = lite_column_text,
   .column_blob = lite_column_blob,
   .column_null = lite_column_null,
+  .column_kind = lite_column_kind,
   .exec = lite_exec,
   .errmsg = lite_errmsg,
   .temporary = lite_temporary,

@@ -41,10 +41,16 @@ static const char SQL_CONTACT_NETWORK[] = SQL_CONTACT_COLUMNS
 static const char SQL_CONTACT_ASN[]
     = SQL_CONTACT_COLUMNS "WHERE kind = 'asn' AND asn = :asn";
 
-static const char SQL_CONTACT_DOMAIN[] = SQL_CONTACT_COLUMNS
-    "WHERE kind = 'domain' AND (domain = :name OR "
-    "substr (:name, -length (domain) - 1) = '.' || domain) "
-    "ORDER BY length (domain) DESC LIMIT 1";
+/* The name's last characters: SQLite's substr counts a negative start
+ * from the end, PostgreSQL's has right (). */
+#define SQL_CONTACT_DOMAIN_(tail)                                              \
+  SQL_CONTACT_COLUMNS                                                          \
+  "WHERE kind = 'domain' AND (domain = :name OR " tail " = '.' || domain) "    \
+  "ORDER BY length (domain) DESC LIMIT 1"
+static const StoreSql SQL_CONTACT_DOMAIN = {
+  .sqlite = SQL_CONTACT_DOMAIN_ ("substr (:name, -length (domain) - 1)"),
+  .postgres = SQL_CONTACT_DOMAIN_ ("right (:name, length (domain) + 1)"),
+};
 
 static const char SQL_CONTACT_REMOVE[]
     = "DELETE FROM contact WHERE match = :match RETURNING id";
@@ -239,7 +245,8 @@ store_contact_lookup (Store *store, const char *what, GError **error)
     }
   else if ((domain = contact_parse_domain (what)) != NULL)
     {
-      stmt = store_prepare (store, SQL_CONTACT_DOMAIN, error);
+      stmt = store_prepare (store, store_sql (store, &SQL_CONTACT_DOMAIN),
+                            error);
       if (stmt != NULL)
         store_bind_text (stmt, ":name", domain);
     }

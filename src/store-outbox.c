@@ -82,8 +82,9 @@ static const char SQL_OUTBOX_INSERT[]
       ":message_id, :recipient, :sender, :domain, :now, :raw) RETURNING id";
 
 static const char SQL_MARK_UNDELIVERABLE[]
-    = "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
-      "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox";
+    = "INSERT INTO undeliverable (address, since, ticket_id) "
+      "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox "
+      "ON CONFLICT DO NOTHING";
 
 void
 store_thread_clear (StoreThread *thread)
@@ -542,12 +543,12 @@ store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
 static const char SQL_OUTBOX_LIST[]
     = "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
       "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON t.id = "
-      "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
+      "o.ticket_id WHERE :all <> 0 OR o.state != 'sent' ORDER BY o.id";
 
 static const char SQL_OUTBOX_CLAIM[]
     = "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
       "WHERE id = :id AND (state IN ('queued', 'failed') "
-      "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
+      "OR (:stale <> 0 AND state = 'sending')) RETURNING raw, recipient";
 
 static const char SQL_OUTBOX_FINISH[]
     = "UPDATE outbox SET state = :state, last_error = :why, via = :via, "

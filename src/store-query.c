@@ -11,18 +11,27 @@
 
 #include "store-db.h"
 
+/* SQLite takes a column outside GROUP BY from one of the group's rows;
+ * PostgreSQL wants an aggregate (the scope and address are the value's,
+ * the same in every row). */
 const StoreSql SQL_INDICATOR_LIST = {
-  .sqlite = SQL_INDICATOR_LIST_ ("GROUP_CONCAT (ports)"),
-  .postgres = SQL_INDICATOR_LIST_ ("string_agg (ports, ',')"),
+  .sqlite = SQL_INDICATOR_LIST_ ("scope", "GROUP_CONCAT (ports)", "ip IS NULL"),
+  .postgres = SQL_INDICATOR_LIST_ ("MIN (scope)", "string_agg (ports, ',')",
+                                   "bool_and (ip IS NULL)"),
 };
 
 static const char SQL_REASON_LIST[]
     = "SELECT rule, category, score, place, matched FROM reason "
       "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
 
-static const char SQL_FORM_LIST[]
-    = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
-      "ORDER BY message_id, rowid";
+/* In the order they were filed: PostgreSQL has no rowid, and its
+ * form_field an id column for it. */
+static const StoreSql SQL_FORM_LIST = {
+  .sqlite = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+            "ORDER BY message_id, rowid",
+  .postgres = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+              "ORDER BY message_id, id",
+};
 
 static const char SQL_TIMESTAMP_LIST[]
     = "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
@@ -37,14 +46,14 @@ static const char SQL_EXCERPT_LIST[]
  * of three characters or more looks in the full-text index and reads
  * whole only the messages that wait to enter it (index_messages in
  * store.c: fewer than 32); a shorter one reads every message whole. */
-#define SQL_TICKET_LIST_WHERE                                                  \
+#define SQL_TICKET_LIST_WHERE_(like, search)                                   \
   SQL_TICKET_COLUMNS                                                           \
   "WHERE merged_into IS NULL "                                                 \
   "AND (:status IS NULL OR status = :status) "                                 \
   "AND (:category IS NULL OR category = :category) "                           \
   "AND (:owner IS NULL OR owner = :owner) "                                    \
   "AND (:unassigned = 0 OR owner IS NULL) "                                    \
-  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' "      \
+  "AND (:reporter IS NULL OR reporter " like " '%' || :reporter_like || '%' "  \
   "  ESCAPE '\\') "                                                            \
   "AND (:since = 0 OR created >= :since) "                                     \
   "AND (:until = 0 OR created < :until) "                                      \
@@ -52,7 +61,10 @@ static const char SQL_EXCERPT_LIST[]
   "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM "           \
   "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last "               \
   "  AND ip_end >= :first)) "                                                  \
-  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "        \
+  "AND (:search IS NULL OR id IN (" search ")) "
+
+#define SQL_SEARCH_SQLITE                                                      \
+  "SELECT ticket_id FROM message WHERE "                                       \
   "  length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "          \
   "    WHERE message_fts MATCH :phrase) "                                      \
   "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN "               \
@@ -60,17 +72,37 @@ static const char SQL_EXCERPT_LIST[]
   "    FROM message_fts_docsize) END) "                                        \
   "  AND (madoguchi_fold (subject) LIKE '%' || :search_like || '%' "           \
   "    ESCAPE '\\' OR madoguchi_fold (text) LIKE '%' || :search_like "         \
-  "    || '%' ESCAPE '\\'))) "
+  "    || '%' ESCAPE '\\')"
+
+/* PostgreSQL: pg_trgm's GIN indexes on the same folded expressions
+ * (schema-pg.sql) serve ILIKE, of the first 1 Mi characters as FTS5's
+ * index holds; there is no backlog of messages waiting to be indexed. */
+#define SQL_SEARCH_POSTGRES                                                    \
+  "SELECT ticket_id FROM message WHERE "                                       \
+  "  madoguchi_fold (subject) ILIKE '%' || :search_like || '%' ESCAPE '\\' "   \
+  "  OR madoguchi_fold (left (text, 1048576)) ILIKE '%' || :search_like "      \
+  "  || '%' ESCAPE '\\'"
+
+#define SQL_TICKET_LIST_SQLITE                                                 \
+  SQL_TICKET_LIST_WHERE_ ("LIKE", SQL_SEARCH_SQLITE)
+#define SQL_TICKET_LIST_POSTGRES                                               \
+  SQL_TICKET_LIST_WHERE_ ("ILIKE", SQL_SEARCH_POSTGRES)
 
 /* One statement per order, so that each can walk its index and stop at
  * the limit (an ORDER BY expression would sort the whole table). */
-static const char *const SQL_TICKET_LIST[] = {
-  SQL_TICKET_LIST_WHERE "ORDER BY created DESC, id DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY created, id LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY year DESC, seq DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY year, seq LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY updated DESC, id DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY updated, id LIMIT :limit",
+#define SQL_TICKET_LIST_ORDER(order)                                           \
+  {                                                                            \
+    .sqlite = SQL_TICKET_LIST_SQLITE order,                                    \
+    .postgres = SQL_TICKET_LIST_POSTGRES order,                                \
+  }
+
+static const StoreSql SQL_TICKET_LIST[] = {
+  SQL_TICKET_LIST_ORDER ("ORDER BY created DESC, id DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY created, id LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY year DESC, seq DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY year, seq LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY updated DESC, id DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY updated, id LIMIT :limit"),
 };
 
 static const char SQL_TICKET_GET[]
@@ -288,12 +320,13 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
                : g_strcmp0 (filter->sort, "updated") == 0 ? 4
                                                           : 0)
               + (filter->ascending ? 1 : 0);
-  g_autoptr (StoreStmt) stmt
-      = store_prepare (store, SQL_TICKET_LIST[order], error);
+  const char *sql = store_sql (store, &SQL_TICKET_LIST[order]);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, sql, error);
 
   if (stmt == NULL)
     return NULL;
-  store_bind_int (stmt, ":limit", filter->limit ? (gint64) filter->limit : -1);
+  store_bind_int (stmt, ":limit",
+                  filter->limit ? (gint64) filter->limit : G_MAXINT64);
   store_bind_int (stmt, ":by_ip", filter->by_ip);
   store_bind_blob16 (stmt, ":first", filter->ip_first);
   store_bind_blob16 (stmt, ":last", filter->ip_last);
@@ -307,7 +340,8 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":search", search);
   store_bind_text (stmt, ":search_like", search_like);
   store_bind_text (stmt, ":reporter_like", reporter_like);
-  store_bind_text (stmt, ":phrase", phrase);
+  if (store_has_param (stmt, ":phrase"))
+    store_bind_text (stmt, ":phrase", phrase);
   return store_collect_rows (store, stmt, store_ticket_from_row,
                              (GDestroyNotify) store_ticket_free, error);
 }
@@ -579,7 +613,8 @@ store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
 GPtrArray *
 store_ticket_form (Store *store, gint64 ticket_id, GError **error)
 {
-  return store_ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
+  return store_ticket_rows (store, store_sql (store, &SQL_FORM_LIST), ticket_id,
+                            form_from_row,
                             (GDestroyNotify) report_form_field_free, error);
 }
 
@@ -593,16 +628,21 @@ static const char SQL_TICKET_OUTBOX[]
       "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
 
 static const char SQL_TICKET_ADDRESSES[]
-    = "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
-      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') LIMIT 50";
+    = "SELECT ip, value FROM indicator WHERE ticket_id = :ticket "
+      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') GROUP BY ip, value "
+      "ORDER BY MIN (id) LIMIT 50";
 
+/* DISTINCT in a subquery: PostgreSQL sorts DISTINCT rows only by what
+ * they select (created is the ticket's, so no row more); ordered to the
+ * last column, so that both databases list the same. */
 static const char SQL_SHARING[]
-    = "SELECT DISTINCT t.number, t.subject, i.value, i.ip = :ip, "
-      "inc.number FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-      "LEFT JOIN incident inc ON inc.id = t.incident_id "
+    = "SELECT number, subject, value, exact, incident FROM (SELECT DISTINCT "
+      "t.number, t.subject, i.value, i.ip = :ip AS exact, inc.number AS "
+      "incident, t.created FROM indicator i JOIN ticket t "
+      "ON t.id = i.ticket_id LEFT JOIN incident inc ON inc.id = t.incident_id "
       "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
-      "AND t.merged_into IS NULL ORDER BY i.ip = :ip DESC, t.created DESC "
-      "LIMIT 20";
+      "AND t.merged_into IS NULL) AS sharing ORDER BY exact DESC, "
+      "created DESC, number DESC, value LIMIT 20";
 
 static const char SQL_MENTIONS[]
     = "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";

@@ -24,32 +24,50 @@
 #include "madoguchi/address.h"
 #include "store-db.h"
 
+/* The local month of a time: SQLite's localtime is the process's zone,
+ * PostgreSQL's the session's TimeZone, which store-pg.c sets to it. */
+#define MONTH_SQLITE(t) "strftime ('%Y-%m', " t ", 'unixepoch', 'localtime')"
+#define MONTH_POSTGRES(t) "to_char (to_timestamp (" t "), 'YYYY-MM')"
+
 /* The period's reports per local month and category. */
-static const char SQL_STATS_REPORTS[]
-    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-      "category, COUNT(*) FROM ticket "
-      "WHERE merged_into IS NULL AND created >= :since AND created < :until "
-      "GROUP BY month, category";
+#define SQL_STATS_REPORTS_(month)                                              \
+  "SELECT " month " AS month, category, COUNT(*) FROM ticket "                 \
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until "      \
+  "GROUP BY month, category"
+
+static const StoreSql SQL_STATS_REPORTS = {
+  .sqlite = SQL_STATS_REPORTS_ (MONTH_SQLITE ("created")),
+  .postgres = SQL_STATS_REPORTS_ (MONTH_POSTGRES ("created")),
+};
 
 /* The same for incidents: the first ticket of each group stands for it
  * (-id keys a ticket in no incident: ids are positive). */
-static const char SQL_STATS_INCIDENTS[]
-    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-      "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "
-      "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "
-      "FROM ticket "
-      "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
-      "WHERE nth = 1 GROUP BY month, category";
+#define SQL_STATS_INCIDENTS_(month)                                            \
+  "SELECT " month " AS month, "                                                \
+  "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "     \
+  "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "     \
+  "FROM ticket "                                                               \
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until) "     \
+  "AS firsts WHERE nth = 1 GROUP BY month, category"
+
+static const StoreSql SQL_STATS_INCIDENTS = {
+  .sqlite = SQL_STATS_INCIDENTS_ (MONTH_SQLITE ("created")),
+  .postgres = SQL_STATS_INCIDENTS_ (MONTH_POSTGRES ("created")),
+};
 
 /* Notifications to the sites, by the month they were made and the
  * category of their ticket (the seed's "notifications" beside
  * "reports"). */
-static const char SQL_STATS_NOTIFICATIONS[]
-    = "SELECT strftime ('%Y-%m', n.created, 'unixepoch', 'localtime') AS "
-      "month, "
-      "t.category, COUNT(*) FROM notification n JOIN ticket t "
-      "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "
-      "GROUP BY month, t.category";
+#define SQL_STATS_NOTIFICATIONS_(month)                                        \
+  "SELECT " month " AS month, "                                                \
+  "t.category, COUNT(*) FROM notification n JOIN ticket t "                    \
+  "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "    \
+  "GROUP BY month, t.category"
+
+static const StoreSql SQL_STATS_NOTIFICATIONS = {
+  .sqlite = SQL_STATS_NOTIFICATIONS_ (MONTH_SQLITE ("n.created")),
+  .postgres = SQL_STATS_NOTIFICATIONS_ (MONTH_POSTGRES ("n.created")),
+};
 
 /* Incoming messages by the acknowledgement decision filed with them. */
 static const char SQL_STATS_ACKS[]
@@ -79,27 +97,45 @@ static const char SQL_STATS_SOURCES[]
 /* The same by prefix: the first 15 bytes of an IPv4 address in its
  * 16-byte form (::ffff:a.b.c.0/120, a /24), the first 6 of IPv6 (/48).
  * The keys differ in length, so the two families never mix. */
-static const char SQL_STATS_PREFIXES[]
-    = "SELECT CASE WHEN substr(i.ip, 1, 12) = "
-      "X'00000000000000000000FFFF' THEN substr(i.ip, 1, 15) "
-      "ELSE substr(i.ip, 1, 6) END AS prefix, "
-      "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "
-      "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-      "WHERE i.kind IN ('ipv4', 'ipv6') "
-      "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
-      "AND t.merged_into IS NULL "
-      "AND t.created >= :since AND t.created < :until "
-      "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
+#define SQL_STATS_PREFIXES_(v4_mapped)                                         \
+  "SELECT CASE WHEN substr(i.ip, 1, 12) = " v4_mapped                          \
+  " THEN substr(i.ip, 1, 15) "                                                 \
+  "ELSE substr(i.ip, 1, 6) END AS prefix, "                                    \
+  "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "            \
+  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "                      \
+  "WHERE i.kind IN ('ipv4', 'ipv6') "                                          \
+  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "          \
+  "AND t.merged_into IS NULL "                                                 \
+  "AND t.created >= :since AND t.created < :until "                            \
+  "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top"
+
+static const StoreSql SQL_STATS_PREFIXES = {
+  .sqlite = SQL_STATS_PREFIXES_ ("X'00000000000000000000FFFF'"),
+  .postgres = SQL_STATS_PREFIXES_ ("'\\x00000000000000000000FFFF'::bytea"),
+};
 
 /* Seconds from each ticket's creation to its first operator action,
  * NULL for none; shortest first, so that the median is in the middle. */
-static const char SQL_STATS_DELAYS[]
-    = "SELECT max (0, (SELECT MIN(e.at) FROM event e "
-      "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
-      "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
-      "AS delay FROM ticket t WHERE t.merged_into IS NULL "
-      "AND t.created >= :since AND t.created < :until "
-      "ORDER BY delay IS NULL, delay";
+#define SQL_STATS_DELAYS_(larger)                                              \
+  "SELECT " larger " (0, (SELECT MIN(e.at) FROM event e "                      \
+  "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "                           \
+  "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "       \
+  "AS delay FROM ticket t WHERE t.merged_into IS NULL "                        \
+  "AND t.created >= :since AND t.created < :until "                            \
+  "ORDER BY delay IS NULL, delay"
+
+/* SQLite's max of two is NULL if either is, as GREATEST is not: a
+ * ticket nobody acted on must stay NULL. */
+static const StoreSql SQL_STATS_DELAYS = {
+  .sqlite = SQL_STATS_DELAYS_ ("max"),
+  .postgres = "SELECT CASE WHEN d < 0 THEN 0 ELSE d END AS delay FROM ("
+              "SELECT (SELECT MIN(e.at) FROM event e "
+              "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
+              "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - "
+              "t.created AS d FROM ticket t WHERE t.merged_into IS NULL "
+              "AND t.created >= :since AND t.created < :until) AS delays "
+              "ORDER BY d IS NULL, d",
+};
 
 static StoreStmt *
 prepare_range (Store *store, const char *sql, const StatsRange *range,
@@ -280,7 +316,9 @@ read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
               GError **error)
 {
   g_autoptr (StoreStmt) stmt = prepare_range (
-      store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
+      store,
+      prefix ? store_sql (store, &SQL_STATS_PREFIXES) : SQL_STATS_SOURCES,
+      range, error);
 
   if (stmt == NULL)
     return NULL;
@@ -293,8 +331,8 @@ read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
 static gboolean
 read_delays (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (StoreStmt) stmt
-      = prepare_range (store, SQL_STATS_DELAYS, &stats->range, error);
+  g_autoptr (StoreStmt) stmt = prepare_range (
+      store, store_sql (store, &SQL_STATS_DELAYS), &stats->range, error);
   g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 sum = 0;
   guint n;
@@ -328,12 +366,12 @@ read_delays (Store *store, Stats *stats, GError **error)
 static gboolean
 read_all (Store *store, Stats *stats, guint top, GError **error)
 {
-  if (!read_table (store, SQL_STATS_REPORTS, &stats->range, &stats->reports,
-                   error)
-      || !read_table (store, SQL_STATS_INCIDENTS, &stats->range,
-                      &stats->incidents, error)
-      || !read_table (store, SQL_STATS_NOTIFICATIONS, &stats->range,
-                      &stats->notifications, error)
+  if (!read_table (store, store_sql (store, &SQL_STATS_REPORTS), &stats->range,
+                   &stats->reports, error)
+      || !read_table (store, store_sql (store, &SQL_STATS_INCIDENTS),
+                      &stats->range, &stats->incidents, error)
+      || !read_table (store, store_sql (store, &SQL_STATS_NOTIFICATIONS),
+                      &stats->range, &stats->notifications, error)
       || !read_acks (store, stats, error)
       || !read_ack_fates (store, stats, error))
     return FALSE;

@@ -61,7 +61,7 @@ store_close_detached (Store *store, StoreChildSetup setup)
 
 static const char SQL_NEXT_NUMBER[]
     = "INSERT INTO counter (year, last) VALUES (:year, 1) "
-      "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last";
+      "ON CONFLICT (year) DO UPDATE SET last = counter.last + 1 RETURNING last";
 
 static const char SQL_FIND_DUPLICATE[]
     = "SELECT t.number FROM message m JOIN ticket t ON t.id = m.ticket_id "
@@ -105,7 +105,7 @@ static const char SQL_REOPEN[]
 
 static const char SQL_REPLY_WAITING[]
     = "UPDATE ticket SET reply_waiting = 1, updated = :now WHERE id = :ticket "
-      "AND status IN ('resolved', 'rejected') AND NOT reply_waiting "
+      "AND status IN ('resolved', 'rejected') AND reply_waiting = 0 "
       "RETURNING status";
 
 static const char SQL_INDICATOR_INSERT[]
