@@ -49,6 +49,7 @@ typedef struct
 static const ConfigKey config_keys[] = {
   { "data_dir", KEY_STRING, NULL, 0, 0, FIELD (data_dir) },
   { "rules_dir", KEY_STRING, NULL, 0, 0, FIELD (rules_dir) },
+  { "database", KEY_STRING, "", 0, 0, FIELD (database) },
   { "tag", KEY_STRING, "IR", 0, 0, FIELD (tag) },
   { "team_name", KEY_STRING, "CSIRT", 0, 0, FIELD (team_name) },
   { "team_address", KEY_STRING, "info@localhost", 0, 0, FIELD (team_address) },
@@ -391,6 +392,7 @@ config_load (const char *path, GError **error)
   g_autoptr (Config) config = config_new_defaults ();
   const char *file = path;
   const char *home = g_getenv ("MADOGUCHI_HOME");
+  const char *database = g_getenv ("MADOGUCHI_DATABASE");
 
   if (file == NULL)
     file = g_getenv ("MADOGUCHI_CONFIG");
@@ -402,6 +404,11 @@ config_load (const char *path, GError **error)
     {
       g_free (config->data_dir);
       config->data_dir = g_strdup (home);
+    }
+  if (database != NULL && *database != '\0')
+    {
+      g_free (config->database);
+      config->database = g_strdup (database);
     }
   return g_steal_pointer (&config);
 }
@@ -429,6 +436,8 @@ config_rules_cache_path (const Config *config)
 char *
 config_db_path (const Config *config)
 {
+  if (config->database != NULL && config->database[0] != '\0')
+    return g_strdup (config->database);
   return g_build_filename (config->data_dir, "madoguchi.db", NULL);
 }
 

@@ -68,6 +68,10 @@ static const Command commands[] = {
     .mode = CMD_WRITE,
     .shared = COMMAND_OPT_AS,
     .summary = "file a backlog: mbox files, Maildirs, folders of messages" },
+  { .name = "migrate",
+    .run = cmd_migrate,
+    .mode = CMD_READ,
+    .summary = "copy the database into an empty one (SQLite, PostgreSQL)" },
   { .name = "list",
     .run = cmd_list,
     .mode = CMD_READ,
@@ -182,6 +186,10 @@ path_missing (const char *path)
 {
   struct stat st;
 
+  /* A PostgreSQL database is there or not as its server says; the
+   * store creates the schema in an empty one. */
+  if (store_is_uri (path))
+    return FALSE;
   return lstat (path, &st) != 0 && errno == ENOENT;
 }
 
@@ -343,6 +351,13 @@ check_data_dir (const Command *cmd, Context *ctx, GError **error)
     {
       ctx->create_store = missing_data_dir (cmd, dir, errno, error);
       return ctx->create_store;
+    }
+  /* On PostgreSQL what deliver would make in the data directory is the
+   * spool, and the same rule holds for it. */
+  if (store_is_uri (db))
+    {
+      g_free (db);
+      db = config_spool_dir (ctx->config);
     }
   if (!path_missing (db))
     return TRUE;

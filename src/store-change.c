@@ -25,7 +25,7 @@ static const Field field_owner = {
  * so that setting the status a ticket has clears it, on the record. */
 static const Field field_status = {
   "status",
-  "SELECT id, status || CASE WHEN reply_waiting THEN ' (reply waiting)' "
+  "SELECT id, status || CASE WHEN reply_waiting <> 0 THEN ' (reply waiting)' "
   "ELSE '' END FROM ticket WHERE number = :number",
   "UPDATE ticket SET status = :value, reply_waiting = 0, updated = :now "
   "WHERE id = :ticket",
@@ -43,11 +43,11 @@ static gboolean
 in_transaction (Store *store, gboolean (*body) (Store *, gpointer, GError **),
                 gpointer data, GError **error)
 {
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+  if (!store_begin_write (store, error))
     return FALSE;
-  if (!body (store, data, error) || !store_exec (store, "COMMIT", error))
+  if (!body (store, data, error) || !store_commit (store, error))
     {
-      store_exec (store, "ROLLBACK", NULL);
+      store_rollback (store);
       return FALSE;
     }
   return TRUE;
@@ -59,7 +59,7 @@ ticket_id (Store *store, const char *text, const char *get, char **old,
            GError **error)
 {
   g_autofree char *number = store_resolve_number (store, text, error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   int rc;
 
   if (number == NULL)
@@ -68,15 +68,15 @@ ticket_id (Store *store, const char *text, const char *get, char **old,
   if (stmt == NULL)
     return 0;
   store_bind_text (stmt, ":number", number);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc != STORE_ROW)
     {
-      store_db_error (error, store->db, rc, "cannot read ticket");
+      store_db_error (error, store, rc, "cannot read ticket");
       return 0;
     }
   if (old != NULL)
     *old = store_column_text (stmt, 1);
-  return sqlite3_column_int64 (stmt, 0);
+  return store_column_int64 (stmt, 0);
 }
 
 typedef struct
@@ -93,7 +93,7 @@ change_body (Store *store, gpointer data, GError **error)
   const Change *c = data;
   g_autofree char *old = NULL;
   gint64 id = ticket_id (store, c->number, c->field->get, &old, error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
 
   if (id == 0)
     return FALSE;
@@ -105,7 +105,7 @@ change_body (Store *store, gpointer data, GError **error)
   store_bind_text (stmt, ":value", c->value);
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   store_bind_int (stmt, ":ticket", id);
-  if (sqlite3_bind_parameter_index (stmt, ":who") > 0)
+  if (store_has_param (stmt, ":who"))
     store_bind_text (stmt, ":who", c->who);
   return store_step (store, stmt, "cannot change the ticket", error)
          && store_event_now (store, id, c->who, c->field->what, old, c->value,
@@ -191,14 +191,14 @@ move_rows (Store *store, gint64 from, gint64 into, GError **error)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (SQL_MERGE_MOVES); i++)
     {
-      g_autoptr (sqlite3_stmt) stmt
+      g_autoptr (StoreStmt) stmt
           = store_prepare (store, SQL_MERGE_MOVES[i], error);
 
       if (stmt == NULL)
         return FALSE;
       store_bind_int (stmt, ":into", into);
       store_bind_int (stmt, ":from", from);
-      if (sqlite3_bind_parameter_index (stmt, ":now") > 0)
+      if (store_has_param (stmt, ":now"))
         store_bind_int (stmt, ":now", (gint64) time (NULL));
       if (!store_step (store, stmt, "cannot merge", error))
         return FALSE;
@@ -272,21 +272,20 @@ typedef struct
 static gint64
 incident_id (Store *store, const char *number, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_INCIDENT_GET, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_INCIDENT_GET, error);
   int rc;
 
   if (stmt == NULL)
     return 0;
   store_bind_text (stmt, ":number", number);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int64 (stmt, 0);
-  if (rc == SQLITE_DONE)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
+    return store_column_int64 (stmt, 0);
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no incident %s",
                  number);
   else
-    store_db_error (error, store->db, rc, "cannot read incident");
+    store_db_error (error, store, rc, "cannot read incident");
   return 0;
 }
 
@@ -298,7 +297,7 @@ group_ticket (Store *store, const char *ticket, gint64 incident,
 {
   g_autofree char *old = NULL;
   gint64 id = ticket_id (store, ticket, SQL_TICKET_INCIDENT_GET, &old, error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
 
   if (id == 0)
     return FALSE;
@@ -344,9 +343,8 @@ static gboolean
 incident_new_body (Store *store, gpointer data, GError **error)
 {
   Grouping *g = data;
-  g_autoptr (sqlite3_stmt) next
-      = store_prepare (store, SQL_INCIDENT_NEXT, error);
-  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autoptr (StoreStmt) next = store_prepare (store, SQL_INCIDENT_NEXT, error);
+  g_autoptr (StoreStmt) insert = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   int year = g_date_time_get_year (now);
   gint64 seq;
@@ -354,9 +352,9 @@ incident_new_body (Store *store, gpointer data, GError **error)
   if (next == NULL)
     return FALSE;
   store_bind_int (next, ":year", year);
-  if (sqlite3_step (next) != SQLITE_ROW)
-    return store_db_error (error, store->db, SQLITE_ERROR, "no number");
-  seq = sqlite3_column_int64 (next, 0);
+  if (store_next (next) != STORE_ROW)
+    return store_db_error (error, store, STORE_FAIL, "no number");
+  seq = store_column_int64 (next, 0);
   g->created = g_strdup_printf ("INC-%d-%04" G_GINT64_FORMAT, year, seq);
   insert = store_prepare (store, SQL_INCIDENT_INSERT, error);
   if (insert == NULL)

@@ -1,7 +1,8 @@
 /*
- * store-db.c - the store's SQLite helpers: prepare, bind by :name, step,
- * rows into arrays, and the audit events every change writes.  Shared by
- * the store's files; nothing outside the store sees them.
+ * store-db.c - the store's driver as its files see it: prepare, bind by
+ * :name, step, read columns, whichever database is behind (store-lite.c,
+ * store-pg.c); rows into arrays, transactions, and the audit events
+ * every change writes.  Nothing outside the store sees any of it.
  */
 #include "store-db.h"
 
@@ -11,50 +12,81 @@ static const char SQL_EVENT_INSERT[]
     = "INSERT INTO event (ticket_id, at, who, what, old, new) "
       "VALUES (:ticket, :at, :who, :what, :old, :new)";
 
+/* BEGIN IMMEDIATE takes SQLite's write lock at once, so that two writers
+ * never deadlock upgrading read locks; PostgreSQL locks rows as it goes
+ * and a read transaction asks for one snapshot. */
+const StoreSql SQL_BEGIN_WRITE = {
+  .sqlite = "BEGIN IMMEDIATE",
+  .postgres = "BEGIN",
+};
+
+static const StoreSql SQL_BEGIN_READ = {
+  .sqlite = "BEGIN",
+  .postgres = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+};
+
 gboolean
-store_db_error (GError **error, sqlite3 *db, int rc, const char *what)
+store_db_error (GError **error, Store *store, int rc, const char *what)
 {
-  int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? STORE_ERROR_BUSY
-                                                      : STORE_ERROR_FAILED;
+  int code
+      = store->driver->temporary (rc) ? STORE_ERROR_BUSY : STORE_ERROR_FAILED;
 
   g_set_error (error, STORE_ERROR, code, "%s: %s", what,
-               db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+               store->driver->errmsg (store, rc));
   return FALSE;
 }
 
-sqlite3_stmt *
+gboolean
+store_begin_write (Store *store, GError **error)
+{
+  return store_exec (store, store_sql (store, &SQL_BEGIN_WRITE), error);
+}
+
+gboolean
+store_begin_read (Store *store, GError **error)
+{
+  return store_exec (store, store_sql (store, &SQL_BEGIN_READ), error);
+}
+
+gboolean
+store_commit (Store *store, GError **error)
+{
+  return store_exec (store, "COMMIT", error);
+}
+
+void
+store_rollback (Store *store)
+{
+  store_exec (store, "ROLLBACK", NULL);
+}
+
+StoreStmt *
 store_prepare (Store *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL);
+  return store->driver->prepare (store, sql, FALSE, error);
+}
 
-  if (rc != SQLITE_OK)
-    {
-      store_db_error (error, store->db, rc, "cannot prepare statement");
-      return NULL;
-    }
-  return stmt;
+void
+store_finalize (StoreStmt *stmt)
+{
+  if (stmt != NULL)
+    stmt->store->driver->finalize (stmt);
 }
 
 StoreCached *
 store_cached (Store *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (store->cached, sql);
-  int rc;
+  StoreStmt *stmt = g_hash_table_lookup (store->cached, sql);
 
   if (stmt != NULL)
     {
       /* A use inside a use of itself would reset the outer one. */
-      g_assert (!sqlite3_stmt_busy (stmt));
+      g_assert (!store->driver->busy (stmt));
       return stmt;
     }
-  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-                           NULL);
-  if (rc != SQLITE_OK)
-    {
-      store_db_error (error, store->db, rc, "cannot prepare statement");
-      return NULL;
-    }
+  stmt = store->driver->prepare (store, sql, TRUE, error);
+  if (stmt == NULL)
+    return NULL;
   g_hash_table_insert (store->cached, g_strdup (sql), stmt);
   return stmt;
 }
@@ -62,8 +94,13 @@ store_cached (Store *store, const char *sql, GError **error)
 void
 store_cached_release (StoreCached *stmt)
 {
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  stmt->store->driver->reset (stmt, TRUE);
+}
+
+void
+store_reset (StoreStmt *stmt)
+{
+  stmt->store->driver->reset (stmt, FALSE);
 }
 
 gboolean
@@ -74,93 +111,185 @@ store_run_cached (Store *store, const char *sql, GError **error)
   return stmt != NULL && store_step (store, stmt, sql, error);
 }
 
-int
-store_param (sqlite3_stmt *stmt, const char *name)
+static int
+store_param (StoreStmt *stmt, const char *name)
 {
-  int idx = sqlite3_bind_parameter_index (stmt, name);
+  int idx = stmt->store->driver->param (stmt, name);
 
   g_assert (idx > 0);
   return idx;
 }
 
-void
-store_bind_text (sqlite3_stmt *stmt, const char *name, const char *value)
+gboolean
+store_has_param (StoreStmt *stmt, const char *name)
 {
-  if (value == NULL)
-    sqlite3_bind_null (stmt, store_param (stmt, name));
-  else
-    sqlite3_bind_text (stmt, store_param (stmt, name), value, -1,
-                       SQLITE_STATIC);
+  return stmt->store->driver->param (stmt, name) > 0;
 }
 
 void
-store_bind_int (sqlite3_stmt *stmt, const char *name, gint64 value)
+store_bind_null (StoreStmt *stmt, const char *name)
 {
-  sqlite3_bind_int64 (stmt, store_param (stmt, name), value);
+  stmt->store->driver->bind_null (stmt, store_param (stmt, name));
+}
+
+void
+store_bind_text (StoreStmt *stmt, const char *name, const char *value)
+{
+  if (value == NULL)
+    store_bind_null (stmt, name);
+  else
+    stmt->store->driver->bind_text (stmt, store_param (stmt, name), value,
+                                    FALSE);
+}
+
+void
+store_bind_text_copy (StoreStmt *stmt, const char *name, const char *value)
+{
+  if (value == NULL)
+    store_bind_null (stmt, name);
+  else
+    stmt->store->driver->bind_text (stmt, store_param (stmt, name), value,
+                                    TRUE);
+}
+
+void
+store_bind_int (StoreStmt *stmt, const char *name, gint64 value)
+{
+  stmt->store->driver->bind_int (stmt, store_param (stmt, name), value);
+}
+
+void
+store_bind_blob (StoreStmt *stmt, const char *name, gconstpointer data,
+                 gsize len)
+{
+  stmt->store->driver->bind_blob (stmt, store_param (stmt, name), data, len);
+}
+
+void
+store_bind_blob16 (StoreStmt *stmt, const char *name, const guint8 *bytes)
+{
+  store_bind_blob (stmt, name, bytes, 16);
+}
+
+void
+store_bind_time (StoreStmt *stmt, const char *name, gint64 t)
+{
+  if (t == 0)
+    store_bind_null (stmt, name);
+  else
+    store_bind_int (stmt, name, t);
+}
+
+int
+store_next (StoreStmt *stmt)
+{
+  return stmt->store->driver->step (stmt);
 }
 
 /* Steps a statement that returns no row (or whose rows are ignored). */
 gboolean
-store_step (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
+store_step (Store *store, StoreStmt *stmt, const char *what, GError **error)
 {
-  int rc = sqlite3_step (stmt);
+  int rc = store_next (stmt);
 
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+  if (rc == STORE_DONE || rc == STORE_ROW)
     return TRUE;
-  return store_db_error (error, store->db, rc, what);
+  return store_db_error (error, store, rc, what);
+}
+
+gint64
+store_insert_id (Store *store, StoreStmt *stmt, const char *what,
+                 GError **error)
+{
+  int rc = store_next (stmt);
+
+  if (rc == STORE_ROW)
+    return store_column_int64 (stmt, 0);
+  if (rc == STORE_DONE)
+    rc = STORE_FAIL;
+  store_db_error (error, store, rc, what);
+  return 0;
 }
 
 gboolean
 store_exec (Store *store, const char *sql, GError **error)
 {
-  int rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL);
+  return store->driver->exec (store, sql, error);
+}
 
-  if (rc == SQLITE_OK)
-    return TRUE;
-  return store_db_error (error, store->db, rc, sql);
+gint64
+store_column_int64 (StoreStmt *stmt, int col)
+{
+  return stmt->store->driver->column_int (stmt, col);
+}
+
+int
+store_column_int (StoreStmt *stmt, int col)
+{
+  return (int) stmt->store->driver->column_int (stmt, col);
+}
+
+gboolean
+store_column_null (StoreStmt *stmt, int col)
+{
+  return stmt->store->driver->column_null (stmt, col);
+}
+
+StoreValueKind
+store_column_kind (StoreStmt *stmt, int col)
+{
+  return stmt->store->driver->column_kind (stmt, col);
+}
+
+const char *
+store_column_peek (StoreStmt *stmt, int col)
+{
+  return stmt->store->driver->column_text (stmt, col);
+}
+
+gconstpointer
+store_column_blob (StoreStmt *stmt, int col)
+{
+  gsize len;
+
+  return stmt->store->driver->column_blob (stmt, col, &len);
+}
+
+gsize
+store_column_bytes (StoreStmt *stmt, int col)
+{
+  gsize len = 0;
+
+  stmt->store->driver->column_blob (stmt, col, &len);
+  return len;
 }
 
 gpointer
-store_column_first (sqlite3_stmt *stmt)
+store_column_first (StoreStmt *stmt)
 {
   return store_column_text (stmt, 0);
 }
 
 char *
-store_column_text (sqlite3_stmt *stmt, int col)
+store_column_text (StoreStmt *stmt, int col)
 {
-  return g_strdup ((const char *) sqlite3_column_text (stmt, col));
-}
-
-void
-store_bind_blob16 (sqlite3_stmt *stmt, const char *name, const guint8 *bytes)
-{
-  sqlite3_bind_blob (stmt, store_param (stmt, name), bytes, 16, SQLITE_STATIC);
-}
-
-void
-store_bind_time (sqlite3_stmt *stmt, const char *name, gint64 t)
-{
-  if (t == 0)
-    sqlite3_bind_null (stmt, store_param (stmt, name));
-  else
-    store_bind_int (stmt, name, t);
+  return g_strdup (store_column_peek (stmt, col));
 }
 
 /* Steps stmt to its end, turning each row into an element. */
 GPtrArray *
-store_collect_rows (Store *store, sqlite3_stmt *stmt,
-                    gpointer (*from_row) (sqlite3_stmt *),
-                    GDestroyNotify free_fn, GError **error)
+store_collect_rows (Store *store, StoreStmt *stmt,
+                    gpointer (*from_row) (StoreStmt *), GDestroyNotify free_fn,
+                    GError **error)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (free_fn);
   int rc;
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     g_ptr_array_add (rows, from_row (stmt));
-  if (rc != SQLITE_DONE)
+  if (rc != STORE_DONE)
     {
-      store_db_error (error, store->db, rc, "cannot read");
+      store_db_error (error, store, rc, "cannot read");
       return NULL;
     }
   return g_steal_pointer (&rows);
@@ -170,8 +299,8 @@ store_collect_rows (Store *store, sqlite3_stmt *stmt,
  * kept for the next ticket (export reads every ticket's). */
 GPtrArray *
 store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
-                   gpointer (*from_row) (sqlite3_stmt *),
-                   GDestroyNotify free_fn, GError **error)
+                   gpointer (*from_row) (StoreStmt *), GDestroyNotify free_fn,
+                   GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
 

@@ -1,25 +1,131 @@
 /*
- * store-db.h - private to the store's files (store.c, store-query.c,
- * store-outbox.c): the connection and the SQLite helpers.
+ * store-db.h - private to the store's files: the connection and the
+ * small driver every store file talks to instead of a database library.
+ *
+ * A statement is prepared from SQL with :name parameters, bound by name
+ * (text, 64-bit integer, blob or NULL), stepped row by row and read by
+ * column, as SQLite's API does; store-lite.c implements it over sqlite3,
+ * store-pg.c over libpq.  Where the two databases need different SQL,
+ * the statement is a StoreSql pair, both texts side by side where it is
+ * defined, and store_sql() picks the connection's.  Nothing outside the
+ * store sees either library.
  */
 #ifndef MADOGUCHI_STORE_DB_H
 #define MADOGUCHI_STORE_DB_H
 
-#include <sqlite3.h>
-
 #include "madoguchi/store.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+#define STORE_SCHEMA_VERSION 10
+
+/* What store_next returns besides a failure code (they are SQLite's, so
+ * that its driver hands its own through). */
+#define STORE_ROW 100
+#define STORE_DONE 101
+#define STORE_FAIL 1
+#define STORE_BUSY 5
+
+typedef enum
+{
+  STORE_SQLITE,
+  STORE_POSTGRES,
+} StoreKind;
+
+/* The same statement in each database's words, side by side. */
+typedef struct
+{
+  const char *sqlite;
+  const char *postgres;
+} StoreSql;
+
+/* What a column of a row holds (store_column_kind). */
+typedef enum
+{
+  STORE_VALUE_NULL,
+  STORE_VALUE_INT,
+  STORE_VALUE_TEXT,
+  STORE_VALUE_BLOB,
+} StoreValueKind;
+
+typedef struct StoreStmt StoreStmt;
+typedef struct StoreDriver StoreDriver;
 
 struct Store
 {
-  sqlite3 *db;
-  char *path;
+  const StoreDriver *driver;
+  StoreKind kind;
+  gpointer conn;      /* sqlite3 *, PGconn * */
+  char *path;         /* the file, or the URI without its password */
   gboolean batch;     /* inside store_batch_begin: savepoints only */
   GHashTable *cached; /* SQL text -> its statement, see store_cached */
   gint64 busy_timeout_us;
   gint64 busy_since;
+  char *last_error; /* the driver's last message (PostgreSQL) */
+  guint serial;     /* names the server's prepared statements */
 };
+
+/* Every statement starts with this; the drivers add their own. */
+struct StoreStmt
+{
+  Store *store;
+};
+
+struct StoreDriver
+{
+  StoreStmt *(*prepare) (Store *store, const char *sql, gboolean keep,
+                         GError **error);
+  void (*finalize) (StoreStmt *stmt);
+  /* Back to before the first step, bindings cleared if clear. */
+  void (*reset) (StoreStmt *stmt, gboolean clear);
+  gboolean (*busy) (StoreStmt *stmt);
+  /* The index of :name, 0 if the statement has none. */
+  int (*param) (StoreStmt *stmt, const char *name);
+  /* value lives until the statement is reset unless copy. */
+  void (*bind_text) (StoreStmt *stmt, int idx, const char *value,
+                     gboolean copy);
+  void (*bind_int) (StoreStmt *stmt, int idx, gint64 value);
+  void (*bind_blob) (StoreStmt *stmt, int idx, gconstpointer data, gsize len);
+  void (*bind_null) (StoreStmt *stmt, int idx);
+  int (*step) (StoreStmt *stmt);
+  gint64 (*column_int) (StoreStmt *stmt, int col);
+  const char *(*column_text) (StoreStmt *stmt, int col);
+  gconstpointer (*column_blob) (StoreStmt *stmt, int col, gsize *len);
+  gboolean (*column_null) (StoreStmt *stmt, int col);
+  StoreValueKind (*column_kind) (StoreStmt *stmt, int col);
+  gboolean (*exec) (Store *store, const char *sql, GError **error);
+  /* The message of the last failure. */
+  const char *(*errmsg) (Store *store, int rc);
+  /* Whether rc means "try again later" (a lock, a lost connection). */
+  gboolean (*temporary) (int rc);
+};
+
+extern const StoreDriver store_lite_driver;
+
+/* The SQLite connection and its schema (store-lite.c). */
+Store *store_lite_open (const char *path, int busy_timeout, GError **error);
+void store_lite_close (Store *store, gboolean detached, StoreChildSetup setup);
+/* The PostgreSQL connection and its schema (store-pg.c). */
+Store *store_pg_open (const char *uri, int busy_timeout, GError **error);
+void store_pg_close (Store *store);
+
+/* Adds the messages not in the full-text index to it, if at least
+ * waiting of them wait (SQLite: FTS5; PostgreSQL indexes as it goes). */
+gboolean store_lite_index (Store *store, gint64 waiting, GError **error);
+
+/* The connection's text of a statement that differs. */
+static inline const char *
+store_sql (const Store *store, const StoreSql *sql)
+{
+  return store->kind == STORE_POSTGRES ? sql->postgres : sql->sqlite;
+}
+
+extern const StoreSql SQL_BEGIN_WRITE;
+
+/* Transactions: a write transaction takes the write lock at once on
+ * SQLite (BEGIN IMMEDIATE); a read one sees one snapshot on both. */
+gboolean store_begin_write (Store *store, GError **error);
+gboolean store_begin_read (Store *store, GError **error);
+gboolean store_commit (Store *store, GError **error);
+void store_rollback (Store *store);
 
 /*
  * (transfer full) text as search sees it: NFKC-normalised, so that
@@ -30,14 +136,9 @@ struct Store
  */
 char *store_fold (const char *text);
 
-/* Registers store_fold() as the SQL function madoguchi_fold(text), which
- * feeds the full-text index and the search of the messages not in it
- * yet (store-query.c). */
-gboolean store_fold_register (sqlite3 *db);
-
 /* A statement of the connection's cache (store_cached): released, not
  * finalized, when its g_autoptr goes out of scope. */
-typedef sqlite3_stmt StoreCached;
+typedef StoreStmt StoreCached;
 
 /* A column of the ticket's report (its first message). */
 #define SQL_REPORT_COLUMN(column)                                              \
@@ -65,23 +166,27 @@ typedef sqlite3_stmt StoreCached;
 
 /* A ticket's indicators summed over its messages, addresses first, then
  * the most frequent, as store_indicator_from_row reads them. */
-#define SQL_INDICATOR_LIST                                                     \
-  "SELECT kind, value, scope, MAX(own), SUM(count), GROUP_CONCAT(ports), "     \
+#define SQL_INDICATOR_LIST_(scope, concat, no_ip)                              \
+  "SELECT kind, value, " scope ", MAX(own), SUM(count), " concat ", "          \
   "MIN(first_seen), MAX(last_seen), MIN(context), MAX(role), MAX(asn) "        \
   "FROM indicator "                                                            \
   "WHERE ticket_id = :ticket GROUP BY kind, value "                            \
-  "ORDER BY ip IS NULL, SUM(count) DESC, value"
+  "ORDER BY " no_ip ", SUM(count) DESC, value"
+extern const StoreSql SQL_INDICATOR_LIST;
 
 /* (transfer full) a StoreTicket, StoreMessage (parts not read) or
  * StoreIndicator of a row of the statements above. */
-gpointer store_ticket_from_row (sqlite3_stmt *stmt);
-gpointer store_message_from_row (sqlite3_stmt *stmt);
-gpointer store_indicator_from_row (sqlite3_stmt *stmt);
+gpointer store_ticket_from_row (StoreStmt *stmt);
+gpointer store_message_from_row (StoreStmt *stmt);
+gpointer store_indicator_from_row (StoreStmt *stmt);
 
-/* Sets error from an SQLite result code (BUSY for locks) and returns
- * FALSE. */
-gboolean store_db_error (GError **error, sqlite3 *db, int rc, const char *what);
-sqlite3_stmt *store_prepare (Store *store, const char *sql, GError **error);
+/* Sets error from a driver's result code (BUSY for what may pass) and
+ * returns FALSE. */
+gboolean store_db_error (GError **error, Store *store, int rc,
+                         const char *what);
+StoreStmt *store_prepare (Store *store, const char *sql, GError **error);
+void store_finalize (StoreStmt *stmt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_finalize)
 /* The statement for sql, prepared on its first use by this connection
  * and kept until store_close: filing a message runs the same score of
  * statements, and preparing them anew was 7% of an import's
@@ -91,29 +196,49 @@ StoreCached *store_cached (Store *store, const char *sql, GError **error);
 /* Resets a cached statement and clears its bindings for the next use. */
 void store_cached_release (StoreCached *stmt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreCached, store_cached_release)
+/* Back to before the first step; the bindings are kept. */
+void store_reset (StoreStmt *stmt);
 /* Runs a cached statement that takes no parameter and returns no row. */
 gboolean store_run_cached (Store *store, const char *sql, GError **error);
-int store_param (sqlite3_stmt *stmt, const char *name);
+gboolean store_has_param (StoreStmt *stmt, const char *name);
 /* Bind by :name; a NULL text binds NULL; a time of 0 binds NULL. */
-void store_bind_text (sqlite3_stmt *stmt, const char *name, const char *value);
-void store_bind_int (sqlite3_stmt *stmt, const char *name, gint64 value);
-void store_bind_blob16 (sqlite3_stmt *stmt, const char *name,
-                        const guint8 *bytes);
-void store_bind_time (sqlite3_stmt *stmt, const char *name, gint64 t);
+void store_bind_text (StoreStmt *stmt, const char *name, const char *value);
+/* The same, value copied: it may be freed before the statement runs. */
+void store_bind_text_copy (StoreStmt *stmt, const char *name,
+                           const char *value);
+void store_bind_int (StoreStmt *stmt, const char *name, gint64 value);
+void store_bind_null (StoreStmt *stmt, const char *name);
+void store_bind_blob (StoreStmt *stmt, const char *name, gconstpointer data,
+                      gsize len);
+void store_bind_blob16 (StoreStmt *stmt, const char *name, const guint8 *bytes);
+void store_bind_time (StoreStmt *stmt, const char *name, gint64 t);
+/* The next row: STORE_ROW, STORE_DONE, or a failure for store_db_error. */
+int store_next (StoreStmt *stmt);
+/* Steps an INSERT ... RETURNING id: the new row's id, 0 on failure. */
+gint64 store_insert_id (Store *store, StoreStmt *stmt, const char *what,
+                        GError **error);
 /* Steps a statement whose rows, if any, are not read. */
-gboolean store_step (Store *store, sqlite3_stmt *stmt, const char *what,
+gboolean store_step (Store *store, StoreStmt *stmt, const char *what,
                      GError **error);
 gboolean store_exec (Store *store, const char *sql, GError **error);
-char *store_column_text (sqlite3_stmt *stmt, int col);
+gint64 store_column_int64 (StoreStmt *stmt, int col);
+int store_column_int (StoreStmt *stmt, int col);
+gboolean store_column_null (StoreStmt *stmt, int col);
+StoreValueKind store_column_kind (StoreStmt *stmt, int col);
+/* (transfer none) valid until the next step. */
+const char *store_column_peek (StoreStmt *stmt, int col);
+gconstpointer store_column_blob (StoreStmt *stmt, int col);
+gsize store_column_bytes (StoreStmt *stmt, int col);
+char *store_column_text (StoreStmt *stmt, int col);
 /* A row's first column as text: a from_row for store_collect_rows. */
-gpointer store_column_first (sqlite3_stmt *stmt);
+gpointer store_column_first (StoreStmt *stmt);
 /* Steps stmt to its end, each row made an element by from_row. */
-GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt,
-                               gpointer (*from_row) (sqlite3_stmt *),
+GPtrArray *store_collect_rows (Store *store, StoreStmt *stmt,
+                               gpointer (*from_row) (StoreStmt *),
                                GDestroyNotify free_fn, GError **error);
 /* The rows of a query with one :ticket parameter. */
 GPtrArray *store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
-                              gpointer (*from_row) (sqlite3_stmt *),
+                              gpointer (*from_row) (StoreStmt *),
                               GDestroyNotify free_fn, GError **error);
 /* An audit event: who did what to a ticket at `at`, old -> new. */
 gboolean store_event (Store *store, gint64 ticket, gint64 at, const char *who,
@@ -123,8 +248,6 @@ gboolean store_event (Store *store, gint64 ticket, gint64 at, const char *who,
 gboolean store_event_now (Store *store, gint64 ticket, const char *who,
                           const char *what, const char *old_value,
                           const char *new_value, GError **error);
-
-#endif
 
 /* Where a delivered message belongs (store-outbox.c finds it). */
 typedef struct
@@ -140,7 +263,7 @@ typedef struct
 void store_thread_clear (StoreThread *thread);
 
 /* A StoreOutbox of a row of the outbox queries. */
-gpointer store_outbox_from_row (sqlite3_stmt *stmt);
+gpointer store_outbox_from_row (StoreStmt *stmt);
 
 /* Finds the ticket a message follows up, by our tag (with a valid check)
  * or by a Message-ID it replies to, and whether it may join it. */
@@ -169,3 +292,5 @@ gboolean store_notification_answered (Store *store, const StoreDelivery *d,
 /* Records that acknowledgements to outbox entry's recipient bounce. */
 gboolean store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
                                    GError **error);
+
+#endif

@@ -30,10 +30,10 @@ export_ticket_free (ExportTicket *t)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ExportTicket, export_ticket_free)
 
 /* The selected tickets, oldest first. */
-static sqlite3_stmt *
+static StoreStmt *
 export_tickets (Store *store, const ExportFilter *filter, GError **error)
 {
-  sqlite3_stmt *stmt = store_prepare (store, SQL_EXPORT_TICKETS, error);
+  StoreStmt *stmt = store_prepare (store, SQL_EXPORT_TICKETS, error);
 
   if (stmt == NULL)
     return NULL;
@@ -45,7 +45,7 @@ export_tickets (Store *store, const ExportFilter *filter, GError **error)
 }
 
 static gboolean
-export_one (Store *store, sqlite3_stmt *tickets, const ExportFilter *filter,
+export_one (Store *store, StoreStmt *tickets, const ExportFilter *filter,
             ExportFunc func, gpointer data, GError **error)
 {
   g_autoptr (ExportTicket) t = g_new0 (ExportTicket, 1);
@@ -69,16 +69,16 @@ static gboolean
 export_all (Store *store, const ExportFilter *filter, ExportFunc func,
             gpointer data, GError **error)
 {
-  g_autoptr (sqlite3_stmt) tickets = export_tickets (store, filter, error);
+  g_autoptr (StoreStmt) tickets = export_tickets (store, filter, error);
   int rc;
 
   if (tickets == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (tickets)) == SQLITE_ROW)
+  while ((rc = store_next (tickets)) == STORE_ROW)
     if (!export_one (store, tickets, filter, func, data, error))
       return FALSE;
-  if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot read tickets");
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot read tickets");
   return TRUE;
 }
 
@@ -86,12 +86,12 @@ gboolean
 store_export (Store *store, const ExportFilter *filter, ExportFunc func,
               gpointer data, GError **error)
 {
-  if (!store_exec (store, "BEGIN", error))
+  if (!store_begin_read (store, error))
     return FALSE;
   if (!export_all (store, filter, func, data, error)
-      || !store_exec (store, "COMMIT", error))
+      || !store_commit (store, error))
     {
-      store_exec (store, "ROLLBACK", NULL);
+      store_rollback (store);
       return FALSE;
     }
   return TRUE;

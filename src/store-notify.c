@@ -41,10 +41,16 @@ static const char SQL_CONTACT_NETWORK[] = SQL_CONTACT_COLUMNS
 static const char SQL_CONTACT_ASN[]
     = SQL_CONTACT_COLUMNS "WHERE kind = 'asn' AND asn = :asn";
 
-static const char SQL_CONTACT_DOMAIN[] = SQL_CONTACT_COLUMNS
-    "WHERE kind = 'domain' AND (domain = :name OR "
-    "substr (:name, -length (domain) - 1) = '.' || domain) "
-    "ORDER BY length (domain) DESC LIMIT 1";
+/* The name's last characters: SQLite's substr counts a negative start
+ * from the end, PostgreSQL's has right (). */
+#define SQL_CONTACT_DOMAIN_(tail)                                              \
+  SQL_CONTACT_COLUMNS                                                          \
+  "WHERE kind = 'domain' AND (domain = :name OR " tail " = '.' || domain) "    \
+  "ORDER BY length (domain) DESC LIMIT 1"
+static const StoreSql SQL_CONTACT_DOMAIN = {
+  .sqlite = SQL_CONTACT_DOMAIN_ ("substr (:name, -length (domain) - 1)"),
+  .postgres = SQL_CONTACT_DOMAIN_ ("right (:name, length (domain) + 1)"),
+};
 
 /* The AS the latest report gave with one address. */
 static const char SQL_ADDRESS_ASN[]
@@ -52,7 +58,7 @@ static const char SQL_ADDRESS_ASN[]
       "AND asn IS NOT NULL ORDER BY id DESC LIMIT 1";
 
 static const char SQL_CONTACT_REMOVE[]
-    = "DELETE FROM contact WHERE match = :match";
+    = "DELETE FROM contact WHERE match = :match RETURNING id";
 
 #define SQL_NOTIFICATION_COLUMNS                                               \
   "SELECT n.id, t.number, n.contact, n.email, n.addresses, n.message_id, "     \
@@ -75,7 +81,7 @@ static const char SQL_NOTIFY_OUTBOX[]
     = "INSERT INTO outbox (ticket_id, message_id, recipient, recipient_domain, "
       "created, raw, envelope_from) VALUES (:ticket, :message_id, :email, "
       "lower (substr (:email, instr (:email, '@') + 1)), :now, :raw, "
-      ":envelope)";
+      ":envelope) RETURNING id";
 
 static const char SQL_NOTIFICATION_INSERT[]
     = "INSERT INTO notification (ticket_id, contact, email, addresses, "
@@ -83,7 +89,7 @@ static const char SQL_NOTIFICATION_INSERT[]
       ":email, :addresses, :outbox, :message_id, :now, :who)";
 
 static void
-bind_contact (sqlite3_stmt *stmt, const Contact *c, gint64 now)
+bind_contact (StoreStmt *stmt, const Contact *c, gint64 now)
 {
   static const char *const kinds[] = { "network", "asn", "domain" };
 
@@ -118,10 +124,10 @@ contact_exists (Store *store, const char *match, gboolean *exists,
   if (stmt == NULL)
     return FALSE;
   store_bind_text (stmt, ":match", match);
-  rc = sqlite3_step (stmt);
-  *exists = rc == SQLITE_ROW;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE
-         || store_db_error (error, store->db, rc, "cannot read contacts");
+  rc = store_next (stmt);
+  *exists = rc == STORE_ROW;
+  return rc == STORE_ROW || rc == STORE_DONE
+         || store_db_error (error, store, rc, "cannot read contacts");
 }
 
 static gboolean
@@ -154,18 +160,18 @@ store_contacts_import (Store *store, GPtrArray *contacts, guint *added,
                        guint *updated, GError **error)
 {
   *added = *updated = 0;
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+  if (!store_begin_write (store, error))
     return FALSE;
   if (import_all (store, contacts, added, updated, error)
-      && store_exec (store, "COMMIT", error))
+      && store_commit (store, error))
     return TRUE;
-  store_exec (store, "ROLLBACK", NULL);
+  store_rollback (store);
   *added = *updated = 0;
   return FALSE;
 }
 
 static gpointer
-contact_from_row (sqlite3_stmt *stmt)
+contact_from_row (StoreStmt *stmt)
 {
   Contact *c = contact_new ();
   g_autofree char *kind = store_column_text (stmt, 1);
@@ -174,12 +180,12 @@ contact_from_row (sqlite3_stmt *stmt)
   c->kind = g_strcmp0 (kind, "asn") == 0      ? CONTACT_ASN
             : g_strcmp0 (kind, "domain") == 0 ? CONTACT_DOMAIN
                                               : CONTACT_NETWORK;
-  if (sqlite3_column_bytes (stmt, 2) == 16)
-    memcpy (c->first, sqlite3_column_blob (stmt, 2), 16);
-  if (sqlite3_column_bytes (stmt, 3) == 16)
-    memcpy (c->last, sqlite3_column_blob (stmt, 3), 16);
-  c->span = (guint) sqlite3_column_int (stmt, 4);
-  c->asn = sqlite3_column_int64 (stmt, 5);
+  if (store_column_bytes (stmt, 2) == 16)
+    memcpy (c->first, store_column_blob (stmt, 2), 16);
+  if (store_column_bytes (stmt, 3) == 16)
+    memcpy (c->last, store_column_blob (stmt, 3), 16);
+  c->span = (guint) store_column_int (stmt, 4);
+  c->asn = store_column_int64 (stmt, 5);
   c->name = store_column_text (stmt, 6);
   c->email = store_column_text (stmt, 7);
   c->language = store_column_text (stmt, 8);
@@ -191,8 +197,7 @@ contact_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_contacts_list (Store *store, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_CONTACT_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_CONTACT_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -202,7 +207,7 @@ store_contacts_list (Store *store, GError **error)
 
 /* The first row of stmt as a Contact; NULL (error unset) when none. */
 static Contact *
-contact_first (Store *store, sqlite3_stmt *stmt, GError **error)
+contact_first (Store *store, StoreStmt *stmt, GError **error)
 {
   g_autoptr (GPtrArray) rows = store_collect_rows (
       store, stmt, contact_from_row, (GDestroyNotify) contact_free, error);
@@ -216,7 +221,7 @@ Contact *
 store_contact_for_range (Store *store, const guint8 first[16],
                          const guint8 last[16], GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_CONTACT_NETWORK, error);
 
   if (stmt == NULL)
@@ -229,7 +234,7 @@ store_contact_for_range (Store *store, const guint8 first[16],
 static Contact *
 contact_for_asn (Store *store, gint64 asn, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_CONTACT_ASN, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_CONTACT_ASN, error);
 
   if (stmt == NULL)
     return NULL;
@@ -257,24 +262,24 @@ store_contact_for_addresses (Store *store, const guint8 first[16],
 gint64
 store_address_asn (Store *store, const guint8 ip[16], GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_ADDRESS_ASN, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_ADDRESS_ASN, error);
   int rc;
 
   if (stmt == NULL)
     return 0;
   store_bind_blob16 (stmt, ":ip", ip);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int64 (stmt, 0);
-  if (rc != SQLITE_DONE)
-    store_db_error (error, store->db, rc, "cannot read an address's AS");
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
+    return store_column_int64 (stmt, 0);
+  if (rc != STORE_DONE)
+    store_db_error (error, store, rc, "cannot read an address's AS");
   return 0;
 }
 
 Contact *
 store_contact_lookup (Store *store, const char *what, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   g_autofree char *domain = NULL;
   guint8 ip[16];
   gboolean mapped;
@@ -296,7 +301,8 @@ store_contact_lookup (Store *store, const char *what, GError **error)
     return contact_for_asn (store, asn, error);
   else if ((domain = contact_parse_domain (what)) != NULL)
     {
-      stmt = store_prepare (store, SQL_CONTACT_DOMAIN, error);
+      stmt = store_prepare (store, store_sql (store, &SQL_CONTACT_DOMAIN),
+                            error);
       if (stmt != NULL)
         store_bind_text (stmt, ":name", domain);
     }
@@ -309,20 +315,21 @@ store_contact_lookup (Store *store, const char *what, GError **error)
 gboolean
 store_contact_remove (Store *store, const char *match, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_CONTACT_REMOVE, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_CONTACT_REMOVE, error);
   g_autoptr (Contact) parsed = contact_new ();
   const char *why;
+  int rc;
 
   if (stmt == NULL)
     return FALSE;
   store_bind_text (stmt, ":match",
                    contact_parse_match (match, parsed, &why) ? parsed->match
                                                              : match);
-  if (!store_step (store, stmt, "cannot remove the contact", error))
-    return FALSE;
-  if (sqlite3_changes (store->db) > 0)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     return TRUE;
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot remove the contact");
   g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no contact %s",
                match);
   return FALSE;
@@ -343,20 +350,20 @@ store_notification_free (StoreNotification *n)
 }
 
 static gpointer
-notification_from_row (sqlite3_stmt *stmt)
+notification_from_row (StoreStmt *stmt)
 {
   StoreNotification *n = g_new0 (StoreNotification, 1);
 
-  n->id = sqlite3_column_int64 (stmt, 0);
+  n->id = store_column_int64 (stmt, 0);
   n->number = store_column_text (stmt, 1);
   n->contact = store_column_text (stmt, 2);
   n->email = store_column_text (stmt, 3);
   n->addresses = store_column_text (stmt, 4);
   n->message_id = store_column_text (stmt, 5);
   n->status = store_column_text (stmt, 6);
-  n->created = sqlite3_column_int64 (stmt, 7);
-  n->sent = sqlite3_column_int64 (stmt, 8);
-  n->answered = sqlite3_column_int64 (stmt, 9);
+  n->created = store_column_int64 (stmt, 7);
+  n->sent = store_column_int64 (stmt, 8);
+  n->answered = store_column_int64 (stmt, 9);
   return n;
 }
 
@@ -371,7 +378,7 @@ store_ticket_notifications (Store *store, gint64 ticket_id, GError **error)
 GPtrArray *
 store_notifications_awaiting (Store *store, gint64 before, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
 
   stmt = store_prepare (store, SQL_NOTIFICATION_AWAITING, error);
   if (stmt == NULL)
@@ -385,7 +392,7 @@ StoreNotification *
 store_notification_find (Store *store, gint64 ticket_id, const char *email,
                          const char *addresses, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_NOTIFICATION_FIND, error);
   g_autoptr (GPtrArray) rows = NULL;
 
@@ -405,9 +412,8 @@ static gboolean
 queue_rows (Store *store, const StoreNotificationNew *n, gint64 now,
             gint64 *outbox_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) box
-      = store_prepare (store, SQL_NOTIFY_OUTBOX, error);
-  g_autoptr (sqlite3_stmt) rec = NULL;
+  g_autoptr (StoreStmt) box = store_prepare (store, SQL_NOTIFY_OUTBOX, error);
+  g_autoptr (StoreStmt) rec = NULL;
   gsize len;
   gconstpointer data = g_bytes_get_data (n->raw, &len);
 
@@ -417,12 +423,12 @@ queue_rows (Store *store, const StoreNotificationNew *n, gint64 now,
   store_bind_text (box, ":message_id", n->message_id);
   store_bind_text (box, ":email", n->email);
   store_bind_int (box, ":now", now);
-  sqlite3_bind_blob64 (box, store_param (box, ":raw"), data, len,
-                       SQLITE_STATIC);
+  store_bind_blob (box, ":raw", data, len);
   store_bind_text (box, ":envelope", n->envelope_from);
-  if (!store_step (store, box, "cannot queue the notification", error))
+  *outbox_id
+      = store_insert_id (store, box, "cannot queue the notification", error);
+  if (*outbox_id == 0)
     return FALSE;
-  *outbox_id = sqlite3_last_insert_rowid (store->db);
   rec = store_prepare (store, SQL_NOTIFICATION_INSERT, error);
   if (rec == NULL)
     return FALSE;
@@ -445,14 +451,14 @@ store_notification_queue (Store *store, const StoreNotificationNew *n,
   g_autofree char *what
       = g_strdup_printf ("%s about %s", n->email, n->addresses);
 
-  if (!store_exec (store, "BEGIN IMMEDIATE", error))
+  if (!store_begin_write (store, error))
     return FALSE;
   if (queue_rows (store, n, now, outbox_id, error)
       && store_event (store, n->ticket_id, now, n->who, "notified", NULL, what,
                       error)
-      && store_exec (store, "COMMIT", error))
+      && store_commit (store, error))
     return TRUE;
-  store_exec (store, "ROLLBACK", NULL);
+  store_rollback (store);
   *outbox_id = 0;
   return FALSE;
 }

@@ -79,11 +79,12 @@ static const char SQL_RECENT_DOMAIN[]
 static const char SQL_OUTBOX_INSERT[]
     = "INSERT INTO outbox (ticket_id, reply_to, message_id, recipient, "
       "sender, recipient_domain, created, raw) VALUES (:ticket, :message, "
-      ":message_id, :recipient, :sender, :domain, :now, :raw)";
+      ":message_id, :recipient, :sender, :domain, :now, :raw) RETURNING id";
 
 static const char SQL_MARK_UNDELIVERABLE[]
-    = "INSERT OR IGNORE INTO undeliverable (address, since, ticket_id) "
-      "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox";
+    = "INSERT INTO undeliverable (address, since, ticket_id) "
+      "SELECT recipient, :now, :ticket FROM outbox WHERE id = :outbox "
+      "ON CONFLICT DO NOTHING";
 
 void
 store_thread_clear (StoreThread *thread)
@@ -93,14 +94,13 @@ store_thread_clear (StoreThread *thread)
 
 /* The first row's first column of a query with bound parameters. */
 static gboolean
-query_exists (Store *store, sqlite3_stmt *stmt, gboolean *exists,
-              GError **error)
+query_exists (Store *store, StoreStmt *stmt, gboolean *exists, GError **error)
 {
-  int rc = sqlite3_step (stmt);
+  int rc = store_next (stmt);
 
-  *exists = rc == SQLITE_ROW;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE
-         || store_db_error (error, store->db, rc, "cannot read");
+  *exists = rc == STORE_ROW;
+  return rc == STORE_ROW || rc == STORE_DONE
+         || store_db_error (error, store, rc, "cannot read");
 }
 
 char *
@@ -112,12 +112,12 @@ store_tag (Store *store, const char *prefix, const char *number, GError **error)
 
   if (stmt == NULL)
     return NULL;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
+  if (store_next (stmt) != STORE_ROW)
     {
-      store_db_error (error, store->db, SQLITE_CORRUPT, "no tag secret");
+      store_db_error (error, store, STORE_FAIL, "no tag secret");
       return NULL;
     }
-  secret = (const char *) sqlite3_column_text (stmt, 0);
+  secret = store_column_peek (stmt, 0);
   mac = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
                                    strlen (secret), number, -1);
   return g_strdup_printf ("[%s #%s/%.*s]", prefix, number, TAG_CHECK_LEN, mac);
@@ -221,14 +221,14 @@ ticket_by_number (Store *store, const char *number, StoreThread *thread,
   if (stmt == NULL)
     return FALSE;
   store_bind_text (stmt, ":number", number);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     {
-      thread->ticket = sqlite3_column_int64 (stmt, 0);
+      thread->ticket = store_column_int64 (stmt, 0);
       g_strlcpy (thread->number, number, sizeof thread->number);
     }
-  return rc == SQLITE_ROW || rc == SQLITE_DONE
-         || store_db_error (error, store->db, rc, "cannot read ticket");
+  return rc == STORE_ROW || rc == STORE_DONE
+         || store_db_error (error, store, rc, "cannot read ticket");
 }
 
 static gboolean
@@ -263,19 +263,18 @@ ticket_by_reference (Store *store, const char *ids, StoreThread *thread,
     {
       int rc;
 
-      sqlite3_reset (stmt);
+      store_reset (stmt);
       store_bind_text (stmt, ":id", list[i]);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
+      rc = store_next (stmt);
+      if (rc == STORE_ROW)
         {
-          thread->ticket = sqlite3_column_int64 (stmt, 0);
-          g_strlcpy (thread->number,
-                     (const char *) sqlite3_column_text (stmt, 1),
+          thread->ticket = store_column_int64 (stmt, 0);
+          g_strlcpy (thread->number, store_column_peek (stmt, 1),
                      sizeof thread->number);
           return TRUE;
         }
-      if (rc != SQLITE_DONE)
-        return store_db_error (error, store->db, rc, "cannot read");
+      if (rc != STORE_DONE)
+        return store_db_error (error, store, rc, "cannot read");
     }
   return TRUE;
 }
@@ -296,19 +295,18 @@ bounced_ack (Store *store, const StoreDelivery *d, StoreThread *thread,
       int rc;
 
       store_bind_text (stmt, ":id", d->returned_ids[i]);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
+      rc = store_next (stmt);
+      if (rc == STORE_ROW)
         {
-          thread->bounced = sqlite3_column_int64 (stmt, 0);
-          thread->ticket = sqlite3_column_int64 (stmt, 1);
-          g_strlcpy (thread->number,
-                     (const char *) sqlite3_column_text (stmt, 2),
+          thread->bounced = store_column_int64 (stmt, 0);
+          thread->ticket = store_column_int64 (stmt, 1);
+          g_strlcpy (thread->number, store_column_peek (stmt, 2),
                      sizeof thread->number);
           return TRUE;
         }
-      if (rc != SQLITE_DONE)
-        return store_db_error (error, store->db, rc, "cannot read");
-      sqlite3_reset (stmt);
+      if (rc != STORE_DONE)
+        return store_db_error (error, store, rc, "cannot read");
+      store_reset (stmt);
     }
   return stmt != NULL;
 }
@@ -407,10 +405,10 @@ count_recent (Store *store, const char *sql, const char *key, gint64 since,
     return FALSE;
   store_bind_text (stmt, ":key", key);
   store_bind_int (stmt, ":since", since);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
-    return store_db_error (error, store->db, rc, "cannot count replies");
-  *count = sqlite3_column_int64 (stmt, 0);
+  rc = store_next (stmt);
+  if (rc != STORE_ROW)
+    return store_db_error (error, store, rc, "cannot count replies");
+  *count = store_column_int64 (stmt, 0);
   return TRUE;
 }
 
@@ -521,12 +519,10 @@ store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
   store_bind_text (stmt, ":sender", d->ack_sender);
   store_bind_text (stmt, ":domain", d->ack_domain);
   store_bind_int (stmt, ":now", (gint64) time (NULL));
-  sqlite3_bind_blob64 (stmt, store_param (stmt, ":raw"), data, len,
-                       SQLITE_STATIC);
-  if (!store_step (store, stmt, "cannot queue the acknowledgement", error))
-    return FALSE;
-  filed->outbox_id = sqlite3_last_insert_rowid (store->db);
-  return TRUE;
+  store_bind_blob (stmt, ":raw", data, len);
+  filed->outbox_id = store_insert_id (
+      store, stmt, "cannot queue the acknowledgement", error);
+  return filed->outbox_id != 0;
 }
 
 gboolean
@@ -547,12 +543,12 @@ store_mark_undeliverable (Store *store, gint64 outbox, gint64 ticket,
 static const char SQL_OUTBOX_LIST[]
     = "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
       "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON t.id = "
-      "o.ticket_id WHERE :all OR o.state != 'sent' ORDER BY o.id";
+      "o.ticket_id WHERE :all <> 0 OR o.state != 'sent' ORDER BY o.id";
 
 static const char SQL_OUTBOX_CLAIM[]
     = "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
       "WHERE id = :id AND (state IN ('queued', 'failed') "
-      "OR (:stale AND state = 'sending')) RETURNING raw, recipient";
+      "OR (:stale <> 0 AND state = 'sending')) RETURNING raw, recipient";
 
 static const char SQL_OUTBOX_FINISH[]
     = "UPDATE outbox SET state = :state, last_error = :why, via = :via, "
@@ -592,17 +588,17 @@ store_outbox_free (StoreOutbox *e)
 }
 
 gpointer
-store_outbox_from_row (sqlite3_stmt *stmt)
+store_outbox_from_row (StoreStmt *stmt)
 {
   StoreOutbox *e = g_new0 (StoreOutbox, 1);
 
-  e->id = sqlite3_column_int64 (stmt, 0);
+  e->id = store_column_int64 (stmt, 0);
   e->number = store_column_text (stmt, 1);
   e->recipient = store_column_text (stmt, 2);
   e->message_id = store_column_text (stmt, 3);
   e->state = store_column_text (stmt, 4);
-  e->created = sqlite3_column_int64 (stmt, 5);
-  e->attempts = sqlite3_column_int (stmt, 6);
+  e->created = store_column_int64 (stmt, 5);
+  e->attempts = store_column_int (stmt, 6);
   e->last_error = store_column_text (stmt, 7);
   e->via = store_column_text (stmt, 8);
   return e;
@@ -611,7 +607,7 @@ store_outbox_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_outbox_list (Store *store, gboolean all, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_OUTBOX_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_OUTBOX_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -624,8 +620,7 @@ GBytes *
 store_outbox_claim (Store *store, gint64 id, gboolean stale, char **recipient,
                     GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_OUTBOX_CLAIM, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_OUTBOX_CLAIM, error);
   GBytes *raw;
   int rc;
 
@@ -633,18 +628,18 @@ store_outbox_claim (Store *store, gint64 id, gboolean stale, char **recipient,
     return NULL;
   store_bind_int (stmt, ":id", id);
   store_bind_int (stmt, ":stale", stale);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc != STORE_ROW)
     {
-      if (rc != SQLITE_DONE)
-        store_db_error (error, store->db, rc, "cannot claim the reply");
+      if (rc != STORE_DONE)
+        store_db_error (error, store, rc, "cannot claim the reply");
       return NULL;
     }
-  raw = g_bytes_new (sqlite3_column_blob (stmt, 0),
-                     (gsize) sqlite3_column_bytes (stmt, 0));
+  raw = g_bytes_new (store_column_blob (stmt, 0),
+                     (gsize) store_column_bytes (stmt, 0));
   *recipient = store_column_text (stmt, 1);
   /* Autocommit: the claim is durable before anything is sent. */
-  sqlite3_step (stmt);
+  store_next (stmt);
   return raw;
 }
 
@@ -652,8 +647,7 @@ gboolean
 store_outbox_finish (Store *store, gint64 id, const char *via, const char *why,
                      GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_OUTBOX_FINISH, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_OUTBOX_FINISH, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -666,7 +660,7 @@ store_outbox_finish (Store *store, gint64 id, const char *via, const char *why,
     return FALSE;
   if (via == NULL)
     return TRUE;
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  g_clear_pointer (&stmt, store_finalize);
   stmt = store_prepare (store, SQL_NOTIFICATION_SENT, error);
   if (stmt == NULL)
     return FALSE;
@@ -678,13 +672,13 @@ store_outbox_finish (Store *store, gint64 id, const char *via, const char *why,
 char *
 store_outbox_envelope (Store *store, gint64 id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_OUTBOX_ENVELOPE, error);
 
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":id", id);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
+  if (store_next (stmt) != STORE_ROW)
     return NULL;
   return store_column_text (stmt, 0);
 }

@@ -11,13 +11,27 @@
 
 #include "store-db.h"
 
+/* SQLite takes a column outside GROUP BY from one of the group's rows;
+ * PostgreSQL wants an aggregate (the scope and address are the value's,
+ * the same in every row). */
+const StoreSql SQL_INDICATOR_LIST = {
+  .sqlite = SQL_INDICATOR_LIST_ ("scope", "GROUP_CONCAT (ports)", "ip IS NULL"),
+  .postgres = SQL_INDICATOR_LIST_ ("MIN (scope)", "string_agg (ports, ',')",
+                                   "bool_and (ip IS NULL)"),
+};
+
 static const char SQL_REASON_LIST[]
     = "SELECT rule, category, score, place, matched FROM reason "
       "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
 
-static const char SQL_FORM_LIST[]
-    = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
-      "ORDER BY message_id, rowid";
+/* In the order they were filed: PostgreSQL has no rowid, and its
+ * form_field an id column for it. */
+static const StoreSql SQL_FORM_LIST = {
+  .sqlite = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+            "ORDER BY message_id, rowid",
+  .postgres = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
+              "ORDER BY message_id, id",
+};
 
 static const char SQL_TIMESTAMP_LIST[]
     = "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
@@ -32,14 +46,14 @@ static const char SQL_EXCERPT_LIST[]
  * of three characters or more looks in the full-text index and reads
  * whole only the messages that wait to enter it (index_messages in
  * store.c: fewer than 32); a shorter one reads every message whole. */
-#define SQL_TICKET_LIST_WHERE                                                  \
+#define SQL_TICKET_LIST_WHERE_(like, search)                                   \
   SQL_TICKET_COLUMNS                                                           \
   "WHERE merged_into IS NULL "                                                 \
   "AND (:status IS NULL OR status = :status) "                                 \
   "AND (:category IS NULL OR category = :category) "                           \
   "AND (:owner IS NULL OR owner = :owner) "                                    \
   "AND (:unassigned = 0 OR owner IS NULL) "                                    \
-  "AND (:reporter IS NULL OR reporter LIKE '%' || :reporter_like || '%' "      \
+  "AND (:reporter IS NULL OR reporter " like " '%' || :reporter_like || '%' "  \
   "  ESCAPE '\\') "                                                            \
   "AND (:since = 0 OR created >= :since) "                                     \
   "AND (:until = 0 OR created < :until) "                                      \
@@ -47,7 +61,10 @@ static const char SQL_EXCERPT_LIST[]
   "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM "           \
   "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last "               \
   "  AND ip_end >= :first)) "                                                  \
-  "AND (:search IS NULL OR id IN (SELECT ticket_id FROM message WHERE "        \
+  "AND (:search IS NULL OR id IN (" search ")) "
+
+#define SQL_SEARCH_SQLITE                                                      \
+  "SELECT ticket_id FROM message WHERE "                                       \
   "  length (:search) >= 3 AND id IN (SELECT rowid FROM message_fts "          \
   "    WHERE message_fts MATCH :phrase) "                                      \
   "  UNION SELECT ticket_id FROM message WHERE id > (CASE WHEN "               \
@@ -55,17 +72,37 @@ static const char SQL_EXCERPT_LIST[]
   "    FROM message_fts_docsize) END) "                                        \
   "  AND (madoguchi_fold (subject) LIKE '%' || :search_like || '%' "           \
   "    ESCAPE '\\' OR madoguchi_fold (text) LIKE '%' || :search_like "         \
-  "    || '%' ESCAPE '\\'))) "
+  "    || '%' ESCAPE '\\')"
+
+/* PostgreSQL: pg_trgm's GIN indexes on the same folded expressions
+ * (schema-pg.sql) serve ILIKE, of the first 1 Mi characters as FTS5's
+ * index holds; there is no backlog of messages waiting to be indexed. */
+#define SQL_SEARCH_POSTGRES                                                    \
+  "SELECT ticket_id FROM message WHERE "                                       \
+  "  madoguchi_fold (subject) ILIKE '%' || :search_like || '%' ESCAPE '\\' "   \
+  "  OR madoguchi_fold (left (text, 1048576)) ILIKE '%' || :search_like "      \
+  "  || '%' ESCAPE '\\'"
+
+#define SQL_TICKET_LIST_SQLITE                                                 \
+  SQL_TICKET_LIST_WHERE_ ("LIKE", SQL_SEARCH_SQLITE)
+#define SQL_TICKET_LIST_POSTGRES                                               \
+  SQL_TICKET_LIST_WHERE_ ("ILIKE", SQL_SEARCH_POSTGRES)
 
 /* One statement per order, so that each can walk its index and stop at
  * the limit (an ORDER BY expression would sort the whole table). */
-static const char *const SQL_TICKET_LIST[] = {
-  SQL_TICKET_LIST_WHERE "ORDER BY created DESC, id DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY created, id LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY year DESC, seq DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY year, seq LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY updated DESC, id DESC LIMIT :limit",
-  SQL_TICKET_LIST_WHERE "ORDER BY updated, id LIMIT :limit",
+#define SQL_TICKET_LIST_ORDER(order)                                           \
+  {                                                                            \
+    .sqlite = SQL_TICKET_LIST_SQLITE order,                                    \
+    .postgres = SQL_TICKET_LIST_POSTGRES order,                                \
+  }
+
+static const StoreSql SQL_TICKET_LIST[] = {
+  SQL_TICKET_LIST_ORDER ("ORDER BY created DESC, id DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY created, id LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY year DESC, seq DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY year, seq LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY updated DESC, id DESC LIMIT :limit"),
+  SQL_TICKET_LIST_ORDER ("ORDER BY updated, id LIMIT :limit"),
 };
 
 static const char SQL_TICKET_GET[]
@@ -129,13 +166,13 @@ store_message_free (StoreMessage *m)
 }
 
 gpointer
-store_ticket_from_row (sqlite3_stmt *stmt)
+store_ticket_from_row (StoreStmt *stmt)
 {
   StoreTicket *t = g_new0 (StoreTicket, 1);
 
-  t->id = sqlite3_column_int64 (stmt, 0);
+  t->id = store_column_int64 (stmt, 0);
   t->number = store_column_text (stmt, 1);
-  t->created = sqlite3_column_int64 (stmt, 2);
+  t->created = store_column_int64 (stmt, 2);
   t->status = store_column_text (stmt, 3);
   t->category = store_column_text (stmt, 4);
   t->category_by = store_column_text (stmt, 5);
@@ -145,9 +182,9 @@ store_ticket_from_row (sqlite3_stmt *stmt)
   t->subject = store_column_text (stmt, 9);
   t->auto_category = store_column_text (stmt, 10);
   t->incident = store_column_text (stmt, 11);
-  t->updated = sqlite3_column_int64 (stmt, 12);
+  t->updated = store_column_int64 (stmt, 12);
   t->merged_into = store_column_text (stmt, 13);
-  t->reply_waiting = sqlite3_column_int (stmt, 14) != 0;
+  t->reply_waiting = store_column_int (stmt, 14) != 0;
   t->encryption = store_column_text (stmt, 15);
   t->signature = store_column_text (stmt, 16);
   t->signer = store_column_text (stmt, 17);
@@ -187,31 +224,6 @@ store_fold (const char *text)
   return folded ? folded : g_strdup (text);
 }
 
-static void
-fold_function (sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-  const char *text = (const char *) sqlite3_value_text (argv[0]);
-  char *folded;
-
-  g_assert (argc == 1);
-  if (text == NULL)
-    {
-      sqlite3_result_null (ctx);
-      return;
-    }
-  folded = store_fold (text);
-  sqlite3_result_text (ctx, folded, -1, g_free);
-}
-
-gboolean
-store_fold_register (sqlite3 *db)
-{
-  return sqlite3_create_function_v2 (db, "madoguchi_fold", 1,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                     fold_function, NULL, NULL, NULL)
-         == SQLITE_OK;
-}
-
 /* The search as one FTS5 phrase: quotes doubled, so that whatever the
  * operator types is text to find, never query syntax. */
 static char *
@@ -246,7 +258,7 @@ static const char SQL_FOLLOW_MERGES[]
 static char *
 number_by_seq (Store *store, const char *text, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_BY_SEQ, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_BY_SEQ, error);
   g_autoptr (GPtrArray) found = NULL;
   GString *list;
 
@@ -271,7 +283,7 @@ char *
 store_resolve_number (Store *store, const char *text, GError **error)
 {
   g_autofree char *canonical = store_parse_number (text);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   int rc;
 
   if (canonical == NULL && text[0] != '\0'
@@ -286,14 +298,14 @@ store_resolve_number (Store *store, const char *text, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_text (stmt, ":number", canonical);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     return store_column_text (stmt, 0);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
                  canonical);
   else
-    store_db_error (error, store->db, rc, "cannot read ticket");
+    store_db_error (error, store, rc, "cannot read ticket");
   return NULL;
 }
 
@@ -308,12 +320,13 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
                : g_strcmp0 (filter->sort, "updated") == 0 ? 4
                                                           : 0)
               + (filter->ascending ? 1 : 0);
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_TICKET_LIST[order], error);
+  const char *sql = store_sql (store, &SQL_TICKET_LIST[order]);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, sql, error);
 
   if (stmt == NULL)
     return NULL;
-  store_bind_int (stmt, ":limit", filter->limit ? (gint64) filter->limit : -1);
+  store_bind_int (stmt, ":limit",
+                  filter->limit ? (gint64) filter->limit : G_MAXINT64);
   store_bind_int (stmt, ":by_ip", filter->by_ip);
   store_bind_blob16 (stmt, ":first", filter->ip_first);
   store_bind_blob16 (stmt, ":last", filter->ip_last);
@@ -327,7 +340,8 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
   store_bind_text (stmt, ":search", search);
   store_bind_text (stmt, ":search_like", search_like);
   store_bind_text (stmt, ":reporter_like", reporter_like);
-  store_bind_text (stmt, ":phrase", phrase);
+  if (store_has_param (stmt, ":phrase"))
+    store_bind_text (stmt, ":phrase", phrase);
   return store_collect_rows (store, stmt, store_ticket_from_row,
                              (GDestroyNotify) store_ticket_free, error);
 }
@@ -356,7 +370,7 @@ StoreTicket *
 store_get_ticket (Store *store, const char *number, GError **error)
 {
   g_autofree char *canonical = store_resolve_number (store, number, error);
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
   int rc;
 
   if (canonical == NULL)
@@ -365,39 +379,39 @@ store_get_ticket (Store *store, const char *number, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_text (stmt, ":number", canonical);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
     return store_ticket_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no ticket %s",
                  canonical);
   else
-    store_db_error (error, store->db, rc, "cannot read ticket");
+    store_db_error (error, store, rc, "cannot read ticket");
   return NULL;
 }
 
 static gpointer
-part_from_row (sqlite3_stmt *stmt)
+part_from_row (StoreStmt *stmt)
 {
   MessagePart *p = g_new0 (MessagePart, 1);
 
-  p->depth = (guint) sqlite3_column_int (stmt, 0);
+  p->depth = (guint) store_column_int (stmt, 0);
   p->content_type = store_column_text (stmt, 1);
   p->filename = store_column_text (stmt, 2);
   p->charset = store_column_text (stmt, 3);
-  p->size = sqlite3_column_int64 (stmt, 4);
-  p->forwarded = sqlite3_column_int (stmt, 5);
+  p->size = store_column_int64 (stmt, 4);
+  p->forwarded = store_column_int (stmt, 5);
   return p;
 }
 
 gpointer
-store_message_from_row (sqlite3_stmt *stmt)
+store_message_from_row (StoreStmt *stmt)
 {
   StoreMessage *m = g_new0 (StoreMessage, 1);
 
-  m->id = sqlite3_column_int64 (stmt, 0);
+  m->id = store_column_int64 (stmt, 0);
   m->direction = store_column_text (stmt, 1);
-  m->received = sqlite3_column_int64 (stmt, 2);
+  m->received = store_column_int64 (stmt, 2);
   m->envelope_from = store_column_text (stmt, 3);
   m->message_id = store_column_text (stmt, 4);
   m->from = store_column_text (stmt, 5);
@@ -405,14 +419,14 @@ store_message_from_row (sqlite3_stmt *stmt)
   m->subject = store_column_text (stmt, 7);
   m->date = store_column_text (stmt, 8);
   m->flags = store_column_text (stmt, 9);
-  m->size = sqlite3_column_int64 (stmt, 10);
+  m->size = store_column_int64 (stmt, 10);
   m->text = store_column_text (stmt, 11);
   m->category = store_column_text (stmt, 12);
   m->scores = store_column_text (stmt, 13);
   m->ack = store_column_text (stmt, 14);
   m->thread = store_column_text (stmt, 15);
-  m->indicators_dropped = sqlite3_column_int64 (stmt, 16);
-  m->timestamps_dropped = sqlite3_column_int64 (stmt, 17);
+  m->indicators_dropped = store_column_int64 (stmt, 16);
+  m->timestamps_dropped = store_column_int64 (stmt, 17);
   m->from_addr = store_column_text (stmt, 18);
   m->encryption = store_column_text (stmt, 19);
   m->signature = store_column_text (stmt, 20);
@@ -424,7 +438,7 @@ store_message_from_row (sqlite3_stmt *stmt)
 static GPtrArray *
 message_parts (Store *store, gint64 message_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_PART_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_PART_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -436,8 +450,7 @@ message_parts (Store *store, gint64 message_id, GError **error)
 GPtrArray *
 store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_MESSAGE_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_LIST, error);
   g_autoptr (GPtrArray) messages = NULL;
 
   if (stmt == NULL)
@@ -459,7 +472,7 @@ store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
 GBytes *
 store_message_raw (Store *store, gint64 message_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   gboolean found = FALSE;
   int rc;
@@ -467,15 +480,15 @@ store_message_raw (Store *store, gint64 message_id, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":message", message_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
       found = TRUE;
-      if (sqlite3_column_bytes (stmt, 0) > 0)
-        g_byte_array_append (bytes, sqlite3_column_blob (stmt, 0),
-                             (guint) sqlite3_column_bytes (stmt, 0));
+      if (store_column_bytes (stmt, 0) > 0)
+        g_byte_array_append (bytes, store_column_blob (stmt, 0),
+                             (guint) store_column_bytes (stmt, 0));
     }
-  if (rc != SQLITE_DONE)
-    store_db_error (error, store->db, rc, "cannot read message");
+  if (rc != STORE_DONE)
+    store_db_error (error, store, rc, "cannot read message");
   else if (!found)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
                  "no message %" G_GINT64_FORMAT, message_id);
@@ -497,48 +510,47 @@ store_indicator_free (StoreIndicator *ind)
 }
 
 gpointer
-store_indicator_from_row (sqlite3_stmt *stmt)
+store_indicator_from_row (StoreStmt *stmt)
 {
   StoreIndicator *ind = g_new0 (StoreIndicator, 1);
 
   ind->kind = store_column_text (stmt, 0);
   ind->value = store_column_text (stmt, 1);
   ind->scope = store_column_text (stmt, 2);
-  ind->own = sqlite3_column_int (stmt, 3);
-  ind->count = sqlite3_column_int64 (stmt, 4);
+  ind->own = store_column_int (stmt, 3);
+  ind->count = store_column_int64 (stmt, 4);
   ind->ports = store_column_text (stmt, 5);
-  ind->first_seen = sqlite3_column_int64 (stmt, 6);
-  ind->last_seen = sqlite3_column_int64 (stmt, 7);
+  ind->first_seen = store_column_int64 (stmt, 6);
+  ind->last_seen = store_column_int64 (stmt, 7);
   ind->context = store_column_text (stmt, 8);
   ind->role = store_column_text (stmt, 9);
-  ind->asn = sqlite3_column_int64 (stmt, 10);
+  ind->asn = store_column_int64 (stmt, 10);
   return ind;
 }
 
 static gpointer
-timestamp_from_row (sqlite3_stmt *stmt)
+timestamp_from_row (StoreStmt *stmt)
 {
   Timestamp *t = g_new0 (Timestamp, 1);
 
-  t->utc = sqlite3_column_int64 (stmt, 0);
+  t->utc = store_column_int64 (stmt, 0);
   t->original = store_column_text (stmt, 1);
   t->rule = store_column_text (stmt, 2);
-  t->zone_assumed = sqlite3_column_int (stmt, 3);
-  t->part = sqlite3_column_type (stmt, 4) == SQLITE_NULL
-                ? G_MAXUINT
-                : (guint) sqlite3_column_int (stmt, 4);
-  t->line = (guint) sqlite3_column_int (stmt, 5);
+  t->zone_assumed = store_column_int (stmt, 3);
+  t->part = store_column_null (stmt, 4) ? G_MAXUINT
+                                        : (guint) store_column_int (stmt, 4);
+  t->line = (guint) store_column_int (stmt, 5);
   return t;
 }
 
 static gpointer
-excerpt_from_row (sqlite3_stmt *stmt)
+excerpt_from_row (StoreStmt *stmt)
 {
   Excerpt *e = g_new0 (Excerpt, 1);
 
-  e->part = (guint) sqlite3_column_int (stmt, 0);
-  e->first_line = (guint) sqlite3_column_int (stmt, 1);
-  e->last_line = (guint) sqlite3_column_int (stmt, 2);
+  e->part = (guint) store_column_int (stmt, 0);
+  e->first_line = (guint) store_column_int (stmt, 1);
+  e->last_line = (guint) store_column_int (stmt, 2);
   e->text = store_column_text (stmt, 3);
   return e;
 }
@@ -546,8 +558,8 @@ excerpt_from_row (sqlite3_stmt *stmt)
 GPtrArray *
 store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
 {
-  return store_ticket_rows (store, SQL_INDICATOR_LIST, ticket_id,
-                            store_indicator_from_row,
+  return store_ticket_rows (store, store_sql (store, &SQL_INDICATOR_LIST),
+                            ticket_id, store_indicator_from_row,
                             (GDestroyNotify) store_indicator_free, error);
 }
 
@@ -568,23 +580,22 @@ store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
 }
 
 static gpointer
-reason_from_row (sqlite3_stmt *stmt)
+reason_from_row (StoreStmt *stmt)
 {
   ClassifyReason *r = g_new0 (ClassifyReason, 1);
   const char *const *names = report_categories ();
-  int index
-      = report_category_index ((const char *) sqlite3_column_text (stmt, 1));
+  int index = report_category_index (store_column_peek (stmt, 1));
 
   r->rule = store_column_text (stmt, 0);
   r->category = names[index < 0 ? REPORT_CATEGORIES - 1 : index];
-  r->score = sqlite3_column_int (stmt, 2);
+  r->score = store_column_int (stmt, 2);
   r->where = store_column_text (stmt, 3);
   r->matched = store_column_text (stmt, 4);
   return r;
 }
 
 static gpointer
-form_from_row (sqlite3_stmt *stmt)
+form_from_row (StoreStmt *stmt)
 {
   FormField *f = g_new0 (FormField, 1);
 
@@ -603,7 +614,8 @@ store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
 GPtrArray *
 store_ticket_form (Store *store, gint64 ticket_id, GError **error)
 {
-  return store_ticket_rows (store, SQL_FORM_LIST, ticket_id, form_from_row,
+  return store_ticket_rows (store, store_sql (store, &SQL_FORM_LIST), ticket_id,
+                            form_from_row,
                             (GDestroyNotify) report_form_field_free, error);
 }
 
@@ -617,16 +629,21 @@ static const char SQL_TICKET_OUTBOX[]
       "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
 
 static const char SQL_TICKET_ADDRESSES[]
-    = "SELECT DISTINCT ip, value FROM indicator WHERE ticket_id = :ticket "
-      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') LIMIT 50";
+    = "SELECT ip, value FROM indicator WHERE ticket_id = :ticket "
+      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') GROUP BY ip, value "
+      "ORDER BY MIN (id) LIMIT 50";
 
+/* DISTINCT in a subquery: PostgreSQL sorts DISTINCT rows only by what
+ * they select (created is the ticket's, so no row more); ordered to the
+ * last column, so that both databases list the same. */
 static const char SQL_SHARING[]
-    = "SELECT DISTINCT t.number, t.subject, i.value, i.ip = :ip, "
-      "inc.number FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-      "LEFT JOIN incident inc ON inc.id = t.incident_id "
+    = "SELECT number, subject, value, exact, incident FROM (SELECT DISTINCT "
+      "t.number, t.subject, i.value, i.ip = :ip AS exact, inc.number AS "
+      "incident, t.created FROM indicator i JOIN ticket t "
+      "ON t.id = i.ticket_id LEFT JOIN incident inc ON inc.id = t.incident_id "
       "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
-      "AND t.merged_into IS NULL ORDER BY i.ip = :ip DESC, t.created DESC "
-      "LIMIT 20";
+      "AND t.merged_into IS NULL) AS sharing ORDER BY exact DESC, "
+      "created DESC, number DESC, value LIMIT 20";
 
 static const char SQL_MENTIONS[]
     = "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";
@@ -642,11 +659,11 @@ store_event_free (StoreEvent *e)
 }
 
 static gpointer
-event_from_row (sqlite3_stmt *stmt)
+event_from_row (StoreStmt *stmt)
 {
   StoreEvent *e = g_new0 (StoreEvent, 1);
 
-  e->at = sqlite3_column_int64 (stmt, 0);
+  e->at = store_column_int64 (stmt, 0);
   e->who = store_column_text (stmt, 1);
   e->what = store_column_text (stmt, 2);
   e->old_value = store_column_text (stmt, 3);
@@ -683,13 +700,12 @@ store_related_free (StoreRelated *r)
 static gint64
 mentions (Store *store, const void *ip, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_MENTIONS, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MENTIONS, error);
 
   if (stmt == NULL)
     return -1;
   store_bind_blob16 (stmt, ":ip", ip);
-  return sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0)
-                                           : -1;
+  return store_next (stmt) == STORE_ROW ? store_column_int64 (stmt, 0) : -1;
 }
 
 /* The other tickets sharing one address, or its /24 (/48 for IPv6). */
@@ -697,7 +713,7 @@ static gboolean
 sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
          GPtrArray *related, GHashTable *seen, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_SHARING, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_SHARING, error);
   Network net;
   guint8 first[16], last[16];
   gint64 count = mentions (store, ip, error);
@@ -712,7 +728,7 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
   store_bind_blob16 (stmt, ":first", first);
   store_bind_blob16 (stmt, ":last", last);
   store_bind_int (stmt, ":ticket", ticket);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
       StoreRelated *r;
 
@@ -722,20 +738,20 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
       r->number = store_column_text (stmt, 0);
       r->subject = store_column_text (stmt, 1);
       r->theirs = store_column_text (stmt, 2);
-      r->exact = sqlite3_column_int (stmt, 3);
+      r->exact = store_column_int (stmt, 3);
       r->incident = store_column_text (stmt, 4);
       r->mine = g_strdup (mine);
       r->mentions = count;
       g_ptr_array_add (related, r);
     }
-  return rc == SQLITE_DONE
-         || store_db_error (error, store->db, rc, "cannot read related");
+  return rc == STORE_DONE
+         || store_db_error (error, store, rc, "cannot read related");
 }
 
 GPtrArray *
 store_ticket_related (Store *store, gint64 ticket_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_TICKET_ADDRESSES, error);
   g_autoptr (GPtrArray) related
       = g_ptr_array_new_with_free_func ((GDestroyNotify) store_related_free);
@@ -746,15 +762,14 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":ticket", ticket_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    if (sqlite3_column_bytes (stmt, 0) == 16
-        && !sharing (store, ticket_id, sqlite3_column_blob (stmt, 0),
-                     (const char *) sqlite3_column_text (stmt, 1), related,
-                     seen, error))
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    if (store_column_bytes (stmt, 0) == 16
+        && !sharing (store, ticket_id, store_column_blob (stmt, 0),
+                     store_column_peek (stmt, 1), related, seen, error))
       return NULL;
-  if (rc != SQLITE_DONE)
+  if (rc != STORE_DONE)
     {
-      store_db_error (error, store->db, rc, "cannot read addresses");
+      store_db_error (error, store, rc, "cannot read addresses");
       return NULL;
     }
   return g_steal_pointer (&related);
@@ -779,13 +794,13 @@ store_incident_row_free (StoreIncidentRow *r)
 }
 
 static gpointer
-incident_row_from_row (sqlite3_stmt *stmt)
+incident_row_from_row (StoreStmt *stmt)
 {
   StoreIncidentRow *r = g_new0 (StoreIncidentRow, 1);
 
   r->incident = store_column_text (stmt, 0);
   r->title = store_column_text (stmt, 1);
-  r->created = sqlite3_column_int64 (stmt, 2);
+  r->created = store_column_int64 (stmt, 2);
   r->number = store_column_text (stmt, 3);
   r->status = store_column_text (stmt, 4);
   r->category = store_column_text (stmt, 5);
@@ -805,7 +820,7 @@ store_resolve_incident (Store *store, const char *text, GError **error)
   g_autofree char *number = g_ascii_strncasecmp (text, "INC-", 4) == 0
                                 ? g_strdup (text)
                                 : g_strconcat ("INC-", text, NULL);
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = store_prepare (store, SQL_INCIDENT_RESOLVE, error);
   g_autoptr (GPtrArray) found = NULL;
 
@@ -829,8 +844,7 @@ store_resolve_incident (Store *store, const char *text, GError **error)
 GPtrArray *
 store_incident_list (Store *store, const char *incident, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = store_prepare (store, SQL_INCIDENT_LIST, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_INCIDENT_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -849,18 +863,18 @@ static const char SQL_IMPORT_SET[]
 gint64
 store_import_done (Store *store, const char *source, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_GET, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_IMPORT_GET, error);
   int rc;
 
   if (stmt == NULL)
     return -1;
   store_bind_text (stmt, ":source", source);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int64 (stmt, 0);
-  if (rc == SQLITE_DONE)
+  rc = store_next (stmt);
+  if (rc == STORE_ROW)
+    return store_column_int64 (stmt, 0);
+  if (rc == STORE_DONE)
     return 0;
-  store_db_error (error, store->db, rc, "cannot read the import state");
+  store_db_error (error, store, rc, "cannot read the import state");
   return -1;
 }
 
@@ -868,7 +882,7 @@ gboolean
 store_import_advance (Store *store, const char *source, gint64 done,
                       GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = store_prepare (store, SQL_IMPORT_SET, error);
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_IMPORT_SET, error);
 
   if (stmt == NULL)
     return FALSE;

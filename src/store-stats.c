@@ -24,32 +24,50 @@
 #include "madoguchi/address.h"
 #include "store-db.h"
 
+/* The local month of a time: SQLite's localtime is the process's zone,
+ * PostgreSQL's the session's TimeZone, which store-pg.c sets to it. */
+#define MONTH_SQLITE(t) "strftime ('%Y-%m', " t ", 'unixepoch', 'localtime')"
+#define MONTH_POSTGRES(t) "to_char (to_timestamp (" t "), 'YYYY-MM')"
+
 /* The period's reports per local month and category. */
-static const char SQL_STATS_REPORTS[]
-    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-      "category, COUNT(*) FROM ticket "
-      "WHERE merged_into IS NULL AND created >= :since AND created < :until "
-      "GROUP BY month, category";
+#define SQL_STATS_REPORTS_(month)                                              \
+  "SELECT " month " AS month, category, COUNT(*) FROM ticket "                 \
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until "      \
+  "GROUP BY month, category"
+
+static const StoreSql SQL_STATS_REPORTS = {
+  .sqlite = SQL_STATS_REPORTS_ (MONTH_SQLITE ("created")),
+  .postgres = SQL_STATS_REPORTS_ (MONTH_POSTGRES ("created")),
+};
 
 /* The same for incidents: the first ticket of each group stands for it
  * (-id keys a ticket in no incident: ids are positive). */
-static const char SQL_STATS_INCIDENTS[]
-    = "SELECT strftime ('%Y-%m', created, 'unixepoch', 'localtime') AS month, "
-      "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "
-      "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "
-      "FROM ticket "
-      "WHERE merged_into IS NULL AND created >= :since AND created < :until) "
-      "WHERE nth = 1 GROUP BY month, category";
+#define SQL_STATS_INCIDENTS_(month)                                            \
+  "SELECT " month " AS month, "                                                \
+  "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "     \
+  "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "     \
+  "FROM ticket "                                                               \
+  "WHERE merged_into IS NULL AND created >= :since AND created < :until) "     \
+  "AS firsts WHERE nth = 1 GROUP BY month, category"
+
+static const StoreSql SQL_STATS_INCIDENTS = {
+  .sqlite = SQL_STATS_INCIDENTS_ (MONTH_SQLITE ("created")),
+  .postgres = SQL_STATS_INCIDENTS_ (MONTH_POSTGRES ("created")),
+};
 
 /* Notifications to the sites, by the month they were made and the
  * category of their ticket (the seed's "notifications" beside
  * "reports"). */
-static const char SQL_STATS_NOTIFICATIONS[]
-    = "SELECT strftime ('%Y-%m', n.created, 'unixepoch', 'localtime') AS "
-      "month, "
-      "t.category, COUNT(*) FROM notification n JOIN ticket t "
-      "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "
-      "GROUP BY month, t.category";
+#define SQL_STATS_NOTIFICATIONS_(month)                                        \
+  "SELECT " month " AS month, "                                                \
+  "t.category, COUNT(*) FROM notification n JOIN ticket t "                    \
+  "ON t.id = n.ticket_id WHERE n.created >= :since AND n.created < :until "    \
+  "GROUP BY month, t.category"
+
+static const StoreSql SQL_STATS_NOTIFICATIONS = {
+  .sqlite = SQL_STATS_NOTIFICATIONS_ (MONTH_SQLITE ("n.created")),
+  .postgres = SQL_STATS_NOTIFICATIONS_ (MONTH_POSTGRES ("n.created")),
+};
 
 /* Incoming messages by the acknowledgement decision filed with them. */
 static const char SQL_STATS_ACKS[]
@@ -79,33 +97,51 @@ static const char SQL_STATS_SOURCES[]
 /* The same by prefix: the first 15 bytes of an IPv4 address in its
  * 16-byte form (::ffff:a.b.c.0/120, a /24), the first 6 of IPv6 (/48).
  * The keys differ in length, so the two families never mix. */
-static const char SQL_STATS_PREFIXES[]
-    = "SELECT CASE WHEN substr(i.ip, 1, 12) = "
-      "X'00000000000000000000FFFF' THEN substr(i.ip, 1, 15) "
-      "ELSE substr(i.ip, 1, 6) END AS prefix, "
-      "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "
-      "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "
-      "WHERE i.kind IN ('ipv4', 'ipv6') "
-      "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "
-      "AND t.merged_into IS NULL "
-      "AND t.created >= :since AND t.created < :until "
-      "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top";
+#define SQL_STATS_PREFIXES_(v4_mapped)                                         \
+  "SELECT CASE WHEN substr(i.ip, 1, 12) = " v4_mapped                          \
+  " THEN substr(i.ip, 1, 15) "                                                 \
+  "ELSE substr(i.ip, 1, 6) END AS prefix, "                                    \
+  "COUNT(DISTINCT i.ticket_id), COUNT(DISTINCT lower(t.reporter)) "            \
+  "FROM indicator i JOIN ticket t ON t.id = i.ticket_id "                      \
+  "WHERE i.kind IN ('ipv4', 'ipv6') "                                          \
+  "AND i.scope IN ('global', 'documentation') AND length(i.ip) = 16 "          \
+  "AND t.merged_into IS NULL "                                                 \
+  "AND t.created >= :since AND t.created < :until "                            \
+  "GROUP BY prefix ORDER BY 2 DESC, 3 DESC, prefix LIMIT :top"
+
+static const StoreSql SQL_STATS_PREFIXES = {
+  .sqlite = SQL_STATS_PREFIXES_ ("X'00000000000000000000FFFF'"),
+  .postgres = SQL_STATS_PREFIXES_ ("'\\x00000000000000000000FFFF'::bytea"),
+};
 
 /* Seconds from each ticket's creation to its first operator action,
  * NULL for none; shortest first, so that the median is in the middle. */
-static const char SQL_STATS_DELAYS[]
-    = "SELECT max (0, (SELECT MIN(e.at) FROM event e "
-      "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
-      "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "
-      "AS delay FROM ticket t WHERE t.merged_into IS NULL "
-      "AND t.created >= :since AND t.created < :until "
-      "ORDER BY delay IS NULL, delay";
+#define SQL_STATS_DELAYS_(larger)                                              \
+  "SELECT " larger " (0, (SELECT MIN(e.at) FROM event e "                      \
+  "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "                           \
+  "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "       \
+  "AS delay FROM ticket t WHERE t.merged_into IS NULL "                        \
+  "AND t.created >= :since AND t.created < :until "                            \
+  "ORDER BY delay IS NULL, delay"
 
-static sqlite3_stmt *
+/* SQLite's max of two is NULL if either is, as GREATEST is not: a
+ * ticket nobody acted on must stay NULL. */
+static const StoreSql SQL_STATS_DELAYS = {
+  .sqlite = SQL_STATS_DELAYS_ ("max"),
+  .postgres = "SELECT CASE WHEN d < 0 THEN 0 ELSE d END AS delay FROM ("
+              "SELECT (SELECT MIN(e.at) FROM event e "
+              "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
+              "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - "
+              "t.created AS d FROM ticket t WHERE t.merged_into IS NULL "
+              "AND t.created >= :since AND t.created < :until) AS delays "
+              "ORDER BY d IS NULL, d",
+};
+
+static StoreStmt *
 prepare_range (Store *store, const char *sql, const StatsRange *range,
                GError **error)
 {
-  sqlite3_stmt *stmt = store_prepare (store, sql, error);
+  StoreStmt *stmt = store_prepare (store, sql, error);
 
   if (stmt == NULL)
     return NULL;
@@ -158,7 +194,7 @@ static gboolean
 read_table (Store *store, const char *sql, const StatsRange *range,
             StatsTable *table, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (store, sql, range, error);
+  g_autoptr (StoreStmt) stmt = prepare_range (store, sql, range, error);
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   guint laid_out;
   int rc;
@@ -174,33 +210,30 @@ read_table (Store *store, const char *sql, const StatsRange *range,
 
       g_hash_table_insert (index, m->month, m);
     }
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    month_add (
-        table,
-        month_row (table, index, (const char *) sqlite3_column_text (stmt, 0)),
-        (const char *) sqlite3_column_text (stmt, 1),
-        sqlite3_column_int64 (stmt, 2));
-  if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot count tickets");
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    month_add (table, month_row (table, index, store_column_peek (stmt, 0)),
+               store_column_peek (stmt, 1), store_column_int64 (stmt, 2));
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot count tickets");
   if (table->months->len != laid_out)
     g_ptr_array_sort (table->months, month_compare);
   return TRUE;
 }
 
 static gpointer
-reason_from_row (sqlite3_stmt *stmt)
+reason_from_row (StoreStmt *stmt)
 {
   StatsReason *r = g_new0 (StatsReason, 1);
 
   r->reason = store_column_text (stmt, 0);
-  r->count = sqlite3_column_int64 (stmt, 1);
+  r->count = store_column_int64 (stmt, 1);
   return r;
 }
 
 static gboolean
 read_acks (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = prepare_range (store, SQL_STATS_ACKS, &stats->range, error);
   g_autoptr (GPtrArray) rows = NULL;
 
@@ -231,7 +264,7 @@ read_acks (Store *store, Stats *stats, GError **error)
 static gboolean
 read_ack_fates (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
+  g_autoptr (StoreStmt) stmt
       = prepare_range (store, SQL_STATS_ACK_FATES, &stats->range, error);
   gint64 *fates[]
       = { &stats->ack_delivered, &stats->ack_outboxed, &stats->ack_pending };
@@ -239,41 +272,41 @@ read_ack_fates (Store *store, Stats *stats, GError **error)
 
   if (stmt == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    *fates[sqlite3_column_int (stmt, 0)] = sqlite3_column_int64 (stmt, 1);
-  if (rc == SQLITE_DONE)
+  while ((rc = store_next (stmt)) == STORE_ROW)
+    *fates[store_column_int (stmt, 0)] = store_column_int64 (stmt, 1);
+  if (rc == STORE_DONE)
     return TRUE;
-  return store_db_error (error, store->db, rc, "cannot read the outbox");
+  return store_db_error (error, store, rc, "cannot read the outbox");
 }
 
 /* A 16-byte address, or the key of a prefix, padded with zeros. */
 static StatsSource *
-source_from_row (sqlite3_stmt *stmt, gboolean prefix)
+source_from_row (StoreStmt *stmt, gboolean prefix)
 {
   StatsSource *s = g_new0 (StatsSource, 1);
   guint8 ip[16] = { 0 };
-  int len = MIN (sqlite3_column_bytes (stmt, 0), 16);
+  int len = MIN (store_column_bytes (stmt, 0), 16);
   g_autofree char *text = NULL;
 
-  memcpy (ip, sqlite3_column_blob (stmt, 0), (gsize) len);
+  memcpy (ip, store_column_blob (stmt, 0), (gsize) len);
   text = address_format (ip, FALSE);
   if (!prefix)
     s->label = g_steal_pointer (&text);
   else
     s->label = g_strdup_printf ("%s/%s", text, len == 15 ? "24" : "48");
-  s->tickets = sqlite3_column_int64 (stmt, 1);
-  s->reporters = sqlite3_column_int64 (stmt, 2);
+  s->tickets = store_column_int64 (stmt, 1);
+  s->reporters = store_column_int64 (stmt, 2);
   return s;
 }
 
 static gpointer
-address_from_row (sqlite3_stmt *stmt)
+address_from_row (StoreStmt *stmt)
 {
   return source_from_row (stmt, FALSE);
 }
 
 static gpointer
-prefix_from_row (sqlite3_stmt *stmt)
+prefix_from_row (StoreStmt *stmt)
 {
   return source_from_row (stmt, TRUE);
 }
@@ -282,8 +315,10 @@ static GPtrArray *
 read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
               GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare_range (
-      store, prefix ? SQL_STATS_PREFIXES : SQL_STATS_SOURCES, range, error);
+  g_autoptr (StoreStmt) stmt = prepare_range (
+      store,
+      prefix ? store_sql (store, &SQL_STATS_PREFIXES) : SQL_STATS_SOURCES,
+      range, error);
 
   if (stmt == NULL)
     return NULL;
@@ -296,8 +331,8 @@ read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
 static gboolean
 read_delays (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt
-      = prepare_range (store, SQL_STATS_DELAYS, &stats->range, error);
+  g_autoptr (StoreStmt) stmt = prepare_range (
+      store, store_sql (store, &SQL_STATS_DELAYS), &stats->range, error);
   g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 sum = 0;
   guint n;
@@ -305,18 +340,18 @@ read_delays (Store *store, Stats *stats, GError **error)
 
   if (stmt == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_next (stmt)) == STORE_ROW)
     {
-      gint64 delay = sqlite3_column_int64 (stmt, 0);
+      gint64 delay = store_column_int64 (stmt, 0);
 
       stats->tickets++;
-      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+      if (store_column_null (stmt, 0))
         continue;
       g_array_append_val (delays, delay);
       sum += delay;
     }
-  if (rc != SQLITE_DONE)
-    return store_db_error (error, store->db, rc, "cannot read events");
+  if (rc != STORE_DONE)
+    return store_db_error (error, store, rc, "cannot read events");
   n = delays->len;
   stats->acted = n;
   stats->median_delay = n == 0  ? -1
@@ -331,12 +366,12 @@ read_delays (Store *store, Stats *stats, GError **error)
 static gboolean
 read_all (Store *store, Stats *stats, guint top, GError **error)
 {
-  if (!read_table (store, SQL_STATS_REPORTS, &stats->range, &stats->reports,
-                   error)
-      || !read_table (store, SQL_STATS_INCIDENTS, &stats->range,
-                      &stats->incidents, error)
-      || !read_table (store, SQL_STATS_NOTIFICATIONS, &stats->range,
-                      &stats->notifications, error)
+  if (!read_table (store, store_sql (store, &SQL_STATS_REPORTS), &stats->range,
+                   &stats->reports, error)
+      || !read_table (store, store_sql (store, &SQL_STATS_INCIDENTS),
+                      &stats->range, &stats->incidents, error)
+      || !read_table (store, store_sql (store, &SQL_STATS_NOTIFICATIONS),
+                      &stats->range, &stats->notifications, error)
       || !read_acks (store, stats, error)
       || !read_ack_fates (store, stats, error))
     return FALSE;
@@ -356,13 +391,12 @@ store_stats (Store *store, const StatsRange *range, guint top, GError **error)
   stats->range = *range;
   /* One snapshot: a delivery between two queries must not make the
    * tables disagree.  Deferred, so that writers are not held up. */
-  if (!store_exec (store, "BEGIN", error))
+  if (!store_begin_read (store, error))
     return NULL;
-  ok = read_all (store, stats, top, error)
-       && store_exec (store, "COMMIT", error);
+  ok = read_all (store, stats, top, error) && store_commit (store, error);
   if (!ok)
     {
-      store_exec (store, "ROLLBACK", NULL);
+      store_rollback (store);
       return NULL;
     }
   return g_steal_pointer (&stats);

@@ -121,6 +121,7 @@ int cmd_assign (Context *ctx, int argc, char **argv);
 int cmd_comment (Context *ctx, int argc, char **argv);
 int cmd_merge (Context *ctx, int argc, char **argv);
 int cmd_import (Context *ctx, int argc, char **argv);
+int cmd_migrate (Context *ctx, int argc, char **argv);
 int cmd_incident (Context *ctx, int argc, char **argv);
 int cmd_contacts (Context *ctx, int argc, char **argv);
 int cmd_notify (Context *ctx, int argc, char **argv);

@@ -28,7 +28,8 @@ typedef struct
   char *file;     /* file read, or NULL when on embedded defaults */
   char *data_dir; /* database, spool and outbox live here */
   char *rules_dir;
-  char *tag; /* ticket tag, as in "[IR #2026-000123]" */
+  char *database; /* "": data_dir/madoguchi.db; or a postgresql:// URI */
+  char *tag;      /* ticket tag, as in "[IR #2026-000123]" */
   char *team_name;
   char *team_address;
   gint64 max_message_size; /* bytes kept of one message */
@@ -69,7 +70,8 @@ typedef struct
 /*
  * Loads the configuration: from path when given, else from
  * $MADOGUCHI_CONFIG, else from the system file when it exists, else the
- * embedded defaults.  $MADOGUCHI_HOME overrides data_dir.
+ * embedded defaults.  $MADOGUCHI_HOME overrides data_dir, $MADOGUCHI_DATABASE
+ * database.
  * Returns (transfer full) a Config, or NULL with error set.
  */
 Config *config_load (const char *path, GError **error);
@@ -80,7 +82,8 @@ Config *config_new_defaults (void);
 void config_free (Config *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Config, config_free)
 
-/* (transfer full) paths derived from data_dir. */
+/* (transfer full) paths derived from data_dir; the database's is the
+ * database key (or $MADOGUCHI_DATABASE) when set. */
 char *config_db_path (const Config *config);
 char *config_spool_dir (const Config *config);
 char *config_rules_cache_path (const Config *config); /* rules-cache.c */

@@ -21,12 +21,29 @@ typedef enum
   STORE_ERROR_BUSY,   /* locked past the timeout: try again later */
   STORE_ERROR_FAILED, /* I/O, corruption, full disk, ... */
   STORE_ERROR_NOT_FOUND,
+  STORE_ERROR_NOT_EMPTY, /* store_copy's target has data */
 } StoreError;
 
 /* The schema text, embedded from src/schema.sql (NUL-terminated). */
 extern const unsigned char store_schema_sql[];
+/* The PostgreSQL schema, from src/schema-pg.sql. */
+extern const unsigned char store_schema_pg_sql[];
 
 typedef struct Store Store;
+
+/* Whether a database setting is a PostgreSQL URI (postgresql://,
+ * postgres://) rather than the path of an SQLite file. */
+gboolean store_is_uri (const char *where);
+
+/*
+ * Copies every table of from into to, which must be empty (else
+ * STORE_ERROR_NOT_EMPTY): tickets with their numbers and ids, raw
+ * messages, evidence, history, outbox, contacts, notifications, the tag
+ * secret.  One transaction on to: on failure it is left as it was.
+ */
+gboolean store_copy (Store *from, Store *to, GError **error);
+/* Whether store holds no tickets, contacts, imports or outbox. */
+gboolean store_is_empty (Store *store, gboolean *empty, GError **error);
 
 /*
  * Opens (creating and migrating when needed) the database at path.
