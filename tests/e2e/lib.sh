@@ -117,7 +117,13 @@ done_testing() {
 # a store: it skips in the PostgreSQL pass, and CTest gives it the label
 # not-pg from this line (at the start of one), which that pass leaves out.
 not_in_pg_pass() {
-  [ "${MADOGUCHI_TEST_PG:-0}" != 1 ] || skip_all "not in the PostgreSQL pass: $1"
+  on_sqlite || skip_all "not in the PostgreSQL pass: $1"
+}
+
+# on_sqlite: true unless the test runs in the PostgreSQL pass; for the
+# checks of a test that only SQLite has (its WAL, its locks, its file).
+on_sqlite() {
+  [ "${MADOGUCHI_TEST_PG:-0}" != 1 ]
 }
 
 # nap: a short pause inside a polling loop.

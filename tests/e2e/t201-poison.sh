@@ -48,7 +48,7 @@ spool_run() {
 }
 
 subjects() {
-  sql "SELECT group_concat(subject, ',') FROM (SELECT subject FROM message ORDER BY subject)"
+  sql "SELECT subject FROM message ORDER BY subject" | paste -s -d , -
 }
 
 if hostile_is_asan; then
