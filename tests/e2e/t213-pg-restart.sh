@@ -43,15 +43,20 @@ while [ $i -le 15 ]; do
 done
 is "$(files_in "$NEW")" 0 "15 reports filed while the server runs"
 
-# Twenty in flight, and the server crashes under them.
+# Twenty in flight, and the server crashes under them once two of them
+# are filed: the others are starting, connecting or in a transaction.
 while [ $i -le 35 ]; do
   deliver_one $i &
   i=$((i + 1))
 done
-nap
+two_more() {
+  [ "$(sql "SELECT COUNT(*) FROM ticket" 2> /dev/null)" -ge 17 ] 2> /dev/null
+}
+wait_until 60 two_more
 pg_stop immediate
 ok $? "the server stops (immediate) with deliveries in flight"
 wait
+echo "# $(($(files_in "$NEW") > 20 ? 0 : 20 - $(files_in "$NEW"))) of the 20 in flight were filed before the stop"
 
 # Ten while it is down: each is spooled and waits.
 down_ok=0
