@@ -100,6 +100,8 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
   mkdir -p "$home"
   chown nobody "$home"
   MADOGUCHI_HOME=$home "$MADOGUCHI" init > /dev/null
+  # (0 on SQLite; the PostgreSQL pass shares the database with the above)
+  before=$(MADOGUCHI_HOME=$home count_tickets)
   um=$TEST_HOME/unreadable
   mkdir -p "$um/cur" "$um/new" "$um/tmp"
   report ur1 "readable one" 51 > "$um/cur/1.host"
@@ -117,8 +119,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
   is $? 0 "run again once it can be read, it exits 0"
   contains "$out" "1 filed, 1 already filed, 0 failed, 1 skipped" \
     "the failed message is filed, the one after it recognised"
-  is "$(MADOGUCHI_HOME=$home "$MADOGUCHI" list --all --json | grep -o '"number":' | wc -l | tr -d ' ')" \
-    3 "a ticket each"
+  is "$(MADOGUCHI_HOME=$home count_tickets)" $((before + 3)) "a ticket each"
 else
   ok 0 "an unreadable message # SKIP needs root and a nobody user"
 fi
