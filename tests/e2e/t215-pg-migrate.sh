@@ -146,8 +146,9 @@ mkdir -m 0700 "$back"
 MADOGUCHI_DATABASE=$PG "$M" migrate --to "$back/madoguchi.db" \
   > "$TEST_HOME/out" 2>&1
 ok $? "migrate from PostgreSQL --to a new SQLite file"
-MADOGUCHI_HOME=$back snapshot "$TEST_HOME/back"
-same "$TEST_HOME/sqlite" "$TEST_HOME/back" "the SQLite file holds it all again"
+MADOGUCHI_HOME=$back snapshot "$TEST_HOME/sqlite-back"
+same "$TEST_HOME/sqlite" "$TEST_HOME/sqlite-back" \
+  "the SQLite file holds it all again"
 
 MADOGUCHI_DATABASE=$PG "$M" migrate --to "$MADOGUCHI_HOME/madoguchi.db" \
   > /dev/null 2>&1
