@@ -29,6 +29,7 @@ tiny() {
     import.sh) echo "env RUNS=1 sh bench/import.sh 20" ;;
     inflight.sh) echo "sh bench/inflight.sh 6" ;;
     operator.sh) echo "sh bench/operator.sh 200" ;;
+    pg-deliver.sh) echo "env RUNS=1 sh bench/pg-deliver.sh 4" ;;
     startup.sh) echo "sh bench/startup.sh" ;;
     *) return 1 ;;
   esac

@@ -138,6 +138,11 @@ pf_env_wrapper() {
     echo "MADOGUCHI_HOME='$MADOGUCHI_HOME'"
     echo "MADOGUCHI_CONFIG='$MADOGUCHI_CONFIG'"
     echo 'export MADOGUCHI_HOME MADOGUCHI_CONFIG'
+    # The PostgreSQL pass (tests/pg/pg-e2e.sh): the database's URI too.
+    if [ -n "${MADOGUCHI_DATABASE:-}" ]; then
+      echo "MADOGUCHI_DATABASE='$MADOGUCHI_DATABASE'"
+      echo 'export MADOGUCHI_DATABASE'
+    fi
     echo "exec '$1' \"\$@\""
   } > "$wrapper"
   chmod 0755 "$wrapper"

@@ -49,7 +49,7 @@ is "$(sql "SELECT envelope_from FROM message WHERE message_id = 'env-2@example.n
 sed 's/^Message-ID: .*/Message-ID: <env-3@example.net>/' \
   "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/env3.eml"
 deliver "$TEST_HOME/env3.eml" -f '<>'
-is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-3@example.net'")" \
+is "$(sql "SELECT COALESCE('''' || envelope_from || '''', 'NULL') FROM message WHERE message_id = 'env-3@example.net'")" \
   "''" "a null sender is stored as the empty string (a bounce)"
 
 # Postfix pipe(8) passes the null sender as MAILER-DAEMON (README.Debian's
@@ -58,7 +58,7 @@ is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-3@ex
 sed 's/^Message-ID: .*/Message-ID: <env-4@example.net>/' \
   "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/env4.eml"
 deliver "$TEST_HOME/env4.eml" -f MAILER-DAEMON
-is "$(sql "SELECT quote(envelope_from) FROM message WHERE message_id = 'env-4@example.net'")" \
+is "$(sql "SELECT COALESCE('''' || envelope_from || '''', 'NULL') FROM message WHERE message_id = 'env-4@example.net'")" \
   "''" "-f MAILER-DAEMON is the null sender too"
 sed 's/^Message-ID: .*/Message-ID: <env-5@example.net>/' \
   "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/env5.eml"
@@ -67,7 +67,10 @@ is "$rc" 75 "an operand after -a (two recipients in one delivery): 75"
 is "$(sql "SELECT count(*) FROM message WHERE message_id = 'env-5@example.net'")" \
   0 "  and nothing filed"
 
-is "$(sql "SELECT envelope_from FROM message m JOIN message_raw r ON r.message_id = m.id AND r.seq = 0 WHERE CAST(substr(r.bytes, 1, 5) AS TEXT) = 'From '")" \
+# (PostgreSQL compares bytes with a literal; SQLite, text with text)
+from_line="CAST(substr(r.bytes, 1, 5) AS TEXT) = 'From '"
+on_sqlite || from_line="substr(r.bytes, 1, 5) = 'From '"
+is "$(sql "SELECT envelope_from FROM message m JOIN message_raw r ON r.message_id = m.id AND r.seq = 0 WHERE $from_line")" \
   "reporter@example.net" "the mbox From_ line gives the envelope sender"
 
 # list --json has the documented keys; show --json has the messages.
@@ -110,7 +113,8 @@ contains "$(cat "$TEST_HOME/err")" "no ticket 1999-000999" "and says which"
 # The WAL past a megabyte is emptied by a process the delivery leaves
 # behind, detached: the delivery returns, its output closed, while that
 # process still works (a reader holding its snapshot makes it try
-# again), and once the reader is gone the WAL is empty.
+# again), and once the reader is gone the WAL is empty.  SQLite's.
+if on_sqlite; then
 { sed '/^$/q' "$TEST_DATA_DIR/plain-english.eml" | sed 's/^Message-ID: .*/Message-ID: <wal@example.net>/'
   i=0; while [ $i -lt 20000 ]; do
     echo "Jun 20 22:17:07 db3 sshd[53011]: Connection closed by 192.0.2.1 port 22"
@@ -137,6 +141,7 @@ is "$(sql "SELECT COUNT(*) FROM message WHERE message_id = 'wal@example.net'")" 
 
 # Files are private.
 is "$(stat -c %a "$MADOGUCHI_HOME/madoguchi.db")" 600 "the database is mode 0600"
+fi
 is "$(stat -c %a "$MADOGUCHI_HOME/spool/new")" 700 "the spool is mode 0700"
 
 done_testing

@@ -3,6 +3,7 @@
 # half-written.  A broken database after spooling: exit 0, the message
 # waits in spool/new/ and `spool run` files it later.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "the SQLite file made unusable (a directory, garbage); t213 stops PostgreSQL instead"
 
 msg="$TEST_DATA_DIR/plain-english.eml"
 

@@ -417,9 +417,14 @@ log_has() {
 
 have_sqlite=
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=1
-# sql QUERY: as the delivery user, on the main database.
+# sql QUERY: as the delivery user, on the main database (psql in the
+# PostgreSQL pass).
 sql() {
-  as_user sqlite3 -cmd ".timeout 10000" "$MADOGUCHI_HOME/madoguchi.db" "$1"
+  if on_sqlite; then
+    as_user sqlite3 -cmd ".timeout 10000" "$MADOGUCHI_HOME/madoguchi.db" "$1"
+  else
+    pg_psql "$MADOGUCHI_DATABASE" "$1"
+  fi
 }
 
 # resync: the counters from what really happened, so that one failed

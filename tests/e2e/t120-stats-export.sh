@@ -65,7 +65,7 @@ sent=$(sql "SELECT COUNT(*) $incoming AND ack = 'acknowledged'")
 is "$(grep '^acknowledgements,acknowledged,' "$TEST_HOME/stats.csv" \
       | cut -d, -f4)" \
   "$sent" "csv: acknowledgements made match the database"
-suppressed=$(sql "SELECT COUNT(*) $incoming AND ack IS NOT 'acknowledged'")
+suppressed=$(sql "SELECT COUNT(*) $incoming AND ack IS DISTINCT FROM 'acknowledged'")
 is "$(grep '^acknowledgements,suppressed,' "$TEST_HOME/stats.csv" \
       | cut -d, -f4)" \
   "$suppressed" "csv: acknowledgements suppressed match the database"

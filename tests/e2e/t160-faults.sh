@@ -36,6 +36,7 @@
 # function, default 40; sqlite3_step gets twice as many: it is the filing
 # path and cheap).
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "faults injected into the SQLite library and its files (the shim fails sqlite3_step, pwrite on madoguchi.db-wal)"
 
 if [ -z "${FAILSHIM:-}" ] || [ ! -f "$FAILSHIM" ]; then
   skip_all "FAILSHIM is not set to the built failshim.so"

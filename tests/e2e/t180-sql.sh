@@ -2,6 +2,7 @@
 # No SQL is ever built from strings: every statement is a constant with
 # :named parameters (STYLE.md).  Look for the ways it could be built.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "a check of the source (SQL built from strings), not of a store"
 
 src="$(dirname "$0")/../../src"
 

@@ -64,13 +64,13 @@ is "$(sql "SELECT envelope_from FROM message WHERE message_id = 'mb2@example.net
   "sender2@example.org" "an mbox message's From_ line is its envelope sender"
 is "$(sql "SELECT count(*) FROM message WHERE subject LIKE 'mbox %'")" 3 \
   "a quoted >From line splits nothing"
-is "$(sql "SELECT count(*), text LIKE '%From the body: an unquoted%' FROM message WHERE subject = 'maildir from line'")" \
+is "$(sql "SELECT count(*), count(*) FILTER (WHERE text LIKE '%From the body: an unquoted%') FROM message WHERE subject = 'maildir from line'")" \
   "1|1" "a Maildir file that starts with a From_ line is one message, whole"
-is "$(sql "SELECT datetime(received, 'unixepoch') FROM message WHERE message_id = 'md1@example.net'")" \
-  "2026-11-24 01:00:00" "an old report is filed at its own Date"
+is "$(sql "SELECT received FROM message WHERE message_id = 'md1@example.net'")" \
+  "$(date -u -d '2026-11-24 01:00:00' +%s)" "an old report is filed at its own Date"
 size=$(wc -c < "$eml/big.eml" | tr -d ' ')
-is "$(sql "SELECT count(*) > 1, max(length(bytes)) <= 1048576, sum(length(bytes)) FROM message_raw r JOIN message m ON m.id = r.message_id WHERE m.message_id = 'big@example.net'")" \
-  "1|1|$size" "a big message's bytes are kept whole, in rows of a mebibyte at most"
+is "$(sql "SELECT count(*) FILTER (WHERE seq = 1), count(*) FILTER (WHERE length(bytes) > 1048576), sum(length(bytes)) FROM message_raw r JOIN message m ON m.id = r.message_id WHERE m.message_id = 'big@example.net'")" \
+  "1|0|$size" "a big message's bytes are kept whole, in rows of a mebibyte at most"
 contains "$("$MADOGUCHI" list --ip 198.51.100.77)" "a big log" \
   "its evidence is extracted"
 
@@ -100,6 +100,8 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
   mkdir -p "$home"
   chown nobody "$home"
   MADOGUCHI_HOME=$home "$MADOGUCHI" init > /dev/null
+  # (0 on SQLite; the PostgreSQL pass shares the database with the above)
+  before=$(MADOGUCHI_HOME=$home count_tickets)
   um=$TEST_HOME/unreadable
   mkdir -p "$um/cur" "$um/new" "$um/tmp"
   report ur1 "readable one" 51 > "$um/cur/1.host"
@@ -117,8 +119,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
   is $? 0 "run again once it can be read, it exits 0"
   contains "$out" "1 filed, 1 already filed, 0 failed, 1 skipped" \
     "the failed message is filed, the one after it recognised"
-  is "$(MADOGUCHI_HOME=$home "$MADOGUCHI" list --all --json | grep -o '"number":' | wc -l | tr -d ' ')" \
-    3 "a ticket each"
+  is "$(MADOGUCHI_HOME=$home count_tickets)" $((before + 3)) "a ticket each"
 else
   ok 0 "an unreadable message # SKIP needs root and a nobody user"
 fi

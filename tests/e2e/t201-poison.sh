@@ -48,7 +48,7 @@ spool_run() {
 }
 
 subjects() {
-  sql "SELECT group_concat(subject, ',') FROM (SELECT subject FROM message ORDER BY subject)"
+  sql "SELECT subject FROM message ORDER BY subject" | paste -s -d , -
 }
 
 if hostile_is_asan; then
@@ -117,14 +117,27 @@ fi
 normal 4 > "$TEST_HOME/n4.eml"
 spool_put 1796600006.M1P1Rnormal4 "$TEST_HOME/n4.eml"
 mkfifo "$TEST_HOME/lock"
-sqlite3 "$MADOGUCHI_HOME/madoguchi.db" < "$TEST_HOME/lock" > /dev/null 2>&1 &
-holder=$!
-exec 3> "$TEST_HOME/lock"
-echo 'BEGIN IMMEDIATE;' >&3
-locked() {
-  ! sqlite3 -cmd ".timeout 0" "$MADOGUCHI_HOME/madoguchi.db" \
-    "BEGIN IMMEDIATE; ROLLBACK;" > /dev/null 2>&1
-}
+if on_sqlite; then
+  sqlite3 "$MADOGUCHI_HOME/madoguchi.db" < "$TEST_HOME/lock" > /dev/null 2>&1 &
+  holder=$!
+  exec 3> "$TEST_HOME/lock"
+  echo 'BEGIN IMMEDIATE;' >&3
+  locked() {
+    ! sqlite3 -cmd ".timeout 0" "$MADOGUCHI_HOME/madoguchi.db" \
+      "BEGIN IMMEDIATE; ROLLBACK;" > /dev/null 2>&1
+  }
+else
+  # PostgreSQL: the tables a filing writes, locked against writers.
+  "$PG_BIN/psql" -X -q -d "$MADOGUCHI_DATABASE" < "$TEST_HOME/lock" \
+    > /dev/null 2>&1 &
+  holder=$!
+  exec 3> "$TEST_HOME/lock"
+  echo 'BEGIN; LOCK TABLE counter, ticket, message IN EXCLUSIVE MODE;' >&3
+  locked() {
+    ! pg_psql "$MADOGUCHI_DATABASE" "BEGIN; SET LOCAL lock_timeout = 1;
+      LOCK TABLE counter IN EXCLUSIVE MODE; ROLLBACK" > /dev/null 2>&1
+  }
+fi
 wait_until 30 locked
 ok $? "the write lock is held"
 # (not holding the lock's FIFO open: the holder ends at its end of file)

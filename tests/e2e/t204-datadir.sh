@@ -4,6 +4,7 @@
 # command on a mistyped MADOGUCHI_HOME fails, naming the path and
 # `madoguchi init`, and leaves nothing behind (issue 16, item 7).
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "where the SQLite file is made (init, deliver) in the data directory"
 
 msg="$TEST_DATA_DIR/plain-english.eml"
 typo="$TEST_HOME/typo"

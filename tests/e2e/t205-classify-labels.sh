@@ -4,6 +4,7 @@
 # classifier that moves any of them fails here, so that it is either a
 # fix of the label or a regression, decided on purpose.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "uses no store: classify dry runs"
 
 dir=$TEST_DATA_DIR/classify
 [ -f "$dir/LABELS" ] || skip_all "no $dir/LABELS"

@@ -13,6 +13,7 @@
 # notify.  A file the lists do not name fails: every new module is
 # placed on purpose.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "a check of the source (the layers), not of a store"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1

@@ -4,6 +4,7 @@
 # at the start of a line or after a level, a host or a bracket.  Each
 # line's first event time is the one the corpus expects, in UTC.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "uses no store: an extract dry run"
 
 corpus=$TEST_DATA_DIR/timestamps.tsv
 [ -f "$corpus" ] || skip_all "no $corpus"

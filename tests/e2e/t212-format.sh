@@ -3,6 +3,7 @@
 # src/, include/ and tests/ as clang-format 14 writes it.  Another
 # clang-format version breaks some lines differently, so it is not asked.
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "a check of the source (clang-format), not of a store"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
