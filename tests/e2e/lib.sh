@@ -126,6 +126,32 @@ on_sqlite() {
   [ "${MADOGUCHI_TEST_PG:-0}" != 1 ]
 }
 
+# make_reports N NAME: N copies of plain-english.eml, $TEST_HOME/mI.eml,
+# each with a Message-ID of its own (<NAME-I@example.net>).
+make_reports() {
+  mr_i=1
+  while [ $mr_i -le "$1" ]; do
+    sed "s/^Message-ID: .*/Message-ID: <$2-$mr_i@example.net>/" \
+      "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/m$mr_i.eml"
+    mr_i=$((mr_i + 1))
+  done
+}
+
+# failed_deliveries N: how many of the deliveries 1..N left an exit
+# status other than 0 in $TEST_HOME/rcI; each is shown with its errI.
+failed_deliveries() {
+  fd_failed=0 fd_i=1
+  while [ $fd_i -le "$1" ]; do
+    if [ "$(cat "$TEST_HOME/rc$fd_i")" != 0 ]; then
+      fd_failed=$((fd_failed + 1))
+      echo "# delivery $fd_i: exit $(cat "$TEST_HOME/rc$fd_i"):" \
+        "$(cat "$TEST_HOME/err$fd_i" 2> /dev/null)" >&2
+    fi
+    fd_i=$((fd_i + 1))
+  done
+  echo "$fd_failed"
+}
+
 # nap: a short pause inside a polling loop.
 nap() {
   sleep 0.1 2>/dev/null || sleep 1

@@ -102,6 +102,44 @@ ticket_number() {
   fi
 }
 
+# pf_main_cf TEST DESTINATIONS [LINE...]: writes $CONF/main.cf of a
+# private Postfix instance for test TEST: its queue under $PF, loopback
+# only, nothing relayed or sent out, its log in $MAILLOG; it is the final
+# destination of DESTINATIONS; each LINE is added as it is.  The recipe
+# (pf_recipe) adds the madoguchi transport.
+pf_main_cf() {
+  pf_test=$1 pf_destinations=$2
+  shift 2
+  {
+    cat <<EOF
+# Private test instance ($pf_test); nothing here is shared.
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.cert.example.test
+mydomain = cert.example.test
+myorigin = \$mydomain
+mydestination = $pf_destinations
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_maps = hash:$CONF/aliases
+alias_database = hash:$CONF/aliases
+default_transport = error:private test instance, no outbound mail
+relay_transport = error:private test instance, no outbound mail
+maillog_file = $MAILLOG
+maillog_file_prefixes = $PF
+biff = no
+append_dot_mydomain = no
+delay_warning_time = 0h
+EOF
+    for line in "$@"; do
+      echo "$line"
+    done
+  } > "$CONF/main.cf"
+}
+
 # master_cf_services: the lines of master.cf for Postfix's internal
 # services, a header first; no listener of any kind.  chroot is "n"
 # everywhere: the queue is not a prepared chroot jail.

@@ -6,12 +6,7 @@
 "$MADOGUCHI" init > /dev/null
 ok $? "init creates the database and spool"
 
-i=1
-while [ $i -le 50 ]; do
-  sed "s/^Message-ID: .*/Message-ID: <concurrent-$i@example.net>/" \
-    "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/m$i.eml"
-  i=$((i + 1))
-done
+make_reports 50 concurrent
 
 i=1
 while [ $i -le 50 ]; do
@@ -20,13 +15,7 @@ while [ $i -le 50 ]; do
 done
 wait
 
-failed=0
-i=1
-while [ $i -le 50 ]; do
-  [ "$(cat "$TEST_HOME/rc$i")" = 0 ] || failed=$((failed + 1))
-  i=$((i + 1))
-done
-is "$failed" 0 "all 50 concurrent deliveries exit 0"
+is "$(failed_deliveries 50)" 0 "all 50 concurrent deliveries exit 0"
 is "$(count_tickets)" 50 "50 tickets"
 is "$(sql "SELECT COUNT(DISTINCT number) FROM ticket")" 50 "50 distinct numbers"
 is "$(sql "SELECT MAX(seq) - MIN(seq) + 1 FROM ticket")" 50 "numbers are gap-free"

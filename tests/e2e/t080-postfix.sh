@@ -92,30 +92,7 @@ ok $? "$RUN_USER can read the config and write the spool"
 
 mkdir -p "$CONF" "$PF/queue"
 
-cat > "$CONF/main.cf" <<EOF
-# Private test instance (t080-postfix.sh); nothing here is shared.
-# The madoguchi transport is added by the recipe (pf_recipe below).
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mail.cert.example.test
-mydomain = cert.example.test
-myorigin = \$mydomain
-mydestination = \$myhostname, \$mydomain, localhost
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-alias_maps = hash:$CONF/aliases
-alias_database = hash:$CONF/aliases
-default_transport = error:private test instance, no outbound mail
-relay_transport = error:private test instance, no outbound mail
-maillog_file = $MAILLOG
-maillog_file_prefixes = $PF
-biff = no
-append_dot_mydomain = no
-delay_warning_time = 0h
-EOF
+pf_main_cf t080-postfix.sh "\$myhostname, \$mydomain, localhost"
 
 # Only the internal services; no smtpd, no inet listener of any kind.
 master_cf_services > "$CONF/master.cf"

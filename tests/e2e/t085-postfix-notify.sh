@@ -90,30 +90,8 @@ pf_allow_sendmail || skip_all "no /etc/postfix/main.cf to allow sendmail -C in"
 
 # --- the private Postfix instance ------------------------------------------
 
-cat > "$CONF/main.cf" <<EOF
-# Private test instance (t085-postfix-notify.sh); nothing here is shared.
-# The madoguchi transport is added by the recipe (pf_recipe below).
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mail.cert.example.test
-mydomain = cert.example.test
-myorigin = \$mydomain
-mydestination = cert.example.test, reporter.example.test, contact.example.test
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-alias_maps = hash:$CONF/aliases
-alias_database = hash:$CONF/aliases
-default_transport = error:private test instance, no outbound mail
-relay_transport = error:private test instance, no outbound mail
-maillog_file = $MAILLOG
-maillog_file_prefixes = $PF
-biff = no
-append_dot_mydomain = no
-delay_warning_time = 0h
-EOF
+pf_main_cf t085-postfix-notify.sh \
+  "cert.example.test, reporter.example.test, contact.example.test"
 master_cf_services > "$CONF/master.cf"
 cat > "$CONF/aliases" <<EOF
 postmaster: /dev/null

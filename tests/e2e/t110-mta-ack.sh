@@ -206,34 +206,11 @@ for box in reporter yamada ooo away flood member own pmreporter postmaster; do
 done
 
 write_main_cf() {
-  cat > "$CONF/main.cf" <<EOF
-# Private test instance (t110-mta-ack.sh); nothing here is shared.
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-default_privs = $RUN_USER
-myhostname = mail.cert.example.test
-mydomain = cert.example.test
-myorigin = \$mydomain
-mydestination = cert.example.test, reporter.example.test
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.1/32
-smtpd_relay_restrictions = reject_unauth_destination
-smtpd_peername_lookup = no
-smtpd_banner = \$myhostname ESMTP private test instance
-alias_maps = hash:$CONF/aliases
-alias_database = hash:$CONF/aliases
-default_transport = error:private test instance, no outbound mail
-relay_transport = error:private test instance, no outbound mail
-maillog_file = $MAILLOG
-maillog_file_prefixes = $PF
-biff = no
-append_dot_mydomain = no
-delay_warning_time = 0h
-EOF
+  pf_main_cf t110-mta-ack.sh "cert.example.test, reporter.example.test" \
+    "default_privs = $RUN_USER" "mynetworks = 127.0.0.1/32" \
+    "smtpd_relay_restrictions = reject_unauth_destination" \
+    "smtpd_peername_lookup = no" \
+    'smtpd_banner = $myhostname ESMTP private test instance'
 }
 
 write_master_cf() {

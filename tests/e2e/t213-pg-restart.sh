@@ -23,12 +23,7 @@ NEW=$MADOGUCHI_HOME/spool/new
 
 "$MADOGUCHI" init > /dev/null
 ok $? "init on PostgreSQL"
-i=1
-while [ $i -le 50 ]; do
-  sed "s/^Message-ID: .*/Message-ID: <pg-stop-$i@example.net>/" \
-    "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/m$i.eml"
-  i=$((i + 1))
-done
+make_reports 50 pg-stop
 
 # deliver_one I: delivers report I, its exit status in rc$I.
 deliver_one() {
@@ -79,16 +74,7 @@ while [ $i -le 50 ]; do
   i=$((i + 1))
 done
 
-failed=0
-i=1
-while [ $i -le 50 ]; do
-  if [ "$(cat "$TEST_HOME/rc$i")" != 0 ]; then
-    failed=$((failed + 1))
-    echo "# delivery $i: exit $(cat "$TEST_HOME/rc$i"): $(cat "$TEST_HOME/err$i")"
-  fi
-  i=$((i + 1))
-done
-is "$failed" 0 "all 50 deliveries exit 0"
+is "$(failed_deliveries 50)" 0 "all 50 deliveries exit 0"
 
 "$MADOGUCHI" spool run > "$TEST_HOME/run.out" 2> "$TEST_HOME/run.err"
 ok $? "spool run after the restart"

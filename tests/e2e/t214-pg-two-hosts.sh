@@ -19,12 +19,7 @@ ok $? "host A: init on the database"
 MADOGUCHI_HOME=$host_b "$MADOGUCHI" init > /dev/null
 ok $? "host B: init on the same database"
 
-i=1
-while [ $i -le 50 ]; do
-  sed "s/^Message-ID: .*/Message-ID: <two-hosts-$i@example.net>/" \
-    "$TEST_DATA_DIR/plain-english.eml" > "$TEST_HOME/m$i.eml"
-  i=$((i + 1))
-done
+make_reports 50 two-hosts
 
 # Odd reports reach host A, even ones host B, all at once.
 i=1
@@ -40,16 +35,7 @@ while [ $i -le 50 ]; do
 done
 wait
 
-failed=0
-i=1
-while [ $i -le 50 ]; do
-  if [ "$(cat "$TEST_HOME/rc$i")" != 0 ]; then
-    failed=$((failed + 1))
-    echo "# delivery $i: exit $(cat "$TEST_HOME/rc$i"): $(cat "$TEST_HOME/err$i")"
-  fi
-  i=$((i + 1))
-done
-is "$failed" 0 "all 50 deliveries on two hosts exit 0"
+is "$(failed_deliveries 50)" 0 "all 50 deliveries on two hosts exit 0"
 is "$(files_in "$host_a/spool/new")" 0 "none waits in host A's spool"
 is "$(files_in "$host_b/spool/new")" 0 "none waits in host B's spool"
 is "$(count_tickets)" 50 "50 tickets"
