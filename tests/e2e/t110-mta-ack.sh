@@ -45,6 +45,7 @@
 # sqlite3 CLI (a few checks).  Every wait is a poll with a deadline.
 
 . "$(dirname "$0")/lib.sh"
+not_in_pg_pass "its procmail and second-site cases start data directories of their own that expect a database of their own; in this pass they share the test's (issue 23, open)"
 . "$(dirname "$0")/postfix-lib.sh"
 
 command -v swaks >/dev/null 2>&1 || skip_all "swaks is not installed"
