@@ -279,7 +279,7 @@ is $? 1 "no bounce"
 grep -q 'sender non-delivery notification' "$MAILLOG"
 is $? 1 "no non-delivery notification generated"
 is "$(count_tickets)" "$tickets" "no ticket filed while deliver fails"
-is "$(files_in "$MADOGUCHI_HOME/spool")" 0 "no partial file left in the spool"
+is "$(files_in "$MADOGUCHI_HOME/spool/tmp")" 0 "no partial file left in spool/tmp"
 
 chmod 0700 "$MADOGUCHI_HOME/spool/tmp"
 postqueue -c "$CONF" -f
