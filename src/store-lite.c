@@ -127,10 +127,12 @@ lite_bind_int (StoreStmt *s, int idx, gint64 value)
   sqlite3_bind_int64 (STMT (s), idx, value);
 }
 
+/* SQLite copies the bytes: a blob may be a column of another store's
+ * row (migrate), which that store frees when the next column is read. */
 static void
 lite_bind_blob (StoreStmt *s, int idx, gconstpointer data, gsize len)
 {
-  sqlite3_bind_blob64 (STMT (s), idx, data, len, SQLITE_STATIC);
+  sqlite3_bind_blob64 (STMT (s), idx, data, len, SQLITE_TRANSIENT);
 }
 
 static void
