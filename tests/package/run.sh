@@ -44,7 +44,9 @@ echo "package: building"
 mkdir "$work/src"
 (cd "$top" && tar --exclude='./build*' --exclude=./.git -cf - .) \
   | tar -xf - -C "$work/src"
-(cd "$work/src" && dpkg-buildpackage -b -us -uc) > "$work/build.log" 2>&1 \
+# dpkg-buildpackage builds with one job unless told: CI has two cores.
+(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" \
+  dpkg-buildpackage -b -us -uc) > "$work/build.log" 2>&1 \
   || { tail -40 "$work/build.log"; fail "dpkg-buildpackage failed"; }
 deb=$(ls "$work"/madoguchi_*.deb)
 
