@@ -147,9 +147,15 @@ json_ok() {
 
 # --- a database of every sample -----------------------------------------
 
+# The labelled corpus's first 78 reports (01-78, the corpus this test
+# was written on) are enough for the searches below; its 226 made this
+# test a deliver per report for minutes under the sanitizers, and
+# t205-classify-labels reads every one.
 files=0
 failed=""
-for f in "$TEST_DATA_DIR"/*.eml "$TEST_DATA_DIR"/classify/*.eml; do
+labelled=$(ls "$TEST_DATA_DIR"/classify/*.eml \
+  | grep -E '/(0[1-9]|[1-6][0-9]|7[0-8])-[^/]*$')
+for f in "$TEST_DATA_DIR"/*.eml $labelled; do
   deliver "$f"
   [ $rc -eq 0 ] || failed="$failed $(basename "$f")=$rc"
   files=$((files + 1))
