@@ -45,7 +45,6 @@
 # sqlite3 CLI (a few checks).  Every wait is a poll with a deadline.
 
 . "$(dirname "$0")/lib.sh"
-not_in_pg_pass "its procmail and second-site cases start data directories of their own that expect a database of their own; in this pass they share the test's (issue 23, open)"
 . "$(dirname "$0")/postfix-lib.sh"
 
 command -v swaks >/dev/null 2>&1 || skip_all "swaks is not installed"
@@ -717,6 +716,13 @@ if command -v procmail >/dev/null 2>&1; then
   PM_HOME=$PM/home
   PM_CONF=$PM/madoguchi.conf
   mkdir -p "$PM_HOME"
+  # ... and a database of its own (its SQLite file there, or a second
+  # database in the PostgreSQL pass).
+  pg_e2e_other procmail
+  pm_madoguchi() {
+    env MADOGUCHI_HOME="$PM_HOME" MADOGUCHI_CONFIG="$PM_CONF" \
+      MADOGUCHI_DATABASE="$PG_E2E_OTHER_URI" "$ALIAS_CMD" "$@"
+  }
   cat > "$PM_CONF" <<EOF
 [madoguchi]
 team_address = info@cert.example.test
@@ -734,7 +740,7 @@ LOGFILE=$PM/procmail.log
 VERBOSE=on
 
 :0 w
-| env MADOGUCHI_HOME=$PM_HOME MADOGUCHI_CONFIG=$PM_CONF $ALIAS_CMD deliver
+| env MADOGUCHI_HOME=$PM_HOME MADOGUCHI_CONFIG=$PM_CONF MADOGUCHI_DATABASE='$PG_E2E_OTHER_URI' $ALIAS_CMD deliver
 EOF
   {
     echo 'From pm-envelope@reporter.example.test Tue Nov 24 04:05:00 2026'
@@ -748,18 +754,15 @@ EOF
   } > "$PM/report.mbox"
   procmail -p -m "$PM/procmailrc" < "$PM/report.mbox" 2>> "$PM/procmail.log"
   is $? 0 "procmail exits 0"
-  pm_list=$(env MADOGUCHI_HOME="$PM_HOME" MADOGUCHI_CONFIG="$PM_CONF" \
-    "$ALIAS_CMD" list --all --json 2>&1)
+  pm_list=$(pm_madoguchi list --all --json 2>&1)
   contains "$pm_list" '"subject":"Defacement of www.example.test by 203.0.113.66"' \
     "the ticket is filed"
   pm_n=$(printf '%s\n' "$pm_list" | sed -n 's/.*"number":"\([^"]*\)".*/\1/p' | head -1)
-  pm_show=$(env MADOGUCHI_HOME="$PM_HOME" MADOGUCHI_CONFIG="$PM_CONF" \
-    "$ALIAS_CMD" show --json "${pm_n:-none}" 2>&1)
+  pm_show=$(pm_madoguchi show --json "${pm_n:-none}" 2>&1)
   contains "$pm_show" '"envelope_from":"pm-envelope@reporter.example.test"' \
     "envelope sender from the From_ line"
   contains "$pm_show" '"ack":"acknowledged"' "acknowledged"
-  pm_outbox=$(env MADOGUCHI_HOME="$PM_HOME" MADOGUCHI_CONFIG="$PM_CONF" \
-    "$ALIAS_CMD" outbox list --all 2>&1)
+  pm_outbox=$(pm_madoguchi outbox list --all 2>&1)
   contains "$pm_outbox" "sent" "outbox: handed to Postfix's sendmail"
   contains "$pm_outbox" "pmreporter@reporter.example.test" "... for the From address"
   is "$(files_in "$PM/fallback")" 0 "nothing fell through to DEFAULT"

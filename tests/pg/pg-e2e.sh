@@ -14,6 +14,14 @@
 # SQLite file).  Until the backend is merged the PostgreSQL tests skip;
 # in CI a skip fails the run.
 #
+# pg_e2e_other NAME: the database of a second data directory the test
+# starts (another site, another host), which has one of its own as a
+# site does: in the PostgreSQL pass a second fresh database on the
+# test's server, dropped with the test's; its URI in PG_E2E_OTHER_URI.
+# Else PG_E2E_OTHER_URI is empty, which as MADOGUCHI_DATABASE is no
+# setting: the data directory's own SQLite file.  Run that directory's
+# commands with MADOGUCHI_DATABASE=$PG_E2E_OTHER_URI.
+#
 # With MADOGUCHI_TEST_PG=1 (the suite's PostgreSQL pass, .ci/run),
 # lib.sh runs every test on such a database: MADOGUCHI_DATABASE is its
 # URI, and `sql` runs its queries there (psql, rows printed as the
@@ -42,11 +50,23 @@ pg_e2e_database() {
 pg_e2e_cleanup() {
   [ -n "${PG_E2E_DB:-}" ] || return 0
   if [ -n "${KEEP_TEST_HOME:-}" ]; then
-    echo "# kept: $PG_E2E_URI"
+    echo "# kept: $PG_E2E_URI ${PG_E2E_OTHERS:-}"
     return 0
   fi
-  pg_dropdb "$PG_E2E_DB" 2> /dev/null
+  for pg_e2e_db in $PG_E2E_DB ${PG_E2E_OTHERS:-}; do
+    pg_dropdb "$pg_e2e_db" 2> /dev/null
+  done
   pg_release
+}
+
+pg_e2e_other() {
+  PG_E2E_OTHER_URI=
+  [ "${MADOGUCHI_TEST_PG:-0}" = 1 ] || return 0
+  if ! PG_E2E_OTHER_URI=$(pg_createdb "$PG_E2E_DB-$1"); then
+    echo "Bail out! createdb $PG_E2E_DB-$1 failed on the server in $PG_HOST"
+    exit 1
+  fi
+  PG_E2E_OTHERS="${PG_E2E_OTHERS:-} $PG_E2E_DB-$1"
 }
 
 pg_e2e_require_store() {
