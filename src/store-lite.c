@@ -114,11 +114,19 @@ lite_param (StoreStmt *s, const char *name)
   return sqlite3_bind_parameter_index (STMT (s), name);
 }
 
+/* Text is UTF-8 in both stores: where SQLite would keep any bytes, a
+ * bad sequence (an MTA's envelope, an operator's argument in another
+ * charset, a sendmail's error cut in the middle of a character) becomes
+ * U+FFFD, as PostgreSQL's text makes it (store-pg.c's pg_bind_text). */
 static void
 lite_bind_text (StoreStmt *s, int idx, const char *value, gboolean copy)
 {
-  sqlite3_bind_text (STMT (s), idx, value, -1,
-                     copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+  if (!g_utf8_validate (value, -1, NULL))
+    sqlite3_bind_text (STMT (s), idx, g_utf8_make_valid (value, -1), -1,
+                       g_free);
+  else
+    sqlite3_bind_text (STMT (s), idx, value, -1,
+                       copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
 }
 
 static void

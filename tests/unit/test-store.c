@@ -1007,6 +1007,74 @@ test_busy_waits_then_gives_up (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ticket"), ==, 1);
 }
 
+/* The text of one event of ticket id: what (an event's kind) came with. */
+static char *
+event_value (Fixture *f, gint64 id, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = store_ticket_events (f->store, id, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const StoreEvent *e = events->pdata[i];
+
+      if (strcmp (e->what, what) == 0)
+        return g_strdup (e->new_value);
+    }
+  return NULL;
+}
+
+/* Text that is not UTF-8 from outside the mail (an MTA's envelope, an
+ * operator's argument in another charset, a sendmail's error cut in the
+ * middle of a character) is stored as UTF-8 on both stores, each bad
+ * byte U+FFFD, as PostgreSQL's text must be; the raw bytes stay exact. */
+static void
+test_text_utf8 (Fixture *f, gconstpointer data)
+{
+  static const char raw[] = "Subject: s\nMessage-ID: <u@x>\n\nbody \377\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Message) m = message_parse (raw, sizeof raw - 1, &limits);
+  g_autoptr (GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr (Raw) in_memory = raw_new_bytes (bytes);
+  StoreDelivery d = { .spool_id = "spool-id",
+                      .envelope_from = "env\377@example.net",
+                      .received = 1795600000,
+                      .size = sizeof raw - 1,
+                      .raw = in_memory,
+                      .message = m,
+                      .who = "test" };
+  StoreFiled filed = { 0 };
+  const char *numbers[] = { filed.number, NULL };
+  g_autoptr (StoreTicket) t = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GPtrArray) incidents = NULL;
+  g_autoptr (GBytes) back = NULL;
+  g_autofree char *incident = NULL;
+  g_autofree char *note = NULL;
+
+  g_assert_true (store_file (f->store, &d, &filed, &error));
+  t = store_get_ticket (f->store, filed.number, &error);
+  g_assert_no_error (error);
+  g_assert_true (
+      store_comment (f->store, filed.number, "note \342\200", "op", &error));
+  incident = store_incident_new (f->store, "title \377", numbers, "op", &error);
+  g_assert_no_error (error);
+  messages = store_ticket_messages (f->store, t->id, &error);
+  incidents = store_incident_list (f->store, incident, &error);
+  note = event_value (f, t->id, "comment");
+  back = store_message_raw (f->store, ((StoreMessage *) messages->pdata[0])->id,
+                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((StoreMessage *) messages->pdata[0])->envelope_from, ==,
+                   "env\357\277\275@example.net");
+  g_assert_cmpstr (note, ==, "note \357\277\275\357\277\275");
+  g_assert_cmpstr (((StoreIncidentRow *) incidents->pdata[0])->title, ==,
+                   "title \357\277\275");
+  g_assert_cmpmem (g_bytes_get_data (back, NULL), g_bytes_get_size (back), raw,
+                   sizeof raw - 1);
+}
+
 typedef struct
 {
   const char *input;
@@ -1096,6 +1164,7 @@ main (int argc, char **argv)
   ADD ("/store/not-found", test_not_found);
   ADD ("/store/raw-verbatim", test_raw_verbatim);
   ADD ("/store/raw-from-file", test_raw_from_file);
+  ADD ("/store/text/utf8", test_text_utf8);
   ADD ("/store/schema/newer", test_reopen_and_newer_schema);
   ADD ("/store/tag/check-32-bits", test_tag_check_32_bits);
   ADD ("/store/tag/check-old-16-bits", test_tag_check_old_16_bits);
