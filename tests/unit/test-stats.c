@@ -2,9 +2,9 @@
  * test-stats.c - the statistics and exports: periods and months (in a
  * fixed zone, JST-9, a POSIX TZ string that needs no tzdata), the
  * tables read from a store, the chart as well-formed XML, CSV quoting,
- * and the export cursor.
+ * and the export cursor.  The store's on SQLite, and with
+ * MADOGUCHI_TEST_PG=1 on PostgreSQL (unit/stats-pg, store-test.h).
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +15,8 @@
 #include "madoguchi/extract.h"
 #include "madoguchi/message.h"
 #include "madoguchi/stats.h"
+
+#include "../support/store-test.h"
 
 #define NOW G_GINT64_CONSTANT (1795672204) /* 2026-11-26 14:50 JST */
 
@@ -249,8 +251,9 @@ test_svg_notifications (void)
 typedef struct
 {
   char *dir;
+  char *where; /* the store's file, or its PostgreSQL URI */
   Store *store;
-  sqlite3 *db; /* a second connection, to plant rows */
+  TestConn *db; /* a second connection, to plant rows */
 } Fixture;
 
 static const MessageLimits limits
@@ -260,14 +263,13 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
 
   f->dir = g_dir_make_tmp ("test-stats-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "madoguchi.db", NULL);
-  f->store = store_open (path, 1000, &error);
+  f->where = test_store_make (f->dir);
+  f->store = store_open (f->where, 1000, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_open (path, &f->db), ==, SQLITE_OK);
+  f->db = test_conn_open (f->where);
 }
 
 static void
@@ -275,19 +277,18 @@ fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
 
-  sqlite3_close (f->db);
+  test_conn_close (f->db);
   store_close (f->store);
+  test_store_drop (f->where);
   g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->where);
   g_free (f->dir);
 }
 
 static void
 plant (Fixture *f, const char *sql)
 {
-  char *message = NULL;
-
-  if (sqlite3_exec (f->db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
+  test_conn_exec (f->db, sql);
 }
 
 /* Files report n from reporter r at received; returns its number. */
@@ -319,6 +320,39 @@ file_report (Fixture *f, int n, int r, gint64 received)
   return g_strdup (filed.number);
 }
 
+/* An address as the store keeps it (16 bytes), in f's SQL: SQLite's
+ * blob literal, or PostgreSQL's bytea from hex. */
+static char *
+ip_literal (Fixture *f, const char *hex)
+{
+  if (store_is_uri (f->where))
+    return g_strdup_printf ("decode ('%s', 'hex')", hex);
+  return g_strdup_printf ("X'%s'", hex);
+}
+
+/* Three tickets name 192.0.2.45 (two reporters), one 2001:db8:4a2f::45;
+ * 10.0.0.1 is private. */
+static void
+plant_indicators (Fixture *f)
+{
+  g_autofree char *a = ip_literal (f, "00000000000000000000FFFFC000022D");
+  g_autofree char *b = ip_literal (f, "00000000000000000000FFFFC0000263");
+  g_autofree char *c = ip_literal (f, "00000000000000000000FFFF0A000001");
+  g_autofree char *d = ip_literal (f, "20010DB84A2F00000000000000000045");
+  g_autofree char *sql = g_strdup_printf (
+      "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, "
+      "scope, count) VALUES "
+      "(1, 1, 'ipv4', '192.0.2.45', %s, 'documentation', 3), "
+      "(3, 3, 'ipv4', '192.0.2.45', %s, 'documentation', 1), "
+      "(2, 2, 'ipv4', '192.0.2.45', %s, 'documentation', 1), "
+      "(2, 2, 'ipv4', '192.0.2.99', %s, 'documentation', 1), "
+      "(2, 2, 'ipv4', '10.0.0.1', %s, 'private', 9), "
+      "(4, 4, 'ipv6', '2001:db8:4a2f::45', %s, 'documentation', 1)",
+      a, a, a, b, c, d);
+
+  plant (f, sql);
+}
+
 /* Four reports and a merged one: one in October, three in November
  * (JST: the second is still October in UTC), two of them one incident;
  * three name 192.0.2.45 (from two reporters), one 2001:db8:4a2f::45. */
@@ -339,20 +373,7 @@ fill (Fixture *f)
   plant (f, "UPDATE ticket SET merged_into = 1 WHERE id = 5");
   plant (f, "UPDATE ticket SET category = 'scan' WHERE id IN (1, 3)");
   plant (f, "UPDATE message SET ack = 'acknowledged' WHERE id NOT IN (4, 5)");
-  plant (f, "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, "
-            "scope, count) VALUES "
-            "(1, 1, 'ipv4', '192.0.2.45', X'00000000000000000000FFFFC000022D',"
-            " 'documentation', 3), "
-            "(3, 3, 'ipv4', '192.0.2.45', X'00000000000000000000FFFFC000022D',"
-            " 'documentation', 1), "
-            "(2, 2, 'ipv4', '192.0.2.45', X'00000000000000000000FFFFC000022D',"
-            " 'documentation', 1), "
-            "(2, 2, 'ipv4', '192.0.2.99', X'00000000000000000000FFFFC0000263',"
-            " 'documentation', 1), "
-            "(2, 2, 'ipv4', '10.0.0.1', X'00000000000000000000FFFF0A000001',"
-            " 'private', 9), "
-            "(4, 4, 'ipv6', '2001:db8:4a2f::45', "
-            "X'20010DB84A2F00000000000000000045', 'documentation', 1)");
+  plant_indicators (f);
   /* An operator acts on ticket 1 an hour in, on ticket 2 three hours in;
    * delivery's own events do not count. */
   plant (f, "INSERT INTO event (ticket_id, at, who, what) VALUES "
@@ -468,6 +489,7 @@ main (int argc, char **argv)
   g_setenv ("TZ", "JST-9", TRUE);
   tzset ();
   g_test_init (&argc, &argv, NULL);
+  test_store_init ();
   message_init ();
   for (gsize i = 0; i < G_N_ELEMENTS (time_cases); i++)
     {
