@@ -61,6 +61,12 @@ struct Store
   gint64 busy_since;
   char *last_error; /* the driver's last message (PostgreSQL) */
   guint serial;     /* names the server's prepared statements */
+  gpointer pipe;    /* what is sent and not yet read (PostgreSQL) */
+  /* The last failure lost a conflict with another transaction (a
+   * deadlock, a serialization failure, a key another host took at the
+   * same moment): the database rolled it back, and running the whole
+   * transaction again may pass (store_retry). */
+  gboolean conflict;
 };
 
 /* Every statement starts with this; the drivers add their own. */
@@ -126,6 +132,13 @@ gboolean store_begin_write (Store *store, GError **error);
 gboolean store_begin_read (Store *store, GError **error);
 gboolean store_commit (Store *store, GError **error);
 void store_rollback (Store *store);
+/* After a transaction failed and was rolled back: whether to run it
+ * again, because it lost a conflict (store->conflict) and has had fewer
+ * than STORE_TRIES tries (*tries counts them).  Clears error and the
+ * conflict for the next try, after a short pause that lets the winner
+ * finish. */
+#define STORE_TRIES 4
+gboolean store_retry (Store *store, guint *tries, GError **error);
 
 /*
  * (transfer full) text as search sees it: NFKC-normalised, so that

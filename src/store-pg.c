@@ -1,6 +1,7 @@
 /*
  * store-pg.c - the store over PostgreSQL: the driver of store-db.h over
- * libpq, and the connection.
+ * libpq (store-pg-pipe.c sends its statements, store-pg-open.c makes
+ * the connection).
  *
  * Statements keep SQLite's :name parameters; each is translated once
  * into PostgreSQL's $1, $2 ...  Values travel as text (integers in
@@ -10,28 +11,30 @@
  * statement only tests with IS NULL somewhere ("(:status IS NULL OR
  * status = :status)"): the server cannot infer that one, and it is sent
  * as text.  A statement the store keeps (store_cached) is prepared on
- * the server once per set of types, the others run with PQexecParams.
- * Results are read whole (the store's result sets are small but for
- * export, which reads a ticket at a time).
+ * the server once per set of types, the others run as the unnamed
+ * statement; either way in the pipeline, so that a first use costs no
+ * round trip of its own, and a write inside a transaction waits for the
+ * next statement that must be answered.  Results are read whole (the
+ * store's result sets are small but for export, which reads a ticket
+ * at a time).
  *
  * Waiting: a lock is waited for busy_timeout at most (lock_timeout);
- * that, a serialization failure, a deadlock, a duplicate key two
- * deliveries raced for, or a lost connection is STORE_BUSY, which
- * deliver turns into "leave it in the spool" like SQLite's busy.
+ * that, a lost connection, or a conflict with another transaction
+ * (store-pg-pipe.c) is STORE_BUSY, which deliver turns into "leave it in
+ * the spool" like SQLite's busy.
  */
-#include "store-db.h"
+#include "store-pg.h"
 
-#include <libpq-fe.h>
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
-#define PG(store) ((PGconn *) (store)->conn)
-#define BYTEA_OID 17
-#define INT8_OID 20
-#define INT2_OID 21
-#define INT4_OID 23
-#define TEXT_OID 25
+/* What a statement does, for the pipeline: a write's result is only
+ * its success, which may be learnt later inside a transaction. */
+typedef enum
+{
+  PG_READS,  /* rows, or an answer that must come now (COMMIT) */
+  PG_WRITES, /* INSERT, UPDATE or DELETE without RETURNING */
+  PG_BEGINS, /* BEGIN, SAVEPOINT */
+} PgKind;
 
 typedef struct
 {
@@ -51,6 +54,8 @@ typedef struct
   size_t blob_len;
   int blob_col;
   GHashTable *prepared; /* type signature -> statement name, if kept */
+  PgKind kind;
+  gboolean deferred; /* sent, its result read at the next sync */
 } PgStmt;
 
 #define PGS(s) ((PgStmt *) (s))
@@ -127,6 +132,31 @@ unbind (PgStmt *s, int i)
   s->types[i] = s->isnull_tested[i] ? TEXT_OID : 0;
 }
 
+static gboolean
+starts_with_word (const char *sql, const char *word)
+{
+  gsize len = strlen (word);
+
+  while (g_ascii_isspace (*sql))
+    sql++;
+  return g_ascii_strncasecmp (sql, word, len) == 0
+         && !g_ascii_isalnum (sql[len]);
+}
+
+static PgKind
+statement_kind (const char *sql)
+{
+  g_autofree char *upper = NULL;
+
+  if (starts_with_word (sql, "BEGIN") || starts_with_word (sql, "SAVEPOINT"))
+    return PG_BEGINS;
+  if (!starts_with_word (sql, "INSERT") && !starts_with_word (sql, "UPDATE")
+      && !starts_with_word (sql, "DELETE"))
+    return PG_READS;
+  upper = g_ascii_strup (sql, -1);
+  return strstr (upper, "RETURNING") ? PG_READS : PG_WRITES;
+}
+
 static StoreStmt *
 pg_prepare (Store *store, const char *sql, gboolean keep, GError **error)
 {
@@ -148,6 +178,7 @@ pg_prepare (Store *store, const char *sql, gboolean keep, GError **error)
   s->owned = g_new0 (char *, s->n + 1);
   s->row = -1;
   s->blob_col = -1;
+  s->kind = statement_kind (sql);
   for (int i = 0; i < s->n; i++)
     unbind (s, i);
   if (keep)
@@ -163,6 +194,7 @@ clear_result (PgStmt *s)
   g_clear_pointer (&s->blob, PQfreemem);
   s->blob_col = -1;
   s->row = -1;
+  s->deferred = FALSE;
 }
 
 static void
@@ -261,37 +293,15 @@ pg_bind_blob (StoreStmt *stmt, int idx, gconstpointer data, gsize len)
   s->types[i] = BYTEA_OID;
 }
 
-/* Keeps res's error for errmsg and says what kind it is. */
-static int
-failure (Store *store, PGresult *res)
-{
-  const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-  const char *msg = res ? PQresultErrorMessage (res) : "";
-
-  g_free (store->last_error);
-  store->last_error
-      = g_strstrip (g_strdup (*msg ? msg : PQerrorMessage (PG (store))));
-  if (state == NULL || PQstatus (PG (store)) != CONNECTION_OK)
-    return STORE_BUSY; /* no answer: the connection is lost */
-  /* 40001 serialization, 40P01 deadlock, 55P03 lock timeout, 23505 a
-   * duplicate key (two deliveries of one message at once), class 08
-   * the connection, 57P01-03 the server shutting down. */
-  if (strcmp (state, "40001") == 0 || strcmp (state, "40P01") == 0
-      || strcmp (state, "55P03") == 0 || strcmp (state, "23505") == 0
-      || g_str_has_prefix (state, "08") || g_str_has_prefix (state, "57P"))
-    return STORE_BUSY;
-  return STORE_FAIL;
-}
-
-/* The kept statement's server-side name for the bound types, prepared
- * on first use. */
+/* The kept statement's server-side name for the bound types, its
+ * PQsendPrepare sent on first use (ahead of its execution, in the same
+ * round trip).  NULL if it cannot be sent. */
 static const char *
-prepared_name (PgStmt *s, int *rc)
+prepared_name (PgStmt *s)
 {
   Store *store = s->base.store;
   GString *sig = g_string_new (NULL);
   char *name;
-  PGresult *res;
 
   for (int i = 0; i < s->n; i++)
     g_string_append_printf (sig, "%u,", s->types[i]);
@@ -302,45 +312,62 @@ prepared_name (PgStmt *s, int *rc)
       return name;
     }
   name = g_strdup_printf ("m%u", store->serial++);
-  res = PQprepare (PG (store), name, s->sql, s->n, s->types);
-  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+  if (PQsendPrepare (PG (store), name, s->sql, s->n, s->types) != 1)
     {
-      *rc = failure (store, res);
-      PQclear (res);
       g_free (name);
       g_string_free (sig, TRUE);
       return NULL;
     }
-  PQclear (res);
+  store_pg_pipe_sent (store, s->prepared, sig->str);
   g_hash_table_insert (s->prepared, g_string_free (sig, FALSE), name);
   return name;
+}
+
+/* A COMMIT of a transaction that had failed answers ROLLBACK, and
+ * succeeds: it must not pass for a commit. */
+static int
+check_commit (PgStmt *s, int rc)
+{
+  const char *status = s->res ? PQcmdStatus (s->res) : "";
+
+  if (rc != STORE_DONE || !starts_with_word (s->sql, "COMMIT")
+      || strcmp (status, "COMMIT") == 0)
+    return rc;
+  clear_result (s);
+  g_free (s->base.store->last_error);
+  s->base.store->last_error = g_strdup ("the transaction was rolled back");
+  return STORE_FAIL;
 }
 
 static int
 execute (PgStmt *s)
 {
-  PGconn *conn = PG (s->base.store);
+  Store *store = s->base.store;
+  PGconn *conn = PG (store);
   const char *name = NULL;
-  int rc = STORE_FAIL;
+  gboolean defer;
+  int sent;
 
-  if (s->prepared != NULL && (name = prepared_name (s, &rc)) == NULL)
-    return rc;
+  if (!store_pg_pipe_enter (store))
+    return store_pg_failure (store, NULL);
+  defer = s->kind == PG_BEGINS
+          || (s->kind == PG_WRITES && store_pg_pipe_in_transaction (store));
+  if (s->prepared != NULL && (name = prepared_name (s)) == NULL)
+    return store_pg_failure (store, NULL);
   if (name != NULL)
-    s->res = PQexecPrepared (conn, name, s->n, s->values, s->lengths,
-                             s->formats, 0);
+    sent = PQsendQueryPrepared (conn, name, s->n, s->values, s->lengths,
+                                s->formats, 0);
   else
-    s->res = PQexecParams (conn, s->sql, s->n, s->types, s->values, s->lengths,
-                           s->formats, 0);
-  switch (PQresultStatus (s->res))
-    {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-      return STORE_DONE;
-    default:
-      rc = failure (s->base.store, s->res);
-      clear_result (s);
-      return rc;
-    }
+    sent = PQsendQueryParams (conn, s->sql, s->n, s->types, s->values,
+                              s->lengths, s->formats, 0);
+  if (sent != 1)
+    return store_pg_failure (store, NULL);
+  store_pg_pipe_sent (store, NULL, NULL);
+  if (!defer)
+    return check_commit (s, store_pg_pipe_sync (store, &s->res));
+  store_pg_pipe_deferred (store, s->kind == PG_BEGINS);
+  s->deferred = TRUE;
+  return STORE_DONE;
 }
 
 static int
@@ -349,13 +376,13 @@ pg_step (StoreStmt *stmt)
   PgStmt *s = PGS (stmt);
   int rc;
 
-  if (s->res == NULL && (rc = execute (s)) != STORE_DONE)
+  if (s->res == NULL && !s->deferred && (rc = execute (s)) != STORE_DONE)
     return rc;
   g_clear_pointer (&s->blob, PQfreemem);
   s->blob_col = -1;
-  if (s->row + 1 >= PQntuples (s->res))
+  if (s->res == NULL || s->row + 1 >= PQntuples (s->res))
     {
-      s->row = PQntuples (s->res);
+      s->row = s->res ? PQntuples (s->res) : 0;
       return STORE_DONE;
     }
   s->row++;
@@ -438,21 +465,28 @@ pg_column_kind (StoreStmt *stmt, int col)
     }
 }
 
+/* SQL of any kind, several statements too (the schema, "ROLLBACK TO
+ * file; RELEASE file"), outside the pipeline: what is pending is read
+ * first, and a failure of it is this one's (a COMMIT must not pass). */
 static gboolean
 pg_exec (Store *store, const char *sql, GError **error)
 {
+  int rc = store_pg_pipe_leave (store);
   PGresult *res = PQexec (PG (store), sql);
   ExecStatusType status = PQresultStatus (res);
-  int rc;
 
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+  if (rc == STORE_DONE && status != PGRES_COMMAND_OK
+      && status != PGRES_TUPLES_OK)
+    rc = store_pg_failure (store, res);
+  else if (rc == STORE_DONE && starts_with_word (sql, "COMMIT")
+           && strcmp (PQcmdStatus (res), "COMMIT") != 0)
     {
-      PQclear (res);
-      return TRUE;
+      g_free (store->last_error);
+      store->last_error = g_strdup ("the transaction was rolled back");
+      rc = STORE_FAIL;
     }
-  rc = failure (store, res);
   PQclear (res);
-  return store_db_error (error, store, rc, sql);
+  return rc == STORE_DONE || store_db_error (error, store, rc, sql);
 }
 
 static const char *
@@ -467,7 +501,7 @@ pg_temporary (int rc)
   return rc == STORE_BUSY;
 }
 
-static const StoreDriver store_pg_driver = {
+const StoreDriver store_pg_driver = {
   .prepare = pg_prepare,
   .finalize = pg_finalize,
   .reset = pg_reset,
@@ -487,190 +521,3 @@ static const StoreDriver store_pg_driver = {
   .errmsg = pg_errmsg,
   .temporary = pg_temporary,
 };
-
-/*
- * The schema: created in an empty database by the first process that
- * opens it, under an advisory lock so that two hosts starting at once
- * do not both create it; its version is setting.schema_version.
- */
-static const char SQL_SCHEMA_LOCK[]
-    = "SELECT pg_advisory_xact_lock (7123723497561)";
-
-static const char SQL_SCHEMA_VERSION[]
-    = "SELECT CAST (value AS INTEGER) FROM setting "
-      "WHERE name = 'schema_version'";
-
-static const char SQL_SETTINGS[]
-    = "INSERT INTO setting (name, value) VALUES ('tag_secret', :secret), "
-      "('tag_short_last', '0'), ('schema_version', :version)";
-
-/* The schema's version, 0 for a database without one, -1 on failure. */
-static int
-schema_version (Store *store, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = NULL;
-  PGresult *res
-      = PQexec (PG (store), "SELECT to_regclass ('setting') IS NOT NULL");
-  gboolean exists = PQresultStatus (res) == PGRES_TUPLES_OK
-                    && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
-  int rc;
-
-  PQclear (res);
-  if (!exists)
-    return 0;
-  stmt = store_prepare (store, SQL_SCHEMA_VERSION, error);
-  if (stmt == NULL)
-    return -1;
-  rc = store_next (stmt);
-  if (rc == STORE_ROW)
-    return store_column_int (stmt, 0);
-  store_db_error (error, store, rc == STORE_DONE ? STORE_FAIL : rc,
-                  "no schema version");
-  return -1;
-}
-
-/* 32 random bytes in upper-case hex, as SQLite's hex (randomblob (32)). */
-static char *
-tag_secret (GError **error)
-{
-  guint8 bytes[32];
-  GString *hex = g_string_new (NULL);
-
-  if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
-                   "cannot make the tag secret: %s", g_strerror (errno));
-      g_string_free (hex, TRUE);
-      return NULL;
-    }
-  for (gsize i = 0; i < sizeof bytes; i++)
-    g_string_append_printf (hex, "%02X", bytes[i]);
-  return g_string_free (hex, FALSE);
-}
-
-static gboolean
-create_schema (Store *store, GError **error)
-{
-  g_autofree char *secret = tag_secret (error);
-  g_autofree char *version = g_strdup_printf ("%d", STORE_SCHEMA_VERSION);
-  g_autoptr (StoreStmt) stmt = NULL;
-
-  if (secret == NULL
-      || !store_exec (store, (const char *) store_schema_pg_sql, error))
-    return FALSE;
-  stmt = store_prepare (store, SQL_SETTINGS, error);
-  if (stmt == NULL)
-    return FALSE;
-  store_bind_text (stmt, ":secret", secret);
-  store_bind_text (stmt, ":version", version);
-  return store_step (store, stmt, "cannot record the schema", error);
-}
-
-static gboolean
-pg_migrate (Store *store, GError **error)
-{
-  int version = schema_version (store, error);
-
-  if (version == STORE_SCHEMA_VERSION)
-    return TRUE;
-  if (version < 0 || !store_begin_write (store, error)
-      || !store_exec (store, SQL_SCHEMA_LOCK, error))
-    return FALSE;
-  version = schema_version (store, error);
-  if (version == 0 && !create_schema (store, error))
-    version = -1;
-  else if (version != 0 && version != STORE_SCHEMA_VERSION)
-    /* PostgreSQL's schema begins at version 10: a database of another
-     * version is newer than this madoguchi, and the steps of a later
-     * version go here, beside SQLite's in store-lite-schema.c. */
-    g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
-                 "schema version %d is not this madoguchi's (%d)", version,
-                 STORE_SCHEMA_VERSION);
-  if (version < 0 || (version != 0 && version != STORE_SCHEMA_VERSION))
-    {
-      store_rollback (store);
-      return FALSE;
-    }
-  return store_commit (store, error);
-}
-
-static const char SQL_SET[] = "SELECT set_config (:name, :value, false)";
-
-/* The URI for messages: without its password. */
-static char *
-uri_for_messages (const char *uri)
-{
-  g_autoptr (GUri) parsed = g_uri_parse (
-      uri, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_PARSE_RELAXED, NULL);
-
-  if (parsed == NULL)
-    return g_strdup ("postgresql://...");
-  return g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
-}
-
-/* The session as the shared statements expect it: UTF-8, months in the
- * process's local time zone (SQLite's 'localtime'), and lock waits
- * bounded by busy_timeout. */
-static gboolean
-set_session (Store *store, int busy_timeout, GError **error)
-{
-  g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
-  const char *name = g_time_zone_get_identifier (zone);
-  g_autofree char *ms = g_strdup_printf ("%d", MAX (busy_timeout, 1));
-  g_autoptr (StoreStmt) tz = store_prepare (store, SQL_SET, error);
-  g_autoptr (StoreStmt) lock = store_prepare (store, SQL_SET, error);
-
-  if (PQsetClientEncoding (PG (store), "UTF8") != 0)
-    return store_db_error (error, store, failure (store, NULL),
-                           "cannot set the encoding");
-  /* A zone the server does not know (GLib may name a file) leaves the
-   * server's: months may then differ from SQLite's near midnight. */
-  store_bind_text (tz, ":name", "TimeZone");
-  store_bind_text (tz, ":value", name);
-  store_next (tz);
-  store_bind_text (lock, ":name", "lock_timeout");
-  store_bind_text (lock, ":value", ms);
-  return store_step (store, lock, "cannot set lock_timeout", error);
-}
-
-static void
-finalize_statement (gpointer stmt)
-{
-  store_finalize (stmt);
-}
-
-Store *
-store_pg_open (const char *uri, int busy_timeout, GError **error)
-{
-  g_autoptr (Store) store = g_new0 (Store, 1);
-
-  store->driver = &store_pg_driver;
-  store->kind = STORE_POSTGRES;
-  store->path = uri_for_messages (uri);
-  store->cached = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         finalize_statement);
-  store->conn = PQconnectdb (uri);
-  if (PQstatus (PG (store)) != CONNECTION_OK)
-    {
-      /* Unreachable is temporary: the report waits in the spool. */
-      g_set_error (error, STORE_ERROR, STORE_ERROR_BUSY, "%s: %s", store->path,
-                   g_strstrip (PQerrorMessage (PG (store))));
-      return NULL;
-    }
-  if (!set_session (store, busy_timeout, error) || !pg_migrate (store, error))
-    {
-      g_prefix_error (error, "%s: ", store->path);
-      return NULL;
-    }
-  return g_steal_pointer (&store);
-}
-
-void
-store_pg_close (Store *store)
-{
-  g_hash_table_destroy (store->cached);
-  PQfinish (PG (store));
-  g_free (store->path);
-  g_free (store->last_error);
-  g_free (store);
-}

@@ -62,6 +62,7 @@ door() {   # PATTERN OWNERS-REGEX WHAT
   is "$hits" "" "$3"
 }
 door 'sqlite3\.h' '^src/store[^/]*$' "only the store sees sqlite3.h"
+door 'libpq-fe\.h' '^src/store-pg[^/]*$' "only store-pg* sees libpq"
 door '(pcre2|hs/hs|hs)\.h' '^src/(rules[^/]*|prefilter\.c)$' "only the rules module sees PCRE2 and Vectorscan"
 door 'gmime/' '^src/(message[^/]*|reply\.c|reply-pgp\.[ch]|notify\.c|gmime-autoptr\.h)$' \
   "only message, reply and notify see GMime"
