@@ -38,19 +38,25 @@ static const Field field_category = {
   "updated = :now WHERE id = :ticket",
 };
 
-/* Runs body in one BEGIN IMMEDIATE transaction. */
+/* Runs body in one BEGIN IMMEDIATE transaction, again if it lost a
+ * conflict with another's (store_retry). */
 static gboolean
 in_transaction (Store *store, gboolean (*body) (Store *, gpointer, GError **),
                 gpointer data, GError **error)
 {
-  if (!store_begin_write (store, error))
-    return FALSE;
-  if (!body (store, data, error) || !store_commit (store, error))
+  guint tries = 0;
+
+  store->conflict = FALSE;
+  for (;;)
     {
+      if (!store_begin_write (store, error))
+        return FALSE;
+      if (body (store, data, error) && store_commit (store, error))
+        return TRUE;
       store_rollback (store);
-      return FALSE;
+      if (!store_retry (store, &tries, error))
+        return FALSE;
     }
-  return TRUE;
 }
 
 /* The id (and the field's value) of the live ticket text names. */
@@ -242,6 +248,16 @@ store_merge (Store *store, const char *from, const char *into, const char *who,
   return in_transaction (store, merge_body, &m, error);
 }
 
+/* An incident's number is the year's MAX (seq) + 1, read under a lock
+ * that lets one taker at a time: on SQLite BEGIN IMMEDIATE is that lock;
+ * on PostgreSQL two operators' transactions would both read the same
+ * MAX, and the second would fail on the unique (year, seq).  EXCLUSIVE
+ * leaves the table to readers. */
+static const StoreSql SQL_INCIDENT_LOCK = {
+  .sqlite = NULL,
+  .postgres = "LOCK TABLE incident IN EXCLUSIVE MODE",
+};
+
 static const char SQL_INCIDENT_NEXT[]
     = "SELECT COALESCE (MAX (seq), 0) + 1 FROM incident WHERE year = :year";
 
@@ -343,18 +359,23 @@ static gboolean
 incident_new_body (Store *store, gpointer data, GError **error)
 {
   Grouping *g = data;
-  g_autoptr (StoreStmt) next = store_prepare (store, SQL_INCIDENT_NEXT, error);
+  const char *lock = store_sql (store, &SQL_INCIDENT_LOCK);
+  g_autoptr (StoreStmt) next = NULL;
   g_autoptr (StoreStmt) insert = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   int year = g_date_time_get_year (now);
   gint64 seq;
 
+  if (lock != NULL && !store_exec (store, lock, error))
+    return FALSE;
+  next = store_prepare (store, SQL_INCIDENT_NEXT, error);
   if (next == NULL)
     return FALSE;
   store_bind_int (next, ":year", year);
   if (store_next (next) != STORE_ROW)
     return store_db_error (error, store, STORE_FAIL, "no number");
   seq = store_column_int64 (next, 0);
+  g_free (g->created); /* a try before lost a conflict */
   g->created = g_strdup_printf ("INC-%d-%04" G_GINT64_FORMAT, year, seq);
   insert = store_prepare (store, SQL_INCIDENT_INSERT, error);
   if (insert == NULL)

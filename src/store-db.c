@@ -60,6 +60,19 @@ store_rollback (Store *store)
   store_exec (store, "ROLLBACK", NULL);
 }
 
+gboolean
+store_retry (Store *store, guint *tries, GError **error)
+{
+  if (!store->conflict || ++*tries >= STORE_TRIES)
+    return FALSE;
+  store->conflict = FALSE;
+  g_clear_error (error);
+  /* 1-10 ms, longer each time: the two losers of a deadlock must not
+   * meet again at once. */
+  g_usleep ((gulong) g_random_int_range (1000, 10000) * *tries);
+  return TRUE;
+}
+
 StoreStmt *
 store_prepare (Store *store, const char *sql, GError **error)
 {

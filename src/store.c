@@ -649,9 +649,9 @@ file_message (Store *store, const StoreDelivery *d, StoreFiled *filed,
  * in a failed filing for "filed" told the MTA a report was safe that was
  * neither in the database nor synced in the spool.
  */
-gboolean
-store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
-            GError **error)
+static gboolean
+file_once (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
+           GError **error)
 {
   /* In a batch, one message is a savepoint of the batch's transaction:
    * a message that fails leaves the others of the batch alone. */
@@ -674,6 +674,22 @@ store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
       return FALSE;
     }
   *filed = work;
+  return TRUE;
+}
+
+/* A filing that lost a conflict with another host's (a deadlock, a dedup
+ * key taken at the same moment) is run again: the second time it sees
+ * what the winner committed. */
+gboolean
+store_file (Store *store, const StoreDelivery *delivery, StoreFiled *filed,
+            GError **error)
+{
+  guint tries = 0;
+
+  store->conflict = FALSE;
+  while (!file_once (store, delivery, filed, error))
+    if (!store_retry (store, &tries, error))
+      return FALSE;
   return TRUE;
 }
 
