@@ -4,10 +4,12 @@
  * an empty database.
  *
  * A delivery opens a connection of its own (the MTA starts one process
- * per message), so what an open costs, every delivery pays: the session
- * is asked for in the startup packet (libpq's client_encoding and
- * options), and the schema's version is one query, so that an open is
- * the connection's own round trip and one more.
+ * per message), so what an open costs, every delivery pays: the
+ * session's settings and the schema's version travel in one round trip
+ * after the connection's own.  Not in the startup packet's options,
+ * which would spare that round trip: PgBouncer, which a site may put in
+ * front of PostgreSQL so that a delivery does not start a server
+ * process of its own (bench/pg-deliver.sh), refuses them.
  */
 #include "store-pg.h"
 
@@ -32,30 +34,34 @@ static const char SQL_SETTINGS[]
     = "INSERT INTO setting (name, value) VALUES ('tag_secret', :secret), "
       "('tag_short_last', '0'), ('schema_version', :version)";
 
-/* The schema's version: 0 for a database without its tables (42P01,
- * an undefined table: asking answers that too), -1 on failure. */
+/* The schema's version that res answers: 0 for a database without
+ * its tables (42P01, an undefined table), -1 on failure. */
+static int
+version_of (Store *store, const PGresult *res, GError **error)
+{
+  const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+
+  if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
+    return atoi (PQgetvalue (res, 0, 0));
+  if (g_strcmp0 (state, "42P01") == 0)
+    return 0;
+  if (PQresultStatus (res) == PGRES_TUPLES_OK)
+    store_db_error (error, store, STORE_FAIL, "no schema version");
+  else
+    store_db_error (error, store, store_pg_failure (store, res),
+                    "cannot read the schema version");
+  return -1;
+}
+
 static int
 schema_version (Store *store, GError **error)
 {
   PGresult *res;
-  const char *state;
-  int version = -1;
-  int rc;
+  int version;
 
   store_pg_pipe_leave (store);
   res = PQexec (PG (store), SQL_SCHEMA_VERSION);
-  state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
-  if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
-    version = atoi (PQgetvalue (res, 0, 0));
-  else if (PQresultStatus (res) == PGRES_TUPLES_OK)
-    store_db_error (error, store, STORE_FAIL, "no schema version");
-  else if (g_strcmp0 (state, "42P01") == 0)
-    version = 0;
-  else
-    {
-      rc = store_pg_failure (store, res);
-      store_db_error (error, store, rc, "cannot read the schema version");
-    }
+  version = version_of (store, res, error);
   PQclear (res);
   return version;
 }
@@ -111,11 +117,10 @@ create_schema (Store *store, GError **error)
   return store_step (store, stmt, "cannot record the schema", error);
 }
 
+/* Creates the schema if version (the database's) says there is none. */
 static gboolean
-pg_migrate (Store *store, GError **error)
+pg_migrate (Store *store, int version, GError **error)
 {
-  int version = schema_version (store, error);
-
   if (version == STORE_SCHEMA_VERSION)
     return TRUE;
   if (version < 0 || !store_begin_write (store, error)
@@ -151,69 +156,78 @@ uri_for_messages (const char *uri)
   return g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
 }
 
-/* value as one word of libpq's options: spaces and backslashes escaped. */
-static void
-append_option_word (GString *options, const char *value)
-{
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if (*p == ' ' || *p == '\\')
-        g_string_append_c (options, '\\');
-      g_string_append_c (options, *p);
-    }
-}
+static const char SQL_LOCK_TIMEOUT[]
+    = "SELECT set_config ('lock_timeout', $1, false)";
 
-/* The options the URI gives (else PGOPTIONS: giving ours overrides
- * both), then ours: lock waits bounded by busy_timeout, and, if zone,
- * months in the process's local time zone (SQLite's 'localtime'). */
-static char *
-session_options (const char *uri, int busy_timeout, gboolean zone)
-{
-  PQconninfoOption *given = PQconninfoParse (uri, NULL);
-  const char *theirs = g_getenv ("PGOPTIONS");
-  GString *options = g_string_new (NULL);
-  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+static const char SQL_TIME_ZONE[] = "SELECT set_config ('TimeZone', $1, false)";
 
-  for (PQconninfoOption *o = given; o != NULL && o->keyword != NULL; o++)
-    if (strcmp (o->keyword, "options") == 0 && o->val != NULL)
-      theirs = o->val;
-  if (theirs != NULL && *theirs != '\0')
-    g_string_append_printf (options, "%s ", theirs);
-  g_string_append_printf (options, "-c lock_timeout=%d", MAX (busy_timeout, 1));
-  if (zone)
-    {
-      g_string_append (options, " -c TimeZone=");
-      append_option_word (options, g_time_zone_get_identifier (local));
-    }
-  PQconninfoFree (given);
-  return g_string_free (options, FALSE);
-}
-
-/* Connects with the session in the startup packet, UTF-8 and options. */
-static PGconn *
-connect_with (const char *uri, int busy_timeout, gboolean zone)
-{
-  g_autofree char *options = session_options (uri, busy_timeout, zone);
-  const char *const keys[] = { "dbname", "client_encoding", "options", NULL };
-  const char *const values[] = { uri, "UTF8", options, NULL };
-
-  return PQconnectdbParams (keys, values, 1);
-}
-
+/* Sends sql (one parameter, or none) and a sync of its own, so that its
+ * failure is its own. */
 static gboolean
-pg_connect (Store *store, const char *uri, int busy_timeout)
+send_alone (PGconn *conn, const char *sql, const char *value)
 {
-  store->conn = connect_with (uri, busy_timeout, TRUE);
-  if (PQstatus (PG (store)) != CONNECTION_OK
-      && strstr (PQerrorMessage (PG (store)), "\"TimeZone\"") != NULL)
+  return PQsendQueryParams (conn, sql, value ? 1 : 0, NULL,
+                            value ? &value : NULL, NULL, NULL, 0)
+             == 1
+         && PQpipelineSync (conn) == 1;
+}
+
+/* One statement's result (transfer full), its end and its sync read. */
+static PGresult *
+read_alone (PGconn *conn)
+{
+  PGresult *res = PQgetResult (conn);
+  PGresult *rest = NULL;
+
+  /* The NULL that ends the statement, then the sync; a few more reads
+   * at most if the connection is lost meanwhile. */
+  for (int i = 0; i < 4 && PQresultStatus (rest) != PGRES_PIPELINE_SYNC; i++)
     {
-      /* A zone the server does not know (GLib may name a file) leaves
-       * the server's: months may then differ from SQLite's near
-       * midnight. */
-      PQfinish (PG (store));
-      store->conn = connect_with (uri, busy_timeout, FALSE);
+      PQclear (rest);
+      rest = PQgetResult (conn);
     }
-  return PQstatus (PG (store)) == CONNECTION_OK;
+  PQclear (rest);
+  return res;
+}
+
+/*
+ * The session as the shared statements expect it, and the schema's
+ * version (-1: failure), in one round trip: lock waits bounded by
+ * busy_timeout, months in the process's local time zone (SQLite's
+ * 'localtime').  UTF-8 is the connection's client_encoding.
+ */
+static int
+set_session (Store *store, int busy_timeout, GError **error)
+{
+  PGconn *conn = PG (store);
+  g_autofree char *ms = g_strdup_printf ("%d", MAX (busy_timeout, 1));
+  g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
+  PGresult *res[3] = { NULL };
+  int version = -1;
+
+  if (PQenterPipelineMode (conn) != 1
+      || !send_alone (conn, SQL_LOCK_TIMEOUT, ms)
+      || !send_alone (conn, SQL_TIME_ZONE, g_time_zone_get_identifier (zone))
+      || !send_alone (conn, SQL_SCHEMA_VERSION, NULL))
+    {
+      store_db_error (error, store, store_pg_failure (store, NULL),
+                      "cannot set the session");
+      return -1;
+    }
+  for (int i = 0; i < 3; i++)
+    res[i] = read_alone (conn);
+  PQexitPipelineMode (conn);
+  /* A zone the server does not know (GLib may name a file) leaves the
+   * server's (res[1]): months may then differ from SQLite's near
+   * midnight. */
+  if (PQresultStatus (res[0]) != PGRES_TUPLES_OK)
+    store_db_error (error, store, store_pg_failure (store, res[0]),
+                    "cannot set lock_timeout");
+  else
+    version = version_of (store, res[2], error);
+  for (int i = 0; i < 3; i++)
+    PQclear (res[i]);
+  return version;
 }
 
 static void
@@ -226,20 +240,25 @@ Store *
 store_pg_open (const char *uri, int busy_timeout, GError **error)
 {
   g_autoptr (Store) store = g_new0 (Store, 1);
+  const char *const keys[] = { "dbname", "client_encoding", NULL };
+  const char *const values[] = { uri, "UTF8", NULL };
+  int version;
 
   store->driver = &store_pg_driver;
   store->kind = STORE_POSTGRES;
   store->path = uri_for_messages (uri);
   store->cached = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          finalize_statement);
-  if (!pg_connect (store, uri, busy_timeout))
+  store->conn = PQconnectdbParams (keys, values, 1);
+  if (PQstatus (PG (store)) != CONNECTION_OK)
     {
       /* Unreachable is temporary: the report waits in the spool. */
       g_set_error (error, STORE_ERROR, STORE_ERROR_BUSY, "%s: %s", store->path,
                    g_strstrip (PQerrorMessage (PG (store))));
       return NULL;
     }
-  if (!pg_migrate (store, error))
+  version = set_session (store, busy_timeout, error);
+  if (version < 0 || !pg_migrate (store, version, error))
     {
       g_prefix_error (error, "%s: ", store->path);
       return NULL;
