@@ -359,14 +359,14 @@ static gboolean
 incident_new_body (Store *store, gpointer data, GError **error)
 {
   Grouping *g = data;
-  const char *lock = store_sql (store, &SQL_INCIDENT_LOCK);
   g_autoptr (StoreStmt) next = NULL;
   g_autoptr (StoreStmt) insert = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   int year = g_date_time_get_year (now);
   gint64 seq;
 
-  if (lock != NULL && !store_exec (store, lock, error))
+  if (store_sql (store, &SQL_INCIDENT_LOCK) != NULL
+      && !store_exec (store, store_sql (store, &SQL_INCIDENT_LOCK), error))
     return FALSE;
   next = store_prepare (store, SQL_INCIDENT_NEXT, error);
   if (next == NULL)

@@ -103,13 +103,17 @@ psql_pid=$!
 exec 3> "$TEST_HOME/psql.in"
 echo "BEGIN; INSERT INTO incident (number, year, seq, title, created)
       VALUES ('INC-$year-0001', $year, 1, 'held', 0);" >&3
+# Locks of this test's database's sessions: the run's server has others.
+locks() {
+  sql "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a
+       ON a.pid = l.pid WHERE a.datname = current_database () AND $1"
+}
 held() {
-  [ "$(sql "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c
-            ON c.oid = l.relation WHERE c.relname = 'incident'
-            AND l.mode = 'RowExclusiveLock' AND l.granted")" -ge 1 ]
+  [ "$(locks "l.relation = 'incident'::regclass
+              AND l.mode = 'RowExclusiveLock' AND l.granted")" -ge 1 ]
 }
 waiting() {
-  [ "$(sql "SELECT COUNT(*) FROM pg_locks WHERE NOT granted")" -ge 1 ]
+  [ "$(locks "NOT l.granted")" -ge 1 ]
 }
 wait_until 30 held
 ok $? "another transaction holds an incident it has not committed"
