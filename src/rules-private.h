@@ -75,6 +75,14 @@ void rules_add_problem (RuleSet *set, const char *file, int line,
  * from another PCRE2): then it is compiled from its text. */
 pcre2_code *rules_decode_serialized (const Rule *rule);
 
+/* The kind named text ("ipv4", ...) into *kind; FALSE if none is. */
+gboolean rules_kind_parse (const char *text, RuleKind *kind);
+
+/* Loads the rules of dir/name into set (rules-file.c); defines (name ->
+ * expanded fragment) and names (rule names seen) span the files. */
+void rules_load_file (RuleSet *set, const char *dir, const char *name,
+                      GHashTable *defines, GHashTable *names);
+
 /* The NAME.rules files of dir, sorted; NULL (and error) if unreadable. */
 GPtrArray *rules_files (const char *dir, GError **error);
 
