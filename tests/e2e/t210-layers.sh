@@ -4,7 +4,7 @@
 #   Base      config log report raw address contact template keyfile sha256
 #             charset json csv output: GLib only, nothing above
 #   Store     store* stats export: Base and Store
-#   Pipeline  spool* mime-scan message* rules* timestamp extract classify*
+#   Pipeline  spool* mime-scan message* rules* prefilter* timestamp extract* classify*
 #             reply outbox notify archive feed intake*: Base, Store
 #             (intake*, outbox and notify only) and Pipeline
 #   Face      main cmd-* command print: anything
@@ -25,7 +25,7 @@ layer_of() {   # a module's name (src/x.c, src/x-y.c, include/madoguchi/x.h)
     config|log|report|raw|address|contact|template|keyfile|sha256|charset|charset-*|json|csv|output|schema)
       echo base ;;
     store|store-*|stats|stats-*|export) echo store ;;
-    spool|spool-*|mime-scan|message|message-*|gmime-autoptr|rules|rules-*|prefilter|timestamp|extract|extract-*|classify|classify-*|reply|reply-*|outbox|notify|archive|feed|intake|intake-*)
+    spool|spool-*|mime-scan|message|message-*|gmime-autoptr|rules|rules-*|prefilter|prefilter-*|timestamp|extract|extract-*|classify|classify-*|reply|reply-*|outbox|notify|archive|feed|intake|intake-*)
       echo pipeline ;;
     main|cmd-*|command|print) echo face ;;
     *) echo unknown ;;
@@ -63,7 +63,7 @@ door() {   # PATTERN OWNERS-REGEX WHAT
 }
 door 'sqlite3\.h' '^src/store[^/]*$' "only the store sees sqlite3.h"
 door 'libpq-fe\.h' '^src/store-pg[^/]*$' "only store-pg* sees libpq"
-door '(pcre2|hs/hs|hs)\.h' '^src/(rules[^/]*|prefilter\.c)$' "only the rules module sees PCRE2 and Vectorscan"
+door '(pcre2|hs/hs|hs)\.h' '^src/rules[^/]*$' "only the rules module sees PCRE2 and Vectorscan"
 door 'gmime/' '^src/(message[^/]*|reply\.c|reply-pgp\.[ch]|notify\.c|gmime-autoptr\.h)$' \
   "only message, reply and notify see GMime"
 door 'archive\.h|archive_entry\.h' '^src/archive\.c$' "only archive.c sees libarchive"
