@@ -183,12 +183,11 @@ own_address (const Scan *s, const guint8 ip[16])
 static gboolean
 group_text (Scan *s, const Rule *rule, RuleGroup name, char **out)
 {
-  const char *start;
-  gsize len;
+  RuleSlice group;
 
-  if (!rules_group (rule, s->md, s->text, name, &start, &len))
+  if (!rules_group (rule, s->md, s->text, name, &group))
     return FALSE;
-  *out = address_refang (start, len);
+  *out = address_refang (group.text, group.len);
   return TRUE;
 }
 
@@ -421,7 +420,9 @@ on_timestamp (Scan *s, const Rule *rule, gsize start, gsize end)
   gint64 utc;
   gboolean assumed;
 
-  if (!timestamp_from_match (rule, s->text, s->md, &s->ref, &utc, &assumed)
+  if (!timestamp_from_match (
+          &(TimestampMatch){ .rule = rule, .md = s->md, .subject = s->text },
+          &s->ref, &utc, &assumed)
       || !claim_span (s, FAMILY_TIME, start, end))
     return;
   t = g_new0 (Timestamp, 1);

@@ -96,9 +96,12 @@ load_defines (Loader *l)
       char *value = expand_defines (raw, l->defines, &missing);
 
       if (value == NULL)
-        rules_add_problem (l->set, l->file,
-                           keyfile_line (l->text, "define", keys[i]), NULL,
-                           "define %s uses undefined {%s}", keys[i], missing);
+        rules_add_problem (
+            l->set,
+            (RulePlace){ .file = l->file,
+                         .line = keyfile_line (l->text, "define", keys[i]),
+                         .rule = NULL },
+            "define %s uses undefined {%s}", keys[i], missing);
       else
         g_hash_table_insert (l->defines, g_strdup (keys[i]), value);
     }
@@ -112,17 +115,24 @@ rule_check_keys (Loader *l, const char *group, const char *name)
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     if (!g_strv_contains (rule_keys, keys[i]))
       {
-        rules_add_problem (l->set, l->file,
-                           keyfile_line (l->text, group, keys[i]), name,
-                           "unknown key \"%s\"", keys[i]);
+        rules_add_problem (
+            l->set,
+            (RulePlace){ .file = l->file,
+                         .line = keyfile_line (l->text, group, keys[i]),
+                         .rule = name },
+            "unknown key \"%s\"", keys[i]);
         return FALSE;
       }
   if (!g_key_file_has_key (l->kf, group, "kind", NULL)
       || (!g_key_file_has_key (l->kf, group, "pattern", NULL)
           && !g_key_file_has_key (l->kf, group, "condition", NULL)))
     {
-      rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
-                         name, "needs kind and pattern (or a condition)");
+      rules_add_problem (
+          l->set,
+          (RulePlace){ .file = l->file,
+                       .line = keyfile_line (l->text, group, NULL),
+                       .rule = name },
+          "needs kind and pattern (or a condition)");
       return FALSE;
     }
   return TRUE;
@@ -147,8 +157,11 @@ static gboolean G_GNUC_PRINTF (4, 5)
   va_start (ap, fmt);
   message = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  rules_add_problem (l->set, l->file, keyfile_line (l->text, group, key),
-                     group + strlen ("rule "), "%s", message);
+  rules_add_problem (l->set,
+                     (RulePlace){ .file = l->file,
+                                  .line = keyfile_line (l->text, group, key),
+                                  .rule = group + strlen ("rule ") },
+                     "%s", message);
   return FALSE;
 }
 
@@ -218,12 +231,14 @@ rule_read_condition (Loader *l, Rule *rule, const char *group)
                     "log_lines");
 }
 
+/* A whole number from min to 1000 into *out; 1 when the key is absent
+ * (weight and min_count, the two numbers, both default to 1). */
 static gboolean
 rule_read_int (Loader *l, const char *group, const char *key, gint64 min,
-               gint64 fallback, int *out)
+               int *out)
 {
   g_autofree char *text = rule_value (l, group, key);
-  gint64 value = fallback;
+  gint64 value = 1;
 
   if (text != NULL
       && !g_ascii_string_to_signed (text, 10, min, 1000, &value, NULL))
@@ -250,8 +265,8 @@ rule_read_classify (Loader *l, Rule *rule, const char *group)
     return rule_fail (l, group, "negatable", "negatable is true or false");
   rule->info.category = g_steal_pointer (&category);
   rule->info.negatable = g_strcmp0 (negatable, "false") != 0;
-  return rule_read_int (l, group, "weight", -1000, 1, &rule->info.weight)
-         && rule_read_int (l, group, "min_count", 1, 1, &rule->info.min_count)
+  return rule_read_int (l, group, "weight", -1000, &rule->info.weight)
+         && rule_read_int (l, group, "min_count", 1, &rule->info.min_count)
          && rule_read_where (l, rule, group)
          && rule_read_condition (l, rule, group);
 }
@@ -265,9 +280,12 @@ rule_pattern (Loader *l, const char *group, const char *name)
   char *pattern = expand_defines (raw, l->defines, &missing);
 
   if (pattern == NULL)
-    rules_add_problem (l->set, l->file,
-                       keyfile_line (l->text, group, "pattern"), name,
-                       "undefined {%s}", missing);
+    rules_add_problem (
+        l->set,
+        (RulePlace){ .file = l->file,
+                     .line = keyfile_line (l->text, group, "pattern"),
+                     .rule = name },
+        "undefined {%s}", missing);
   return pattern;
 }
 
@@ -284,12 +302,14 @@ rule_read_options (Loader *l, Rule *rule, const char *group)
           = rules_parse_zone (zone, strlen (zone), &rule->info.zone_offset);
       if (!rule->info.zone_fixed)
         {
-          rules_add_problem (l->set, l->file,
-                             keyfile_line (l->text, group, "assume_zone"),
-                             rule->info.name,
-                             "assume_zone must be report, a zone name or an "
-                             "offset like +0900, not \"%s\"",
-                             zone);
+          rules_add_problem (
+              l->set,
+              (RulePlace){ .file = l->file,
+                           .line = keyfile_line (l->text, group, "assume_zone"),
+                           .rule = rule->info.name },
+              "assume_zone must be report, a zone name or an "
+              "offset like +0900, not \"%s\"",
+              zone);
           return FALSE;
         }
     }
@@ -327,10 +347,13 @@ load_rule (Loader *l, const char *group)
     return;
   if (g_hash_table_contains (l->names, name))
     {
-      rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
-                         name,
-                         "a rule of this name already exists; this "
-                         "one is ignored");
+      rules_add_problem (
+          l->set,
+          (RulePlace){ .file = l->file,
+                       .line = keyfile_line (l->text, group, NULL),
+                       .rule = name },
+          "a rule of this name already exists; this "
+          "one is ignored");
       return;
     }
   rule = g_new0 (Rule, 1);
@@ -338,13 +361,20 @@ load_rule (Loader *l, const char *group)
   rule->info.file = g_strdup (l->file);
   kind = g_key_file_get_value (l->kf, group, "kind", NULL);
   if (!rules_kind_parse (g_strstrip (kind), &rule->info.kind))
-    rules_add_problem (l->set, l->file, keyfile_line (l->text, group, "kind"),
-                       name, "unknown kind \"%s\"", kind);
+    rules_add_problem (
+        l->set,
+        (RulePlace){ .file = l->file,
+                     .line = keyfile_line (l->text, group, "kind"),
+                     .rule = name },
+        "unknown kind \"%s\"", kind);
   else if (g_key_file_has_key (l->kf, group, "pattern", NULL))
     rule->info.pattern = rule_pattern (l, group, name);
   else if (rule->info.kind != RULE_KIND_CLASSIFY)
-    rules_add_problem (l->set, l->file, keyfile_line (l->text, group, NULL),
-                       name, "needs a pattern");
+    rules_add_problem (l->set,
+                       (RulePlace){ .file = l->file,
+                                    .line = keyfile_line (l->text, group, NULL),
+                                    .rule = name },
+                       "needs a pattern");
   if ((rule->info.pattern == NULL && rule->info.kind != RULE_KIND_CLASSIFY)
       || !rule_read_options (l, rule, group)
       || !rule_read_kind_options (l, rule, group))
@@ -382,9 +412,10 @@ check_duplicate_groups (RuleSet *set, const char *name, const char *text,
       if (g_hash_table_contains (seen, line + 1)
           && g_str_has_prefix (line + 1, "rule "))
         {
-          rules_add_problem (set, name, i + 1, line + 6,
-                             "a rule of this name "
-                             "already exists; both copies are ignored");
+          rules_add_problem (
+              set, (RulePlace){ .file = name, .line = i + 1, .rule = line + 6 },
+              "a rule of this name "
+              "already exists; both copies are ignored");
           g_hash_table_add (duplicates, g_strdup (line + 1));
         }
       g_hash_table_add (seen, g_strdup (line + 1));
@@ -407,7 +438,9 @@ rules_load_file (RuleSet *set, const char *dir, const char *name,
   if (!g_file_get_contents (path, &text, NULL, &error)
       || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &error))
     {
-      rules_add_problem (set, name, 0, NULL, "%s", error->message);
+      rules_add_problem (set,
+                         (RulePlace){ .file = name, .line = 0, .rule = NULL },
+                         "%s", error->message);
       return;
     }
   l.text = text;
@@ -420,8 +453,12 @@ rules_load_file (RuleSet *set, const char *dir, const char *name,
     else if (g_str_has_prefix (groups[i], "rule ") && groups[i][5] != '\0')
       load_rule (&l, groups[i]);
     else if (strcmp (groups[i], "define") != 0)
-      rules_add_problem (set, name, keyfile_line (text, groups[i], NULL), NULL,
-                         "unknown group [%s] (expected [define] or "
-                         "[rule NAME])",
-                         groups[i]);
+      rules_add_problem (
+          set,
+          (RulePlace){ .file = name,
+                       .line = keyfile_line (text, groups[i], NULL),
+                       .rule = NULL },
+          "unknown group [%s] (expected [define] or "
+          "[rule NAME])",
+          groups[i]);
 }

@@ -63,8 +63,11 @@ static void G_GNUC_PRINTF (3, 4)
   va_start (ap, fmt);
   message = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  rules_add_problem (set, rule->info.file, pattern_line (set, rule),
-                     rule->info.name, "%s", message);
+  rules_add_problem (set,
+                     (RulePlace){ .file = rule->info.file,
+                                  .line = pattern_line (set, rule),
+                                  .rule = rule->info.name },
+                     "%s", message);
   if (set->on_problem != NULL)
     set->on_problem (set, set->problems->pdata[set->problems->len - 1]);
   g_atomic_int_set (&rule->broken, TRUE);
@@ -322,17 +325,26 @@ span_after (const GArray *spans, gsize offset)
   return lo;
 }
 
-/* Searches subject with code: the part of rules_match past compiling. */
+/* One search: len bytes of subject, from offset. */
+typedef struct
+{
+  const char *subject;
+  gsize len;
+  gsize offset;
+} Search;
+
+/* Runs search with code: the part of rules_match past compiling. */
 static int
-code_match (const RuleSet *set, const pcre2_code *code, const char *subject,
-            gsize len, gsize offset, pcre2_match_data *match)
+code_match (const RuleSet *set, const pcre2_code *code, const Search *search,
+            pcre2_match_data *match)
 {
   if (code == NULL)
     return PCRE2_ERROR_NOMATCH;
   /* Subjects are valid UTF-8 (message.c guarantees it): skip the check,
    * which would otherwise rescan the whole text at every call. */
-  return pcre2_match (code, (PCRE2_SPTR) subject, len, offset,
-                      PCRE2_NO_UTF_CHECK, match, set->match_context);
+  return pcre2_match (code, (PCRE2_SPTR) search->subject, search->len,
+                      search->offset, PCRE2_NO_UTF_CHECK, match,
+                      set->match_context);
 }
 
 /* The bytes of spans from offset on, counted up to at most limit (a
@@ -380,12 +392,11 @@ text_match_until (RuleText *t, const Rule *rule, gsize offset, gsize end,
     return PCRE2_ERROR_NOMATCH;
   spans = prefilter_hits_spans (t->hits, rule->index);
   if (spans == NULL)
-    return t->ascii
-               ? code_match (t->set, rule_ascii_code (t->set, rule), t->text,
-                             end, offset, match)
-               : code_match (t->set,
-                             rule_code (t->set, rule, end - MIN (offset, end)),
-                             t->text, end, offset, match);
+    return code_match (
+        t->set,
+        t->ascii ? rule_ascii_code (t->set, rule)
+                 : rule_code (t->set, rule, end - MIN (offset, end)),
+        &(Search){ .subject = t->text, .len = end, .offset = offset }, match);
   /* The rule cannot match across a line end: search only its lines,
    * each as if it were the whole subject (look-behinds still see what
    * lies before). */
@@ -404,14 +415,19 @@ text_match_until (RuleText *t, const Rule *rule, gsize offset, gsize end,
 
       if (span->start >= end)
         break;
-      rc = code_match (t->set, code, t->text, MIN (span->end, end),
-                       MAX (offset, span->start), match);
+      rc = code_match (t->set, code,
+                       &(Search){ .subject = t->text,
+                                  .len = MIN (span->end, end),
+                                  .offset = MAX (offset, span->start) },
+                       match);
       if (rc != PCRE2_ERROR_NOMATCH)
         return rc;
     }
   if (offset == end && spans->len > 0
       && g_array_index (spans, PrefilterSpan, spans->len - 1).end == end)
-    return code_match (t->set, code, t->text, end, offset, match);
+    return code_match (
+        t->set, code,
+        &(Search){ .subject = t->text, .len = end, .offset = offset }, match);
   return PCRE2_ERROR_NOMATCH;
 }
 
@@ -463,17 +479,20 @@ rules_match_end (const RuleMatch *m)
 }
 
 RulesResult
-rules_match (const RuleSet *set, const Rule *rule, const char *subject,
-             gsize len, gsize offset, RuleMatch *match)
+rules_match (const RuleSet *set, const Rule *rule, const RuleSlice *subject,
+             gsize offset, RuleMatch *match)
 {
-  return result_of (code_match (set,
-                                rule_code (set, rule, len - MIN (offset, len)),
-                                subject, len, offset, match->md));
+  gsize len = subject->len;
+
+  return result_of (code_match (
+      set, rule_code (set, rule, len - MIN (offset, len)),
+      &(Search){ .subject = subject->text, .len = len, .offset = offset },
+      match->md));
 }
 
 gboolean
 rules_group (const Rule *rule, const RuleMatch *m, const char *subject,
-             RuleGroup group, const char **start, gsize *len)
+             RuleGroup group, RuleSlice *out)
 {
   int n = rule->group[group];
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer (m->md);
@@ -481,9 +500,9 @@ rules_group (const Rule *rule, const RuleMatch *m, const char *subject,
   if (n <= 0 || (guint32) n >= pcre2_get_ovector_count (m->md)
       || ov[2 * n] == PCRE2_UNSET)
     return FALSE;
-  *start = subject + ov[2 * n];
-  *len = ov[2 * n + 1] - ov[2 * n];
-  return *len > 0;
+  out->text = subject + ov[2 * n];
+  out->len = ov[2 * n + 1] - ov[2 * n];
+  return out->len > 0;
 }
 
 gboolean

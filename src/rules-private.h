@@ -66,10 +66,17 @@ void rules_rule_free (gpointer rule);
 void rules_set_tlds (RuleSet *set, char *text);
 void rules_problem_free (gpointer problem);
 
-/* Records a problem of rule (NULL: of the file) at file:line. */
-void rules_add_problem (RuleSet *set, const char *file, int line,
-                        const char *rule, const char *fmt, ...)
-    G_GNUC_PRINTF (5, 6);
+/* Where a problem lies: file:line, and the rule (NULL: the file's). */
+typedef struct
+{
+  const char *file;
+  int line;
+  const char *rule;
+} RulePlace;
+
+/* Records a problem at `at`. */
+void rules_add_problem (RuleSet *set, RulePlace at, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
 
 /* The rule's compiled pattern from the cache, or NULL (none, damaged, or
  * from another PCRE2): then it is compiled from its text. */

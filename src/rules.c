@@ -86,16 +86,15 @@ rules_free (RuleSet *set)
 }
 
 void
-rules_add_problem (RuleSet *set, const char *file, int line, const char *rule,
-                   const char *fmt, ...)
+rules_add_problem (RuleSet *set, RulePlace at, const char *fmt, ...)
 {
   RuleProblem *p = g_new0 (RuleProblem, 1);
   va_list ap;
 
   va_start (ap, fmt);
-  p->file = g_strdup (file);
-  p->line = line;
-  p->rule = g_strdup (rule);
+  p->file = g_strdup (at.file);
+  p->line = at.line;
+  p->rule = g_strdup (at.rule);
   p->message = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   g_ptr_array_add (set->problems, p);
@@ -272,7 +271,8 @@ load_tlds (RuleSet *set, const char *dir)
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     {
-      rules_add_problem (set, "tlds", 0, NULL,
+      rules_add_problem (set,
+                         (RulePlace){ .file = "tlds", .line = 0, .rule = NULL },
                          "missing: domain names will not "
                          "be extracted");
       return;

@@ -20,12 +20,6 @@
 
 #include <string.h>
 
-typedef struct
-{
-  const char *text;
-  gsize len;
-} Slice;
-
 gint64
 timestamp_days_from_civil (int year, int month, int day)
 {
@@ -40,20 +34,18 @@ timestamp_days_from_civil (int year, int month, int day)
 
 /* Named group name of the match, as a slice of subject. */
 static gboolean
-group (const Rule *rule, const RuleMatch *md, const char *subject,
-       RuleGroup name, Slice *out)
+group (const TimestampMatch *m, RuleGroup name, RuleSlice *out)
 {
-  return rules_group (rule, md, subject, name, &out->text, &out->len);
+  return rules_group (m->rule, m->md, m->subject, name, out);
 }
 
 /* A group of ASCII digits as a number; FALSE if absent or not digits. */
 static gboolean
-group_int (const Rule *rule, const RuleMatch *md, const char *subject,
-           RuleGroup name, gint64 *value)
+group_int (const TimestampMatch *m, RuleGroup name, gint64 *value)
 {
-  Slice s;
+  RuleSlice s;
 
-  if (!group (rule, md, subject, name, &s) || s.len > 12)
+  if (!group (m, name, &s) || s.len > 12)
     return FALSE;
   *value = 0;
   for (gsize i = 0; i < s.len; i++)
@@ -69,7 +61,7 @@ group_int (const Rule *rule, const RuleMatch *md, const char *subject,
  * and 8 hex digits of nanoseconds) as Unix seconds: 2^62 + 10 + seconds,
  * as tai64nlocal reads it. */
 static gboolean
-tai64_to_unix (Slice s, gint64 *unix_time)
+tai64_to_unix (RuleSlice s, gint64 *unix_time)
 {
   guint64 label = 0;
 
@@ -89,19 +81,17 @@ tai64_to_unix (Slice s, gint64 *unix_time)
 
 /* The epoch group: Unix seconds in decimal, or a TAI64 label. */
 static gboolean
-read_epoch (const Rule *rule, const RuleMatch *md, const char *subject,
-            gint64 *epoch)
+read_epoch (const TimestampMatch *m, gint64 *epoch)
 {
-  Slice s;
+  RuleSlice s;
 
-  if (group_int (rule, md, subject, RULE_GROUP_EPOCH, epoch))
+  if (group_int (m, RULE_GROUP_EPOCH, epoch))
     return TRUE;
-  return group (rule, md, subject, RULE_GROUP_EPOCH, &s)
-         && tai64_to_unix (s, epoch);
+  return group (m, RULE_GROUP_EPOCH, &s) && tai64_to_unix (s, epoch);
 }
 
 static gboolean
-month_from_name (Slice s, gint64 *month)
+month_from_name (RuleSlice s, gint64 *month)
 {
   static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 
@@ -120,31 +110,28 @@ typedef struct
 } Fields;
 
 static gboolean
-read_date (const Rule *rule, const RuleMatch *md, const char *subject,
-           Fields *f)
+read_date (const TimestampMatch *m, Fields *f)
 {
-  Slice mon;
+  RuleSlice mon;
 
-  if (!group_int (rule, md, subject, RULE_GROUP_MONTH, &f->month)
-      && !(group (rule, md, subject, RULE_GROUP_MON, &mon)
-           && month_from_name (mon, &f->month)))
+  if (!group_int (m, RULE_GROUP_MONTH, &f->month)
+      && !(group (m, RULE_GROUP_MON, &mon) && month_from_name (mon, &f->month)))
     return FALSE;
-  return group_int (rule, md, subject, RULE_GROUP_DAY, &f->day) && f->month >= 1
+  return group_int (m, RULE_GROUP_DAY, &f->day) && f->month >= 1
          && f->month <= 12 && f->day >= 1 && f->day <= 31;
 }
 
 static gboolean
-read_clock (const Rule *rule, const RuleMatch *md, const char *subject,
-            Fields *f)
+read_clock (const TimestampMatch *m, Fields *f)
 {
-  Slice ampm;
+  RuleSlice ampm;
 
-  if (!group_int (rule, md, subject, RULE_GROUP_HOUR, &f->hour)
-      || !group_int (rule, md, subject, RULE_GROUP_MINUTE, &f->minute))
+  if (!group_int (m, RULE_GROUP_HOUR, &f->hour)
+      || !group_int (m, RULE_GROUP_MINUTE, &f->minute))
     return FALSE;
-  if (!group_int (rule, md, subject, RULE_GROUP_SECOND, &f->second))
+  if (!group_int (m, RULE_GROUP_SECOND, &f->second))
     f->second = 0;
-  if (group (rule, md, subject, RULE_GROUP_AMPM, &ampm))
+  if (group (m, RULE_GROUP_AMPM, &ampm))
     {
       /* "PM", "p.m." or Japanese 午後 (afternoon; 午前 is morning). */
       gboolean pm = g_ascii_tolower (ampm.text[0]) == 'p'
@@ -171,7 +158,7 @@ fields_to_utc (const Fields *f, int offset)
 /* Zone names reports use that rules_parse_zone does not know (in
  * minutes east of UTC).  The US reading of CST (-0600) is kept there. */
 static gboolean
-extra_zone (Slice s, int *offset)
+extra_zone (RuleSlice s, int *offset)
 {
   static const struct
   {
@@ -202,7 +189,7 @@ extra_zone (Slice s, int *offset)
  * offset), which are made "+09", "-05", "+09:00" for rules_parse_zone.
  */
 static gboolean
-parse_zone (Slice s, int *offset)
+parse_zone (RuleSlice s, int *offset)
 {
   char buf[8];
 
@@ -232,14 +219,14 @@ parse_zone (Slice s, int *offset)
 
 /* The zone: written, else the rule's, else the report's (assumed). */
 static gboolean
-read_zone (const Rule *rule, const RuleMatch *md, const char *subject,
-           const TimeReference *ref, int *offset, gboolean *assumed)
+read_zone (const TimestampMatch *m, const TimeReference *ref, int *offset,
+           gboolean *assumed)
 {
-  const RuleInfo *info = rules_info (rule);
-  Slice zone;
+  const RuleInfo *info = rules_info (m->rule);
+  RuleSlice zone;
 
   *assumed = FALSE;
-  if (group (rule, md, subject, RULE_GROUP_ZONE, &zone))
+  if (group (m, RULE_GROUP_ZONE, &zone))
     return parse_zone (zone, offset);
   if (info->zone_fixed)
     {
@@ -265,13 +252,12 @@ reference_year (const TimeReference *ref)
 
 /* Whether the match names no date at all: a time of day alone. */
 static gboolean
-time_only (const Rule *rule, const RuleMatch *md, const char *subject)
+time_only (const TimestampMatch *m)
 {
-  Slice s;
+  RuleSlice s;
 
-  return !group (rule, md, subject, RULE_GROUP_MONTH, &s)
-         && !group (rule, md, subject, RULE_GROUP_MON, &s)
-         && !group (rule, md, subject, RULE_GROUP_DAY, &s);
+  return !group (m, RULE_GROUP_MONTH, &s) && !group (m, RULE_GROUP_MON, &s)
+         && !group (m, RULE_GROUP_DAY, &s);
 }
 
 /* A time of day on the report's date in its zone (offset), or on the day
@@ -293,19 +279,19 @@ on_report_day (const Fields *f, int offset, const TimeReference *ref)
  * after the report.
  */
 static void
-read_year (const Rule *rule, const RuleMatch *md, const char *subject,
-           const TimeReference *ref, Fields *f, int offset)
+read_year (const TimestampMatch *m, const TimeReference *ref, Fields *f,
+           int offset)
 {
-  Slice y;
+  RuleSlice y;
   int ref_year = reference_year (ref);
 
-  if (group_int (rule, md, subject, RULE_GROUP_REIWA, &f->year))
+  if (group_int (m, RULE_GROUP_REIWA, &f->year))
     f->year += 2018; /* 令和元年 (Reiwa 1) is 2019 */
-  else if (group_int (rule, md, subject, RULE_GROUP_YEAR, &f->year))
+  else if (group_int (m, RULE_GROUP_YEAR, &f->year))
     {
       /* Two digits: the century that puts it nearest the report's year,
        * at most a year after it. */
-      if (group (rule, md, subject, RULE_GROUP_YEAR, &y) && y.len == 2)
+      if (group (m, RULE_GROUP_YEAR, &y) && y.len == 2)
         {
           f->year += ref_year - ref_year % 100;
           if (f->year > ref_year + 1)
@@ -321,8 +307,7 @@ read_year (const Rule *rule, const RuleMatch *md, const char *subject,
 }
 
 gboolean
-timestamp_from_match (const Rule *rule, const char *subject,
-                      const RuleMatch *md, const TimeReference *ref,
+timestamp_from_match (const TimestampMatch *m, const TimeReference *ref,
                       gint64 *utc, gboolean *assumed)
 {
   Fields f = { 0 };
@@ -330,22 +315,21 @@ timestamp_from_match (const Rule *rule, const char *subject,
   int offset;
 
   *assumed = FALSE;
-  if (read_epoch (rule, md, subject, &epoch))
+  if (read_epoch (m, &epoch))
     {
       *utc = epoch;
       return epoch > 0;
     }
-  if (!read_clock (rule, md, subject, &f)
-      || !read_zone (rule, md, subject, ref, &offset, assumed))
+  if (!read_clock (m, &f) || !read_zone (m, ref, &offset, assumed))
     return FALSE;
-  if (time_only (rule, md, subject))
+  if (time_only (m))
     {
       *utc = on_report_day (&f, offset, ref);
       return TRUE;
     }
-  if (!read_date (rule, md, subject, &f))
+  if (!read_date (m, &f))
     return FALSE;
-  read_year (rule, md, subject, ref, &f, offset);
+  read_year (m, ref, &f, offset);
   if (f.year < 1970 || f.year > 2100
       || !g_date_valid_dmy ((GDateDay) f.day, (GDateMonth) f.month,
                             (GDateYear) f.year))

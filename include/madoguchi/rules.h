@@ -245,21 +245,28 @@ gboolean rules_runs_on_every_text (const RuleSet *set, const Rule *rule);
 /* The rule kind's name ("ipv4", "timestamp", ...). */
 const char *rules_kind_name (RuleKind kind);
 
+/* A stretch of text: len bytes from text. */
+typedef struct
+{
+  const char *text;
+  gsize len;
+} RuleSlice;
+
 /*
- * Matches rule against subject (UTF-8, len bytes) from offset, under the
- * set's limits.  Safe to call from several threads on one set.
+ * Matches rule against subject (UTF-8) from offset, under the set's
+ * limits.  Safe to call from several threads on one set.
  */
 RulesResult rules_match (const RuleSet *set, const Rule *rule,
-                         const char *subject, gsize len, gsize offset,
+                         const RuleSlice *subject, gsize offset,
                          RuleMatch *match);
 
 /*
  * The text of the named group of the last match in m (of rule, on
- * subject).  FALSE when the pattern has no such group or it is unset or
- * empty.
+ * subject), into *out.  FALSE when the pattern has no such group or it
+ * is unset or empty.
  */
 gboolean rules_group (const Rule *rule, const RuleMatch *m, const char *subject,
-                      RuleGroup group, const char **start, gsize *len);
+                      RuleGroup group, RuleSlice *out);
 
 /* Parses a zone ("UTC", "JST", "+0900", "+09:00", "Z"); FALSE if none. */
 gboolean rules_parse_zone (const char *text, gsize len, int *offset);

@@ -217,8 +217,9 @@ test_match_limit (Fixture *f, gconstpointer data)
     g_string_append_c (subject, 'a');
   g_string_append_c (subject, '!');
   start = g_get_monotonic_time ();
-  rc = rules_match (set, set->rules->pdata[0], subject->str, subject->len, 0,
-                    md);
+  rc = rules_match (set, set->rules->pdata[0],
+                    &(RuleSlice){ .text = subject->str, .len = subject->len },
+                    0, md);
   g_assert_cmpint (rc, ==, RULES_LIMIT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   g_string_free (subject, TRUE);
@@ -254,11 +255,13 @@ test_broken_on_first_use (Fixture *f, gconstpointer data)
   g_assert_null (problem_for (set, "bad"));
   for (int i = 0; i < 2; i++)
     g_assert_cmpint (
-        rules_match (set, set->rules->pdata[0], text, strlen (text), 0, md), ==,
-        RULES_NO_MATCH);
+        rules_match (set, set->rules->pdata[0],
+                     &(RuleSlice){ .text = text, .len = strlen (text) }, 0, md),
+        ==, RULES_NO_MATCH);
   g_assert_cmpint (
-      rules_match (set, set->rules->pdata[1], text, strlen (text), 0, md), ==,
-      RULES_MATCH);
+      rules_match (set, set->rules->pdata[1],
+                   &(RuleSlice){ .text = text, .len = strlen (text) }, 0, md),
+      ==, RULES_MATCH);
   g_assert_cmpuint (problems_seen, ==, 1);
   g_assert_cmpuint (set->problems->len, ==, at_load + 1);
   g_assert_cmpint (problem_for (set, "bad")->line, ==, 3);
@@ -395,7 +398,9 @@ match_start (const RuleSet *set, const Rule *rule, const char *text)
   g_autoptr (RuleMatch) md = rules_match_new ();
   int start = -1;
 
-  if (rules_match (set, rule, text, strlen (text), 0, md) == RULES_MATCH)
+  if (rules_match (set, rule,
+                   &(RuleSlice){ .text = text, .len = strlen (text) }, 0, md)
+      == RULES_MATCH)
     start = (int) rules_match_start (md);
   return start;
 }
@@ -595,8 +600,11 @@ matches_of (const RuleSet *set, const Rule *rule, RuleText *t, const char *text,
 
   while (offset <= len)
     {
-      RulesResult rc = t ? rules_text_match (t, rule, offset, md)
-                         : rules_match (set, rule, text, len, offset, md);
+      RulesResult rc
+          = t ? rules_text_match (t, rule, offset, md)
+              : rules_match (set, rule,
+                             &(RuleSlice){ .text = text, .len = len }, offset,
+                             md);
       gsize start = rules_match_start (md), end = rules_match_end (md);
 
       if (rc != RULES_MATCH)
