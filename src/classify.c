@@ -182,11 +182,19 @@ add_reason (Classify *c, const Rule *rule, const Source *where,
       = MAX (c->strongest[index], score * 2 + (where->passed_on ? 0 : 1));
 }
 
+/* The first match that counts: where it is, and its bytes there. */
+typedef struct
+{
+  Source source;
+  gsize start;
+  gsize len;
+} FirstMatch;
+
 /* Counts rule's matches that no negation cancels, up to min_count;
- * the first one is kept in *first (where, offset, length). */
+ * the first one is kept in *first. */
 static int
-count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
-               gsize *first_start, gsize *first_len)
+count_matches (Classify *c, const Rule *rule, GArray *sources,
+               FirstMatch *first)
 {
   const RuleInfo *info = rules_info (rule);
   int count = 0;
@@ -210,9 +218,9 @@ count_matches (Classify *c, const Rule *rule, GArray *sources, Source *first,
             continue;
           if (count++ == 0)
             {
-              *first = *s;
-              *first_start = start;
-              *first_len = end - start;
+              first->source = *s;
+              first->start = start;
+              first->len = end - start;
             }
         }
     }
@@ -224,8 +232,11 @@ apply_rule (Classify *c, const Rule *rule)
 {
   const RuleInfo *info = rules_info (rule);
   g_autoptr (GArray) sources = NULL;
-  Source first = { NULL, NULL, FALSE };
-  gsize start = 0, len = 0;
+  FirstMatch first = {
+    .source = { .where = NULL, .text = NULL, .passed_on = FALSE },
+    .start = 0,
+    .len = 0,
+  };
   g_autofree char *condition = NULL;
 
   if (info->metric != RULE_METRIC_NONE
@@ -233,7 +244,8 @@ apply_rule (Classify *c, const Rule *rule)
     return;
   if (info->pattern == NULL)
     {
-      Source evidence = { "evidence", NULL, FALSE };
+      Source evidence
+          = { .where = "evidence", .text = NULL, .passed_on = FALSE };
 
       condition
           = g_strdup_printf ("%" G_GINT64_FORMAT " or more", info->threshold);
@@ -241,9 +253,10 @@ apply_rule (Classify *c, const Rule *rule)
       return;
     }
   sources = classify_rule_sources (c, rule);
-  if (count_matches (c, rule, sources, &first, &start, &len) < info->min_count)
+  if (count_matches (c, rule, sources, &first) < info->min_count)
     return;
-  add_reason (c, rule, &first, first.text + start, len);
+  add_reason (c, rule, &first.source, first.source.text + first.start,
+              first.len);
 }
 
 static gint

@@ -318,12 +318,14 @@ fold_word (guint64 w)
 }
 
 /* The patterns of the literals of two bytes or more starting at t,
- * whose first two bytes, b0 and b1 folded, begin some literal. */
+ * whose first two bytes folded (pair: the first, then the second) begin
+ * some literal. */
 static void
-hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line, guint8 b0,
-         guint8 b1)
+hits_at (PrefilterHits *h, const guint8 *t, gsize left, guint line, guint pair)
 {
   const Prefilter *p = h->p;
+  guint8 b0 = (guint8) (pair >> 8);
+  guint8 b1 = (guint8) pair;
   guint64 word = 0; /* the text's next eight bytes, folded */
   guint8 b2;
 
@@ -420,7 +422,7 @@ prefilter_scan (const Prefilter *p, const char *text, gsize len)
       b1 = i + 1 < len ? fold (t[i + 1]) : 0;
       seen[b0 / 64] |= (guint64) 1 << (b0 % 64);
       if (p->pairs[(b0 << 8 | b1) / 8] & 1 << (b1 % 8))
-        hits_at (h, t + i, len - i, line, b0, b1);
+        hits_at (h, t + i, len - i, line, (guint) (b0 << 8 | b1));
       if (t[i] == '\n' || i + 1 == len)
         single_hits (h, seen, line);
       if (t[i] == '\n')
