@@ -198,12 +198,10 @@ stats_months (const StatsRange *range)
   return months;
 }
 
+/* A bound of the period (option's text) that is not a time: FALSE. */
 static gboolean
-parse_bound (const char *option, const char *text, gboolean end, gint64 now,
-             gint64 *out, GError **error)
+bad_bound (const char *option, const char *text, GError **error)
 {
-  if (stats_parse_time (text, end, now, out))
-    return TRUE;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "%s: \"%s\" is not a date (2026-11-01, 2026-11, "
                "2026-11-01T09:00) or an age (30d, 12h, 2w)",
@@ -222,14 +220,13 @@ stats_parse_range (const char *since, const char *until, gboolean last_year,
   range->until = last_year ? year.until : G_MAXINT64;
   if (until != NULL)
     {
-      if (!parse_bound ("--until", until, TRUE, now, &range->until, error))
-        return FALSE;
+      if (!stats_parse_time (until, TRUE, now, &range->until))
+        return bad_bound ("--until", until, error);
       if (last_year && since == NULL)
         range->since = stats_default_range (range->until - 1).since;
     }
-  if (since != NULL
-      && !parse_bound ("--since", since, FALSE, now, &range->since, error))
-    return FALSE;
+  if (since != NULL && !stats_parse_time (since, FALSE, now, &range->since))
+    return bad_bound ("--since", since, error);
   if (range->since < range->until)
     return TRUE;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -384,24 +384,6 @@ store_find_thread (Store *store, const StoreDelivery *d, StoreThread *thread,
   return TRUE;
 }
 
-static gboolean
-count_recent (Store *store, const char *sql, const char *key, gint64 since,
-              gint64 *count, GError **error)
-{
-  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  store_bind_text (stmt, ":key", key);
-  store_bind_int (stmt, ":since", since);
-  rc = store_next (stmt);
-  if (rc != STORE_ROW)
-    return store_db_error (error, store, rc, "cannot count replies");
-  *count = store_column_int64 (stmt, 0);
-  return TRUE;
-}
-
 /* One rate limit: acknowledgements per key and hour, and per day. */
 typedef struct
 {
@@ -411,6 +393,26 @@ typedef struct
   int day;
   const char *what; /* for the reason: "rate limit%s (...)" */
 } AckLimit;
+
+/* The acknowledgements l counts since a time, into *count. */
+static gboolean
+count_recent (Store *store, const AckLimit *l, gint64 since, gint64 *count,
+              GError **error)
+{
+  const char *sql = l->sql; /* an SQL_RECENT_ constant (t180) */
+  g_autoptr (StoreCached) stmt = store_cached (store, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, ":key", l->key);
+  store_bind_int (stmt, ":since", since);
+  rc = store_next (stmt);
+  if (rc != STORE_ROW)
+    return store_db_error (error, store, rc, "cannot count replies");
+  *count = store_column_int64 (stmt, 0);
+  return TRUE;
+}
 
 /* A sliding window over the outbox itself: the acknowledgements of the
  * last hour and of the last day that l counts.  Sets *over. */
@@ -423,8 +425,8 @@ over_limit (Store *store, const AckLimit *l, gint64 now, gboolean *over,
   *over = FALSE;
   if (l->key == NULL)
     return TRUE;
-  if (!count_recent (store, l->sql, l->key, now - HOUR, &hour, error)
-      || !count_recent (store, l->sql, l->key, now - DAY, &day, error))
+  if (!count_recent (store, l, now - HOUR, &hour, error)
+      || !count_recent (store, l, now - DAY, &day, error))
     return FALSE;
   *over = hour >= l->hour || day >= l->day;
   return TRUE;
@@ -438,11 +440,21 @@ within_limits (Store *store, const StoreDelivery *d, StoreFiled *filed,
   /* Per address (a reporter), per report sender (one From aiming
    * replies at many addresses), per domain (many addresses at one). */
   const AckLimit limits[] = {
-    { SQL_RECENT_TO, d->ack_recipient, d->rate_hour, d->rate_day, "" },
-    { SQL_RECENT_FOR, d->ack_sender, d->rate_sender_hour, d->rate_sender_day,
-      " per sender" },
-    { SQL_RECENT_DOMAIN, d->ack_domain, d->rate_domain_hour, d->rate_domain_day,
-      " per domain" },
+    { .sql = SQL_RECENT_TO,
+      .key = d->ack_recipient,
+      .hour = d->rate_hour,
+      .day = d->rate_day,
+      .what = "" },
+    { .sql = SQL_RECENT_FOR,
+      .key = d->ack_sender,
+      .hour = d->rate_sender_hour,
+      .day = d->rate_sender_day,
+      .what = " per sender" },
+    { .sql = SQL_RECENT_DOMAIN,
+      .key = d->ack_domain,
+      .hour = d->rate_domain_hour,
+      .day = d->rate_domain_day,
+      .what = " per domain" },
   };
   gint64 now = (gint64) time (NULL);
   gboolean over = FALSE;
