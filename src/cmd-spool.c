@@ -387,11 +387,21 @@ spool_show_entry (Context *ctx, JsonWriter *w, CsvRecord *r, const SpoolRow *e)
           e->reason ? e->reason : "");
 }
 
+/* What `spool list` goes through and writes to. */
+typedef struct
+{
+  Context *ctx;
+  const char *dir;
+  GHashTable *why; /* id -> why it was quarantined */
+  JsonWriter *w;
+  CsvRecord *r;
+} SpoolListing;
+
 /* The entries of spool/SUB, each with why it was quarantined. */
 static gboolean
-spool_show_sub (Context *ctx, const char *dir, const char *sub, GHashTable *why,
-                JsonWriter *w, CsvRecord *r, GError **error)
+spool_show_sub (const SpoolListing *l, const char *sub, GError **error)
 {
+  const char *dir = l->dir;
   g_autoptr (GPtrArray) ids = spool_list (dir, sub, error);
 
   if (ids == NULL)
@@ -405,10 +415,10 @@ spool_show_sub (Context *ctx, const char *dir, const char *sub, GHashTable *why,
         .id = ids->pdata[i],
         .size = e ? e->size : 0,
         .sender = e ? e->sender : NULL,
-        .reason = g_hash_table_lookup (why, ids->pdata[i]),
+        .reason = g_hash_table_lookup (l->why, ids->pdata[i]),
       };
 
-      spool_show_entry (ctx, w, r, &row);
+      spool_show_entry (l->ctx, l->w, l->r, &row);
     }
   return TRUE;
 }
@@ -434,7 +444,10 @@ spool_show_list (Context *ctx, const char *dir)
   else if (ctx->format == OUTPUT_FORMAT_TABLE)
     printf ("%-10s %s\n", "STATE", "ID  SIZE  SENDER  REASON");
   for (gsize s = 0; s < G_N_ELEMENTS (subs); s++)
-    if (!spool_show_sub (ctx, dir, subs[s], why, &w, &r, &error))
+    if (!spool_show_sub (
+            &(SpoolListing){
+                .ctx = ctx, .dir = dir, .why = why, .w = &w, .r = &r },
+            subs[s], &error))
       return command_fail (error);
   json_end_array (&w);
   text = json_finish (&w);
