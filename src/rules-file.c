@@ -83,6 +83,16 @@ typedef struct
   GHashTable *names;   /* rule names seen so far */
 } Loader;
 
+/* Where key of group (NULL: the group's header) lies in the file, for a
+ * problem of rule (NULL: of the file). */
+static RulePlace
+place (const Loader *l, const char *group, const char *key, const char *rule)
+{
+  return (RulePlace){ .file = l->file,
+                      .line = keyfile_line (l->text, group, key),
+                      .rule = rule };
+}
+
 static void
 load_defines (Loader *l)
 {
@@ -96,12 +106,8 @@ load_defines (Loader *l)
       char *value = expand_defines (raw, l->defines, &missing);
 
       if (value == NULL)
-        rules_add_problem (
-            l->set,
-            (RulePlace){ .file = l->file,
-                         .line = keyfile_line (l->text, "define", keys[i]),
-                         .rule = NULL },
-            "define %s uses undefined {%s}", keys[i], missing);
+        rules_add_problem (l->set, place (l, "define", keys[i], NULL),
+                           "define %s uses undefined {%s}", keys[i], missing);
       else
         g_hash_table_insert (l->defines, g_strdup (keys[i]), value);
     }
@@ -115,24 +121,16 @@ rule_check_keys (Loader *l, const char *group, const char *name)
   for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
     if (!g_strv_contains (rule_keys, keys[i]))
       {
-        rules_add_problem (
-            l->set,
-            (RulePlace){ .file = l->file,
-                         .line = keyfile_line (l->text, group, keys[i]),
-                         .rule = name },
-            "unknown key \"%s\"", keys[i]);
+        rules_add_problem (l->set, place (l, group, keys[i], name),
+                           "unknown key \"%s\"", keys[i]);
         return FALSE;
       }
   if (!g_key_file_has_key (l->kf, group, "kind", NULL)
       || (!g_key_file_has_key (l->kf, group, "pattern", NULL)
           && !g_key_file_has_key (l->kf, group, "condition", NULL)))
     {
-      rules_add_problem (
-          l->set,
-          (RulePlace){ .file = l->file,
-                       .line = keyfile_line (l->text, group, NULL),
-                       .rule = name },
-          "needs kind and pattern (or a condition)");
+      rules_add_problem (l->set, place (l, group, NULL, name),
+                         "needs kind and pattern (or a condition)");
       return FALSE;
     }
   return TRUE;
@@ -157,10 +155,7 @@ static gboolean G_GNUC_PRINTF (4, 5)
   va_start (ap, fmt);
   message = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  rules_add_problem (l->set,
-                     (RulePlace){ .file = l->file,
-                                  .line = keyfile_line (l->text, group, key),
-                                  .rule = group + strlen ("rule ") },
+  rules_add_problem (l->set, place (l, group, key, group + strlen ("rule ")),
                      "%s", message);
   return FALSE;
 }
@@ -280,12 +275,8 @@ rule_pattern (Loader *l, const char *group, const char *name)
   char *pattern = expand_defines (raw, l->defines, &missing);
 
   if (pattern == NULL)
-    rules_add_problem (
-        l->set,
-        (RulePlace){ .file = l->file,
-                     .line = keyfile_line (l->text, group, "pattern"),
-                     .rule = name },
-        "undefined {%s}", missing);
+    rules_add_problem (l->set, place (l, group, "pattern", name),
+                       "undefined {%s}", missing);
   return pattern;
 }
 
@@ -302,14 +293,11 @@ rule_read_options (Loader *l, Rule *rule, const char *group)
           = rules_parse_zone (zone, strlen (zone), &rule->info.zone_offset);
       if (!rule->info.zone_fixed)
         {
-          rules_add_problem (
-              l->set,
-              (RulePlace){ .file = l->file,
-                           .line = keyfile_line (l->text, group, "assume_zone"),
-                           .rule = rule->info.name },
-              "assume_zone must be report, a zone name or an "
-              "offset like +0900, not \"%s\"",
-              zone);
+          rules_add_problem (l->set,
+                             place (l, group, "assume_zone", rule->info.name),
+                             "assume_zone must be report, a zone name or an "
+                             "offset like +0900, not \"%s\"",
+                             zone);
           return FALSE;
         }
     }
@@ -347,13 +335,9 @@ load_rule (Loader *l, const char *group)
     return;
   if (g_hash_table_contains (l->names, name))
     {
-      rules_add_problem (
-          l->set,
-          (RulePlace){ .file = l->file,
-                       .line = keyfile_line (l->text, group, NULL),
-                       .rule = name },
-          "a rule of this name already exists; this "
-          "one is ignored");
+      rules_add_problem (l->set, place (l, group, NULL, name),
+                         "a rule of this name already exists; this "
+                         "one is ignored");
       return;
     }
   rule = g_new0 (Rule, 1);
@@ -361,20 +345,12 @@ load_rule (Loader *l, const char *group)
   rule->info.file = g_strdup (l->file);
   kind = g_key_file_get_value (l->kf, group, "kind", NULL);
   if (!rules_kind_parse (g_strstrip (kind), &rule->info.kind))
-    rules_add_problem (
-        l->set,
-        (RulePlace){ .file = l->file,
-                     .line = keyfile_line (l->text, group, "kind"),
-                     .rule = name },
-        "unknown kind \"%s\"", kind);
+    rules_add_problem (l->set, place (l, group, "kind", name),
+                       "unknown kind \"%s\"", kind);
   else if (g_key_file_has_key (l->kf, group, "pattern", NULL))
     rule->info.pattern = rule_pattern (l, group, name);
   else if (rule->info.kind != RULE_KIND_CLASSIFY)
-    rules_add_problem (l->set,
-                       (RulePlace){ .file = l->file,
-                                    .line = keyfile_line (l->text, group, NULL),
-                                    .rule = name },
-                       "needs a pattern");
+    rules_add_problem (l->set, place (l, group, NULL, name), "needs a pattern");
   if ((rule->info.pattern == NULL && rule->info.kind != RULE_KIND_CLASSIFY)
       || !rule_read_options (l, rule, group)
       || !rule_read_kind_options (l, rule, group))
