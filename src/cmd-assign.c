@@ -18,8 +18,7 @@ cmd_assign (Context *ctx, int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
 
-  if (!context_parse (ctx, "NUMBER --owner NAME | --unassign",
-                      "Gives a ticket to an operator.", entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2 || (owner == NULL) == !unassign
       || (owner != NULL && *owner == '\0'))

@@ -78,10 +78,7 @@ cmd_classify (Context *ctx, int argc, char **argv)
   g_autoptr (RuleSet) rules = NULL;
   g_autoptr (IntakePrepared) p = NULL;
 
-  if (!context_parse (ctx, "[FILE|-]",
-                      "Shows the category one "
-                      "message would get, and why, without filing it.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   p = command_dry_run (ctx, argc > 1 ? argv[1] : "-", &rules, &error);
   if (p == NULL)

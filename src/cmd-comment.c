@@ -69,10 +69,7 @@ cmd_comment (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *note = NULL;
 
-  if (!context_parse (ctx, "NUMBER [TEXT]",
-                      "Adds an internal note "
-                      "to a ticket (from TEXT, else $EDITOR).",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2 && argc != 3)
     {

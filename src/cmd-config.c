@@ -11,8 +11,7 @@ cmd_config (Context *ctx, int argc, char **argv)
 {
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
 
-  if (!context_parse (ctx, "", "Prints the effective configuration.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   config_print (ctx->config, stdout);
   return EX_OK;

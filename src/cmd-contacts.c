@@ -203,11 +203,7 @@ cmd_contacts (Context *ctx, int argc, char **argv)
   const char *sub;
   gboolean plain;
 
-  if (!context_parse (ctx, "import FILE | list | lookup WHAT | remove MATCH",
-                      "The sites the team notifies: a CSV with the header "
-                      "match,name,email,language,pgp[,zone].\n"
-                      "list and lookup print a table, JSON or CSV.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   plain = !ctx->json && ctx->format_name == NULL;
   sub = argc > 1 ? argv[1] : "";

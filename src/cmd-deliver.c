@@ -199,10 +199,7 @@ cmd_deliver (Context *ctx, int argc, char **argv)
   g_autofree char *spool_dir = config_spool_dir (ctx->config);
 
   deliver_arm_watchdog (ctx->config->deliver_timeout);
-  if (!context_parse (ctx, "",
-                      "Reads one message from standard "
-                      "input and files it as a ticket.",
-                      entries, &argc, &argv)
+  if (!context_parse (ctx, entries, &argc, &argv)
       || !deliver_no_operands (argc, argv))
     return EX_TEMPFAIL;
   if (spool_ensure (spool_dir, &error))

@@ -246,10 +246,7 @@ cmd_export (Context *ctx, int argc, char **argv)
   StatsRange range;
   ExportFilter filter = { 0 };
 
-  if (!context_parse (ctx, "",
-                      "Writes out tickets, oldest first: JSON "
-                      "Lines (the default, --format json), CSV or a table.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
     fprintf (stderr, "madoguchi export: unexpected argument \"%s\"\n", argv[1]);

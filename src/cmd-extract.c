@@ -40,10 +40,7 @@ cmd_extract (Context *ctx, int argc, char **argv)
   const Message *message;
   const Extraction *x;
 
-  if (!context_parse (ctx, "[FILE|-]",
-                      "Shows what would be extracted "
-                      "from one message, without filing it.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   p = command_dry_run (ctx, argc > 1 ? argv[1] : "-", &rules, &error);
   if (p == NULL)

@@ -403,10 +403,7 @@ cmd_import (Context *ctx, int argc, char **argv)
   Intake intake;
   int status = EX_OK;
 
-  if (!context_parse (ctx, "PATH...",
-                      "Files a backlog: mbox files, "
-                      "Maildirs or folders of messages.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc < 2 || threads < 1 || threads > 64)
     {

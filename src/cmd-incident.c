@@ -175,11 +175,7 @@ cmd_incident (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   const char *verb;
 
-  if (!context_parse (ctx,
-                      "new TITLE [NUMBER...] | add INCIDENT "
-                      "NUMBER... | remove NUMBER... | show INCIDENT | list",
-                      "Groups reports (tickets) into incidents.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   verb = argc > 1 ? argv[1] : "";
   if (!((g_strcmp0 (verb, "new") == 0 && argc >= 3)

@@ -18,8 +18,7 @@ cmd_init (Context *ctx, int argc, char **argv)
   g_autofree char *db_path = config_db_path (ctx->config);
   g_autoptr (Store) store = NULL;
 
-  if (!context_parse (ctx, "", "Creates the database and the spool.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (!spool_ensure (spool_dir, &error))
     return command_fail (error);

@@ -141,8 +141,7 @@ cmd_list (Context *ctx, int argc, char **argv)
     G_OPTION_ENTRY_NULL,
   };
 
-  if (!context_parse (ctx, "", "Lists tickets, newest first.", entries, &argc,
-                      &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if ((o.limit < 1 && !o.all) || argc > 1
       || !one_of (o.status, (const char *[]){ "new", "open", "stalled",

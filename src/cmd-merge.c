@@ -15,10 +15,7 @@ cmd_merge (Context *ctx, int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
 
-  if (!context_parse (ctx, "NUMBER INTO",
-                      "Merges ticket NUMBER into "
-                      "ticket INTO.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 3)
     {

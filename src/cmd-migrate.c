@@ -21,9 +21,7 @@ cmd_migrate (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) target = NULL;
 
-  if (!context_parse (ctx, "--to TARGET",
-                      "Copies the database into an empty one.", entries, &argc,
-                      &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (to == NULL || argc > 1)
     {

@@ -205,10 +205,7 @@ cmd_notify (Context *ctx, int argc, char **argv)
   g_autofree char *language_owned = NULL;
   gboolean parsed;
 
-  parsed = context_parse (ctx, "NUMBER",
-                          "Notifies the sites involved in a ticket, each "
-                          "about its own addresses.",
-                          entries, &argc, &argv);
+  parsed = context_parse (ctx, entries, &argc, &argv);
   to_owned = to;
   language_owned = language;
   if (!parsed)
@@ -317,10 +314,7 @@ cmd_notifications (Context *ctx, int argc, char **argv)
   g_autoptr (GPtrArray) list = NULL;
   gint64 before;
 
-  if (!context_parse (ctx, "",
-                      "Lists the notifications that still await an answer "
-                      "(queued or sent).",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1 || days < -1)
     {

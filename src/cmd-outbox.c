@@ -144,10 +144,7 @@ cmd_outbox (Context *ctx, int argc, char **argv)
       NULL },
     G_OPTION_ENTRY_NULL,
   };
-  if (!context_parse (ctx, "list|flush",
-                      "list: acknowledgements not "
-                      "sent yet.\nflush: try to send them again.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2
       || (g_strcmp0 (argv[1], "list") != 0

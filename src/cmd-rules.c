@@ -188,12 +188,7 @@ cmd_rules (Context *ctx, int argc, char **argv)
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
   const char *dir;
 
-  if (!context_parse (ctx, "check|list [DIR]",
-                      "check: reports every "
-                      "problem in the rule files of DIR (default: "
-                      "rules_dir).\nlist: prints every rule: file, name, "
-                      "kind and pattern with its {defines} expanded.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   dir = argc == 3 ? argv[2] : ctx->config->rules_dir;
   if ((argc == 2 || argc == 3) && g_strcmp0 (argv[1], "check") == 0)

@@ -25,8 +25,7 @@ cmd_set (Context *ctx, int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
 
-  if (!context_parse (ctx, "NUMBER [--status S] [--category C]",
-                      "Changes a ticket.", entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2 || (category == NULL && status == NULL)
       || (category != NULL && report_category_index (category) < 0)

@@ -472,11 +472,7 @@ cmd_show (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_auto (Story) story = { 0 };
 
-  if (!context_parse (ctx, "NUMBER",
-                      "Shows one ticket: as text, one JSON "
-                      "object, or CSV: the ticket's row as list prints it "
-                      "beside each indicator of its evidence.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 2)
     {

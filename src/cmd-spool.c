@@ -463,13 +463,7 @@ cmd_spool (Context *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = config_spool_dir (ctx->config);
 
-  if (!context_parse (ctx, "run|list|retry ID...",
-                      "run: file every message waiting in spool/new/.\n"
-                      "list: show what waits in new/, failed/ and "
-                      "quarantine/ (with why).\n"
-                      "retry ID...: move failed/ID or quarantine/ID back "
-                      "to new/.",
-                      entries, &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc == 2 && g_strcmp0 (argv[1], "list") == 0)
     return spool_show_list (ctx, dir);

@@ -432,8 +432,7 @@ cmd_stats (Context *ctx, int argc, char **argv)
   g_autoptr (Stats) stats = NULL;
   StatsRange range;
 
-  if (!context_parse (ctx, "", "Prints the statistics of a period.", entries,
-                      &argc, &argv))
+  if (!context_parse (ctx, entries, &argc, &argv))
     return EX_USAGE;
   if (argc != 1)
     fprintf (stderr, "madoguchi stats: unexpected argument \"%s\"\n", argv[1]);

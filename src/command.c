@@ -48,21 +48,6 @@ command_fail (const GError *error)
   return exit_status_from_error (error);
 }
 
-gboolean
-command_parse (const char *name, const char *args, const char *summary,
-               const GOptionEntry *entries, int *argc, char ***argv)
-{
-  g_autoptr (GOptionContext) octx = g_option_context_new (args);
-  g_autoptr (GError) error = NULL;
-
-  g_option_context_set_summary (octx, summary);
-  g_option_context_add_main_entries (octx, entries, NULL);
-  if (g_option_context_parse (octx, argc, argv, &error))
-    return TRUE;
-  fprintf (stderr, "madoguchi %s: %s\n", name, error->message);
-  return FALSE;
-}
-
 /* The shared options ctx->shared asks for, then the command's own. */
 static GArray *
 shared_entries (Context *ctx, const GOptionEntry *own)
@@ -125,14 +110,17 @@ resolve_format (Context *ctx, GError **error)
 }
 
 gboolean
-context_parse (Context *ctx, const char *args, const char *summary,
-               const GOptionEntry *entries, int *argc, char ***argv)
+context_parse (Context *ctx, const GOptionEntry *entries, int *argc,
+               char ***argv)
 {
   g_autoptr (GArray) all = shared_entries (ctx, entries);
-  g_autoptr (GOptionContext) octx = g_option_context_new (args);
+  /* "" for a command without operands: GLib ends the usage line with a
+   * space for it, and --help prints what it always printed. */
+  g_autoptr (GOptionContext) octx
+      = g_option_context_new (ctx->args != NULL ? ctx->args : "");
   g_autoptr (GError) error = NULL;
 
-  g_option_context_set_summary (octx, summary);
+  g_option_context_set_summary (octx, ctx->help);
   g_option_context_add_main_entries (octx, (GOptionEntry *) all->data, NULL);
   if (g_option_context_parse (octx, argc, argv, &error)
       && resolve_format (ctx, &error))

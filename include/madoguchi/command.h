@@ -32,6 +32,8 @@ typedef struct
   gboolean verbose;
   gboolean create_store; /* init, or deliver in its own data directory */
   const char *name;      /* the command's name */
+  const char *args;      /* its usage after "madoguchi NAME [OPTION...]" */
+  const char *help;      /* what its --help says it does */
   CommandOpt shared;     /* the shared options it takes */
   /* (transfer none) the store, opened by main for a command that reads
    * or writes it; NULL for the others and for deliver and spool, which
@@ -49,13 +51,13 @@ typedef struct
 } Context;
 
 /*
- * Parses a subcommand's options, with the shared ones of ctx->shared
- * (--as, --format, --json) added, and fills the Context's fields for
- * them; on failure prints the reason and returns FALSE.  args is the
- * usage after "madoguchi NAME [OPTION...]".
+ * Parses a subcommand's options (entries), with the shared ones of
+ * ctx->shared (--as, --format, --json) added, and fills the Context's
+ * fields for them; its --help is ctx->args and ctx->help (main.c's
+ * table).  On failure prints the reason and returns FALSE.
  */
-gboolean context_parse (Context *ctx, const char *args, const char *summary,
-                        const GOptionEntry *entries, int *argc, char ***argv);
+gboolean context_parse (Context *ctx, const GOptionEntry *entries, int *argc,
+                        char ***argv);
 
 /*
  * Writes text to path for the person running madoguchi, not for the data
@@ -79,14 +81,6 @@ Store *context_open_store (Context *ctx, GError **error);
 
 /* The sysexits code for an error (notmuch's status_to_exit). */
 int exit_status_from_error (const GError *error);
-
-/*
- * Parses a subcommand's options without the shared group (kept for
- * commands that take none); on failure prints the reason and returns
- * FALSE.  argv[0] is the subcommand name.
- */
-gboolean command_parse (const char *name, const char *args, const char *summary,
-                        const GOptionEntry *entries, int *argc, char ***argv);
 
 /* (transfer full) the bytes of FILE (read as needed when big), or of
  * standard input for "-". */
