@@ -7,8 +7,9 @@
  * process only decodes and JIT-compiles when it needs the rule), as
  * length-prefixed strings and 64-bit numbers, read back with every length
  * checked.  PCRE2 does not check byte code it decodes, so each one
- * carries a hash, checked before decoding; a mismatch compiles the
- * pattern from its text instead.  It starts
+ * carries a hash (rules_hash_bytes), checked before decoding
+ * (rules-match.c); a mismatch compiles the pattern from its text
+ * instead.  It starts
  * with a key naming the cache format, the PCRE2 version, the rule
  * directory and every rule file's name, size, modification time and
  * inode: any edit, added or removed file makes the key differ and the
@@ -90,26 +91,6 @@ put_bytes (GByteArray *out, const guint8 *bytes, gsize len)
     g_byte_array_append (out, bytes, (guint) len);
 }
 
-/* FNV-1a over 64-bit words (and the tail bytes): enough to notice a
- * damaged cache, at a few instructions per eight bytes. */
-static guint64
-hash_bytes (const guint8 *p, gsize len)
-{
-  guint64 h = 0xcbf29ce484222325u;
-  gsize i = 0;
-
-  for (; i + 8 <= len; i += 8)
-    {
-      guint64 word;
-
-      memcpy (&word, p + i, 8);
-      h = (h ^ word) * 0x100000001b3u;
-    }
-  for (; i < len; i++)
-    h = (h ^ p[i]) * 0x100000001b3u;
-  return h;
-}
-
 /* The rule's compiled pattern, or an absent one if it has none. */
 static void
 put_code (GByteArray *out, const Rule *r)
@@ -123,7 +104,7 @@ put_code (GByteArray *out, const Rule *r)
       && pcre2_serialize_encode (&code, 1, &bytes, &len, NULL) != 1)
     bytes = NULL;
   put_bytes (out, bytes, len);
-  put_u64 (out, bytes ? hash_bytes (bytes, len) : 0);
+  put_u64 (out, bytes ? rules_hash_bytes (bytes, len) : 0);
   pcre2_serialize_free (bytes);
 }
 
@@ -430,20 +411,6 @@ load (const char *dir, const char *key, const char *path)
   prefilter_build (set->prefilter);
   set->cache = g_steal_pointer (&file);
   return set;
-}
-
-pcre2_code *
-rules_decode_serialized (const Rule *rule)
-{
-  pcre2_code *code = NULL;
-
-  if (rule->serialized == NULL
-      || hash_bytes (rule->serialized, rule->serialized_len)
-             != rule->serialized_hash
-      || pcre2_serialize_get_number_of_codes (rule->serialized) != 1
-      || pcre2_serialize_decode (&code, 1, rule->serialized, NULL) != 1)
-    return NULL;
-  return code;
 }
 
 RuleSet *

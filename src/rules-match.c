@@ -1,5 +1,6 @@
 /*
- * rules-match.c - compile the rules' patterns (on first use) and run
+ * rules-match.c - compile the rules' patterns (on first use: from the
+ * cache's byte code when its hash holds, else from their text) and run
  * them: PCRE2 under the set's match, depth and heap limits, and the
  * texts made ready for the rules (RuleText).
  */
@@ -88,6 +89,42 @@ rule_publish (Rule *rule, pcre2_code *code)
   g_atomic_pointer_set (&rule->code, code);
 }
 
+/* FNV-1a over 64-bit words (and the tail bytes): enough to notice a
+ * damaged cache, at a few instructions per eight bytes. */
+guint64
+rules_hash_bytes (const guint8 *p, gsize len)
+{
+  guint64 h = 0xcbf29ce484222325u;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 word;
+
+      memcpy (&word, p + i, 8);
+      h = (h ^ word) * 0x100000001b3u;
+    }
+  for (; i < len; i++)
+    h = (h ^ p[i]) * 0x100000001b3u;
+  return h;
+}
+
+/* The rule's compiled pattern from the cache, or NULL (none, damaged, or
+ * from another PCRE2): then it is compiled from its text. */
+static pcre2_code *
+rule_decode (const Rule *rule)
+{
+  pcre2_code *code = NULL;
+
+  if (rule->serialized == NULL
+      || rules_hash_bytes (rule->serialized, rule->serialized_len)
+             != rule->serialized_hash
+      || pcre2_serialize_get_number_of_codes (rule->serialized) != 1
+      || pcre2_serialize_decode (&code, 1, rule->serialized, NULL) != 1)
+    return NULL;
+  return code;
+}
+
 /*
  * Compiles rule's pattern, under set->lock: from the cache's compiled
  * form when there is one, else from its text.
@@ -97,7 +134,7 @@ rule_compile (RuleSet *set, Rule *rule)
 {
   int code_error;
   PCRE2_SIZE offset;
-  pcre2_code *code = rules_decode_serialized (rule);
+  pcre2_code *code = rule_decode (rule);
   PCRE2_UCHAR message[256];
   const char *missing;
 

@@ -78,9 +78,10 @@ typedef struct
 void rules_add_problem (RuleSet *set, RulePlace at, const char *fmt, ...)
     G_GNUC_PRINTF (3, 4);
 
-/* The rule's compiled pattern from the cache, or NULL (none, damaged, or
- * from another PCRE2): then it is compiled from its text. */
-pcre2_code *rules_decode_serialized (const Rule *rule);
+/* FNV-1a over 64-bit words (and the tail bytes) of len bytes at p: the
+ * check the cache keeps of each compiled pattern (rules-match.c reads
+ * it back). */
+guint64 rules_hash_bytes (const guint8 *p, gsize len);
 
 /* The kind named text ("ipv4", ...) into *kind; FALSE if none is. */
 gboolean rules_kind_parse (const char *text, RuleKind *kind);
