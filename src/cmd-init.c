@@ -1,7 +1,7 @@
 /*
  * cmd-init.c - `madoguchi init`: create the data directory, the spool and
  * the database.  The only command that creates the data directory, and
- * not as root (main.c: check_data_dir); deliver creates the spool and the
+ * not as root (datadir.c: datadir_check); deliver creates the spool and the
  * database on first use, in a data directory that exists and is its own.
  */
 #include <stdio.h>

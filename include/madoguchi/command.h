@@ -75,9 +75,41 @@ gboolean command_write_file (Context *ctx, const char *path, const char *text,
  * user. */
 char *command_invoking_user (void);
 
+/* What a command of main.c's table may find or create in the data
+ * directory, and how main runs it. */
+typedef enum
+{
+  CMD_OPERATOR = 0,
+  CMD_MTA = 1 << 0,        /* run by an MTA: syslog, and tempfail on trouble */
+  CMD_DATA = 1 << 1,       /* works on the database: it must be there... */
+  CMD_CREATE_DB = 1 << 2,  /* ...or is created, in a data directory that
+                            * exists and belongs to the user */
+  CMD_CREATE_DIR = 1 << 3, /* ...or is created, data directory and all */
+  /* main opens the store for the command, which reads it or changes it.
+   * deliver and spool are CMD_DATA without either: they open it
+   * themselves, after the message is safe in the spool, so that a
+   * broken database does not bounce a report. */
+  CMD_READ = 1 << 4 | CMD_DATA,
+  CMD_WRITE = 1 << 5 | CMD_DATA,
+  /* As root, keeps root as the saved user ID when it works as the data
+   * directory's owner, to write a file of the caller's where the caller
+   * asked (command_write_file: stats --svg). */
+  CMD_CALLER_FILES = 1 << 6,
+} CommandMode;
+
 /* Opens the database of ctx; creates it only when ctx->create_store, and
  * otherwise fails (CONFIG_ERROR) if it is missing. */
 Store *context_open_store (Context *ctx, GError **error);
+
+/* datadir.c: as root, become the owner of the data directory (keep_root:
+ * with root kept as the saved user ID, to write a file where root asked
+ * for it).  FALSE and CONFIG_ERROR when the switch fails. */
+gboolean datadir_drop_to_owner (const Config *config, gboolean keep_root,
+                                GError **error);
+
+/* datadir.c: whether a command of that mode may go on with the data directory
+ * as it is; sets ctx->create_store when it may create the database there. */
+gboolean datadir_check (CommandMode mode, Context *ctx, GError **error);
 
 /* The sysexits code for an error (notmuch's status_to_exit). */
 int exit_status_from_error (const GError *error);

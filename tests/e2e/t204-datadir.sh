@@ -41,7 +41,11 @@ for cmd in list "spool list" stats; do
   run $cmd
   is "$rc" 78 "$cmd in a data directory without a database: exit 78"
 done
-contains "$err" "no database in $typo" "the message says what is missing"
+# On PostgreSQL the database is the server's: what the data directory
+# lacks is the spool, and the message says so.
+missing=database
+on_sqlite || missing=spool
+contains "$err" "no $missing in $typo" "the message says what is missing ($missing)"
 is "$(ls -A "$typo" | wc -l | tr -d ' ')" 0 "nothing is created in it"
 
 # deliver makes the database in a data directory of its own user (the

@@ -7,7 +7,7 @@
 #   Pipeline  spool* mime-scan message* rules* prefilter* timestamp extract* classify*
 #             reply outbox notify archive feed intake*: Base, Store
 #             (intake*, outbox and notify only) and Pipeline
-#   Face      main cmd-* command print: anything
+#   Face      main cmd-* command datadir print: anything
 # and each library is seen by its own module only: sqlite3.h by the
 # store, pcre2.h and hs.h by the rules, gmime by message, reply and
 # notify.  A file the lists do not name fails: every new module is
@@ -27,7 +27,7 @@ layer_of() {   # a module's name (src/x.c, src/x-y.c, include/madoguchi/x.h)
     store|store-*|stats|stats-*|export) echo store ;;
     spool|spool-*|mime-scan|message|message-*|gmime-autoptr|rules|rules-*|prefilter|prefilter-*|timestamp|extract|extract-*|classify|classify-*|reply|reply-*|outbox|notify|archive|feed|intake|intake-*)
       echo pipeline ;;
-    main|cmd-*|command|print) echo face ;;
+    main|cmd-*|command|datadir|print) echo face ;;
     *) echo unknown ;;
   esac
 }
