@@ -289,6 +289,11 @@ gboolean store_find_thread (Store *store, const StoreDelivery *d,
 gboolean store_ack_allowed (Store *store, const StoreDelivery *d,
                             StoreFiled *filed, GError **error);
 
+/* store-evidence.c: inserts the parts, evidence and reasons of d's
+ * message, just inserted as message, of ticket. */
+gboolean store_insert_details (Store *store, const StoreDelivery *d,
+                               gint64 ticket, gint64 message, GError **error);
+
 /* Queues the acknowledgement of d (to d->ack_recipient, counted for
  * d->ack_sender and d->ack_domain); sets filed->outbox_id. */
 gboolean store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,

@@ -73,15 +73,6 @@ static const char SQL_TICKET_INSERT[]
       ":year, :seq, :now, :now, :reporter, :reporter_name, :subject, "
       ":category, :category) RETURNING id";
 
-static const char SQL_REASON_INSERT[]
-    = "INSERT INTO reason (ticket_id, message_id, category, rule, score, "
-      "place, matched) VALUES (:ticket, :message, :category, :rule, :score, "
-      ":place, :matched)";
-
-static const char SQL_FORM_INSERT[]
-    = "INSERT INTO form_field (ticket_id, message_id, name, value) "
-      "VALUES (:ticket, :message, :name, :value)";
-
 static const char SQL_MESSAGE_INSERT[]
     = "INSERT INTO message (ticket_id, received, spool_id, envelope_from, "
       "envelope_to, message_id, in_reply_to, refs, from_hdr, from_addr, "
@@ -107,27 +98,6 @@ static const char SQL_REPLY_WAITING[]
     = "UPDATE ticket SET reply_waiting = 1, updated = :now WHERE id = :ticket "
       "AND status IN ('resolved', 'rejected') AND reply_waiting = 0 "
       "RETURNING status";
-
-static const char SQL_INDICATOR_INSERT[]
-    = "INSERT INTO indicator (ticket_id, message_id, kind, value, ip, ip_end, "
-      "scope, own, role, ports, count, first_seen, last_seen, context, asn) "
-      "VALUES (:ticket, :message, :kind, :value, :ip, :ip_end, :scope, :own, "
-      ":role, :ports, :count, :first_seen, :last_seen, :context, :asn)";
-
-static const char SQL_TIMESTAMP_INSERT[]
-    = "INSERT INTO timestamp (ticket_id, message_id, utc, original, rule, "
-      "zone_assumed, part, line) VALUES (:ticket, :message, :utc, :original, "
-      ":rule, :assumed, :part, :line)";
-
-static const char SQL_EXCERPT_INSERT[]
-    = "INSERT INTO excerpt (ticket_id, message_id, part, first_line, "
-      "last_line, text) VALUES (:ticket, :message, :part, :first, :last, "
-      ":text)";
-
-static const char SQL_PART_INSERT[]
-    = "INSERT INTO part (message_id, idx, depth, content_type, filename, "
-      "charset, size, is_text, forwarded) VALUES (:message, :idx, :depth, "
-      ":type, :filename, :charset, :size, :is_text, :forwarded)";
 
 /* The ticket number a duplicate of this message was filed under. */
 static gboolean
@@ -322,167 +292,6 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   return insert_raw (store, id, d->raw, error) ? id : 0;
 }
 
-/* Binds one row's own columns (the ticket's and message's are bound). */
-typedef void (*BindRow) (StoreStmt *stmt, gconstpointer row, guint index);
-
-/* Inserts rows with sql, one statement for all, each row bound by bind
- * after :ticket (unless ticket is 0) and :message. */
-static gboolean
-insert_rows (Store *store, const char *sql, gint64 ticket, gint64 message,
-             const GPtrArray *rows, BindRow bind, const char *what,
-             GError **error)
-{
-  g_autoptr (StoreCached) stmt = NULL;
-
-  if (rows == NULL || rows->len == 0)
-    return TRUE;
-  stmt = store_cached (store, sql, error);
-  for (guint i = 0; stmt != NULL && i < rows->len; i++)
-    {
-      store_cached_release (stmt);
-      if (ticket != 0)
-        store_bind_int (stmt, ":ticket", ticket);
-      store_bind_int (stmt, ":message", message);
-      bind (stmt, rows->pdata[i], i);
-      if (!store_step (store, stmt, what, error))
-        return FALSE;
-    }
-  return stmt != NULL;
-}
-
-static void
-bind_part_row (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const MessagePart *p = row;
-
-  store_bind_int (stmt, ":idx", index);
-  store_bind_int (stmt, ":depth", p->depth);
-  store_bind_text (stmt, ":type", p->content_type);
-  store_bind_text (stmt, ":filename", p->filename);
-  store_bind_text (stmt, ":charset", p->charset);
-  store_bind_int (stmt, ":size", p->size);
-  store_bind_int (stmt, ":is_text", p->text != NULL);
-  store_bind_int (stmt, ":forwarded", p->forwarded);
-}
-
-static void
-bind_indicator (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const Indicator *ind = row;
-  g_autofree char *ports = report_ports_string (ind->ports);
-
-  store_bind_text (stmt, ":kind", ind->kind);
-  store_bind_text (stmt, ":value", ind->value);
-  if (ind->has_ip)
-    {
-      store_bind_blob16 (stmt, ":ip", ind->ip);
-      store_bind_blob16 (stmt, ":ip_end", ind->ip_end);
-    }
-  store_bind_text (stmt, ":scope", ind->scope);
-  store_bind_int (stmt, ":own", ind->own);
-  store_bind_text (stmt, ":role", ind->role);
-  /* Freed on return, before the row is stepped: SQLite takes a copy
-   * (store_bind_text binds the caller's string where it lies). */
-  if (ports != NULL)
-    store_bind_text_copy (stmt, ":ports", ports);
-  store_bind_int (stmt, ":count", ind->count);
-  store_bind_time (stmt, ":first_seen", ind->first_seen);
-  store_bind_time (stmt, ":last_seen", ind->last_seen);
-  store_bind_text (stmt, ":context", ind->context);
-  if (ind->asn > 0)
-    store_bind_int (stmt, ":asn", ind->asn);
-}
-
-static void
-bind_part (StoreStmt *stmt, guint part)
-{
-  if (part == G_MAXUINT)
-    store_bind_null (stmt, ":part");
-  else
-    store_bind_int (stmt, ":part", part);
-}
-
-static void
-bind_timestamp (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const Timestamp *t = row;
-
-  store_bind_int (stmt, ":utc", t->utc);
-  store_bind_text (stmt, ":original", t->original);
-  store_bind_text (stmt, ":rule", t->rule);
-  store_bind_int (stmt, ":assumed", t->zone_assumed);
-  bind_part (stmt, t->part);
-  store_bind_int (stmt, ":line", t->line);
-}
-
-static void
-bind_excerpt (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const Excerpt *e = row;
-
-  store_bind_int (stmt, ":part", e->part);
-  store_bind_int (stmt, ":first", e->first_line);
-  store_bind_int (stmt, ":last", e->last_line);
-  store_bind_text (stmt, ":text", e->text);
-}
-
-static void
-bind_reason (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const ClassifyReason *r = row;
-
-  store_bind_text (stmt, ":category", r->category);
-  store_bind_text (stmt, ":rule", r->rule);
-  store_bind_int (stmt, ":score", r->score);
-  store_bind_text (stmt, ":place", r->where);
-  store_bind_text (stmt, ":matched", r->matched);
-}
-
-static void
-bind_form_field (StoreStmt *stmt, gconstpointer row, guint index)
-{
-  const FormField *f = row;
-
-  store_bind_text (stmt, ":name", f->name);
-  store_bind_text (stmt, ":value", f->value);
-}
-
-static gboolean
-insert_extraction (Store *store, gint64 ticket, gint64 message,
-                   const Extraction *x, GError **error)
-{
-  if (x == NULL)
-    return TRUE;
-  return insert_rows (store, SQL_INDICATOR_INSERT, ticket, message,
-                      x->indicators, bind_indicator, "cannot insert indicator",
-                      error)
-         && insert_rows (store, SQL_TIMESTAMP_INSERT, ticket, message,
-                         x->timestamps, bind_timestamp,
-                         "cannot insert timestamp", error)
-         && insert_rows (store, SQL_EXCERPT_INSERT, ticket, message,
-                         x->excerpts, bind_excerpt, "cannot insert excerpt",
-                         error);
-}
-
-/* The parts, evidence and reasons of a message just inserted. */
-static gboolean
-insert_details (Store *store, const StoreDelivery *d, gint64 ticket,
-                gint64 message, GError **error)
-{
-  const Classification *c = d->classification;
-
-  return insert_rows (store, SQL_PART_INSERT, 0, message, d->message->parts,
-                      bind_part_row, "cannot insert part", error)
-         && insert_extraction (store, ticket, message, d->extraction, error)
-         && (c == NULL
-             || (insert_rows (store, SQL_REASON_INSERT, ticket, message,
-                              c->reasons, bind_reason, "cannot insert reason",
-                              error)
-                 && insert_rows (store, SQL_FORM_INSERT, ticket, message,
-                                 c->form, bind_form_field,
-                                 "cannot insert form field", error)));
-}
-
 /*
  * The acknowledgement of a new ticket, when allowed.  A reply that cannot
  * be built (a template missing) costs the reply, never the report: the
@@ -528,7 +337,7 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
       return FALSE;
     }
   message = insert_message (store, d, ticket, filed, error);
-  return message != 0 && insert_details (store, d, ticket, message, error)
+  return message != 0 && store_insert_details (store, d, ticket, message, error)
          && store_event (store, ticket, d->received, d->who, "created", NULL,
                          d->spool_id, error)
          && (thread->claimed == NULL
@@ -613,7 +422,7 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
     }
   message = insert_message (store, d, thread->ticket, filed, error);
   return message != 0
-         && insert_details (store, &quiet, thread->ticket, message, error)
+         && store_insert_details (store, &quiet, thread->ticket, message, error)
          && store_event (store, thread->ticket, d->received, d->who,
                          "follow-up", NULL, thread->how, error)
          && (thread->bounced == 0

@@ -20,7 +20,7 @@ hits=$(for f in "$src"/*.c; do
        done \
   | sed 's/  */ /g' \
   | grep -E '(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \(' \
-  | grep -vE '(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \((store|store->db|db|stmt|LITE \(store\)|from|to),? ?(SQL_[A-Z_]+(\[(i|order)\])?|store_sql \((store|from), &(SQL_[A-Z_]+(\[(i|order)\])?|copy->select)\)|copy->insert|"[^"]*"|sql|c->field->(get|set)|get|begin|commit|rollback|\(const char \*\) store_schema_(pg_)?sql)[,)]' \
+  | grep -vE '(store_prepare|store_cached|store_run_cached|sqlite3_prepare_v2|store_exec|sqlite3_exec) \((store|store->db|db|stmt|LITE \(store\)|from|to),? ?(SQL_[A-Z_]+(\[(i|order)\])?|store_sql \((store|from), &(SQL_[A-Z_]+(\[(i|order)\])?|copy->select)\)|copy->insert|"[^"]*"|sql|kind->sql|c->field->(get|set)|get|begin|commit|rollback|\(const char \*\) store_schema_(pg_)?sql)[,)]' \
   | grep -vE '^[^:]+:[0-9]+:(static|[a-z_]+ \*?$|store_prepare \(Store|store_cached \(Store|store_run_cached \(Store|store_exec \(Store)' || true)
 is "$hits" "" "every prepared statement is a constant"
 
