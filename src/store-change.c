@@ -114,8 +114,13 @@ change_body (Store *store, gpointer data, GError **error)
   if (store_has_param (stmt, ":who"))
     store_bind_text (stmt, ":who", c->who);
   return store_step (store, stmt, "cannot change the ticket", error)
-         && store_event_now (store, id, c->who, c->field->what, old, c->value,
-                             error);
+         && store_audit (store,
+                         (StoreAudit){ .ticket = id,
+                                       .who = c->who,
+                                       .what = c->field->what,
+                                       .old_value = old,
+                                       .new_value = c->value },
+                         error);
 }
 
 static gboolean
@@ -155,8 +160,12 @@ comment_body (Store *store, gpointer data, GError **error)
   gint64 id = ticket_id (store, c->number, field_owner.get, NULL, error);
 
   return id != 0
-         && store_event_now (store, id, c->who, "comment", NULL, c->value,
-                             error);
+         && store_audit (store,
+                         (StoreAudit){ .ticket = id,
+                                       .who = c->who,
+                                       .what = "comment",
+                                       .new_value = c->value },
+                         error);
 }
 
 gboolean
@@ -235,8 +244,13 @@ merge_body (Store *store, gpointer data, GError **error)
   /* The history moves too, so record the merge after the move: both
    * events end up in the ticket that remains. */
   return move_rows (store, from, into, error)
-         && store_event_now (store, into, m->who, "merged", from_number,
-                             into_number, error);
+         && store_audit (store,
+                         (StoreAudit){ .ticket = into,
+                                       .who = m->who,
+                                       .what = "merged",
+                                       .old_value = from_number,
+                                       .new_value = into_number },
+                         error);
 }
 
 gboolean
@@ -327,8 +341,13 @@ group_ticket (Store *store, const char *ticket, gint64 incident,
   store_bind_int (stmt, ":now", (gint64) time (NULL));
   store_bind_int (stmt, ":ticket", id);
   return store_step (store, stmt, "cannot group the ticket", error)
-         && store_event_now (store, id, who, "incident", old, incident_number,
-                             error);
+         && store_audit (store,
+                         (StoreAudit){ .ticket = id,
+                                       .who = who,
+                                       .what = "incident",
+                                       .old_value = old,
+                                       .new_value = incident_number },
+                         error);
 }
 
 static gboolean

@@ -324,28 +324,17 @@ store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
 }
 
 gboolean
-store_event (Store *store, gint64 ticket, gint64 at, const char *who,
-             const char *what, const char *old_value, const char *new_value,
-             GError **error)
+store_audit (Store *store, StoreAudit event, GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_EVENT_INSERT, error);
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_int (stmt, ":ticket", ticket);
-  store_bind_int (stmt, ":at", at);
-  store_bind_text (stmt, ":who", who);
-  store_bind_text (stmt, ":what", what);
-  store_bind_text (stmt, ":old", old_value);
-  store_bind_text (stmt, ":new", new_value);
+  store_bind_int (stmt, ":ticket", event.ticket);
+  store_bind_int (stmt, ":at", event.at != 0 ? event.at : (gint64) time (NULL));
+  store_bind_text (stmt, ":who", event.who);
+  store_bind_text (stmt, ":what", event.what);
+  store_bind_text (stmt, ":old", event.old_value);
+  store_bind_text (stmt, ":new", event.new_value);
   return store_step (store, stmt, "cannot insert event", error);
-}
-
-/* An operator's change, now. */
-gboolean
-store_event_now (Store *store, gint64 ticket, const char *who, const char *what,
-                 const char *old_value, const char *new_value, GError **error)
-{
-  return store_event (store, ticket, (gint64) time (NULL), who, what, old_value,
-                      new_value, error);
 }

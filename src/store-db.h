@@ -254,13 +254,17 @@ GPtrArray *store_ticket_rows (Store *store, const char *sql, gint64 ticket_id,
                               gpointer (*from_row) (StoreStmt *),
                               GDestroyNotify free_fn, GError **error);
 /* An audit event: who did what to a ticket at `at`, old -> new. */
-gboolean store_event (Store *store, gint64 ticket, gint64 at, const char *who,
-                      const char *what, const char *old_value,
-                      const char *new_value, GError **error);
-/* The same, now. */
-gboolean store_event_now (Store *store, gint64 ticket, const char *who,
-                          const char *what, const char *old_value,
-                          const char *new_value, GError **error);
+typedef struct
+{
+  gint64 ticket;
+  gint64 at; /* 0: now (an operator's change) */
+  const char *who;
+  const char *what;
+  const char *old_value;
+  const char *new_value;
+} StoreAudit;
+
+gboolean store_audit (Store *store, StoreAudit event, GError **error);
 
 /* Where a delivered message belongs (store-outbox.c finds it). */
 typedef struct

@@ -454,7 +454,12 @@ store_notification_queue (Store *store, const StoreNotificationNew *n,
   if (!store_begin_write (store, error))
     return FALSE;
   if (queue_rows (store, n, now, outbox_id, error)
-      && store_event (store, n->ticket_id, now, n->who, "notified", NULL, what,
+      && store_audit (store,
+                      (StoreAudit){ .ticket = n->ticket_id,
+                                    .at = now,
+                                    .who = n->who,
+                                    .what = "notified",
+                                    .new_value = what },
                       error)
       && store_commit (store, error))
     return TRUE;

@@ -292,6 +292,21 @@ insert_message (Store *store, const StoreDelivery *d, gint64 ticket,
   return insert_raw (store, id, d->raw, error) ? id : 0;
 }
 
+/* What a delivery did to a ticket (what -> new_value), as the event the
+ * ticket's history shows, at the time the report was received. */
+static StoreAudit
+delivery_audit (gint64 ticket, const StoreDelivery *d, const char *what,
+                const char *new_value)
+{
+  return (StoreAudit){
+    .ticket = ticket,
+    .at = d->received,
+    .who = d->who,
+    .what = what,
+    .new_value = new_value,
+  };
+}
+
 /*
  * The acknowledgement of a new ticket, when allowed.  A reply that cannot
  * be built (a template missing) costs the reply, never the report: the
@@ -338,11 +353,12 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
     }
   message = insert_message (store, d, ticket, filed, error);
   return message != 0 && store_insert_details (store, d, ticket, message, error)
-         && store_event (store, ticket, d->received, d->who, "created", NULL,
-                         d->spool_id, error)
+         && store_audit (
+             store, delivery_audit (ticket, d, "created", d->spool_id), error)
          && (thread->claimed == NULL
-             || store_event (store, ticket, d->received, d->who, "claimed",
-                             NULL, thread->claimed, error))
+             || store_audit (
+                 store, delivery_audit (ticket, d, "claimed", thread->claimed),
+                 error))
          && (reply == NULL
              || store_outbox_add (store, d, ticket, message, reply_id, reply,
                                   filed, error));
@@ -378,10 +394,23 @@ reply_to_closed (Store *store, const StoreDelivery *d, gint64 ticket,
   store_next (stmt); /* to its end: the UPDATE is done */
   store_reset (stmt);
   if (reopen)
-    return store_event (store, ticket, d->received, d->who, "status",
-                        "resolved", "open", error);
-  return store_event (store, ticket, d->received, d->who, "waiting", status,
-                      "a reply without the tag: not reopened", error);
+    return store_audit (store,
+                        (StoreAudit){ .ticket = ticket,
+                                      .at = d->received,
+                                      .who = d->who,
+                                      .what = "status",
+                                      .old_value = "resolved",
+                                      .new_value = "open" },
+                        error);
+  return store_audit (store,
+                      (StoreAudit){ .ticket = ticket,
+                                    .at = d->received,
+                                    .who = d->who,
+                                    .what = "waiting",
+                                    .old_value = status,
+                                    .new_value = "a reply without the tag: "
+                                                 "not reopened" },
+                      error);
 }
 
 /*
@@ -423,8 +452,10 @@ file_followup (Store *store, const StoreDelivery *d, StoreThread *thread,
   message = insert_message (store, d, thread->ticket, filed, error);
   return message != 0
          && store_insert_details (store, &quiet, thread->ticket, message, error)
-         && store_event (store, thread->ticket, d->received, d->who,
-                         "follow-up", NULL, thread->how, error)
+         && store_audit (
+             store,
+             delivery_audit (thread->ticket, d, "follow-up", thread->how),
+             error)
          && (thread->bounced == 0
              || store_mark_undeliverable (store, thread->bounced,
                                           thread->ticket, error))
