@@ -298,11 +298,21 @@ gboolean store_ack_allowed (Store *store, const StoreDelivery *d,
 gboolean store_insert_details (Store *store, const StoreDelivery *d,
                                gint64 ticket, gint64 message, GError **error);
 
-/* Queues the acknowledgement of d (to d->ack_recipient, counted for
+/* An acknowledgement built for a new ticket: the ticket and message it
+ * answers, its own Message-ID and its bytes. */
+typedef struct
+{
+  gint64 ticket;
+  gint64 message;
+  const char *message_id;
+  GBytes *raw;
+} StoreAck;
+
+/* Queues ack, the acknowledgement of d (to d->ack_recipient, counted for
  * d->ack_sender and d->ack_domain); sets filed->outbox_id. */
-gboolean store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
-                           gint64 message, const char *message_id, GBytes *raw,
-                           StoreFiled *filed, GError **error);
+gboolean store_outbox_add (Store *store, const StoreDelivery *d,
+                           const StoreAck *ack, StoreFiled *filed,
+                           GError **error);
 
 /* Marks the notifications a follow-up answers: bounced (the outbox
  * entry a bounce names), or replied (a reply by tag or reference that

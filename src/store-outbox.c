@@ -21,19 +21,18 @@ static const char SQL_MARK_UNDELIVERABLE[]
       "ON CONFLICT DO NOTHING";
 
 gboolean
-store_outbox_add (Store *store, const StoreDelivery *d, gint64 ticket,
-                  gint64 message, const char *message_id, GBytes *raw,
+store_outbox_add (Store *store, const StoreDelivery *d, const StoreAck *ack,
                   StoreFiled *filed, GError **error)
 {
   g_autoptr (StoreCached) stmt = store_cached (store, SQL_OUTBOX_INSERT, error);
   gsize len;
-  gconstpointer data = g_bytes_get_data (raw, &len);
+  gconstpointer data = g_bytes_get_data (ack->raw, &len);
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_int (stmt, ":ticket", ticket);
-  store_bind_int (stmt, ":message", message);
-  store_bind_text (stmt, ":message_id", message_id);
+  store_bind_int (stmt, ":ticket", ack->ticket);
+  store_bind_int (stmt, ":message", ack->message);
+  store_bind_text (stmt, ":message_id", ack->message_id);
   store_bind_text (stmt, ":recipient", d->ack_recipient);
   store_bind_text (stmt, ":sender", d->ack_sender);
   store_bind_text (stmt, ":domain", d->ack_domain);

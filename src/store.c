@@ -360,7 +360,11 @@ file_new_ticket (Store *store, const StoreDelivery *d, StoreThread *thread,
                  store, delivery_audit (ticket, d, "claimed", thread->claimed),
                  error))
          && (reply == NULL
-             || store_outbox_add (store, d, ticket, message, reply_id, reply,
+             || store_outbox_add (store, d,
+                                  &(StoreAck){ .ticket = ticket,
+                                               .message = message,
+                                               .message_id = reply_id,
+                                               .raw = reply },
                                   filed, error));
 }
 
