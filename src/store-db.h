@@ -125,6 +125,10 @@ gboolean store_pg_upgrade (Store *store, int version, GError **error);
 /* The counts kept by triggers (store-tally.c): installs them and counts
  * the rows already there (the step to schema version 11). */
 gboolean store_tally_install (Store *store, GError **error);
+/* Inside a write transaction: pauses the triggers for a bulk copy, and
+ * resumes them, counting all the rows anew (PostgreSQL; SQLite's go on,
+ * at no cost). */
+gboolean store_tally_pause (Store *store, gboolean pause, GError **error);
 
 /* An operator's first action on a ticket, as `stats` counts it: an
  * event neither the MTA's delivery nor the intake wrote.  The partial

@@ -265,11 +265,14 @@ copy_rows (Store *from, Store *to, const CopyTable *copy, GError **error)
 static gboolean
 copy_all (Store *from, Store *to, GError **error)
 {
+  if (!store_tally_pause (to, TRUE, error))
+    return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (copy_tables); i++)
     if (!copy_rows (from, to, copy_tables[i], error))
       return FALSE;
   return copy_rows (from, to, &copy_merged, error)
          && copy_rows (from, to, &copy_setting, error)
+         && store_tally_pause (to, FALSE, error)
          && (to->kind != STORE_POSTGRES
              || store_exec (to, SQL_PG_IDENTITIES, error));
 }
