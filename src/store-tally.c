@@ -140,13 +140,15 @@ static const char SQL_TALLY_POSTGRES[]
 
 /* clang-format on */
 
+static const StoreSql SQL_TALLY = {
+  .sqlite = SQL_TALLY_SQLITE,
+  .postgres = SQL_TALLY_POSTGRES,
+};
+
 gboolean
 store_tally_install (Store *store, GError **error)
 {
-  return store_exec (store,
-                     store->kind == STORE_POSTGRES ? SQL_TALLY_POSTGRES
-                                                   : SQL_TALLY_SQLITE,
-                     error);
+  return store_exec (store, store_sql (store, &SQL_TALLY), error);
 }
 
 /*
@@ -169,9 +171,11 @@ static const char SQL_TALLY_RESUME[]
 gboolean
 store_tally_pause (Store *store, gboolean pause, GError **error)
 {
+  const char *sql = pause ? SQL_TALLY_PAUSE : SQL_TALLY_RESUME;
+
   if (store->kind != STORE_POSTGRES)
     return TRUE;
-  return store_exec (store, pause ? SQL_TALLY_PAUSE : SQL_TALLY_RESUME, error);
+  return store_exec (store, sql, error);
 }
 
 /* A period's count per label: the whole hours [:hlo, :hhi) from tally,
@@ -210,9 +214,9 @@ hour_bound (gint64 t, gboolean up)
 gboolean
 store_tally_read (Store *store, const StoreTallyQuery *q, GError **error)
 {
-  g_autoptr (StoreStmt) stmt = store_prepare (
-      store, g_str_equal (q->kind, "ack") ? SQL_TALLY_ACKS : SQL_TALLY_TICKETS,
-      error);
+  const char *sql
+      = g_str_equal (q->kind, "ack") ? SQL_TALLY_ACKS : SQL_TALLY_TICKETS;
+  g_autoptr (StoreStmt) stmt = store_prepare (store, sql, error);
   gint64 hlo = hour_bound (q->since, TRUE);
   gint64 hhi = hour_bound (q->until, FALSE);
   int rc;
