@@ -141,7 +141,9 @@ gboolean store_tally_pause (Store *store, gboolean pause, GError **error);
 /* One count of a period from the tally: kind "ticket" (tickets not
  * merged, per category), "loose" (... in no incident) or "ack"
  * (incoming messages, per acknowledgement decision, "" for none); add
- * is called with each label whose count in [since, until) is not 0. */
+ * is called with parts of the counts in [since, until): a label may
+ * come many times, and a part be 0 or less, but they add up to its
+ * count. */
 typedef struct
 {
   const char *kind;

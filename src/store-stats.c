@@ -319,14 +319,23 @@ read_monthly (Store *store, Stats *stats, GError **error)
          && read_incident_firsts (&mo, &stats->incidents, error);
 }
 
+/* Adds count to decision's row (a handful: looked for in turn). */
 static void
 add_reason (gpointer data, const char *decision, gint64 count)
 {
-  StatsReason *r = g_new0 (StatsReason, 1);
+  GPtrArray *rows = data;
+  StatsReason *r = NULL;
 
-  r->reason = g_strdup (decision);
-  r->count = count;
-  g_ptr_array_add (data, r);
+  for (guint i = 0; i < rows->len && r == NULL; i++)
+    if (strcmp (((StatsReason *) rows->pdata[i])->reason, decision) == 0)
+      r = rows->pdata[i];
+  if (r == NULL)
+    {
+      r = g_new0 (StatsReason, 1);
+      r->reason = g_strdup (decision);
+      g_ptr_array_add (rows, r);
+    }
+  r->count += count;
 }
 
 /* The most frequent first, then by name. */
@@ -363,6 +372,8 @@ read_acks (Store *store, Stats *stats, GError **error)
     {
       StatsReason *r = rows->pdata[i];
 
+      if (r->count == 0) /* none left in the period */
+        continue;
       if (strcmp (r->reason, "acknowledged") == 0)
         {
           stats->ack_sent += r->count;

@@ -179,14 +179,19 @@ store_tally_pause (Store *store, gboolean pause, GError **error)
 }
 
 /* A period's count per label: the whole hours [:hlo, :hhi) from tally,
- * the partial ones [:lo, :hlo) and [:hhi, :hi) from the rows. */
+ * the partial ones [:lo, :hlo) and [:hhi, :hi) from the rows.  SQLite
+ * returns the rows as they are, and the caller adds them up: its GROUP
+ * BY sorted them, three quarters of the time of `stats` (8 ms to read a
+ * year of a million tickets' hours, 25 ms to group them); PostgreSQL
+ * groups them by hashing, which costs less than sending them. */
 /* clang-format off */
-#define SQL_TALLY_READ_(rows) \
-  "SELECT label, CAST (SUM (n) AS BIGINT) FROM (" \
+#define SQL_TALLY_ROWS_(rows) \
   "SELECT label, n FROM tally WHERE kind = :kind " \
   "AND hour >= :hlo AND hour < :hhi " \
   "UNION ALL " rows (":lo", ":hlo") \
-  " UNION ALL " rows (":hhi", ":hi") \
+  " UNION ALL " rows (":hhi", ":hi")
+#define SQL_TALLY_GROUPED_(rows) \
+  "SELECT label, CAST (SUM (n) AS BIGINT) FROM (" SQL_TALLY_ROWS_ (rows) \
   ") AS counted GROUP BY label"
 /* clang-format on */
 
@@ -199,8 +204,15 @@ store_tally_pause (Store *store, gboolean pause, GError **error)
   "SELECT COALESCE (ack, ''), 1 FROM message WHERE direction = 'in' "          \
   "AND received >= " from " AND received < " to
 
-static const char SQL_TALLY_TICKETS[] = SQL_TALLY_READ_ (TICKET_ROWS);
-static const char SQL_TALLY_ACKS[] = SQL_TALLY_READ_ (ACK_ROWS);
+static const StoreSql SQL_TALLY_TICKETS = {
+  .sqlite = SQL_TALLY_ROWS_ (TICKET_ROWS),
+  .postgres = SQL_TALLY_GROUPED_ (TICKET_ROWS),
+};
+
+static const StoreSql SQL_TALLY_ACKS = {
+  .sqlite = SQL_TALLY_ROWS_ (ACK_ROWS),
+  .postgres = SQL_TALLY_GROUPED_ (ACK_ROWS),
+};
 
 /* t rounded up (ceil) or down to a whole hour. */
 static gint64
@@ -215,7 +227,8 @@ gboolean
 store_tally_read (Store *store, const StoreTallyQuery *q, GError **error)
 {
   const char *sql
-      = g_str_equal (q->kind, "ack") ? SQL_TALLY_ACKS : SQL_TALLY_TICKETS;
+      = store_sql (store, g_str_equal (q->kind, "ack") ? &SQL_TALLY_ACKS
+                                                       : &SQL_TALLY_TICKETS);
   g_autoptr (StoreStmt) stmt = store_prepare (store, sql, error);
   gint64 hlo = hour_bound (q->since, TRUE);
   gint64 hhi = hour_bound (q->until, FALSE);
@@ -233,9 +246,7 @@ store_tally_read (Store *store, const StoreTallyQuery *q, GError **error)
   store_bind_int (stmt, ":hhi", hhi);
   store_bind_int (stmt, ":hi", q->until);
   while ((rc = store_next (stmt)) == STORE_ROW)
-    if (store_column_int64 (stmt, 1) != 0)
-      q->add (q->data, store_column_peek (stmt, 0),
-              store_column_int64 (stmt, 1));
+    q->add (q->data, store_column_peek (stmt, 0), store_column_int64 (stmt, 1));
   return rc == STORE_DONE
          || store_db_error (error, store, rc, "cannot read the counts");
 }
