@@ -110,6 +110,8 @@ time_all() {
 }
 
 echo "tickets: $n ($(du -h "$MADOGUCHI_HOME/madoguchi.db" | cut -f1) of SQLite)"
+# The figures are wall times: a loaded machine's are longer.
+echo "load average: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 missing=
 for store in $stores; do
   case $store in

@@ -15,7 +15,7 @@
 
 #include "madoguchi/store.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* What store_next returns besides a failure code (they are SQLite's, so
  * that its driver hands its own through). */
@@ -116,6 +116,45 @@ void store_pg_close (Store *store);
 /* Adds the messages not in the full-text index to it, if at least
  * waiting of them wait (SQLite: FTS5; PostgreSQL indexes as it goes). */
 gboolean store_lite_index (Store *store, gint64 waiting, GError **error);
+
+/* PostgreSQL's schema steps past its first version, 10, up to
+ * STORE_SCHEMA_VERSION, each recorded in setting.schema_version
+ * (store-pg-schema.c; SQLite's are in store-lite-schema.c). */
+gboolean store_pg_upgrade (Store *store, int version, GError **error);
+
+/* The counts kept by triggers (store-tally.c): installs them and counts
+ * the rows already there (the step to schema version 11). */
+gboolean store_tally_install (Store *store, GError **error);
+/* Inside a write transaction: pauses the triggers for a bulk copy, and
+ * resumes them, counting all the rows anew (PostgreSQL; SQLite's go on,
+ * at no cost). */
+gboolean store_tally_pause (Store *store, gboolean pause, GError **error);
+
+/* An operator's first action on a ticket, as `stats` counts it: an
+ * event neither the MTA's delivery nor the intake wrote.  The partial
+ * index event_action holds only those, and a query reaches it by
+ * repeating these terms word for word. */
+#define SQL_EVENT_ACTION                                                       \
+  "WHERE who <> 'deliver' "                                                    \
+  "AND what NOT IN ('created', 'claimed', 'follow-up')"
+
+/* One count of a period from the tally: kind "ticket" (tickets not
+ * merged, per category), "loose" (... in no incident) or "ack"
+ * (incoming messages, per acknowledgement decision, "" for none); add
+ * is called with parts of the counts in [since, until): a label may
+ * come many times, and a part be 0 or less, but they add up to its
+ * count. */
+typedef struct
+{
+  const char *kind;
+  gint64 since;
+  gint64 until;
+  void (*add) (gpointer data, const char *label, gint64 count);
+  gpointer data;
+} StoreTallyQuery;
+
+gboolean store_tally_read (Store *store, const StoreTallyQuery *q,
+                           GError **error);
 
 /* The connection's text of a statement that differs. */
 static inline const char *

@@ -261,6 +261,19 @@ migrate_to_10 (Store *store, GError **error)
   return store_exec (store, SQL_INDICATOR_ASN, error);
 }
 
+/*
+ * Version 10 -> 11: counts kept by triggers beside the tickets and
+ * messages, and the reporters seen (store-tally.c), so that `stats` and
+ * `list --reporter` need not read every ticket; and the indexes the
+ * other stats queries walk.  At 1,000,000 tickets stats took 37 s.
+ */
+static gboolean
+migrate_to_11 (Store *store, GError **error)
+{
+  return store_tally_install (store, error)
+         && store_exec (store, "PRAGMA user_version = 11", error);
+}
+
 gboolean
 store_lite_migrate (Store *store, GError **error)
 {
@@ -292,6 +305,7 @@ store_lite_migrate (Store *store, GError **error)
       || (version < 8 && !migrate_to_8 (store, error))
       || (version < 9 && !migrate_to_9 (store, error))
       || (version < 10 && !migrate_to_10 (store, error))
+      || (version < 11 && !migrate_to_11 (store, error))
       || !store_exec (store, "COMMIT", error))
     {
       store_exec (store, "ROLLBACK", NULL);

@@ -210,6 +210,12 @@ store_is_empty (Store *store, gboolean *empty, GError **error)
 static void
 copy_value (StoreStmt *from, int i, StoreStmt *to, const char *param)
 {
+  /* SQLite reads an empty blob as a NULL pointer, and binds a NULL
+   * pointer as NULL: a message's empty chunk failed message_raw's NOT
+   * NULL.  An empty blob is bound from a pointer that is not NULL. */
+  static const guint8 empty[1];
+  gconstpointer blob;
+
   switch (store_column_kind (from, i))
     {
     case STORE_VALUE_NULL:
@@ -219,7 +225,8 @@ copy_value (StoreStmt *from, int i, StoreStmt *to, const char *param)
       store_bind_int (to, param, store_column_int64 (from, i));
       break;
     case STORE_VALUE_BLOB:
-      store_bind_blob (to, param, store_column_blob (from, i),
+      blob = store_column_blob (from, i);
+      store_bind_blob (to, param, blob ? blob : empty,
                        store_column_bytes (from, i));
       break;
     default:
@@ -258,11 +265,14 @@ copy_rows (Store *from, Store *to, const CopyTable *copy, GError **error)
 static gboolean
 copy_all (Store *from, Store *to, GError **error)
 {
+  if (!store_tally_pause (to, TRUE, error))
+    return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (copy_tables); i++)
     if (!copy_rows (from, to, copy_tables[i], error))
       return FALSE;
   return copy_rows (from, to, &copy_merged, error)
          && copy_rows (from, to, &copy_setting, error)
+         && store_tally_pause (to, FALSE, error)
          && (to->kind != STORE_POSTGRES
              || store_exec (to, SQL_PG_IDENTITIES, error));
 }

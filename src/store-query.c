@@ -1,67 +1,54 @@
 /*
- * store-query.c - what the operator commands read from the store, and
- * the changes they make (each with an audit event).
+ * store-query.c - what the operator commands look up in the store: the
+ * tickets a `list` filters, a ticket by its number, incidents, and how
+ * far an import got.
  */
 #include "madoguchi/store.h"
 
 #include <string.h>
-#include <time.h>
-
-#include "madoguchi/address.h"
 
 #include "store-db.h"
-
-/* SQLite takes a column outside GROUP BY from one of the group's rows;
- * PostgreSQL wants an aggregate (the scope and address are the value's,
- * the same in every row). */
-const StoreSql SQL_INDICATOR_LIST = {
-  .sqlite = SQL_INDICATOR_LIST_ ("scope", "GROUP_CONCAT (ports)", "ip IS NULL"),
-  .postgres = SQL_INDICATOR_LIST_ ("MIN (scope)", "string_agg (ports, ',')",
-                                   "bool_and (ip IS NULL)"),
-};
-
-static const char SQL_REASON_LIST[]
-    = "SELECT rule, category, score, place, matched FROM reason "
-      "WHERE ticket_id = :ticket ORDER BY message_id, score DESC, id";
-
-/* In the order they were filed: PostgreSQL has no rowid, and its
- * form_field an id column for it. */
-static const StoreSql SQL_FORM_LIST = {
-  .sqlite = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
-            "ORDER BY message_id, rowid",
-  .postgres = "SELECT name, value FROM form_field WHERE ticket_id = :ticket "
-              "ORDER BY message_id, id",
-};
-
-static const char SQL_TIMESTAMP_LIST[]
-    = "SELECT utc, original, rule, zone_assumed, part, line FROM timestamp "
-      "WHERE ticket_id = :ticket ORDER BY utc, id";
-
-static const char SQL_EXCERPT_LIST[]
-    = "SELECT part, first_line, last_line, text FROM excerpt "
-      "WHERE ticket_id = :ticket ORDER BY message_id, id";
 
 /* One statement for every filter: an unset filter is NULL (or 0) and
  * its condition true, so nothing is ever spliced into the SQL.  A search
  * of three characters or more looks in the full-text index and reads
  * whole only the messages that wait to enter it (index_messages in
- * store.c: fewer than 32); a shorter one reads every message whole. */
-#define SQL_TICKET_LIST_WHERE_(like, search)                                   \
+ * store.c: fewer than 32); a shorter one reads every message whole.
+ *
+ * "(:x IS NULL OR ...)" keeps the planner from starting at the tickets
+ * a filter names: it walks the order's index, as it should for most
+ * filters, but an address or a reporter names a few tickets of a
+ * million, and walking to the oldest ticket took 350 ms.  So each has
+ * a statement of its own, where its condition is plain ("id IN ...")
+ * and the planner starts from it: the addresses' index, or the tickets
+ * of the reporters (table reporter, store-tally.c) that match. */
+#define SQL_TICKET_LIST_WHERE_(like, search, by_reporter, by_ip)               \
   SQL_TICKET_COLUMNS                                                           \
   "WHERE merged_into IS NULL "                                                 \
   "AND (:status IS NULL OR status = :status) "                                 \
   "AND (:category IS NULL OR category = :category) "                           \
   "AND (:owner IS NULL OR owner = :owner) "                                    \
   "AND (:unassigned = 0 OR owner IS NULL) "                                    \
-  "AND (:reporter IS NULL OR reporter " like " '%' || :reporter_like || '%' "  \
-  "  ESCAPE '\\') "                                                            \
-  "AND (:since = 0 OR created >= :since) "                                     \
-  "AND (:until = 0 OR created < :until) "                                      \
-  "AND (:by_ip = 0 OR id IN (SELECT ticket_id FROM indicator "                 \
+  "AND " by_reporter (like) "AND (:since = 0 OR created >= :since) "           \
+                            "AND (:until = 0 OR created < :until) "            \
+                            "AND " by_ip                                       \
+                            "AND (:search IS NULL OR id IN (" search ")) "
+
+#define REPORTER_LIKE(like) like " '%' || :reporter_like || '%' ESCAPE '\\'"
+
+#define REPORTER_ANY(like)                                                     \
+  "(:reporter IS NULL OR reporter " REPORTER_LIKE (like) ") "
+#define REPORTER_FIRST(like)                                                   \
+  "(:reporter IS NOT NULL AND reporter IN (SELECT r.reporter FROM "            \
+  "  reporter r WHERE r.reporter " REPORTER_LIKE (like) ")) "
+
+#define IP_TICKETS                                                             \
+  "id IN (SELECT ticket_id FROM indicator "                                    \
   "  WHERE ip BETWEEN :first AND :last UNION SELECT ticket_id FROM "           \
   "  indicator WHERE kind IN ('cidr', 'range') AND ip <= :last "               \
-  "  AND ip_end >= :first)) "                                                  \
-  "AND (:search IS NULL OR id IN (" search ")) "
+  "  AND ip_end >= :first)"
+#define IP_ANY "(:by_ip = 0 OR " IP_TICKETS ") "
+#define IP_FIRST "(:by_ip = 1 AND " IP_TICKETS ") "
 
 #define SQL_SEARCH_SQLITE                                                      \
   "SELECT ticket_id FROM message WHERE "                                       \
@@ -83,37 +70,44 @@ static const char SQL_EXCERPT_LIST[]
   "  OR madoguchi_fold (left (text, 1048576)) ILIKE '%' || :search_like "      \
   "  || '%' ESCAPE '\\'"
 
-#define SQL_TICKET_LIST_SQLITE                                                 \
-  SQL_TICKET_LIST_WHERE_ ("LIKE", SQL_SEARCH_SQLITE)
-#define SQL_TICKET_LIST_POSTGRES                                               \
-  SQL_TICKET_LIST_WHERE_ ("ILIKE", SQL_SEARCH_POSTGRES)
+#define SQL_TICKET_LIST_SQLITE(by_reporter, by_ip)                             \
+  SQL_TICKET_LIST_WHERE_ ("LIKE", SQL_SEARCH_SQLITE, by_reporter, by_ip)
+#define SQL_TICKET_LIST_POSTGRES(by_reporter, by_ip)                           \
+  SQL_TICKET_LIST_WHERE_ ("ILIKE", SQL_SEARCH_POSTGRES, by_reporter, by_ip)
 
 /* One statement per order, so that each can walk its index and stop at
  * the limit (an ORDER BY expression would sort the whole table). */
-#define SQL_TICKET_LIST_ORDER(order)                                           \
+#define SQL_TICKET_LIST_ORDER(by_reporter, by_ip, order)                       \
   {                                                                            \
-    .sqlite = SQL_TICKET_LIST_SQLITE order,                                    \
-    .postgres = SQL_TICKET_LIST_POSTGRES order,                                \
+    .sqlite = SQL_TICKET_LIST_SQLITE (by_reporter, by_ip) order,               \
+    .postgres = SQL_TICKET_LIST_POSTGRES (by_reporter, by_ip) order,           \
   }
 
-static const StoreSql SQL_TICKET_LIST[] = {
-  SQL_TICKET_LIST_ORDER ("ORDER BY created DESC, id DESC LIMIT :limit"),
-  SQL_TICKET_LIST_ORDER ("ORDER BY created, id LIMIT :limit"),
-  SQL_TICKET_LIST_ORDER ("ORDER BY year DESC, seq DESC LIMIT :limit"),
-  SQL_TICKET_LIST_ORDER ("ORDER BY year, seq LIMIT :limit"),
-  SQL_TICKET_LIST_ORDER ("ORDER BY updated DESC, id DESC LIMIT :limit"),
-  SQL_TICKET_LIST_ORDER ("ORDER BY updated, id LIMIT :limit"),
+#define SQL_TICKET_LIST_ORDERS(by_reporter, by_ip)                             \
+  {                                                                            \
+    SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                                 \
+                           "ORDER BY created DESC, id DESC LIMIT :limit"),     \
+        SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                             \
+                               "ORDER BY created, id LIMIT :limit"),           \
+        SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                             \
+                               "ORDER BY year DESC, seq DESC LIMIT :limit"),   \
+        SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                             \
+                               "ORDER BY year, seq LIMIT :limit"),             \
+        SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                             \
+                               "ORDER BY updated DESC, id DESC LIMIT :limit"), \
+        SQL_TICKET_LIST_ORDER (by_reporter, by_ip,                             \
+                               "ORDER BY updated, id LIMIT :limit"),           \
+  }
+
+/* [0] any filter; [1] by address; [2] by reporter, not by address. */
+static const StoreSql SQL_TICKET_LIST[3][6] = {
+  SQL_TICKET_LIST_ORDERS (REPORTER_ANY, IP_ANY),
+  SQL_TICKET_LIST_ORDERS (REPORTER_ANY, IP_FIRST),
+  SQL_TICKET_LIST_ORDERS (REPORTER_FIRST, IP_ANY),
 };
 
 static const char SQL_TICKET_GET[]
     = SQL_TICKET_COLUMNS "WHERE number = :number";
-
-static const char SQL_PART_LIST[]
-    = "SELECT depth, content_type, filename, charset, size, forwarded "
-      "FROM part WHERE message_id = :message ORDER BY idx";
-
-static const char SQL_MESSAGE_RAW[]
-    = "SELECT bytes FROM message_raw WHERE message_id = :message ORDER BY seq";
 
 void
 store_ticket_free (StoreTicket *t)
@@ -135,34 +129,6 @@ store_ticket_free (StoreTicket *t)
   g_free (t->signature);
   g_free (t->signer);
   g_free (t);
-}
-
-void
-store_message_free (StoreMessage *m)
-{
-  if (m == NULL)
-    return;
-  g_free (m->direction);
-  g_free (m->envelope_from);
-  g_free (m->message_id);
-  g_free (m->from);
-  g_free (m->from_addr);
-  g_free (m->to);
-  g_free (m->subject);
-  g_free (m->date);
-  g_free (m->flags);
-  g_free (m->category);
-  g_free (m->scores);
-  g_free (m->ack);
-  g_free (m->thread);
-  g_free (m->text);
-  g_free (m->encryption);
-  g_free (m->signature);
-  g_free (m->signer);
-  g_free (m->pgp_problem);
-  if (m->parts)
-    g_ptr_array_unref (m->parts);
-  g_free (m);
 }
 
 gpointer
@@ -309,6 +275,36 @@ store_resolve_number (Store *store, const char *text, GError **error)
   return NULL;
 }
 
+/* Up to IP_FEW addresses in the range, list --ip starts from them;
+ * past it, from the order's index: a /16 of bench/operator.sh's store
+ * names 3,900 tickets, and looking each up took longer than walking the
+ * 12,800 newest to the 50th (the lookups jump about the table, the walk
+ * reads its pages in order). */
+#define IP_FEW 1000
+
+static const char SQL_IP_FEW[]
+    = "SELECT COUNT(*) FROM (SELECT 1 FROM indicator WHERE ip BETWEEN "
+      ":first AND :last LIMIT :cap) AS found";
+
+/* The statement list --ip starts from: few addresses (1), or many (0). */
+static int
+ip_start (Store *store, const StoreFilter *filter, GError **error)
+{
+  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_IP_FEW, error);
+
+  if (stmt == NULL)
+    return -1;
+  store_bind_blob16 (stmt, ":first", filter->ip_first);
+  store_bind_blob16 (stmt, ":last", filter->ip_last);
+  store_bind_int (stmt, ":cap", IP_FEW + 1);
+  if (store_next (stmt) != STORE_ROW)
+    {
+      store_db_error (error, store, STORE_FAIL, "cannot read addresses");
+      return -1;
+    }
+  return store_column_int64 (stmt, 0) <= IP_FEW ? 1 : 0;
+}
+
 GPtrArray *
 store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
 {
@@ -320,9 +316,16 @@ store_list_tickets (Store *store, const StoreFilter *filter, GError **error)
                : g_strcmp0 (filter->sort, "updated") == 0 ? 4
                                                           : 0)
               + (filter->ascending ? 1 : 0);
-  const char *sql = store_sql (store, &SQL_TICKET_LIST[order]);
-  g_autoptr (StoreStmt) stmt = store_prepare (store, sql, error);
+  int start = filter->by_ip              ? ip_start (store, filter, error)
+              : filter->reporter != NULL ? 2
+                                         : 0;
+  const char *sql = NULL;
+  g_autoptr (StoreStmt) stmt = NULL;
 
+  if (start < 0)
+    return NULL;
+  sql = store_sql (store, &SQL_TICKET_LIST[start][order]);
+  stmt = store_prepare (store, sql, error);
   if (stmt == NULL)
     return NULL;
   store_bind_int (stmt, ":limit",
@@ -388,391 +391,6 @@ store_get_ticket (Store *store, const char *number, GError **error)
   else
     store_db_error (error, store, rc, "cannot read ticket");
   return NULL;
-}
-
-static gpointer
-part_from_row (StoreStmt *stmt)
-{
-  MessagePart *p = g_new0 (MessagePart, 1);
-
-  p->depth = (guint) store_column_int (stmt, 0);
-  p->content_type = store_column_text (stmt, 1);
-  p->filename = store_column_text (stmt, 2);
-  p->charset = store_column_text (stmt, 3);
-  p->size = store_column_int64 (stmt, 4);
-  p->forwarded = store_column_int (stmt, 5);
-  return p;
-}
-
-gpointer
-store_message_from_row (StoreStmt *stmt)
-{
-  StoreMessage *m = g_new0 (StoreMessage, 1);
-
-  m->id = store_column_int64 (stmt, 0);
-  m->direction = store_column_text (stmt, 1);
-  m->received = store_column_int64 (stmt, 2);
-  m->envelope_from = store_column_text (stmt, 3);
-  m->message_id = store_column_text (stmt, 4);
-  m->from = store_column_text (stmt, 5);
-  m->to = store_column_text (stmt, 6);
-  m->subject = store_column_text (stmt, 7);
-  m->date = store_column_text (stmt, 8);
-  m->flags = store_column_text (stmt, 9);
-  m->size = store_column_int64 (stmt, 10);
-  m->text = store_column_text (stmt, 11);
-  m->category = store_column_text (stmt, 12);
-  m->scores = store_column_text (stmt, 13);
-  m->ack = store_column_text (stmt, 14);
-  m->thread = store_column_text (stmt, 15);
-  m->indicators_dropped = store_column_int64 (stmt, 16);
-  m->timestamps_dropped = store_column_int64 (stmt, 17);
-  m->from_addr = store_column_text (stmt, 18);
-  m->encryption = store_column_text (stmt, 19);
-  m->signature = store_column_text (stmt, 20);
-  m->signer = store_column_text (stmt, 21);
-  m->pgp_problem = store_column_text (stmt, 22);
-  return m;
-}
-
-static GPtrArray *
-message_parts (Store *store, gint64 message_id, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_PART_LIST, error);
-
-  if (stmt == NULL)
-    return NULL;
-  store_bind_int (stmt, ":message", message_id);
-  return store_collect_rows (store, stmt, part_from_row,
-                             (GDestroyNotify) report_part_free, error);
-}
-
-GPtrArray *
-store_ticket_messages (Store *store, gint64 ticket_id, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_LIST, error);
-  g_autoptr (GPtrArray) messages = NULL;
-
-  if (stmt == NULL)
-    return NULL;
-  store_bind_int (stmt, ":ticket", ticket_id);
-  messages = store_collect_rows (store, stmt, store_message_from_row,
-                                 (GDestroyNotify) store_message_free, error);
-  for (guint i = 0; messages != NULL && i < messages->len; i++)
-    {
-      StoreMessage *m = messages->pdata[i];
-
-      m->parts = message_parts (store, m->id, error);
-      if (m->parts == NULL)
-        return NULL;
-    }
-  return g_steal_pointer (&messages);
-}
-
-GBytes *
-store_message_raw (Store *store, gint64 message_id, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MESSAGE_RAW, error);
-  g_autoptr (GByteArray) bytes = g_byte_array_new ();
-  gboolean found = FALSE;
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  store_bind_int (stmt, ":message", message_id);
-  while ((rc = store_next (stmt)) == STORE_ROW)
-    {
-      found = TRUE;
-      if (store_column_bytes (stmt, 0) > 0)
-        g_byte_array_append (bytes, store_column_blob (stmt, 0),
-                             (guint) store_column_bytes (stmt, 0));
-    }
-  if (rc != STORE_DONE)
-    store_db_error (error, store, rc, "cannot read message");
-  else if (!found)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                 "no message %" G_GINT64_FORMAT, message_id);
-  else
-    return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
-  return NULL;
-}
-
-void
-store_indicator_free (StoreIndicator *ind)
-{
-  g_free (ind->kind);
-  g_free (ind->value);
-  g_free (ind->scope);
-  g_free (ind->ports);
-  g_free (ind->context);
-  g_free (ind->role);
-  g_free (ind);
-}
-
-gpointer
-store_indicator_from_row (StoreStmt *stmt)
-{
-  StoreIndicator *ind = g_new0 (StoreIndicator, 1);
-
-  ind->kind = store_column_text (stmt, 0);
-  ind->value = store_column_text (stmt, 1);
-  ind->scope = store_column_text (stmt, 2);
-  ind->own = store_column_int (stmt, 3);
-  ind->count = store_column_int64 (stmt, 4);
-  ind->ports = store_column_text (stmt, 5);
-  ind->first_seen = store_column_int64 (stmt, 6);
-  ind->last_seen = store_column_int64 (stmt, 7);
-  ind->context = store_column_text (stmt, 8);
-  ind->role = store_column_text (stmt, 9);
-  ind->asn = store_column_int64 (stmt, 10);
-  return ind;
-}
-
-static gpointer
-timestamp_from_row (StoreStmt *stmt)
-{
-  Timestamp *t = g_new0 (Timestamp, 1);
-
-  t->utc = store_column_int64 (stmt, 0);
-  t->original = store_column_text (stmt, 1);
-  t->rule = store_column_text (stmt, 2);
-  t->zone_assumed = store_column_int (stmt, 3);
-  t->part = store_column_null (stmt, 4) ? G_MAXUINT
-                                        : (guint) store_column_int (stmt, 4);
-  t->line = (guint) store_column_int (stmt, 5);
-  return t;
-}
-
-static gpointer
-excerpt_from_row (StoreStmt *stmt)
-{
-  Excerpt *e = g_new0 (Excerpt, 1);
-
-  e->part = (guint) store_column_int (stmt, 0);
-  e->first_line = (guint) store_column_int (stmt, 1);
-  e->last_line = (guint) store_column_int (stmt, 2);
-  e->text = store_column_text (stmt, 3);
-  return e;
-}
-
-GPtrArray *
-store_ticket_indicators (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, store_sql (store, &SQL_INDICATOR_LIST),
-                            ticket_id, store_indicator_from_row,
-                            (GDestroyNotify) store_indicator_free, error);
-}
-
-GPtrArray *
-store_ticket_timestamps (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, SQL_TIMESTAMP_LIST, ticket_id,
-                            timestamp_from_row,
-                            (GDestroyNotify) report_timestamp_free, error);
-}
-
-GPtrArray *
-store_ticket_excerpts (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, SQL_EXCERPT_LIST, ticket_id,
-                            excerpt_from_row,
-                            (GDestroyNotify) report_excerpt_free, error);
-}
-
-static gpointer
-reason_from_row (StoreStmt *stmt)
-{
-  ClassifyReason *r = g_new0 (ClassifyReason, 1);
-  const char *const *names = report_categories ();
-  int index = report_category_index (store_column_peek (stmt, 1));
-
-  r->rule = store_column_text (stmt, 0);
-  r->category = names[index < 0 ? REPORT_CATEGORIES - 1 : index];
-  r->score = store_column_int (stmt, 2);
-  r->where = store_column_text (stmt, 3);
-  r->matched = store_column_text (stmt, 4);
-  return r;
-}
-
-static gpointer
-form_from_row (StoreStmt *stmt)
-{
-  FormField *f = g_new0 (FormField, 1);
-
-  f->name = store_column_text (stmt, 0);
-  f->value = store_column_text (stmt, 1);
-  return f;
-}
-
-GPtrArray *
-store_ticket_reasons (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, SQL_REASON_LIST, ticket_id, reason_from_row,
-                            (GDestroyNotify) report_reason_free, error);
-}
-
-GPtrArray *
-store_ticket_form (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, store_sql (store, &SQL_FORM_LIST), ticket_id,
-                            form_from_row,
-                            (GDestroyNotify) report_form_field_free, error);
-}
-
-static const char SQL_EVENT_LIST[]
-    = "SELECT at, who, what, old, new FROM event WHERE ticket_id = :ticket "
-      "ORDER BY at, id";
-
-static const char SQL_TICKET_OUTBOX[]
-    = "SELECT o.id, t.number, o.recipient, o.message_id, o.state, o.created, "
-      "o.attempts, o.last_error, o.via FROM outbox o JOIN ticket t ON "
-      "t.id = o.ticket_id WHERE o.ticket_id = :ticket ORDER BY o.id";
-
-static const char SQL_TICKET_ADDRESSES[]
-    = "SELECT ip, value FROM indicator WHERE ticket_id = :ticket "
-      "AND ip IS NOT NULL AND kind IN ('ipv4', 'ipv6') GROUP BY ip, value "
-      "ORDER BY MIN (id) LIMIT 50";
-
-/* DISTINCT in a subquery: PostgreSQL sorts DISTINCT rows only by what
- * they select (created is the ticket's, so no row more); ordered to the
- * last column, so that both databases list the same. */
-static const char SQL_SHARING[]
-    = "SELECT number, subject, value, exact, incident FROM (SELECT DISTINCT "
-      "t.number, t.subject, i.value, i.ip = :ip AS exact, inc.number AS "
-      "incident, t.created FROM indicator i JOIN ticket t "
-      "ON t.id = i.ticket_id LEFT JOIN incident inc ON inc.id = t.incident_id "
-      "WHERE i.ip BETWEEN :first AND :last AND i.ticket_id != :ticket "
-      "AND t.merged_into IS NULL) AS sharing ORDER BY exact DESC, "
-      "created DESC, number DESC, value LIMIT 20";
-
-static const char SQL_MENTIONS[]
-    = "SELECT COUNT (DISTINCT ticket_id) FROM indicator WHERE ip = :ip";
-
-void
-store_event_free (StoreEvent *e)
-{
-  g_free (e->who);
-  g_free (e->what);
-  g_free (e->old_value);
-  g_free (e->new_value);
-  g_free (e);
-}
-
-static gpointer
-event_from_row (StoreStmt *stmt)
-{
-  StoreEvent *e = g_new0 (StoreEvent, 1);
-
-  e->at = store_column_int64 (stmt, 0);
-  e->who = store_column_text (stmt, 1);
-  e->what = store_column_text (stmt, 2);
-  e->old_value = store_column_text (stmt, 3);
-  e->new_value = store_column_text (stmt, 4);
-  return e;
-}
-
-GPtrArray *
-store_ticket_events (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, SQL_EVENT_LIST, ticket_id, event_from_row,
-                            (GDestroyNotify) store_event_free, error);
-}
-
-GPtrArray *
-store_ticket_outbox (Store *store, gint64 ticket_id, GError **error)
-{
-  return store_ticket_rows (store, SQL_TICKET_OUTBOX, ticket_id,
-                            store_outbox_from_row,
-                            (GDestroyNotify) store_outbox_free, error);
-}
-
-void
-store_related_free (StoreRelated *r)
-{
-  g_free (r->number);
-  g_free (r->subject);
-  g_free (r->theirs);
-  g_free (r->mine);
-  g_free (r->incident);
-  g_free (r);
-}
-
-static gint64
-mentions (Store *store, const void *ip, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_MENTIONS, error);
-
-  if (stmt == NULL)
-    return -1;
-  store_bind_blob16 (stmt, ":ip", ip);
-  return store_next (stmt) == STORE_ROW ? store_column_int64 (stmt, 0) : -1;
-}
-
-/* The other tickets sharing one address, or its /24 (/48 for IPv6). */
-static gboolean
-sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
-         GPtrArray *related, GHashTable *seen, GError **error)
-{
-  g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_SHARING, error);
-  Network net;
-  guint8 first[16], last[16];
-  gint64 count = mentions (store, ip, error);
-  int rc;
-
-  if (stmt == NULL || count < 0)
-    return FALSE;
-  memcpy (net.net, ip, 16);
-  net.prefix = address_is_v4 (ip) ? 96 + 24 : 48;
-  address_network_bounds (&net, first, last);
-  store_bind_blob16 (stmt, ":ip", ip);
-  store_bind_blob16 (stmt, ":first", first);
-  store_bind_blob16 (stmt, ":last", last);
-  store_bind_int (stmt, ":ticket", ticket);
-  while ((rc = store_next (stmt)) == STORE_ROW)
-    {
-      StoreRelated *r;
-
-      if (!g_hash_table_add (seen, store_column_text (stmt, 0)))
-        continue;
-      r = g_new0 (StoreRelated, 1);
-      r->number = store_column_text (stmt, 0);
-      r->subject = store_column_text (stmt, 1);
-      r->theirs = store_column_text (stmt, 2);
-      r->exact = store_column_int (stmt, 3);
-      r->incident = store_column_text (stmt, 4);
-      r->mine = g_strdup (mine);
-      r->mentions = count;
-      g_ptr_array_add (related, r);
-    }
-  return rc == STORE_DONE
-         || store_db_error (error, store, rc, "cannot read related");
-}
-
-GPtrArray *
-store_ticket_related (Store *store, gint64 ticket_id, GError **error)
-{
-  g_autoptr (StoreStmt) stmt
-      = store_prepare (store, SQL_TICKET_ADDRESSES, error);
-  g_autoptr (GPtrArray) related
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) store_related_free);
-  g_autoptr (GHashTable) seen
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  store_bind_int (stmt, ":ticket", ticket_id);
-  while ((rc = store_next (stmt)) == STORE_ROW)
-    if (store_column_bytes (stmt, 0) == 16
-        && !sharing (store, ticket_id, store_column_blob (stmt, 0),
-                     store_column_peek (stmt, 1), related, seen, error))
-      return NULL;
-  if (rc != STORE_DONE)
-    {
-      store_db_error (error, store, rc, "cannot read addresses");
-      return NULL;
-    }
-  return g_steal_pointer (&related);
 }
 
 static const char SQL_INCIDENT_LIST[]

@@ -29,31 +29,16 @@
 #define MONTH_SQLITE(t) "strftime ('%Y-%m', " t ", 'unixepoch', 'localtime')"
 #define MONTH_POSTGRES(t) "to_char (to_timestamp (" t "), 'YYYY-MM')"
 
-/* The period's reports per local month and category. */
-#define SQL_STATS_REPORTS_(month)                                              \
-  "SELECT " month " AS month, category, COUNT(*) FROM ticket "                 \
-  "WHERE merged_into IS NULL AND created >= :since AND created < :until "      \
-  "GROUP BY month, category"
-
-static const StoreSql SQL_STATS_REPORTS = {
-  .sqlite = SQL_STATS_REPORTS_ (MONTH_SQLITE ("created")),
-  .postgres = SQL_STATS_REPORTS_ (MONTH_POSTGRES ("created")),
-};
-
-/* The same for incidents: the first ticket of each group stands for it
- * (-id keys a ticket in no incident: ids are positive). */
-#define SQL_STATS_INCIDENTS_(month)                                            \
-  "SELECT " month " AS month, "                                                \
-  "category, COUNT(*) FROM (SELECT created, category, row_number () OVER "     \
-  "(PARTITION BY COALESCE(incident_id, -id) ORDER BY created, id) AS nth "     \
-  "FROM ticket "                                                               \
-  "WHERE merged_into IS NULL AND created >= :since AND created < :until) "     \
-  "AS firsts WHERE nth = 1 GROUP BY month, category"
-
-static const StoreSql SQL_STATS_INCIDENTS = {
-  .sqlite = SQL_STATS_INCIDENTS_ (MONTH_SQLITE ("created")),
-  .postgres = SQL_STATS_INCIDENTS_ (MONTH_POSTGRES ("created")),
-};
+/* The first ticket of each incident among the period's: an incident
+ * counts in its month and category (the tickets in no incident are
+ * the tally's "loose" ones).  +created: from the tickets in incidents
+ * (ticket_incident), not from the period's million. */
+static const char SQL_STATS_INCIDENT_FIRSTS[]
+    = "SELECT created, category FROM (SELECT created, category, "
+      "row_number () OVER (PARTITION BY incident_id ORDER BY created, id) "
+      "AS nth FROM ticket WHERE incident_id IS NOT NULL "
+      "AND merged_into IS NULL AND +created >= :since "
+      "AND +created < :until) AS firsts WHERE nth = 1";
 
 /* Notifications to the sites, by the month they were made and the
  * category of their ticket (the seed's "notifications" beside
@@ -68,12 +53,6 @@ static const StoreSql SQL_STATS_NOTIFICATIONS = {
   .sqlite = SQL_STATS_NOTIFICATIONS_ (MONTH_SQLITE ("n.created")),
   .postgres = SQL_STATS_NOTIFICATIONS_ (MONTH_POSTGRES ("n.created")),
 };
-
-/* Incoming messages by the acknowledgement decision filed with them. */
-static const char SQL_STATS_ACKS[]
-    = "SELECT COALESCE(ack, '') AS decision, COUNT(*) FROM message "
-      "WHERE direction = 'in' AND received >= :since AND received < :until "
-      "GROUP BY decision ORDER BY COUNT(*) DESC, decision";
 
 /* The acknowledgements made in the period, by what came of them (the
  * outbox's notifications have the team's envelope sender). */
@@ -115,27 +94,18 @@ static const StoreSql SQL_STATS_PREFIXES = {
 };
 
 /* Seconds from each ticket's creation to its first operator action,
- * NULL for none; shortest first, so that the median is in the middle. */
-#define SQL_STATS_DELAYS_(larger)                                              \
-  "SELECT " larger " (0, (SELECT MIN(e.at) FROM event e "                      \
-  "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "                           \
-  "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - t.created) "       \
-  "AS delay FROM ticket t WHERE t.merged_into IS NULL "                        \
-  "AND t.created >= :since AND t.created < :until "                            \
-  "ORDER BY delay IS NULL, delay"
-
-/* SQLite's max of two is NULL if either is, as GREATEST is not: a
- * ticket nobody acted on must stay NULL. */
-static const StoreSql SQL_STATS_DELAYS = {
-  .sqlite = SQL_STATS_DELAYS_ ("max"),
-  .postgres = "SELECT CASE WHEN d < 0 THEN 0 ELSE d END AS delay FROM ("
-              "SELECT (SELECT MIN(e.at) FROM event e "
-              "WHERE e.ticket_id = t.id AND e.who <> 'deliver' "
-              "AND e.what NOT IN ('created', 'claimed', 'follow-up')) - "
-              "t.created AS d FROM ticket t WHERE t.merged_into IS NULL "
-              "AND t.created >= :since AND t.created < :until) AS delays "
-              "ORDER BY d IS NULL, d",
-};
+ * for the tickets an operator acted on, shortest first, so that the
+ * median is in the middle; an action stamped before its ticket counts
+ * as 0.  The actions are read first, from the partial index that holds
+ * only them (event_action): from the period's tickets, the planner
+ * looked up the events of each of a million. */
+static const char SQL_STATS_DELAYS[]
+    = "SELECT CASE WHEN d < 0 THEN 0 ELSE d END AS delay FROM ("
+      "SELECT a.first - t.created AS d FROM (SELECT ticket_id, "
+      "MIN (at) AS first FROM event " SQL_EVENT_ACTION " GROUP BY ticket_id) "
+      "AS a JOIN ticket t ON t.id = a.ticket_id WHERE t.merged_into IS NULL "
+      "AND t.created >= :since AND t.created < :until) AS acted "
+      "ORDER BY delay";
 
 static StoreStmt *
 prepare_range (Store *store, const char *sql, const StatsRange *range,
@@ -220,35 +190,190 @@ read_table (Store *store, const char *sql, const StatsRange *range,
   return TRUE;
 }
 
-static gpointer
-reason_from_row (StoreStmt *stmt)
+/* The months of a table, as stats_months lays them out, and where
+ * each begins in the local time they are named in: month i is
+ * [bounds[i], bounds[i + 1]), n + 1 times for n months. */
+static GArray *
+month_bounds (const GPtrArray *months)
 {
-  StatsReason *r = g_new0 (StatsReason, 1);
+  GArray *bounds = g_array_new (FALSE, FALSE, sizeof (gint64));
 
-  r->reason = store_column_text (stmt, 0);
-  r->count = store_column_int64 (stmt, 1);
-  return r;
+  for (guint i = 0; i <= months->len && months->len > 0; i++)
+    {
+      const char *name
+          = ((StatsMonth *) months->pdata[MIN (i, months->len - 1)])->month;
+      g_autoptr (GDateTime) first = g_date_time_new_local (
+          (gint) g_ascii_strtoll (name, NULL, 10),
+          (gint) g_ascii_strtoll (name + 5, NULL, 10), 1, 0, 0, 0);
+      g_autoptr (GDateTime) start
+          = g_date_time_add_months (first, i == months->len ? 1 : 0);
+      gint64 t = g_date_time_to_unix (start);
+
+      g_array_append_val (bounds, t);
+    }
+  return bounds;
+}
+
+/* The month of bounds that t falls in (the first or last if outside). */
+static guint
+month_of (const GArray *bounds, gint64 t)
+{
+  guint lo = 0, hi = bounds->len - 1; /* bounds->len >= 2 */
+
+  while (hi - lo > 1)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (g_array_index (bounds, gint64, mid) <= t)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* What the monthly tables are read with. */
+typedef struct
+{
+  Store *store;
+  StatsRange range;
+  GArray *bounds; /* month_bounds () of the tables' months */
+} Monthly;
+
+typedef struct
+{
+  StatsTable *table;
+  StatsMonth *month;
+} MonthCell;
+
+static void
+add_to_month (gpointer data, const char *category, gint64 count)
+{
+  MonthCell *cell = data;
+
+  month_add (cell->table, cell->month, category, count);
+}
+
+static void
+table_layout (StatsTable *table, const StatsRange *range)
+{
+  table->months = stats_months (range);
+  table->totals.month = g_strdup ("total");
+}
+
+/* Adds kind's tally of each month (within the period) to table. */
+static gboolean
+tally_months (Monthly *mo, const char *kind, StatsTable *table, GError **error)
+{
+  for (guint i = 0; i < table->months->len; i++)
+    {
+      MonthCell cell = { .table = table, .month = table->months->pdata[i] };
+      StoreTallyQuery q = {
+        .kind = kind,
+        .since = MAX (mo->range.since, g_array_index (mo->bounds, gint64, i)),
+        .until
+        = MIN (mo->range.until, g_array_index (mo->bounds, gint64, i + 1)),
+        .add = add_to_month,
+        .data = &cell,
+      };
+
+      if (!store_tally_read (mo->store, &q, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Adds each incident, in the month and category of its first ticket of
+ * the period, to table. */
+static gboolean
+read_incident_firsts (Monthly *mo, StatsTable *table, GError **error)
+{
+  g_autoptr (StoreStmt) stmt
+      = prepare_range (mo->store, SQL_STATS_INCIDENT_FIRSTS, &mo->range, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = store_next (stmt)) == STORE_ROW && mo->bounds->len >= 2)
+    month_add (table,
+               table->months
+                   ->pdata[month_of (mo->bounds, store_column_int64 (stmt, 0))],
+               store_column_peek (stmt, 1), 1);
+  if (rc == STORE_ROW || rc == STORE_DONE)
+    return TRUE;
+  return store_db_error (error, mo->store, rc, "cannot count incidents");
+}
+
+/* Reports and incidents per month and category. */
+static gboolean
+read_monthly (Store *store, Stats *stats, GError **error)
+{
+  g_autoptr (GArray) bounds = NULL;
+  Monthly mo = { .store = store, .range = stats->range };
+
+  table_layout (&stats->reports, &stats->range);
+  table_layout (&stats->incidents, &stats->range);
+  mo.bounds = bounds = month_bounds (stats->reports.months);
+  return tally_months (&mo, "ticket", &stats->reports, error)
+         && tally_months (&mo, "loose", &stats->incidents, error)
+         && read_incident_firsts (&mo, &stats->incidents, error);
+}
+
+/* Adds count to decision's row (a handful: looked for in turn). */
+static void
+add_reason (gpointer data, const char *decision, gint64 count)
+{
+  GPtrArray *rows = data;
+  StatsReason *r = NULL;
+
+  for (guint i = 0; i < rows->len && r == NULL; i++)
+    if (strcmp (((StatsReason *) rows->pdata[i])->reason, decision) == 0)
+      r = rows->pdata[i];
+  if (r == NULL)
+    {
+      r = g_new0 (StatsReason, 1);
+      r->reason = g_strdup (decision);
+      g_ptr_array_add (rows, r);
+    }
+  r->count += count;
+}
+
+/* The most frequent first, then by name. */
+static gint
+reason_compare (gconstpointer a, gconstpointer b)
+{
+  const StatsReason *x = *(StatsReason *const *) a;
+  const StatsReason *y = *(StatsReason *const *) b;
+
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return strcmp (x->reason, y->reason);
 }
 
 static gboolean
 read_acks (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (StoreStmt) stmt
-      = prepare_range (store, SQL_STATS_ACKS, &stats->range, error);
-  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GPtrArray) rows
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_reason_free);
+  StoreTallyQuery q = {
+    .kind = "ack",
+    .since = stats->range.since,
+    .until = stats->range.until,
+    .add = add_reason,
+    .data = rows,
+  };
 
-  if (stmt == NULL)
+  if (!store_tally_read (store, &q, error))
     return FALSE;
-  rows = store_collect_rows (store, stmt, reason_from_row,
-                             (GDestroyNotify) stats_reason_free, error);
-  if (rows == NULL)
-    return FALSE;
+  g_ptr_array_sort (rows, reason_compare);
   stats->ack_reasons
       = g_ptr_array_new_with_free_func ((GDestroyNotify) stats_reason_free);
   for (guint i = 0; i < rows->len; i++)
     {
       StatsReason *r = rows->pdata[i];
 
+      if (r->count == 0) /* none left in the period */
+        continue;
       if (strcmp (r->reason, "acknowledged") == 0)
         {
           stats->ack_sent += r->count;
@@ -331,8 +456,8 @@ read_sources (Store *store, const StatsRange *range, guint top, gboolean prefix,
 static gboolean
 read_delays (Store *store, Stats *stats, GError **error)
 {
-  g_autoptr (StoreStmt) stmt = prepare_range (
-      store, store_sql (store, &SQL_STATS_DELAYS), &stats->range, error);
+  g_autoptr (StoreStmt) stmt
+      = prepare_range (store, SQL_STATS_DELAYS, &stats->range, error);
   g_autoptr (GArray) delays = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 sum = 0;
   guint n;
@@ -344,15 +469,13 @@ read_delays (Store *store, Stats *stats, GError **error)
     {
       gint64 delay = store_column_int64 (stmt, 0);
 
-      stats->tickets++;
-      if (store_column_null (stmt, 0))
-        continue;
       g_array_append_val (delays, delay);
       sum += delay;
     }
   if (rc != STORE_DONE)
     return store_db_error (error, store, rc, "cannot read events");
   n = delays->len;
+  stats->tickets = stats->reports.totals.total;
   stats->acted = n;
   stats->median_delay = n == 0  ? -1
                         : n % 2 ? g_array_index (delays, gint64, n / 2)
@@ -366,10 +489,7 @@ read_delays (Store *store, Stats *stats, GError **error)
 static gboolean
 read_all (Store *store, Stats *stats, guint top, GError **error)
 {
-  if (!read_table (store, store_sql (store, &SQL_STATS_REPORTS), &stats->range,
-                   &stats->reports, error)
-      || !read_table (store, store_sql (store, &SQL_STATS_INCIDENTS),
-                      &stats->range, &stats->incidents, error)
+  if (!read_monthly (store, stats, error)
       || !read_table (store, store_sql (store, &SQL_STATS_NOTIFICATIONS),
                       &stats->range, &stats->notifications, error)
       || !read_acks (store, stats, error)
