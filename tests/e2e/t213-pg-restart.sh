@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 PG_TEST_HOST=
 pg_e2e_database
-pg_e2e_require_store
-MADOGUCHI_DATABASE=$PG_E2E_URI
-export MADOGUCHI_DATABASE
-sql() { pg_psql "$PG_E2E_URI" "$1"; }
+pg_e2e_use_database
 # A delivery that cannot reach the database gives up after two seconds
 # (busy_timeout) rather than the default minute.
 printf '[madoguchi]\nbusy_timeout = 2000\n' > "$TEST_HOME/config.conf"

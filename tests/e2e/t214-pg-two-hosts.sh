@@ -6,10 +6,7 @@
 # see the same tickets.
 . "$(dirname "$0")/lib.sh"
 pg_e2e_database
-pg_e2e_require_store
-MADOGUCHI_DATABASE=$PG_E2E_URI
-export MADOGUCHI_DATABASE
-sql() { pg_psql "$PG_E2E_URI" "$1"; }
+pg_e2e_use_database
 
 host_a=$MADOGUCHI_HOME
 host_b=$TEST_HOME/host-b

@@ -16,10 +16,7 @@
 # which a rollback does not roll back.
 . "$(dirname "$0")/lib.sh"
 pg_e2e_database
-pg_e2e_require_store
-MADOGUCHI_DATABASE=$PG_E2E_URI
-export MADOGUCHI_DATABASE
-sql() { pg_psql "$PG_E2E_URI" "$1"; }
+pg_e2e_use_database
 NEW=$MADOGUCHI_HOME/spool/new
 
 "$MADOGUCHI" init > /dev/null

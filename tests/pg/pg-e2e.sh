@@ -77,6 +77,17 @@ pg_e2e_require_store() {
   fi
 }
 
+# pg_e2e_use_database: after pg_e2e_database, a test of PostgreSQL
+# itself (t213, t214, t217) files into its database whatever the pass:
+# the store is required there, named by MADOGUCHI_DATABASE, and sql runs
+# a statement in it.
+pg_e2e_use_database() {
+  pg_e2e_require_store
+  MADOGUCHI_DATABASE=$PG_E2E_URI
+  export MADOGUCHI_DATABASE
+  sql() { pg_psql "$PG_E2E_URI" "$1"; }
+}
+
 if [ "${MADOGUCHI_TEST_PG:-0}" = 1 ]; then
   pg_e2e_database
   MADOGUCHI_DATABASE=$PG_E2E_URI
