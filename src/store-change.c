@@ -124,11 +124,8 @@ change_body (Store *store, gpointer data, GError **error)
 }
 
 static gboolean
-change (Store *store, const Field *field, const char *number, const char *value,
-        const char *who, GError **error)
+change (Store *store, Change c, GError **error)
 {
-  Change c = { field, number, value, who };
-
   return in_transaction (store, change_body, &c, error);
 }
 
@@ -136,21 +133,35 @@ gboolean
 store_set_category (Store *store, const char *number, const char *category,
                     const char *who, GError **error)
 {
-  return change (store, &field_category, number, category, who, error);
+  return change (store,
+                 (Change){ .field = &field_category,
+                           .number = number,
+                           .value = category,
+                           .who = who },
+                 error);
 }
 
 gboolean
 store_set_status (Store *store, const char *number, const char *status,
                   const char *who, GError **error)
 {
-  return change (store, &field_status, number, status, who, error);
+  return change (store,
+                 (Change){ .field = &field_status,
+                           .number = number,
+                           .value = status,
+                           .who = who },
+                 error);
 }
 
 gboolean
 store_set_owner (Store *store, const char *number, const char *owner,
                  const char *who, GError **error)
 {
-  return change (store, &field_owner, number, owner, who, error);
+  return change (
+      store,
+      (Change){
+          .field = &field_owner, .number = number, .value = owner, .who = who },
+      error);
 }
 
 static gboolean
@@ -172,7 +183,7 @@ gboolean
 store_comment (Store *store, const char *number, const char *text,
                const char *who, GError **error)
 {
-  Change c = { NULL, number, text, who };
+  Change c = { .number = number, .value = text, .who = who };
 
   return in_transaction (store, comment_body, &c, error);
 }
@@ -319,12 +330,14 @@ incident_id (Store *store, const char *number, GError **error)
   return 0;
 }
 
-/* Puts a ticket into incident (0: out of any), with an audit event.
- * Only the grouping changes: messages stay in their tickets. */
+/* Puts a ticket into g's incident, whose row is incident (0: out of
+ * any), with an audit event.  Only the grouping changes: messages stay
+ * in their tickets. */
 static gboolean
-group_ticket (Store *store, const char *ticket, gint64 incident,
-              const char *incident_number, const char *who, GError **error)
+group_ticket (Store *store, const Grouping *g, const char *ticket,
+              gint64 incident, GError **error)
 {
+  const char *incident_number = g->incident;
   g_autofree char *old = NULL;
   gint64 id = ticket_id (store, ticket, SQL_TICKET_INCIDENT_GET, &old, error);
   g_autoptr (StoreStmt) stmt = NULL;
@@ -343,7 +356,7 @@ group_ticket (Store *store, const char *ticket, gint64 incident,
   return store_step (store, stmt, "cannot group the ticket", error)
          && store_audit (store,
                          (StoreAudit){ .ticket = id,
-                                       .who = who,
+                                       .who = g->who,
                                        .what = "incident",
                                        .old_value = old,
                                        .new_value = incident_number },
@@ -359,8 +372,7 @@ grouping_body (Store *store, gpointer data, GError **error)
   if (g->incident != NULL && incident == 0)
     return FALSE;
   for (guint i = 0; g->tickets[i] != NULL; i++)
-    if (!group_ticket (store, g->tickets[i], incident, g->incident, g->who,
-                       error))
+    if (!group_ticket (store, g, g->tickets[i], incident, error))
       return FALSE;
   return TRUE;
 }
@@ -369,7 +381,7 @@ gboolean
 store_incident_add (Store *store, const char *incident,
                     const char *const *tickets, const char *who, GError **error)
 {
-  Grouping g = { incident, tickets, NULL, who, NULL };
+  Grouping g = { .incident = incident, .tickets = tickets, .who = who };
 
   return in_transaction (store, grouping_body, &g, error);
 }
@@ -414,7 +426,7 @@ char *
 store_incident_new (Store *store, const char *title, const char *const *tickets,
                     const char *who, GError **error)
 {
-  Grouping g = { NULL, tickets, title, who, NULL };
+  Grouping g = { .tickets = tickets, .title = title, .who = who };
 
   if (!in_transaction (store, incident_new_body, &g, error))
     {
