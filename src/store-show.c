@@ -395,10 +395,20 @@ mentions (Store *store, const void *ip, GError **error)
   return store_next (stmt) == STORE_ROW ? store_column_int64 (stmt, 0) : -1;
 }
 
-/* The other tickets sharing one address, or its /24 (/48 for IPv6). */
+/* The related tickets found so far: each once (seen holds their
+ * numbers), for the ticket they are related to. */
+typedef struct
+{
+  gint64 ticket;
+  GPtrArray *related;
+  GHashTable *seen;
+} Relatives;
+
+/* The other tickets sharing one address, or its /24 (/48 for IPv6);
+ * mine is the address as the ticket wrote it. */
 static gboolean
-sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
-         GPtrArray *related, GHashTable *seen, GError **error)
+sharing (Store *store, Relatives *found, const guint8 *ip, const char *mine,
+         GError **error)
 {
   g_autoptr (StoreStmt) stmt = store_prepare (store, SQL_SHARING, error);
   Network net;
@@ -414,12 +424,12 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
   store_bind_blob16 (stmt, ":ip", ip);
   store_bind_blob16 (stmt, ":first", first);
   store_bind_blob16 (stmt, ":last", last);
-  store_bind_int (stmt, ":ticket", ticket);
+  store_bind_int (stmt, ":ticket", found->ticket);
   while ((rc = store_next (stmt)) == STORE_ROW)
     {
       StoreRelated *r;
 
-      if (!g_hash_table_add (seen, store_column_text (stmt, 0)))
+      if (!g_hash_table_add (found->seen, store_column_text (stmt, 0)))
         continue;
       r = g_new0 (StoreRelated, 1);
       r->number = store_column_text (stmt, 0);
@@ -429,7 +439,7 @@ sharing (Store *store, gint64 ticket, const guint8 *ip, const char *mine,
       r->incident = store_column_text (stmt, 4);
       r->mine = g_strdup (mine);
       r->mentions = count;
-      g_ptr_array_add (related, r);
+      g_ptr_array_add (found->related, r);
     }
   return rc == STORE_DONE
          || store_db_error (error, store, rc, "cannot read related");
@@ -444,6 +454,7 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
       = g_ptr_array_new_with_free_func ((GDestroyNotify) store_related_free);
   g_autoptr (GHashTable) seen
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Relatives found = { .ticket = ticket_id, .related = related, .seen = seen };
   int rc;
 
   if (stmt == NULL)
@@ -451,8 +462,8 @@ store_ticket_related (Store *store, gint64 ticket_id, GError **error)
   store_bind_int (stmt, ":ticket", ticket_id);
   while ((rc = store_next (stmt)) == STORE_ROW)
     if (store_column_bytes (stmt, 0) == 16
-        && !sharing (store, ticket_id, store_column_blob (stmt, 0),
-                     store_column_peek (stmt, 1), related, seen, error))
+        && !sharing (store, &found, store_column_blob (stmt, 0),
+                     store_column_peek (stmt, 1), error))
       return NULL;
   if (rc != STORE_DONE)
     {
